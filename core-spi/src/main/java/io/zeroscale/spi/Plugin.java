@@ -1,0 +1,32 @@
+package io.zeroscale.spi;
+
+import io.zeroscale.spi.automaton.AutomatonFactory;
+import io.zeroscale.spi.metrics.MetricSourceFactory;
+import io.zeroscale.spi.orchestrator.OrchestratorFactory;
+import java.util.List;
+
+/**
+ * The entry point of a plugin jar, found with {@link java.util.ServiceLoader} through one line in
+ * {@code META-INF/services/io.zeroscale.spi.Plugin}. A plugin exposes factories by type name; the
+ * config's {@code type:} key picks the factory. Every method defaults to none, so a plugin
+ * overrides only what it provides.
+ *
+ * <p>Called once at startup on the main thread. Factories must be cheap to list: create clients in
+ * the factory's {@code create} method, not here.
+ */
+public interface Plugin {
+    /** Orchestrator types this plugin provides, e.g. {@code kubernetes}, {@code docker}. */
+    default List<OrchestratorFactory> orchestratorFactories() {
+        return List.of();
+    }
+
+    /** Metric source types this plugin provides, e.g. {@code prometheus}, {@code tempo}. */
+    default List<MetricSourceFactory> metricSourceFactories() {
+        return List.of();
+    }
+
+    /** Automaton types (policies) this plugin provides, e.g. {@code zero-to-n}. */
+    default List<AutomatonFactory> automatonFactories() {
+        return List.of();
+    }
+}

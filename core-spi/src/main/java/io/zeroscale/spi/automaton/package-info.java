@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.spi.automaton;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,49 @@
+package io.zeroscale.spi.orchestrator;
+
+import io.zeroscale.spi.TargetRef;
+
+/**
+ * Drives one backend (a Kubernetes cluster, an AWS account, Docker hosts, local processes): reads
+ * a workload's state and sets its replica count. Optional abilities are separate interfaces an
+ * implementation may add: {@link Endpoints}, {@link Pausable}, {@link Resizable}, {@link
+ * Drainable}.
+ *
+ * <p>Threading: the engine calls these methods from virtual threads, at most one call at a time
+ * per target, but concurrently for different targets; implementations must be thread-safe across
+ * targets. Calls may block on I/O.
+ *
+ * <p>Errors: a backend that cannot be reached or refuses a call throws {@link
+ * io.zeroscale.spi.ZeroscaleException} with {@code ORCHESTRATOR_UNAVAILABLE} (or the plugin's own
+ * code of type {@code EXTERNAL}); the engine retries with backoff and never treats a failed
+ * observation as zero replicas.
+ */
+public interface Orchestrator extends AutoCloseable {
+    /**
+     * Declares a workload before the first {@link #observe} or {@link #scale} of it, so the
+     * orchestrator can validate its settings and prepare (e.g. adopt what a previous run left).
+     * Called once per target at startup, on the main thread.
+     *
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID} naming the bad key
+     */
+    default void attach(Workload workload) {}
+
+    /**
+     * Reads the current state of {@code target} from the backend, not from a cache that may be
+     * stale. Used at startup (to rebuild state after a restart) and as the polling fallback.
+     */
+    ObservedState observe(TargetRef target);
+
+    /**
+     * Makes {@code target} run {@code replicas} replicas. Idempotent: asking for the current count
+     * changes nothing. Returns once the backend accepted the request, not when replicas are ready;
+     * readiness arrives through {@link Endpoints#watch} or later observations.
+     */
+    void scale(TargetRef target, int replicas);
+
+    /**
+     * Releases the backend's resources (connections, watches). Leaves workloads running as they
+     * are: shutting the daemon down never scales anything.
+     */
+    @Override
+    void close();
+}

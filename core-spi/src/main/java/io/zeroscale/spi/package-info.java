@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.spi;
+
+import org.jspecify.annotations.NullMarked;

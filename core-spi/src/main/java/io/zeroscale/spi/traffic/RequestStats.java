@@ -1,0 +1,27 @@
+package io.zeroscale.spi.traffic;
+
+/**
+ * A gateway's request counters for one target at one moment. Counters are snapshots, so a lost or
+ * repeated report does no harm: the engine keeps the newest.
+ *
+ * @param held requests waiting for a ready endpoint now
+ * @param inFlight requests forwarded and not yet finished now (an open stream or WebSocket counts
+ *     until it closes)
+ * @param arrivals requests received since the gateway started (monotonic)
+ * @param completed requests finished since the gateway started (monotonic)
+ * @param latencySecondsSum the summed latency of the completed requests, in seconds
+ */
+public record RequestStats(int held, int inFlight, long arrivals, long completed, double latencySecondsSum) {
+    public static final RequestStats IDLE = new RequestStats(0, 0, 0, 0, 0);
+
+    public RequestStats {
+        if (held < 0 || inFlight < 0 || arrivals < 0 || completed < 0) {
+            throw new IllegalArgumentException("request counters must not be negative");
+        }
+    }
+
+    /** True when no request is held or in flight. */
+    public boolean quiet() {
+        return held == 0 && inFlight == 0;
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.spi.traffic;
+
+import org.jspecify.annotations.NullMarked;

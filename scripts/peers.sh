@@ -1,0 +1,24 @@
+# Sourced by scripts/test and .ci/run: installs and starts the real peers the tests talk to.
+# Every step is idempotent; peers listen on 127.0.0.1 only.
+
+zs_apt_install() {
+  # Installs the given Debian packages if any is missing.
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "zeroscale: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "zeroscale: need root to run: apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+zs_require_maven() {
+  command -v mvn >/dev/null 2>&1 || zs_apt_install maven
+}
+
+zs_start_peers() {
+  : # Peers are added here as modules that need them land (container engine, Prometheus).
+}
