@@ -37,3 +37,7 @@ if ! JAVA_HOME=$(zs_find_jdk); then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven's own Guava touches sun.misc.Unsafe, which JDK 24+ warns about on every run.
+if [ "$(zs_java_major "$JAVA_HOME")" -ge 24 ]; then
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi

@@ -1,5 +1,6 @@
-# Sourced by scripts/test and .ci/run: installs and starts the real peers the tests talk to.
-# Every step is idempotent; peers listen on 127.0.0.1 only.
+# Sourced by scripts/test: installs and starts the real peers the tests talk to.
+# Each peer is one file in scripts/peers.d/ defining zs_peer_<name>; every step is idempotent
+# and every peer listens on 127.0.0.1 only.
 
 zs_apt_install() {
   # Installs the given Debian packages if any is missing.
@@ -20,5 +21,13 @@ zs_require_maven() {
 }
 
 zs_start_peers() {
-  : # Peers are added here as modules that need them land (container engine, Prometheus).
+  local peer
+  for peer in scripts/peers.d/*.sh; do
+    [ -e "$peer" ] || continue
+    # shellcheck disable=SC1090
+    source "$peer"
+  done
+  for fn in $(declare -F | awk '{print $3}' | grep '^zs_peer_' | sort); do
+    "$fn"
+  done
 }

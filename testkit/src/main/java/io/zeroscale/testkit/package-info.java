@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.testkit;
+
+import org.jspecify.annotations.NullMarked;
