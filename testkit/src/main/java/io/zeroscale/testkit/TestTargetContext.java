@@ -143,10 +143,22 @@ public final class TestTargetContext implements TargetContext {
         return stale;
     }
 
+    /**
+     * Like the engine: the reserved names {@code inflight}, {@code held} and {@code arrival-rate}
+     * read the gateway counters unless the test set them explicitly.
+     */
     @Override
     public SignalValue signal(String signal) {
         SignalValue value = signals.get(signal);
-        return value != null ? value : SignalValue.unknown("no value yet for signal '" + signal + "'", now);
+        if (value != null) {
+            return value;
+        }
+        return switch (signal) {
+            case "inflight" -> SignalValue.known(requests.inFlight(), now);
+            case "held" -> SignalValue.known(requests.held(), now);
+            case "arrival-rate" -> SignalValue.known(arrivalRate, now);
+            default -> SignalValue.unknown("no value yet for signal '" + signal + "'", now);
+        };
     }
 
     @Override

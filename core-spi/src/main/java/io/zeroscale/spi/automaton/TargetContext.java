@@ -23,7 +23,11 @@ public interface TargetContext {
     /** True when the latest observation failed; {@link #observed()} is then the one before. */
     boolean observationStale();
 
-    /** The newest value of {@code signal}; unknown until the first value arrives. */
+    /**
+     * The newest value of {@code signal}; unknown until the first value arrives. The reserved names
+     * {@code inflight}, {@code held} and {@code arrival-rate} read the gateway's counters for this
+     * target (see {@link #requests()}), so policies can track them like any other signal.
+     */
     SignalValue signal(String signal);
 
     /** Every configured signal's newest value. */
