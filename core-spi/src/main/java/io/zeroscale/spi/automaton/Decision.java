@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * What an automaton wants for its target after an event. The declarative parts (replicas, routing,
  * paused, profile) are applied idempotently: the engine acts only on what differs from the last
- * applied decision. {@code actions} run once.
+ * applied decision. {@code actions} are carried out every time a decision carrying them is
+ * returned, so an automaton returns them once and drops them from the decisions that follow.
  *
  * @param replicas desired replicas; the engine clamps them to the policy's [min, max] and refuses
  *     a scale to zero while any signal is unknown or a request is held or in flight

@@ -1,0 +1,20 @@
+package io.zeroscale.engine;
+
+import io.zeroscale.engine.automata.ZeroToNAutomatonFactory;
+import io.zeroscale.spi.Plugin;
+import io.zeroscale.spi.automaton.AutomatonFactory;
+import io.zeroscale.spi.orchestrator.OrchestratorFactory;
+import java.util.List;
+
+/** What the engine brings itself: the built-in automata and the {@code process} orchestrator. */
+public final class BuiltinPlugin implements Plugin {
+    @Override
+    public List<AutomatonFactory> automatonFactories() {
+        return List.of(new ZeroToNAutomatonFactory());
+    }
+
+    @Override
+    public List<OrchestratorFactory> orchestratorFactories() {
+        return List.of();
+    }
+}

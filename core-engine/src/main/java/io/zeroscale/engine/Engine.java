@@ -1,0 +1,326 @@
+package io.zeroscale.engine;
+
+import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.automaton.Action;
+import io.zeroscale.spi.automaton.Automaton;
+import io.zeroscale.spi.automaton.AutomatonFactory;
+import io.zeroscale.spi.automaton.AutomatonSpec;
+import io.zeroscale.spi.metrics.MetricSource;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.RouteListener;
+import io.zeroscale.spi.traffic.TrafficHub;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scaling engine: one {@link TargetActor} per target, fed by orchestrator watches, metric
+ * sources, timers and the gateway (it is the gateway's {@link TrafficHub} in one process). Built by
+ * {@link Zeroscale#builder()}; most users never touch this class directly.
+ */
+public final class Engine implements TrafficHub, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+    private final Scheduler scheduler;
+    private final Executor dispatcher;
+    private final Executor blocking;
+    private final Path dataDirectory;
+    private final ActuationSettings actuation;
+    private final Map<String, Orchestrator> orchestrators;
+    private final Map<String, MetricSource> sources;
+    private final Map<String, AutomatonFactory> automata;
+    private final Map<String, Actuator> actuators = new ConcurrentHashMap<>();
+    private final Map<TargetRef, TargetActor> actors = new ConcurrentHashMap<>();
+    private final Map<String, TargetActor> actorsByName = new LinkedHashMap<>();
+    private final List<RouteListener> routeListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
+    private final Journal journal;
+    private final EngineTelemetry telemetry;
+    private final List<AutoCloseable> owned;
+    private volatile boolean started;
+
+    Engine(
+            Scheduler scheduler,
+            Executor dispatcher,
+            Executor blocking,
+            Path dataDirectory,
+            ActuationSettings actuation,
+            int journalCapacity,
+            OpenTelemetry openTelemetry,
+            Map<String, Orchestrator> orchestrators,
+            Map<String, MetricSource> sources,
+            Map<String, AutomatonFactory> automata,
+            List<AutoCloseable> owned) {
+        this.scheduler = requireNonNull(scheduler, "scheduler is null");
+        this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
+        this.blocking = requireNonNull(blocking, "blocking is null");
+        this.dataDirectory = requireNonNull(dataDirectory, "dataDirectory is null");
+        this.actuation = requireNonNull(actuation, "actuation is null");
+        this.journal = new Journal(journalCapacity);
+        this.orchestrators = Map.copyOf(orchestrators);
+        this.sources = Map.copyOf(sources);
+        this.automata = Map.copyOf(automata);
+        this.owned = List.copyOf(owned);
+        this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
+    }
+
+    /** The automaton types this engine knows. */
+    public Collection<String> automatonTypes() {
+        return new TreeSet<>(automata.keySet());
+    }
+
+    /**
+     * Adds a target: checks that its orchestrator, metric sources and automaton exist, builds the
+     * automaton (which validates the policy) and attaches the workload. Before {@link #start()}.
+     *
+     * @throws ZeroscaleException naming the target's config path and the fix
+     */
+    public synchronized void addTarget(TargetSpec spec) {
+        if (started) {
+            throw new IllegalStateException("targets are added before start()");
+        }
+        String path = "targets." + spec.name();
+        if (actorsByName.containsKey(spec.name()) || actors.containsKey(spec.ref())) {
+            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID,
+                    path + ": a target for " + spec.ref() + " is already defined");
+        }
+        Orchestrator orchestrator = orchestrators.get(spec.ref().orchestrator());
+        if (orchestrator == null) {
+            throw new ZeroscaleException(NOT_FOUND, path + ".orchestrator: no orchestrator named '"
+                    + spec.ref().orchestrator() + "'; " + Config.suggestion(spec.ref().orchestrator(), orchestrators.keySet()));
+        }
+        for (SignalSpec signal : spec.policy().signals().values()) {
+            MetricSource source = sources.get(signal.source());
+            if (source == null) {
+                throw new ZeroscaleException(NOT_FOUND, path + ".policy.signals." + signal.name() + ".source: no metric source named '"
+                        + signal.source() + "'; " + (sources.isEmpty() ? "define one under metrics:" : Config.suggestion(signal.source(), sources.keySet())));
+            }
+            source.validate(signal.query());
+        }
+        Automaton automaton = createAutomaton(spec);
+        orchestrator.attach(spec.toWorkload());
+        Actuator actuator = actuators.computeIfAbsent(spec.ref().orchestrator(), name -> new Actuator(name, actuation));
+        Map<String, MetricSource> used = new LinkedHashMap<>();
+        spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
+        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, scheduler, dispatcher, blocking);
+        actors.put(spec.ref(), actor);
+        actorsByName.put(spec.name(), actor);
+    }
+
+    /** Builds a fresh automaton for {@code spec}; also used by validation and simulation. */
+    Automaton createAutomaton(TargetSpec spec) {
+        AutomatonFactory factory = automata.get(spec.policy().automaton());
+        if (factory == null) {
+            throw new ZeroscaleException(NOT_FOUND, "targets." + spec.name() + ".policy.automaton: unknown automaton '"
+                    + spec.policy().automaton() + "'; installed: " + automatonTypes());
+        }
+        return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
+                spec.policy().settings()), pluginContext("automaton-" + factory.type()));
+    }
+
+    PluginContext pluginContext(String name) {
+        return new PluginContext() {
+            @Override
+            public Scheduler scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public Executor blockingExecutor() {
+                return blocking;
+            }
+
+            @Override
+            public Path dataDirectory() {
+                return dataDirectory.resolve(name);
+            }
+        };
+    }
+
+    /** Observes every target and starts its automaton. Targets start independently. */
+    public synchronized void start() {
+        if (started) {
+            return;
+        }
+        started = true;
+        actors.values().forEach(TargetActor::start);
+        log.info("engine started with {} target(s)", actors.size());
+    }
+
+    // ---- TrafficHub (the gateway's side) -----------------------------------------------------------
+
+    @Override
+    public void report(TargetRef target, RequestStats stats) {
+        TargetActor actor = actors.get(target);
+        if (actor != null) {
+            actor.onRequests(stats);
+        }
+    }
+
+    @Override
+    public void drained(TargetRef target, List<Endpoint> endpoints) {
+        TargetActor actor = actors.get(target);
+        if (actor != null) {
+            actor.onDrained(endpoints);
+        }
+    }
+
+    @Override
+    public void endpointRefused(TargetRef target, Endpoint endpoint, String reason) {
+        TargetActor actor = actors.get(target);
+        if (actor != null) {
+            actor.onEndpointRefused(endpoint, reason);
+        }
+    }
+
+    @Override
+    public Subscription subscribe(RouteListener listener) {
+        routeListeners.add(listener);
+        for (TargetActor actor : actors.values()) {
+            Route route = actor.route();
+            listener.onRoute(actor.spec().ref(), route == null ? Route.hold() : route);
+        }
+        return () -> routeListeners.remove(listener);
+    }
+
+    void publishRoute(TargetRef target, Route route) {
+        for (RouteListener listener : routeListeners) {
+            try {
+                listener.onRoute(target, route);
+            } catch (RuntimeException e) {
+                log.warn("route listener failed for {}", target, e);
+            }
+        }
+    }
+
+    void failHeld(TargetRef target, int status, String reason) {
+        for (RouteListener listener : routeListeners) {
+            try {
+                listener.onFailHeld(target, status, reason);
+            } catch (RuntimeException e) {
+                log.warn("route listener failed for {}", target, e);
+            }
+        }
+    }
+
+    // ---- alerts, journal, status, operator -------------------------------------------------------
+
+    /** An alert an automaton raised, for alert sinks. */
+    public record AlertEvent(String target, TargetRef ref, Action.Alert alert) {}
+
+    public Subscription subscribeAlerts(Consumer<AlertEvent> listener) {
+        alertListeners.add(listener);
+        return () -> alertListeners.remove(listener);
+    }
+
+    void alert(TargetSpec spec, Action.Alert alert) {
+        AlertEvent event = new AlertEvent(spec.name(), spec.ref(), alert);
+        for (Consumer<AlertEvent> listener : alertListeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("alert listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * Invariant 4: only the leader actuates. A single engine is always the leader; the Kubernetes
+     * plugin's lease will narrow this, with the idempotent wake from zero as the one exception.
+     */
+    boolean mayActuate(TargetRef target, ObservedState observed, int replicas) {
+        return true;
+    }
+
+    public Journal journal() {
+        return journal;
+    }
+
+    EngineTelemetry telemetry() {
+        return telemetry;
+    }
+
+    /** Every target's current status, in the order targets were added. */
+    public List<TargetStatus> statuses() {
+        List<TargetStatus> out = new ArrayList<>();
+        synchronized (this) {
+            actorsByName.values().forEach(actor -> out.add(actor.status()));
+        }
+        return out;
+    }
+
+    public Optional<TargetStatus> status(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        return Optional.ofNullable(actor).map(TargetActor::status);
+    }
+
+    /** Pauses or resumes a target's automaton; while paused its replicas stay as they are. */
+    public void setAutomationPaused(String target, boolean paused, String who) {
+        actor(target).setAutomationPaused(paused, who);
+    }
+
+    /**
+     * Pins a target's replicas (within max) until {@code expiry} passes; null replicas clears it.
+     * The safety rules still apply: an override to zero waits for held requests.
+     */
+    public void setOverride(String target, @Nullable Integer replicas, @Nullable Duration expiry, String who) {
+        actor(target).setOverride(replicas, expiry, who);
+    }
+
+    private TargetActor actor(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        if (actor == null) {
+            throw new ZeroscaleException(NOT_FOUND, "no target named '" + target + "'");
+        }
+        return actor;
+    }
+
+    /**
+     * Stops the actors and closes orchestrators and sources the engine owns. Never scales
+     * anything: workloads keep running as they are.
+     */
+    @Override
+    public void close() {
+        actors.values().forEach(TargetActor::close);
+        telemetry.close();
+        for (AutoCloseable resource : owned) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", resource, e);
+            }
+        }
+    }
+}

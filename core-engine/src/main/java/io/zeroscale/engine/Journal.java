@@ -1,0 +1,74 @@
+package io.zeroscale.engine;
+
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The decision journal: the newest entries across all targets in a bounded ring, plus listeners
+ * (dashboard, alerts, tests) that see every entry as it is written. Thread-safe.
+ */
+public final class Journal {
+    private static final Logger log = LoggerFactory.getLogger(Journal.class);
+
+    private final int capacity;
+    private final ArrayDeque<JournalEntry> entries;
+    private final List<Consumer<JournalEntry>> listeners = new CopyOnWriteArrayList<>();
+
+    public Journal(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be positive");
+        }
+        this.capacity = capacity;
+        this.entries = new ArrayDeque<>(Math.min(capacity, 1024));
+    }
+
+    void append(JournalEntry entry) {
+        synchronized (entries) {
+            if (entries.size() == capacity) {
+                entries.removeFirst();
+            }
+            entries.addLast(entry);
+        }
+        for (Consumer<JournalEntry> listener : listeners) {
+            try {
+                listener.accept(entry);
+            } catch (RuntimeException e) {
+                log.warn("journal listener {} failed", listener, e);
+            }
+        }
+    }
+
+    /** The newest entries, oldest first, at most {@code limit}. */
+    public List<JournalEntry> recent(int limit) {
+        synchronized (entries) {
+            List<JournalEntry> all = new ArrayList<>(entries);
+            return List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size()));
+        }
+    }
+
+    /** The newest entries of one target, oldest first, at most {@code limit}. */
+    public List<JournalEntry> recent(TargetRef target, int limit) {
+        List<JournalEntry> matching = new ArrayList<>();
+        synchronized (entries) {
+            for (JournalEntry entry : entries) {
+                if (entry.target().equals(target)) {
+                    matching.add(entry);
+                }
+            }
+        }
+        return List.copyOf(matching.subList(Math.max(0, matching.size() - limit), matching.size()));
+    }
+
+    /** Calls {@code listener} with every entry from now on, on the writing target's thread. */
+    public Subscription subscribe(Consumer<JournalEntry> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+}

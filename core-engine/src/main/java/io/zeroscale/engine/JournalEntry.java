@@ -1,0 +1,47 @@
+package io.zeroscale.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.traffic.Routing;
+import java.time.Instant;
+
+/**
+ * One line of the decision journal: what a target's automaton decided, or what the engine did
+ * about it, and why.
+ *
+ * @param at when, from the engine's clock
+ * @param target which target
+ * @param kind what sort of entry
+ * @param state the automaton's state after the event
+ * @param replicas the desired replicas in force after this entry
+ * @param routing the gateway routing in force after this entry
+ * @param message the reason, in words
+ */
+public record JournalEntry(
+        Instant at, TargetRef target, Kind kind, String state, int replicas, Routing routing, String message) {
+    public JournalEntry {
+        requireNonNull(at, "at is null");
+        requireNonNull(target, "target is null");
+        requireNonNull(kind, "kind is null");
+        requireNonNull(state, "state is null");
+        requireNonNull(routing, "routing is null");
+        requireNonNull(message, "message is null");
+    }
+
+    /** What a journal entry records. */
+    public enum Kind {
+        /** The automaton changed state or its decision changed. */
+        DECISION,
+        /** The engine refused part of a decision to keep a safety invariant. */
+        SAFETY,
+        /** An alert action. */
+        ALERT,
+        /** Held requests were failed. */
+        FAILED_HELD,
+        /** An orchestrator call failed, or observation failed. */
+        ACTUATION_FAILED,
+        /** Something an operator did (pause automation, manual override). */
+        OPERATOR,
+    }
+}

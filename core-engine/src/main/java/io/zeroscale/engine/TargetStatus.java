@@ -1,0 +1,60 @@
+package io.zeroscale.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.Routing;
+import java.time.Instant;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A consistent snapshot of one target, safe to read from any thread (REST API, dashboard).
+ *
+ * @param name the target's name in config
+ * @param ref the workload
+ * @param started false until the workload was observed once
+ * @param state the automaton's state
+ * @param desiredReplicas replicas the engine wants
+ * @param observedReplicas replicas the orchestrator reported
+ * @param readyReplicas ready replicas the orchestrator reported
+ * @param observationStale true when the latest observation failed
+ * @param routing the gateway's routing
+ * @param automationPaused true while an operator paused the automaton
+ * @param overrideReplicas a manual override in force, or null
+ * @param overrideUntil when the override expires, or null
+ * @param signals every signal's newest value
+ * @param requests the gateway's counters
+ * @param lastReason the reason of the last decision
+ * @param updatedAt when this snapshot was taken
+ */
+public record TargetStatus(
+        String name,
+        TargetRef ref,
+        boolean started,
+        String state,
+        int desiredReplicas,
+        int observedReplicas,
+        int readyReplicas,
+        boolean observationStale,
+        Routing routing,
+        boolean automationPaused,
+        @Nullable Integer overrideReplicas,
+        @Nullable Instant overrideUntil,
+        Map<String, SignalValue> signals,
+        RequestStats requests,
+        String lastReason,
+        Instant updatedAt) {
+    public TargetStatus {
+        requireNonNull(name, "name is null");
+        requireNonNull(ref, "ref is null");
+        requireNonNull(state, "state is null");
+        requireNonNull(routing, "routing is null");
+        signals = Map.copyOf(requireNonNull(signals, "signals is null"));
+        requireNonNull(requests, "requests is null");
+        requireNonNull(lastReason, "lastReason is null");
+        requireNonNull(updatedAt, "updatedAt is null");
+    }
+}

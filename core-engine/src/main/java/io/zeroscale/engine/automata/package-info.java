@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.engine.automata;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.engine;
+
+import org.jspecify.annotations.NullMarked;

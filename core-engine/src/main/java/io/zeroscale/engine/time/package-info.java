@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.engine.time;
+
+import org.jspecify.annotations.NullMarked;

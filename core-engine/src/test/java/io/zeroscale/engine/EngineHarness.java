@@ -1,0 +1,135 @@
+package io.zeroscale.engine;
+
+import io.zeroscale.engine.time.VirtualScheduler;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.RouteListener;
+import io.zeroscale.testkit.FakeMetricSource;
+import io.zeroscale.testkit.FakeOrchestrator;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+
+/**
+ * One engine on virtual time with a fake orchestrator, a fake metric source and a fake gateway
+ * that keeps request counters and reports them, as the real gateway does.
+ */
+final class EngineHarness implements AutoCloseable {
+    final VirtualScheduler time = new VirtualScheduler(Instant.parse("2026-01-01T00:00:00Z"));
+    final FakeOrchestrator orchestrator;
+    final FakeMetricSource metrics = new FakeMetricSource(time);
+    final Zeroscale zeroscale;
+    final TargetRef ref;
+    final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
+    final List<String> failedHeld = new ArrayList<>();
+    private int held;
+    private int inFlight;
+    private long arrivals;
+    private long completed;
+
+    EngineHarness(String targetYaml, Duration startup) {
+        this(targetYaml, startup, 0);
+    }
+
+    /** {@code runningReplicas} are already up and ready, as a previous daemon left them. */
+    EngineHarness(String targetYaml, Duration startup, int runningReplicas) {
+        orchestrator = new FakeOrchestrator(time, startup);
+        TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse(targetYaml, "test", "targets.app"));
+        ref = spec.ref();
+        if (runningReplicas > 0) {
+            orchestrator.preset(ref, runningReplicas);
+        }
+        zeroscale = Zeroscale.builder()
+                .virtualTime(time)
+                .orchestrator("fake", orchestrator)
+                .metricSource("prom", metrics)
+                .actuation(new ActuationSettings(1, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), 1000))
+                .target(spec)
+                .build();
+        zeroscale.trafficHub().subscribe(new RouteListener() {
+            @Override
+            public void onRoute(TargetRef target, Route route) {
+                routes.put(target, route);
+            }
+
+            @Override
+            public void onFailHeld(TargetRef target, int status, String reason) {
+                failedHeld.add(status + " " + reason);
+            }
+        });
+        zeroscale.start();
+        time.runDue();
+    }
+
+    String state() {
+        return zeroscale.engine().status("app").orElseThrow().state();
+    }
+
+    TargetStatus status() {
+        return zeroscale.engine().status("app").orElseThrow();
+    }
+
+    Route route() {
+        return routes.getOrDefault(ref, Route.hold());
+    }
+
+    void advance(Duration duration) {
+        time.advance(duration);
+    }
+
+    /** A request arrives and is held (no ready endpoint). */
+    void holdRequest() {
+        held++;
+        arrivals++;
+        report();
+    }
+
+    /** Held requests are forwarded once an endpoint is ready. */
+    void releaseHeld() {
+        inFlight += held;
+        held = 0;
+        report();
+    }
+
+    /** Held requests were answered with an error by the gateway. */
+    void answerHeld() {
+        completed += held;
+        held = 0;
+        report();
+    }
+
+    void startRequest() {
+        arrivals++;
+        inFlight++;
+        report();
+    }
+
+    void finishRequest() {
+        inFlight--;
+        completed++;
+        report();
+    }
+
+    void drained() {
+        zeroscale.trafficHub().drained(ref, route().draining());
+        time.runDue();
+    }
+
+    private void report() {
+        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
+        time.runDue();
+    }
+
+    List<JournalEntry> journal() {
+        return zeroscale.journal().recent(ref, 1000);
+    }
+
+    @Override
+    public void close() {
+        zeroscale.close();
+    }
+}

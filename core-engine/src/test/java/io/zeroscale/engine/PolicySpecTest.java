@@ -1,0 +1,87 @@
+package io.zeroscale.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zeroscale.spi.ZeroscaleException;
+import org.junit.jupiter.api.Test;
+
+/** Bad policies are rejected with the path and the fix. */
+class PolicySpecTest {
+    private static TargetSpec parse(String policy) {
+        return TargetSpec.fromConfig("web", YamlConfig.parse("""
+                orchestrator: local
+                workload: { kind: Process }
+                policy:
+                """ + policy.indent(2), "test", "targets.web"));
+    }
+
+    @Test
+    void minGreaterThanMax() {
+        assertThatThrownBy(() -> parse("replicas: { min: 3, max: 2 }"))
+                .isInstanceOf(ZeroscaleException.class)
+                .hasMessage("targets.web.policy.replicas: min (3) is greater than max (2); lower min or raise max");
+    }
+
+    @Test
+    void negativeMin() {
+        assertThatThrownBy(() -> parse("replicas: { min: -1, max: 2 }"))
+                .hasMessage("targets.web.policy.replicas.min: must not be negative, got -1");
+    }
+
+    @Test
+    void malformedDuration() {
+        assertThatThrownBy(() -> parse("tick: 5 minutes"))
+                .hasMessage("targets.web.policy.tick: '5 minutes' is not a duration; write a whole number followed by a unit"
+                        + " (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m");
+    }
+
+    @Test
+    void negativeDuration() {
+        assertThatThrownBy(() -> parse("tick: -5s"))
+                .hasMessageStartingWith("targets.web.policy.tick: '-5s' is not a duration");
+    }
+
+    @Test
+    void typoInReplicasKey() {
+        assertThatThrownBy(() -> parse("replicas: { mni: 1 }"))
+                .hasMessage("targets.web.policy.replicas.mni: unknown key; did you mean 'min'?");
+    }
+
+    @Test
+    void signalWithoutQuery() {
+        assertThatThrownBy(() -> parse("signals: { rps: { source: prom } }"))
+                .hasMessage("targets.web.policy.signals.rps.query: required key is missing; add a string");
+    }
+
+    @Test
+    void reservedSignalName() {
+        assertThatThrownBy(() -> parse("signals: { inflight: { source: prom, query: up } }"))
+                .hasMessageContaining("targets.web.policy.signals.inflight: 'inflight' is a reserved signal");
+    }
+
+    @Test
+    void engineKeysAreSeparatedFromAutomatonSettings() {
+        TargetSpec spec = parse("""
+                automaton: zero-to-n
+                idle: 5m
+                replicas: { min: 0, max: 8 }
+                signals: { rps: { source: prom, query: up, empty-as-zero: true } }
+                """);
+        assertThat(spec.policy().bounds().max()).isEqualTo(8);
+        assertThat(spec.policy().settings().keys()).containsExactly("idle");
+        assertThat(spec.policy().signals().get("rps").query().options().bool("empty-as-zero", false)).isTrue();
+        assertThat(spec.workload().keys()).isEmpty();
+        assertThat(spec.ref().name()).isEqualTo("web");
+    }
+
+    @Test
+    void zeroToNRejectsUnknownKeysWithSuggestion() {
+        assertThatThrownBy(() -> new EngineHarness("""
+                orchestrator: fake
+                workload: { kind: Process }
+                policy: { idel: 5m }
+                """, java.time.Duration.ofSeconds(1)))
+                .hasMessage("targets.app.policy.idel: unknown key; did you mean 'idle'?");
+    }
+}

@@ -1,0 +1,201 @@
+package io.zeroscale.testkit;
+
+import static io.zeroscale.spi.StandardErrorCode.ORCHESTRATOR_UNAVAILABLE;
+
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.Endpoints;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Pausable;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * An in-memory orchestrator for engine and gateway tests: replicas become ready {@code startup}
+ * after a scale-up, on the given scheduler's time (virtual in tests), and every change is pushed
+ * to watchers. Records every call, can be told to fail, and can have replicas "stopped behind our
+ * back". Endpoints are fake addresses ({@code 10.0.0.x:8080}) unless ports are given.
+ */
+public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable {
+    private final Scheduler scheduler;
+    private final Duration startup;
+    private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+    private volatile boolean failing;
+    private volatile boolean closed;
+
+    public FakeOrchestrator(Scheduler scheduler, Duration startup) {
+        this.scheduler = scheduler;
+        this.startup = startup;
+    }
+
+    /** Every call made, e.g. {@code scale app 1}, {@code observe app}, in order. */
+    public List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** Only the scale calls, as replica counts. */
+    public List<Integer> scaleCalls() {
+        List<Integer> out = new ArrayList<>();
+        for (String call : calls) {
+            if (call.startsWith("scale ")) {
+                out.add(Integer.parseInt(call.substring(call.lastIndexOf(' ') + 1)));
+            }
+        }
+        return out;
+    }
+
+    /** From now on every call throws ORCHESTRATOR_UNAVAILABLE (true) or works again (false). */
+    public void setFailing(boolean failing) {
+        this.failing = failing;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Starts a target with {@code replicas} ready replicas, as if a previous run had scaled it. */
+    public void preset(TargetRef target, int replicas) {
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.replicas = replicas;
+            workload.ready = replicas;
+        }
+    }
+
+    /** Stops every replica without being asked, like a user running {@code docker stop}. */
+    public void stopBehindOurBack(TargetRef target) {
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.replicas = 0;
+            workload.ready = 0;
+            workload.generation++;
+        }
+        publish(target);
+    }
+
+    public ObservedState state(TargetRef target) {
+        Workload workload = workload(target);
+        synchronized (workload) {
+            return workload.state(scheduler);
+        }
+    }
+
+    @Override
+    public ObservedState observe(TargetRef target) {
+        calls.add("observe " + target.name());
+        check();
+        return state(target);
+    }
+
+    @Override
+    public void scale(TargetRef target, int replicas) {
+        calls.add("scale " + target.name() + " " + replicas);
+        check();
+        Workload workload = workload(target);
+        long generation;
+        synchronized (workload) {
+            if (workload.replicas == replicas) {
+                return;
+            }
+            workload.generation++;
+            generation = workload.generation;
+            workload.replicas = replicas;
+            workload.ready = Math.min(workload.ready, replicas);
+        }
+        publish(target);
+        if (replicas > 0) {
+            scheduler.schedule(startup, () -> {
+                synchronized (workload) {
+                    if (workload.generation != generation) {
+                        return;
+                    }
+                    workload.ready = workload.replicas;
+                }
+                publish(target);
+            });
+        }
+    }
+
+    @Override
+    public void pause(TargetRef target) {
+        calls.add("pause " + target.name());
+        check();
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.paused = true;
+        }
+        publish(target);
+    }
+
+    @Override
+    public void resume(TargetRef target) {
+        calls.add("resume " + target.name());
+        check();
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.paused = false;
+        }
+        publish(target);
+    }
+
+    @Override
+    public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
+        Workload workload = workload(target);
+        workload.listeners.add(listener);
+        listener.accept(new WorkloadEvent.Changed(state(target)));
+        return () -> workload.listeners.remove(listener);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void publish(TargetRef target) {
+        Workload workload = workload(target);
+        ObservedState state = state(target);
+        for (Consumer<WorkloadEvent> listener : workload.listeners) {
+            listener.accept(new WorkloadEvent.Changed(state));
+        }
+    }
+
+    private void check() {
+        if (failing) {
+            throw new ZeroscaleException(ORCHESTRATOR_UNAVAILABLE, "fake orchestrator is failing (as the test asked)");
+        }
+    }
+
+    private Workload workload(TargetRef target) {
+        return workloads.computeIfAbsent(target, ignored -> new Workload());
+    }
+
+    private static final class Workload {
+        int replicas;
+        int ready;
+        boolean paused;
+        long generation;
+        final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
+
+        ObservedState state(Scheduler scheduler) {
+            List<Endpoint> endpoints = new ArrayList<>();
+            int serving = paused ? 0 : ready;
+            for (int i = 0; i < serving; i++) {
+                endpoints.add(new Endpoint("10.0.0." + (i + 1), 8080));
+            }
+            return new ObservedState(replicas, serving, paused ? replicas : 0, Collections.unmodifiableList(endpoints),
+                    scheduler.clock().instant());
+        }
+    }
+}
