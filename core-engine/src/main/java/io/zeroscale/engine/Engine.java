@@ -60,6 +60,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final Map<String, TargetActor> actorsByName = new LinkedHashMap<>();
     private final List<RouteListener> routeListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
+    private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
     private final EngineTelemetry telemetry;
     private final List<AutoCloseable> owned;
@@ -246,6 +247,29 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 listener.accept(event);
             } catch (RuntimeException e) {
                 log.warn("alert listener failed", e);
+            }
+        }
+    }
+
+    /** Sees every event a target's automaton handled and the (safe) decision that followed. */
+    @FunctionalInterface
+    public interface DecisionListener {
+        /** Called on the target's actor thread; must not block. */
+        void onDecision(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision);
+    }
+
+    /** Calls {@code listener} after every event any automaton handles (live views, benchmarks). */
+    public Subscription subscribeDecisions(DecisionListener listener) {
+        decisionListeners.add(listener);
+        return () -> decisionListeners.remove(listener);
+    }
+
+    void decided(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {
+        for (DecisionListener listener : decisionListeners) {
+            try {
+                listener.onDecision(target, event, decision);
+            } catch (RuntimeException e) {
+                log.warn("decision listener failed", e);
             }
         }
     }

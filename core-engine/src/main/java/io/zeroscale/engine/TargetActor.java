@@ -367,6 +367,7 @@ final class TargetActor implements TargetContext {
             return;
         }
         apply(before, decision);
+        engine.decided(spec.ref(), event, applied == null ? decision : applied);
     }
 
     private void apply(String stateBefore, Decision decision) {

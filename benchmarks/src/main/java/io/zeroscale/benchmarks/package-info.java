@@ -1,0 +1,4 @@
+@NullMarked
+package io.zeroscale.benchmarks;
+
+import org.jspecify.annotations.NullMarked;
