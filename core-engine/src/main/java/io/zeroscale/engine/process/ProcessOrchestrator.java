@@ -463,6 +463,11 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             if (closed || replica.gone || replica.stopping) {
                 return;
             }
+            if (!result.ready() && !replica.handle.isAlive()) {
+                // An adopted replica is not our child: the JDK notices its exit only by slow polling.
+                exited(workload, replica);
+                return;
+            }
             if (result.ready()) {
                 replica.failedProbes = 0;
                 if (!replica.ready) {
