@@ -1,6 +1,7 @@
 package io.zeroscale.engine;
 
 import io.zeroscale.engine.automata.ZeroToNAutomatonFactory;
+import io.zeroscale.engine.process.ProcessOrchestratorFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
@@ -15,6 +16,6 @@ public final class BuiltinPlugin implements Plugin {
 
     @Override
     public List<OrchestratorFactory> orchestratorFactories() {
-        return List.of();
+        return List.of(new ProcessOrchestratorFactory());
     }
 }

@@ -1,58 +1,95 @@
 package io.zeroscale.engine.time;
 
+import static java.util.Objects.requireNonNull;
+
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The production {@link Scheduler}: wall-clock time and one platform thread that fires timers.
- * Tasks must only hand work off (post to an actor, submit to a virtual thread), never block.
+ * A {@link Scheduler} on the wall clock, backed by one platform thread. Tasks must not block: they
+ * share that thread. A task that throws is logged; a periodic task keeps running after it threw.
+ * {@link #close()} cancels everything still pending.
  */
 public final class SystemScheduler implements Scheduler, AutoCloseable {
-    private final ScheduledExecutorService timer;
-    private final InstantSource clock;
+    private static final Logger log = LoggerFactory.getLogger(SystemScheduler.class);
+
+    private final ScheduledThreadPoolExecutor executor;
 
     public SystemScheduler() {
-        this(InstantSource.system());
-    }
-
-    public SystemScheduler(InstantSource clock) {
-        this.clock = clock;
-        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "zeroscale-timer");
+        executor = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "zeroscale-scheduler");
+            // A forgotten scheduler must not keep the JVM alive.
             thread.setDaemon(true);
             return thread;
         });
+        executor.setRemoveOnCancelPolicy(true);
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        executor.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
     }
 
     @Override
     public InstantSource clock() {
-        return clock;
+        return InstantSource.system();
     }
 
+    /**
+     * @throws java.util.concurrent.RejectedExecutionException after {@link #close()}
+     */
     @Override
     public Subscription schedule(Duration delay, Runnable task) {
-        ScheduledFuture<?> future = timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        requireNonNull(delay, "delay is null");
+        requireNonNull(task, "task is null");
+        long nanos = Math.max(0, saturatedNanos(delay));
+        ScheduledFuture<?> future = executor.schedule(guarded(task), nanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
     }
 
+    /**
+     * @throws IllegalArgumentException when {@code period} is not positive
+     * @throws java.util.concurrent.RejectedExecutionException after {@link #close()}
+     */
     @Override
     public Subscription scheduleAtFixedRate(Duration period, Runnable task) {
-        long nanos = period.toNanos();
-        if (nanos <= 0) {
+        requireNonNull(period, "period is null");
+        requireNonNull(task, "task is null");
+        if (period.isNegative() || period.isZero()) {
             throw new IllegalArgumentException("period must be positive, got " + period);
         }
-        ScheduledFuture<?> future = timer.scheduleAtFixedRate(task, nanos, nanos, TimeUnit.NANOSECONDS);
+        long nanos = saturatedNanos(period);
+        ScheduledFuture<?> future =
+                executor.scheduleAtFixedRate(guarded(task), nanos, nanos, TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
     }
 
+    /** Cancels pending tasks and stops the thread; a task already running finishes. */
     @Override
     public void close() {
-        timer.shutdownNow();
+        executor.shutdownNow();
+    }
+
+    private static Runnable guarded(Runnable task) {
+        // An exception escaping a periodic task would cancel it silently; log it and carry on.
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("scheduled task {} failed", task, e);
+            }
+        };
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return duration.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 }

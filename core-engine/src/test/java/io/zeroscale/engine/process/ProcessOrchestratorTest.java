@@ -1,0 +1,53 @@
+package io.zeroscale.engine.process;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.OrchestratorContract;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The orchestrator contract, run against real child processes. */
+class ProcessOrchestratorTest extends OrchestratorContract {
+    private static final AtomicInteger WORKLOADS = new AtomicInteger();
+
+    @TempDir
+    @Nullable Path dataDirectory;
+
+    private @Nullable ProcessFixture fixture;
+
+    @Override
+    protected void setUpBackend() {
+        fixture = new ProcessFixture(requireNonNull(dataDirectory, "dataDirectory"));
+    }
+
+    @Override
+    protected void tearDownBackend() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    @Override
+    protected Orchestrator newOrchestrator() {
+        return fixture().newOrchestrator();
+    }
+
+    @Override
+    protected Workload newWorkload() {
+        return ProcessFixture.workload("backend-" + WORKLOADS.incrementAndGet(), fixture().backendSettings());
+    }
+
+    @Override
+    protected Duration readinessTimeout() {
+        return Duration.ofSeconds(60);
+    }
+
+    private ProcessFixture fixture() {
+        return requireNonNull(fixture, "fixture");
+    }
+}
