@@ -173,8 +173,9 @@ final class CelExpressions {
         CelSourceLocation location = issue.getSourceLocation();
         String position = location.getLine() > 0 ? " at " + location.getLine() + ":" + (location.getColumn() + 1) : "";
         String more = result.getErrors().size() > 1 ? " (and " + (result.getErrors().size() - 1) + " more)" : "";
-        return "invalid expression '" + shown + "'" + position + ": " + issue.getMessage() + more + "; "
-                + compileFix(shown, issue.getMessage(), knownSignals);
+        String message = issue.getMessage().replace(" (in container '')", "");
+        return "invalid expression '" + shown + "'" + position + ": " + message + more + "; "
+                + compileFix(shown, message, knownSignals);
     }
 
     private static String compileFix(String shown, String message, Set<String> knownSignals) {

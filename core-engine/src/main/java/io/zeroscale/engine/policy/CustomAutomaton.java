@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * leave the current state, in file order; the first enabled one fires, and the new state's
  * transitions are evaluated at once (so a chain of ready transitions completes in one event, and
  * a {@code for} clock starts the moment its state is entered). A state is entered at most once per
- * event, which bounds a cycle of always-true guards.
+ * event, which bounds a cycle of always-true guards. The current state's replica expression is
+ * evaluated on entry and again on every event, so {@code int(math.ceil(signals.rps / 10.0))}
+ * tracks load while the state lasts.
  */
 final class CustomAutomaton implements Automaton {
     private static final Logger log = LoggerFactory.getLogger(CustomAutomaton.class);
@@ -126,8 +129,12 @@ final class CustomAutomaton implements Automaton {
                 profile = fired.profile();
             }
             if (!entered.add(fired.to())) {
-                reasons.add("stopped: '" + fired.to() + "' was entered twice in one event; guards that are"
-                        + " all true form a cycle");
+                // A self-transition re-enters its state once per event by design; anything else
+                // coming back is a cycle of guards that are all true, and the reason should say so.
+                if (!from.equals(fired.to())) {
+                    reasons.add("stopped: '" + fired.to() + "' was entered twice in one event; guards that are"
+                            + " all true form a cycle");
+                }
                 break;
             }
         }
@@ -143,7 +150,7 @@ final class CustomAutomaton implements Automaton {
             }
             reason = String.join("; ", reasons);
         } else if (previous != null && previous.replicas() == replicas.value()
-                && previous.routing() == routing && java.util.Objects.equals(previous.profile(), profile)) {
+                && previous.routing() == routing && Objects.equals(previous.profile(), profile)) {
             // Nothing changed: the same decision says "no change" and carries no action twice.
             return previous;
         } else {

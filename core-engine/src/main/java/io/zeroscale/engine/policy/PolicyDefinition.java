@@ -17,7 +17,6 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -285,9 +284,11 @@ record PolicyDefinition(
             case "info" -> Action.Severity.INFO;
             case "warning" -> Action.Severity.WARNING;
             case "critical" -> Action.Severity.CRITICAL;
-            default -> throw invalid(action.pathOf("severity"), "unknown severity '" + text + "'; "
-                    + Config.suggestion(text, Set.of("info", "warning", "critical"))
-                    + " (info, warning or critical)");
+            default -> {
+                String suggestion = Config.suggestion(text, Set.of("info", "warning", "critical"));
+                throw invalid(action.pathOf("severity"), "unknown severity '" + text + "'; "
+                        + (suggestion.startsWith("did you mean") ? suggestion : "write info, warning or critical"));
+            }
         };
     }
 
@@ -310,6 +311,9 @@ record PolicyDefinition(
     }
 
     private static String unknownState(String name, Set<String> states) {
+        if (name.equals(ANY_STATE)) {
+            return "'*' (any state) is only allowed in from; name the state to enter, one of " + new TreeSet<>(states);
+        }
         String suggestion = Config.suggestion(name, states);
         if (suggestion.startsWith("did you mean")) {
             return "unknown state '" + name + "'; " + suggestion;
@@ -352,10 +356,5 @@ record PolicyDefinition(
             return "a list";
         }
         return value instanceof String text ? "'" + text + "'" : String.valueOf(value);
-    }
-
-    /** The state names in file order, for {@code Automaton.states()}. */
-    Set<String> stateNames() {
-        return Collections.unmodifiableSet(new LinkedHashSet<>(states.keySet()));
     }
 }

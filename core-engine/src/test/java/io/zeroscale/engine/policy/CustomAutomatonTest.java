@@ -8,6 +8,7 @@ import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
+import io.zeroscale.spi.automaton.AutomatonSpec;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
@@ -244,6 +245,30 @@ class CustomAutomatonTest {
     }
 
     @Test
+    void hasTellsAGuardWhetherASignalIsKnown() {
+        Automaton automaton = Policies.create("""
+                initial: up
+                states:
+                  up: { replicas: "1" }
+                  down: { replicas: "0" }
+                transitions:
+                  - { from: up, to: down, when: "has(signals.rps) ? signals.rps < 1.0 : requests.inflight == 0" }
+                """, Set.of("rps"));
+        context.setSignal("rps", 3);
+        context.setRequests(new RequestStats(0, 0, 5, 5, 1));
+        start(automaton);
+        context.deliver(automaton, TICK);
+        assertThat(automaton.state()).isEqualTo("up");
+
+        context.setSignalUnknown("rps", "source down");
+        Decision decision = context.deliver(automaton, TICK);
+
+        assertThat(automaton.state()).isEqualTo("down");
+        assertThat(decision.reason())
+                .isEqualTo("up -> down: has(signals.rps) ? signals.rps < 1.0 : requests.inflight == 0");
+    }
+
+    @Test
     void afterLeavesAStateThatLastedTooLong() {
         Automaton automaton = busy();
         Instant enteredBusy = context.now();
@@ -299,6 +324,61 @@ class CustomAutomatonTest {
         assertThat(context.deliver(automaton, TICK).replicas())
                 .as("replicas in a replica expression is the count at entry, so + 1 applies once")
                 .isEqualTo(2);
+    }
+
+    @Test
+    void aCycleOfTrueGuardsStopsWithinOneEvent() {
+        Automaton automaton = Policies.create("""
+                initial: a
+                states: { a: { replicas: "1" }, b: { replicas: "2" } }
+                transitions:
+                  - { from: a, to: b, when: "true" }
+                  - { from: b, to: a, when: "true" }
+                """, Set.of());
+
+        Decision decision = start(automaton);
+
+        assertThat(automaton.state()).isEqualTo("a");
+        assertThat(decision.reason()).isEqualTo("start in a; a -> b: true; b -> a: true; stopped: 'a' was entered"
+                + " twice in one event; guards that are all true form a cycle");
+    }
+
+    @Test
+    void aSelfTransitionReentersItsStateEachTimeItsTimeoutElapses() {
+        Automaton automaton = Policies.create("""
+                initial: a
+                states: { a: { replicas: "1" } }
+                transitions:
+                  - { from: a, to: a, after: 10m, actions: [ { alert: "still in a", severity: critical } ] }
+                """, Set.of());
+        start(automaton);
+
+        Decision first = context.advance(automaton, Duration.ofMinutes(10));
+        assertThat(first.reason()).isEqualTo("a -> a: 10m in a");
+        assertThat(first.actions()).containsExactly(new Action.Alert(Action.Severity.CRITICAL, "still in a"));
+        assertThat(context.dueTimers()).containsEntry("after:0", t0.plus(Duration.ofMinutes(20)));
+
+        context.advance(automaton, Duration.ofMinutes(9));
+        assertThat(context.deliver(automaton, TICK).actions()).isEmpty();
+        assertThat(context.advance(automaton, Duration.ofMinutes(1)).actions()).hasSize(1);
+    }
+
+    @Test
+    void targetsWithTheSamePolicyKeepTheirOwnState() {
+        CustomAutomatonFactory factory = new CustomAutomatonFactory();
+        AutomatonSpec spec = new AutomatonSpec(
+                context.target(), new ReplicaBounds(0, 10), Set.of("rps"), Policies.yaml(EXAMPLE));
+        Automaton first = factory.create(spec, Policies.NO_CONTEXT);
+        Automaton second = factory.create(spec, Policies.NO_CONTEXT);
+        TestTargetContext other = TestTargetContext.create();
+        start(first);
+        other.deliver(second, new Event.Start(other.observed()));
+
+        context.setRequests(new RequestStats(1, 0, 1, 0, 0));
+        context.deliver(first, new Event.RequestsChanged());
+
+        assertThat(first.state()).isEqualTo("warm");
+        assertThat(second.state()).isEqualTo("idle");
     }
 
     @Test

@@ -35,6 +35,9 @@ final class Policies {
               - { from: "*", to: idle, after: 1h }
             """;
 
+    /** For factories: building an automaton must touch nothing of the engine. */
+    static final PluginContext NO_CONTEXT = new NoContext();
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final TargetRef TARGET = TargetRef.of("test", "Process", "app");
 
@@ -50,14 +53,13 @@ final class Policies {
 
     static Automaton create(String yaml, Set<String> signals, ReplicaBounds bounds) {
         return new CustomAutomatonFactory()
-                .create(new AutomatonSpec(TARGET, bounds, signals, yaml(yaml)), new NoContext());
+                .create(new AutomatonSpec(TARGET, bounds, signals, yaml(yaml)), NO_CONTEXT);
     }
 
     static Automaton create(String yaml, Set<String> signals) {
         return create(yaml, signals, new ReplicaBounds(0, 10));
     }
 
-    /** Building an automaton must touch nothing of the engine. */
     private static final class NoContext implements PluginContext {
         @Override
         public Scheduler scheduler() {
