@@ -1,6 +1,7 @@
 package io.zeroscale.engine;
 
 import io.zeroscale.engine.automata.ZeroToNAutomatonFactory;
+import io.zeroscale.engine.policy.CustomAutomatonFactory;
 import io.zeroscale.engine.process.ProcessOrchestratorFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.automaton.AutomatonFactory;
@@ -11,7 +12,7 @@ import java.util.List;
 public final class BuiltinPlugin implements Plugin {
     @Override
     public List<AutomatonFactory> automatonFactories() {
-        return List.of(new ZeroToNAutomatonFactory());
+        return List.of(new ZeroToNAutomatonFactory(), new CustomAutomatonFactory());
     }
 
     @Override
