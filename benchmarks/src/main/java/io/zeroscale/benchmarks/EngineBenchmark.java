@@ -93,6 +93,14 @@ public class EngineBenchmark {
             }
         });
         zeroscale.start();
+        // Measure steady state: every target observed and its automaton started.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (zeroscale.statuses().stream().anyMatch(status -> !status.started())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("targets did not start within 120 s");
+            }
+            Thread.onSpinWait();
+        }
     }
 
     @Benchmark
@@ -103,7 +111,12 @@ public class EngineBenchmark {
         pending.set(i, decided);
         arrivals[i]++;
         zeroscale.trafficHub().report(refs[i], new RequestStats(0, (int) (arrivals[i] % 9), arrivals[i], arrivals[i], 0));
-        decided.get(10, TimeUnit.SECONDS);
+        try {
+            decided.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("no decision within 10 s for target t" + i + ": "
+                    + zeroscale.engine().status("t" + i).orElseThrow(), e);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -116,20 +129,35 @@ public class EngineBenchmark {
         zeroscale.close();
     }
 
-    /** Every workload is up with one ready replica; scaling is accepted at once. */
+    /** Workloads start with one ready replica and are ready at once after a scale. */
     private static final class ReadyOrchestrator implements Orchestrator, Endpoints {
+        private final java.util.Map<TargetRef, Integer> replicas = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.Map<TargetRef, Consumer<WorkloadEvent>> watchers = new java.util.concurrent.ConcurrentHashMap<>();
+
         @Override
         public ObservedState observe(TargetRef target) {
-            return ObservedState.ready(1, List.of(new Endpoint("127.0.0.1", 8080)), InstantSource.system().instant());
+            int count = replicas.getOrDefault(target, 1);
+            List<Endpoint> endpoints = new java.util.ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                endpoints.add(new Endpoint("127.0.0.1", 8080 + i));
+            }
+            return ObservedState.ready(count, endpoints, InstantSource.system().instant());
         }
 
         @Override
-        public void scale(TargetRef target, int replicas) {}
+        public void scale(TargetRef target, int count) {
+            replicas.put(target, count);
+            Consumer<WorkloadEvent> watcher = watchers.get(target);
+            if (watcher != null) {
+                watcher.accept(new WorkloadEvent.Changed(observe(target)));
+            }
+        }
 
         @Override
         public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
+            watchers.put(target, listener);
             listener.accept(new WorkloadEvent.Changed(observe(target)));
-            return Subscription.NONE;
+            return () -> watchers.remove(target);
         }
 
         @Override

@@ -130,14 +130,18 @@ final class TargetActor implements TargetContext {
     private void drain() {
         while (true) {
             Runnable message;
-            while ((message = mailbox.poll()) != null) {
-                try {
-                    message.run();
-                } catch (RuntimeException e) {
-                    log.error("target {}: message failed", spec.name(), e);
+            try {
+                while ((message = mailbox.poll()) != null) {
+                    try {
+                        message.run();
+                    } catch (RuntimeException e) {
+                        log.error("target {}: message failed", spec.name(), e);
+                    }
                 }
+            } finally {
+                // Even an Error must not leave the actor marked busy forever.
+                draining.set(false);
             }
-            draining.set(false);
             // A message may have arrived after the last poll but before the flag was cleared.
             if (mailbox.isEmpty() || !draining.compareAndSet(false, true)) {
                 return;
