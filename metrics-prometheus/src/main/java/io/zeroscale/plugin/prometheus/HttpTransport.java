@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 
 /**
  * One HTTP client per source, with its auth, headers, TLS, timeout and retries. Retries (with
@@ -116,14 +117,33 @@ final class HttpTransport implements AutoCloseable {
                     backend + " did not answer within the timeout of " + Durations.format(settings.timeout()), e);
         } catch (ConnectException e) {
             throw new ZeroscaleException(PrometheusErrorCode.UNREACHABLE,
-                    backend + " is unreachable: " + summary(e), e);
+                    backend + " is unreachable: could not connect (" + summary(e) + ")", e);
+        } catch (SSLException e) {
+            throw new ZeroscaleException(PrometheusErrorCode.TLS_FAILED,
+                    backend + ": TLS handshake failed (" + summary(e) + "); check tls.ca-file", e);
         } catch (IOException e) {
+            if (hasCause(e, SSLException.class)) {
+                throw new ZeroscaleException(PrometheusErrorCode.TLS_FAILED,
+                        backend + ": TLS handshake failed (" + summary(e) + "); check tls.ca-file", e);
+            }
             if (closed.get()) {
                 throw new ZeroscaleException(PrometheusErrorCode.UNREACHABLE, backend + ": the source is closed", e);
             }
             throw new ZeroscaleException(PrometheusErrorCode.UNREACHABLE,
                     backend + ": connection failed: " + summary(e), e);
         }
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static boolean isRetryable(ZeroscaleException failure) {

@@ -11,6 +11,8 @@ import io.zeroscale.spi.ErrorType;
 public enum PrometheusErrorCode implements ErrorCode {
     /** No connection, or it broke: retried with backoff. */
     UNREACHABLE(ErrorType.EXTERNAL),
+    /** The TLS handshake failed, e.g. the server's certificate is not signed by {@code tls.ca-file}: not retried. */
+    TLS_FAILED(ErrorType.EXTERNAL),
     /** Prometheus did not answer within {@code timeout}: not retried, a slow server stays slow. */
     TIMEOUT(ErrorType.EXTERNAL),
     /** Prometheus answered with an error (execution error, overload, refused credentials). */
