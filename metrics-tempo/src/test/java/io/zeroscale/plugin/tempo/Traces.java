@@ -28,7 +28,8 @@ import java.util.Random;
 final class Traces implements AutoCloseable {
     private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
     private final Map<String, SdkTracerProvider> providers = new LinkedHashMap<>();
-    private final Random random = new Random(42);
+    // Shared so that two Traces in one test never make the same ids.
+    private static final Random RANDOM = new Random(42);
 
     private Tracer tracer(String service) {
         return providers.computeIfAbsent(service, name -> SdkTracerProvider.builder()
@@ -82,7 +83,7 @@ final class Traces implements AutoCloseable {
         @Override
         public String generateSpanId() {
             byte[] bytes = new byte[8];
-            random.nextBytes(bytes);
+            RANDOM.nextBytes(bytes);
             bytes[0] |= 0x10;
             return HexFormat.of().formatHex(bytes);
         }
@@ -90,8 +91,8 @@ final class Traces implements AutoCloseable {
         @Override
         public String generateTraceId() {
             byte[] bytes = new byte[16];
-            random.nextBytes(bytes);
-            bytes[0] = (byte) (0x01 + random.nextInt(0x0f));
+            RANDOM.nextBytes(bytes);
+            bytes[0] = (byte) (0x01 + RANDOM.nextInt(0x0f));
             return HexFormat.of().formatHex(bytes);
         }
     }
