@@ -146,8 +146,9 @@ final class HttpTransport implements AutoCloseable {
         return false;
     }
 
-    private static boolean isRetryable(ZeroscaleException failure) {
-        return failure.errorCode() == PrometheusErrorCode.UNREACHABLE;
+    /** A closed source's failures are not worth another attempt. */
+    private boolean isRetryable(ZeroscaleException failure) {
+        return !closed.get() && failure.errorCode() == PrometheusErrorCode.UNREACHABLE;
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {

@@ -144,7 +144,7 @@ record HttpSettings(
         }
         if (url.getScheme() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))
                 || url.getHost() == null) {
-            throw config.invalid("url", "'" + text + "' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:9090");
+            throw config.invalid("url", "'" + text + "' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:3200");
         }
         if (url.getRawQuery() != null || url.getRawFragment() != null) {
             throw config.invalid("url", "'" + text + "' must not have a query or fragment");

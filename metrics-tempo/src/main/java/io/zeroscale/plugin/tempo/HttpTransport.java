@@ -146,8 +146,9 @@ final class HttpTransport implements AutoCloseable {
         return false;
     }
 
-    private static boolean isRetryable(ZeroscaleException failure) {
-        return failure.errorCode() == TempoErrorCode.UNREACHABLE;
+    /** A closed source's failures are not worth another attempt. */
+    private boolean isRetryable(ZeroscaleException failure) {
+        return !closed.get() && failure.errorCode() == TempoErrorCode.UNREACHABLE;
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {
