@@ -43,7 +43,7 @@ final class Actuator {
                 .minimumNumberOfCalls(10)
                 .failureRateThreshold(50)
                 .waitDurationInOpenState(settings.breakerWaitInOpen())
-                .recordException(Actuator::retryable)
+                .recordException(Actuator::orchestratorFailure)
                 .build());
         this.limiter = RateLimiter.of("orchestrator-" + orchestrator, RateLimiterConfig.custom()
                 .limitForPeriod(settings.callsPerSecond())
@@ -95,5 +95,10 @@ final class Actuator {
     private static boolean retryable(Throwable error) {
         return !(error instanceof ZeroscaleException zeroscale && zeroscale.errorCode().type() == ErrorType.USER_ERROR)
                 && !(error instanceof CallNotPermittedException);
+    }
+
+    /** Only the orchestrator's own failures open the breaker; our rate limit saying "wait" does not. */
+    private static boolean orchestratorFailure(Throwable error) {
+        return retryable(error) && !(error instanceof RequestNotPermitted);
     }
 }

@@ -7,6 +7,9 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongGauge;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.function.Supplier;
@@ -28,9 +31,11 @@ final class EngineTelemetry implements AutoCloseable {
     private final DoubleHistogram actuationDuration;
     private final ObservableLongGauge desired;
     private final ObservableLongGauge ready;
+    private final Tracer tracer;
 
     EngineTelemetry(OpenTelemetry openTelemetry, Supplier<Collection<TargetStatus>> targets) {
         Meter meter = openTelemetry.getMeter("io.zeroscale.engine");
+        tracer = openTelemetry.getTracer("io.zeroscale.engine");
         decisions = meter.counterBuilder("zeroscale.decisions")
                 .setDescription("Decisions that changed a target's state or effect")
                 .build();
@@ -54,8 +59,35 @@ final class EngineTelemetry implements AutoCloseable {
                         measurement.record(status.readyReplicas(), Attributes.of(TARGET, status.name()))));
     }
 
-    void decision(String target, String state) {
+    /** A decision that changed the target's state or effect: counted, and recorded as a span. */
+    void decision(String target, String fromState, String state, int replicas, String reason) {
         decisions.add(1, Attributes.of(TARGET, target, STATE, state));
+        tracer.spanBuilder("zeroscale.decision")
+                .setAttribute(TARGET, target)
+                .setAttribute("zeroscale.state.from", fromState)
+                .setAttribute(STATE, state)
+                .setAttribute("zeroscale.replicas", replicas)
+                .setAttribute("zeroscale.reason", reason)
+                .startSpan()
+                .end();
+    }
+
+    /** A span around one orchestrator call; end it with {@link #endActuation}. */
+    Span startActuation(String target, String orchestrator, String operation, int replicas) {
+        return tracer.spanBuilder("zeroscale.actuation " + operation)
+                .setAttribute(TARGET, target)
+                .setAttribute(ORCHESTRATOR, orchestrator)
+                .setAttribute(OPERATION, operation)
+                .setAttribute("zeroscale.replicas", replicas)
+                .startSpan();
+    }
+
+    void endActuation(Span span, @org.jspecify.annotations.Nullable Throwable error) {
+        if (error != null) {
+            span.recordException(error);
+            span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+        }
+        span.end();
     }
 
     void safetyHold(String target) {

@@ -380,7 +380,7 @@ final class TargetActor implements TargetContext {
         boolean effectChanged = applied == null || !safe.sameEffect(applied);
         applied = safe;
         if (stateChanged || effectChanged) {
-            engine.telemetry().decision(spec.name(), automaton.state());
+            engine.telemetry().decision(spec.name(), stateBefore, automaton.state(), safe.replicas(), safe.reason());
             journal(JournalEntry.Kind.DECISION, (stateChanged ? stateBefore + " -> " + automaton.state() + ": " : "") + safe.reason());
         }
         for (Action action : safe.actions()) {
@@ -497,12 +497,15 @@ final class TargetActor implements TargetContext {
         int target = replicas;
         blocking.execute(() -> {
             Instant begin = scheduler.clock().instant();
+            var span = engine.telemetry().startActuation(spec.name(), spec.ref().orchestrator(), "scale", target);
             try {
                 actuator.run("scale " + spec.ref() + " to " + target, () -> orchestrator.scale(spec.ref(), target));
                 engine.telemetry().actuation(spec.ref().orchestrator(), "scale", true, Duration.between(begin, scheduler.clock().instant()));
+                engine.telemetry().endActuation(span, null);
                 post(() -> afterScale(target, null));
             } catch (RuntimeException e) {
                 engine.telemetry().actuation(spec.ref().orchestrator(), "scale", false, Duration.between(begin, scheduler.clock().instant()));
+                engine.telemetry().endActuation(span, e);
                 post(() -> afterScale(target, e));
             }
         });
@@ -514,7 +517,12 @@ final class TargetActor implements TargetContext {
         if (error != null) {
             requestedReplicas = -1;
             journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage());
-            log.warn("target {}: scale to {} failed", spec.name(), replicas, error);
+            if (error.getCause() instanceof io.github.resilience4j.circuitbreaker.CallNotPermittedException) {
+                // Expected while the orchestrator is down; its failures were logged when they happened.
+                log.warn("target {}: scale to {} not attempted: {}", spec.name(), replicas, error.getMessage());
+            } else {
+                log.warn("target {}: scale to {} failed", spec.name(), replicas, error);
+            }
             deliver(new Event.ActuationFailed(error.getMessage() == null ? error.toString() : error.getMessage()));
             return;
         }

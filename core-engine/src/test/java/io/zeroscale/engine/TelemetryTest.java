@@ -1,0 +1,48 @@
+package io.zeroscale.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.zeroscale.engine.time.VirtualScheduler;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.testkit.FakeOrchestrator;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Decisions and orchestrator calls show up as OpenTelemetry metrics and spans. */
+class TelemetryTest {
+    @Test
+    void decisionsAndActuationsAreCountedAndTraced() {
+        InMemoryMetricReader metrics = InMemoryMetricReader.create();
+        InMemorySpanExporter spans = InMemorySpanExporter.create();
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+                .build();
+        VirtualScheduler time = new VirtualScheduler(Instant.parse("2026-01-01T00:00:00Z"));
+        FakeOrchestrator orchestrator = new FakeOrchestrator(time, Duration.ofSeconds(2));
+        TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse("orchestrator: fake\nworkload: { kind: Process }\n", "t", "targets.app"));
+        try (Zeroscale zeroscale = Zeroscale.builder().virtualTime(time).openTelemetry(sdk).orchestrator("fake", orchestrator).target(spec).build()) {
+            zeroscale.start();
+            time.runDue();
+            zeroscale.trafficHub().report(spec.ref(), new RequestStats(1, 0, 1, 0, 0));
+            time.advance(Duration.ofSeconds(3));
+
+            assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName)
+                    .contains("zeroscale.decision", "zeroscale.actuation scale");
+            assertThat(metrics.collectAllMetrics()).extracting(MetricData::getName)
+                    .contains("zeroscale.decisions", "zeroscale.actuations", "zeroscale.actuation.duration",
+                            "zeroscale.target.replicas.desired", "zeroscale.target.replicas.ready");
+        } finally {
+            sdk.close();
+        }
+    }
+}
