@@ -1,5 +1,10 @@
 package io.zeroscale.engine;
 
+import io.zeroscale.engine.automata.LatencyBandAutomatonFactory;
+import io.zeroscale.engine.automata.ScheduleAutomatonFactory;
+import io.zeroscale.engine.automata.StepAutomatonFactory;
+import io.zeroscale.engine.automata.TargetTrackingAutomatonFactory;
+import io.zeroscale.engine.automata.ThresholdAutomatonFactory;
 import io.zeroscale.engine.automata.ZeroToNAutomatonFactory;
 import io.zeroscale.engine.policy.CustomAutomatonFactory;
 import io.zeroscale.engine.process.ProcessOrchestratorFactory;
@@ -12,7 +17,14 @@ import java.util.List;
 public final class BuiltinPlugin implements Plugin {
     @Override
     public List<AutomatonFactory> automatonFactories() {
-        return List.of(new ZeroToNAutomatonFactory(), new CustomAutomatonFactory());
+        return List.of(
+                new ZeroToNAutomatonFactory(),
+                new TargetTrackingAutomatonFactory(),
+                new ThresholdAutomatonFactory(),
+                new StepAutomatonFactory(),
+                new ScheduleAutomatonFactory(),
+                new LatencyBandAutomatonFactory(),
+                new CustomAutomatonFactory());
     }
 
     @Override
