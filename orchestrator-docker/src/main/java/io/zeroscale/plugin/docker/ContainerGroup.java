@@ -18,6 +18,7 @@ import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -411,9 +412,13 @@ final class ContainerGroup {
                 perHost.merge(host, 1, Integer::sum);
             }
         } else if (live.size() > want) {
+            // Give up what serves least first: starting or unready, then frozen, then the newest ready.
+            Map<Member, Integer> rank = new HashMap<>();
+            for (Member m : live) {
+                rank.put(m, m.view.state() == State.PAUSED ? 1 : ready(m) ? 2 : 0);
+            }
             live.stream()
-                    .sorted(Comparator.comparing((Member m) -> m.view.state() == State.RUNNING)
-                            .thenComparing(m -> m.view.state() != State.PAUSED)
+                    .sorted(Comparator.comparing((Member m) -> rank.get(m))
                             .thenComparing(Comparator.comparingLong((Member m) -> m.view.createdAt()).reversed()))
                     .limit(live.size() - want)
                     .forEach(this::stopAsync);
