@@ -1,0 +1,289 @@
+package io.zeroscale.testkit;
+
+import static java.util.Objects.requireNonNull;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.Endpoints;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link Orchestrator} must show, as a JUnit 5 suite a plugin's test extends
+ * (like Micrometer's {@code *CompatibilityTest}). Each test is something a user of the daemon
+ * would notice: a wake from zero that yields a reachable endpoint, a repeated scale that starts
+ * nothing new, a daemon restart that leaves workloads running.
+ *
+ * <p>The subclass supplies {@link #newOrchestrator()} (a fresh instance over the same backend and
+ * the same persisted state each call), {@link #newWorkload()} (a workload whose replicas serve
+ * HTTP on their endpoints) and {@link #readinessTimeout()}. Before each test the suite creates an
+ * orchestrator and attaches a fresh workload; after each test it scales the workload to zero,
+ * waits until no replica is left, closes every orchestrator it created and then calls {@link
+ * #tearDownBackend()}.
+ *
+ * <p>{@code newOrchestrator()} and {@code newWorkload()} are first called from this class's
+ * {@code @BeforeEach}, which JUnit runs before the subclass's own: initialise what they need in
+ * field initialisers, {@code @TempDir} fields or {@link #setUpBackend()}.
+ */
+public abstract class OrchestratorContract {
+    private final List<Orchestrator> created = new ArrayList<>();
+    private @Nullable HttpClient http;
+    private @Nullable Orchestrator orchestrator;
+    private @Nullable Workload workload;
+
+    /**
+     * A new orchestrator instance over the backend under test. Every call must see the same
+     * backend and the same persisted state (data directory, cluster, account), as a restarted
+     * daemon would. The suite closes every instance it gets.
+     */
+    protected abstract Orchestrator newOrchestrator();
+
+    /**
+     * A workload that no other test uses, with no replicas yet, whose replicas answer HTTP GET on
+     * {@code /} at their endpoints.
+     */
+    protected abstract Workload newWorkload();
+
+    /** How long a scaled-up replica may take to become ready (and a scaled-down one to go). */
+    protected abstract Duration readinessTimeout();
+
+    /** Runs before the suite creates its first orchestrator of a test. */
+    protected void setUpBackend() throws Exception {}
+
+    /**
+     * Runs after each test, once the workload is scaled to zero and every orchestrator is closed:
+     * release what the subclass holds and assert that nothing was left behind.
+     */
+    protected void tearDownBackend() throws Exception {}
+
+    /** The orchestrator the current test drives (replaced by the restart test). */
+    protected final Orchestrator orchestrator() {
+        return requireNonNull(orchestrator, "orchestrator is not created yet");
+    }
+
+    /** The workload of the current test. */
+    protected final Workload workload() {
+        return requireNonNull(workload, "workload is not created yet");
+    }
+
+    protected final TargetRef target() {
+        return workload().target();
+    }
+
+    @BeforeEach
+    final void createOrchestratorAndWorkload() throws Exception {
+        setUpBackend();
+        http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+        orchestrator = create();
+        workload = newWorkload();
+        orchestrator.attach(workload);
+    }
+
+    @AfterEach
+    final void scaleToZeroAndClose() throws Exception {
+        try {
+            if (orchestrator != null && workload != null) {
+                Orchestrator current = orchestrator;
+                current.scale(target(), 0);
+                awaitState(current, "no replica left after the test", s -> s.replicas() == 0
+                        && s.readyReplicas() == 0
+                        && s.readyEndpoints().isEmpty());
+            }
+        } finally {
+            try {
+                for (Orchestrator each : created) {
+                    each.close();
+                }
+                created.clear();
+                if (http != null) {
+                    http.close();
+                }
+            } finally {
+                tearDownBackend();
+            }
+        }
+    }
+
+    @Test
+    void observeBeforeAnyScaleReportsNoReplicasAndNoEndpoints() {
+        ObservedState state = orchestrator().observe(target());
+
+        assertThat(state.replicas()).as("replicas of a workload never scaled").isZero();
+        assertThat(state.readyReplicas()).as("ready replicas of a workload never scaled").isZero();
+        assertThat(state.readyEndpoints()).as("endpoints of a workload never scaled").isEmpty();
+    }
+
+    @Test
+    void scaleFromZeroToOneGivesOneReachableEndpoint() throws Exception {
+        orchestrator().scale(target(), 1);
+
+        ObservedState ready = awaitReady(orchestrator(), 1);
+        assertThat(ready.replicas()).as("replicas").isEqualTo(1);
+        assertAnswersHttp(ready.readyEndpoints().get(0));
+    }
+
+    @Test
+    void scalingToTheCurrentCountChangesNothing() throws Exception {
+        orchestrator().scale(target(), 1);
+        ObservedState before = awaitReady(orchestrator(), 1);
+
+        orchestrator().scale(target(), 1);
+        orchestrator().scale(target(), 1);
+
+        ObservedState after = orchestrator().observe(target());
+        assertThat(after.replicas()).as("replicas after scaling to the current count twice").isEqualTo(1);
+        assertThat(after.readyEndpoints())
+                .as("endpoints after scaling to the current count twice")
+                .isEqualTo(before.readyEndpoints());
+        // A duplicate replica may show up only after the call returned; watch for a while.
+        await("no second replica appears after a repeated scale")
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> orchestrator().observe(target()), s -> s.replicas() == 1
+                        && s.readyEndpoints().equals(before.readyEndpoints()));
+        assertAnswersHttp(before.readyEndpoints().get(0));
+    }
+
+    @Test
+    void scaleOneTwoZeroEndsWithNoReplicasAndNoEndpoints() throws Exception {
+        orchestrator().scale(target(), 1);
+        awaitReady(orchestrator(), 1);
+
+        orchestrator().scale(target(), 2);
+        ObservedState two = awaitReady(orchestrator(), 2);
+        assertThat(two.replicas()).as("replicas after scaling to 2").isEqualTo(2);
+        assertThat(two.readyEndpoints()).as("endpoints of two replicas").doesNotHaveDuplicates();
+        for (Endpoint endpoint : two.readyEndpoints()) {
+            assertAnswersHttp(endpoint);
+        }
+
+        orchestrator().scale(target(), 0);
+        ObservedState zero = awaitState(orchestrator(), "no replicas after scaling to 0", s -> s.replicas() == 0);
+        assertThat(zero.readyReplicas()).as("ready replicas after scaling to 0").isZero();
+        assertThat(zero.readyEndpoints()).as("endpoints after scaling to 0").isEmpty();
+    }
+
+    @Test
+    void watchPushesCurrentStateFirstThenReadinessAfterScaleUp() throws Exception {
+        assumeTrue(
+                orchestrator() instanceof Endpoints,
+                () -> orchestrator().getClass().getName() + " does not implement Endpoints; it is polled instead");
+        Endpoints endpoints = (Endpoints) orchestrator();
+        List<WorkloadEvent> events = new CopyOnWriteArrayList<>();
+
+        Subscription subscription = endpoints.watch(target(), events::add);
+        try {
+            await("the first watch event").atMost(readinessTimeout()).until(() -> !events.isEmpty());
+            assertThat(events.get(0))
+                    .as("first watch event")
+                    .isInstanceOfSatisfying(WorkloadEvent.Changed.class, changed -> {
+                        assertThat(changed.state().replicas()).as("replicas in the first event").isZero();
+                        assertThat(changed.state().readyEndpoints())
+                                .as("endpoints in the first event")
+                                .isEmpty();
+                    });
+
+            orchestrator().scale(target(), 1);
+
+            // Only the pushed events are looked at: readiness must arrive without calling observe.
+            WorkloadEvent.Changed ready = await("a Changed event with one ready endpoint")
+                    .atMost(readinessTimeout())
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> firstReady(events), changed -> changed != null);
+            assertAnswersHttp(requireNonNull(ready).state().readyEndpoints().get(0));
+        } finally {
+            subscription.close();
+        }
+    }
+
+    @Test
+    void closeLeavesWorkloadsRunningForTheNextInstance() throws Exception {
+        orchestrator().scale(target(), 1);
+        ObservedState before = awaitReady(orchestrator(), 1);
+
+        orchestrator().close();
+        created.remove(orchestrator());
+        Orchestrator next = create();
+        orchestrator = next;
+        next.attach(workload());
+
+        ObservedState after = awaitReady(next, 1);
+        assertThat(after.replicas()).as("replicas seen by the next instance").isEqualTo(1);
+        assertThat(after.readyEndpoints())
+                .as("endpoints seen by the next instance (the same replica, not a new one)")
+                .isEqualTo(before.readyEndpoints());
+        assertAnswersHttp(after.readyEndpoints().get(0));
+    }
+
+    /** Polls {@code observe} until {@code ready} replicas are ready with as many endpoints. */
+    protected final ObservedState awaitReady(Orchestrator driver, int ready) {
+        return awaitState(
+                driver,
+                ready + " ready replica(s) with as many endpoints",
+                s -> s.readyReplicas() == ready && s.readyEndpoints().size() == ready);
+    }
+
+    /** Polls {@code observe} until {@code condition} holds, for at most {@link #readinessTimeout()}. */
+    protected final ObservedState awaitState(
+            Orchestrator driver, String description, Predicate<ObservedState> condition) {
+        return await(description)
+                .atMost(readinessTimeout())
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> driver.observe(target()), condition);
+    }
+
+    /** Asserts that {@code endpoint} answers an HTTP GET on {@code /} with a non-error status. */
+    protected final void assertAnswersHttp(Endpoint endpoint) throws IOException, InterruptedException {
+        String host = endpoint.host().contains(":") ? "[" + endpoint.host() + "]" : endpoint.host();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host + ":" + endpoint.port() + "/"))
+                .timeout(Duration.ofSeconds(10))
+                .GET()
+                .build();
+        HttpResponse<String> response =
+                requireNonNull(http, "http client").send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode())
+                .as("status of GET / on ready endpoint %s", endpoint)
+                .isBetween(200, 499);
+    }
+
+    private Orchestrator create() {
+        Orchestrator instance = requireNonNull(newOrchestrator(), "newOrchestrator() returned null");
+        created.add(instance);
+        return instance;
+    }
+
+    private static WorkloadEvent.@Nullable Changed firstReady(List<WorkloadEvent> events) {
+        for (WorkloadEvent event : events) {
+            if (event instanceof WorkloadEvent.Changed changed
+                    && changed.state().readyReplicas() == 1
+                    && changed.state().readyEndpoints().size() == 1) {
+                return changed;
+            }
+        }
+        return null;
+    }
+}
