@@ -25,7 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -62,6 +66,7 @@ final class ContainerGroup {
     private final AtomicBoolean replaceScheduled = new AtomicBoolean();
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final Set<String> knownIds = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<Void>> stops = ConcurrentHashMap.newKeySet();
     private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile Subscription probeTimer = Subscription.NONE;
     private volatile Subscription replaceTimer = Subscription.NONE;
@@ -465,6 +470,8 @@ final class ContainerGroup {
         Duration grace = spec.stopGrace();
         log.info("{}: stopping container {} on {} (grace {})", target, m.view.name(), m.engine.host(),
                 io.zeroscale.spi.Durations.format(grace));
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        stops.add(done);
         executor.execute(() -> {
             try {
                 if (m.view.state() == State.PAUSED) {
@@ -479,9 +486,31 @@ final class ContainerGroup {
                 log.warn("{}: could not stop container {}: {}", target, m.view.name(), e.getMessage());
             } finally {
                 stopping.remove(id);
+                stops.remove(done);
+                done.complete(null);
                 requestRefresh();
             }
         });
+    }
+
+    /**
+     * Waits up to {@code max} for stops already under way, so closing the orchestrator does not cut
+     * a scale-down short. True if none is left.
+     */
+    boolean awaitStops(Duration max) {
+        try {
+            CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(max.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    Duration stopGrace() {
+        return spec.stopGrace();
     }
 
     private void scheduleProbe() {

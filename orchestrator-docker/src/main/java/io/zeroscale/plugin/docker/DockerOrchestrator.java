@@ -174,6 +174,12 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
         closed = true;
         timers.forEach(Subscription::close);
         watches.forEach(HostWatch::close);
+        // A scale-down returns before its containers are stopped; let those stops finish.
+        for (ContainerGroup group : groups.values()) {
+            if (!group.awaitStops(group.stopGrace().plus(config.timeout()))) {
+                log.warn("{}: containers were still stopping when the orchestrator closed", group.target());
+            }
+        }
         groups.values().forEach(ContainerGroup::close);
         engines.forEach(DockerEngine::close);
         if (probe instanceof AutoCloseable closeable) {
