@@ -417,11 +417,19 @@ final class DockerJavaEngine implements DockerEngine {
         try {
             return call(what, call);
         } catch (ZeroscaleException e) {
-            if (e.getCause() instanceof NotFoundException || e.getCause() instanceof NotModifiedException) {
+            if (gone(e.getCause())) {
                 return null;
             }
             throw e;
         }
+    }
+
+    private static boolean gone(@Nullable Throwable cause) {
+        // Podman answers 500 "no such container" where Docker answers 404.
+        return cause instanceof NotFoundException
+                || cause instanceof NotModifiedException
+                || (cause instanceof DockerException && cause.getMessage() != null
+                        && cause.getMessage().contains("no such container"));
     }
 
     private <T> T call(String what, Supplier<T> call) {
@@ -446,8 +454,8 @@ final class DockerJavaEngine implements DockerEngine {
         if ("unix".equals(uri.getScheme()) && !Files.exists(Path.of(uri.getPath()))) {
             throw new ZeroscaleException(DockerErrorCode.ENGINE_UNAVAILABLE, "docker host " + host
                     + ": the socket " + uri.getPath() + " does not exist, so no engine is listening there."
-                    + " Start the engine (Podman: podman system service -t 0 " + host + " &; Docker: systemctl"
-                    + " start docker) or point 'host' at the right socket");
+                    + " Start the engine (Podman: 'podman system service -t 0 " + host + " &', Docker: 'systemctl"
+                    + " start docker') or point 'host' at the right socket");
         }
     }
 
