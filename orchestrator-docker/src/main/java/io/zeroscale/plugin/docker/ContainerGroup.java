@@ -384,6 +384,12 @@ final class ContainerGroup {
         int want = requireNonNull(desired, "desired is null");
         List<Member> members = read();
         List<Member> live = live(members);
+        if (live.size() < want && spec.adopting() && !stops.isEmpty()) {
+            // An adopted container still being stopped is the one to start again: let the stop end.
+            awaitStops(spec.stopGrace().plus(Duration.ofSeconds(30)));
+            members = read();
+            live = live(members);
+        }
         if (live.size() < want) {
             int missing = want - live.size();
             if (spec.adopting()) {

@@ -373,8 +373,13 @@ final class DockerJavaEngine implements DockerEngine {
 
             @Override
             public void onError(Throwable throwable) {
+                // Not super.onError: it logs the whole trace at ERROR; the watcher reports it once.
                 endOnce.accept(throwable);
-                super.onError(throwable);
+                try {
+                    close();
+                } catch (IOException e) {
+                    // The stream is already broken.
+                }
             }
 
             @Override
