@@ -638,15 +638,5 @@ final class ContainerGroup {
         return label.substring(eq + 1).equals(labels.get(label.substring(0, eq)));
     }
 
-    /** For tests: the count last asked for, or null before the first scale. */
-    @Nullable Integer desired() {
-        lock.lock();
-        try {
-            return desired;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private record Member(DockerEngine engine, ContainerView view) {}
 }

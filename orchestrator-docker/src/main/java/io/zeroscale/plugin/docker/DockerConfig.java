@@ -3,7 +3,6 @@ package io.zeroscale.plugin.docker;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
-import io.zeroscale.spi.Durations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -273,10 +272,5 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
             return new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, http, interval, timeout);
         }
         return new GroupSpec.Readiness(tcp ? GroupSpec.ProbeKind.TCP : GroupSpec.ProbeKind.NONE, "/", interval, timeout);
-    }
-
-    /** Formats a duration for messages in config syntax. */
-    static String format(Duration duration) {
-        return Durations.format(duration);
     }
 }
