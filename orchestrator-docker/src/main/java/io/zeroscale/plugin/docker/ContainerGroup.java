@@ -1,0 +1,642 @@
+package io.zeroscale.plugin.docker;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.plugin.docker.DockerEngine.ContainerSpec;
+import io.zeroscale.plugin.docker.DockerEngine.ContainerView;
+import io.zeroscale.plugin.docker.DockerEngine.EngineEvent;
+import io.zeroscale.plugin.docker.DockerEngine.HostPort;
+import io.zeroscale.plugin.docker.DockerEngine.State;
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.ResourceProfile;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One target: the containers carrying its label on every host, the replica count last asked for,
+ * and the watchers of its state. Every backend operation runs under one lock, so a scale, a
+ * refresh triggered by an event and a replacement never interleave and never double-create.
+ */
+final class ContainerGroup {
+    static final String LABEL_PREFIX = "io.zeroscale.";
+    /** Marks containers this orchestrator created; its value is the target, e.g. {@code docker/ContainerGroup/web}. */
+    static final String GROUP_LABEL = LABEL_PREFIX + "group";
+
+    private static final Logger log = LoggerFactory.getLogger(ContainerGroup.class);
+    private static final Duration MAX_REPLACE_DELAY = Duration.ofMinutes(1);
+
+    private final TargetRef target;
+    private final String groupValue;
+    private final List<DockerEngine> engines;
+    private final Probe probe;
+    private final Scheduler scheduler;
+    private final Executor executor;
+    private final SerialExecutor delivery;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private final AtomicBoolean probeScheduled = new AtomicBoolean();
+    private final AtomicBoolean replaceScheduled = new AtomicBoolean();
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    private final Set<String> knownIds = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<Void>> stops = ConcurrentHashMap.newKeySet();
+    private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Subscription probeTimer = Subscription.NONE;
+    private volatile Subscription replaceTimer = Subscription.NONE;
+    private volatile GroupSpec spec;
+    private volatile boolean closed;
+
+    // Guarded by lock.
+    private @Nullable Integer desired;
+    private Set<String> liveIds = Set.of();
+    private final List<Consumer<WorkloadEvent>> newListeners = new ArrayList<>();
+    private @Nullable ObservedState lastPushed;
+    private int crashStreak;
+    private final Set<String> warnedNoPort = new HashSet<>();
+
+    ContainerGroup(TargetRef target, GroupSpec spec, List<DockerEngine> engines, Probe probe, Scheduler scheduler,
+            Executor executor) {
+        this.target = requireNonNull(target, "target is null");
+        this.groupValue = target.toString();
+        this.spec = requireNonNull(spec, "spec is null");
+        this.engines = List.copyOf(engines);
+        this.probe = requireNonNull(probe, "probe is null");
+        this.scheduler = requireNonNull(scheduler, "scheduler is null");
+        this.executor = requireNonNull(executor, "executor is null");
+        this.delivery = new SerialExecutor(executor);
+    }
+
+    TargetRef target() {
+        return target;
+    }
+
+    void respecify(GroupSpec newSpec) {
+        spec = requireNonNull(newSpec, "newSpec is null");
+    }
+
+    /** Reads what a previous run left: removes our dead and never-started containers, adopts the rest. */
+    void adopt() {
+        lock.lock();
+        try {
+            List<Member> members = read();
+            if (!spec.adopting()) {
+                for (Member m : members) {
+                    if (m.view.state() == State.CREATED || !m.view.state().live()) {
+                        log.info("{}: removing leftover container {} ({}) on {}", target, m.view.name(),
+                                m.view.state(), m.engine.host());
+                        m.engine.remove(m.view.id());
+                    }
+                }
+            }
+            refreshLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ObservedState observe() {
+        lock.lock();
+        try {
+            return refreshLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void scale(int replicas) {
+        if (replicas < 0) {
+            throw new IllegalArgumentException("replicas must not be negative, got " + replicas);
+        }
+        lock.lock();
+        try {
+            desired = replicas;
+            reconcileLocked();
+        } finally {
+            lock.unlock();
+        }
+        requestRefresh();
+    }
+
+    void pause() {
+        lock.lock();
+        try {
+            for (Member m : live(read())) {
+                if (m.view.state() == State.RUNNING) {
+                    m.engine.pause(m.view.id());
+                }
+            }
+            refreshLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void resume() {
+        lock.lock();
+        try {
+            for (Member m : live(read())) {
+                if (m.view.state() == State.PAUSED) {
+                    m.engine.unpause(m.view.id());
+                }
+            }
+            refreshLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void resize(ResourceProfile profile) {
+        lock.lock();
+        try {
+            spec = spec.with(profile);
+            for (Member m : live(read())) {
+                if (m.view.state() == State.RUNNING || m.view.state() == State.PAUSED) {
+                    m.engine.update(m.view.id(), profile.cpus(), profile.memoryBytes());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void remove(List<Endpoint> drained) {
+        Set<Endpoint> wanted = Set.copyOf(drained);
+        lock.lock();
+        try {
+            List<Member> live = live(read());
+            int removed = 0;
+            for (Member m : live) {
+                Endpoint endpoint = endpoint(m);
+                if (endpoint != null && wanted.contains(endpoint)) {
+                    stopAsync(m);
+                    removed++;
+                }
+            }
+            desired = Math.max(0, (desired == null ? live.size() : desired) - removed);
+            refreshLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Subscription watch(Consumer<WorkloadEvent> listener) {
+        requireNonNull(listener, "listener is null");
+        lock.lock();
+        try {
+            newListeners.add(listener);
+        } finally {
+            lock.unlock();
+        }
+        requestRefresh();
+        return () -> {
+            lock.lock();
+            try {
+                newListeners.remove(listener);
+            } finally {
+                lock.unlock();
+            }
+            listeners.remove(listener);
+        };
+    }
+
+    boolean watched() {
+        return !listeners.isEmpty() || hasNewListeners();
+    }
+
+    private boolean hasNewListeners() {
+        lock.lock();
+        try {
+            return !newListeners.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when {@code event} is about one of this group's containers. */
+    boolean concerns(DockerEngine.EngineEvent event) {
+        if (knownIds.contains(event.containerId())) {
+            return true;
+        }
+        if (groupValue.equals(event.attributes().get(GROUP_LABEL))) {
+            return true;
+        }
+        String adopt = spec.adoptLabel();
+        return adopt != null && matches(adopt, event.attributes());
+    }
+
+    void onEvent(EngineEvent event) {
+        if (concerns(event)) {
+            requestRefresh();
+        }
+    }
+
+    /** Re-reads the group soon, off the caller's thread; calls made while one is queued fold into it. */
+    void requestRefresh() {
+        if (closed || !refreshQueued.compareAndSet(false, true)) {
+            return;
+        }
+        executor.execute(() -> {
+            refreshQueued.set(false);
+            if (closed) {
+                return;
+            }
+            lock.lock();
+            try {
+                refreshLocked();
+            } catch (ZeroscaleException e) {
+                // Unknown is not zero: watchers hear nothing until the host answers again.
+                log.warn("{}: could not read the group: {}", target, e.getMessage());
+            } catch (RuntimeException e) {
+                log.error("{}: refresh failed", target, e);
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    void close() {
+        closed = true;
+        probeTimer.close();
+        replaceTimer.close();
+        listeners.clear();
+        lock.lock();
+        try {
+            newListeners.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- under the lock ----
+
+    private ObservedState refreshLocked() {
+        List<Member> members = read();
+        Set<String> previouslyLive = liveIds;
+        List<WorkloadEvent> failures = new ArrayList<>();
+        for (Member m : members) {
+            if (stopping.contains(m.view.id()) || m.view.state().live() || m.view.state() == State.REMOVING) {
+                continue;
+            }
+            if (previouslyLive.contains(m.view.id())) {
+                crashStreak++;
+                failures.add(new WorkloadEvent.ReplicaFailed(m.view.name(), "container " + m.view.name() + " on "
+                        + m.engine.host() + " exited with code " + m.view.exitCode() + " without being asked to"));
+                log.warn("{}: container {} on {} exited with code {}", target, m.view.name(), m.engine.host(),
+                        m.view.exitCode());
+            }
+            if (ours(m)) {
+                try {
+                    m.engine.remove(m.view.id());
+                } catch (ZeroscaleException e) {
+                    log.warn("{}: could not remove dead container {}: {}", target, m.view.name(), e.getMessage());
+                }
+            }
+        }
+        List<Member> live = live(members);
+        Set<String> ids = new HashSet<>();
+        List<Endpoint> endpoints = new ArrayList<>();
+        int ready = 0;
+        int paused = 0;
+        boolean waiting = false;
+        for (Member m : live) {
+            ids.add(m.view.id());
+            if (m.view.state() == State.PAUSED) {
+                paused++;
+            } else if (ready(m)) {
+                ready++;
+                Endpoint endpoint = endpoint(m);
+                if (endpoint != null) {
+                    endpoints.add(endpoint);
+                }
+            } else {
+                waiting = true;
+            }
+        }
+        knownIds.addAll(ids);
+        liveIds = Set.copyOf(ids);
+        endpoints.sort(Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port));
+        ObservedState state = new ObservedState(live.size(), ready, paused, endpoints, scheduler.clock().instant());
+        deliver(failures, state);
+        if (desired != null && state.readyReplicas() >= desired) {
+            crashStreak = 0;
+        }
+        if (waiting) {
+            scheduleProbe();
+        }
+        if (desired != null && live.size() < desired) {
+            scheduleReplace();
+        }
+        return state;
+    }
+
+    private void deliver(List<WorkloadEvent> failures, ObservedState state) {
+        List<Consumer<WorkloadEvent>> established = List.copyOf(listeners);
+        List<WorkloadEvent> events = new ArrayList<>(failures);
+        if (lastPushed == null || state.differsFrom(lastPushed) || !failures.isEmpty()) {
+            events.add(new WorkloadEvent.Changed(state));
+        }
+        lastPushed = state;
+        List<Consumer<WorkloadEvent>> joining = List.copyOf(newListeners);
+        newListeners.clear();
+        listeners.addAll(joining);
+        if (events.isEmpty() && joining.isEmpty()) {
+            return;
+        }
+        WorkloadEvent current = new WorkloadEvent.Changed(state);
+        delivery.execute(() -> {
+            for (Consumer<WorkloadEvent> listener : established) {
+                events.forEach(listener);
+            }
+            for (Consumer<WorkloadEvent> listener : joining) {
+                listener.accept(current);
+            }
+        });
+    }
+
+    private void reconcileLocked() {
+        int want = requireNonNull(desired, "desired is null");
+        List<Member> members = read();
+        List<Member> live = live(members);
+        if (live.size() < want && spec.adopting() && !stops.isEmpty()) {
+            // An adopted container still being stopped is the one to start again: let the stop end.
+            awaitStops(spec.stopGrace().plus(Duration.ofSeconds(30)));
+            members = read();
+            live = live(members);
+        }
+        if (live.size() < want) {
+            int missing = want - live.size();
+            if (spec.adopting()) {
+                for (Member m : members) {
+                    if (missing == 0) {
+                        break;
+                    }
+                    if (!stopping.contains(m.view.id()) && !ours(m) && m.view.state() == State.EXITED) {
+                        log.info("{}: starting adopted container {} on {}", target, m.view.name(), m.engine.host());
+                        m.engine.start(m.view.id());
+                        knownIds.add(m.view.id());
+                        missing--;
+                    }
+                }
+                if (missing > 0 && spec.image() == null) {
+                    throw new ZeroscaleException(DockerErrorCode.NOT_ENOUGH_CONTAINERS, target + ": asked for "
+                            + want + " containers but only " + (want - missing) + " carry the label '"
+                            + spec.adoptLabel() + "'; add 'image:' to the workload so more can be created,"
+                            + " or lower the replica maximum");
+                }
+            }
+            Map<DockerEngine, Integer> perHost = new LinkedHashMap<>();
+            engines.forEach(e -> perHost.put(e, 0));
+            live.forEach(m -> perHost.merge(m.engine, 1, Integer::sum));
+            for (int i = 0; i < missing; i++) {
+                DockerEngine host = perHost.entrySet().stream()
+                        .min(Map.Entry.comparingByValue())
+                        .orElseThrow()
+                        .getKey();
+                createAndStart(host);
+                perHost.merge(host, 1, Integer::sum);
+            }
+        } else if (live.size() > want) {
+            // Give up what serves least first: starting or unready, then frozen, then the newest ready.
+            Map<Member, Integer> rank = new HashMap<>();
+            for (Member m : live) {
+                rank.put(m, m.view.state() == State.PAUSED ? 1 : ready(m) ? 2 : 0);
+            }
+            live.stream()
+                    .sorted(Comparator.comparing((Member m) -> rank.get(m))
+                            .thenComparing(Comparator.comparingLong((Member m) -> m.view.createdAt()).reversed()))
+                    .limit(live.size() - want)
+                    .forEach(this::stopAsync);
+        }
+    }
+
+    private void createAndStart(DockerEngine host) {
+        GroupSpec template = spec;
+        String image = requireNonNull(template.image(), "image is null");
+        Map<String, String> labels = new LinkedHashMap<>(template.labels());
+        labels.put(GROUP_LABEL, groupValue);
+        String adopt = template.adoptLabel();
+        if (adopt != null) {
+            int eq = adopt.indexOf('=');
+            labels.put(eq < 0 ? adopt : adopt.substring(0, eq), eq < 0 ? "" : adopt.substring(eq + 1));
+        }
+        String name = "zs-" + target.name().replaceAll("[^a-zA-Z0-9_.-]", "-") + "-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
+        String publishIp = host.publishedAddress().equals("127.0.0.1") ? "127.0.0.1" : "0.0.0.0";
+        ContainerSpec container = new ContainerSpec(name, image, template.command(), template.env(), labels,
+                template.port(), publishIp, template.cpus(), template.memoryBytes(), template.gpus(),
+                template.healthcheck(), template.stopGrace());
+        String id = host.create(container);
+        knownIds.add(id);
+        log.info("{}: created container {} on {}", target, name, host.host());
+        try {
+            host.start(id);
+        } catch (ZeroscaleException e) {
+            try {
+                host.remove(id);
+            } catch (ZeroscaleException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void stopAsync(Member m) {
+        String id = m.view.id();
+        if (!stopping.add(id)) {
+            return;
+        }
+        boolean remove = ours(m);
+        Duration grace = spec.stopGrace();
+        log.info("{}: stopping container {} on {} (grace {})", target, m.view.name(), m.engine.host(),
+                io.zeroscale.spi.Durations.format(grace));
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        stops.add(done);
+        executor.execute(() -> {
+            try {
+                if (m.view.state() == State.PAUSED) {
+                    // A frozen process cannot receive the stop signal; engines refuse to stop it.
+                    m.engine.unpause(id);
+                }
+                m.engine.stop(id, grace);
+                if (remove) {
+                    m.engine.remove(id);
+                }
+            } catch (ZeroscaleException e) {
+                log.warn("{}: could not stop container {}: {}", target, m.view.name(), e.getMessage());
+            } finally {
+                stopping.remove(id);
+                stops.remove(done);
+                done.complete(null);
+                requestRefresh();
+            }
+        });
+    }
+
+    /**
+     * Waits up to {@code max} for stops already under way, so closing the orchestrator does not cut
+     * a scale-down short. True if none is left.
+     */
+    boolean awaitStops(Duration max) {
+        try {
+            CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(max.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    Duration stopGrace() {
+        return spec.stopGrace();
+    }
+
+    private void scheduleProbe() {
+        if (closed || !probeScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        probeTimer = scheduler.schedule(spec.readiness().interval(), () -> {
+            probeScheduled.set(false);
+            requestRefresh();
+        });
+    }
+
+    private void scheduleReplace() {
+        if (closed || !replaceScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        // A crash loop must not become a create loop: back off exponentially after the first retry.
+        Duration delay = crashStreak <= 1
+                ? Duration.ZERO
+                : Duration.ofSeconds(1L << Math.min(6, crashStreak - 2));
+        if (delay.compareTo(MAX_REPLACE_DELAY) > 0) {
+            delay = MAX_REPLACE_DELAY;
+        }
+        replaceTimer = scheduler.schedule(delay, () -> executor.execute(() -> {
+            replaceScheduled.set(false);
+            if (closed) {
+                return;
+            }
+            lock.lock();
+            try {
+                if (desired != null) {
+                    reconcileLocked();
+                    refreshLocked();
+                }
+            } catch (ZeroscaleException e) {
+                log.warn("{}: could not replace failed containers: {}", target, e.getMessage());
+            } finally {
+                lock.unlock();
+            }
+        }));
+    }
+
+    private boolean ready(Member m) {
+        if (m.view.state() != State.RUNNING) {
+            return false;
+        }
+        GroupSpec current = spec;
+        Endpoint endpoint = endpoint(m);
+        if (current.port() != null && endpoint == null) {
+            if (warnedNoPort.add(m.view.id())) {
+                log.warn("{}: container {} does not publish port {}; it cannot receive traffic", target,
+                        m.view.name(), current.port());
+            }
+            return false;
+        }
+        switch (m.view.health()) {
+            case HEALTHY:
+                return true;
+            case UNHEALTHY:
+                return false;
+            case STARTING:
+                // Podman runs healthchecks from systemd timers, which do not exist without systemd.
+                try {
+                    m.engine.runHealthcheck(m.view.id());
+                } catch (ZeroscaleException e) {
+                    log.debug("{}: could not run the healthcheck of {}: {}", target, m.view.name(), e.getMessage());
+                }
+                if (current.readiness().kind() == GroupSpec.ProbeKind.NONE) {
+                    return false;
+                }
+                break;
+            case NONE:
+                break;
+        }
+        return endpoint == null || probe.ready(endpoint, current.readiness());
+    }
+
+    private @Nullable Endpoint endpoint(Member m) {
+        Integer port = spec.port();
+        if (port == null) {
+            return null;
+        }
+        HostPort published = m.view.ports().get(port);
+        if (published == null) {
+            return null;
+        }
+        String ip = published.ip();
+        // Podman reports no host IP at all; a wildcard binding is reached through the host's address.
+        boolean wildcard = ip.isEmpty() || ip.equals("0.0.0.0") || ip.equals("::") || ip.equals("[::]");
+        return new Endpoint(wildcard ? m.engine.publishedAddress() : ip, published.port());
+    }
+
+    private List<Member> read() {
+        String label = spec.adopting() ? requireNonNull(spec.adoptLabel()) : GROUP_LABEL + "=" + groupValue;
+        List<Member> members = new ArrayList<>();
+        for (DockerEngine engine : engines) {
+            for (ContainerView view : engine.containers(label)) {
+                members.add(new Member(engine, view));
+            }
+        }
+        return members;
+    }
+
+    private List<Member> live(List<Member> members) {
+        return members.stream()
+                .filter(m -> m.view.state().live() && !stopping.contains(m.view.id()))
+                .toList();
+    }
+
+    private boolean ours(Member m) {
+        return groupValue.equals(m.view.labels().get(GROUP_LABEL));
+    }
+
+    static boolean matches(String label, Map<String, String> labels) {
+        int eq = label.indexOf('=');
+        if (eq < 0) {
+            return labels.containsKey(label);
+        }
+        return label.substring(eq + 1).equals(labels.get(label.substring(0, eq)));
+    }
+
+    private record Member(DockerEngine engine, ContainerView view) {}
+}

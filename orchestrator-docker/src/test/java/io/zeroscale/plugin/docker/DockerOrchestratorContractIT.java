@@ -1,0 +1,44 @@
+package io.zeroscale.plugin.docker;
+
+import static org.awaitility.Awaitility.await;
+
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.OrchestratorContract;
+import java.time.Duration;
+import java.util.Map;
+
+/** The shared orchestrator contract, against the real engine (Podman's Docker API). */
+class DockerOrchestratorContractIT extends OrchestratorContract {
+    @Override
+    protected void setUpBackend() {
+        Podman.require();
+    }
+
+    @Override
+    protected Orchestrator newOrchestrator() {
+        return Podman.orchestrator(Map.of());
+    }
+
+    @Override
+    protected Workload newWorkload() {
+        return Podman.httpd(Podman.uniqueName("contract"), Map.of());
+    }
+
+    @Override
+    protected Duration readinessTimeout() {
+        return Duration.ofSeconds(30);
+    }
+
+    @Override
+    protected void tearDownBackend() {
+        try {
+            // Scale-down stops in the background; the containers must be gone, not just unlisted.
+            await("containers of " + target() + " removed")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> Podman.containersOf(target()).isEmpty());
+        } finally {
+            Podman.removeAll(target());
+        }
+    }
+}

@@ -1,0 +1,528 @@
+package io.zeroscale.plugin.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zeroscale.plugin.docker.DockerEngine.Health;
+import io.zeroscale.plugin.docker.DockerEngine.State;
+import io.zeroscale.plugin.docker.FakeDockerEngine.Box;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.ResourceProfile;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class DockerOrchestratorTest {
+    private static final TargetRef WEB = TargetRef.of("docker", "ContainerGroup", "web");
+
+    private final ManualScheduler scheduler = new ManualScheduler();
+    private final QueueExecutor executor = new QueueExecutor();
+    private final FakeDockerEngine engine = new FakeDockerEngine("unix:///fake/one.sock");
+    /** Endpoints whose probe fails; every other published port answers. */
+    private final Set<Endpoint> silent = new HashSet<>();
+    private final List<WorkloadEvent> events = new CopyOnWriteArrayList<>();
+    private final List<DockerOrchestrator> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(DockerOrchestrator::close);
+    }
+
+    private DockerOrchestrator orchestrator(FakeDockerEngine... engines) {
+        List<DockerEngine> list = List.of(engines);
+        DockerOrchestrator orchestrator = new DockerOrchestrator("docker",
+                new DockerConfig(list.stream().map(DockerEngine::host).toList(), Duration.ofSeconds(30),
+                        Duration.ofSeconds(30)),
+                list, (endpoint, readiness) -> !silent.contains(endpoint), context());
+        opened.add(orchestrator);
+        return orchestrator;
+    }
+
+    private PluginContext context() {
+        return new PluginContext() {
+            @Override
+            public Scheduler scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public Executor blockingExecutor() {
+                return executor;
+            }
+
+            @Override
+            public Path dataDirectory() {
+                return Path.of("target/data");
+            }
+        };
+    }
+
+    private static Workload workload(Map<String, Object> settings) {
+        Map<String, Object> all = new HashMap<>(Map.of("image", "localhost/app:1", "port", 8080, "stop-grace", "3s"));
+        all.putAll(settings);
+        return new Workload(WEB, Config.of("targets.web.workload", all));
+    }
+
+    private DockerOrchestrator attached(Map<String, Object> settings) {
+        DockerOrchestrator orchestrator = orchestrator(engine);
+        orchestrator.attach(workload(settings));
+        return orchestrator;
+    }
+
+    private List<Box> live(FakeDockerEngine on) {
+        return on.containers.values().stream().filter(b -> b.state.live()).toList();
+    }
+
+    private ObservedState lastChanged() {
+        for (int i = events.size() - 1; i >= 0; i--) {
+            if (events.get(i) instanceof WorkloadEvent.Changed changed) {
+                return changed.state();
+            }
+        }
+        throw new AssertionError("no Changed event in " + events);
+    }
+
+    @Test
+    void scaleCreatesContainersFromTheTemplateAndIsIdempotent() {
+        DockerOrchestrator orchestrator = attached(Map.of(
+                "command", List.of("serve", "--port", "8080"),
+                "env", Map.of("MODEL", "small"),
+                "labels", Map.of("team", "ml"),
+                "cpus", 1.5,
+                "memory", "256m",
+                "gpus", 1));
+
+        orchestrator.scale(WEB, 3);
+        executor.runAll();
+
+        assertThat(live(engine)).hasSize(3).allSatisfy(box -> {
+            assertThat(box.state).isEqualTo(State.RUNNING);
+            assertThat(box.spec.image()).isEqualTo("localhost/app:1");
+            assertThat(box.spec.command()).containsExactly("serve", "--port", "8080");
+            assertThat(box.spec.env()).containsEntry("MODEL", "small");
+            assertThat(box.labels).containsEntry("team", "ml").containsEntry(ContainerGroup.GROUP_LABEL, WEB.toString());
+            assertThat(box.spec.cpus()).isEqualTo(1.5);
+            assertThat(box.spec.memoryBytes()).isEqualTo(256L * 1024 * 1024);
+            assertThat(box.spec.gpus()).isEqualTo(1);
+            assertThat(box.spec.publishIp()).isEqualTo("127.0.0.1");
+            assertThat(box.spec.stopGrace()).isEqualTo(Duration.ofSeconds(3));
+            assertThat(box.name).startsWith("zs-web-");
+        });
+        ObservedState state = orchestrator.observe(WEB);
+        assertThat(state.replicas()).isEqualTo(3);
+        assertThat(state.readyReplicas()).isEqualTo(3);
+        // Podman reports no host IP: the endpoint is the loopback address and the published port.
+        assertThat(state.readyEndpoints()).hasSize(3).allSatisfy(e -> assertThat(e.host()).isEqualTo("127.0.0.1"));
+
+        engine.calls.clear();
+        orchestrator.scale(WEB, 3);
+        executor.runAll();
+        assertThat(engine.calls).noneMatch(call -> call.startsWith("create") || call.startsWith("stop"));
+        assertThat(live(engine)).hasSize(3);
+    }
+
+    @Test
+    void scaleDownStopsWithTheGraceAndRemovesTheNewestFirst() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.scale(WEB, 3);
+        executor.runAll();
+        Box oldest = live(engine).get(0);
+
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+
+        assertThat(engine.containers.values()).extracting(b -> b.id).containsExactly(oldest.id);
+        assertThat(engine.calls).filteredOn(c -> c.startsWith("stop")).hasSize(2).allMatch(c -> c.endsWith(" 3s"));
+        assertThat(orchestrator.observe(WEB).replicas()).isEqualTo(1);
+        // Our own stops are not failures.
+        assertThat(events).noneMatch(e -> e instanceof WorkloadEvent.ReplicaFailed);
+
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers).isEmpty();
+        assertThat(orchestrator.observe(WEB)).satisfies(s -> {
+            assertThat(s.replicas()).isZero();
+            assertThat(s.readyEndpoints()).isEmpty();
+        });
+    }
+
+    @Test
+    void scaleDownRemovesStartingContainersBeforeReadyOnes() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        Box first = live(engine).get(0);
+        Box second = live(engine).get(1);
+        // The newer one is ready, the older is still starting: the starting one goes.
+        silent.add(new Endpoint("127.0.0.1", first.ports.get(8080).port()));
+
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+
+        assertThat(engine.containers.keySet()).containsExactly(second.id);
+    }
+
+    @Test
+    void watchStartsWithTheCurrentStateThenPushesReadinessFromEvents() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        Subscription watch = orchestrator.watch(WEB, events::add);
+        executor.runAll();
+        assertThat(events).hasSize(1);
+        assertThat(lastChanged().replicas()).isZero();
+
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        Box a = live(engine).get(0);
+        assertThat(lastChanged().readyReplicas()).isEqualTo(2);
+
+        // A second watcher gets the current state first, without waiting for a change.
+        List<WorkloadEvent> second = new ArrayList<>();
+        orchestrator.watch(WEB, second::add);
+        executor.runAll();
+        assertThat(second).singleElement().satisfies(e ->
+                assertThat(((WorkloadEvent.Changed) e).state().readyReplicas()).isEqualTo(2));
+
+        int before = events.size();
+        watch.close();
+        engine.crash(a.id, 1);
+        executor.runAll();
+        assertThat(events).hasSize(before);
+    }
+
+    @Test
+    void readinessWaitsForTheProbeAndRetriesOnTheReadinessInterval() {
+        DockerOrchestrator orchestrator = attached(Map.of("readiness", Map.of("http", "/health", "interval", "100ms")));
+        orchestrator.watch(WEB, events::add);
+        executor.runAll();
+        silent.add(new Endpoint("127.0.0.1", 40000));
+
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        assertThat(lastChanged().replicas()).isEqualTo(1);
+        assertThat(lastChanged().readyReplicas()).isZero();
+
+        silent.clear();
+        scheduler.advance(Duration.ofMillis(100));
+        executor.runAll();
+        assertThat(lastChanged().readyEndpoints()).containsExactly(new Endpoint("127.0.0.1", 40000));
+    }
+
+    @Test
+    void healthcheckStatusDecidesWhenTheContainerHasOne() {
+        DockerOrchestrator orchestrator = attached(Map.of("healthcheck", Map.of("command", "wget -q -O- http://127.0.0.1:8080/")));
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        Box box = live(engine).get(0);
+        assertThat(box.spec.healthcheck().test()).containsExactly("CMD-SHELL", "wget -q -O- http://127.0.0.1:8080/");
+
+        box.health = Health.UNHEALTHY;
+        assertThat(orchestrator.observe(WEB).readyReplicas()).as("unhealthy, although the port answers").isZero();
+
+        box.health = Health.HEALTHY;
+        silent.add(new Endpoint("127.0.0.1", box.ports.get(8080).port()));
+        assertThat(orchestrator.observe(WEB).readyReplicas()).as("healthy, although our probe fails").isEqualTo(1);
+
+        // Podman without systemd never moves past "starting": run the check and fall back to the probe.
+        box.health = Health.STARTING;
+        silent.clear();
+        engine.calls.clear();
+        assertThat(orchestrator.observe(WEB).readyReplicas()).isEqualTo(1);
+        assertThat(engine.calls).contains("healthcheck " + box.id);
+    }
+
+    @Test
+    void aContainerThatDiesIsReportedAndReplaced() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        Box victim = live(engine).get(0);
+        events.clear();
+
+        engine.crash(victim.id, 137);
+        executor.runAll();
+        scheduler.advance(Duration.ZERO);
+        executor.runAll();
+
+        assertThat(events.get(0)).isInstanceOfSatisfying(WorkloadEvent.ReplicaFailed.class, failed -> {
+            assertThat(failed.replica()).isEqualTo(victim.name);
+            assertThat(failed.reason()).contains("exited with code 137").contains("unix:///fake/one.sock");
+        });
+        assertThat(events.get(1)).isInstanceOfSatisfying(WorkloadEvent.Changed.class,
+                changed -> assertThat(changed.state().replicas()).isEqualTo(1));
+        assertThat(engine.containers).doesNotContainKey(victim.id);
+        assertThat(live(engine)).hasSize(2);
+        assertThat(lastChanged().readyReplicas()).isEqualTo(2);
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed).hasSize(1);
+    }
+
+    @Test
+    void aCrashLoopBacksOffInsteadOfCreatingInALoop() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        silent.add(new Endpoint("127.0.0.1", 40001));
+        silent.add(new Endpoint("127.0.0.1", 40002));
+
+        engine.crash(live(engine).get(0).id, 1);
+        executor.runAll();
+        scheduler.advance(Duration.ZERO);
+        executor.runAll();
+        assertThat(live(engine)).as("first failure: replaced at once").hasSize(1);
+
+        engine.crash(live(engine).get(0).id, 1);
+        executor.runAll();
+        scheduler.advance(Duration.ZERO);
+        executor.runAll();
+        assertThat(live(engine)).as("second failure in a row: waits").isEmpty();
+
+        scheduler.advance(Duration.ofSeconds(1));
+        executor.runAll();
+        assertThat(live(engine)).hasSize(1);
+    }
+
+    @Test
+    void aRestartAdoptsTheGroupWithoutDuplicates() {
+        DockerOrchestrator first = attached(Map.of());
+        first.scale(WEB, 2);
+        executor.runAll();
+        Set<String> ids = Set.copyOf(engine.containers.keySet());
+        first.close();
+        assertThat(live(engine)).as("closing leaves containers running").hasSize(2);
+
+        DockerOrchestrator second = attached(Map.of());
+        assertThat(second.observe(WEB).readyReplicas()).isEqualTo(2);
+        second.scale(WEB, 2);
+        executor.runAll();
+        assertThat(engine.containers.keySet()).isEqualTo(ids);
+
+        second.scale(WEB, 3);
+        executor.runAll();
+        assertThat(live(engine)).hasSize(3);
+    }
+
+    @Test
+    void attachRemovesDeadLeftoversWithoutReportingThem() {
+        DockerOrchestrator first = attached(Map.of());
+        first.scale(WEB, 2);
+        executor.runAll();
+        first.close();
+        Box dead = live(engine).get(0);
+        dead.state = State.EXITED;
+
+        DockerOrchestrator second = attached(Map.of());
+        second.watch(WEB, events::add);
+        executor.runAll();
+
+        assertThat(engine.containers).doesNotContainKey(dead.id);
+        assertThat(events).singleElement().isInstanceOf(WorkloadEvent.Changed.class);
+        assertThat(lastChanged().replicas()).isEqualTo(1);
+    }
+
+    @Test
+    void adoptedContainersAreStartedAndStoppedButNeverRemoved() {
+        Map<String, String> compose = Map.of("com.docker.compose.service", "web");
+        Box a = engine.external("app-web-1", compose, 8080, State.RUNNING);
+        Box b = engine.external("app-web-2", compose, 8080, State.EXITED);
+        engine.external("app-db-1", Map.of("com.docker.compose.service", "db"), 5432, State.RUNNING);
+        DockerOrchestrator orchestrator = orchestrator(engine);
+        orchestrator.attach(new Workload(WEB, Config.of("w", Map.of(
+                "adopt-label", "com.docker.compose.service=web", "port", 8080))));
+
+        assertThat(orchestrator.observe(WEB).readyEndpoints())
+                .containsExactly(new Endpoint("127.0.0.1", a.ports.get(8080).port()));
+
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        assertThat(b.state).isEqualTo(State.RUNNING);
+
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers).containsKeys(a.id, b.id);
+        assertThat(a.state).isEqualTo(State.EXITED);
+        assertThat(b.state).isEqualTo(State.EXITED);
+
+        assertThatThrownBy(() -> orchestrator.scale(WEB, 3))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(DockerErrorCode.NOT_ENOUGH_CONTAINERS);
+                    assertThat(e.getMessage()).contains("com.docker.compose.service=web").contains("image");
+                });
+    }
+
+    @Test
+    void anAdoptedGroupWithAnImageCreatesWhatIsMissing() {
+        engine.external("app-web-1", Map.of("svc", "web"), 8080, State.RUNNING);
+        DockerOrchestrator orchestrator = orchestrator(engine);
+        orchestrator.attach(new Workload(WEB, Config.of("w", Map.of("adopt-label", "svc=web", "port", 8080,
+                "image", "localhost/app:1"))));
+
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+
+        assertThat(live(engine)).filteredOn(box -> "web".equals(box.labels.get("svc"))).hasSize(2);
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        // The one we created goes first (newest) and is removed; the adopted one stays.
+        assertThat(engine.containers.values()).extracting(box -> box.name).containsExactly("app-web-1");
+    }
+
+    @Test
+    void pauseFreezesEveryContainerAndResumeMakesThemReadyAgain() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+
+        orchestrator.pause(WEB);
+        executor.runAll();
+        assertThat(live(engine)).allMatch(box -> box.state == State.PAUSED);
+        assertThat(lastChanged()).satisfies(s -> {
+            assertThat(s.replicas()).isEqualTo(2);
+            assertThat(s.pausedReplicas()).isEqualTo(2);
+            assertThat(s.readyReplicas()).isZero();
+        });
+        orchestrator.pause(WEB);
+
+        orchestrator.resume(WEB);
+        executor.runAll();
+        assertThat(lastChanged().readyReplicas()).isEqualTo(2);
+        assertThat(lastChanged().pausedReplicas()).isZero();
+
+        // Scaling a paused group down unpauses before stopping, which engines require.
+        orchestrator.pause(WEB);
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers).isEmpty();
+    }
+
+    @Test
+    void resizeUpdatesRunningContainersAndTheTemplate() {
+        DockerOrchestrator orchestrator = attached(Map.of("cpus", 1, "memory", "128m"));
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+
+        orchestrator.resize(WEB, new ResourceProfile("large", 2.0, 512L * 1024 * 1024, null));
+        assertThat(live(engine).get(0)).satisfies(box -> {
+            assertThat(box.cpus).isEqualTo(2.0);
+            assertThat(box.memory).isEqualTo(512L * 1024 * 1024);
+        });
+
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        assertThat(live(engine).get(1).spec.memoryBytes()).isEqualTo(512L * 1024 * 1024);
+        assertThat(live(engine).get(1).spec.cpus()).isEqualTo(2.0);
+    }
+
+    @Test
+    void removeTakesOutExactlyTheDrainedContainers() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.scale(WEB, 3);
+        executor.runAll();
+        List<Endpoint> endpoints = orchestrator.observe(WEB).readyEndpoints();
+
+        orchestrator.remove(WEB, List.of(endpoints.get(1), new Endpoint("127.0.0.1", 1)));
+        executor.runAll();
+
+        assertThat(orchestrator.observe(WEB).readyEndpoints()).containsExactly(endpoints.get(0), endpoints.get(2));
+        // The removal lowered the count asked for: nothing is replaced.
+        scheduler.advance(Duration.ofMinutes(5));
+        executor.runAll();
+        assertThat(live(engine)).hasSize(2);
+        orchestrator.remove(WEB, List.of(endpoints.get(1)));
+        executor.runAll();
+        assertThat(live(engine)).hasSize(2);
+    }
+
+    @Test
+    void anUnreachableEngineIsAnErrorNamingTheHostNotZero() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        int before = events.size();
+
+        engine.down = true;
+        assertThatThrownBy(() -> orchestrator.observe(WEB))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(DockerErrorCode.ENGINE_UNAVAILABLE);
+                    assertThat(e.errorCode().type()).isEqualTo(io.zeroscale.spi.ErrorType.EXTERNAL);
+                    assertThat(e.getMessage()).contains("unix:///fake/one.sock");
+                });
+        assertThatThrownBy(() -> orchestrator.scale(WEB, 0)).hasMessageContaining("unix:///fake/one.sock");
+        scheduler.advance(Duration.ofMinutes(1));
+        executor.runAll();
+        assertThat(events).as("watchers hear nothing rather than zero").hasSize(before);
+
+        engine.down = false;
+        assertThat(live(engine)).hasSize(2);
+        assertThat(orchestrator.observe(WEB).readyReplicas()).isEqualTo(2);
+    }
+
+    @Test
+    void containersAreSpreadOverHostsAndOneHostDownFailsTheObservation() {
+        FakeDockerEngine other = new FakeDockerEngine("tcp://10.0.0.2:2375");
+        DockerOrchestrator orchestrator = orchestrator(engine, other);
+        orchestrator.attach(workload(Map.of()));
+
+        orchestrator.scale(WEB, 4);
+        executor.runAll();
+
+        assertThat(live(engine)).hasSize(2);
+        assertThat(live(other)).hasSize(2);
+        assertThat(orchestrator.observe(WEB).readyReplicas()).isEqualTo(4);
+        other.down = true;
+        assertThatThrownBy(() -> orchestrator.observe(WEB)).hasMessageContaining("tcp://10.0.0.2:2375");
+    }
+
+    @Test
+    void unknownTargetsAndWrongKindsAreRejected() {
+        DockerOrchestrator orchestrator = orchestrator(engine);
+        assertThatThrownBy(() -> orchestrator.observe(WEB))
+                .isInstanceOfSatisfying(ZeroscaleException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(DockerErrorCode.UNKNOWN_TARGET));
+        Workload deployment = new Workload(TargetRef.of("docker", "Deployment", "web"),
+                Config.of("targets.web.workload", Map.of("image", "x")));
+        assertThatThrownBy(() -> orchestrator.attach(deployment))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID);
+                    assertThat(e.getMessage()).contains("targets.web.workload.kind").contains("ContainerGroup");
+                });
+    }
+
+    @Test
+    void closeReleasesClientsAndLeavesContainersAlone() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        engine.calls.clear();
+
+        orchestrator.close();
+        scheduler.advance(Duration.ofHours(1));
+        executor.runAll();
+
+        assertThat(engine.closed).isTrue();
+        assertThat(live(engine)).hasSize(2).allMatch(box -> box.state == State.RUNNING);
+        assertThat(engine.calls).noneMatch(c -> c.startsWith("stop") || c.startsWith("remove") || c.startsWith("pause"));
+        assertThat(scheduler.pending()).isZero();
+    }
+}
