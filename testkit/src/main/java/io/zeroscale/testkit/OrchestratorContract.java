@@ -3,16 +3,12 @@ package io.zeroscale.testkit;
 import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Endpoint;
-import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
-import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -188,39 +183,6 @@ public abstract class OrchestratorContract {
     }
 
     @Test
-    void watchPushesCurrentStateFirstThenReadinessAfterScaleUp() throws Exception {
-        assumeTrue(
-                orchestrator() instanceof Endpoints,
-                () -> orchestrator().getClass().getName() + " does not implement Endpoints; it is polled instead");
-        Endpoints endpoints = (Endpoints) orchestrator();
-        List<WorkloadEvent> events = new CopyOnWriteArrayList<>();
-
-        Subscription subscription = endpoints.watch(target(), events::add);
-        try {
-            await("the first watch event").atMost(readinessTimeout()).until(() -> !events.isEmpty());
-            assertThat(events.get(0))
-                    .as("first watch event")
-                    .isInstanceOfSatisfying(WorkloadEvent.Changed.class, changed -> {
-                        assertThat(changed.state().replicas()).as("replicas in the first event").isZero();
-                        assertThat(changed.state().readyEndpoints())
-                                .as("endpoints in the first event")
-                                .isEmpty();
-                    });
-
-            orchestrator().scale(target(), 1);
-
-            // Only the pushed events are looked at: readiness must arrive without calling observe.
-            WorkloadEvent.Changed ready = await("a Changed event with one ready endpoint")
-                    .atMost(readinessTimeout())
-                    .pollInterval(Duration.ofMillis(20))
-                    .until(() -> firstReady(events), changed -> changed != null);
-            assertAnswersHttp(requireNonNull(ready).state().readyEndpoints().get(0));
-        } finally {
-            subscription.close();
-        }
-    }
-
-    @Test
     void closeLeavesWorkloadsRunningForTheNextInstance() throws Exception {
         orchestrator().scale(target(), 1);
         ObservedState before = awaitReady(orchestrator(), 1);
@@ -276,14 +238,4 @@ public abstract class OrchestratorContract {
         return instance;
     }
 
-    private static WorkloadEvent.@Nullable Changed firstReady(List<WorkloadEvent> events) {
-        for (WorkloadEvent event : events) {
-            if (event instanceof WorkloadEvent.Changed changed
-                    && changed.state().readyReplicas() == 1
-                    && changed.state().readyEndpoints().size() == 1) {
-                return changed;
-            }
-        }
-        return null;
-    }
 }

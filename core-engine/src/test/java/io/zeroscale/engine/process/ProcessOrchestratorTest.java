@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
-import io.zeroscale.testkit.OrchestratorContract;
+import io.zeroscale.testkit.EndpointsContract;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The orchestrator contract, run against real child processes. */
-class ProcessOrchestratorTest extends OrchestratorContract {
+class ProcessOrchestratorTest extends EndpointsContract {
     private static final AtomicInteger WORKLOADS = new AtomicInteger();
 
     @TempDir

@@ -4,12 +4,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
-import io.zeroscale.testkit.OrchestratorContract;
+import io.zeroscale.testkit.EndpointsContract;
 import java.time.Duration;
 import java.util.Map;
 
 /** The shared orchestrator contract, against the real engine (Podman's Docker API). */
-class DockerOrchestratorContractIT extends OrchestratorContract {
+class DockerOrchestratorContractIT extends EndpointsContract {
     @Override
     protected void setUpBackend() {
         Podman.require();
