@@ -3,6 +3,7 @@ package io.zeroscale.engine.process;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
@@ -20,7 +21,7 @@ public final class CrashingDaemon {
     public static void main(String[] args) throws Exception {
         Path dataDirectory = Path.of(args[0]);
         Workload workload = ProcessFixture.workload(args[1], ProcessFixture.backendSettings(args[2]));
-        TestPluginContext context = new TestPluginContext(dataDirectory);
+        TestPluginContext context = TestPluginContext.realTime(dataDirectory);
         ProcessOrchestrator orchestrator =
                 new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"), context);
         orchestrator.attach(workload);

@@ -8,6 +8,7 @@ import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ class ProcessConfigTest {
 
     @BeforeEach
     void setUp() {
-        context = new TestPluginContext(dataDirectory);
+        context = TestPluginContext.realTime(dataDirectory);
         orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"), context);
     }
 

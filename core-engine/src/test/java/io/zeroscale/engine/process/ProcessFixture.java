@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ final class ProcessFixture implements AutoCloseable {
 
     ProcessFixture(Path dataDirectory) {
         this.dataDirectory = dataDirectory;
-        this.context = new TestPluginContext(dataDirectory);
+        this.context = TestPluginContext.realTime(dataDirectory);
     }
 
     Path dataDirectory() {

@@ -3,6 +3,8 @@ package io.zeroscale.plugin.prometheus;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.zeroscale.metrics.support.HttpErrorCodes;
+import io.zeroscale.metrics.support.HttpTransport;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricQuery;
@@ -26,6 +28,8 @@ import java.util.Map;
  * read as 0 except an empty result of a signal that says {@code empty-as-zero: true}.
  */
 public final class PrometheusMetricSource implements MetricSource {
+    private static final HttpErrorCodes HTTP_ERRORS =
+            new HttpErrorCodes(PrometheusErrorCode.UNREACHABLE, PrometheusErrorCode.TIMEOUT, PrometheusErrorCode.TLS_FAILED);
     private static final System.Logger LOG = System.getLogger(PrometheusMetricSource.class.getName());
 
     private final String name;
@@ -36,7 +40,7 @@ public final class PrometheusMetricSource implements MetricSource {
     PrometheusMetricSource(String name, PrometheusConfig config, InstantSource clock) {
         this.name = requireNonNull(name, "name is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.http = new HttpTransport("prometheus", name, config.http());
+        this.http = new HttpTransport("prometheus", name, config.http(), HTTP_ERRORS);
         this.serverTimeout = config.timeout();
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ class PrometheusAuthIT {
         values.put("url", server.url("https"));
         values.put("retries", Map.of("max-attempts", 1));
         MetricSource source = new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(values),
-                TestContext.at(TestData.NOW));
+                TestPluginContext.at(TestData.NOW));
         try (source) {
             SignalValue value = source.query(TestData.query(TestData.KNOWN_QUERY), WINDOW);
             return value;

@@ -3,6 +3,7 @@ package io.zeroscale.plugin.prometheus;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.testkit.MetricSourceContract;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Map;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The shared metric source contract, against a real Prometheus over backfilled data. */
 class PrometheusContractIT extends MetricSourceContract {
-    private static final TestContext CONTEXT = TestContext.at(TestData.NOW);
+    private static final TestPluginContext CONTEXT = TestPluginContext.at(TestData.NOW);
 
     @TempDir
     static Path home;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -28,7 +29,7 @@ class PrometheusFailureIT {
         server = PrometheusServer.start(home, TestData.openMetrics(), null);
         source = new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(Map.of(
                         "url", server.url(), "timeout", "1s", "retries", Map.of("max-attempts", 2, "backoff", "10ms"))),
-                TestContext.at(TestData.NOW));
+                TestPluginContext.at(TestData.NOW));
     }
 
     @AfterEach

@@ -8,6 +8,7 @@ import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.net.URLDecoder;
 import java.time.Duration;
 import java.util.Base64;
@@ -38,7 +39,7 @@ class PrometheusHttpTest {
     private MetricSource source(Map<String, Object> extra) {
         Map<String, Object> config = new LinkedHashMap<>(Map.of("url", server.url(), "retries", Map.of("backoff", "1ms")));
         config.putAll(extra);
-        return new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(config), TestContext.at(TestData.NOW));
+        return new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(config), TestPluginContext.at(TestData.NOW));
     }
 
     private SignalValue query(Map<String, Object> extra) {
@@ -116,7 +117,7 @@ class PrometheusHttpTest {
         server.always(200, VECTOR_OF_7);
 
         try (MetricSource source = new PrometheusMetricSourceFactory().create("prom",
-                TestData.sourceConfig(Map.of("url", server.url() + "/prometheus/")), TestContext.at(TestData.NOW))) {
+                TestData.sourceConfig(Map.of("url", server.url() + "/prometheus/")), TestPluginContext.at(TestData.NOW))) {
             source.query(TestData.query("up"), WINDOW);
         }
 
@@ -183,7 +184,7 @@ class PrometheusHttpTest {
     void anUnreachableServerIsUnknownNamingIt() {
         try (MetricSource source = new PrometheusMetricSourceFactory().create("prom",
                 TestData.sourceConfig(Map.of("url", "http://127.0.0.1:9", "retries", Map.of("backoff", "1ms"))),
-                TestContext.at(TestData.NOW))) {
+                TestPluginContext.at(TestData.NOW))) {
             SignalValue value = source.query(TestData.query("up"), WINDOW);
 
             assertThat(((SignalValue.Unknown) value).reason()).contains("http://127.0.0.1:9", "unreachable");

@@ -9,6 +9,7 @@ import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -44,7 +45,7 @@ class PrometheusMetricSourceIT {
     @BeforeEach
     void createSource() {
         source = new PrometheusMetricSourceFactory().create("prom",
-                TestData.sourceConfig(Map.of("url", server.url())), TestContext.at(TestData.NOW));
+                TestData.sourceConfig(Map.of("url", server.url())), TestPluginContext.at(TestData.NOW));
     }
 
     @AfterEach
@@ -79,7 +80,7 @@ class PrometheusMetricSourceIT {
     @Test
     void theQueryIsEvaluatedAtTheEngineClocksTimeNotTheWallClocks() {
         MetricSource earlier = new PrometheusMetricSourceFactory().create("prom",
-                TestData.sourceConfig(Map.of("url", server.url())), TestContext.at(TestData.START.plusSeconds(600)));
+                TestData.sourceConfig(Map.of("url", server.url())), TestPluginContext.at(TestData.START.plusSeconds(600)));
         try (earlier) {
             assertThat(earlier.query(TestData.query("queue_depth"), WINDOW))
                     .isEqualTo(SignalValue.known(11.0, TestData.START.plusSeconds(600)));
@@ -189,7 +190,7 @@ class PrometheusMetricSourceIT {
     void validationAgainstAnUnreachableServerIsNotASyntaxError() {
         MetricSource unreachable = new PrometheusMetricSourceFactory().create("prom",
                 TestData.sourceConfig(Map.of("url", "http://127.0.0.1:9", "retries", Map.of("max-attempts", 1))),
-                TestContext.at(TestData.NOW));
+                TestPluginContext.at(TestData.NOW));
         try (unreachable) {
             assertThatCode(() -> unreachable.validate(TestData.query("sum(rate(x[5m]"))).doesNotThrowAnyException();
         }

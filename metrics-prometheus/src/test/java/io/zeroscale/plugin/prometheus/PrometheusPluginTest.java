@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
+import io.zeroscale.testkit.TestPluginContext;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -26,7 +27,7 @@ class PrometheusPluginTest {
     @Test
     void createDoesNotContactTheServerAndCloseIsIdempotent() {
         MetricSource source = new PrometheusMetricSourceFactory().create("prom",
-                TestData.sourceConfig(Map.of("type", "prometheus", "url", "http://127.0.0.1:9")), TestContext.at(TestData.NOW));
+                TestData.sourceConfig(Map.of("type", "prometheus", "url", "http://127.0.0.1:9")), TestPluginContext.at(TestData.NOW));
 
         assertThat(source.toString()).contains("prom", "http://127.0.0.1:9");
         assertThatCode(() -> {

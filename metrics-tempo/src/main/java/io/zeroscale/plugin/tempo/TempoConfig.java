@@ -2,13 +2,11 @@ package io.zeroscale.plugin.tempo;
 
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.metrics.support.HttpSettings;
+import io.zeroscale.metrics.support.HttpSourceConfig;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -20,29 +18,22 @@ import org.jspecify.annotations.Nullable;
  * {max-attempts, backoff}}, {@code org-id} (sent as {@code X-Scope-OrgID}), {@code ingest-lag}
  * (40s) and {@code search: {limit, spans-per-spanset}}. See the module README for their meaning.
  */
-public final class TempoConfig {
+public final class TempoConfig extends HttpSourceConfig {
     /** Tempo never returns the newest 30s (query_end_cutoff) and a trace shows up ~10s after its last span. */
     static final Duration DEFAULT_INGEST_LAG = Duration.ofSeconds(40);
     static final int DEFAULT_SEARCH_LIMIT = 1000;
     static final int DEFAULT_SPANS_PER_SPANSET = 100;
     static final String ORG_ID_HEADER = "X-Scope-OrgID";
 
-    private static final Set<String> KEYS;
+    private static final Set<String> KEYS = keysWith("org-id", "ingest-lag", "search");
 
-    static {
-        Set<String> keys = new HashSet<>(HttpSettings.KEYS);
-        keys.addAll(Set.of("type", "org-id", "ingest-lag", "search"));
-        KEYS = Set.copyOf(keys);
-    }
-
-    private final HttpSettings http;
     private final @Nullable String orgId;
     private final Duration ingestLag;
     private final int searchLimit;
     private final int spansPerSpanset;
 
     private TempoConfig(HttpSettings http, @Nullable String orgId, Duration ingestLag, int searchLimit, int spansPerSpanset) {
-        this.http = requireNonNull(http, "http is null");
+        super(http);
         this.orgId = orgId;
         this.ingestLag = requireNonNull(ingestLag, "ingestLag is null");
         this.searchLimit = searchLimit;
@@ -56,7 +47,7 @@ public final class TempoConfig {
      */
     public static TempoConfig from(Config config) {
         config.requireOnlyKeys(KEYS);
-        HttpSettings http = HttpSettings.read(config, Set.of("x-scope-orgid"));
+        HttpSettings http = HttpSettings.read(config, Set.of("x-scope-orgid"), "http://127.0.0.1:3200");
         String orgId = config.string("org-id").orElse(null);
         if (orgId != null) {
             if (orgId.isBlank()) {
@@ -75,16 +66,6 @@ public final class TempoConfig {
             throw search.invalid("spans-per-spanset", "must be at least 1, got " + spss);
         }
         return new TempoConfig(http, orgId, ingestLag, limit, spss);
-    }
-
-    /** The server's base URL without a trailing slash; API paths are appended to it. */
-    public URI url() {
-        return http.url();
-    }
-
-    /** How long one HTTP attempt may take, connection included. */
-    public Duration timeout() {
-        return http.timeout();
     }
 
     /** The tenant sent as {@code X-Scope-OrgID}, for a multi-tenant Tempo. */
@@ -107,43 +88,10 @@ public final class TempoConfig {
         return spansPerSpanset;
     }
 
-    /** Whether requests carry a bearer token. */
-    public boolean hasBearerToken() {
-        return http.bearerToken() != null;
-    }
-
-    /** The basic-auth user name, if basic auth is configured. */
-    public Optional<String> basicAuthUsername() {
-        return Optional.ofNullable(http.basicUsername());
-    }
-
-    /** Extra headers sent with every request, {@code X-Scope-OrgID} included when {@code org-id} is set. */
-    public Map<String, String> headers() {
-        return http.headers();
-    }
-
-    /** The PEM file of the CAs to trust instead of the JDK's, if set. */
-    public Optional<Path> caFile() {
-        return Optional.ofNullable(http.caFile());
-    }
-
-    /** Attempts per request, the first included. */
-    public int maxAttempts() {
-        return http.maxAttempts();
-    }
-
-    /** The first retry's wait; later waits double, with jitter. */
-    public Duration backoff() {
-        return http.backoff();
-    }
-
-    HttpSettings http() {
-        return http;
-    }
-
     @Override
     public String toString() {
-        return "TempoConfig" + http.toString().substring("HttpSettings".length(), http.toString().length() - 1)
+        String http = http().toString();
+        return "TempoConfig" + http.substring("HttpSettings".length(), http.length() - 1)
                 + ", orgId=" + orgId + ", ingestLag=" + Durations.format(ingestLag) + ", searchLimit=" + searchLimit
                 + ", spansPerSpanset=" + spansPerSpanset + "]";
     }

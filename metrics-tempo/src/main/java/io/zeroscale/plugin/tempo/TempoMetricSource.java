@@ -3,6 +3,8 @@ package io.zeroscale.plugin.tempo;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.zeroscale.metrics.support.HttpErrorCodes;
+import io.zeroscale.metrics.support.HttpTransport;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricQuery;
@@ -22,6 +24,8 @@ import java.time.InstantSource;
  * with a reason naming the server; only {@code empty-as-zero: true} turns an empty result into 0.
  */
 public final class TempoMetricSource implements MetricSource {
+    private static final HttpErrorCodes HTTP_ERRORS =
+            new HttpErrorCodes(TempoErrorCode.UNREACHABLE, TempoErrorCode.TIMEOUT, TempoErrorCode.TLS_FAILED);
     private static final System.Logger LOG = System.getLogger(TempoMetricSource.class.getName());
 
     private final String name;
@@ -34,7 +38,7 @@ public final class TempoMetricSource implements MetricSource {
         this.name = requireNonNull(name, "name is null");
         this.config = requireNonNull(config, "config is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.http = new HttpTransport("tempo", name, config.http());
+        this.http = new HttpTransport("tempo", name, config.http(), HTTP_ERRORS);
         this.search = new SearchQuery(http, config);
     }
 

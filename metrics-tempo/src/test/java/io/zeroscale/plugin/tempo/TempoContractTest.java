@@ -3,6 +3,7 @@ package io.zeroscale.plugin.tempo;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.testkit.MetricSourceContract;
+import io.zeroscale.testkit.TestPluginContext;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 
 /** The shared metric source contract, against a loopback server answering in Tempo's formats. */
 class TempoContractTest extends MetricSourceContract {
-    private static final TestContext CONTEXT = TestContext.at(TestData.NOW);
+    private static final TestPluginContext CONTEXT = TestPluginContext.at(TestData.NOW);
 
     private FakeTempo tempo;
 

@@ -9,6 +9,7 @@ import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,7 +39,7 @@ class TempoMetricsModeTest {
     private SignalValue query(String traceql, Map<String, ?> options, Map<String, ?> config) {
         Map<String, Object> values = new LinkedHashMap<>(Map.of("url", tempo.url(), "retries", Map.of("backoff", "1ms")));
         values.putAll(config);
-        source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(values), TestContext.at(TestData.NOW));
+        source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(values), TestPluginContext.at(TestData.NOW));
         return source.query(TestData.query(traceql, options), TestData.WINDOW);
     }
 
@@ -135,7 +136,7 @@ class TempoMetricsModeTest {
     @Test
     void aWindowInsideTempoCutoffIsRefusedAndTheReasonPointsAtIngestLag() {
         source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(Map.of("url", tempo.url(),
-                "ingest-lag", "0s")), TestContext.at(TestData.NOW));
+                "ingest-lag", "0s")), TestPluginContext.at(TestData.NOW));
 
         // A window of 20s ending now lies wholly in Tempo's newest 30s.
         SignalValue refused = source.query(TestData.query(TestData.SHOP_RATE, Map.of("step", "1s")), Duration.ofSeconds(20));
@@ -146,7 +147,7 @@ class TempoMetricsModeTest {
     @Test
     void theDefaultIngestLagKeepsEvenAShortWindowOutOfTempoCutoff() {
         source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(Map.of("url", tempo.url())),
-                TestContext.at(TestData.NOW));
+                TestPluginContext.at(TestData.NOW));
 
         assertThat(source.query(TestData.query(TestData.SHOP_RATE, Map.of("step", "1s")), Duration.ofSeconds(20)))
                 .isEqualTo(SignalValue.known(0.0, TestData.NOW));
@@ -220,7 +221,7 @@ class TempoMetricsModeTest {
     @Test
     void validationQuotesTempoOnABadQuery() {
         source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(Map.of("url", tempo.url())),
-                TestContext.at(TestData.NOW));
+                TestPluginContext.at(TestData.NOW));
 
         assertThatThrownBy(() -> source.validate(TestData.query("{ resource.service.name = } | rate(", Map.of())))
                 .isInstanceOfSatisfying(ZeroscaleException.class,
@@ -234,7 +235,7 @@ class TempoMetricsModeTest {
     @Test
     void validationAgainstAnUnreachableTempoIsNotASyntaxError() {
         source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(Map.of("url", "http://127.0.0.1:9",
-                "retries", Map.of("max-attempts", 1))), TestContext.at(TestData.NOW));
+                "retries", Map.of("max-attempts", 1))), TestPluginContext.at(TestData.NOW));
 
         assertThatCode(() -> source.validate(TestData.query("{ not traceql", Map.of()))).doesNotThrowAnyException();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.TestPluginContext;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,7 +42,7 @@ class TempoSearchModeTest {
     private SignalValue query(String service, Map<String, ?> options, Map<String, ?> config) {
         Map<String, Object> values = new LinkedHashMap<>(Map.of("url", tempo.url(), "retries", Map.of("backoff", "1ms")));
         values.putAll(config);
-        source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(values), TestContext.at(TestData.NOW));
+        source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(values), TestPluginContext.at(TestData.NOW));
         Map<String, Object> all = new LinkedHashMap<>(Map.of("mode", "search"));
         all.putAll(options);
         return source.query(TestData.query(service, all), TestData.WINDOW);
@@ -153,7 +154,7 @@ class TempoSearchModeTest {
             traces.batch("shop", TestData.SEARCH_START.plusSeconds(10), 5, Duration.ofMillis(7));
             multiTenant.ingest("team-a", traces.spans());
             source = new TempoMetricSourceFactory().create("tempo", TestData.sourceConfig(Map.of("url", multiTenant.url(),
-                    "org-id", "team-a", "search", Map.of("spans-per-spanset", 1))), TestContext.at(TestData.NOW));
+                    "org-id", "team-a", "search", Map.of("spans-per-spanset", 1))), TestPluginContext.at(TestData.NOW));
 
             assertThat(source.query(TestData.query("shop", Map.of("mode", "search", "function", "count")), TestData.WINDOW))
                     .isEqualTo(SignalValue.known(5.0, TestData.NOW));

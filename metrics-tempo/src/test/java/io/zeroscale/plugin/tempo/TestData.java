@@ -6,6 +6,7 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.metrics.MetricQuery;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -37,7 +38,7 @@ final class TestData {
 
     /** A fake Tempo that knows the queries above. */
     static FakeTempo fake(boolean multiTenant) {
-        return new FakeTempo(TestContext.at(NOW).clock(), multiTenant)
+        return new FakeTempo(InstantSource.fixed(NOW), multiTenant)
                 .defineMetrics(SHOP_RATE, serverOf("shop"), FakeTempo.Kind.RATE)
                 .defineMetrics(SHOP_COUNT, serverOf("shop"), FakeTempo.Kind.COUNT)
                 .defineMetrics(SHOP_P95, serverOf("shop"), FakeTempo.Kind.QUANTILE, 0.95)

@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.tempo;
+package io.zeroscale.metrics.support;
 
 import io.zeroscale.spi.Config;
 import java.util.Arrays;
@@ -7,18 +7,29 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** How a signal's option {@code reduce} turns the samples of one series in the window into one value. */
-enum Reducer {
+/**
+ * How a signal's reduce option (Prometheus {@code range.reduce}, Tempo {@code reduce}) turns the
+ * points of one series over the window into one value. Metric sources read it at validation
+ * ({@link #read}) and apply it on each evaluation; the constants are immutable and safe from any
+ * thread.
+ */
+public enum Reducer {
     LAST,
     AVG,
     MAX,
     MIN,
     SUM;
 
-    static final Set<String> NAMES = names();
+    /** The names accepted in config: {@code last}, {@code avg}, {@code max}, {@code min}, {@code sum}. */
+    public static final Set<String> NAMES = names();
 
-    /** {@code points} in time order, at least one. */
-    double apply(List<Double> points) {
+    /**
+     * Reduces {@code points}, given in time order.
+     *
+     * @throws IllegalArgumentException when {@code points} is empty: no points must read as
+     *     unknown, never as 0
+     */
+    public double apply(List<Double> points) {
         if (points.isEmpty()) {
             throw new IllegalArgumentException("no points to reduce");
         }
@@ -31,11 +42,19 @@ enum Reducer {
         };
     }
 
-    String configName() {
+    /** The name in config, e.g. {@code last}. */
+    public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    static Reducer read(Config options, String key, Reducer defaultValue) {
+    /**
+     * Reads the optional string option {@code key} of {@code options}, or {@code defaultValue}
+     * when it is absent.
+     *
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID} when the value names no
+     *     reducer, with the closest valid name
+     */
+    public static Reducer read(Config options, String key, Reducer defaultValue) {
         if (!options.has(key)) {
             return defaultValue;
         }

@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.prometheus;
+package io.zeroscale.metrics.support;
 
 import io.zeroscale.spi.Config;
 import java.util.Arrays;
@@ -7,16 +7,28 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** How a signal's option {@code aggregation} combines the values of several series into one. */
-enum Aggregation {
+/**
+ * How a signal's option {@code aggregation} combines the values of several series into one.
+ * Metric sources read it at validation ({@link #read}) and apply it on each evaluation; the
+ * constants are immutable and safe from any thread.
+ */
+public enum Aggregation {
     SUM,
     AVG,
     MAX,
     MIN;
 
-    static final Set<String> NAMES = names();
+    /** The names accepted in config: {@code sum}, {@code avg}, {@code max}, {@code min}. */
+    public static final Set<String> NAMES = names();
 
-    double apply(List<Double> values) {
+    /**
+     * Combines {@code values}. The result may be NaN or infinite if a value is: the caller checks
+     * it before scaling on it.
+     *
+     * @throws IllegalArgumentException when {@code values} is empty: there is nothing to combine,
+     *     which must read as unknown, never as 0
+     */
+    public double apply(List<Double> values) {
         if (values.isEmpty()) {
             throw new IllegalArgumentException("no values to aggregate");
         }
@@ -28,11 +40,18 @@ enum Aggregation {
         };
     }
 
-    String configName() {
+    /** The name in config, e.g. {@code avg}. */
+    public String configName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    static Aggregation read(Config options, String key) {
+    /**
+     * Reads the required string option {@code key} of {@code options}.
+     *
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID} when the key is missing
+     *     or names no aggregation, with the closest valid name
+     */
+    public static Aggregation read(Config options, String key) {
         String text = options.requireString(key);
         for (Aggregation aggregation : values()) {
             if (aggregation.configName().equals(text)) {

@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.prometheus;
+package io.zeroscale.metrics.support;
 
 import static java.util.Objects.requireNonNull;
 
@@ -19,6 +19,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -31,9 +32,24 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * How to reach an HTTP backend: the keys {@code url}, {@code timeout}, {@code bearer-token},
- * {@code basic-auth}, {@code headers}, {@code tls} and {@code retries} of a source's config.
+ * {@code basic-auth}, {@code headers}, {@code tls} and {@code retries} of a source's config (see
+ * this module's README). A metric source's config class reads them once with {@link #read} while
+ * the engine validates the config, and gives them to its {@link HttpTransport}. Immutable, so safe
+ * to share between threads; {@link #toString()} hides the secrets.
+ *
+ * @param url the base URL without a trailing slash, query or fragment; API paths are appended to it
+ * @param timeout the limit for one HTTP attempt, connection included
+ * @param bearerToken sent as {@code Authorization: Bearer}, if set
+ * @param basicUsername the basic-auth user, if basic auth is set (then {@code basicPassword} is too)
+ * @param basicPassword the basic-auth password, if basic auth is set
+ * @param headers extra headers for every request
+ * @param caFile the PEM file of the CAs to trust instead of the JDK's, if set
+ * @param insecureSkipVerify whether any certificate and host name is accepted
+ * @param sslContext the TLS context {@code caFile} or {@code insecureSkipVerify} asks for; null for the JDK's default
+ * @param maxAttempts attempts per request, the first included, at least 1
+ * @param backoff the wait before the first retry; later waits double, with jitter
  */
-record HttpSettings(
+public record HttpSettings(
         URI url,
         Duration timeout,
         @Nullable String bearerToken,
@@ -46,12 +62,21 @@ record HttpSettings(
         int maxAttempts,
         Duration backoff) {
 
-    static final Set<String> KEYS = Set.of("url", "timeout", "bearer-token", "basic-auth", "headers", "tls", "retries");
-    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
-    static final int DEFAULT_MAX_ATTEMPTS = 3;
-    static final Duration DEFAULT_BACKOFF = Duration.ofMillis(200);
+    /** The top-level keys {@link #read} reads; a config class allows these plus its own. */
+    public static final Set<String> KEYS = Set.of("url", "timeout", "bearer-token", "basic-auth", "headers", "tls", "retries");
+    /** {@code timeout} when the key is absent. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    /** {@code retries.max-attempts} when the key is absent. */
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    /** {@code retries.backoff} when the key is absent. */
+    public static final Duration DEFAULT_BACKOFF = Duration.ofMillis(200);
 
-    HttpSettings {
+    /**
+     * Checks the components and copies {@code headers}; {@link #read} is the usual way in.
+     *
+     * @throws NullPointerException when {@code url}, {@code timeout}, {@code headers} or {@code backoff} is null
+     */
+    public HttpSettings {
         requireNonNull(url, "url is null");
         requireNonNull(timeout, "timeout is null");
         headers = Map.copyOf(headers);
@@ -59,11 +84,17 @@ record HttpSettings(
     }
 
     /**
-     * Reads the shared keys of {@code config}; the caller checks for unknown keys. {@code
-     * reservedHeaders} are headers the source sets itself from other keys (lower case).
+     * Reads the shared keys of {@code config} strictly; the caller checks for unknown top-level
+     * keys (allowing {@link #KEYS}). A {@code ca-file} is read here, so a missing or bad file stops
+     * startup.
+     *
+     * @param reservedHeaders headers (lower case) the source sets itself from other keys, which
+     *     {@code headers} must not set
+     * @param exampleUrl a URL of the backend's usual form, shown when {@code url} is not a URL
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID} naming the bad key and the fix
      */
-    static HttpSettings read(Config config, Set<String> reservedHeaders) {
-        URI url = url(config);
+    public static HttpSettings read(Config config, Set<String> reservedHeaders, String exampleUrl) {
+        URI url = url(config, exampleUrl);
         Duration timeout = config.duration("timeout", DEFAULT_TIMEOUT);
         if (timeout.isZero()) {
             throw config.invalid("timeout", "must be more than 0, e.g. 5s");
@@ -134,7 +165,7 @@ record HttpSettings(
                 maxAttempts, backoff);
     }
 
-    private static URI url(Config config) {
+    private static URI url(Config config, String exampleUrl) {
         String text = config.requireString("url").trim();
         URI url;
         try {
@@ -144,7 +175,7 @@ record HttpSettings(
         }
         if (url.getScheme() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))
                 || url.getHost() == null) {
-            throw config.invalid("url", "'" + text + "' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:9090");
+            throw config.invalid("url", "'" + text + "' must be an absolute http:// or https:// URL, e.g. " + exampleUrl);
         }
         if (url.getRawQuery() != null || url.getRawFragment() != null) {
             throw config.invalid("url", "'" + text + "' must not have a query or fragment");
@@ -222,9 +253,12 @@ record HttpSettings(
         }
     }
 
-    /** These settings with {@code name: value} added to every request's headers. */
-    HttpSettings withHeader(String name, String value) {
-        Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+    /**
+     * These settings with {@code name: value} added to every request's headers, for a header a
+     * source derives from its own key (e.g. a tenant id). The caller checks the value.
+     */
+    public HttpSettings withHeader(String name, String value) {
+        Map<String, String> more = new LinkedHashMap<>(headers);
         more.put(name, value);
         return new HttpSettings(url, timeout, bearerToken, basicUsername, basicPassword, more, caFile, insecureSkipVerify,
                 sslContext, maxAttempts, backoff);
