@@ -469,7 +469,7 @@ final class Exchange implements UpstreamPool.Callback {
         boolean close = closeClient || !requestComplete;
         ChannelFuture written = down.writeAndFlush(last);
         if (close) {
-            written.addListener(ChannelFutureListener.CLOSE);
+            front.closeAfter(written, !requestComplete);
         }
         Channel channel = upstream;
         Endpoint to = connectingTo;
@@ -555,11 +555,11 @@ final class Exchange implements UpstreamPool.Callback {
             response.release();
             return;
         }
-        boolean close = closeAfterError();
+        boolean close = closeAfterError() || !HttpUtil.isKeepAlive(response);
         closeUpstream();
         ChannelFuture written = down.writeAndFlush(response);
         if (close) {
-            written.addListener(ChannelFutureListener.CLOSE);
+            front.closeAfter(written, !requestComplete);
         }
         finish();
         front.exchangeDone(this, close);

@@ -11,8 +11,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -104,17 +102,6 @@ final class RawHttp implements AutoCloseable {
             return in.read() < 0;
         } catch (java.net.SocketException e) {
             return true;
-        }
-    }
-
-    static List<Response> pipelined(int port, String raw, int count) throws IOException {
-        try (RawHttp connection = new RawHttp(port)) {
-            connection.send(raw);
-            List<Response> responses = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                responses.add(connection.read());
-            }
-            return responses;
         }
     }
 
