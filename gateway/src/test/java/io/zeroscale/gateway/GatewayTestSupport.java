@@ -26,7 +26,7 @@ abstract class GatewayTestSupport {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
             .build();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<AutoCloseable> closeables = Collections.synchronizedList(new ArrayList<>());
 
     Gateway start(GatewayConfig config, GatewayRoute... routes) {
         return start(Gateway.builder(hub).config(config), routes);
@@ -67,7 +67,10 @@ abstract class GatewayTestSupport {
 
     @AfterEach
     void closeEverything() throws Exception {
-        List<AutoCloseable> reversed = new ArrayList<>(closeables);
+        List<AutoCloseable> reversed;
+        synchronized (closeables) {
+            reversed = new ArrayList<>(closeables);
+        }
         Collections.reverse(reversed);
         for (AutoCloseable closeable : reversed) {
             closeable.close();
