@@ -245,9 +245,7 @@ final class Exchange implements UpstreamPool.Callback {
         if (requestComplete) {
             startResponseTimer();
         }
-        if (!channel.isWritable()) {
-            front.setBackpressured(true);
-        }
+        front.setBackpressured(!channel.isWritable());
     }
 
     @Override
@@ -313,7 +311,14 @@ final class Exchange implements UpstreamPool.Callback {
             return;
         }
         switch (phase) {
-            case NEW, HELD, CONNECTING -> body.add(content);
+            case NEW, HELD, CONNECTING -> {
+                body.add(content);
+                if (bodyBytes >= REPLAY_BUFFER && !requestComplete) {
+                    // Held bodies would otherwise cost max-held x max-body-size of memory: let TCP make
+                    // the client wait instead, and read on once an endpoint takes the request.
+                    front.setBackpressured(true);
+                }
+            }
             case AWAITING_BODY -> {
                 body.add(content);
                 Endpoint to = connectingTo;
