@@ -84,12 +84,8 @@ public final class Gateway implements AutoCloseable {
     /** The current counters of {@code target}; {@link RequestStats#IDLE} for a target never seen. */
     public RequestStats stats(TargetRef target) {
         requireNonNull(target, "target is null");
-        for (TargetTraffic traffic : proxy.targets()) {
-            if (traffic.target().equals(target)) {
-                return traffic.stats();
-            }
-        }
-        return RequestStats.IDLE;
+        TargetTraffic traffic = proxy.find(target);
+        return traffic == null ? RequestStats.IDLE : traffic.stats();
     }
 
     /** Stops accepting, answers held requests with 503, closes all connections. Idempotent. */
