@@ -3,10 +3,14 @@ package io.zeroscale.engine.process;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The backend the process orchestrator runs in tests: an HTTP server on 127.0.0.1:$PORT that
@@ -23,10 +27,16 @@ public final class TestBackend {
         if (Boolean.parseBoolean(System.getenv("HANG_ON_STOP"))) {
             Runtime.getRuntime().addShutdownHook(new Thread(TestBackend::hangForever));
         }
-        if (startDelayMillis > 0) {
-            // Simulates a slow start (loading a model) before the port opens.
-            Thread.sleep(startDelayMillis);
-        }
+        // A slow start (loading a model): the port opens only after the delay.
+        ScheduledExecutorService starter = Executors.newSingleThreadScheduledExecutor();
+        starter.schedule(() -> {
+            listen(port, args);
+            return null;
+        }, startDelayMillis, TimeUnit.MILLISECONDS);
+        starter.shutdown();
+    }
+
+    private static void listen(int port, String[] args) throws IOException {
         StringBuilder text = new StringBuilder("hello from ").append(port);
         for (String arg : args) {
             text.append(' ').append(arg);

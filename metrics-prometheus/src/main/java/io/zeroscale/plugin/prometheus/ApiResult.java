@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.metrics.support.HttpTransport;
+import io.zeroscale.plugin.support.HttpTransport;
 import io.zeroscale.spi.ZeroscaleException;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;

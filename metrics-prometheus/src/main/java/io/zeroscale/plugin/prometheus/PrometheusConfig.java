@@ -1,7 +1,7 @@
 package io.zeroscale.plugin.prometheus;
 
-import io.zeroscale.metrics.support.HttpSettings;
-import io.zeroscale.metrics.support.HttpSourceConfig;
+import io.zeroscale.plugin.support.HttpSettings;
+import io.zeroscale.plugin.support.HttpSourceConfig;
 import io.zeroscale.spi.Config;
 import java.util.Set;
 

@@ -2,8 +2,8 @@ package io.zeroscale.plugin.prometheus;
 
 import static java.util.Objects.requireNonNull;
 
-import io.zeroscale.metrics.support.Aggregation;
-import io.zeroscale.metrics.support.Reducer;
+import io.zeroscale.plugin.support.Aggregation;
+import io.zeroscale.plugin.support.Reducer;
 import io.zeroscale.spi.Config;
 import java.time.Duration;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.zeroscale.plugin.tempo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zeroscale.metrics.support.HttpTransport;
+import io.zeroscale.plugin.support.HttpTransport;
 import io.zeroscale.spi.ZeroscaleException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

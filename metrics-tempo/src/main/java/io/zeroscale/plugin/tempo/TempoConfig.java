@@ -2,8 +2,8 @@ package io.zeroscale.plugin.tempo;
 
 import static java.util.Objects.requireNonNull;
 
-import io.zeroscale.metrics.support.HttpSettings;
-import io.zeroscale.metrics.support.HttpSourceConfig;
+import io.zeroscale.plugin.support.HttpSettings;
+import io.zeroscale.plugin.support.HttpSourceConfig;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.zeroscale.plugin.tempo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.metrics.support.HttpTransport;
+import io.zeroscale.plugin.support.HttpTransport;
 import io.zeroscale.spi.ZeroscaleException;
 import java.net.http.HttpResponse;
 

@@ -3,8 +3,8 @@ package io.zeroscale.plugin.tempo;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zeroscale.metrics.support.HttpErrorCodes;
-import io.zeroscale.metrics.support.HttpTransport;
+import io.zeroscale.plugin.support.HttpErrorCodes;
+import io.zeroscale.plugin.support.HttpTransport;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricQuery;

@@ -3,8 +3,8 @@ package io.zeroscale.plugin.tempo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.zeroscale.metrics.support.Aggregation;
-import io.zeroscale.metrics.support.Reducer;
+import io.zeroscale.plugin.support.Aggregation;
+import io.zeroscale.plugin.support.Reducer;
 import io.zeroscale.spi.Config;
 import java.time.Duration;
 import java.util.Map;

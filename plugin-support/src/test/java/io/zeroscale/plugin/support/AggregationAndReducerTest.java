@@ -1,4 +1,4 @@
-package io.zeroscale.metrics.support;
+package io.zeroscale.plugin.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.zeroscale.metrics.support;
+package io.zeroscale.plugin.support;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.zeroscale.metrics.support;
+package io.zeroscale.plugin.support;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,13 +1,13 @@
 /**
  * Code shared by the metric sources that query a backend over HTTP ({@code metrics-prometheus},
  * {@code metrics-tempo}): the connection keys of a source's config ({@link
- * io.zeroscale.metrics.support.HttpSettings}, {@link io.zeroscale.metrics.support.HttpSourceConfig}),
+ * io.zeroscale.plugin.support.HttpSettings}, {@link io.zeroscale.plugin.support.HttpSourceConfig}),
  * one HTTP client with auth, TLS, timeout and retries ({@link
- * io.zeroscale.metrics.support.HttpTransport}), and the {@code aggregation} and {@code reduce}
+ * io.zeroscale.plugin.support.HttpTransport}), and the {@code aggregation} and {@code reduce}
  * options of a signal. A library, not a plugin: it has no {@code Plugin} and no service file, so
  * depending on it keeps plugins independent of each other and of {@code core-engine}.
  */
 @NullMarked
-package io.zeroscale.metrics.support;
+package io.zeroscale.plugin.support;
 
 import org.jspecify.annotations.NullMarked;
