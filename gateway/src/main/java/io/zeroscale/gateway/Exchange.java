@@ -1,0 +1,637 @@
+package io.zeroscale.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request from arrival to the end of its answer: held while the target has no ready endpoint,
+ * forwarded over a pooled connection, its response streamed back, or relayed as raw bytes after a
+ * WebSocket upgrade. Everything but {@link #dispatch} and {@link #fail} runs on the client
+ * connection's event loop, which also serves the upstream connection, so no field needs a lock;
+ * the three fields marked below belong to the target's bookkeeping and are guarded by it.
+ */
+final class Exchange implements UpstreamPool.Callback {
+    private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+    /**
+     * A request body up to this size is received in full before we connect, like nginx's request
+     * buffering: a request that is whole can be sent again when an endpoint refuses it or a pooled
+     * connection turns out closed. Larger bodies stream and cannot be replayed.
+     */
+    static final int REPLAY_BUFFER = 64 * 1024;
+
+    enum Phase {
+        NEW,
+        HELD,
+        /** Assigned to an endpoint; buffering the body so the request stays replayable. */
+        AWAITING_BODY,
+        CONNECTING,
+        /** Connected; the request is (being) sent and no response has started. */
+        FORWARDING,
+        RESPONDING,
+        RELAYING,
+        DONE
+    }
+
+    // Guarded by the TargetTraffic monitor.
+    boolean queued;
+    @Nullable Endpoint endpoint;
+    boolean finished;
+
+    final Instant arrival;
+    private final Proxy proxy;
+    private final FrontendHandler front;
+    private final Channel down;
+    private final EventLoop loop;
+    private final TargetTraffic target;
+    private final GatewayConfig config;
+    private final HttpRequest request;
+    private final boolean clientKeepAlive;
+    private final boolean clientHttp11;
+    private final boolean webSocket;
+    private final boolean htmlNavigation;
+    private final boolean headRequest;
+
+    private Phase phase = Phase.NEW;
+    /** Body received before an upstream connection exists; kept until a response starts if replayable. */
+    private final ArrayDeque<HttpContent> body = new ArrayDeque<>();
+    private long bodyBytes;
+    private boolean requestComplete;
+    /** The whole request sits in {@link #body}, so it can be sent again on another connection. */
+    private boolean replayable;
+    private @Nullable Endpoint connectingTo;
+    private @Nullable Channel upstream;
+    private boolean upstreamReused;
+    private boolean upstreamReusable;
+    private boolean skippingInformational;
+    private boolean closeClient;
+    /** The request has no body; the empty last content the decoder still emits is dropped. */
+    private boolean dropDecoderLast;
+    private @Nullable ScheduledFuture<?> wakeTimer;
+    private @Nullable ScheduledFuture<?> pageTimer;
+    private @Nullable ScheduledFuture<?> responseTimer;
+
+    Exchange(Proxy proxy, FrontendHandler front, Channel down, TargetTraffic target, HttpRequest request,
+            Instant arrival, boolean clientKeepAlive, boolean clientHttp11, boolean webSocket,
+            boolean htmlNavigation, boolean headRequest, boolean bodyless) {
+        this.proxy = proxy;
+        this.front = front;
+        this.down = down;
+        this.loop = down.eventLoop();
+        this.target = target;
+        this.config = target.config();
+        this.request = request;
+        this.arrival = arrival;
+        this.clientKeepAlive = clientKeepAlive;
+        this.clientHttp11 = clientHttp11;
+        this.webSocket = webSocket;
+        this.htmlNavigation = htmlNavigation;
+        this.headRequest = headRequest;
+        if (bodyless) {
+            // Whole from the start, so it is replayable even on a connection taken from the pool at once.
+            requestComplete = true;
+            dropDecoderLast = true;
+            body.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    /** True until the request's last content arrived. */
+    boolean wantsRequestContent() {
+        return !requestComplete || dropDecoderLast;
+    }
+
+    void start() {
+        TargetTraffic.Admission admission = target.admit(this);
+        switch (admission.outcome()) {
+            case FORWARD -> forwardTo(requireEndpoint(admission));
+            case HELD -> enterHeld();
+            case FULL -> respondRetryLater(503, "target " + target.target() + " is starting and already holds "
+                    + config.maxHeld() + " requests (max-held); retry in " + config.retryAfter().toSeconds() + "s");
+            case CLOSED -> respondRetryLater(503, "the gateway is shutting down; retry in "
+                    + config.retryAfter().toSeconds() + "s");
+            case GONE -> finish();
+        }
+    }
+
+    // --- holding ---
+
+    private void enterHeld() {
+        phase = Phase.HELD;
+        if (wakeTimer == null || wakeTimer.isDone()) {
+            Duration left = config.wakeTimeout().minus(Duration.between(arrival, target.clock().instant()));
+            wakeTimer = loop.schedule(this::wakeTimedOut, Math.max(0, left.toNanos()), TimeUnit.NANOSECONDS);
+        }
+        if (config.waitingPage() && htmlNavigation && pageTimer == null) {
+            pageTimer = loop.schedule(this::showWaitingPage, config.retryAfter().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void wakeTimedOut() {
+        if (phase == Phase.HELD && target.unhold(this)) {
+            respond(Responses.text(down.alloc(), 504, "target " + target.target() + " did not become ready within "
+                    + Durations.format(config.wakeTimeout()) + " (wake-timeout); try again later", closeAfterError()));
+        }
+    }
+
+    private void showWaitingPage() {
+        if (phase == Phase.HELD && target.unhold(this)) {
+            respond(Responses.waitingPage(down.alloc(), target.target(), config.retryAfter(), closeAfterError()));
+        }
+    }
+
+    /** The target assigned this held request to {@code endpoint}. Any thread. */
+    void dispatch(Endpoint endpoint) {
+        execute(() -> {
+            if (phase == Phase.HELD) {
+                cancel(pageTimer);
+                forwardTo(endpoint);
+            }
+        });
+    }
+
+    /** The target took this request out of the hold queue to answer it with {@code status}. Any thread. */
+    void fail(int status, String reason) {
+        execute(() -> {
+            if (phase == Phase.HELD) {
+                if (status == 503) {
+                    respondRetryLater(status, reason);
+                } else {
+                    respond(Responses.text(down.alloc(), status, reason, closeAfterError()));
+                }
+            }
+        });
+    }
+
+    private void execute(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The loop is shutting down with the gateway; its connections close with it.
+            log.debug("Dropped a task for an exchange of target {}: the gateway is closing", target.target());
+        }
+    }
+
+    // --- connecting and sending ---
+
+    private void forwardTo(Endpoint to) {
+        if (requestComplete || bodyBytes >= REPLAY_BUFFER) {
+            connect(to, false);
+        } else {
+            phase = Phase.AWAITING_BODY;
+            connectingTo = to;
+        }
+    }
+
+    private void connect(Endpoint to, boolean fresh) {
+        phase = Phase.CONNECTING;
+        connectingTo = to;
+        proxy.pool(loop).acquire(to, fresh, config.connectTimeout(), this);
+    }
+
+    @Override
+    public void connected(Channel channel, boolean reused) {
+        Endpoint to = connectingTo;
+        if (phase != Phase.CONNECTING || to == null) {
+            // The client went away while we connected; the connection is clean, keep it.
+            if (to != null) {
+                proxy.pool(loop).release(to, channel);
+            } else {
+                channel.close();
+            }
+            return;
+        }
+        upstream = channel;
+        upstreamReused = reused;
+        channel.pipeline().get(UpstreamHandler.class).attach(this);
+        phase = Phase.FORWARDING;
+        channel.write(request, channel.voidPromise());
+        if (requestComplete) {
+            replayable = true;
+            for (HttpContent content : body) {
+                channel.write(content.retainedDuplicate(), channel.voidPromise());
+            }
+        } else {
+            replayable = false;
+            HttpContent content;
+            while ((content = body.poll()) != null) {
+                channel.write(content, channel.voidPromise());
+            }
+        }
+        channel.flush();
+        if (requestComplete) {
+            startResponseTimer();
+        }
+        if (!channel.isWritable()) {
+            front.setBackpressured(true);
+        }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        Endpoint to = connectingTo;
+        if (phase != Phase.CONNECTING || to == null) {
+            return;
+        }
+        refused(to, describe(cause));
+    }
+
+    /** Nothing reached the endpoint (or it closed before answering and we still have the whole request). */
+    private void refused(Endpoint to, String reason) {
+        TargetTraffic.Admission admission = target.refused(this, to, reason);
+        switch (admission.outcome()) {
+            case FORWARD -> forwardTo(requireEndpoint(admission));
+            case HELD -> enterHeld();
+            case FULL, CLOSED, GONE -> finish();
+        }
+    }
+
+    private void startResponseTimer() {
+        cancel(responseTimer);
+        if (!config.responseTimeout().isZero()) {
+            responseTimer = loop.schedule(this::responseTimedOut, config.responseTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void responseTimedOut() {
+        if (phase == Phase.FORWARDING) {
+            closeUpstream();
+            respond(Responses.text(down.alloc(), 504, "endpoint " + connectingTo + " of target " + target.target()
+                    + " did not answer within " + Durations.format(config.responseTimeout()) + " (response-timeout)",
+                    closeAfterError()));
+        }
+    }
+
+    // --- the client's side ---
+
+    void onRequestContent(HttpContent content) {
+        if (dropDecoderLast) {
+            dropDecoderLast = !(content instanceof LastHttpContent);
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            String cause = String.valueOf(content.decoderResult().cause().getMessage());
+            content.release();
+            requestComplete = false;
+            abortOrRespond(400, "malformed request body: " + cause);
+            return;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (bodyBytes > config.maxBodySize()) {
+            content.release();
+            requestComplete = false;
+            abortOrRespond(413, "request body is larger than " + ByteSizes.format(config.maxBodySize())
+                    + " (max-body-size)");
+            return;
+        }
+        switch (phase) {
+            case NEW, HELD, CONNECTING -> body.add(content);
+            case AWAITING_BODY -> {
+                body.add(content);
+                Endpoint to = connectingTo;
+                if ((requestComplete || bodyBytes >= REPLAY_BUFFER) && to != null) {
+                    connect(to, false);
+                }
+            }
+            case FORWARDING, RESPONDING -> {
+                Channel channel = upstream;
+                if (channel == null) {
+                    content.release();
+                    return;
+                }
+                channel.write(content, channel.voidPromise());
+                if (requestComplete && phase == Phase.FORWARDING) {
+                    startResponseTimer();
+                }
+            }
+            case RELAYING, DONE -> content.release();
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        Channel channel = upstream;
+        if (channel != null) {
+            channel.flush();
+        }
+    }
+
+    void onDownstreamRelay(ByteBuf bytes) {
+        Channel channel = upstream;
+        if (phase == Phase.RELAYING && channel != null) {
+            channel.write(bytes, channel.voidPromise());
+        } else {
+            bytes.release();
+        }
+    }
+
+    void onDownstreamWritabilityChanged(boolean writable) {
+        Channel channel = upstream;
+        if (channel != null) {
+            channel.config().setAutoRead(writable);
+        }
+    }
+
+    void onDownstreamClosed() {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        closeUpstream();
+        finish();
+    }
+
+    // --- the endpoint's side ---
+
+    void onUpstreamRead(Object msg) {
+        switch (phase) {
+            case RELAYING -> {
+                if (msg instanceof ByteBuf bytes) {
+                    down.write(bytes, down.voidPromise());
+                } else {
+                    // The empty end of the 101 that the client codec emits before switching to raw bytes.
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+            case FORWARDING, RESPONDING -> onUpstreamHttp(msg);
+            default -> ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onUpstreamHttp(Object msg) {
+        if (msg instanceof HttpResponse response) {
+            if (response.decoderResult().isFailure() || phase != Phase.FORWARDING) {
+                ReferenceCountUtil.release(msg);
+                closeUpstream();
+                abortOrRespond(502, "endpoint " + connectingTo + " of target " + target.target()
+                        + " sent a malformed response");
+                return;
+            }
+            int code = response.status().code();
+            if (code == 101) {
+                if (webSocket) {
+                    switchProtocols(response);
+                } else {
+                    closeUpstream();
+                    respond(Responses.text(down.alloc(), 502, "endpoint " + connectingTo + " of target "
+                            + target.target() + " switched protocols without being asked", true));
+                }
+                return;
+            }
+            if (code >= 100 && code < 200) {
+                // We answered Expect: 100-continue ourselves; other interim responses are not forwarded.
+                skippingInformational = true;
+                return;
+            }
+            onResponseHead(response);
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            if (skippingInformational) {
+                skippingInformational = !(content instanceof LastHttpContent);
+                content.release();
+                return;
+            }
+            if (phase != Phase.RESPONDING) {
+                content.release();
+                return;
+            }
+            if (content.decoderResult().isFailure()) {
+                content.release();
+                closeUpstream();
+                abortOrRespond(502, "malformed response body");
+                return;
+            }
+            if (content instanceof LastHttpContent last) {
+                onResponseComplete(last);
+            } else {
+                down.write(content, down.voidPromise());
+            }
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        cancel(responseTimer);
+        releaseBody();
+        replayable = false;
+        boolean upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        closeClient = !clientKeepAlive || !requestComplete;
+        boolean closeDelimited = ProxyHeaders.prepareResponse(response, headRequest, closeClient, clientHttp11);
+        upstreamReusable = upstreamKeepAlive && !closeDelimited;
+        phase = Phase.RESPONDING;
+        down.write(response, down.voidPromise());
+    }
+
+    void onUpstreamReadComplete() {
+        if (phase == Phase.RESPONDING || phase == Phase.RELAYING) {
+            down.flush();
+            Channel channel = upstream;
+            if (channel != null && !down.isWritable()) {
+                // The client reads slower than the endpoint writes: stop reading until it catches up.
+                channel.config().setAutoRead(false);
+            }
+        }
+    }
+
+    void onUpstreamWritabilityChanged(boolean writable) {
+        front.setBackpressured(!writable);
+    }
+
+    private void onResponseComplete(LastHttpContent last) {
+        boolean close = closeClient || !requestComplete;
+        ChannelFuture written = down.writeAndFlush(last);
+        if (close) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+        Channel channel = upstream;
+        Endpoint to = connectingTo;
+        upstream = null;
+        if (channel != null) {
+            if (upstreamReusable && requestComplete && to != null) {
+                proxy.pool(loop).release(to, channel);
+            } else {
+                channel.pipeline().get(UpstreamHandler.class).detach();
+                channel.close();
+            }
+        }
+        finish();
+        front.exchangeDone(this, close);
+    }
+
+    void onUpstreamClosed(Channel channel) {
+        if (channel != upstream) {
+            return;
+        }
+        upstream = null;
+        Endpoint to = connectingTo;
+        switch (phase) {
+            case FORWARDING -> {
+                if (to == null) {
+                    finish();
+                } else if (upstreamReused && replayable) {
+                    // A pooled connection the endpoint had closed while idle: try a new one.
+                    log.debug("Pooled connection to {} was closed; sending the request again", to);
+                    connect(to, true);
+                } else if (replayable) {
+                    refused(to, "connection closed before a response");
+                } else {
+                    target.reportRefusal(to, "connection closed before a response");
+                    respond(Responses.text(down.alloc(), 502, "endpoint " + to + " of target " + target.target()
+                            + " closed the connection before answering", true));
+                }
+            }
+            case RESPONDING -> {
+                // The response is cut short and HTTP/1.1 has no way to say so but closing.
+                log.debug("Endpoint {} of target {} closed the connection mid-response", to, target.target());
+                front.closeNow();
+                finish();
+            }
+            case RELAYING -> {
+                down.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                finish();
+            }
+            default -> {
+                // Nothing depends on this connection any more.
+            }
+        }
+    }
+
+    private void switchProtocols(HttpResponse response) {
+        cancel(responseTimer);
+        releaseBody();
+        replayable = false;
+        ProxyHeaders.prepareSwitchingProtocols(response);
+        phase = Phase.RELAYING;
+        down.write(response, down.voidPromise());
+        down.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, down.voidPromise());
+        Channel channel = upstream;
+        if (channel != null) {
+            HttpClientCodec codec = channel.pipeline().get(HttpClientCodec.class);
+            if (codec != null) {
+                // Our writes are raw frames from now on; the decoder already passes raw bytes after a 101.
+                codec.prepareUpgradeFrom(channel.pipeline().context(codec));
+            }
+        }
+        front.switchToRelay();
+    }
+
+    // --- ending ---
+
+    private void respondRetryLater(int status, String reason) {
+        respond(Responses.retryLater(down.alloc(), status, reason, config.retryAfter(), closeAfterError()));
+    }
+
+    /** Answers with the gateway's own response; only before a response from the endpoint started. */
+    private void respond(FullHttpResponse response) {
+        if (phase == Phase.RESPONDING || phase == Phase.RELAYING || phase == Phase.DONE) {
+            response.release();
+            return;
+        }
+        boolean close = closeAfterError();
+        closeUpstream();
+        ChannelFuture written = down.writeAndFlush(response);
+        if (close) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+        finish();
+        front.exchangeDone(this, close);
+    }
+
+    private boolean closeAfterError() {
+        return !clientKeepAlive || !requestComplete;
+    }
+
+    private void abortOrRespond(int status, String reason) {
+        if (phase == Phase.RESPONDING || phase == Phase.RELAYING) {
+            closeUpstream();
+            front.closeNow();
+            finish();
+        } else if (phase != Phase.DONE) {
+            respond(Responses.text(down.alloc(), status, reason, true));
+        }
+    }
+
+    private void closeUpstream() {
+        Channel channel = upstream;
+        upstream = null;
+        if (channel != null) {
+            UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+            if (handler != null) {
+                handler.detach();
+            }
+            channel.close();
+        }
+    }
+
+    private void finish() {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        phase = Phase.DONE;
+        cancel(wakeTimer);
+        cancel(pageTimer);
+        cancel(responseTimer);
+        releaseBody();
+        target.finish(this);
+    }
+
+    private void releaseBody() {
+        HttpContent content;
+        while ((content = body.poll()) != null) {
+            content.release();
+        }
+    }
+
+    private static void cancel(@Nullable ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    private static Endpoint requireEndpoint(TargetTraffic.Admission admission) {
+        Endpoint to = admission.endpoint();
+        if (to == null) {
+            throw new IllegalStateException("forward without an endpoint");
+        }
+        return to;
+    }
+
+    private String describe(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "connect timed out after " + Durations.format(config.connectTimeout());
+        }
+        if (cause instanceof ConnectException) {
+            return "connection refused";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : Responses.oneLine(message);
+    }
+}

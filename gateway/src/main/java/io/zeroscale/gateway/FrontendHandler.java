@@ -1,0 +1,364 @@
+package io.zeroscale.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: parses requests, routes each to its target, and runs one {@link Exchange}
+ * at a time (HTTP/1.1 answers in order, so a pipelined request waits in {@link #stash} and reading
+ * pauses until the current one is answered).
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+
+    private final Proxy proxy;
+    private @Nullable ChannelHandlerContext ctx;
+    private @Nullable Exchange current;
+    private final ArrayDeque<Object> stash = new ArrayDeque<>(4);
+    /** Swallowing what is left of a request answered without an exchange. */
+    private boolean discarding;
+    /** The connection closes after the last answer; everything read is dropped. */
+    private boolean closing;
+    /** Raw bytes since a WebSocket upgrade. */
+    private boolean relaying;
+    /** The endpoint cannot take the request body as fast as the client sends it. */
+    private boolean backpressured;
+    private boolean drainingStash;
+
+    FrontendHandler(Proxy proxy) {
+        this.proxy = proxy;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (relaying) {
+            Exchange exchange = current;
+            if (exchange != null && msg instanceof ByteBuf bytes) {
+                exchange.onDownstreamRelay(bytes);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        if (!stash.isEmpty()) {
+            stash.add(msg);
+            updateAutoRead();
+            return;
+        }
+        dispatch(msg);
+    }
+
+    private void dispatch(Object msg) {
+        Exchange exchange = current;
+        if (exchange != null) {
+            if (msg instanceof HttpContent content && exchange.wantsRequestContent()) {
+                exchange.onRequestContent(content);
+            } else {
+                stash.add(msg);
+                updateAutoRead();
+            }
+            return;
+        }
+        if (discarding) {
+            if (msg instanceof HttpContent content) {
+                discarding = !(content instanceof LastHttpContent);
+                content.release();
+                return;
+            }
+            discarding = false;
+        }
+        if (msg instanceof HttpRequest request) {
+            try {
+                onRequest(request);
+            } finally {
+                // Only the decoder's placeholder for a malformed request is reference counted.
+                ReferenceCountUtil.release(request);
+            }
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void onRequest(HttpRequest request) {
+        ChannelHandlerContext ctx = requireContext();
+        if (request.decoderResult().isFailure()) {
+            rejectMalformed(request.decoderResult().cause());
+            return;
+        }
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            reject(request, 405, "CONNECT is not supported: this gateway is a reverse proxy", true);
+            return;
+        }
+        String uri = request.uri();
+        String hostHeader = request.headers().get(HttpHeaderNames.HOST);
+        String path;
+        if (uri.startsWith("/")) {
+            path = uri;
+        } else if (uri.equals("*")) {
+            path = "/";
+        } else {
+            // Absolute form (http://host/path): its authority is the host, and the endpoint gets the path.
+            // It never decides where we connect: only the target's endpoints do (no open proxy).
+            int schemeEnd = uri.indexOf("://");
+            if (schemeEnd <= 0) {
+                reject(request, 400, "malformed request target '" + uri + "'", true);
+                return;
+            }
+            int authorityStart = schemeEnd + 3;
+            int pathStart = indexOfAny(uri, authorityStart, "/?#");
+            String authority = uri.substring(authorityStart, pathStart < 0 ? uri.length() : pathStart);
+            int at = authority.lastIndexOf('@');
+            hostHeader = at >= 0 ? authority.substring(at + 1) : authority;
+            path = pathStart < 0 ? "/" : (uri.charAt(pathStart) == '/' ? "" : "/") + uri.substring(pathStart);
+            request.setUri(path);
+            request.headers().set(HttpHeaderNames.HOST, hostHeader);
+        }
+        GatewayRoute route = proxy.router().route(Hosts.normalize(hostHeader), path);
+        if (route == null) {
+            reject(request, 404, "no route for host '" + (hostHeader == null ? "" : hostHeader) + "' and path '"
+                    + pathOnly(path) + "'", false);
+            return;
+        }
+        TargetTraffic target = proxy.traffic(route.target());
+        GatewayConfig config = target.config();
+        long contentLength = HttpUtil.getContentLength(request, -1L);
+        if (contentLength > config.maxBodySize()) {
+            reject(request, 413, "request body is larger than " + ByteSizes.format(config.maxBodySize())
+                    + " (max-body-size)", true);
+            return;
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
+            reject(request, 417, "unsupported Expect header '" + expect + "'", true);
+            return;
+        }
+        if (HttpUtil.is100ContinueExpected(request)) {
+            // We take the body ourselves (to hold it while the target wakes), so we say continue.
+            request.headers().remove(HttpHeaderNames.EXPECT);
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+        }
+        boolean http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        boolean keepAlive = http11 && HttpUtil.isKeepAlive(request);
+        boolean webSocket = HttpMethod.GET.equals(request.method()) && ProxyHeaders.isWebSocketUpgrade(request);
+        String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+        boolean htmlNavigation = HttpMethod.GET.equals(request.method()) && accept != null
+                && accept.toLowerCase(Locale.ROOT).contains("text/html");
+        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && contentLength <= 0;
+        ProxyHeaders.prepareRequest(request, clientAddress(), webSocket);
+        Exchange exchange = new Exchange(proxy, this, ctx.channel(), target, request, target.clock().instant(),
+                keepAlive, http11, webSocket, htmlNavigation, HttpMethod.HEAD.equals(request.method()), bodyless);
+        current = exchange;
+        exchange.start();
+    }
+
+    private void rejectMalformed(Throwable cause) {
+        int maxHeaderSize = proxy.defaults().maxHeaderSize();
+        FullHttpResponse response;
+        if (cause instanceof TooLongHttpHeaderException) {
+            response = Responses.text(requireContext().alloc(), 431, "request headers are larger than "
+                    + ByteSizes.format(maxHeaderSize) + " (max-header-size)", true);
+        } else if (cause instanceof TooLongHttpLineException) {
+            response = Responses.text(requireContext().alloc(), 414, "request line is longer than "
+                    + ByteSizes.format(maxHeaderSize) + " (max-header-size)", true);
+        } else if (cause instanceof TooLongFrameException) {
+            response = Responses.text(requireContext().alloc(), 431, "request is too large: " + cause.getMessage(), true);
+        } else {
+            response = Responses.text(requireContext().alloc(), 400, "malformed request: "
+                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), true);
+        }
+        log.debug("Rejected a malformed request from {} with {}", clientAddress(), response.status(), cause);
+        closing = true;
+        requireContext().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Answers without an exchange; keeps the connection when nothing of the request is left to read. */
+    private void reject(HttpRequest request, int status, String reason, boolean alwaysClose) {
+        boolean bodyExpected = HttpUtil.isTransferEncodingChunked(request)
+                || HttpUtil.getContentLength(request, 0L) > 0;
+        boolean close = alwaysClose || bodyExpected || !HttpUtil.isKeepAlive(request)
+                || !request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        FullHttpResponse response = Responses.text(requireContext().alloc(), status, reason, close);
+        if (close) {
+            closing = true;
+            requireContext().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            discarding = true;
+            requireContext().writeAndFlush(response, requireContext().voidPromise());
+        }
+    }
+
+    /** The current exchange answered; the next pipelined request, if any, goes next. */
+    void exchangeDone(Exchange exchange, boolean closeAfter) {
+        if (current != exchange) {
+            return;
+        }
+        current = null;
+        backpressured = false;
+        if (closeAfter) {
+            closing = true;
+            releaseStash();
+            return;
+        }
+        drainStash();
+        updateAutoRead();
+    }
+
+    private void drainStash() {
+        if (drainingStash) {
+            return;
+        }
+        drainingStash = true;
+        try {
+            while (!closing && !relaying && !stash.isEmpty()) {
+                Exchange exchange = current;
+                Object next = stash.peekFirst();
+                if (exchange != null && !(next instanceof HttpContent && exchange.wantsRequestContent())) {
+                    break;
+                }
+                stash.pollFirst();
+                dispatch(next);
+            }
+        } finally {
+            drainingStash = false;
+        }
+    }
+
+    void setBackpressured(boolean value) {
+        backpressured = value;
+        updateAutoRead();
+    }
+
+    /** After a 101: the client's bytes are no longer HTTP, so the codec leaves the pipeline. */
+    void switchToRelay() {
+        relaying = true;
+        backpressured = false;
+        releaseStash();
+        ChannelHandlerContext ctx = requireContext();
+        // Bytes the decoder already holds are handed to us (as raw bytes) when it is removed.
+        ctx.pipeline().remove(HttpServerCodec.class);
+        updateAutoRead();
+    }
+
+    void closeNow() {
+        closing = true;
+        requireContext().close();
+    }
+
+    private void updateAutoRead() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx == null) {
+            return;
+        }
+        boolean read = !closing && stash.isEmpty() && !backpressured;
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Exchange exchange = current;
+        if (exchange != null) {
+            exchange.onDownstreamReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange exchange = current;
+        if (exchange != null) {
+            exchange.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        releaseStash();
+        Exchange exchange = current;
+        current = null;
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("Client connection {} failed", ctx.channel(), cause);
+        closing = true;
+        ctx.close();
+    }
+
+    private void releaseStash() {
+        Object msg;
+        while ((msg = stash.pollFirst()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private @Nullable String clientAddress() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx != null && ctx.channel().remoteAddress() instanceof InetSocketAddress address
+                && address.getAddress() != null) {
+            return address.getAddress().getHostAddress();
+        }
+        return null;
+    }
+
+    private ChannelHandlerContext requireContext() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx == null) {
+            throw new IllegalStateException("handler is not in a pipeline");
+        }
+        return ctx;
+    }
+
+    private static int indexOfAny(String text, int from, String chars) {
+        for (int i = from; i < text.length(); i++) {
+            if (chars.indexOf(text.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String pathOnly(String path) {
+        int query = path.indexOf('?');
+        return query < 0 ? path : path.substring(0, query);
+    }
+}

@@ -1,0 +1,223 @@
+package io.zeroscale.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.TrafficHub;
+import java.net.InetSocketAddress;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 load balancer with service turn-off. It routes each request by host and path to a
+ * target and forwards it to one of the target's ready endpoints; while the target has none it holds
+ * the request (bounded), tells the {@link TrafficHub} at once, and forwards it the moment the hub
+ * publishes a ready endpoint. On the hub's drain decision it stops sending to the endpoints being
+ * removed and reports them drained once their requests finished.
+ *
+ * <pre>{@code
+ * try (Gateway gateway = Gateway.builder(hub)
+ *         .config(GatewayConfig.builder().listen("127.0.0.1", 8080).build())
+ *         .route(GatewayRoute.path(TargetRef.of("k8s", "Deployment", "embedder"), "/"))
+ *         .start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} stops accepting, answers held requests with 503 and closes every
+ * connection; drain through the engine first if in-flight requests must finish.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final Proxy proxy;
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final Subscription subscription;
+    private final InetSocketAddress address;
+    private boolean closed;
+
+    private Gateway(Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription) {
+        this.proxy = proxy;
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.subscription = subscription;
+        this.address = (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** A builder for a gateway that talks to {@code hub}. */
+    public static Builder builder(TrafficHub hub) {
+        return new Builder(hub);
+    }
+
+    /** The bound address, with the real port when the configured port was 0. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return address.getPort();
+    }
+
+    /** The current counters of {@code target}; {@link RequestStats#IDLE} for a target never seen. */
+    public RequestStats stats(TargetRef target) {
+        requireNonNull(target, "target is null");
+        for (TargetTraffic traffic : proxy.targets()) {
+            if (traffic.target().equals(target)) {
+                return traffic.stats();
+            }
+        }
+        return RequestStats.IDLE;
+    }
+
+    /** Stops accepting, answers held requests with 503, closes all connections. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        subscription.close();
+        serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        for (TargetTraffic traffic : proxy.targets()) {
+            traffic.close("the gateway is shutting down; retry in " + traffic.config().retryAfter().toSeconds() + "s");
+        }
+        // A short quiet period lets the 503s to held requests reach their clients.
+        group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        log.info("Gateway on {} closed", address);
+    }
+
+    /** Configures and starts a {@link Gateway}. */
+    public static final class Builder {
+        private final TrafficHub hub;
+        private GatewayConfig config = GatewayConfig.defaults();
+        private @Nullable InetSocketAddress listen;
+        private final List<GatewayRoute> routes = new ArrayList<>();
+        private final Map<TargetRef, GatewayConfig> targetConfigs = new LinkedHashMap<>();
+        private InstantSource clock = InstantSource.system();
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private @Nullable Transport transport;
+
+        private Builder(TrafficHub hub) {
+            this.hub = requireNonNull(hub, "hub is null");
+        }
+
+        /** The gateway-wide settings, which every target without its own inherits. */
+        public Builder config(GatewayConfig value) {
+            config = requireNonNull(value, "config is null");
+            return this;
+        }
+
+        /** Overrides the listen address of {@link #config}; port 0 picks a free port (see {@link Gateway#port()}). */
+        public Builder listen(String host, int port) {
+            listen = InetSocketAddress.createUnresolved(requireNonNull(host, "host is null"), port);
+            return this;
+        }
+
+        public Builder route(GatewayRoute route) {
+            routes.add(requireNonNull(route, "route is null"));
+            return this;
+        }
+
+        public Builder routes(List<GatewayRoute> values) {
+            values.forEach(this::route);
+            return this;
+        }
+
+        /** Settings for one target instead of the gateway-wide ones ({@code listen} and {@code maxHeaderSize} are ignored). */
+        public Builder targetConfig(TargetRef target, GatewayConfig value) {
+            targetConfigs.put(requireNonNull(target, "target is null"), requireNonNull(value, "config is null"));
+            return this;
+        }
+
+        /** Where request latency is measured from; the system clock by default. */
+        public Builder clock(InstantSource value) {
+            clock = requireNonNull(value, "clock is null");
+            return this;
+        }
+
+        /** Event loop threads; one per core by default. */
+        public Builder ioThreads(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("ioThreads must be at least 1, got " + value);
+            }
+            ioThreads = value;
+            return this;
+        }
+
+        /** Forces Java NIO instead of native epoll (for tests of both). */
+        Builder transport(Transport value) {
+            transport = value;
+            return this;
+        }
+
+        /**
+         * Subscribes to the hub, binds the listen address and starts serving.
+         *
+         * @throws ZeroscaleException when the address cannot be bound
+         */
+        public Gateway start() {
+            Transport chosen = transport == null ? Transport.best() : transport;
+            InetSocketAddress unresolved = listen == null ? config.listen() : listen;
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
+            Proxy proxy = new Proxy(hub, clock, config, targetConfigs, routes, chosen, group);
+            HttpDecoderConfig decoder = new HttpDecoderConfig()
+                    .setMaxInitialLineLength(config.maxHeaderSize())
+                    .setMaxHeaderSize(config.maxHeaderSize())
+                    .setMaxChunkSize(64 * 1024);
+            Subscription subscription = Subscription.NONE;
+            try {
+                subscription = hub.subscribe(proxy);
+                Channel server = new ServerBootstrap()
+                        .group(group)
+                        .channel(chosen.serverChannel())
+                        .option(ChannelOption.SO_BACKLOG, 1024)
+                        .option(ChannelOption.SO_REUSEADDR, true)
+                        .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childOption(ChannelOption.SO_KEEPALIVE, true)
+                        .childHandler(new ChannelInitializer<SocketChannel>() {
+                            @Override
+                            protected void initChannel(SocketChannel channel) {
+                                channel.pipeline()
+                                        .addLast("codec", new HttpServerCodec(decoder))
+                                        .addLast("front", new FrontendHandler(proxy));
+                            }
+                        })
+                        .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))
+                        .syncUninterruptibly()
+                        .channel();
+                Gateway gateway = new Gateway(proxy, group, server, subscription);
+                log.info("Gateway listening on {} ({}, {} io threads, {} routes)", gateway.address(), chosen.name(),
+                        ioThreads, routes.size());
+                return gateway;
+            } catch (RuntimeException e) {
+                subscription.close();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "gateway.listen: cannot listen on "
+                        + unresolved.getHostString() + ":" + unresolved.getPort() + " (" + e.getMessage()
+                        + "); pick a free port or an address of this host", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,320 @@
+package io.zeroscale.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Durations;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The gateway's settings, either for the whole gateway (the defaults every target inherits) or for
+ * one target. {@code listen} and {@code maxHeaderSize} are read from the gateway-wide settings only:
+ * they apply before a request is routed.
+ *
+ * @param listen the address the gateway accepts connections on; port 0 picks a free port
+ * @param maxHeld the most requests held per target while it has no ready endpoint; more get 503
+ * @param wakeTimeout how long a request may be held before it is answered 504
+ * @param drainTimeout how long a drain waits for in-flight requests before reporting drained anyway
+ * @param maxHeaderSize the largest request line or header block, in bytes; larger gets 414 or 431
+ * @param maxBodySize the largest request body, in bytes; larger gets 413
+ * @param connectTimeout how long connecting to an endpoint may take
+ * @param responseTimeout how long to wait for an endpoint's response headers; zero waits forever
+ * @param loadBalancing how an endpoint is picked among the ready ones
+ * @param retryAfter the {@code Retry-After} sent with 503 answers, in whole seconds
+ * @param waitingPage whether a browser (GET with {@code Accept: text/html}) that has been held for
+ *     {@code retryAfter} gets a page that reloads itself instead of waiting on a blank tab
+ */
+public record GatewayConfig(
+        InetSocketAddress listen,
+        int maxHeld,
+        Duration wakeTimeout,
+        Duration drainTimeout,
+        int maxHeaderSize,
+        long maxBodySize,
+        Duration connectTimeout,
+        Duration responseTimeout,
+        LoadBalancing loadBalancing,
+        Duration retryAfter,
+        boolean waitingPage) {
+
+    /** The keys {@link #fromConfig} accepts. */
+    public static final Set<String> KEYS = Set.of(
+            "listen",
+            "max-held",
+            "wake-timeout",
+            "drain-timeout",
+            "max-header-size",
+            "max-body-size",
+            "connect-timeout",
+            "response-timeout",
+            "load-balancing",
+            "retry-after",
+            "waiting-page");
+
+    private static final GatewayConfig DEFAULTS = new GatewayConfig(
+            InetSocketAddress.createUnresolved("127.0.0.1", 8080),
+            1000,
+            Duration.ofMinutes(2),
+            Duration.ofSeconds(30),
+            8 * 1024,
+            10L * 1024 * 1024,
+            Duration.ofSeconds(2),
+            Duration.ofMinutes(5),
+            LoadBalancing.LEAST_INFLIGHT,
+            Duration.ofSeconds(1),
+            false);
+
+    public GatewayConfig {
+        requireNonNull(listen, "listen is null");
+        requireNonNull(wakeTimeout, "wakeTimeout is null");
+        requireNonNull(drainTimeout, "drainTimeout is null");
+        requireNonNull(connectTimeout, "connectTimeout is null");
+        requireNonNull(responseTimeout, "responseTimeout is null");
+        requireNonNull(loadBalancing, "loadBalancing is null");
+        requireNonNull(retryAfter, "retryAfter is null");
+        if (maxHeld < 1) {
+            // Holding nothing would also mean never waking: a rise in held is the wake signal.
+            throw new IllegalArgumentException("maxHeld must be at least 1, got " + maxHeld);
+        }
+        requirePositive(wakeTimeout, "wakeTimeout");
+        requirePositive(drainTimeout, "drainTimeout");
+        requirePositive(connectTimeout, "connectTimeout");
+        if (responseTimeout.isNegative()) {
+            throw new IllegalArgumentException("responseTimeout must not be negative");
+        }
+        if (maxHeaderSize < 256) {
+            throw new IllegalArgumentException("maxHeaderSize must be at least 256 bytes, got " + maxHeaderSize);
+        }
+        if (maxBodySize < 0) {
+            throw new IllegalArgumentException("maxBodySize must not be negative");
+        }
+        if (retryAfter.compareTo(Duration.ofSeconds(1)) < 0 || retryAfter.toNanosPart() != 0) {
+            throw new IllegalArgumentException("retryAfter must be a whole number of seconds, at least 1s, got "
+                    + Durations.format(retryAfter));
+        }
+    }
+
+    private static void requirePositive(Duration value, String name) {
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + Durations.format(value));
+        }
+    }
+
+    /** The defaults: listen 127.0.0.1:8080, hold 1000 for up to 2m, drain 30s, 8KiB headers, 10MiB bodies. */
+    public static GatewayConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /** A builder starting from {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /** A builder starting from these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Reads a {@code gateway:} section on top of {@link #defaults()}; see {@link #fromConfig(Config, GatewayConfig)}. */
+    public static GatewayConfig fromConfig(Config config) {
+        return fromConfig(config, DEFAULTS);
+    }
+
+    /**
+     * Reads the keys in {@link #KEYS} from {@code config}; absent keys keep their value in {@code
+     * base} (so a target's section can override the gateway-wide one). Unknown keys and bad values
+     * fail with the key's full path and the fix.
+     *
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID}
+     */
+    public static GatewayConfig fromConfig(Config config, GatewayConfig base) {
+        requireNonNull(config, "config is null");
+        requireNonNull(base, "base is null");
+        config.requireOnlyKeys(KEYS);
+        Builder builder = base.toBuilder();
+        config.string("listen").ifPresent(text -> builder.listen(parseListen(config, text)));
+        config.longValue("max-held").ifPresent(value -> {
+            if (value < 1 || value > Integer.MAX_VALUE) {
+                throw config.invalid("max-held", "must be a whole number of at least 1, got " + value
+                        + " (every target must be able to hold the request that wakes it)");
+            }
+            builder.maxHeld(value.intValue());
+        });
+        config.duration("wake-timeout").ifPresent(value -> builder.wakeTimeout(positive(config, "wake-timeout", value)));
+        config.duration("drain-timeout").ifPresent(value -> builder.drainTimeout(positive(config, "drain-timeout", value)));
+        config.duration("connect-timeout")
+                .ifPresent(value -> builder.connectTimeout(positive(config, "connect-timeout", value)));
+        config.duration("response-timeout").ifPresent(builder::responseTimeout);
+        config.string("max-header-size").ifPresent(text -> {
+            long size = size(config, "max-header-size", text);
+            if (size < 256 || size > 1024 * 1024) {
+                throw config.invalid("max-header-size", "must be between 256B and 1MiB, got " + text);
+            }
+            builder.maxHeaderSize((int) size);
+        });
+        config.string("max-body-size").ifPresent(text -> builder.maxBodySize(size(config, "max-body-size", text)));
+        config.string("load-balancing").ifPresent(text -> builder.loadBalancing(loadBalancing(config, text)));
+        config.duration("retry-after").ifPresent(value -> {
+            if (value.compareTo(Duration.ofSeconds(1)) < 0 || value.toNanosPart() != 0) {
+                throw config.invalid("retry-after", "must be a whole number of seconds, at least 1s, got "
+                        + Durations.format(value));
+            }
+            builder.retryAfter(value);
+        });
+        builder.waitingPage(config.bool("waiting-page", base.waitingPage()));
+        return builder.build();
+    }
+
+    private static Duration positive(Config config, String key, Duration value) {
+        if (value.isZero()) {
+            throw config.invalid(key, "must be longer than 0s");
+        }
+        return value;
+    }
+
+    private static long size(Config config, String key, String text) {
+        try {
+            return ByteSizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(key, e.getMessage());
+        }
+    }
+
+    private static LoadBalancing loadBalancing(Config config, String text) {
+        String normalized = text.trim().toLowerCase(Locale.ROOT);
+        for (LoadBalancing value : LoadBalancing.values()) {
+            if (value.configName().equals(normalized)) {
+                return value;
+            }
+        }
+        Set<String> names = Arrays.stream(LoadBalancing.values())
+                .map(LoadBalancing::configName)
+                .collect(Collectors.toSet());
+        throw config.invalid("load-balancing", "unknown value '" + text + "'; "
+                + Config.suggestion(normalized, names).replace("valid keys are", "valid values are"));
+    }
+
+    private static InetSocketAddress parseListen(Config config, String text) {
+        String trimmed = text.trim();
+        int colon = trimmed.lastIndexOf(':');
+        String fix = "write host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (port 0 picks a free port)";
+        if (colon <= 0 || colon == trimmed.length() - 1) {
+            throw config.invalid("listen", "'" + text + "' is not host:port; " + fix);
+        }
+        String host = trimmed.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(trimmed.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw config.invalid("listen", "'" + text + "' has no numeric port; " + fix);
+        }
+        if (port < 0 || port > 65535 || host.isBlank()) {
+            throw config.invalid("listen", "'" + text + "' is not a valid address; " + fix);
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /** Builds a {@link GatewayConfig}; every setter validates when {@link #build()} is called. */
+    public static final class Builder {
+        private InetSocketAddress listen;
+        private int maxHeld;
+        private Duration wakeTimeout;
+        private Duration drainTimeout;
+        private int maxHeaderSize;
+        private long maxBodySize;
+        private Duration connectTimeout;
+        private Duration responseTimeout;
+        private LoadBalancing loadBalancing;
+        private Duration retryAfter;
+        private boolean waitingPage;
+
+        private Builder(GatewayConfig from) {
+            listen = from.listen;
+            maxHeld = from.maxHeld;
+            wakeTimeout = from.wakeTimeout;
+            drainTimeout = from.drainTimeout;
+            maxHeaderSize = from.maxHeaderSize;
+            maxBodySize = from.maxBodySize;
+            connectTimeout = from.connectTimeout;
+            responseTimeout = from.responseTimeout;
+            loadBalancing = from.loadBalancing;
+            retryAfter = from.retryAfter;
+            waitingPage = from.waitingPage;
+        }
+
+        public Builder listen(InetSocketAddress value) {
+            listen = value;
+            return this;
+        }
+
+        /** Listen on {@code host:port}; port 0 picks a free port. */
+        public Builder listen(String host, int port) {
+            listen = InetSocketAddress.createUnresolved(host, port);
+            return this;
+        }
+
+        public Builder maxHeld(int value) {
+            maxHeld = value;
+            return this;
+        }
+
+        public Builder wakeTimeout(Duration value) {
+            wakeTimeout = value;
+            return this;
+        }
+
+        public Builder drainTimeout(Duration value) {
+            drainTimeout = value;
+            return this;
+        }
+
+        public Builder maxHeaderSize(int value) {
+            maxHeaderSize = value;
+            return this;
+        }
+
+        public Builder maxBodySize(long value) {
+            maxBodySize = value;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration value) {
+            connectTimeout = value;
+            return this;
+        }
+
+        public Builder responseTimeout(Duration value) {
+            responseTimeout = value;
+            return this;
+        }
+
+        public Builder loadBalancing(LoadBalancing value) {
+            loadBalancing = value;
+            return this;
+        }
+
+        public Builder retryAfter(Duration value) {
+            retryAfter = value;
+            return this;
+        }
+
+        public Builder waitingPage(boolean value) {
+            waitingPage = value;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when a value is out of range */
+        public GatewayConfig build() {
+            return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
+                    connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage);
+        }
+    }
+}

@@ -1,0 +1,532 @@
+package io.zeroscale.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.Routing;
+import io.zeroscale.spi.traffic.TrafficHub;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the gateway knows about one target: its route, the load on each endpoint, the hold
+ * queue, drains in progress and the request counters. Requests of one target arrive on every event
+ * loop, so the state is guarded by this object's monitor; critical sections only move counters and
+ * queue entries. Calls out (to the hub, to exchanges on their loops) happen after the lock is
+ * released, so a hub that answers synchronously cannot deadlock or see half-updated state.
+ */
+final class TargetTraffic {
+    private static final Logger log = LoggerFactory.getLogger(TargetTraffic.class);
+
+    /** What happened to a request offered to the target. */
+    enum Outcome {
+        /** Assigned to an endpoint: connect to it. */
+        FORWARD,
+        /** No endpoint ready: queued until a route makes one ready. */
+        HELD,
+        /** No endpoint ready and the hold queue is full. */
+        FULL,
+        /** The gateway is shutting down. */
+        CLOSED,
+        /** The exchange already finished (e.g. its client went away meanwhile). */
+        GONE
+    }
+
+    record Admission(Outcome outcome, @Nullable Endpoint endpoint) {
+        static final Admission HELD = new Admission(Outcome.HELD, null);
+        static final Admission FULL = new Admission(Outcome.FULL, null);
+        static final Admission CLOSED = new Admission(Outcome.CLOSED, null);
+        static final Admission GONE = new Admission(Outcome.GONE, null);
+    }
+
+    private static final class Load {
+        int inFlight;
+    }
+
+    /** Endpoints the engine asked to drain together; reported drained together. */
+    private static final class DrainGroup {
+        final Set<Endpoint> endpoints = new LinkedHashSet<>();
+        @Nullable ScheduledFuture<?> timeout;
+    }
+
+    private final TargetRef target;
+    private final GatewayConfig config;
+    private final TrafficHub hub;
+    private final InstantSource clock;
+    private final EventLoopGroup timers;
+    private final Consumer<Set<Endpoint>> closeIdleConnections;
+
+    // Guarded by this.
+    private Routing routing = Routing.HOLD;
+    private List<Endpoint> ready = List.of();
+    private Endpoint[] eligible = new Endpoint[0];
+    private final Set<Endpoint> refused = new HashSet<>();
+    private final Map<Endpoint, Load> load = new HashMap<>();
+    private final ArrayDeque<Exchange> held = new ArrayDeque<>();
+    private final Map<Endpoint, DrainGroup> draining = new HashMap<>();
+    private final Set<Endpoint> drainedReported = new HashSet<>();
+    private int inFlight;
+    private long arrivals;
+    private long completed;
+    private double latencySecondsSum;
+    private int roundRobin;
+    private boolean closed;
+
+    private final AtomicInteger reportsPending = new AtomicInteger();
+    private @Nullable RequestStats lastReported;
+
+    TargetTraffic(
+            TargetRef target,
+            GatewayConfig config,
+            TrafficHub hub,
+            InstantSource clock,
+            EventLoopGroup timers,
+            Consumer<Set<Endpoint>> closeIdleConnections) {
+        this.target = requireNonNull(target, "target is null");
+        this.config = requireNonNull(config, "config is null");
+        this.hub = requireNonNull(hub, "hub is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.timers = requireNonNull(timers, "timers is null");
+        this.closeIdleConnections = requireNonNull(closeIdleConnections, "closeIdleConnections is null");
+    }
+
+    TargetRef target() {
+        return target;
+    }
+
+    GatewayConfig config() {
+        return config;
+    }
+
+    InstantSource clock() {
+        return clock;
+    }
+
+    /** A new request for this target: forward it, hold it, or refuse it because the queue is full. */
+    Admission admit(Exchange exchange) {
+        Admission admission;
+        synchronized (this) {
+            arrivals++;
+            if (closed) {
+                admission = Admission.CLOSED;
+            } else {
+                Endpoint endpoint = pick();
+                if (endpoint != null) {
+                    assign(exchange, endpoint);
+                    admission = new Admission(Outcome.FORWARD, endpoint);
+                } else if (held.size() < config.maxHeld()) {
+                    exchange.queued = true;
+                    held.addLast(exchange);
+                    admission = Admission.HELD;
+                } else {
+                    admission = Admission.FULL;
+                }
+            }
+        }
+        report();
+        return admission;
+    }
+
+    /**
+     * Connecting to {@code endpoint} was refused (or it closed before answering) while the request
+     * can still be sent again: stop using the endpoint until the engine publishes a route, and give
+     * the request to another ready endpoint or hold it. Holding it raises {@code held}, which makes
+     * the engine look again and wake the target if it was stopped behind our back.
+     */
+    Admission refused(Exchange exchange, Endpoint endpoint, String reason) {
+        Admission admission;
+        boolean newlyRefused = false;
+        List<Endpoint> drainedNow;
+        synchronized (this) {
+            if (exchange.finished) {
+                return Admission.GONE;
+            }
+            unassign(exchange);
+            if (ready.contains(endpoint) && refused.add(endpoint)) {
+                newlyRefused = true;
+                recomputeEligible();
+            }
+            Endpoint next = closed ? null : pick();
+            if (next != null) {
+                assign(exchange, next);
+                admission = new Admission(Outcome.FORWARD, next);
+            } else {
+                // Over the bound if need be: this request was admitted already and must not be lost.
+                exchange.queued = true;
+                held.addLast(exchange);
+                admission = Admission.HELD;
+            }
+            drainedNow = takeFinishedDrains();
+        }
+        if (newlyRefused) {
+            log.warn("Endpoint {} of target {} refused a request ({}); not using it until the engine publishes"
+                    + " a new route, requests go to other ready endpoints or are held", endpoint, target, reason);
+        }
+        try {
+            hub.endpointRefused(target, endpoint, reason);
+        } catch (RuntimeException e) {
+            log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
+        }
+        reportDrained(drainedNow, false);
+        report();
+        return admission;
+    }
+
+    /** Tells the engine that {@code endpoint} dropped a request we could not send again. */
+    void reportRefusal(Endpoint endpoint, String reason) {
+        log.warn("Endpoint {} of target {} closed a connection before answering ({}); the request could not be"
+                + " sent again and got 502", endpoint, target, reason);
+        try {
+            hub.endpointRefused(target, endpoint, reason);
+        } catch (RuntimeException e) {
+            log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
+        }
+    }
+
+    /** Takes {@code exchange} out of the hold queue; false when it was not there (dispatched or failed). */
+    boolean unhold(Exchange exchange) {
+        boolean removed;
+        synchronized (this) {
+            removed = exchange.queued && held.remove(exchange);
+            exchange.queued = false;
+        }
+        if (removed) {
+            report();
+        }
+        return removed;
+    }
+
+    /** The request ended, however it ended; counts it and frees its endpoint. Idempotent. */
+    void finish(Exchange exchange) {
+        double latency = seconds(Duration.between(exchange.arrival, clock.instant()));
+        List<Endpoint> drainedNow;
+        synchronized (this) {
+            if (exchange.finished) {
+                return;
+            }
+            exchange.finished = true;
+            if (exchange.queued) {
+                held.remove(exchange);
+                exchange.queued = false;
+            }
+            unassign(exchange);
+            completed++;
+            latencySecondsSum += Math.max(0, latency);
+            drainedNow = takeFinishedDrains();
+        }
+        reportDrained(drainedNow, false);
+        report();
+    }
+
+    /** The engine's new instruction: update the endpoints, start drains, and release held requests. */
+    void onRoute(Route route) {
+        List<Exchange> dispatched = new ArrayList<>();
+        List<Endpoint> dispatchedTo = new ArrayList<>();
+        List<Endpoint> drainedNow;
+        Set<Endpoint> unused = new HashSet<>();
+        synchronized (this) {
+            Set<Endpoint> previouslyKnown = new HashSet<>(ready);
+            previouslyKnown.addAll(draining.keySet());
+            routing = route.routing();
+            Set<Endpoint> toDrain = new LinkedHashSet<>(route.draining());
+            drainedReported.retainAll(toDrain);
+            // An endpoint the engine lists as ready again is no longer being drained.
+            for (Endpoint endpoint : route.endpoints()) {
+                if (!toDrain.contains(endpoint)) {
+                    cancelDrain(endpoint);
+                }
+            }
+            DrainGroup group = new DrainGroup();
+            for (Endpoint endpoint : toDrain) {
+                if (!draining.containsKey(endpoint) && !drainedReported.contains(endpoint)) {
+                    group.endpoints.add(endpoint);
+                    draining.put(endpoint, group);
+                }
+            }
+            if (!group.endpoints.isEmpty()) {
+                startDrainTimer(group);
+                log.info("Draining {} of target {}: no new requests, waiting up to {} for {} in flight",
+                        group.endpoints, target, Durations.format(config.drainTimeout()), inFlightOn(group));
+            }
+            List<Endpoint> nowReady = new ArrayList<>();
+            if (routing != Routing.HOLD) {
+                for (Endpoint endpoint : route.endpoints()) {
+                    if (!toDrain.contains(endpoint) && !nowReady.contains(endpoint)) {
+                        nowReady.add(endpoint);
+                    }
+                }
+            }
+            ready = List.copyOf(nowReady);
+            // A new route is the engine's answer to a refusal: trust its endpoints again.
+            refused.clear();
+            recomputeEligible();
+            while (!held.isEmpty()) {
+                Endpoint endpoint = pick();
+                if (endpoint == null) {
+                    break;
+                }
+                Exchange exchange = held.pollFirst();
+                exchange.queued = false;
+                assign(exchange, endpoint);
+                dispatched.add(exchange);
+                dispatchedTo.add(endpoint);
+            }
+            drainedNow = takeFinishedDrains();
+            load.entrySet().removeIf(entry -> entry.getValue().inFlight == 0
+                    && !ready.contains(entry.getKey()) && !draining.containsKey(entry.getKey()));
+            for (Endpoint endpoint : previouslyKnown) {
+                if (!ready.contains(endpoint) && !draining.containsKey(endpoint)) {
+                    unused.add(endpoint);
+                }
+            }
+        }
+        for (int i = 0; i < dispatched.size(); i++) {
+            dispatched.get(i).dispatch(dispatchedTo.get(i));
+        }
+        reportDrained(drainedNow, false);
+        report();
+        if (!unused.isEmpty()) {
+            closeIdleConnections.accept(unused);
+        }
+    }
+
+    /** The engine gave up on waking: answer every held request with {@code status} and {@code reason}. */
+    void failHeld(int status, String reason) {
+        List<Exchange> failed;
+        synchronized (this) {
+            failed = new ArrayList<>(held);
+            for (Exchange exchange : failed) {
+                exchange.queued = false;
+            }
+            held.clear();
+        }
+        if (!failed.isEmpty()) {
+            log.info("Answering {} held requests of target {} with {}: {}", failed.size(), target, status, reason);
+        }
+        for (Exchange exchange : failed) {
+            exchange.fail(status, reason);
+        }
+        report();
+    }
+
+    /** The gateway is closing: refuse new requests and answer the held ones. */
+    void close(String reason) {
+        List<DrainGroup> groups;
+        synchronized (this) {
+            closed = true;
+            groups = new ArrayList<>(new HashSet<>(draining.values()));
+        }
+        for (DrainGroup group : groups) {
+            ScheduledFuture<?> timeout = group.timeout;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+        }
+        failHeld(503, reason);
+    }
+
+    synchronized RequestStats stats() {
+        return new RequestStats(held.size(), inFlight, arrivals, completed, latencySecondsSum);
+    }
+
+    /**
+     * Sends the current counters to the hub. Callers on many threads may race; the loop makes sure
+     * that only one thread reports at a time and that the last report reflects the last change, so
+     * the engine never keeps a stale snapshot (a stale "held 0" would leave a target asleep).
+     */
+    void report() {
+        if (reportsPending.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            RequestStats stats = stats();
+            if (!stats.equals(lastReported)) {
+                lastReported = stats;
+                try {
+                    hub.report(target, stats);
+                } catch (RuntimeException e) {
+                    log.error("Traffic hub failed to take the request counters of target {}", target, e);
+                }
+            }
+            missed = reportsPending.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    // --- drains ---
+
+    private void startDrainTimer(DrainGroup group) {
+        try {
+            group.timeout = timers.next().schedule(() -> drainTimedOut(group),
+                    config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The gateway is shutting down; nothing will be forwarded any more.
+            group.timeout = null;
+        }
+    }
+
+    private void drainTimedOut(DrainGroup group) {
+        List<Endpoint> endpoints;
+        int stillInFlight;
+        synchronized (this) {
+            if (group.endpoints.isEmpty() || draining.get(group.endpoints.iterator().next()) != group) {
+                return;
+            }
+            endpoints = List.copyOf(group.endpoints);
+            stillInFlight = inFlightOn(group);
+            for (Endpoint endpoint : endpoints) {
+                draining.remove(endpoint);
+                drainedReported.add(endpoint);
+            }
+            group.endpoints.clear();
+        }
+        log.warn("Drain of {} of target {} timed out after {} (drain-timeout) with {} requests still in flight;"
+                + " reporting them drained anyway", endpoints, target, Durations.format(config.drainTimeout()),
+                stillInFlight);
+        reportDrained(endpoints, true);
+        closeIdleConnections.accept(Set.copyOf(endpoints));
+    }
+
+    private void cancelDrain(Endpoint endpoint) {
+        DrainGroup group = draining.remove(endpoint);
+        if (group == null) {
+            return;
+        }
+        group.endpoints.remove(endpoint);
+        if (group.endpoints.isEmpty() && group.timeout != null) {
+            group.timeout.cancel(false);
+        }
+    }
+
+    /** Drain groups whose endpoints have nothing in flight any more, removed from the bookkeeping. */
+    private List<Endpoint> takeFinishedDrains() {
+        if (draining.isEmpty()) {
+            return List.of();
+        }
+        List<Endpoint> out = new ArrayList<>();
+        for (DrainGroup group : new HashSet<>(draining.values())) {
+            if (!group.endpoints.isEmpty() && inFlightOn(group) == 0) {
+                for (Endpoint endpoint : group.endpoints) {
+                    draining.remove(endpoint);
+                    drainedReported.add(endpoint);
+                }
+                if (group.timeout != null) {
+                    group.timeout.cancel(false);
+                }
+                out.addAll(group.endpoints);
+                group.endpoints.clear();
+            }
+        }
+        return out;
+    }
+
+    private void reportDrained(List<Endpoint> endpoints, boolean timedOut) {
+        if (endpoints.isEmpty()) {
+            return;
+        }
+        if (!timedOut) {
+            log.info("Drained {} of target {}: no request in flight", endpoints, target);
+            closeIdleConnections.accept(Set.copyOf(endpoints));
+        }
+        try {
+            hub.drained(target, List.copyOf(endpoints));
+        } catch (RuntimeException e) {
+            log.error("Traffic hub failed to take the drain of {} of target {}", endpoints, target, e);
+        }
+    }
+
+    private int inFlightOn(DrainGroup group) {
+        int sum = 0;
+        for (Endpoint endpoint : group.endpoints) {
+            Load l = load.get(endpoint);
+            sum += l == null ? 0 : l.inFlight;
+        }
+        return sum;
+    }
+
+    // --- load balancing ---
+
+    private void recomputeEligible() {
+        List<Endpoint> out = new ArrayList<>(ready.size());
+        for (Endpoint endpoint : ready) {
+            if (!refused.contains(endpoint)) {
+                out.add(endpoint);
+            }
+        }
+        eligible = out.toArray(new Endpoint[0]);
+    }
+
+    private @Nullable Endpoint pick() {
+        Endpoint[] candidates = eligible;
+        int n = candidates.length;
+        if (n == 0) {
+            return null;
+        }
+        if (n == 1) {
+            return candidates[0];
+        }
+        return switch (config.loadBalancing()) {
+            case ROUND_ROBIN -> candidates[Math.floorMod(roundRobin++, n)];
+            case LEAST_INFLIGHT -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                int first = random.nextInt(n);
+                int second = random.nextInt(n - 1);
+                if (second >= first) {
+                    second++;
+                }
+                yield inFlightOn(candidates[first]) <= inFlightOn(candidates[second])
+                        ? candidates[first]
+                        : candidates[second];
+            }
+        };
+    }
+
+    private int inFlightOn(Endpoint endpoint) {
+        Load l = load.get(endpoint);
+        return l == null ? 0 : l.inFlight;
+    }
+
+    private void assign(Exchange exchange, Endpoint endpoint) {
+        exchange.endpoint = endpoint;
+        load.computeIfAbsent(endpoint, e -> new Load()).inFlight++;
+        inFlight++;
+    }
+
+    private void unassign(Exchange exchange) {
+        Endpoint endpoint = exchange.endpoint;
+        if (endpoint == null) {
+            return;
+        }
+        exchange.endpoint = null;
+        inFlight--;
+        Load l = load.get(endpoint);
+        if (l != null && --l.inFlight == 0 && !ready.contains(endpoint) && !draining.containsKey(endpoint)) {
+            load.remove(endpoint);
+        }
+    }
+
+    private static double seconds(Duration duration) {
+        return duration.getSeconds() + duration.getNano() / 1e9;
+    }
+}
