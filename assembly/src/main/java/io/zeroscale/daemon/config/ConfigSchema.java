@@ -134,7 +134,9 @@ public final class ConfigSchema {
                 return where(path) + ": must be at least " + keywordNode.asText() + ", got " + describe(path, value);
             }
             case "minLength" -> {
-                return where(path) + ": must not be empty" + example(path, owner);
+                return where(path) + (keywordNode != null && keywordNode.asInt() > 1
+                        ? ": must be at least " + keywordNode.asInt() + " characters long"
+                        : ": must not be empty") + example(path, owner);
             }
             default -> {
                 return where(path) + ": " + error.getMessage().replaceFirst("^\\$[^:]*: ", "");
