@@ -28,6 +28,9 @@ public final class ApiHandlers {
     /** The most journal entries one request returns. */
     static final int MAX_LIMIT = 10_000;
 
+    /** The expiry syntax the OpenAPI document promises: bounded, so the expiry is a real date (year below 10000). */
+    private static final java.util.regex.Pattern EXPIRY = java.util.regex.Pattern.compile("([0-9]{1,5}([mM][sS]|[sSmMhHdD])){1,3}");
+
     private final Engine engine;
     private final Map<String, TargetSpec> targets = new LinkedHashMap<>();
     private final Map<TargetRef, String> names = new LinkedHashMap<>();
@@ -48,6 +51,11 @@ public final class ApiHandlers {
         });
         this.ready = requireNonNull(ready, "ready is null");
         this.version = requireNonNull(version, "version is null");
+    }
+
+    /** The largest {@code replicas.max} of all targets: what the OpenAPI document allows in an override. */
+    int maxReplicas() {
+        return targets.values().stream().mapToInt(target -> target.policy().bounds().max()).max().orElse(0);
     }
 
     String version() {
@@ -128,10 +136,12 @@ public final class ApiHandlers {
         TargetSpec spec = spec(name);
         JsonNode body = object(request.body(), Set.of("replicas", "expiry"));
         JsonNode replicasNode = required(body, "replicas");
-        if (!replicasNode.canConvertToInt() || !replicasNode.isIntegralNumber()) {
+        // JSON Schema counts 1.0 as an integer too.
+        if (!replicasNode.isNumber() || replicasNode.doubleValue() != Math.rint(replicasNode.doubleValue())
+                || !replicasNode.canConvertToInt()) {
             throw ApiException.badRequest("replicas: expected a whole number, got " + replicasNode);
         }
-        int replicas = replicasNode.intValue();
+        int replicas = (int) replicasNode.doubleValue();
         int max = spec.policy().bounds().max();
         if (replicas < 0 || replicas > max) {
             throw ApiException.badRequest("replicas: must be from 0 to " + max + " (the target's policy.replicas.max), got " + replicas);
@@ -142,14 +152,11 @@ public final class ApiHandlers {
             if (!expiryNode.isTextual()) {
                 throw ApiException.badRequest("expiry: expected a duration such as \"10m\", got " + expiryNode);
             }
-            try {
-                expiry = Durations.parse(expiryNode.asText());
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("expiry: " + e.getMessage());
+            if (!EXPIRY.matcher(expiryNode.asText()).matches()) {
+                throw ApiException.badRequest("expiry: '" + expiryNode.asText() + "' is not a duration; write up to three parts of a"
+                        + " whole number (at most 5 digits) and a unit (ms, s, m, h, d), e.g. \"10m\" or \"1h30m\"");
             }
-            if (expiry.isZero()) {
-                throw ApiException.badRequest("expiry: must be longer than 0s, e.g. \"10m\"; leave it out for an override until DELETE");
-            }
+            expiry = Durations.parse(expiryNode.asText());
         }
         engine.setOverride(name, replicas, expiry, request.caller());
         Map<String, Object> out = new LinkedHashMap<>();

@@ -80,7 +80,7 @@ public final class ApiServer implements AutoCloseable {
         all.add(new ApiRoute("GET", "/openapi.json", true, request -> new ApiResponse(200, ApiResponse.JSON, openApiDocument(), Map.of())));
         all.add(new ApiRoute("GET", "/metrics", false, this::metrics));
         this.routes = List.copyOf(all);
-        this.openApi = buildOpenApi(settings.tokenRequired(), handlers.version());
+        this.openApi = buildOpenApi(settings.tokenRequired(), handlers.version(), handlers.maxReplicas());
         this.tracer = telemetry.openTelemetry().getTracer("io.zeroscale.daemon.api");
         this.requests = telemetry.openTelemetry().getMeter("io.zeroscale.daemon.api").counterBuilder("zeroscale.api.requests")
                 .setDescription("REST API requests, by route and status").build();
@@ -335,13 +335,14 @@ public final class ApiServer implements AutoCloseable {
      * The committed document with the running version, and, when a token is configured, the
      * bearer requirement on every route that is not open.
      */
-    private static byte[] buildOpenApi(boolean tokenRequired, String version) {
+    private static byte[] buildOpenApi(boolean tokenRequired, String version, int maxReplicas) {
         try (InputStream in = ApiServer.class.getResourceAsStream(OPENAPI_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the class path");
             }
             ObjectNode document = (ObjectNode) Json.MAPPER.readTree(in);
             ((ObjectNode) document.path("info")).put("version", version);
+            ((ObjectNode) document.at("/components/schemas/OverrideRequest/properties/replicas")).put("maximum", maxReplicas);
             if (tokenRequired) {
                 ArrayNode security = document.putArray("security");
                 security.addObject().putArray("bearerAuth");
