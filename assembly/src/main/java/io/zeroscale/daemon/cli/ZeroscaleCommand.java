@@ -31,7 +31,12 @@ public final class ZeroscaleCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        int status = execute(out, err, args);
+        out.flush();
+        err.flush();
+        System.exit(status);
     }
 
     /** Runs the command line with the given output streams; returns the exit status. */
