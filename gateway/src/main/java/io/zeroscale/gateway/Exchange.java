@@ -245,9 +245,7 @@ final class Exchange implements UpstreamPool.Callback {
         if (requestComplete) {
             startResponseTimer();
         }
-        if (!channel.isWritable()) {
-            front.setBackpressured(true);
-        }
+        front.setBackpressured(!channel.isWritable());
     }
 
     @Override
@@ -313,7 +311,14 @@ final class Exchange implements UpstreamPool.Callback {
             return;
         }
         switch (phase) {
-            case NEW, HELD, CONNECTING -> body.add(content);
+            case NEW, HELD, CONNECTING -> {
+                body.add(content);
+                if (bodyBytes >= REPLAY_BUFFER && !requestComplete) {
+                    // Held bodies would otherwise cost max-held x max-body-size of memory: let TCP make
+                    // the client wait instead, and read on once an endpoint takes the request.
+                    front.setBackpressured(true);
+                }
+            }
             case AWAITING_BODY -> {
                 body.add(content);
                 Endpoint to = connectingTo;
@@ -469,7 +474,7 @@ final class Exchange implements UpstreamPool.Callback {
         boolean close = closeClient || !requestComplete;
         ChannelFuture written = down.writeAndFlush(last);
         if (close) {
-            written.addListener(ChannelFutureListener.CLOSE);
+            front.closeAfter(written, !requestComplete);
         }
         Channel channel = upstream;
         Endpoint to = connectingTo;
@@ -555,11 +560,11 @@ final class Exchange implements UpstreamPool.Callback {
             response.release();
             return;
         }
-        boolean close = closeAfterError();
+        boolean close = closeAfterError() || !HttpUtil.isKeepAlive(response);
         closeUpstream();
         ChannelFuture written = down.writeAndFlush(response);
         if (close) {
-            written.addListener(ChannelFutureListener.CLOSE);
+            front.closeAfter(written, !requestComplete);
         }
         finish();
         front.exchangeDone(this, close);

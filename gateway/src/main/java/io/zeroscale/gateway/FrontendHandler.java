@@ -2,9 +2,12 @@ package io.zeroscale.gateway;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -23,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +52,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The endpoint cannot take the request body as fast as the client sends it. */
     private boolean backpressured;
     private boolean drainingStash;
+    /** Our answer is out and our side shut; reading (and dropping) what the client still sends. */
+    private boolean lingering;
+
+    /**
+     * How long a connection answered before its request was fully read keeps draining input. Closing
+     * at once with unread bytes makes the kernel send a reset, which can destroy the answer (a 413 or
+     * 431) before the client reads it.
+     */
+    private static final long LINGER_MILLIS = 2_000;
 
     FrontendHandler(Proxy proxy) {
         this.proxy = proxy;
@@ -201,8 +214,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), true);
         }
         log.debug("Rejected a malformed request from {} with {}", clientAddress(), response.status(), cause);
-        closing = true;
-        requireContext().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(requireContext().writeAndFlush(response), true);
     }
 
     /** Answers without an exchange; keeps the connection when nothing of the request is left to read. */
@@ -213,8 +225,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 || !request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         FullHttpResponse response = Responses.text(requireContext().alloc(), status, reason, close);
         if (close) {
-            closing = true;
-            requireContext().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            closeAfter(requireContext().writeAndFlush(response), bodyExpected);
         } else {
             discarding = true;
             requireContext().writeAndFlush(response, requireContext().voidPromise());
@@ -273,6 +284,30 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         updateAutoRead();
     }
 
+    /**
+     * Closes the connection once {@code written} is out. With {@code linger} (the request was not
+     * read to its end) our side shuts first and the rest of the request is read and dropped for a
+     * moment, so the client gets to read the answer.
+     */
+    void closeAfter(ChannelFuture written, boolean linger) {
+        closing = true;
+        if (!linger) {
+            written.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        lingering = true;
+        updateAutoRead();
+        written.addListener((ChannelFuture future) -> {
+            Channel channel = future.channel();
+            if (future.isSuccess() && channel instanceof DuplexChannel duplex && channel.isActive()) {
+                duplex.shutdownOutput().addListener(shut -> channel.eventLoop()
+                        .schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS));
+            } else {
+                channel.close();
+            }
+        });
+    }
+
     void closeNow() {
         closing = true;
         requireContext().close();
@@ -283,7 +318,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (ctx == null) {
             return;
         }
-        boolean read = !closing && stash.isEmpty() && !backpressured;
+        boolean read = lingering || (!closing && stash.isEmpty() && !backpressured);
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
         }

@@ -11,6 +11,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.EventExecutor;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
@@ -83,12 +84,8 @@ public final class Gateway implements AutoCloseable {
     /** The current counters of {@code target}; {@link RequestStats#IDLE} for a target never seen. */
     public RequestStats stats(TargetRef target) {
         requireNonNull(target, "target is null");
-        for (TargetTraffic traffic : proxy.targets()) {
-            if (traffic.target().equals(target)) {
-                return traffic.stats();
-            }
-        }
-        return RequestStats.IDLE;
+        TargetTraffic traffic = proxy.find(target);
+        return traffic == null ? RequestStats.IDLE : traffic.stats();
     }
 
     /** Stops accepting, answers held requests with 503, closes all connections. Idempotent. */
@@ -103,7 +100,11 @@ public final class Gateway implements AutoCloseable {
         for (TargetTraffic traffic : proxy.targets()) {
             traffic.close("the gateway is shutting down; retry in " + traffic.config().retryAfter().toSeconds() + "s");
         }
-        // A short quiet period lets the 503s to held requests reach their clients.
+        // The 503s are written by tasks on each loop; a loop that starts shutting down closes its channels
+        // before running queued tasks, so wait until every loop has run what was queued so far.
+        for (EventExecutor executor : group) {
+            executor.submit(() -> {}).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         log.info("Gateway on {} closed", address);
     }

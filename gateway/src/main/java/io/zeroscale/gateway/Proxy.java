@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /** What every connection of one gateway shares: routes, targets, upstream pools; and the hub's listener. */
 final class Proxy implements RouteListener {
@@ -52,6 +53,11 @@ final class Proxy implements RouteListener {
     TargetTraffic traffic(TargetRef target) {
         return targets.computeIfAbsent(target, t -> new TargetTraffic(t, targetConfigs.getOrDefault(t, defaults), hub,
                 clock, group, this::closeIdle));
+    }
+
+    /** The target's traffic if any request or route for it was seen, else null. */
+    @Nullable TargetTraffic find(TargetRef target) {
+        return targets.get(target);
     }
 
     Iterable<TargetTraffic> targets() {

@@ -183,13 +183,14 @@ final class TargetTraffic {
             log.warn("Endpoint {} of target {} refused a request ({}); not using it until the engine publishes"
                     + " a new route, requests go to other ready endpoints or are held", endpoint, target, reason);
         }
+        // The rise in held first, then the refusal: the engine learns there is demand before it looks again.
+        report();
+        reportDrained(drainedNow, false);
         try {
             hub.endpointRefused(target, endpoint, reason);
         } catch (RuntimeException e) {
             log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
         }
-        reportDrained(drainedNow, false);
-        report();
         return admission;
     }
 

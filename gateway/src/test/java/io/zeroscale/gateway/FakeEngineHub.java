@@ -1,0 +1,153 @@
+package io.zeroscale.gateway;
+
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.traffic.RequestStats;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.RouteListener;
+import io.zeroscale.spi.traffic.Routing;
+import io.zeroscale.spi.traffic.TrafficHub;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * Plays the engine for the gateway: keeps routes, and when a report shows a request held for a
+ * target that has no endpoint, it "starts" the target's backend on another thread (as the engine
+ * would actuate) and publishes a FORWARD route to it. Driven by the report event, never by polling.
+ */
+final class FakeEngineHub implements TrafficHub, AutoCloseable {
+    /** Starts a real backend and returns where it listens. */
+    @FunctionalInterface
+    interface Starter {
+        Endpoint start() throws Exception;
+    }
+
+    record Drained(TargetRef target, List<Endpoint> endpoints) {}
+
+    record Refusal(TargetRef target, Endpoint endpoint, String reason) {}
+
+    private final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
+    private final List<RouteListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<TargetRef, Starter> starters = new ConcurrentHashMap<>();
+    private final Map<TargetRef, Boolean> waking = new ConcurrentHashMap<>();
+    private final Map<TargetRef, List<RequestStats>> reports = new ConcurrentHashMap<>();
+    private final List<Drained> drained = new CopyOnWriteArrayList<>();
+    private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
+    private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    private final ExecutorService actuator = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile Consumer<Refusal> onRefused = refusal -> {};
+
+    /** When {@code target} is at zero and a request is held, start it with {@code starter}. */
+    FakeEngineHub onWake(TargetRef target, Starter starter) {
+        starters.put(target, starter);
+        return this;
+    }
+
+    /** What the "engine" does when an endpoint refuses (e.g. re-observe and publish a new endpoint). */
+    FakeEngineHub onRefused(Consumer<Refusal> reaction) {
+        onRefused = reaction;
+        return this;
+    }
+
+    void publish(TargetRef target, Route route) {
+        routes.put(target, route);
+        for (RouteListener listener : listeners) {
+            listener.onRoute(target, route);
+        }
+    }
+
+    void forward(TargetRef target, Endpoint... endpoints) {
+        publish(target, new Route(Routing.FORWARD, List.of(endpoints), List.of()));
+    }
+
+    void failHeld(TargetRef target, int status, String reason) {
+        for (RouteListener listener : listeners) {
+            listener.onFailHeld(target, status, reason);
+        }
+    }
+
+    /** Runs {@code task} on the actuator thread, as the engine runs orchestrator calls. */
+    void actuate(Runnable task) {
+        actuator.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        });
+    }
+
+    @Override
+    public void report(TargetRef target, RequestStats stats) {
+        reports.computeIfAbsent(target, t -> new CopyOnWriteArrayList<>()).add(stats);
+        Route route = routes.get(target);
+        boolean atZero = route == null || route.endpoints().isEmpty();
+        Starter starter = starters.get(target);
+        if (stats.held() > 0 && atZero && starter != null && waking.putIfAbsent(target, Boolean.TRUE) == null) {
+            actuator.execute(() -> {
+                try {
+                    Endpoint endpoint = starter.start();
+                    forward(target, endpoint);
+                } catch (Exception e) {
+                    failures.add(e);
+                } finally {
+                    waking.remove(target);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void drained(TargetRef target, List<Endpoint> endpoints) {
+        drained.add(new Drained(target, List.copyOf(endpoints)));
+    }
+
+    @Override
+    public void endpointRefused(TargetRef target, Endpoint endpoint, String reason) {
+        Refusal refusal = new Refusal(target, endpoint, reason);
+        refusals.add(refusal);
+        onRefused.accept(refusal);
+    }
+
+    @Override
+    public Subscription subscribe(RouteListener listener) {
+        listeners.add(listener);
+        routes.forEach(listener::onRoute);
+        return () -> listeners.remove(listener);
+    }
+
+    RequestStats latest(TargetRef target) {
+        List<RequestStats> list = reports.get(target);
+        return list == null || list.isEmpty() ? RequestStats.IDLE : list.get(list.size() - 1);
+    }
+
+    List<RequestStats> reports(TargetRef target) {
+        List<RequestStats> list = reports.get(target);
+        return list == null ? List.of() : new ArrayList<>(list);
+    }
+
+    List<Drained> drained() {
+        return List.copyOf(drained);
+    }
+
+    List<Refusal> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /** Errors thrown by starters or actuations; a test asserts this is empty. */
+    List<Throwable> failures() {
+        return List.copyOf(failures);
+    }
+
+    @Override
+    public void close() {
+        actuator.shutdownNow();
+    }
+}

@@ -1,0 +1,118 @@
+package io.zeroscale.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.ZeroscaleException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GatewayConfigTest {
+
+    private static Config gateway(Map<String, ?> values) {
+        return Config.of("gateway", values);
+    }
+
+    @Test
+    void anEmptySectionGivesTheDefaults() {
+        GatewayConfig config = GatewayConfig.fromConfig(Config.empty("gateway"));
+
+        assertThat(config).isEqualTo(GatewayConfig.defaults());
+        assertThat(config.listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(config.listen().getPort()).isEqualTo(8080);
+        assertThat(config.maxHeld()).isEqualTo(1000);
+        assertThat(config.wakeTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.maxHeaderSize()).isEqualTo(8 * 1024);
+        assertThat(config.maxBodySize()).isEqualTo(10L * 1024 * 1024);
+        assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.responseTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.loadBalancing()).isEqualTo(LoadBalancing.LEAST_INFLIGHT);
+        assertThat(config.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.waitingPage()).isFalse();
+    }
+
+    @Test
+    void readsEveryKey() {
+        GatewayConfig config = GatewayConfig.fromConfig(gateway(Map.ofEntries(
+                Map.entry("listen", "0.0.0.0:9090"),
+                Map.entry("max-held", 50),
+                Map.entry("wake-timeout", "5m"),
+                Map.entry("drain-timeout", "1m30s"),
+                Map.entry("max-header-size", "16KiB"),
+                Map.entry("max-body-size", "1GiB"),
+                Map.entry("connect-timeout", "500ms"),
+                Map.entry("response-timeout", "0s"),
+                Map.entry("load-balancing", "round-robin"),
+                Map.entry("retry-after", "5s"),
+                Map.entry("waiting-page", true))));
+
+        assertThat(config.listen().getHostString()).isEqualTo("0.0.0.0");
+        assertThat(config.listen().getPort()).isEqualTo(9090);
+        assertThat(config.maxHeld()).isEqualTo(50);
+        assertThat(config.wakeTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(config.maxHeaderSize()).isEqualTo(16 * 1024);
+        assertThat(config.maxBodySize()).isEqualTo(1024L * 1024 * 1024);
+        assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.responseTimeout()).isZero();
+        assertThat(config.loadBalancing()).isEqualTo(LoadBalancing.ROUND_ROBIN);
+        assertThat(config.retryAfter()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.waitingPage()).isTrue();
+    }
+
+    @Test
+    void aTargetSectionOverridesOnlyWhatItNames() {
+        GatewayConfig base = GatewayConfig.builder().maxHeld(10).waitingPage(true).build();
+
+        GatewayConfig target = GatewayConfig.fromConfig(
+                Config.of("targets.embedder.gateway", Map.of("wake-timeout", "10m")), base);
+
+        assertThat(target.wakeTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(target.maxHeld()).isEqualTo(10);
+        assertThat(target.waitingPage()).isTrue();
+    }
+
+    @Test
+    void anUnknownKeyIsRejectedWithItsPathAndASuggestion() {
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-hold", 5))))
+                .isInstanceOf(ZeroscaleException.class)
+                .hasMessage("gateway.max-hold: unknown key; did you mean 'max-held'?")
+                .satisfies(e -> assertThat(((ZeroscaleException) e).errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID));
+    }
+
+    @Test
+    void badValuesNameTheKeyAndTheFix() {
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("listen", "8080"))))
+                .hasMessageStartingWith("gateway.listen: '8080' is not host:port; write host:port");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-held", 0))))
+                .hasMessageStartingWith("gateway.max-held: must be a whole number of at least 1");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "soon"))))
+                .hasMessageStartingWith("gateway.wake-timeout: 'soon' is not a duration");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "0s"))))
+                .hasMessage("gateway.wake-timeout: must be longer than 0s");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-body-size", "10 parsecs"))))
+                .hasMessageStartingWith("gateway.max-body-size: '10 parsecs' is not a size");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-header-size", "100"))))
+                .hasMessage("gateway.max-header-size: must be between 256B and 1MiB, got 100");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("load-balancing", "round-robbin"))))
+                .hasMessage("gateway.load-balancing: unknown value 'round-robbin'; did you mean 'round-robin'?");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("retry-after", "500ms"))))
+                .hasMessageStartingWith("gateway.retry-after: must be a whole number of seconds");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("waiting-page", "yes"))))
+                .hasMessageStartingWith("gateway.waiting-page: expected true or false");
+    }
+
+    @Test
+    void theRecordRejectsValuesThatCannotWork() {
+        assertThatThrownBy(() -> GatewayConfig.builder().maxHeld(0).build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> GatewayConfig.builder().drainTimeout(Duration.ZERO).build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> GatewayConfig.builder().responseTimeout(Duration.ofSeconds(-1)).build())
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}

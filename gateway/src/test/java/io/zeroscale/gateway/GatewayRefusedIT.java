@@ -1,0 +1,105 @@
+package io.zeroscale.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zeroscale.spi.orchestrator.Endpoint;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/** An endpoint that refuses a connection does not cost the user a 502: the request waits for the engine. */
+class GatewayRefusedIT extends GatewayTestSupport {
+
+    /** A loopback port nothing listens on. */
+    private static Endpoint deadEndpoint() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return new Endpoint("127.0.0.1", socket.getLocalPort());
+        }
+    }
+
+    @Test
+    void aRefusedRequestIsHeldAndSentToTheEndpointTheEnginePublishesNext() throws Exception {
+        Endpoint dead = deadEndpoint();
+        hub.forward(APP, dead);
+        // The engine re-observes after a refusal, finds the workload stopped and starts it again.
+        hub.onRefused(refusal -> hub.actuate(() -> hub.forward(APP, backend("restarted").endpoint())));
+        Gateway gateway = startDefault();
+
+        HttpResponse<String> response = get(gateway, "/");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("hello from restarted");
+        assertThat(hub.refusals()).singleElement().satisfies(refusal -> {
+            assertThat(refusal.target()).isEqualTo(APP);
+            assertThat(refusal.endpoint()).isEqualTo(dead);
+            assertThat(refusal.reason()).isEqualTo("connection refused");
+        });
+        assertThat(hub.reports(APP)).as("held while the engine looked again").anyMatch(stats -> stats.held() == 1);
+    }
+
+    @Test
+    void aRefusedPostKeepsItsBodyForTheRetry() throws Exception {
+        hub.forward(APP, deadEndpoint());
+        hub.onRefused(refusal -> hub.actuate(() -> hub.forward(APP, backend("restarted").endpoint())));
+        Gateway gateway = startDefault();
+
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri(gateway, "/echo"))
+                .POST(HttpRequest.BodyPublishers.ofString("keep me")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("keep me");
+    }
+
+    @Test
+    void aRefusingEndpointIsSkippedWhileAnotherIsReady() throws Exception {
+        Endpoint dead = deadEndpoint();
+        TestBackend live = backend("live");
+        hub.forward(APP, dead, live.endpoint());
+        Gateway gateway = start(GatewayConfig.builder().loadBalancing(LoadBalancing.ROUND_ROBIN).build(),
+                GatewayRoute.path(APP, "/"));
+
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<String> response = get(gateway, "/");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("hello from live");
+        }
+        assertThat(hub.refusals()).isNotEmpty().allMatch(refusal -> refusal.endpoint().equals(dead));
+        assertThat(hub.reports(APP)).as("never held: another endpoint was ready").allMatch(stats -> stats.held() == 0);
+    }
+
+    @Test
+    void aPooledConnectionTheEndpointClosedIsReplacedWithoutAnError() throws Exception {
+        FlakyBackend flaky = closeLater(new FlakyBackend(false));
+        hub.forward(APP, flaky.endpoint());
+        Gateway gateway = startDefault();
+
+        assertThat(get(gateway, "/").body()).isEqualTo("ok");
+        // Reuses the pooled connection, which the endpoint closes on this request: sent again on a new one.
+        assertThat(get(gateway, "/").body()).isEqualTo("ok");
+
+        assertThat(flaky.connections()).isEqualTo(2);
+        assertThat(flaky.answered()).isEqualTo(2);
+        assertThat(hub.refusals()).isEmpty();
+    }
+
+    @Test
+    void aRequestThatCannotBeSentAgainGets502AndTheEngineHearsOfIt() throws Exception {
+        FlakyBackend closing = closeLater(new FlakyBackend(true));
+        hub.forward(APP, closing.endpoint());
+        Gateway gateway = startDefault();
+        RawHttp client = closeLater(new RawHttp(gateway.port()));
+        // More than the gateway buffers for a replay, and the rest never comes: the request is
+        // streaming to the endpoint when it drops the connection, so it cannot be sent again.
+        client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n"
+                + "x".repeat(Exchange.REPLAY_BUFFER * 2));
+
+        RawHttp.Response response = client.read();
+
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.body()).isEqualTo("endpoint " + closing.endpoint()
+                + " of target test/Process/app closed the connection before answering\n");
+        assertThat(hub.refusals()).extracting(FakeEngineHub.Refusal::endpoint).containsExactly(closing.endpoint());
+    }
+}
