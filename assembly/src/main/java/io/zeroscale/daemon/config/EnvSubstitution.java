@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * Replaces {@code ${NAME}} and {@code ${NAME:-default}} in every string value of a parsed config
  * tree, so secrets stay out of the file. {@code $${} writes a literal {@code ${}. Values stay
- * strings. Substituting in the parsed tree (not the raw text) means a secret full of YAML
+ * strings; a key without a value counts as absent. Substituting in the parsed tree (not the raw text) means a secret full of YAML
  * punctuation cannot change the document's structure.
  */
 final class EnvSubstitution {
@@ -38,7 +38,10 @@ final class EnvSubstitution {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> entry : node.entrySet()) {
             String key = String.valueOf(entry.getKey());
-            out.put(key, value(path.isEmpty() ? key : path + "." + key, entry.getValue()));
+            // "metrics:" with every entry commented out is an empty section, not an error.
+            if (entry.getValue() != null) {
+                out.put(key, value(path.isEmpty() ? key : path + "." + key, entry.getValue()));
+            }
         }
         return out;
     }

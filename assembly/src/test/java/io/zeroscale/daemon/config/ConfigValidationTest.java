@@ -157,6 +157,11 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aSectionWithoutEntriesIsEmpty() {
+        assertThat(load(VALID + "metrics:\n  # prom: { type: prometheus }\n").metrics()).isEmpty();
+    }
+
+    @Test
     void severalProblemsAreReportedTogether() {
         assertThatThrownBy(() -> load(VALID.replace("max: 2", "max: two").replace("  listen: 127.0.0.1:8080", "  lisen: 127.0.0.1:8080")))
                 .isInstanceOf(ZeroscaleException.class)
