@@ -9,7 +9,8 @@ import java.util.concurrent.Executors;
 /**
  * The quickstart's backend: a stand-in for a model server. It "loads a model" for LOAD_SECONDS
  * (default 3) before it listens on PORT, which Zeroscale's process orchestrator sets, so the first
- * request after a scale from zero visibly waits for it. Run as a single source file: java Backend.java
+ * request after a scale from zero visibly waits for it; ?seconds=N makes a request take N seconds.
+ * Run as a single source file: java Backend.java
  */
 public final class Backend {
     private Backend() {}
@@ -24,9 +25,20 @@ public final class Backend {
 
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext("/health", exchange -> answer(exchange, 200, "ok\n"));
-        server.createContext("/", exchange -> answer(exchange, 200, String.format(
-                "hello from the backend (pid %d), model loaded in %.1fs: %s %s%n",
-                pid, loadSeconds, exchange.getRequestMethod(), exchange.getRequestURI())));
+        server.createContext("/", exchange -> {
+            // ?seconds=N pretends the request takes that long, like a slow inference.
+            String query = exchange.getRequestURI().getQuery();
+            if (query != null && query.startsWith("seconds=")) {
+                try {
+                    Thread.sleep(Math.round(Double.parseDouble(query.substring("seconds=".length())) * 1000));
+                } catch (NumberFormatException | InterruptedException e) {
+                    answer(exchange, 400, "seconds must be a number\n");
+                    return;
+                }
+            }
+            answer(exchange, 200, String.format("hello from the backend (pid %d), model loaded in %.1fs: %s %s%n",
+                    pid, loadSeconds, exchange.getRequestMethod(), exchange.getRequestURI()));
+        });
         server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
         System.out.printf("backend (pid %d): listening on 127.0.0.1:%d%n", pid, port);

@@ -118,7 +118,15 @@ class QuickstartIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(second.statusCode()).isEqualTo(200);
         long secondPid = pid(second.body());
+
+        // A request in flight when shutdown starts is drained, not cut.
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
+                HttpRequest.newBuilder(URI.create(gateway + "/slow?seconds=2")).timeout(Duration.ofMinutes(1)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(api + "/targets/hello").path("requests").path("inFlight").asInt() == 1);
         daemon.stop();
+        assertThat(slow.get().statusCode()).isEqualTo(200);
+        assertThat(slow.get().body()).contains("GET /slow?seconds=2");
         assertThat(ProcessHandle.of(secondPid).map(ProcessHandle::isAlive)).as("the backend after shutdown").hasValue(true);
         assertThat(Files.readString(data.resolve("orchestrators/local").resolve(Files.list(data.resolve("orchestrators/local"))
                 .filter(file -> file.toString().endsWith(".json")).findFirst().orElseThrow().getFileName())))
