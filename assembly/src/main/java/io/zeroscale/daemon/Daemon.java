@@ -186,9 +186,9 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * Stops accepting, drains, closes. Readiness goes false first (load balancers stop sending),
-     * in-flight requests get up to the gateway's drain-timeout to finish, then the gateway closes
-     * (held requests are answered 503 with Retry-After). The engine stops without scaling anything:
-     * workloads keep running, and the next start adopts them. Idempotent.
+     * the engine stops without scaling anything (workloads keep running, and the next start adopts
+     * them), in-flight requests get up to the gateway's drain-timeout to finish, then the gateway
+     * closes (held requests are answered 503 with Retry-After). Idempotent.
      */
     @Override
     public synchronized void close() {
@@ -198,12 +198,15 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         readiness.set(false);
         log.info("zeroscale is shutting down: draining, then leaving every workload as it is");
+        // The engine stops first, so nothing is scaled from here on: a replica that exits during
+        // shutdown (a terminal's Ctrl-C reaches the daemon's children too) is not replaced by one
+        // that outlives the daemon. Routes already published stay in the gateway for the drain.
+        closeQuietly("engine", zeroscale);
         Gateway current = gateway;
         if (current != null) {
             awaitInFlight(current, config.gateway().drainTimeout());
             closeQuietly("gateway", current);
         }
-        closeQuietly("engine", zeroscale);
         closeQuietly("REST API", api);
         closeQuietly("telemetry", telemetry);
         closeQuietly("plugins", plugins);
