@@ -77,11 +77,12 @@ done
 # and then on a random seed with an internal KeyError); ZEROSCALE_FUZZ_SEED=<n> explores others.
 echo "zeroscale: fuzzing $api/openapi.json with schemathesis" >&2
 set +e
-schemathesis run "$api/openapi.json" \
+# Run from the scratch directory: schemathesis keeps a cache in its working directory.
+(cd "$work" && schemathesis run "$api/openapi.json" \
   --checks all \
   --header "Authorization: Bearer $token" \
   --max-examples 50 --workers 1 --request-timeout 10 --seed "${ZEROSCALE_FUZZ_SEED:-103291620378910990965358960932006853550}" \
-  | tee "$work/schemathesis.log"
+  ) | tee "$work/schemathesis.log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for CI: the test cases schemathesis generated, and whether any failed.
