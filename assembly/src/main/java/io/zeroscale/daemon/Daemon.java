@@ -1,0 +1,251 @@
+package io.zeroscale.daemon;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.ProvisionException;
+import com.google.inject.Stage;
+import com.google.inject.spi.Message;
+import io.zeroscale.daemon.api.ApiServer;
+import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.Zeroscale;
+import io.zeroscale.gateway.Gateway;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.traffic.RequestStats;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running daemon: the engine with its plugins, the gateway in front of the targets, the REST
+ * API and the daemon's telemetry. {@link #create} wires it with Guice; {@link #start()} opens the
+ * listeners; {@link #stop()} (SIGTERM) stops accepting, lets in-flight requests finish and closes
+ * everything while leaving every workload exactly as it is.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    private static final Duration DRAIN_POLL = Duration.ofMillis(50);
+
+    private final DaemonConfig config;
+    private final Plugins plugins;
+    private final DaemonTelemetry telemetry;
+    private final Zeroscale zeroscale;
+    private final ApiServer api;
+    private final Readiness readiness;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private @Nullable Gateway gateway;
+    private boolean started;
+    private boolean closed;
+
+    Daemon(DaemonConfig config, Plugins plugins, DaemonTelemetry telemetry, Zeroscale zeroscale, ApiServer api, Readiness readiness) {
+        this.config = requireNonNull(config, "config is null");
+        this.plugins = requireNonNull(plugins, "plugins is null");
+        this.telemetry = requireNonNull(telemetry, "telemetry is null");
+        this.zeroscale = requireNonNull(zeroscale, "zeroscale is null");
+        this.api = requireNonNull(api, "api is null");
+        this.readiness = requireNonNull(readiness, "readiness is null");
+    }
+
+    /**
+     * Wires a daemon for {@code config}: builds the engine with every plugin (which validates each
+     * orchestrator, metric source, workload and policy), the API and the telemetry. Nothing
+     * listens yet. On failure everything created so far is closed.
+     *
+     * @throws ZeroscaleException naming the config path and the fix
+     */
+    public static Daemon create(DaemonConfig config, Plugins plugins) {
+        DaemonModule module = new DaemonModule(config, plugins);
+        try {
+            return Guice.createInjector(Stage.PRODUCTION, module).getInstance(Daemon.class);
+        } catch (CreationException e) {
+            module.closeCreated();
+            throw unwrap(e.getErrorMessages(), e);
+        } catch (ProvisionException e) {
+            module.closeCreated();
+            throw unwrap(e.getErrorMessages(), e);
+        }
+    }
+
+    /** Guice wraps what a provider throws; the user needs the config message, not the wiring trace. */
+    private static RuntimeException unwrap(Collection<Message> messages, RuntimeException wrapper) {
+        for (Message message : messages) {
+            Throwable cause = message.getCause();
+            while (cause != null) {
+                if (cause instanceof ZeroscaleException zeroscaleException) {
+                    return zeroscaleException;
+                }
+                cause = cause.getCause();
+            }
+        }
+        return new ZeroscaleException(StandardErrorCode.INTERNAL, "wiring the daemon failed: " + wrapper.getMessage(), wrapper);
+    }
+
+    /**
+     * Checks everything {@link #create} would check (plugin types, each plugin's own keys, workloads,
+     * policies and their expressions) without touching the data directory or any workload: the
+     * engine is built against a throw-away directory and closed again.
+     *
+     * @throws ZeroscaleException naming the config path and the fix
+     */
+    public static void validate(DaemonConfig config, Plugins plugins) {
+        java.nio.file.Path scratch;
+        try {
+            scratch = java.nio.file.Files.createTempDirectory("zeroscale-validate");
+        } catch (java.io.IOException e) {
+            throw new ZeroscaleException(StandardErrorCode.INTERNAL, "cannot create a temporary directory to validate in", e);
+        }
+        try {
+            Zeroscale.Builder builder = Zeroscale.builder().dataDirectory(scratch);
+            plugins.plugins().forEach(builder::plugin);
+            config.orchestrators().forEach(builder::orchestrator);
+            config.metrics().forEach(builder::metricSource);
+            config.targets().forEach(builder::target);
+            builder.build().close();
+        } finally {
+            deleteRecursively(scratch);
+        }
+    }
+
+    private static void deleteRecursively(java.nio.file.Path directory) {
+        try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(directory)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (java.io.IOException e) {
+            log.debug("could not remove {}", directory, e);
+        }
+    }
+
+    /** Starts the engine, then the gateway and the API; ready once all listen. */
+    public synchronized Daemon start() {
+        if (started) {
+            return this;
+        }
+        started = true;
+        try {
+            zeroscale.start();
+            gateway = Gateway.builder(zeroscale.trafficHub())
+                    .config(config.gateway())
+                    .routes(config.routes())
+                    .start();
+            api.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        readiness.set(true);
+        log.atInfo().addKeyValue("gateway", "http://" + config.gateway().listen().getHostString() + ":" + gatewayPort())
+                .addKeyValue("api", "http://" + config.api().host() + ":" + apiPort())
+                .addKeyValue("targets", config.targets().size())
+                .addKeyValue("version", Version.get())
+                .log("zeroscale is ready");
+        return this;
+    }
+
+    /** The gateway's port (the real one when the config said 0). */
+    public int gatewayPort() {
+        Gateway current = gateway;
+        if (current == null) {
+            throw new IllegalStateException("not started");
+        }
+        return current.port();
+    }
+
+    /** The REST API's port (the real one when the config said 0). */
+    public int apiPort() {
+        return api.port();
+    }
+
+    public Zeroscale zeroscale() {
+        return zeroscale;
+    }
+
+    public DaemonConfig config() {
+        return config;
+    }
+
+    public ApiServer api() {
+        return api;
+    }
+
+    /** Waits until {@link #stop()} finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** What SIGTERM does; same as {@link #close()}. */
+    public void stop() {
+        close();
+    }
+
+    /**
+     * Stops accepting, drains, closes. Readiness goes false first (load balancers stop sending),
+     * the engine stops without scaling anything (workloads keep running, and the next start adopts
+     * them), in-flight requests get up to the gateway's drain-timeout to finish, then the gateway
+     * closes (held requests are answered 503 with Retry-After). Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        readiness.set(false);
+        log.info("zeroscale is shutting down: draining, then leaving every workload as it is");
+        // The engine stops first, so nothing is scaled from here on: a replica that exits during
+        // shutdown (a terminal's Ctrl-C reaches the daemon's children too) is not replaced by one
+        // that outlives the daemon. Routes already published stay in the gateway for the drain.
+        closeQuietly("engine", zeroscale);
+        Gateway current = gateway;
+        if (current != null) {
+            awaitInFlight(current, config.gateway().drainTimeout());
+            closeQuietly("gateway", current);
+        }
+        closeQuietly("REST API", api);
+        closeQuietly("telemetry", telemetry);
+        closeQuietly("plugins", plugins);
+        stopped.countDown();
+        log.info("zeroscale stopped");
+    }
+
+    /** Waits (bounded) until no request is in flight to any target. */
+    private void awaitInFlight(Gateway gateway, Duration timeout) {
+        // A monotonic deadline: shutdown runs in real time, not on the engine's scheduler.
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight(gateway) > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                log.warn("{} request(s) still in flight after drain-timeout {}; closing anyway", inFlight(gateway), timeout);
+                return;
+            }
+            LockSupport.parkNanos(DRAIN_POLL.toNanos());
+        }
+    }
+
+    private int inFlight(Gateway gateway) {
+        int total = 0;
+        for (TargetSpec target : config.targets()) {
+            RequestStats stats = gateway.stats(target.ref());
+            total += stats.inFlight();
+        }
+        return total;
+    }
+
+    private static void closeQuietly(String what, AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            log.warn("closing the {} failed", what, e);
+        }
+    }
+
+    /** Awaits termination for at most {@code timeout}; for tests. */
+    boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}

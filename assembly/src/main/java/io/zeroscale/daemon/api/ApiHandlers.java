@@ -1,0 +1,288 @@
+package io.zeroscale.daemon.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.zeroscale.engine.Engine;
+import io.zeroscale.engine.JournalEntry;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.TargetStatus;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.metrics.SignalValue;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The daemon's routes: health, readiness, version, targets, the decision journal, and the
+ * operator's controls (pause and resume automation, a manual override with an expiry).
+ */
+public final class ApiHandlers {
+    /** The most journal entries one request returns. */
+    static final int MAX_LIMIT = 10_000;
+
+    /** The expiry syntax the OpenAPI document promises: bounded, so the expiry is a real date (year below 10000). */
+    private static final java.util.regex.Pattern EXPIRY = java.util.regex.Pattern.compile("([0-9]{1,5}([mM][sS]|[sSmMhHdD])){1,3}");
+
+    private final Engine engine;
+    private final Map<String, TargetSpec> targets = new LinkedHashMap<>();
+    private final Map<TargetRef, String> names = new LinkedHashMap<>();
+    private final BooleanSupplier ready;
+    private final String version;
+
+    /**
+     * @param engine the engine the routes read and steer
+     * @param targets the configured targets (their names, refs and replica bounds)
+     * @param ready true while the daemon serves traffic (false while starting and shutting down)
+     * @param version the daemon's version
+     */
+    public ApiHandlers(Engine engine, List<TargetSpec> targets, BooleanSupplier ready, String version) {
+        this.engine = requireNonNull(engine, "engine is null");
+        targets.forEach(target -> {
+            this.targets.put(target.name(), target);
+            names.put(target.ref(), target.name());
+        });
+        this.ready = requireNonNull(ready, "ready is null");
+        this.version = requireNonNull(version, "version is null");
+    }
+
+    /** The largest {@code replicas.max} of all targets: what the OpenAPI document allows in an override. */
+    int maxReplicas() {
+        return targets.values().stream().mapToInt(target -> target.policy().bounds().max()).max().orElse(0);
+    }
+
+    String version() {
+        return version;
+    }
+
+    List<ApiRoute> routes() {
+        return List.of(
+                new ApiRoute("GET", "/health", true, request -> ApiResponse.ok(Map.of("status", "UP"))),
+                new ApiRoute("GET", "/ready", true, request -> ready.getAsBoolean()
+                        ? ApiResponse.ok(Map.of("status", "READY"))
+                        : ApiResponse.json(503, Map.of("status", "NOT_READY"))),
+                new ApiRoute("GET", "/version", false, request -> ApiResponse.ok(Map.of(
+                        "version", version, "java", Runtime.version().toString()))),
+                new ApiRoute("GET", "/targets", false, request -> ApiResponse.ok(engine.statuses().stream().map(this::view).toList())),
+                new ApiRoute("GET", "/targets/{name}", false, request -> ApiResponse.ok(view(status(request.path().get("name"))))),
+                new ApiRoute("GET", "/journal", false, this::journal),
+                new ApiRoute("POST", "/targets/{name}/automation", false, this::automation),
+                new ApiRoute("PUT", "/targets/{name}/override", false, this::setOverride),
+                new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride));
+    }
+
+    private TargetStatus status(String name) {
+        return engine.status(name).orElseThrow(() -> unknownTarget(name));
+    }
+
+    private TargetSpec spec(String name) {
+        TargetSpec spec = targets.get(name);
+        if (spec == null) {
+            throw unknownTarget(name);
+        }
+        return spec;
+    }
+
+    private ApiException unknownTarget(String name) {
+        return ApiException.notFound("no target named '" + name + "'; "
+                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet()).replace("valid keys are", "targets are")));
+    }
+
+    private ApiResponse journal(ApiRequest request) {
+        int limit = 100;
+        String limitText = request.queryValue("limit");
+        if (limitText != null) {
+            try {
+                limit = Integer.parseInt(limitText.trim());
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw ApiException.badRequest("limit: expected a whole number from 1 to " + MAX_LIMIT + ", got '" + limitText + "'");
+            }
+        }
+        String target = request.queryValue("target");
+        List<JournalEntry> entries = target == null
+                ? engine.journal().recent(limit)
+                : engine.journal().recent(spec(target).ref(), limit);
+        return ApiResponse.ok(entries.stream().map(this::view).toList());
+    }
+
+    private ApiResponse automation(ApiRequest request) {
+        String name = request.path().get("name");
+        spec(name);
+        JsonNode body = object(request.body(), Set.of("action"));
+        JsonNode action = required(body, "action");
+        if (!action.isTextual() || !Set.of("pause", "resume").contains(action.asText())) {
+            throw ApiException.badRequest("action: expected \"pause\" or \"resume\", got " + action);
+        }
+        boolean paused = action.asText().equals("pause");
+        engine.setAutomationPaused(name, paused, request.caller());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("automationPaused", paused);
+        return ApiResponse.ok(out);
+    }
+
+    private ApiResponse setOverride(ApiRequest request) {
+        String name = request.path().get("name");
+        TargetSpec spec = spec(name);
+        JsonNode body = object(request.body(), Set.of("replicas", "expiry"));
+        JsonNode replicasNode = required(body, "replicas");
+        // JSON Schema counts 1.0 as an integer too.
+        if (!replicasNode.isNumber() || replicasNode.doubleValue() != Math.rint(replicasNode.doubleValue())
+                || !replicasNode.canConvertToInt()) {
+            throw ApiException.badRequest("replicas: expected a whole number, got " + replicasNode);
+        }
+        int replicas = (int) replicasNode.doubleValue();
+        int max = spec.policy().bounds().max();
+        if (replicas < 0 || replicas > max) {
+            throw ApiException.badRequest("replicas: must be from 0 to " + max + " (the target's policy.replicas.max), got " + replicas);
+        }
+        Duration expiry = null;
+        JsonNode expiryNode = body.get("expiry");
+        if (expiryNode != null && !expiryNode.isNull()) {
+            if (!expiryNode.isTextual()) {
+                throw ApiException.badRequest("expiry: expected a duration such as \"10m\", got " + expiryNode);
+            }
+            if (!EXPIRY.matcher(expiryNode.asText()).matches()) {
+                throw ApiException.badRequest("expiry: '" + expiryNode.asText() + "' is not a duration; write up to three parts of a"
+                        + " whole number (at most 5 digits) and a unit (ms, s, m, h, d), e.g. \"10m\" or \"1h30m\"");
+            }
+            expiry = Durations.parse(expiryNode.asText());
+        }
+        engine.setOverride(name, replicas, expiry, request.caller());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("replicas", replicas);
+        out.put("expiry", expiry == null ? null : Durations.format(expiry));
+        return ApiResponse.ok(out);
+    }
+
+    private ApiResponse clearOverride(ApiRequest request) {
+        String name = request.path().get("name");
+        spec(name);
+        engine.setOverride(name, null, null, request.caller());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("replicas", null);
+        out.put("expiry", null);
+        return ApiResponse.ok(out);
+    }
+
+    private static JsonNode object(byte[] body, Set<String> fields) {
+        if (body.length == 0) {
+            throw ApiException.badRequest("body: missing; send a JSON object with " + fields);
+        }
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("body: not valid JSON (" + e.getOriginalMessage() + ")");
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest("body: cannot be read (" + e.getMessage() + ")");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("body: expected a JSON object with " + fields);
+        }
+        Iterator<String> names = node.fieldNames();
+        while (names.hasNext()) {
+            String field = names.next();
+            if (!fields.contains(field)) {
+                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields).replace("valid keys are", "fields are"));
+            }
+        }
+        return node;
+    }
+
+    private static JsonNode required(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            throw ApiException.badRequest(field + ": required field is missing");
+        }
+        return value;
+    }
+
+    Map<String, Object> view(TargetStatus status) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", status.name());
+        out.put("workload", ref(status.ref()));
+        out.put("state", status.state());
+        out.put("started", status.started());
+        Map<String, Object> replicas = new LinkedHashMap<>();
+        replicas.put("desired", status.desiredReplicas());
+        replicas.put("observed", status.observedReplicas());
+        replicas.put("ready", status.readyReplicas());
+        out.put("replicas", replicas);
+        out.put("observationStale", status.observationStale());
+        out.put("routing", status.routing().name());
+        out.put("automationPaused", status.automationPaused());
+        Map<String, Object> override = null;
+        if (status.overrideReplicas() != null) {
+            override = new LinkedHashMap<>();
+            override.put("replicas", status.overrideReplicas());
+            override.put("until", status.overrideUntil() == null ? null : status.overrideUntil().toString());
+        }
+        out.put("override", override);
+        Map<String, Object> requests = new LinkedHashMap<>();
+        requests.put("held", status.requests().held());
+        requests.put("inFlight", status.requests().inFlight());
+        requests.put("arrivals", status.requests().arrivals());
+        requests.put("completed", status.requests().completed());
+        out.put("requests", requests);
+        Map<String, Object> signals = new LinkedHashMap<>();
+        status.signals().forEach((name, value) -> signals.put(name, signal(value)));
+        out.put("signals", signals);
+        out.put("lastReason", status.lastReason());
+        out.put("updatedAt", status.updatedAt().toString());
+        return out;
+    }
+
+    private static Map<String, Object> signal(SignalValue value) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        switch (value) {
+            case SignalValue.Known known -> {
+                out.put("known", true);
+                out.put("value", Double.isFinite(known.value()) ? known.value() : null);
+                out.put("reason", null);
+                out.put("at", known.at().toString());
+            }
+            case SignalValue.Unknown unknown -> {
+                out.put("known", false);
+                out.put("value", null);
+                out.put("reason", unknown.reason());
+                out.put("at", unknown.at().toString());
+            }
+        }
+        return out;
+    }
+
+    private Map<String, Object> view(JournalEntry entry) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("at", entry.at().toString());
+        out.put("target", names.getOrDefault(entry.target(), entry.target().name()));
+        out.put("workload", ref(entry.target()));
+        out.put("kind", entry.kind().name());
+        out.put("state", entry.state());
+        out.put("replicas", entry.replicas());
+        out.put("routing", entry.routing().name());
+        out.put("message", entry.message());
+        return out;
+    }
+
+    private static Map<String, Object> ref(TargetRef ref) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("orchestrator", ref.orchestrator());
+        out.put("kind", ref.kind());
+        out.put("namespace", ref.namespace());
+        out.put("name", ref.name());
+        return out;
+    }
+}

@@ -1,0 +1,22 @@
+package io.zeroscale.daemon.api;
+
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A request as the handlers see it.
+ *
+ * @param path the path parameters, decoded
+ * @param query the query parameters, decoded, each with all its values
+ * @param body the request body (empty when none)
+ * @param caller who sent it, for the journal
+ * @param accept the {@code Accept} header, or null
+ */
+record ApiRequest(Map<String, String> path, Map<String, List<String>> query, byte[] body, String caller, @Nullable String accept) {
+    /** The first value of query parameter {@code name}, or null. */
+    @Nullable String queryValue(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.getFirst();
+    }
+}

@@ -1,0 +1,366 @@
+package io.zeroscale.daemon.api;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.zeroscale.daemon.DaemonTelemetry;
+import io.zeroscale.daemon.config.ApiSettings;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.ZeroscaleException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST API on the JDK's HTTP server, one virtual thread per request. Every answer is JSON
+ * (except {@code /metrics}); bad input gets a 4xx whose message names the field and the fix,
+ * never a 5xx. With a token configured, every route but {@code /health} and {@code /ready} needs
+ * {@code Authorization: Bearer <token>}.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final String OPENAPI_RESOURCE = "openapi.json";
+    private static final int MAX_BODY = 64 * 1024;
+    private static final AttributeKey<String> ROUTE = AttributeKey.stringKey("http.route");
+    private static final AttributeKey<String> METHOD = AttributeKey.stringKey("http.request.method");
+    private static final AttributeKey<Long> STATUS = AttributeKey.longKey("http.response.status_code");
+
+    private final ApiSettings settings;
+    private final DaemonTelemetry telemetry;
+    private final List<ApiRoute> routes;
+    private final byte[] openApi;
+    private final Tracer tracer;
+    private final LongCounter requests;
+    private final DoubleHistogram duration;
+    private @Nullable HttpServer server;
+    private @Nullable ExecutorService executor;
+
+    /**
+     * @param settings where to listen and the token
+     * @param handlers the routes' handlers
+     * @param telemetry for {@code /metrics}, request spans and request metrics
+     */
+    public ApiServer(ApiSettings settings, ApiHandlers handlers, DaemonTelemetry telemetry) {
+        this.settings = requireNonNull(settings, "settings is null");
+        this.telemetry = requireNonNull(telemetry, "telemetry is null");
+        requireNonNull(handlers, "handlers is null");
+        List<ApiRoute> all = new ArrayList<>(handlers.routes());
+        all.add(new ApiRoute("GET", "/openapi.json", true, request -> new ApiResponse(200, ApiResponse.JSON, openApiDocument(), Map.of())));
+        all.add(new ApiRoute("GET", "/metrics", false, this::metrics));
+        this.routes = List.copyOf(all);
+        this.openApi = buildOpenApi(settings.tokenRequired(), handlers.version(), handlers.maxReplicas());
+        this.tracer = telemetry.openTelemetry().getTracer("io.zeroscale.daemon.api");
+        this.requests = telemetry.openTelemetry().getMeter("io.zeroscale.daemon.api").counterBuilder("zeroscale.api.requests")
+                .setDescription("REST API requests, by route and status").build();
+        this.duration = telemetry.openTelemetry().getMeter("io.zeroscale.daemon.api").histogramBuilder("zeroscale.api.request.duration")
+                .setUnit("s").setDescription("Time to answer a REST API request").build();
+    }
+
+    /** Binds the address and starts answering. */
+    public synchronized void start() {
+        if (server != null) {
+            return;
+        }
+        try {
+            HttpServer created = HttpServer.create(settings.socketAddress(), 128);
+            ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+            created.setExecutor(threads);
+            created.createContext("/", this::dispatch);
+            created.start();
+            server = created;
+            executor = threads;
+        } catch (IOException e) {
+            throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "api.listen: cannot listen on " + settings.host() + ":"
+                    + settings.port() + " (" + e.getMessage() + "); pick a free port or an address of this host", e);
+        }
+        log.atInfo().addKeyValue("address", "http://" + hostForUrl() + ":" + port())
+                .addKeyValue("auth", settings.tokenRequired() ? "bearer token" : "none (loopback)")
+                .log("REST API listening");
+    }
+
+    /** The bound port (the real one when the configured port was 0). */
+    public int port() {
+        HttpServer current = server;
+        if (current == null) {
+            throw new IllegalStateException("not started");
+        }
+        return current.getAddress().getPort();
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        HttpServer current = server;
+        if (current == null) {
+            throw new IllegalStateException("not started");
+        }
+        return current.getAddress();
+    }
+
+    private String hostForUrl() {
+        String host = address().getAddress().getHostAddress();
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    /** Every route as "METHOD /template", for the OpenAPI check. */
+    public List<String> routes() {
+        return routes.stream().map(route -> route.method() + " " + route.template()).toList();
+    }
+
+    /** The OpenAPI document this server serves. */
+    public byte[] openApiDocument() {
+        return openApi.clone();
+    }
+
+    /** Stops accepting and waits up to a second for requests in progress. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (server != null) {
+            server.stop(1);
+            server = null;
+        }
+        if (executor != null) {
+            executor.shutdownNow();
+            executor = null;
+        }
+    }
+
+    /**
+     * True when {@code authorization} carries {@code token}; always true when no token is
+     * configured (the config refuses that off loopback). Compared in constant time.
+     */
+    static boolean authorized(@Nullable String token, @Nullable String authorization) {
+        if (token == null) {
+            return true;
+        }
+        if (authorization == null || authorization.length() < 7 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        return MessageDigest.isEqual(token.getBytes(UTF_8), authorization.substring(7).trim().getBytes(UTF_8));
+    }
+
+    private void dispatch(HttpExchange exchange) {
+        long started = System.nanoTime();
+        String method = exchange.getRequestMethod();
+        String template = "unmatched";
+        Span span = tracer.spanBuilder(method).setSpanKind(SpanKind.SERVER).setAttribute(METHOD, method).startSpan();
+        ApiResponse response;
+        Scope scope = span.makeCurrent();
+        try {
+            List<String> segments = decodedSegments(exchange.getRequestURI().getRawPath());
+            Set<String> allowed = new LinkedHashSet<>();
+            ApiRoute matched = null;
+            Map<String, String> parameters = Map.of();
+            for (ApiRoute route : routes) {
+                Optional<Map<String, String>> match = route.match(segments);
+                if (match.isPresent()) {
+                    allowed.add(route.method());
+                    if (route.method().equals(method)) {
+                        matched = route;
+                        parameters = match.get();
+                    }
+                }
+            }
+            if (matched == null) {
+                response = allowed.isEmpty()
+                        ? error(404, "not_found", "no route " + exchange.getRequestURI().getRawPath() + "; see /openapi.json for the routes")
+                        : withHeader(error(405, "method_not_allowed", method + " is not allowed here; use " + String.join(", ", allowed)),
+                                "Allow", String.join(", ", allowed));
+            } else {
+                template = matched.template();
+                span.updateName(method + " " + template);
+                span.setAttribute(ROUTE, template);
+                if (!matched.open() && !authorized(settings.token(), exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    response = withHeader(error(401, "unauthorized", "this API needs a bearer token: send Authorization: Bearer <api.token>"),
+                            "WWW-Authenticate", "Bearer realm=\"zeroscale\"");
+                } else {
+                    ApiRequest request = new ApiRequest(parameters, query(exchange.getRequestURI().getRawQuery()), body(exchange),
+                            caller(exchange), exchange.getRequestHeaders().getFirst("Accept"));
+                    response = matched.handler().handle(request);
+                }
+            }
+        } catch (ApiException e) {
+            response = error(e.status(), e.error(), e.getMessage());
+        } catch (ZeroscaleException e) {
+            response = switch (e.errorCode().type()) {
+                case USER_ERROR -> error(e.errorCode() == StandardErrorCode.NOT_FOUND ? 404 : 400, "bad_request", e.getMessage());
+                case EXTERNAL -> error(503, "unavailable", e.getMessage());
+                case INTERNAL_ERROR -> internal(e, span);
+            };
+        } catch (Exception e) {
+            response = internal(e, span);
+        } finally {
+            scope.close();
+        }
+        send(exchange, response);
+        span.setAttribute(STATUS, (long) response.status());
+        if (response.status() >= 500) {
+            span.setStatus(StatusCode.ERROR);
+        }
+        span.end();
+        Attributes attributes = Attributes.of(ROUTE, template, METHOD, method, STATUS, (long) response.status());
+        requests.add(1, attributes);
+        duration.record((System.nanoTime() - started) / 1e9, attributes);
+    }
+
+    private static ApiResponse internal(Exception e, Span span) {
+        log.error("REST API request failed", e);
+        span.recordException(e);
+        return error(500, "internal", "the daemon failed to answer: " + e.getMessage() + "; see the daemon's log");
+    }
+
+    private static void send(HttpExchange exchange, ApiResponse response) {
+        try (exchange) {
+            exchange.getResponseHeaders().set("Content-Type", response.contentType());
+            response.headers().forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
+            exchange.sendResponseHeaders(response.status(), response.body().length == 0 ? -1 : response.body().length);
+            if (response.body().length > 0) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(response.body());
+                }
+            }
+        } catch (IOException e) {
+            log.debug("client went away before the answer was sent", e);
+        }
+    }
+
+    static ApiResponse error(int status, String error, String message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", error);
+        body.put("message", message);
+        return ApiResponse.json(status, body);
+    }
+
+    private static ApiResponse withHeader(ApiResponse response, String name, String value) {
+        Map<String, String> headers = new LinkedHashMap<>(response.headers());
+        headers.put(name, value);
+        return new ApiResponse(response.status(), response.contentType(), response.body(), headers);
+    }
+
+    private static List<String> decodedSegments(String rawPath) {
+        List<String> out = new ArrayList<>();
+        for (String segment : ApiRoute.segments(rawPath == null || rawPath.isEmpty() ? "/" : rawPath)) {
+            out.add(decode(segment));
+        }
+        return out;
+    }
+
+    private static String decode(String text) {
+        try {
+            return URLDecoder.decode(text.replace("+", "%2B"), UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("the URL has a malformed %-escape in '" + text + "'");
+        }
+    }
+
+    private static Map<String, List<String>> query(@Nullable String rawQuery) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return out;
+        }
+        for (String pair : rawQuery.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            String name = decodeQuery(equals < 0 ? pair : pair.substring(0, equals));
+            String value = equals < 0 ? "" : decodeQuery(pair.substring(equals + 1));
+            out.computeIfAbsent(name, ignored -> new ArrayList<>()).add(value);
+        }
+        return out;
+    }
+
+    private static String decodeQuery(String text) {
+        try {
+            return URLDecoder.decode(text, UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("the query has a malformed %-escape in '" + text + "'");
+        }
+    }
+
+    private static byte[] body(HttpExchange exchange) throws IOException {
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] bytes = in.readNBytes(MAX_BODY + 1);
+            if (bytes.length > MAX_BODY) {
+                throw new ApiException(413, "too_large", "the body is larger than " + MAX_BODY + " bytes");
+            }
+            return bytes;
+        }
+    }
+
+    private static String caller(HttpExchange exchange) {
+        InetSocketAddress remote = exchange.getRemoteAddress();
+        return "api (" + (remote == null ? "unknown" : remote.getAddress().getHostAddress()) + ")";
+    }
+
+    private ApiResponse metrics(ApiRequest request) throws IOException {
+        ExpositionFormatWriter writer = telemetry.writerFor(request.accept());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        telemetry.scrape(writer, out);
+        return new ApiResponse(200, writer.getContentType(), out.toByteArray(), Map.of());
+    }
+
+    /**
+     * The committed document with the running version, and, when a token is configured, the
+     * bearer requirement on every route that is not open.
+     */
+    private static byte[] buildOpenApi(boolean tokenRequired, String version, int maxReplicas) {
+        try (InputStream in = ApiServer.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the class path");
+            }
+            ObjectNode document = (ObjectNode) Json.MAPPER.readTree(in);
+            ((ObjectNode) document.path("info")).put("version", version);
+            ((ObjectNode) document.at("/components/schemas/OverrideRequest/properties/replicas")).put("maximum", maxReplicas);
+            if (tokenRequired) {
+                ArrayNode security = document.putArray("security");
+                security.addObject().putArray("bearerAuth");
+            } else {
+                stripUnauthorized(document.path("paths"));
+            }
+            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(document);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + OPENAPI_RESOURCE, e);
+        }
+    }
+
+    /** Without a token no route answers 401, so the document does not promise it. */
+    private static void stripUnauthorized(JsonNode paths) {
+        paths.forEach(path -> path.forEach(operation -> {
+            if (operation.path("responses") instanceof ObjectNode responses) {
+                responses.remove("401");
+            }
+        }));
+    }
+}

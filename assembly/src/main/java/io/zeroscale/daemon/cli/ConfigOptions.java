@@ -1,0 +1,43 @@
+package io.zeroscale.daemon.cli;
+
+import io.zeroscale.daemon.Plugins;
+import io.zeroscale.daemon.config.ConfigLoader;
+import io.zeroscale.daemon.config.DaemonConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/** The options every command that reads a config file shares. */
+final class ConfigOptions {
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The config file (YAML).")
+    @Nullable Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = {
+        "Overrides one config value by its dotted path, as YAML, before ${ENV} substitution and validation;",
+        "repeatable. E.g. --set gateway.listen=127.0.0.1:9090 --set targets.hello.policy.idle=10s"})
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = {
+        "The plugins folder: each subfolder's jars get their own class loader.",
+        "Default: plugins/ of the distribution (${DEFAULT-VALUE})."},
+            defaultValue = "${sys:zeroscale.home:-.}/plugins")
+    @Nullable Path plugins;
+
+    DaemonConfig load() {
+        return ConfigLoader.fromEnvironment().load(requireConfig(), overrides);
+    }
+
+    Path requireConfig() {
+        if (config == null) {
+            throw new IllegalStateException("--config is required");
+        }
+        return config;
+    }
+
+    Plugins loadPlugins() {
+        return Plugins.load(plugins != null && Files.isDirectory(plugins) ? plugins : null);
+    }
+}

@@ -1,0 +1,90 @@
+package io.zeroscale.daemon.cli;
+
+import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
+import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
+
+import io.zeroscale.daemon.Plugins;
+import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.Simulation;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.ZeroscaleException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code zeroscale simulate}: a backtest of one target's policy over a recorded series. */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = {"Replays a recorded signal series through a target's policy on virtual time and prints every",
+            "decision the engine would have made (safety rules included). The workload is simulated: it is ready",
+            "--startup after each scale-up. With --out, also writes a chart (.html or .png)."})
+final class SimulateCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-t", "--target"}, required = true, paramLabel = "NAME", description = "The target whose policy is replayed.")
+    String target = "";
+
+    @Option(names = {"-s", "--series"}, required = true, paramLabel = "FILE",
+            description = {"The series: CSV with a header row or a JSON array. A 'time' column (ISO instant or seconds),",
+                "one column per signal, optionally held, inflight, arrivals. An empty cell is an unknown value."})
+    @Nullable Path series;
+
+    @Option(names = "--startup", paramLabel = "DURATION", defaultValue = "20s",
+            description = "How long the simulated workload takes to become ready (default ${DEFAULT-VALUE}).")
+    String startup = "20s";
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the timeline as a chart: FILE.html or FILE.png.")
+    @Nullable Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        DaemonConfig config = options.load();
+        TargetSpec targetSpec = config.target(target).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "--target: no target named '"
+                + target + "' in " + options.requireConfig() + "; " + Config.suggestion(target,
+                        config.targets().stream().map(TargetSpec::name).collect(java.util.stream.Collectors.toSet()))
+                        .replace("valid keys are", "targets are")));
+        Duration startupTime;
+        try {
+            startupTime = Durations.parse(startup);
+        } catch (IllegalArgumentException e) {
+            throw new ZeroscaleException(CONFIG_INVALID, "--startup: " + e.getMessage(), e);
+        }
+        if (series == null) {
+            throw new IllegalStateException("--series is required");
+        }
+        List<Simulation.Step> steps;
+        try (Plugins plugins = options.loadPlugins()) {
+            steps = Simulation.run(targetSpec, Simulation.readSeries(series), startupTime, targetSpec.policy().tick().multipliedBy(600), plugins.plugins());
+        }
+        spec.commandLine().getOut().print(Simulation.formatTable(steps));
+        if (out != null) {
+            String title = "zeroscale simulate: " + target + " over " + series.getFileName();
+            String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".png")) {
+                Files.write(out, TimelineChart.png(title, steps));
+            } else if (name.endsWith(".html") || name.endsWith(".htm")) {
+                Files.writeString(out, TimelineChart.html(title, steps), StandardCharsets.UTF_8);
+            } else {
+                throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " must end in .html or .png");
+            }
+            spec.commandLine().getErr().println("zeroscale: wrote " + out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,202 @@
+package io.zeroscale.daemon.config;
+
+import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.YamlConfig;
+import io.zeroscale.gateway.GatewayConfig;
+import io.zeroscale.gateway.GatewayRoute;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ZeroscaleException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads the daemon's config file: YAML, then {@code --set} overrides, then {@code ${ENV}}
+ * substitution, then the JSON Schema (structure, with path-and-fix messages), then the daemon's
+ * own sections into typed settings. Plugin sections (an orchestrator's keys, a workload, a
+ * policy) are checked later by their factories, when the engine is built.
+ */
+public final class ConfigLoader {
+    /** A variable every config may use: the absolute directory of the config file. */
+    public static final String CONFIG_DIR_VARIABLE = "ZEROSCALE_CONFIG_DIR";
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Set<String> ROUTE_KEYS = Set.of("host", "path");
+
+    private final Function<String, String> environment;
+    private final ConfigSchema schema;
+
+    /** @param environment the variables {@code ${NAME}} reads; returns null for an unset one */
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = requireNonNull(environment, "environment is null");
+        this.schema = ConfigSchema.load();
+    }
+
+    /** A loader that reads the process environment. */
+    public static ConfigLoader fromEnvironment() {
+        return new ConfigLoader(System::getenv);
+    }
+
+    /**
+     * Reads and checks {@code file}.
+     *
+     * @param overrides {@code dotted.path -> YAML value}, applied before substitution (the CLI's {@code --set})
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming every problem's path and fix
+     */
+    public DaemonConfig load(Path file, Map<String, String> overrides) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ZeroscaleException(CONFIG_INVALID, file + ": no such file; pass --config with the path of your"
+                    + " zeroscale.yaml (commented examples are in the distribution's etc/)", e);
+        } catch (IOException e) {
+            throw new ZeroscaleException(CONFIG_INVALID, file + ": cannot read it (" + e + ")", e);
+        }
+        Path directory = file.toAbsolutePath().normalize().getParent();
+        return parse(text, file.toString(), directory, overrides);
+    }
+
+    /**
+     * Reads and checks config text.
+     *
+     * @param directory what relative paths ({@code data-dir}) and {@code ${ZEROSCALE_CONFIG_DIR}} mean
+     */
+    public DaemonConfig parse(String text, String source, Path directory, Map<String, String> overrides) {
+        Map<String, Object> tree = new LinkedHashMap<>(YamlConfig.parse(text, source, "").asMap());
+        overrides.forEach((path, value) -> override(tree, path, value));
+        Path base = directory.toAbsolutePath().normalize();
+        Function<String, String> variables = name -> name.equals(CONFIG_DIR_VARIABLE) ? base.toString() : environment.apply(name);
+        Map<String, Object> resolved = new EnvSubstitution(variables).apply(tree);
+        schema.check(resolved);
+        return settings(source, base, Config.of("", resolved));
+    }
+
+    /** The schema the loader checks against. */
+    public ConfigSchema schema() {
+        return schema;
+    }
+
+    private static DaemonConfig settings(String source, Path base, Config root) {
+        Path dataDirectory = base.resolve(root.string("data-dir", ".zeroscale")).normalize();
+        Map<String, Config> orchestrators = root.child("orchestrators").children();
+        Map<String, Config> metrics = root.child("metrics").children();
+        GatewayConfig gateway = GatewayConfig.fromConfig(root.child("gateway"));
+        List<TargetSpec> targets = new ArrayList<>();
+        List<GatewayRoute> routes = new ArrayList<>();
+        Map<String, String> routeOwners = new LinkedHashMap<>();
+        for (Map.Entry<String, Config> entry : root.child("targets").children().entrySet()) {
+            TargetSpec target = TargetSpec.fromConfig(entry.getKey(), entry.getValue());
+            targets.add(target);
+            Config route = entry.getValue().optionalChild("route").orElse(null);
+            if (route != null) {
+                route.requireOnlyKeys(ROUTE_KEYS);
+                GatewayRoute gatewayRoute = new GatewayRoute(target.ref(), route.string("host").orElse(null), route.string("path", "/"));
+                String key = gatewayRoute.host() + " " + gatewayRoute.pathPrefix();
+                String other = routeOwners.putIfAbsent(key, target.name());
+                if (other != null) {
+                    throw route.invalid("the same host and path as targets." + other + ".route; give one of them another"
+                            + " host or path");
+                }
+                routes.add(gatewayRoute);
+            }
+        }
+        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, gateway, targets, routes,
+                api(root.child("api")), telemetry(root.child("telemetry")));
+    }
+
+    private static ApiSettings api(Config api) {
+        String listen = api.string("listen", ApiSettings.DEFAULT_LISTEN).trim();
+        int colon = listen.lastIndexOf(':');
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = Integer.parseInt(listen.substring(colon + 1));
+        if (port > 65535) {
+            throw api.invalid("listen", "port " + port + " is out of range; use 1 to 65535, or 0 for a free port");
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw api.invalid("listen", "unknown host '" + host + "'; use an address of this machine, e.g. 127.0.0.1");
+        }
+        String token = api.string("token").orElse(null);
+        if (token == null && ApiSettings.needsToken(address)) {
+            throw api.invalid("token", "required because api.listen (" + listen + ") is not a loopback address;"
+                    + " add token: ${ZEROSCALE_TOKEN} and export ZEROSCALE_TOKEN, or listen on 127.0.0.1");
+        }
+        return new ApiSettings(host, port, token);
+    }
+
+    private static TelemetrySettings telemetry(Config telemetry) {
+        TelemetrySettings.Otlp otlp = telemetry.optionalChild("otlp")
+                .map(node -> new TelemetrySettings.Otlp(
+                        node.requireString("endpoint"),
+                        node.string("protocol", "http/protobuf").equals("grpc"),
+                        positive(node, "interval", Duration.ofSeconds(60)),
+                        node.stringMap("headers")))
+                .orElse(null);
+        return new TelemetrySettings(telemetry.string("service-name", "zeroscale"),
+                telemetry.string("log-format", "text").equals("json"), otlp);
+    }
+
+    private static Duration positive(Config node, String key, Duration fallback) {
+        Duration value = node.duration(key, fallback);
+        if (value.isZero()) {
+            throw node.invalid(key, "must be longer than 0s, e.g. 60s");
+        }
+        return value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void override(Map<String, Object> tree, String path, String text) {
+        String[] keys = path.split("\\.");
+        Map<String, Object> node = tree;
+        for (int i = 0; i < keys.length - 1; i++) {
+            Object child = node.get(keys[i]);
+            if (child == null) {
+                child = new LinkedHashMap<String, Object>();
+                node.put(keys[i], child);
+            } else if (child instanceof Map<?, ?> map) {
+                child = new LinkedHashMap<>((Map<String, Object>) map);
+                node.put(keys[i], child);
+            } else {
+                throw new ZeroscaleException(CONFIG_INVALID, "--set " + path + ": " + String.join(".", java.util.Arrays.copyOf(keys, i + 1))
+                        + " is not a mapping in the config; set a key of a mapping");
+            }
+            node = (Map<String, Object>) child;
+        }
+        node.put(keys[keys.length - 1], yamlValue(path, text));
+    }
+
+    private static Object yamlValue(String path, String text) {
+        if (text.isEmpty()) {
+            return "";
+        }
+        try {
+            Object value = YAML.readValue(text, Object.class);
+            return value == null ? "" : value;
+        } catch (JsonProcessingException e) {
+            throw new ZeroscaleException(CONFIG_INVALID, "--set " + path + ": '" + text + "' is not a YAML value ("
+                    + e.getOriginalMessage() + "); quote it", e);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.zeroscale.daemon.config;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.gateway.GatewayConfig;
+import io.zeroscale.gateway.GatewayRoute;
+import io.zeroscale.spi.Config;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The daemon's whole configuration, read and checked by {@link ConfigLoader}. What a plugin factory
+ * checks itself (an orchestrator's keys, a workload's, a policy's) is still a {@link Config} here:
+ * the daemon validates it by building the engine.
+ *
+ * @param source the file it was read from, for messages
+ * @param dataDirectory where state survives restarts
+ * @param orchestrators each {@code orchestrators.<name>} node, with its {@code type}
+ * @param metrics each {@code metrics.<name>} node, with its {@code type}
+ * @param gateway the gateway's settings
+ * @param targets the targets, in file order
+ * @param routes which gateway requests go to which target
+ * @param api the REST API's settings
+ * @param telemetry the daemon's own telemetry
+ */
+public record DaemonConfig(
+        String source,
+        Path dataDirectory,
+        Map<String, Config> orchestrators,
+        Map<String, Config> metrics,
+        GatewayConfig gateway,
+        List<TargetSpec> targets,
+        List<GatewayRoute> routes,
+        ApiSettings api,
+        TelemetrySettings telemetry) {
+    public DaemonConfig {
+        requireNonNull(source, "source is null");
+        requireNonNull(dataDirectory, "dataDirectory is null");
+        orchestrators = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(orchestrators));
+        metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+        requireNonNull(gateway, "gateway is null");
+        targets = List.copyOf(targets);
+        routes = List.copyOf(routes);
+        requireNonNull(api, "api is null");
+        requireNonNull(telemetry, "telemetry is null");
+    }
+
+    /** The target named {@code name} in config. */
+    public java.util.Optional<TargetSpec> target(String name) {
+        return targets.stream().filter(target -> target.name().equals(name)).findFirst();
+    }
+}

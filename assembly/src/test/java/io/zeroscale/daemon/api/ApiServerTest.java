@@ -1,0 +1,200 @@
+package io.zeroscale.daemon.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zeroscale.daemon.Daemon;
+import io.zeroscale.daemon.Plugins;
+import io.zeroscale.daemon.config.ApiSettings;
+import io.zeroscale.daemon.config.ConfigLoader;
+import io.zeroscale.daemon.config.DaemonConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The REST API of a real daemon (no workload is ever started: nothing sends it traffic). */
+class ApiServerTest {
+    private static final String TOKEN = "test-token-0123456789";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path data;
+
+    private static Daemon daemon;
+    private static HttpClient client;
+    private static String base;
+
+    @BeforeAll
+    static void start() {
+        String yaml = """
+                orchestrators:
+                  local: { type: process }
+                gateway: { listen: 127.0.0.1:0 }
+                api: { listen: 127.0.0.1:0, token: "${API_TOKEN}" }
+                targets:
+                  hello:
+                    orchestrator: local
+                    workload: { kind: Process, command: [java, Backend.java] }
+                    route: { path: / }
+                    policy: { idle: 30s, replicas: { min: 0, max: 2 } }
+                """;
+        DaemonConfig config = new ConfigLoader(Map.of("API_TOKEN", TOKEN)::get)
+                .parse(yaml, "api-test.yaml", data, Map.of("data-dir", data.toString()));
+        daemon = Daemon.create(config, Plugins.load(null)).start();
+        client = HttpClient.newHttpClient();
+        base = "http://127.0.0.1:" + daemon.apiPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        daemon.stop();
+        client.close();
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+                .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return send("GET", path, "", TOKEN);
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws IOException {
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        return JSON.readTree(response.body());
+    }
+
+    @Test
+    void theTokenIsRequiredOnlyOffLoopback() throws Exception {
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("127.0.0.1"))).isFalse();
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("127.0.0.53"))).isFalse();
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("::1"))).isFalse();
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("0.0.0.0"))).isTrue();
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("::"))).isTrue();
+        assertThat(ApiSettings.needsToken(InetAddress.getByName("192.0.2.10"))).isTrue();
+    }
+
+    @Test
+    void aBearerHeaderIsCheckedExactly() {
+        assertThat(ApiServer.authorized(null, null)).isTrue();
+        assertThat(ApiServer.authorized(TOKEN, null)).isFalse();
+        assertThat(ApiServer.authorized(TOKEN, "Bearer wrong")).isFalse();
+        assertThat(ApiServer.authorized(TOKEN, "Basic " + TOKEN)).isFalse();
+        assertThat(ApiServer.authorized(TOKEN, "Bearer " + TOKEN)).isTrue();
+        assertThat(ApiServer.authorized(TOKEN, "bearer " + TOKEN)).isTrue();
+    }
+
+    @Test
+    void withATokenConfiguredEveryRoutButProbesDemandsIt() throws Exception {
+        for (String path : new String[] {"/targets", "/targets/hello", "/journal", "/version", "/metrics"}) {
+            HttpResponse<String> missing = send("GET", path, "", null);
+            assertThat(missing.statusCode()).as(path).isEqualTo(401);
+            assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"zeroscale\"");
+            assertThat(json(missing).path("message").asText())
+                    .isEqualTo("this API needs a bearer token: send Authorization: Bearer <api.token>");
+            assertThat(send("GET", path, "", "wrong-token").statusCode()).as(path).isEqualTo(401);
+            assertThat(send("GET", path, "", TOKEN).statusCode()).as(path).isEqualTo(200);
+        }
+        assertThat(send("POST", "/targets/hello/automation", "{\"action\":\"pause\"}", null).statusCode()).isEqualTo(401);
+        assertThat(send("GET", "/health", "", null).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/ready", "", null).body()).isEqualTo("{\"status\":\"READY\"}");
+        assertThat(send("GET", "/openapi.json", "", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesExactlyTheServedRoutes() throws Exception {
+        JsonNode document = json(send("GET", "/openapi.json", "", null));
+        Set<String> documented = new TreeSet<>();
+        for (Map.Entry<String, JsonNode> path : document.path("paths").properties()) {
+            path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
+        }
+        assertThat(documented).isEqualTo(new TreeSet<>(daemon.api().routes()));
+        assertThat(document.path("openapi").asText()).isEqualTo("3.1.0");
+        assertThat(document.path("security").toString()).isEqualTo("[{\"bearerAuth\":[]}]");
+        assertThat(document.path("info").path("version").asText()).isEqualTo(json(get("/version")).path("version").asText());
+    }
+
+    @Test
+    void targetsShowStateAndReplicas() throws Exception {
+        JsonNode targets = json(get("/targets"));
+        assertThat(targets).hasSize(1);
+        JsonNode hello = json(get("/targets/hello"));
+        assertThat(hello.path("name").asText()).isEqualTo("hello");
+        assertThat(hello.path("state").asText()).isEqualTo("ZERO");
+        assertThat(hello.path("replicas").toString()).isEqualTo("{\"desired\":0,\"observed\":0,\"ready\":0}");
+        assertThat(hello.path("workload").toString())
+                .isEqualTo("{\"orchestrator\":\"local\",\"kind\":\"Process\",\"namespace\":null,\"name\":\"hello\"}");
+    }
+
+    @Test
+    void badInputGets4xxNamingTheProblem() throws Exception {
+        HttpResponse<String> unknown = get("/targets/helo");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown).path("message").asText()).isEqualTo("no target named 'helo'; did you mean 'hello'?");
+
+        assertThat(json(get("/journal?limit=0")).path("message").asText())
+                .isEqualTo("limit: expected a whole number from 1 to 10000, got '0'");
+        assertThat(get("/journal?limit=abc").statusCode()).isEqualTo(400);
+        assertThat(get("/journal?target=nope").statusCode()).isEqualTo(404);
+
+        HttpResponse<String> tooMany = send("PUT", "/targets/hello/override", "{\"replicas\": 5}", TOKEN);
+        assertThat(tooMany.statusCode()).isEqualTo(400);
+        assertThat(json(tooMany).path("message").asText())
+                .isEqualTo("replicas: must be from 0 to 2 (the target's policy.replicas.max), got 5");
+        assertThat(json(send("PUT", "/targets/hello/override", "{\"replicas\": 1, \"expiry\": \"ten minutes\"}", TOKEN))
+                .path("message").asText()).startsWith("expiry: 'ten minutes' is not a duration");
+        assertThat(json(send("PUT", "/targets/hello/override", "{\"replica\": 1}", TOKEN)).path("message").asText())
+                .isEqualTo("replica: unknown field; did you mean 'replicas'?");
+        assertThat(json(send("PUT", "/targets/hello/override", "{", TOKEN)).path("message").asText()).startsWith("body: not valid JSON");
+        assertThat(json(send("POST", "/targets/hello/automation", "{\"action\":\"stop\"}", TOKEN)).path("message").asText())
+                .isEqualTo("action: expected \"pause\" or \"resume\", got \"stop\"");
+
+        HttpResponse<String> wrongMethod = send("PATCH", "/targets/hello/override", "", TOKEN);
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("PUT, DELETE");
+        assertThat(get("/nothing/here").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void operatorActionsReachTheEngineAndTheJournal() throws Exception {
+        assertThat(send("POST", "/targets/hello/automation", "{\"action\":\"pause\"}", TOKEN).body())
+                .isEqualTo("{\"target\":\"hello\",\"automationPaused\":true}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> json(get("/targets/hello")).path("automationPaused").asBoolean());
+        send("POST", "/targets/hello/automation", "{\"action\":\"resume\"}", TOKEN);
+        assertThat(send("PUT", "/targets/hello/override", "{\"replicas\": 0, \"expiry\": \"10m\"}", TOKEN).body())
+                .isEqualTo("{\"target\":\"hello\",\"replicas\":0,\"expiry\":\"10m\"}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> json(get("/targets/hello")).path("override").path("replicas").asInt(-1) == 0);
+        assertThat(send("DELETE", "/targets/hello/override", "", TOKEN).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(json(get("/journal?target=hello&limit=10")))
+                .extracting(entry -> entry.path("message").asText())
+                .contains("automation paused by api (127.0.0.1)", "automation resumed by api (127.0.0.1)",
+                        "manual override to 0 replicas by api (127.0.0.1) for 10m", "manual override cleared by api (127.0.0.1)"));
+    }
+
+    @Test
+    void metricsAreServedForPrometheus() throws Exception {
+        get("/targets");
+        HttpResponse<String> metrics = get("/metrics");
+        assertThat(metrics.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
+        assertThat(metrics.body()).contains("zeroscale_api_requests_total{", "zeroscale_target_replicas_desired{");
+    }
+}

@@ -1,0 +1,99 @@
+package io.zeroscale.daemon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zeroscale.daemon.Daemon;
+import io.zeroscale.daemon.Plugins;
+import io.zeroscale.daemon.config.ConfigLoader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user runs it: exit status, stdout and stderr. */
+class ZeroscaleCommandTest {
+    private static final Path QUICKSTART = Path.of("../samples/quickstart/zeroscale.yaml");
+    private static final Path SIMULATE = Path.of("../examples/simulate.yaml");
+    private static final Path SERIES = Path.of("../examples/simulate-series.csv");
+
+    @TempDir
+    Path temp;
+
+    record Result(int status, String out, String err) {}
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = ZeroscaleCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    @Test
+    void everyCommandHasHelpAndTheToolHasAVersion() {
+        assertThat(run("--version").out()).startsWith("zeroscale ").contains("Java ");
+        assertThat(run("--help").out()).contains("Usage: zeroscale", "run", "validate", "simulate", "status");
+        for (String command : new String[] {"run", "validate", "simulate", "status"}) {
+            Result help = run(command, "--help");
+            assertThat(help.status()).isZero();
+            assertThat(help.out()).contains("Usage: zeroscale " + command);
+        }
+    }
+
+    @Test
+    void validateAcceptsTheQuickstartAndExplainsAMistake() throws Exception {
+        Result valid = run("validate", "--config", QUICKSTART.toString());
+        assertThat(valid.status()).isZero();
+        assertThat(valid.out()).isEqualTo(QUICKSTART + ": valid (1 orchestrator(s), 0 metric source(s), 1 target(s))\n");
+
+        Path broken = temp.resolve("broken.yaml");
+        Files.writeString(broken, Files.readString(QUICKSTART).replace("idle: 30s", "idle: 30 s"));
+        Result invalid = run("validate", "--config", broken.toString());
+        assertThat(invalid.status()).isEqualTo(2);
+        assertThat(invalid.err()).isEqualTo("zeroscale: targets.hello.policy.idle: '30 s' is not a duration; write a whole number"
+                + " followed by a unit (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m\n");
+
+        Result missing = run("validate", "--config", temp.resolve("nope.yaml").toString());
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err()).contains("nope.yaml: no such file; pass --config");
+        assertThat(run("validate").status()).isEqualTo(2);
+    }
+
+    @Test
+    void simulatePrintsTheTimelineAndDrawsIt() throws Exception {
+        Path png = temp.resolve("timeline.png");
+        Result table = run("simulate", "--config", SIMULATE.toString(), "--target", "api", "--series", SERIES.toString(),
+                "--out", png.toString());
+        assertThat(table.status()).as(table.err()).isZero();
+        assertThat(table.out()).startsWith("TIME ").contains("ZERO -> WAKING: waking: signal rps = 2.0 above activation 0.5",
+                "DRAINING -> ZERO");
+        byte[] image = Files.readAllBytes(png);
+        assertThat(image).startsWith(0x89, 'P', 'N', 'G');
+
+        Path html = temp.resolve("timeline.html");
+        assertThat(run("simulate", "-c", SIMULATE.toString(), "-t", "api", "-s", SERIES.toString(), "-o", html.toString()).status()).isZero();
+        assertThat(Files.readString(html)).contains("<img alt=\"replicas and states over time\" src=\"data:image/png;base64,", "WAKING");
+
+        Result unknown = run("simulate", "-c", SIMULATE.toString(), "-t", "apj", "-s", SERIES.toString());
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).isEqualTo("zeroscale: --target: no target named 'apj' in " + SIMULATE + "; did you mean 'api'?\n");
+    }
+
+    @Test
+    void statusAsksARunningDaemon() {
+        Map<String, String> overrides = Map.of("gateway.listen", "127.0.0.1:0", "api.listen", "127.0.0.1:0",
+                "data-dir", temp.toString());
+        try (Daemon daemon = Daemon.create(new ConfigLoader(Map.<String, String>of()::get).load(QUICKSTART, overrides), Plugins.load(null))) {
+            daemon.start();
+            Result status = run("status", "--api", "http://127.0.0.1:" + daemon.apiPort());
+            assertThat(status.status()).as(status.err()).isZero();
+            assertThat(status.out().lines().toList()).hasSize(2);
+            assertThat(status.out()).startsWith("TARGET ").contains("hello", "ZERO", "HOLD");
+        }
+        Result down = run("status", "--api", "http://127.0.0.1:1");
+        assertThat(down.status()).isEqualTo(1);
+        assertThat(down.err()).startsWith("zeroscale: no daemon answers at http://127.0.0.1:1");
+    }
+}
