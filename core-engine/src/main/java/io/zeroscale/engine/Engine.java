@@ -139,10 +139,16 @@ public final class Engine implements TrafficHub, AutoCloseable {
         AutomatonFactory factory = automata.get(spec.policy().automaton());
         if (factory == null) {
             throw new ZeroscaleException(NOT_FOUND, "targets." + spec.name() + ".policy.automaton: unknown automaton '"
-                    + spec.policy().automaton() + "'; installed: " + automatonTypes());
+                    + spec.policy().automaton() + "'; " + suggestion(spec.policy().automaton(), automata.keySet())
+                    + "installed: " + automatonTypes());
         }
         return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
                 spec.policy().settings()), pluginContext("automaton-" + factory.type()));
+    }
+
+    private static String suggestion(String given, java.util.Set<String> installed) {
+        String hint = Config.suggestion(given, installed);
+        return hint.startsWith("did you mean") ? hint + " " : "";
     }
 
     PluginContext pluginContext(String name) {
