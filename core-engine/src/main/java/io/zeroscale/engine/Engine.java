@@ -65,6 +65,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final EngineTelemetry telemetry;
     private final List<AutoCloseable> owned;
     private volatile boolean started;
+    private volatile boolean closed;
 
     Engine(
             Scheduler scheduler,
@@ -184,6 +185,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     @Override
     public void report(TargetRef target, RequestStats stats) {
+        if (closed) {
+            return; // shutting down: nothing decides any more, and nothing may be scaled
+        }
         TargetActor actor = actors.get(target);
         if (actor != null) {
             actor.onRequests(stats);
@@ -192,6 +196,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     @Override
     public void drained(TargetRef target, List<Endpoint> endpoints) {
+        if (closed) {
+            return; // shutting down: nothing decides any more, and nothing may be scaled
+        }
         TargetActor actor = actors.get(target);
         if (actor != null) {
             actor.onDrained(endpoints);
@@ -200,6 +207,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     @Override
     public void endpointRefused(TargetRef target, Endpoint endpoint, String reason) {
+        if (closed) {
+            return; // shutting down: nothing decides any more, and nothing may be scaled
+        }
         TargetActor actor = actors.get(target);
         if (actor != null) {
             actor.onEndpointRefused(endpoint, reason);
@@ -343,6 +353,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
      */
     @Override
     public void close() {
+        closed = true;
         actors.values().forEach(TargetActor::close);
         telemetry.close();
         for (AutoCloseable resource : owned) {

@@ -123,7 +123,12 @@ final class TargetActor implements TargetContext {
     void post(Runnable message) {
         mailbox.add(message);
         if (draining.compareAndSet(false, true)) {
-            dispatcher.execute(this::drain);
+            try {
+                dispatcher.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The engine is closing: its executor is gone, and so is the need to decide.
+                draining.set(false);
+            }
         }
     }
 
