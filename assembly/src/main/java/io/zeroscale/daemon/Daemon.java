@@ -199,8 +199,9 @@ public final class Daemon implements AutoCloseable {
         readiness.set(false);
         log.info("zeroscale is shutting down: draining, then leaving every workload as it is");
         // The engine stops first, so nothing is scaled from here on: a replica that exits during
-        // shutdown (a terminal's Ctrl-C reaches the daemon's children too) is not replaced by one
-        // that outlives the daemon. Routes already published stay in the gateway for the drain.
+        // shutdown (one in the daemon's process group gets a terminal's Ctrl-C too, see the process
+        // orchestrator's setsid) is not replaced by one that outlives the daemon. Routes already
+        // published stay in the gateway for the drain.
         closeQuietly("engine", zeroscale);
         Gateway current = gateway;
         if (current != null) {
