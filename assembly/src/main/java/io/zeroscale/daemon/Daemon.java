@@ -9,17 +9,14 @@ import com.google.inject.Stage;
 import com.google.inject.spi.Message;
 import io.zeroscale.daemon.api.ApiServer;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.gateway.Gateway;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
-import io.zeroscale.spi.traffic.RequestStats;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-    private static final Duration DRAIN_POLL = Duration.ofMillis(50);
 
     private final DaemonConfig config;
     private final Plugins plugins;
@@ -187,8 +183,9 @@ public final class Daemon implements AutoCloseable {
     /**
      * Stops accepting, drains, closes. Readiness goes false first (load balancers stop sending),
      * the engine stops without scaling anything (workloads keep running, and the next start adopts
-     * them), in-flight requests get up to the gateway's drain-timeout to finish, then the gateway
-     * closes (held requests are answered 503 with Retry-After). Idempotent.
+     * them), then the gateway shuts down gracefully: it refuses new connections, answers held and
+     * new requests 503 with Retry-After, and gives in-flight requests up to its drain-timeout to
+     * finish (see {@link Gateway#shutdown}). Idempotent.
      */
     @Override
     public synchronized void close() {
@@ -199,12 +196,17 @@ public final class Daemon implements AutoCloseable {
         readiness.set(false);
         log.info("zeroscale is shutting down: draining, then leaving every workload as it is");
         // The engine stops first, so nothing is scaled from here on: a replica that exits during
-        // shutdown (a terminal's Ctrl-C reaches the daemon's children too) is not replaced by one
-        // that outlives the daemon. Routes already published stay in the gateway for the drain.
+        // shutdown (one in the daemon's process group gets a terminal's Ctrl-C too, see the process
+        // orchestrator's setsid) is not replaced by one that outlives the daemon. Routes already
+        // published stay in the gateway for the drain.
         closeQuietly("engine", zeroscale);
         Gateway current = gateway;
         if (current != null) {
-            awaitInFlight(current, config.gateway().drainTimeout());
+            try {
+                current.shutdown(config.gateway().drainTimeout());
+            } catch (RuntimeException e) {
+                log.warn("shutting the gateway down failed; closing it", e);
+            }
             closeQuietly("gateway", current);
         }
         closeQuietly("REST API", api);
@@ -212,28 +214,6 @@ public final class Daemon implements AutoCloseable {
         closeQuietly("plugins", plugins);
         stopped.countDown();
         log.info("zeroscale stopped");
-    }
-
-    /** Waits (bounded) until no request is in flight to any target. */
-    private void awaitInFlight(Gateway gateway, Duration timeout) {
-        // A monotonic deadline: shutdown runs in real time, not on the engine's scheduler.
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (inFlight(gateway) > 0) {
-            if (System.nanoTime() - deadline > 0) {
-                log.warn("{} request(s) still in flight after drain-timeout {}; closing anyway", inFlight(gateway), timeout);
-                return;
-            }
-            LockSupport.parkNanos(DRAIN_POLL.toNanos());
-        }
-    }
-
-    private int inFlight(Gateway gateway) {
-        int total = 0;
-        for (TargetSpec target : config.targets()) {
-            RequestStats stats = gateway.stats(target.ref());
-            total += stats.inFlight();
-        }
-        return total;
     }
 
     private static void closeQuietly(String what, AutoCloseable resource) {

@@ -12,6 +12,7 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -24,6 +25,13 @@ final class EngineTelemetry implements AutoCloseable {
     private static final AttributeKey<String> ORCHESTRATOR = AttributeKey.stringKey("orchestrator");
     private static final AttributeKey<String> OPERATION = AttributeKey.stringKey("operation");
     private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+
+    /**
+     * Boundaries of {@code zeroscale.actuation.duration}, in seconds: from a quick API call (5 ms)
+     * to a slow cloud scale-up with retries (a minute).
+     */
+    static final List<Double> ACTUATION_BUCKETS =
+            List.of(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
 
     private final LongCounter decisions;
     private final LongCounter safetyHolds;
@@ -48,6 +56,9 @@ final class EngineTelemetry implements AutoCloseable {
         actuationDuration = meter.histogramBuilder("zeroscale.actuation.duration")
                 .setUnit("s")
                 .setDescription("Time an orchestrator call took, retries included")
+                // In seconds: the SDK's default boundaries (0 .. 10000) are sized for milliseconds and
+                // would put nearly every call into the first few buckets.
+                .setExplicitBucketBoundariesAdvice(ACTUATION_BUCKETS)
                 .build();
         desired = meter.gaugeBuilder("zeroscale.target.replicas.desired").ofLongs()
                 .setDescription("Replicas the engine wants")

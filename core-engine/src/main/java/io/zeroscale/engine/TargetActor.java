@@ -87,6 +87,8 @@ final class TargetActor implements TargetContext {
     private @Nullable Object requestedProfile;
     private @Nullable String lastSafetyHold;
     private boolean automationPaused;
+    /** The workload changed while automation was paused; the automaton hears of it on resume. */
+    private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
     private volatile TargetStatus status;
@@ -222,8 +224,18 @@ final class TargetActor implements TargetContext {
 
     void setAutomationPaused(boolean paused, String who) {
         post(() -> {
+            boolean resumed = automationPaused && !paused;
             automationPaused = paused;
             journal(JournalEntry.Kind.OPERATOR, (paused ? "automation paused" : "automation resumed") + " by " + who);
+            if (resumed && started && !closed) {
+                // Hands back on: the automaton first sees what changed meanwhile, then the workload is
+                // brought back to what was last decided, as a tick would.
+                if (observationMissed) {
+                    observationMissed = false;
+                    deliver(new Event.ObservedChanged(observed));
+                }
+                reconcile();
+            }
             refreshStatus();
         });
     }
@@ -274,6 +286,13 @@ final class TargetActor implements TargetContext {
             deliver(new Event.Start(state));
             return;
         }
+        if (automationPaused) {
+            // Paused means hands off: no decision and no reconciling until an operator resumes.
+            observationMissed |= differs;
+            publishRoute();
+            refreshStatus();
+            return;
+        }
         if (differs) {
             deliver(new Event.ObservedChanged(state));
         }
@@ -317,10 +336,17 @@ final class TargetActor implements TargetContext {
         if (!(orchestrator instanceof Endpoints) || !started) {
             observeNow();
         }
+        if (!automationPaused) {
+            reconcile();
+        }
+        deliver(new Event.Tick());
+    }
+
+    /** Scales the workload back to the last decision when the observation says it drifted. */
+    private void reconcile() {
         if (started && applied != null && !scaling && requestedReplicas >= 0 && observed.replicas() != applied.replicas()) {
             actuateScale(applied.replicas(), "reconcile: observed " + observed.replicas() + ", want " + applied.replicas());
         }
-        deliver(new Event.Tick());
     }
 
     private void observeNow() {

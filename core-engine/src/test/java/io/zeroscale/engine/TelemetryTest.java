@@ -41,6 +41,17 @@ class TelemetryTest {
             assertThat(metrics.collectAllMetrics()).extracting(MetricData::getName)
                     .contains("zeroscale.decisions", "zeroscale.actuations", "zeroscale.actuation.duration",
                             "zeroscale.target.replicas.desired", "zeroscale.target.replicas.ready");
+            MetricData duration = metrics.collectAllMetrics().stream()
+                    .filter(metric -> metric.getName().equals("zeroscale.actuation.duration"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(duration.getUnit()).isEqualTo("s");
+            assertThat(duration.getHistogramData().getPoints()).singleElement()
+                    .satisfies(point -> {
+                        assertThat(point.getBoundaries()).as("bucket boundaries, in seconds")
+                                .containsExactly(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
+                        assertThat(point.getCount()).isPositive();
+                    });
         } finally {
             sdk.close();
         }

@@ -160,4 +160,34 @@ class ZeroToNEngineTest {
             assertThat(engine.state()).isEqualTo("ACTIVE");
         }
     }
+
+    @Test
+    void pausedAutomationLeavesAWorkloadStoppedBehindOurBackAloneUntilResumed() {
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(5))) {
+            engine.holdRequest();
+            engine.advance(Duration.ofSeconds(5));
+            engine.releaseHeld();
+            engine.finishRequest();
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            engine.zeroscale.engine().setAutomationPaused("app", true, "test");
+            engine.advance(Duration.ZERO);
+            assertThat(engine.status().automationPaused()).isTrue();
+
+            engine.orchestrator.stopBehindOurBack(engine.ref);
+            // Many ticks pass (and the workload is observed at 0 on each): paused means hands off.
+            engine.advance(Duration.ofMinutes(2));
+
+            assertThat(engine.orchestrator.scaleCalls()).as("scale calls while paused").containsExactly(1);
+            assertThat(engine.status().observedReplicas()).isZero();
+            assertThat(engine.state()).as("the automaton heard nothing while paused").isEqualTo("ACTIVE");
+
+            engine.zeroscale.engine().setAutomationPaused("app", false, "test");
+            engine.advance(Duration.ZERO);
+
+            assertThat(engine.orchestrator.scaleCalls()).as("scale calls after resume").containsExactly(1, 1);
+            engine.advance(Duration.ofSeconds(5));
+            assertThat(engine.status().readyReplicas()).isEqualTo(1);
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+        }
+    }
 }

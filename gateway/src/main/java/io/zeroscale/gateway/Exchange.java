@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One request from arrival to the end of its answer: held while the target has no ready endpoint,
  * forwarded over a pooled connection, its response streamed back, or relayed as raw bytes after a
- * WebSocket upgrade. Everything but {@link #dispatch} and {@link #fail} runs on the client
- * connection's event loop, which also serves the upstream connection, so no field needs a lock;
- * the three fields marked below belong to the target's bookkeeping and are guarded by it.
+ * WebSocket upgrade. Everything but {@link #dispatch}, {@link #fail} and {@link #cutForShutdown}
+ * runs on the client connection's event loop, which also serves the upstream connection, so no
+ * field needs a lock; the three fields marked below belong to the target's bookkeeping and are
+ * guarded by it.
  */
 final class Exchange implements UpstreamPool.Callback {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
@@ -125,14 +126,14 @@ final class Exchange implements UpstreamPool.Callback {
     }
 
     void start() {
+        proxy.register(this);
         TargetTraffic.Admission admission = target.admit(this);
         switch (admission.outcome()) {
             case FORWARD -> forwardTo(requireEndpoint(admission));
             case HELD -> enterHeld();
             case FULL -> respondRetryLater(503, "target " + target.target() + " is starting and already holds "
                     + config.maxHeld() + " requests (max-held); retry in " + config.retryAfter().toSeconds() + "s");
-            case CLOSED -> respondRetryLater(503, "the gateway is shutting down; retry in "
-                    + config.retryAfter().toSeconds() + "s");
+            case CLOSED -> respondRetryLater(503, target.shutdownReason());
             case GONE -> finish();
         }
     }
@@ -181,6 +182,37 @@ final class Exchange implements UpstreamPool.Callback {
                     respondRetryLater(status, reason);
                 } else {
                     respond(Responses.text(down.alloc(), status, reason, closeAfterError()));
+                }
+            }
+        });
+    }
+
+    /**
+     * The shutdown grace is over and this request has not ended: a request not answered yet gets an
+     * answer that says so (503 if nothing reached the endpoint, 504 if the endpoint did not answer in
+     * time); a response or relay in progress is cut, which is the only way HTTP/1.1 has to end it.
+     * Any thread.
+     */
+    void cutForShutdown(Duration grace) {
+        execute(() -> {
+            switch (phase) {
+                case NEW, HELD, AWAITING_BODY, CONNECTING -> respondRetryLater(503, target.shutdownReason());
+                case FORWARDING -> {
+                    String to = String.valueOf(connectingTo);
+                    closeUpstream();
+                    respond(Responses.text(down.alloc(), 504, "endpoint " + to + " of target " + target.target()
+                            + " did not answer within the shutdown grace of " + Durations.format(grace)
+                            + "; zeroscale is shutting down", true));
+                }
+                case RESPONDING, RELAYING -> {
+                    log.debug("Cutting a {} request of target {} at the end of the shutdown grace", phase,
+                            target.target());
+                    closeUpstream();
+                    front.closeNow();
+                    finish();
+                }
+                case DONE -> {
+                    // Ended meanwhile.
                 }
             }
         });
@@ -263,7 +295,8 @@ final class Exchange implements UpstreamPool.Callback {
         switch (admission.outcome()) {
             case FORWARD -> forwardTo(requireEndpoint(admission));
             case HELD -> enterHeld();
-            case FULL, CLOSED, GONE -> finish();
+            case CLOSED -> respondRetryLater(503, target.shutdownReason());
+            case FULL, GONE -> finish();
         }
     }
 
@@ -448,7 +481,8 @@ final class Exchange implements UpstreamPool.Callback {
         releaseBody();
         replayable = false;
         boolean upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        closeClient = !clientKeepAlive || !requestComplete;
+        // While shutting down, the client learns from this response that the connection ends with it.
+        closeClient = !clientKeepAlive || !requestComplete || proxy.shuttingDown();
         boolean closeDelimited = ProxyHeaders.prepareResponse(response, headRequest, closeClient, clientHttp11);
         upstreamReusable = upstreamKeepAlive && !closeDelimited;
         phase = Phase.RESPONDING;
@@ -571,7 +605,7 @@ final class Exchange implements UpstreamPool.Callback {
     }
 
     private boolean closeAfterError() {
-        return !clientKeepAlive || !requestComplete;
+        return !clientKeepAlive || !requestComplete || proxy.shuttingDown();
     }
 
     private void abortOrRespond(int status, String reason) {
@@ -606,6 +640,7 @@ final class Exchange implements UpstreamPool.Callback {
         cancel(responseTimer);
         releaseBody();
         target.finish(this);
+        proxy.unregister(this);
     }
 
     private void releaseBody() {

@@ -222,7 +222,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean bodyExpected = HttpUtil.isTransferEncodingChunked(request)
                 || HttpUtil.getContentLength(request, 0L) > 0;
         boolean close = alwaysClose || bodyExpected || !HttpUtil.isKeepAlive(request)
-                || !request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+                || !request.protocolVersion().equals(HttpVersion.HTTP_1_1) || proxy.shuttingDown();
         FullHttpResponse response = Responses.text(requireContext().alloc(), status, reason, close);
         if (close) {
             closeAfter(requireContext().writeAndFlush(response), bodyExpected);

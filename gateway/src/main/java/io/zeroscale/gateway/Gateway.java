@@ -12,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.EventExecutor;
+import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
@@ -19,12 +20,16 @@ import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.TrafficHub;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Thread-safe. {@link #close()} stops accepting, answers held requests with 503 and closes every
- * connection; drain through the engine first if in-flight requests must finish.
+ * <p>Thread-safe. {@link #shutdown(Duration)} stops gracefully: no new connections, 503 for held
+ * and new requests, in-flight requests finish within a grace period. {@link #close()} stops at once:
+ * it answers held requests with 503 and closes every connection, cutting requests in flight.
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -57,6 +63,8 @@ public final class Gateway implements AutoCloseable {
     private final Subscription subscription;
     private final InetSocketAddress address;
     private boolean closed;
+    private boolean shuttingDown;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private Gateway(Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription) {
         this.proxy = proxy;
@@ -88,17 +96,90 @@ public final class Gateway implements AutoCloseable {
         return traffic == null ? RequestStats.IDLE : traffic.stats();
     }
 
-    /** Stops accepting, answers held requests with 503, closes all connections. Idempotent. */
+    /**
+     * Shuts down gracefully and returns once the gateway is closed. In order: the listening socket
+     * closes (new connections are refused); held requests are answered 503 with {@code Retry-After}
+     * and a one-line reason; a new request on an open keep-alive connection gets the same 503 with
+     * {@code Connection: close}, and every response from now on closes its connection; requests in
+     * flight (streams and WebSockets included) run on until they end or {@code grace} has passed.
+     * Then what is left is ended: a request not answered yet gets 503 (nothing reached the
+     * endpoint) or 504 (the endpoint did not answer), a response or relay in progress is cut; and
+     * {@link #close()} closes every connection. No request is dropped without an answer unless its
+     * response had already started.
+     *
+     * <p>Blocks the caller for up to about {@code grace}; returns at once when nothing is in flight.
+     * A second call waits for the first; after {@link #close()} it returns at once.
+     */
+    public void shutdown(Duration grace) {
+        requireNonNull(grace, "grace is null");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, got " + grace);
+        }
+        boolean first;
+        synchronized (this) {
+            first = !closed && !shuttingDown;
+            shuttingDown = true;
+        }
+        if (!first) {
+            // A shutdown is under way (or done): wait for it, as the caller expects the gateway closed.
+            awaitTerminated();
+            return;
+        }
+        // The flag first: every answer from here on closes its connection.
+        CompletableFuture<Void> quiet = proxy.beginShutdown();
+        serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        for (TargetTraffic traffic : proxy.targets()) {
+            traffic.close();
+        }
+        int inFlight = proxy.exchanges().size();
+        if (inFlight > 0) {
+            log.info("Gateway on {} shutting down: not accepting connections, waiting up to {} for {} requests in"
+                    + " flight", address, Durations.format(grace), inFlight);
+        }
+        try {
+            quiet.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            List<Exchange> left = proxy.exchanges();
+            log.warn("Gateway on {}: {} requests still in flight after the shutdown grace of {}; ending them",
+                    address, left.size(), Durations.format(grace));
+            for (Exchange exchange : left) {
+                exchange.cutForShutdown(grace);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("Gateway on {}: interrupted while waiting for requests in flight; closing now", address);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("waiting for requests in flight failed", e);
+        }
+        close();
+    }
+
+    private void awaitTerminated() {
+        try {
+            terminated.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the gateway failed to close", e);
+        }
+    }
+
+    /**
+     * Stops at once: stops accepting, answers held requests with 503, closes all connections (a
+     * request in flight is cut). Idempotent. Use {@link #shutdown(Duration)} to let them finish.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        // Answers from here on say the connection closes, as it is about to.
+        proxy.beginShutdown();
         subscription.close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (TargetTraffic traffic : proxy.targets()) {
-            traffic.close("the gateway is shutting down; retry in " + traffic.config().retryAfter().toSeconds() + "s");
+            traffic.close();
         }
         // The 503s are written by tasks on each loop; a loop that starts shutting down closes its channels
         // before running queued tasks, so wait until every loop has run what was queued so far.
@@ -106,6 +187,7 @@ public final class Gateway implements AutoCloseable {
             executor.submit(() -> {}).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        terminated.complete(null);
         log.info("Gateway on {} closed", address);
     }
 

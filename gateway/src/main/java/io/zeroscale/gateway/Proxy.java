@@ -12,6 +12,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import org.jspecify.annotations.Nullable;
@@ -27,6 +28,11 @@ final class Proxy implements RouteListener {
     private final EventLoopGroup group;
     private final ConcurrentHashMap<TargetRef, TargetTraffic> targets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+    /** Every request from arrival until it ended, however it ended. */
+    private final Set<Exchange> exchanges = ConcurrentHashMap.newKeySet();
+    /** Completed once shutting down and no request is left. */
+    private final CompletableFuture<Void> quiet = new CompletableFuture<>();
+    private volatile boolean shuttingDown;
 
     Proxy(TrafficHub hub, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
             List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
@@ -62,6 +68,35 @@ final class Proxy implements RouteListener {
 
     Iterable<TargetTraffic> targets() {
         return targets.values();
+    }
+
+    void register(Exchange exchange) {
+        exchanges.add(exchange);
+    }
+
+    void unregister(Exchange exchange) {
+        if (exchanges.remove(exchange) && shuttingDown && exchanges.isEmpty()) {
+            quiet.complete(null);
+        }
+    }
+
+    /** True from the start of a graceful shutdown: every answer from then on closes its connection. */
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /** Marks the start of a graceful shutdown; the future completes once no request is left. */
+    CompletableFuture<Void> beginShutdown() {
+        shuttingDown = true;
+        if (exchanges.isEmpty()) {
+            quiet.complete(null);
+        }
+        return quiet;
+    }
+
+    /** The requests not ended yet. */
+    List<Exchange> exchanges() {
+        return List.copyOf(exchanges);
     }
 
     /** The pool of {@code loop}; only ever used on that loop. */

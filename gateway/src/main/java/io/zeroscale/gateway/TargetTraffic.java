@@ -171,6 +171,9 @@ final class TargetTraffic {
             if (next != null) {
                 assign(exchange, next);
                 admission = new Admission(Outcome.FORWARD, next);
+            } else if (closed) {
+                // Nothing answers held requests any more: say so rather than hold it forever.
+                admission = Admission.CLOSED;
             } else {
                 // Over the bound if need be: this request was admitted already and must not be lost.
                 exchange.queued = true;
@@ -331,8 +334,14 @@ final class TargetTraffic {
         report();
     }
 
-    /** The gateway is closing: refuse new requests and answer the held ones. */
-    void close(String reason) {
+    /** The one-line answer to requests that arrive or are still held while the gateway shuts down. */
+    String shutdownReason() {
+        return "zeroscale is shutting down; retry in " + config.retryAfter().toSeconds() + "s";
+    }
+
+    /** The gateway is closing: refuse new requests and answer the held ones with 503. */
+    void close() {
+        String reason = shutdownReason();
         List<DrainGroup> groups;
         synchronized (this) {
             closed = true;

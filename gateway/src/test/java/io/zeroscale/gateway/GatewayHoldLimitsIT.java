@@ -105,6 +105,6 @@ class GatewayHoldLimitsIT extends GatewayTestSupport {
 
         HttpResponse<String> answer = response.get(10, TimeUnit.SECONDS);
         assertThat(answer.statusCode()).isEqualTo(503);
-        assertThat(answer.body()).isEqualTo("the gateway is shutting down; retry in 1s\n");
+        assertThat(answer.body()).isEqualTo("zeroscale is shutting down; retry in 1s\n");
     }
 }

@@ -96,6 +96,20 @@ final class RawHttp implements AutoCloseable {
         return seen.toString();
     }
 
+    /** Reads raw text until the server closes the connection. */
+    String readToEnd() throws IOException {
+        StringBuilder seen = new StringBuilder();
+        try {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                seen.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+            }
+        } catch (java.net.SocketException e) {
+            // A reset ends the stream as well.
+        }
+        return seen.toString();
+    }
+
     /** True when the server closed the connection (reads end of stream). */
     boolean closedByServer() throws IOException {
         try {

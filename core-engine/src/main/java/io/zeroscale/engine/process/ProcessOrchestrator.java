@@ -24,6 +24,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,7 +56,9 @@ import org.slf4j.LoggerFactory;
  * <p>Processes outlive this object: {@link #close()} and a crash of the daemon leave them running.
  * A state file per workload in the plugin's data directory records pid, start instant, port and
  * command; {@link #attach} adopts the live processes whose pid and start instant both match, so a
- * reused pid is never adopted or signalled.
+ * reused pid is never adopted or signalled. Each replica runs in a process group of its own (via
+ * {@code setsid}, see {@link ProcessGroups}), so a terminal's Ctrl-C to the daemon does not reach
+ * it, and stopping a replica signals its whole group.
  *
  * <p>A replica that exits by itself is reported ({@link WorkloadEvent.ReplicaFailed}, then {@link
  * WorkloadEvent.Changed}) and not restarted: the engine decides what to do.
@@ -74,16 +77,27 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     private final Executor blocking;
     private final ProcessStateStore store;
     private final ReadinessProbe probe;
+    private final ProcessGroups groups;
     private final ConcurrentMap<TargetRef, ManagedWorkload> workloads = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     ProcessOrchestrator(String name, String host, PluginContext context) {
+        this(name, host, context, ProcessGroups.fromEnvironment());
+    }
+
+    ProcessOrchestrator(String name, String host, PluginContext context, ProcessGroups groups) {
         this.name = requireNonNull(name, "name is null");
         this.host = requireNonNull(host, "host is null");
         this.scheduler = context.scheduler();
         this.blocking = context.blockingExecutor();
         this.store = new ProcessStateStore(context.dataDirectory());
         this.probe = new ReadinessProbe(host, blocking);
+        this.groups = requireNonNull(groups, "groups is null");
+        if (!groups.isolates()) {
+            log.warn("orchestrator '{}': setsid is not on PATH, so replicas run in the daemon's process group and a"
+                    + " terminal's Ctrl-C stops them along with the daemon; install util-linux (apt-get install"
+                    + " util-linux) or run the daemon under a service manager", name);
+        }
     }
 
     /**
@@ -223,7 +237,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             if (!awaitExit(replica, workload.spec.stopGrace())) {
                 log.warn("{}: {} did not exit within stop-grace {}; killing it", workload.target, replica,
                         Durations.format(workload.spec.stopGrace()));
-                replica.kill();
+                groups.signal(replica.handle, replica.process, true);
                 if (!awaitExit(replica, KILL_WAIT)) {
                     throw new ZeroscaleException(
                             INTERNAL, workload.target + ": " + replica + " survived SIGKILL for " + KILL_WAIT);
@@ -324,10 +338,26 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         ProcessWorkloadSpec spec = workload.spec;
         int port = choosePortLocked(workload);
         List<String> command = spec.commandFor(port);
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(groups.launchCommand(command));
         builder.environment().putAll(spec.envFor(port));
         if (spec.workdir() != null) {
             builder.directory(spec.workdir().toFile());
+        }
+        if (groups.isolates()) {
+            // setsid starts whatever it is given and only then finds out the program is missing; look
+            // first, so a wrong command fails the scale-up with the key to fix, as without setsid.
+            Path configured = spec.workdir();
+            Path workdir = configured != null ? configured : Path.of("").toAbsolutePath();
+            if (ProcessGroups.findExecutable(command.get(0), builder.environment().get("PATH"), workdir).isEmpty()) {
+                throw new ZeroscaleException(
+                        ORCHESTRATOR_UNAVAILABLE,
+                        workload.target + ": cannot start " + command.get(0) + " ("
+                                + (command.get(0).contains("/")
+                                        ? "no executable file at " + workdir.resolve(command.get(0))
+                                        : "no executable file of that name on PATH")
+                                + "); check "
+                                + spec.pathOf("command") + " and " + spec.pathOf("workdir"));
+            }
         }
         // Output goes to a file, never a pipe: a pipe would break when the daemon goes away.
         builder.redirectErrorStream(true);
@@ -404,13 +434,13 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         replica.ready = false;
         replica.probe.close();
         log.info("{}: stopping {}", workload.target, replica);
-        replica.terminate();
+        groups.signal(replica.handle, replica.process, false);
         if (!closed) {
             replica.forceKill = schedule(workload.spec.stopGrace(), () -> {
                 if (replica.handle.isAlive()) {
                     log.warn("{}: {} did not exit within stop-grace {}; killing it",
                             workload.target, replica, Durations.format(workload.spec.stopGrace()));
-                    replica.kill();
+                    groups.signal(replica.handle, replica.process, true);
                 }
             });
         }

@@ -39,24 +39,6 @@ final class Replica {
         return handle.pid();
     }
 
-    /** Sends SIGTERM (on Windows, terminates at once). */
-    void terminate() {
-        if (process != null) {
-            process.destroy();
-        } else {
-            handle.destroy();
-        }
-    }
-
-    /** Sends SIGKILL. */
-    void kill() {
-        if (process != null) {
-            process.destroyForcibly();
-        } else {
-            handle.destroyForcibly();
-        }
-    }
-
     ProcessStateStore.SavedReplica saved() {
         return new ProcessStateStore.SavedReplica(
                 pid(), startedAt == null ? null : startedAt.toString(), port, command, stopping);

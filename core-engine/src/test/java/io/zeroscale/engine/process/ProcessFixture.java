@@ -49,6 +49,13 @@ final class ProcessFixture implements AutoCloseable {
         return orchestrator;
     }
 
+    /** A new orchestrator named {@code local} that starts replicas with {@code groups}. */
+    ProcessOrchestrator newOrchestrator(ProcessGroups groups) {
+        ProcessOrchestrator orchestrator = new ProcessOrchestrator("local", "127.0.0.1", context, groups);
+        orchestrators.add(orchestrator);
+        return orchestrator;
+    }
+
     /** Identifies this fixture's backends; {@link #backendCommandOf(String, String...)} takes it. */
     String id() {
         return id;

@@ -18,6 +18,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -166,6 +167,73 @@ class ProcessReplicasTest {
 
         // It hangs on SIGTERM forever, so only the SIGKILL after stop-grace can end it.
         fixture.assertNoBackendLeft();
+    }
+
+    @Test
+    void aReplicaRunsInItsOwnProcessGroupSoTheTerminalsCtrlCDoesNotReachIt() throws Exception {
+        assertThat(ProcessGroups.fromEnvironment().isolates())
+                .as("setsid on PATH (install it with: apt-get install util-linux)")
+                .isTrue();
+        TargetRef target = attach("detached", fixture.backendSettings());
+        orchestrator.scale(target, 1);
+        awaitObserved(target, s -> s.readyReplicas() == 1);
+
+        long pid = fixture.backends().get(0).pid();
+
+        assertThat(processGroup(pid)).as("process group of the replica (pid %d)", pid)
+                .isEqualTo(pid)
+                .isNotEqualTo(processGroup(ProcessHandle.current().pid()));
+        assertThat(new ProcessStateStore(dataDirectory).read(target))
+                .as("the state file records the replica's own pid, not a launcher's")
+                .singleElement()
+                .satisfies(saved -> assertThat(saved.pid()).isEqualTo(pid));
+    }
+
+    @Test
+    void stoppingAReplicaAlsoStopsTheProcessesItStarted() throws Exception {
+        // A shell that runs the backend as its child and waits: the shell is the replica, and it
+        // does not pass SIGTERM on. Only a signal to the whole process group reaches the backend.
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "\"$@\" & wait", "sh"));
+        command.addAll(fixture.backendCommand());
+        Map<String, Object> settings = fixture.backendSettings();
+        settings.put("command", command);
+        TargetRef target = attach("wrapped", settings);
+        orchestrator.scale(target, 1);
+        awaitObserved(target, s -> s.readyReplicas() == 1);
+        long replicaPid = new ProcessStateStore(dataDirectory).read(target).get(0).pid();
+        // The shell's arguments carry the fixture's marker too: the backend is the other process.
+        ProcessHandle backend = fixture.backends().stream().filter(process -> process.pid() != replicaPid)
+                .findFirst().orElseThrow();
+        assertThat(backend.parent().map(ProcessHandle::pid)).as("the backend is the replica's child").hasValue(replicaPid);
+
+        orchestrator.scale(target, 0);
+
+        fixture.assertNoBackendLeft();
+        await().atMost(TIMEOUT).until(() -> ProcessHandle.of(replicaPid).filter(ProcessHandle::isAlive).isEmpty());
+    }
+
+    @Test
+    void withoutSetsidAReplicaStaysInTheDaemonsProcessGroupAndStillStops() throws Exception {
+        ProcessOrchestrator plain = fixture.newOrchestrator(ProcessGroups.fromPath("/nonexistent"));
+        Workload workload = ProcessFixture.workload("plain", fixture.backendSettings());
+        plain.attach(workload);
+        plain.scale(workload.target(), 1);
+        await().atMost(TIMEOUT).until(() -> plain.observe(workload.target()).readyReplicas() == 1);
+
+        long pid = fixture.backends().get(0).pid();
+        assertThat(processGroup(pid)).as("process group of the replica started without setsid")
+                .isEqualTo(processGroup(ProcessHandle.current().pid()));
+
+        plain.scale(workload.target(), 0);
+        fixture.assertNoBackendLeft();
+    }
+
+    /** The process group of {@code pid}, as ps reports it. */
+    private static long processGroup(long pid) throws Exception {
+        Process ps = new ProcessBuilder("ps", "-o", "pgid=", "-p", Long.toString(pid)).redirectErrorStream(true).start();
+        String out = new String(ps.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertThat(ps.waitFor()).as("ps -o pgid= -p %d: %s", pid, out).isZero();
+        return Long.parseLong(out);
     }
 
     private TargetRef attach(String name, Map<String, Object> settings) {

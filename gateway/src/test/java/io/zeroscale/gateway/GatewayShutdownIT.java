@@ -1,0 +1,203 @@
+package io.zeroscale.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.zeroscale.spi.orchestrator.Endpoint;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Graceful shutdown: the listener closes first, held and new requests get a polite 503, requests
+ * in flight (streams and WebSockets too) finish within the grace, and what is left after it is
+ * answered or cut, never dropped without a word.
+ */
+@Timeout(120)
+class GatewayShutdownIT extends GatewayTestSupport {
+    private static final Duration LONG_GRACE = Duration.ofMinutes(1);
+
+    /** The gateway routes {@code /} to APP, which has {@code endpoint}, and {@code /held} to API, which never wakes. */
+    private Gateway startWithHeldRoute(Endpoint endpoint) {
+        hub.forward(APP, endpoint);
+        return start(GatewayConfig.builder().retryAfter(Duration.ofSeconds(3)).build(),
+                GatewayRoute.path(APP, "/"), GatewayRoute.path(API, "/held"));
+    }
+
+    private static CompletableFuture<Void> shutdownAsync(Gateway gateway, Duration grace) {
+        return CompletableFuture.runAsync(() -> gateway.shutdown(grace), runnable -> new Thread(runnable,
+                "shutdown").start());
+    }
+
+    /** Starts shutting down and returns once the gateway answered a held request, which it does after it stopped listening. */
+    private CompletableFuture<Void> beginShutdown(Gateway gateway, Duration grace) throws Exception {
+        CompletableFuture<HttpResponse<String>> held = getAsync(gateway, "/held");
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.stats(API).held() == 1);
+        CompletableFuture<Void> shutdown = shutdownAsync(gateway, grace);
+        assertShuttingDown503(held.get(30, TimeUnit.SECONDS));
+        return shutdown;
+    }
+
+    private static void assertShuttingDown503(HttpResponse<String> response) {
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("3");
+        assertThat(response.headers().firstValue("Connection")).hasValue("close");
+        assertThat(response.body()).isEqualTo("zeroscale is shutting down; retry in 3s\n");
+    }
+
+    @Test
+    void aSlowRequestInFlightFinishesAndShutdownReturnsOnlyAfterIt() throws Exception {
+        TestBackend backend = backend("slow");
+        Gateway gateway = startWithHeldRoute(backend.endpoint());
+        CompletableFuture<HttpResponse<String>> slow = getAsync(gateway, "/slow");
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        CompletableFuture<Void> shutdown = beginShutdown(gateway, LONG_GRACE);
+
+        assertThat(shutdown).as("shutdown while a request is in flight").isNotDone();
+        assertThat(slow).isNotDone();
+        assertThat(gateway.stats(APP).inFlight()).isEqualTo(1);
+
+        backend.releaseSlow();
+
+        HttpResponse<String> answer = slow.get(30, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo("slow from slow");
+        assertThat(answer.headers().firstValue("Connection")).as("the last response closes its connection")
+                .hasValue("close");
+        shutdown.get(30, TimeUnit.SECONDS);
+        assertThat(gateway.stats(APP).inFlight()).isZero();
+        assertThat(hub.latest(APP).completed()).isEqualTo(1);
+    }
+
+    @Test
+    void aHeldRequestGets503WithRetryAfterAndNewConnectionsAreRefused() throws Exception {
+        TestBackend backend = backend("slow");
+        Gateway gateway = startWithHeldRoute(backend.endpoint());
+        getAsync(gateway, "/slow");
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        // beginShutdown asserts the held request's 503, Retry-After and one-line body.
+        CompletableFuture<Void> shutdown = beginShutdown(gateway, LONG_GRACE);
+
+        assertThatThrownBy(() -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.port()), 5_000);
+            }
+        }).as("a new connection while shutting down").isInstanceOf(ConnectException.class);
+        assertThat(shutdown).isNotDone();
+        await().atMost(Duration.ofSeconds(10)).until(() -> hub.latest(API).held() == 0);
+        backend.releaseSlow();
+        shutdown.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aNewRequestOnAnOpenKeepAliveConnectionGets503AndTheConnectionCloses() throws Exception {
+        TestBackend backend = backend("slow");
+        Gateway gateway = startWithHeldRoute(backend.endpoint());
+        RawHttp keepAlive = closeLater(new RawHttp(gateway.port()));
+        RawHttp.Response first = keepAlive.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.header("connection")).isNull();
+        getAsync(gateway, "/slow");
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+        CompletableFuture<Void> shutdown = beginShutdown(gateway, LONG_GRACE);
+
+        RawHttp.Response refused = keepAlive.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
+
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.header("retry-after")).isEqualTo("3");
+        assertThat(refused.header("connection")).isEqualTo("close");
+        assertThat(refused.body()).isEqualTo("zeroscale is shutting down; retry in 3s\n");
+        assertThat(keepAlive.closedByServer()).isTrue();
+        assertThat(backend.requests()).as("the refused request never reached the endpoint").isEqualTo(2);
+        backend.releaseSlow();
+        shutdown.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anOpenWebSocketKeepsWorkingDuringTheGraceAndShutdownReturnsWhenItCloses() throws Exception {
+        WebSocketEchoBackend echo = closeLater(new WebSocketEchoBackend());
+        Gateway gateway = startWithHeldRoute(echo.endpoint());
+        BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        WebSocket socket = http.newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + gateway.port() + "/ws"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        messages.add(data.toString());
+                        webSocket.request(1);
+                        return null;
+                    }
+                })
+                .get(20, TimeUnit.SECONDS);
+        CompletableFuture<Void> shutdown = beginShutdown(gateway, LONG_GRACE);
+
+        socket.sendText("still there?", true).get(10, TimeUnit.SECONDS);
+        assertThat(messages.poll(20, TimeUnit.SECONDS)).isEqualTo("echo: still there?");
+        assertThat(shutdown).as("shutdown while a WebSocket is open").isNotDone();
+
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+
+        shutdown.get(30, TimeUnit.SECONDS);
+        assertThat(gateway.stats(APP).inFlight()).isZero();
+    }
+
+    @Test
+    void anOpenServerSentEventStreamIsCutAfterTheGraceAndShutdownStillReturns() throws Exception {
+        TestBackend backend = backend("events");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startDefault();
+        RawHttp stream = closeLater(new RawHttp(gateway.port()));
+        stream.send("GET /sse HTTP/1.1\r\nHost: app\r\nAccept: text/event-stream\r\n\r\n");
+        assertThat(stream.readUntil("data: 1")).startsWith("HTTP/1.1 200");
+
+        // The backend never sends its second event: only the end of the grace ends the stream.
+        shutdownAsync(gateway, Duration.ofMillis(300)).get(30, TimeUnit.SECONDS);
+
+        String rest = stream.readToEnd();
+        assertThat(rest).as("what the stream got after the first event").doesNotContain("data: 2")
+                .as("no terminating chunk: the client can tell the stream was cut").doesNotContain("0\r\n\r\n");
+        assertThat(gateway.stats(APP).inFlight()).isZero();
+    }
+
+    @Test
+    void aRequestWhoseEndpointHasNotAnsweredWhenTheGraceEndsGets504() throws Exception {
+        TestBackend backend = backend("stuck");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startDefault();
+        CompletableFuture<HttpResponse<String>> stuck = getAsync(gateway, "/slow");
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        shutdownAsync(gateway, Duration.ofMillis(300)).get(30, TimeUnit.SECONDS);
+
+        HttpResponse<String> answer = stuck.get(30, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).isEqualTo(504);
+        assertThat(answer.body()).isEqualTo("endpoint " + backend.endpoint() + " of target test/Process/app did not"
+                + " answer within the shutdown grace of 300ms; zeroscale is shutting down\n");
+    }
+
+    @Test
+    void shutdownWithNothingInFlightReturnsAndASecondCallToo() {
+        Gateway gateway = startDefault();
+
+        gateway.shutdown(LONG_GRACE);
+        gateway.shutdown(LONG_GRACE);
+        gateway.close();
+
+        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), gateway.port()).close())
+                .isInstanceOf(ConnectException.class);
+    }
+}
