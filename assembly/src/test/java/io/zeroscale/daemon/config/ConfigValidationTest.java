@@ -112,7 +112,8 @@ class ConfigValidationTest {
                 "orchestrators.local.type: no plugin provides type 'kubernetes'; installed types: [process]. Put the"
                         + " plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
         assertInvalid(VALID.replace("automaton: zero-to-n", "automaton: zero-to-one"),
-                "targets.hello.policy.automaton: unknown automaton 'zero-to-one'; installed: [custom, zero-to-n]");
+                "targets.hello.policy.automaton: unknown automaton 'zero-to-one'; installed: [custom, latency-band, schedule,"
+                        + " step, target-tracking, threshold, zero-to-n]");
     }
 
     @Test
