@@ -17,6 +17,7 @@ import io.zeroscale.engine.time.SystemScheduler;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
+import io.zeroscale.testkit.PrometheusPeer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -80,7 +81,7 @@ class PrometheusOutageIT {
             }
         });
         exporter.start();
-        prometheus = PrometheusPeer.start(home.resolve("prometheus"), "127.0.0.1:" + exporter.getAddress().getPort());
+        prometheus = PrometheusPeer.scraping(home.resolve("prometheus"), "127.0.0.1:" + exporter.getAddress().getPort());
     }
 
     @AfterEach

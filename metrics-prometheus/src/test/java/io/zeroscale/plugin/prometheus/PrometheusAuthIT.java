@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.PrometheusPeer;
 import io.zeroscale.testkit.TestPluginContext;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +30,7 @@ class PrometheusAuthIT {
     @TempDir
     static Path home;
 
-    private static PrometheusServer server;
+    private static PrometheusPeer server;
     private static Path caFile;
     private static Path otherCaFile;
 
@@ -41,7 +42,7 @@ class PrometheusAuthIT {
         Path webConfig = home.resolve("web.yml");
         Files.writeString(webConfig, "tls_server_config:\n  cert_file: " + caFile + "\n  key_file: " + key + "\n"
                 + "basic_auth_users:\n  alice: " + ALICE_HASH + "\n", UTF_8);
-        server = PrometheusServer.start(home.resolve("server"), TestData.openMetrics(), webConfig);
+        server = PrometheusPeer.backfilled(home.resolve("server"), TestData.openMetrics(), webConfig);
     }
 
     @AfterAll

@@ -3,6 +3,7 @@ package io.zeroscale.plugin.prometheus;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.testkit.MetricSourceContract;
+import io.zeroscale.testkit.PrometheusPeer;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -18,11 +19,11 @@ class PrometheusContractIT extends MetricSourceContract {
     @TempDir
     static Path home;
 
-    private static PrometheusServer server;
+    private static PrometheusPeer server;
 
     @BeforeAll
     static void startPrometheus() {
-        server = PrometheusServer.start(home, TestData.openMetrics(), null);
+        server = PrometheusPeer.backfilled(home, TestData.openMetrics(), null);
     }
 
     @AfterAll

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.PrometheusPeer;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +22,12 @@ class PrometheusFailureIT {
     @TempDir
     Path home;
 
-    private PrometheusServer server;
+    private PrometheusPeer server;
     private MetricSource source;
 
     @BeforeEach
     void start() {
-        server = PrometheusServer.start(home, TestData.openMetrics(), null);
+        server = PrometheusPeer.backfilled(home, TestData.openMetrics(), null);
         source = new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(Map.of(
                         "url", server.url(), "timeout", "1s", "retries", Map.of("max-attempts", 2, "backoff", "10ms"))),
                 TestPluginContext.at(TestData.NOW));

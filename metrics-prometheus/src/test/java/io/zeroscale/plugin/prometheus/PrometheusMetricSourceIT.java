@@ -9,6 +9,7 @@ import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.testkit.PrometheusPeer;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,12 +30,12 @@ class PrometheusMetricSourceIT {
     @TempDir
     static Path home;
 
-    private static PrometheusServer server;
+    private static PrometheusPeer server;
     private MetricSource source;
 
     @BeforeAll
     static void startPrometheus() {
-        server = PrometheusServer.start(home, TestData.openMetrics(), null);
+        server = PrometheusPeer.backfilled(home, TestData.openMetrics(), null);
     }
 
     @AfterAll

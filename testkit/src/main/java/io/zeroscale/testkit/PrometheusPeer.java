@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.prometheus;
+package io.zeroscale.testkit;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.fail;
@@ -7,8 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,28 +16,37 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A real Prometheus (the Debian package's binary) started by a test on a free loopback port, over
- * a data directory the test backfilled with promtool. Fails, never skips, when the binary is missing.
+ * A real Prometheus (the Debian package's {@code prometheus} binary, and {@code promtool} for
+ * backfilling) started by a test on a free 127.0.0.1 port picked with {@link FreePorts}, with its
+ * config, data and logs under a directory the test owns. It can be stopped and started again on the
+ * same port and data (an outage), or frozen with SIGSTOP (a hang).
+ *
+ * <p>When a binary is not on {@code PATH} the test fails, never skips, with a message naming it and
+ * saying "install it with: apt-get install -y prometheus". {@link #close()} stops the server.
  */
-final class PrometheusServer implements AutoCloseable {
+public final class PrometheusPeer implements AutoCloseable {
     static final String INSTALL_HINT = "install it with: apt-get install -y prometheus";
 
     private final Path home;
     private final Path dataDir;
-    private final @Nullable Path webConfig;
+    private final List<String> extraFlags;
     private final int port;
     private @Nullable Process process;
     private int starts;
 
-    private PrometheusServer(Path home, Path dataDir, @Nullable Path webConfig, int port) {
+    private PrometheusPeer(Path home, Path dataDir, List<String> extraFlags, int port) {
         this.home = home;
         this.dataDir = dataDir;
-        this.webConfig = webConfig;
+        this.extraFlags = List.copyOf(extraFlags);
         this.port = port;
     }
 
-    /** Backfills {@code openMetrics} into a new data directory under {@code home} and starts a server on it. */
-    static PrometheusServer start(Path home, String openMetrics, @Nullable Path webConfig) {
+    /**
+     * Backfills {@code openMetrics} with promtool into a new data directory under {@code home} and
+     * starts a server on it that scrapes nothing. Retention is long so old backfilled samples stay
+     * queryable; {@code webConfig}, when given, is Prometheus' web config file (TLS, basic auth).
+     */
+    public static PrometheusPeer backfilled(Path home, String openMetrics, @Nullable Path webConfig) {
         try {
             Files.createDirectories(home);
             Path dataDir = home.resolve("data");
@@ -49,9 +56,36 @@ final class PrometheusServer implements AutoCloseable {
             run(List.of(binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", input.toString(), dataDir.toString()),
                     home.resolve("promtool.log"));
             Files.writeString(home.resolve("prometheus.yml"), "global:\n  scrape_interval: 1h\n", UTF_8);
-            PrometheusServer server = new PrometheusServer(home, dataDir, webConfig, freePort());
-            server.start();
-            return server;
+            List<String> flags = new ArrayList<>(List.of("--storage.tsdb.retention.time=100y"));
+            if (webConfig != null) {
+                flags.add("--web.config.file=" + webConfig);
+            }
+            PrometheusPeer peer = new PrometheusPeer(home, dataDir, flags, FreePorts.next());
+            peer.start();
+            return peer;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a server under {@code home} that scrapes {@code scrapeTarget} (host:port) every second. */
+    public static PrometheusPeer scraping(Path home, String scrapeTarget) {
+        binary("prometheus");
+        try {
+            Path dataDir = home.resolve("data");
+            Files.createDirectories(dataDir);
+            Files.writeString(home.resolve("prometheus.yml"), """
+                    global:
+                      scrape_interval: 1s
+                      scrape_timeout: 1s
+                    scrape_configs:
+                      - job_name: it
+                        static_configs:
+                          - targets: ['%s']
+                    """.formatted(scrapeTarget), UTF_8);
+            PrometheusPeer peer = new PrometheusPeer(home, dataDir, List.of(), FreePorts.next());
+            peer.start();
+            return peer;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -83,25 +117,17 @@ final class PrometheusServer implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    /** Starts (again) on the same port and data. */
-    void start() {
+    /** Starts (again) on the same port and data, and waits until it serves queries. */
+    public void start() {
         if (process != null && process.isAlive()) {
             return;
         }
         List<String> command = new ArrayList<>(List.of(binary("prometheus"),
                 "--config.file=" + home.resolve("prometheus.yml"),
                 "--storage.tsdb.path=" + dataDir,
-                "--storage.tsdb.retention.time=100y",
                 "--web.listen-address=127.0.0.1:" + port));
-        if (webConfig != null) {
-            command.add("--web.config.file=" + webConfig);
-        }
+        command.addAll(extraFlags);
+        // A log per start keeps the output of a run that died before a restart.
         Path log = home.resolve("prometheus-" + (++starts) + ".log");
         try {
             Process started = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -118,12 +144,13 @@ final class PrometheusServer implements AutoCloseable {
         }
     }
 
-    /** Stops the server and waits until it has exited. */
-    void stop() {
+    /** Stops the server (SIGTERM) and waits until it has exited: its port refuses connections. */
+    public void stop() {
         Process running = process;
         if (running == null) {
             return;
         }
+        // A frozen process would never handle SIGTERM.
         resume();
         running.destroy();
         try {
@@ -138,12 +165,12 @@ final class PrometheusServer implements AutoCloseable {
     }
 
     /** Freezes the process (SIGSTOP): it keeps its socket, so connections open but nothing answers. */
-    void pause() {
+    public void pause() {
         signal("-STOP");
     }
 
     /** Undoes {@link #pause()}. */
-    void resume() {
+    public void resume() {
         signal("-CONT");
     }
 
@@ -159,18 +186,22 @@ final class PrometheusServer implements AutoCloseable {
         }
     }
 
-    int port() {
+    /** The port it listens on at 127.0.0.1, the same across restarts. */
+    public int port() {
         return port;
     }
 
-    String url(String scheme) {
+    /** Its base URL with {@code scheme} ({@code https} when started with a TLS web config). */
+    public String url(String scheme) {
         return scheme + "://127.0.0.1:" + port;
     }
 
-    String url() {
+    /** Its plain-HTTP base URL. */
+    public String url() {
         return url("http");
     }
 
+    /** Stops the server. */
     @Override
     public void close() {
         stop();
