@@ -478,8 +478,9 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         if (closed || replica.gone || replica.stopping) {
             return;
         }
-        replica.probe = schedule(
-                workload.spec.readiness().interval(), () -> runBlocking(() -> probeOnce(workload, replica)));
+        // A starting replica is probed often (a wake from zero waits on it); a ready one less so.
+        Duration every = replica.ready ? workload.spec.readiness().interval() : workload.spec.readiness().startupInterval();
+        replica.probe = schedule(every, () -> runBlocking(() -> probeOnce(workload, replica)));
     }
 
     private void probeOnce(ManagedWorkload workload, Replica replica) {

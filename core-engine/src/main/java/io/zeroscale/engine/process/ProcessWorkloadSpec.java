@@ -144,19 +144,25 @@ record ProcessWorkloadSpec(
         }
     }
 
-    /** How a replica is found ready: which probe, how often, and how long one probe may take. */
-    record Readiness(Probe probe, Duration interval, Duration timeout) {
+    /**
+     * How a replica is found ready: which probe, how often while it starts (a wake waits on this,
+     * so it is short), how often once it is ready (to notice it failing), and how long one probe
+     * may take.
+     */
+    record Readiness(Probe probe, Duration interval, Duration startupInterval, Duration timeout) {
         private static final Duration DEFAULT_INTERVAL = Duration.ofMillis(100);
+        private static final Duration DEFAULT_STARTUP_INTERVAL = Duration.ofMillis(10);
         private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
 
         Readiness {
             requireNonNull(probe, "probe is null");
             requireNonNull(interval, "interval is null");
+            requireNonNull(startupInterval, "startupInterval is null");
             requireNonNull(timeout, "timeout is null");
         }
 
         static Readiness parse(Config readiness) {
-            readiness.requireOnlyKeys(Set.of("http", "tcp", "interval", "timeout"));
+            readiness.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout"));
             Optional<String> http = readiness.string("http");
             boolean tcp = readiness.bool("tcp", false);
             Probe probe;
@@ -174,14 +180,17 @@ record ProcessWorkloadSpec(
                 // Without a readiness block a replica is ready once it accepts connections.
                 probe = new Probe.Tcp();
             }
-            return new Readiness(
-                    probe, positive(readiness, "interval", DEFAULT_INTERVAL), positive(readiness, "timeout", DEFAULT_TIMEOUT));
+            Duration interval = positive(readiness, "interval", DEFAULT_INTERVAL);
+            // Never probe a starting replica less often than a ready one.
+            Duration startupInterval = positive(readiness, "startup-interval",
+                    interval.compareTo(DEFAULT_STARTUP_INTERVAL) < 0 ? interval : DEFAULT_STARTUP_INTERVAL);
+            return new Readiness(probe, interval, startupInterval, positive(readiness, "timeout", DEFAULT_TIMEOUT));
         }
 
         private static Duration positive(Config readiness, String key, Duration defaultValue) {
             Duration value = readiness.duration(key, defaultValue);
             if (value.isZero()) {
-                throw readiness.invalid(key, "must be longer than 0, e.g. " + (key.equals("interval") ? "100ms" : "1s"));
+                throw readiness.invalid(key, "must be longer than 0, e.g. " + (key.endsWith("interval") ? "100ms" : "1s"));
             }
             return value;
         }

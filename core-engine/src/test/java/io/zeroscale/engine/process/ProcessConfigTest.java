@@ -128,6 +128,14 @@ class ProcessConfigTest {
     }
 
     @Test
+    void aStartingReplicaIsNeverProbedLessOftenThanAReadyOne() {
+        ProcessWorkloadSpec spec = ProcessWorkloadSpec.parse(Config.of("targets.app.workload",
+                Map.of("command", "./serve", "readiness", Map.of("tcp", true, "interval", "5ms"))));
+
+        assertThat(spec.readiness().startupInterval()).isEqualTo(Duration.ofMillis(5));
+    }
+
+    @Test
     void defaultsApplyWhenOnlyTheCommandIsGiven() {
         ProcessWorkloadSpec spec =
                 ProcessWorkloadSpec.parse(Config.of("targets.app.workload", Map.of("command", "./serve")));
@@ -135,6 +143,7 @@ class ProcessConfigTest {
         assertThat(spec.command()).containsExactly("./serve");
         assertThat(spec.readiness().probe()).isEqualTo(new ProcessWorkloadSpec.Probe.Tcp());
         assertThat(spec.readiness().interval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(spec.readiness().startupInterval()).as("a wake waits on it").isEqualTo(Duration.ofMillis(10));
         assertThat(spec.readiness().timeout()).isEqualTo(Duration.ofSeconds(1));
         assertThat(spec.stopGrace()).isEqualTo(Duration.ofSeconds(10));
         assertThat(spec.ports()).isNull();
