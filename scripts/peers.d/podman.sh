@@ -20,13 +20,32 @@ zs_podman_conf() {
   fi
 }
 
+zs_podman_stale_service() {
+  # A service whose working directory was deleted (a removed checkout it was started from) still
+  # answers, but conmon fails to start any container in it ("Failed to get working directory").
+  local pid
+  for pid in $(pgrep -f "podman system service" 2>/dev/null); do
+    case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in
+      *"(deleted)") echo "$pid" ;;
+    esac
+  done
+}
+
 zs_podman_service() {
+  local stale
+  stale=$(zs_podman_stale_service)
+  if [ -n "$stale" ]; then
+    echo "zeroscale: restarting podman system service: its working directory was deleted"
+    kill $stale 2>/dev/null || true
+    sleep 1
+  fi
   zs_podman_answers && return 0
   mkdir -p /run/podman
   # A socket file left by a service that died would make the new one fail to bind.
   rm -f "$ZS_PODMAN_SOCKET"
   echo "zeroscale: starting podman system service on unix://$ZS_PODMAN_SOCKET (log /var/log/zeroscale-podman.log)"
-  setsid nohup podman system service -t 0 "unix://$ZS_PODMAN_SOCKET" >/var/log/zeroscale-podman.log 2>&1 < /dev/null &
+  # Started from / so that deleting the checkout that started it cannot break it.
+  (cd / && setsid nohup podman system service -t 0 "unix://$ZS_PODMAN_SOCKET" >/var/log/zeroscale-podman.log 2>&1 < /dev/null &)
   local i
   for i in $(seq 1 60); do
     zs_podman_answers && return 0
