@@ -1,0 +1,108 @@
+package io.zeroscale.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zeroscale.engine.ActuationQueueTest.TestLeadership;
+import io.zeroscale.spi.traffic.Routing;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Only the leader writes; a follower keeps deciding (its gateway needs routes) and may only wake a
+ * target from zero, conditionally; a daemon that gains leadership starts over from what it observes.
+ */
+class LeadershipTest {
+    private static final String TARGET = """
+            orchestrator: fake
+            workload: { kind: Process }
+            policy: { idle: 1m, drain-timeout: 10s }
+            """;
+
+    /** Every call that changes the fake backend, in order. */
+    private static List<String> writes(EngineHarness engine) {
+        return engine.orchestrator.calls().stream().filter(call -> !call.startsWith("observe ")).toList();
+    }
+
+    @Test
+    void aFollowerWakesOnlyConditionallyAndNeverScales() {
+        TestLeadership leadership = new TestLeadership(false);
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(5), 0, leadership)) {
+            engine.holdRequest();
+            engine.holdRequest();
+            assertThat(writes(engine)).as("one conditional wake, however many requests").containsExactly("wakeIfZero app");
+
+            engine.advance(Duration.ofSeconds(5));
+            assertThat(engine.route().routing()).as("a follower still routes its own gateway").isEqualTo(Routing.FORWARD);
+            engine.releaseHeld();
+            engine.finishRequest();
+            engine.finishRequest();
+            engine.advance(Duration.ofMinutes(2));
+            engine.drained();
+            engine.advance(Duration.ofMinutes(2));
+
+            assertThat(writes(engine)).as("no scale to zero, no scale at all").containsExactly("wakeIfZero app");
+            assertThat(engine.orchestrator.state(engine.ref).replicas()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aFollowerDoesNotRestoreAWorkloadStoppedBehindItsBack() {
+        TestLeadership leadership = new TestLeadership(false);
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(1), 2, leadership)) {
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            engine.orchestrator.stopBehindOurBack(engine.ref); // e.g. the leader scaled it down
+            engine.advance(Duration.ofMinutes(1));
+            assertThat(writes(engine)).as("no request is held: nothing to wake").isEmpty();
+
+            engine.holdRequest();
+            engine.advance(Duration.ofSeconds(1));
+            assertThat(writes(engine)).containsExactly("wakeIfZero app");
+            assertThat(engine.orchestrator.state(engine.ref).replicas()).as("max(current, 1), not the 2 it knew").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void gainingLeadershipRestartsFromStartWithAFreshObservation() {
+        TestLeadership leadership = new TestLeadership(false);
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(1), 2, leadership)) {
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            engine.orchestrator.stopBehindOurBack(engine.ref); // the old leader scaled to zero
+            engine.advance(Duration.ofSeconds(5));
+
+            leadership.set(true);
+            engine.advance(Duration.ofSeconds(1));
+
+            assertThat(engine.state()).as("restarted from Start on what runs now").isEqualTo("ZERO");
+            assertThat(writes(engine)).as("no stale applied count (2) written back").isEmpty();
+            assertThat(engine.journal()).anySatisfy(entry -> {
+                assertThat(entry.kind()).isEqualTo(JournalEntry.Kind.LEADERSHIP);
+                assertThat(entry.message()).contains("became the leader");
+            });
+
+            engine.holdRequest();
+            engine.advance(Duration.ofSeconds(1));
+            assertThat(writes(engine)).as("the leader scales as usual").containsExactly("scale app 1");
+            assertThat(engine.route().routing()).isEqualTo(Routing.FORWARD);
+        }
+    }
+
+    @Test
+    void losingLeadershipMidWakeStopsEveryWrite() {
+        TestLeadership leadership = new TestLeadership(true);
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(5), 0, leadership)) {
+            engine.holdRequest();
+            assertThat(writes(engine)).containsExactly("scale app 1");
+
+            leadership.set(false);
+            engine.advance(Duration.ofSeconds(5));
+            engine.releaseHeld();
+            engine.finishRequest();
+            engine.advance(Duration.ofMinutes(2));
+            engine.drained();
+            engine.advance(Duration.ofMinutes(2));
+            assertThat(writes(engine)).as("the follower never scales to zero").containsExactly("scale app 1");
+            assertThat(engine.journal()).anySatisfy(entry -> assertThat(entry.message()).contains("no longer the leader"));
+        }
+    }
+}
