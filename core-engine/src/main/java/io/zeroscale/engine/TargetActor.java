@@ -1,6 +1,5 @@
 package io.zeroscale.engine;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
 import io.zeroscale.spi.Durations;
@@ -19,9 +18,6 @@ import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
-import io.zeroscale.spi.orchestrator.Pausable;
-import io.zeroscale.spi.orchestrator.Resizable;
-import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
@@ -31,7 +27,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -51,6 +46,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link TargetView}: what the target knows, and the context its automaton reads;
  *   <li>{@link SignalPoller}: fetching the policy's signals;
  *   <li>{@link SafetyRules}: what every decision is checked against before anything acts on it;
+ *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
  *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
  *   <li>{@link ActorTimers}: the automaton's timers.
  * </ul>
@@ -67,7 +63,6 @@ final class TargetActor {
 
     private final TargetSpec spec;
     private final Orchestrator orchestrator;
-    private final Actuator actuator;
     private final Engine engine;
     private final Scheduler scheduler;
     private final Executor dispatcher;
@@ -76,6 +71,7 @@ final class TargetActor {
     private final ActuationQueue calls;
     private final ActorTimers timers;
     private final TargetView view;
+    private final WorkloadActuation actuation;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -89,21 +85,12 @@ final class TargetActor {
     private boolean leader;
     private @Nullable Decision applied;
     private @Nullable Route publishedRoute;
-    /** The replica count last asked of the orchestrator; -1 when unknown (none yet, or it failed). */
-    private int requestedReplicas = -1;
-    /** Scale calls queued or running; while there are any, drift is not corrected. */
-    private int pendingScales;
-    private @Nullable Boolean requestedPaused;
-    private @Nullable ResourceProfile requestedProfile;
     private @Nullable String lastSafetyHold;
     private boolean automationPaused;
     /** The workload changed while automation was paused; the automaton hears of it on resume. */
     private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
-    /** A follower asked for a conditional wake and has not yet seen a replica since. */
-    private boolean wakeAsked;
-    private boolean wakeUnavailableReported;
     private volatile TargetStatus status;
 
     TargetActor(
@@ -120,7 +107,6 @@ final class TargetActor {
         this.spec = spec;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
-        this.actuator = actuator;
         this.engine = engine;
         this.leadership = leadership;
         this.scheduler = scheduler;
@@ -130,6 +116,28 @@ final class TargetActor {
         this.calls = new ActuationQueue(spec.name(), blocking, leadership);
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
+        this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
+                new WorkloadActuation.Target() {
+                    @Override
+                    public void post(Runnable message) {
+                        TargetActor.this.post(message);
+                    }
+
+                    @Override
+                    public void deliver(Event event) {
+                        TargetActor.this.deliver(event);
+                    }
+
+                    @Override
+                    public void journal(JournalEntry.Kind kind, String message) {
+                        TargetActor.this.journal(kind, message);
+                    }
+
+                    @Override
+                    public void observeNow() {
+                        TargetActor.this.observeNow();
+                    }
+                });
         this.status = snapshot("not observed yet");
     }
 
@@ -288,12 +296,9 @@ final class TargetActor {
         automaton = engine.createAutomaton(spec);
         started = false;
         applied = null;
-        requestedReplicas = -1;
-        requestedPaused = null;
-        requestedProfile = null;
+        actuation.forget();
         lastSafetyHold = null;
         observationMissed = false;
-        wakeAsked = false;
         refreshStatus();
         observeNow();
     }
@@ -313,9 +318,7 @@ final class TargetActor {
             return;
         }
         boolean differs = view.observed(state);
-        if (state.replicas() > 0) {
-            wakeAsked = false;
-        }
+        actuation.observed(state);
         if (!started) {
             started = true;
             deliver(new Event.Start(state));
@@ -333,9 +336,8 @@ final class TargetActor {
         }
         // A workload stopped behind our back: bring it back to what we asked for.
         Decision last = applied;
-        if (leader && last != null && pendingScales == 0 && state.replicas() < last.replicas()
-                && requestedReplicas == last.replicas()) {
-            actuateScale(last.replicas(), "observed " + state.replicas() + " replicas, want " + last.replicas());
+        if (leader && last != null) {
+            actuation.restoreIfStopped(last);
         }
     }
 
@@ -367,9 +369,8 @@ final class TargetActor {
     /** Scales the workload back to the last decision when the observation says it drifted. */
     private void reconcile() {
         Decision last = applied;
-        if (leader && started && last != null && pendingScales == 0 && requestedReplicas >= 0
-                && view.observed().replicas() != last.replicas()) {
-            actuateScale(last.replicas(), "reconcile: observed " + view.observed().replicas() + ", want " + last.replicas());
+        if (leader && started && last != null) {
+            actuation.reconcile(last);
         }
     }
 
@@ -470,36 +471,11 @@ final class TargetActor {
         // Routes go on without leadership: every daemon replica serves its own gateway.
         publishRoute();
         if (leader) {
-            actuate(safe);
+            actuation.apply(safe);
         } else {
-            wakeAsFollower(safe);
+            actuation.wakeAsFollower(safe);
         }
         refreshStatus();
-    }
-
-    /**
-     * Queues the calls that bring the workload to {@code safe}, in this order: resume, scale,
-     * pause, resize (replicas are unfrozen before their count changes, frozen after it settled).
-     */
-    private void actuate(Decision safe) {
-        boolean pauseChanged = !Objects.equals(requestedPaused, safe.paused()) && (requestedPaused != null || safe.paused());
-        if (pauseChanged && !safe.paused()) {
-            actuatePause(false);
-        }
-        if (safe.replicas() != requestedReplicas) {
-            if (requestedReplicas < 0 && safe.replicas() == view.observed().replicas()) {
-                requestedReplicas = safe.replicas(); // already running what we want: no call
-            } else {
-                actuateScale(safe.replicas(), safe.reason());
-            }
-        }
-        if (pauseChanged && safe.paused()) {
-            actuatePause(true);
-        }
-        ResourceProfile profile = safe.profile();
-        if (profile != null && !Objects.equals(requestedProfile, profile)) {
-            actuateResize(profile);
-        }
     }
 
     private void publishRoute() {
@@ -512,155 +488,6 @@ final class TargetActor {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
         }
-    }
-
-    // ---- actuation -----------------------------------------------------------------------------
-
-    private void actuateScale(int replicas, String why) {
-        requestedReplicas = replicas;
-        String what = "scale " + spec.ref() + " to " + replicas;
-        boolean replaced = calls.submit(Kind.WRITE, what, "scale", () -> {
-            Instant begin = scheduler.clock().instant();
-            var span = engine.telemetry().startActuation(spec.name(), spec.ref().orchestrator(), "scale", replicas);
-            try {
-                actuator.run(what, () -> orchestrator.scale(spec.ref(), replicas));
-            } catch (RuntimeException e) {
-                engine.telemetry().actuation(spec.ref().orchestrator(), "scale", false, Duration.between(begin, scheduler.clock().instant()));
-                engine.telemetry().endActuation(span, e);
-                throw e;
-            }
-            engine.telemetry().actuation(spec.ref().orchestrator(), "scale", true, Duration.between(begin, scheduler.clock().instant()));
-            engine.telemetry().endActuation(span, null);
-            return replicas;
-        }, outcome -> post(() -> afterScale(replicas, outcome)));
-        if (!replaced) {
-            pendingScales++;
-        }
-        log.debug("target {}: scaling to {} ({})", spec.name(), replicas, why);
-    }
-
-    private void afterScale(int replicas, Outcome<Integer> outcome) {
-        pendingScales--;
-        switch (outcome) {
-            case Outcome.Done<Integer> done -> {
-                if (!(orchestrator instanceof Endpoints)) {
-                    observeNow();
-                }
-            }
-            case Outcome.Skipped<Integer> skipped -> {
-                if (requestedReplicas == replicas) {
-                    requestedReplicas = -1;
-                }
-                log.info("target {}: {}", spec.name(), skipped.reason());
-            }
-            case Outcome.Failed<Integer> failed -> {
-                RuntimeException error = failed.error();
-                if (requestedReplicas == replicas) {
-                    requestedReplicas = -1;
-                }
-                journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage());
-                if (error.getCause() instanceof CallNotPermittedException) {
-                    // Expected while the orchestrator is down; its failures were logged when they happened.
-                    log.warn("target {}: scale to {} not attempted: {}", spec.name(), replicas, error.getMessage());
-                } else {
-                    log.warn("target {}: scale to {} failed", spec.name(), replicas, error);
-                }
-                deliver(new Event.ActuationFailed(error.getMessage() == null ? error.toString() : error.getMessage()));
-            }
-        }
-    }
-
-    private void actuatePause(boolean pause) {
-        requestedPaused = pause;
-        if (!(orchestrator instanceof Pausable pausable)) {
-            journal(JournalEntry.Kind.SAFETY, "orchestrator '" + spec.ref().orchestrator() + "' cannot pause; keeping replicas running");
-            return;
-        }
-        String what = (pause ? "pause " : "resume ") + spec.ref();
-        calls.submit(Kind.WRITE, what, null, () -> {
-            actuator.run(what, () -> {
-                if (pause) {
-                    pausable.pause(spec.ref());
-                } else {
-                    pausable.resume(spec.ref());
-                }
-            });
-            return pause;
-        }, outcome -> post(() -> {
-            if (outcome instanceof Outcome.Done<Boolean>) {
-                return;
-            }
-            if (Objects.equals(requestedPaused, pause)) {
-                requestedPaused = null;
-            }
-            if (outcome instanceof Outcome.Failed<Boolean> failed) {
-                journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + failed.error().getMessage());
-                deliver(new Event.ActuationFailed(String.valueOf(failed.error().getMessage())));
-            }
-        }));
-    }
-
-    private void actuateResize(ResourceProfile profile) {
-        requestedProfile = profile;
-        if (!(orchestrator instanceof Resizable resizable)) {
-            journal(JournalEntry.Kind.SAFETY, "orchestrator '" + spec.ref().orchestrator() + "' cannot resize; profile "
-                    + profile.name() + " ignored");
-            return;
-        }
-        String what = "resize " + spec.ref() + " to " + profile.name();
-        calls.submit(Kind.WRITE, what, null, () -> {
-            actuator.run(what, () -> resizable.resize(spec.ref(), profile));
-            return profile;
-        }, outcome -> post(() -> {
-            if (outcome instanceof Outcome.Done<ResourceProfile>) {
-                return;
-            }
-            if (Objects.equals(requestedProfile, profile)) {
-                requestedProfile = null;
-            }
-            if (outcome instanceof Outcome.Failed<ResourceProfile> failed) {
-                journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + failed.error().getMessage());
-            }
-        }));
-    }
-
-    /**
-     * A follower's only write: when it holds requests for a target observed at zero that its
-     * automaton wants up, it asks for {@code max(current, 1)} through {@link ConditionalWake}, so
-     * the requests need not wait for the leader (or an election).
-     */
-    private void wakeAsFollower(Decision safe) {
-        if (safe.replicas() == 0 || view.observed().replicas() > 0 || view.requests().held() == 0 || wakeAsked) {
-            return;
-        }
-        if (!(orchestrator instanceof ConditionalWake wake)) {
-            if (!wakeUnavailableReported) {
-                wakeUnavailableReported = true;
-                journal(JournalEntry.Kind.SAFETY, "not the leader, and orchestrator '" + spec.ref().orchestrator()
-                        + "' cannot wake conditionally: held requests wait for the leader");
-            }
-            return;
-        }
-        wakeAsked = true;
-        String what = "wake " + spec.ref() + " if at zero";
-        calls.submit(Kind.CONDITIONAL_WAKE, what, "wake", () -> actuator.call(what, () -> wake.wakeIfZero(spec.ref())),
-                outcome -> post(() -> {
-                    switch (outcome) {
-                        case Outcome.Done<Boolean> done -> {
-                            if (done.value()) {
-                                journal(JournalEntry.Kind.DECISION, "not the leader: woke from zero (conditional, max(current, 1))");
-                            }
-                            if (!(orchestrator instanceof Endpoints)) {
-                                observeNow();
-                            }
-                        }
-                        case Outcome.Failed<Boolean> failed -> {
-                            wakeAsked = false;
-                            journal(JournalEntry.Kind.ACTUATION_FAILED, "conditional wake failed: " + failed.error().getMessage());
-                        }
-                        case Outcome.Skipped<Boolean> skipped -> wakeAsked = false;
-                    }
-                }));
     }
 
     // ---- journal and status ----------------------------------------------------------------------

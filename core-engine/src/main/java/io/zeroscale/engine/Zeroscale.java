@@ -271,14 +271,15 @@ public final class Zeroscale implements AutoCloseable {
                     owned.add(source);
                     allSources.put(entry.getKey(), source);
                 }
-                Leadership who = leadership;
-                if (leadershipConfig != null) {
-                    String type = leadershipConfig.requireString("type");
+                @Nullable Leadership who = leadership;
+                Config whoConfig = leadershipConfig;
+                if (whoConfig != null) {
+                    String type = whoConfig.requireString("type");
                     LeadershipFactory factory = leadershipFactories.get(type);
                     if (factory == null) {
-                        throw unknownType(leadershipConfig, type, leadershipFactories.keySet());
+                        throw unknownType(whoConfig, type, leadershipFactories.keySet());
                     }
-                    who = factory.create(withoutType(leadershipConfig),
+                    who = factory.create(withoutType(whoConfig),
                             context(timeSource, blockingExecutor, dataDirectory.resolve("leadership").resolve(type)));
                 }
                 if (who == null) {

@@ -1,11 +1,21 @@
 package io.zeroscale.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zeroscale.engine.ActuationQueueTest.TestLeadership;
+import io.zeroscale.engine.time.VirtualScheduler;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Leadership;
+import io.zeroscale.spi.LeadershipFactory;
+import io.zeroscale.spi.Plugin;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.traffic.Routing;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -104,5 +114,40 @@ class LeadershipTest {
             assertThat(writes(engine)).as("the follower never scales to zero").containsExactly("scale app 1");
             assertThat(engine.journal()).anySatisfy(entry -> assertThat(entry.message()).contains("no longer the leader"));
         }
+    }
+
+    @Test
+    void aPluginSuppliesLeadershipByTypeAndAnUnknownTypeIsNamed() {
+        TestLeadership lease = new TestLeadership(false);
+        Plugin plugin = new Plugin() {
+            @Override
+            public List<LeadershipFactory> leadershipFactories() {
+                return List.of(new LeadershipFactory() {
+                    @Override
+                    public String type() {
+                        return "test-lease";
+                    }
+
+                    @Override
+                    public Leadership create(Config config, PluginContext context) {
+                        config.requireOnlyKeys(java.util.Set.of("name"));
+                        return lease;
+                    }
+                });
+            }
+        };
+        VirtualScheduler time = new VirtualScheduler(Instant.parse("2026-01-01T00:00:00Z"));
+        try (Zeroscale zeroscale = Zeroscale.builder().virtualTime(time).plugin(plugin)
+                .leadership(Config.of("leadership", Map.of("type", "test-lease", "name", "zeroscale"))).build()) {
+            assertThat(zeroscale.engine().leadership()).isSameAs(lease);
+        }
+        try (Zeroscale zeroscale = Zeroscale.builder().virtualTime(time).build()) {
+            assertThat(zeroscale.engine().leadership().isLeader()).as("one process: always the leader").isTrue();
+        }
+        assertThatThrownBy(() -> Zeroscale.builder().virtualTime(time).plugin(plugin)
+                .leadership(Config.of("leadership", Map.of("type", "test-leas"))).build())
+                .isInstanceOf(ZeroscaleException.class)
+                .hasMessageContaining("leadership.type")
+                .hasMessageContaining("test-lease");
     }
 }
