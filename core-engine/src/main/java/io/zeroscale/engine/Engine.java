@@ -181,9 +181,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
             return;
         }
         started = true;
-        actors.values().forEach(TargetActor::start);
-        // Each actor re-reads leadership on its own thread; one that gains it restarts from Start.
+        // Watch before the actors start, so no change falls between an actor's first read and the
+        // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
         leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
+        actors.values().forEach(TargetActor::start);
         log.info("engine started with {} target(s)", actors.size());
     }
 

@@ -80,6 +80,8 @@ final class TargetActor {
 
     // Actor-confined state: touched only from inside the mailbox loop.
     private Automaton automaton;
+    /** {@link #start()} ran: leadership is tracked from then on. */
+    private boolean begun;
     private boolean started;
     private boolean closed;
     private boolean leader;
@@ -182,6 +184,7 @@ final class TargetActor {
     /** Starts observing the workload, pulling signals and ticking; the automaton starts once observed. */
     void start() {
         post(() -> {
+            begun = true;
             leader = leadership.isLeader();
             if (orchestrator instanceof Endpoints endpoints) {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
@@ -279,6 +282,9 @@ final class TargetActor {
     }
 
     private void checkLeadership() {
+        if (!begun) {
+            return; // start() reads leadership itself, after this change
+        }
         boolean now = leadership.isLeader();
         if (closed || now == leader) {
             return;

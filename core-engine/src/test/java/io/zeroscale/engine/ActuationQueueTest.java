@@ -149,12 +149,15 @@ class ActuationQueueTest {
     @Test
     void nothingRunsAfterClose() throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
         CountDownLatch first = new CountDownLatch(1);
         queue.submit(Kind.READ, "observe", null, () -> {
+            running.countDown();
             awaitQuietly(release);
             return call("observe");
         }, outcome -> first.countDown());
         submit(Kind.WRITE, "scale-0", "scale", new CountDownLatch(1));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue(); // close() would drop it while it waited
         queue.close();
         submit(Kind.WRITE, "scale-1", "scale", new CountDownLatch(1));
         release.countDown();

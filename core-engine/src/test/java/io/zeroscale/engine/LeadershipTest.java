@@ -117,6 +117,42 @@ class LeadershipTest {
     }
 
     @Test
+    void onlyTheLeaderSendsAlertsAndResizes() {
+        String target = """
+                orchestrator: fake
+                workload: { kind: Process }
+                policy:
+                  automaton: custom
+                  replicas: { min: 0, max: 6 }
+                  signals:
+                    rps: { source: prom, query: rps }
+                  initial: idle
+                  states:
+                    idle: { replicas: "0" }
+                    busy: { replicas: "2", profile: { name: big, cpus: 2 } }
+                  transitions:
+                    - { from: idle, to: busy, when: "signals.rps > 1.0", actions: [ { alert: "load arrived", severity: info } ] }
+                """;
+        TestLeadership leadership = new TestLeadership(false);
+        try (EngineHarness engine = new EngineHarness(target, Duration.ofSeconds(1), 0, leadership)) {
+            List<Engine.AlertEvent> alerts = new java.util.concurrent.CopyOnWriteArrayList<>();
+            engine.zeroscale.engine().subscribeAlerts(alerts::add);
+            engine.metrics.set("rps", 25);
+            engine.advance(Duration.ofSeconds(2));
+
+            assertThat(engine.state()).as("the follower's automaton decides").isEqualTo("busy");
+            assertThat(alerts).as("alerts sent by a follower").isEmpty();
+            assertThat(writes(engine)).as("no scale, pause or resize").isEmpty();
+            assertThat(engine.journal()).anySatisfy(entry -> assertThat(entry.message()).contains("load arrived (not sent: not the leader)"));
+
+            leadership.set(true);
+            engine.advance(Duration.ofSeconds(2));
+            assertThat(alerts).extracting(alert -> alert.alert().message()).containsExactly("load arrived");
+            assertThat(writes(engine)).as("the new leader acts from Start").containsExactly("scale app 2");
+        }
+    }
+
+    @Test
     void aPluginSuppliesLeadershipByTypeAndAnUnknownTypeIsNamed() {
         TestLeadership lease = new TestLeadership(false);
         Plugin plugin = new Plugin() {

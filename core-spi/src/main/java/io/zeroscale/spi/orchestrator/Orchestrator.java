@@ -15,10 +15,12 @@ import io.zeroscale.spi.TargetRef;
  * {@link Pausable#pause}, {@link Resizable#resize} (replicas are unfrozen before their count
  * changes, frozen after it settled). Two exceptions keep the queue short and are safe because
  * calls are idempotent: a {@code scale} still waiting is replaced by a newer {@code scale} (only
- * the newest count is asked for), and a waiting {@code observe} absorbs a newer one. Different
- * targets are called concurrently (from virtual threads), so implementations must be thread-safe
- * across targets. Calls may block on I/O. {@link #attach} and {@link #close} are not queued: they
- * run on the main thread before the first and after the last call.
+ * the newest count is asked for), and a waiting {@code observe} (or {@link
+ * ConditionalWake#wakeIfZero}) absorbs a newer one. Different targets are called concurrently
+ * (from virtual threads), so implementations must be thread-safe across targets. Calls may block
+ * on I/O. Not queued: {@link #attach} and {@link #close} (main thread, before the first and after
+ * the last call) and {@link Endpoints#watch} (registered once when the target starts, and may
+ * overlap a queued call; its events arrive on the orchestrator's own threads).
  *
  * <p>Leadership: when several daemons run (see {@link io.zeroscale.spi.Leadership}), the engine
  * checks leadership right before each write ({@code scale}, pause, resume, resize) and does not
