@@ -139,6 +139,11 @@ final class TargetActor {
                     public void observeNow() {
                         TargetActor.this.observeNow();
                     }
+
+                    @Override
+                    public void routeChanged() {
+                        publishRoute();
+                    }
                 });
         this.status = snapshot("not observed yet");
     }
@@ -233,7 +238,17 @@ final class TargetActor {
     }
 
     void onDrained(List<Endpoint> endpoints) {
-        post(() -> deliver(new Event.Drained(endpoints)));
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
+            // business; the rest (a drain to zero) is the automaton's.
+            List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
+            if (!unclaimed.isEmpty() || endpoints.isEmpty()) {
+                deliver(new Event.Drained(unclaimed));
+            }
+        });
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -315,6 +330,11 @@ final class TargetActor {
             case WorkloadEvent.ReplicaFailed failed -> {
                 journal(JournalEntry.Kind.ACTUATION_FAILED, "replica " + failed.replica() + " failed: " + failed.reason());
                 deliver(new Event.ReplicaFailed(failed.replica(), failed.reason()));
+            }
+            case WorkloadEvent.Removing removing -> {
+                journal(JournalEntry.Kind.DECISION, "the backend will remove " + removing.endpoints() + " (" + removing.reason()
+                        + "): draining them first");
+                actuation.announced(removing.endpoints());
             }
         }
     }
@@ -440,7 +460,8 @@ final class TargetActor {
     private void apply(String stateBefore, Decision decision) {
         Decision previous = applied;
         SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
-                previous != null ? previous.replicas() : view.observed().replicas(), overrideReplicas, view.observed(),
+                previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
+                overrideReplicas, view.observed(),
                 view.observationStale(), view.requests(), view.signals()));
         Decision safe = verdict.decision();
         String held = verdict.zeroHeld();
@@ -489,7 +510,7 @@ final class TargetActor {
         if (last == null) {
             return;
         }
-        Route route = SafetyRules.route(last.routing(), view.observed());
+        Route route = actuation.route(last.routing());
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
@@ -504,7 +525,7 @@ final class TargetActor {
 
     private int desiredReplicas() {
         Decision last = applied;
-        return last == null ? view.observed().replicas() : last.replicas();
+        return last == null ? view.observed().desiredReplicas() : last.replicas();
     }
 
     private void journal(JournalEntry.Kind kind, String message) {
@@ -523,7 +544,8 @@ final class TargetActor {
         Decision current = applied;
         ObservedState observed = view.observed();
         return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
-                current == null ? observed.replicas() : current.replicas(), observed.replicas(), observed.readyReplicas(),
+                current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
+                observed.readyReplicas(),
                 view.observationStale(), current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
                 overrideUntil, view.allSignals(), view.requests(), reason, now());
     }

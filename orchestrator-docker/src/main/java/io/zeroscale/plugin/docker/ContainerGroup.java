@@ -325,7 +325,12 @@ final class ContainerGroup {
         int ready = 0;
         int paused = 0;
         boolean waiting = false;
-        for (Member m : live) {
+        // Oldest first, as ObservedState promises: the engine drains from the end of the list on a
+        // scale-down. Ties (an engine that reports creation coarsely) keep a stable order by address.
+        List<Member> byAge = new ArrayList<>(live);
+        byAge.sort(Comparator.comparingLong((Member m) -> m.view.createdAt())
+                .thenComparing(m -> String.valueOf(endpoint(m))));
+        for (Member m : byAge) {
             ids.add(m.view.id());
             if (m.view.state() == State.PAUSED) {
                 paused++;
@@ -341,8 +346,10 @@ final class ContainerGroup {
         }
         knownIds.addAll(ids);
         liveIds = Set.copyOf(ids);
-        endpoints.sort(Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port));
-        ObservedState state = new ObservedState(live.size(), ready, paused, endpoints, scheduler.clock().instant());
+        // This group is its own controller (it replaces containers that died), so its desired
+        // count is what it was asked for, not what exists right now.
+        int wanted = desired == null ? live.size() : desired;
+        ObservedState state = new ObservedState(wanted, live.size(), ready, paused, endpoints, scheduler.clock().instant());
         deliver(failures, state);
         if (desired != null && state.readyReplicas() >= desired) {
             crashStreak = 0;
