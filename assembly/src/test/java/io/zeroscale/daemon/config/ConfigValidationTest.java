@@ -197,6 +197,14 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aSettingThatCannotBeReadIsNotComparedWithOthers() {
+        // idle is unreadable: pause-after is not blamed for being longer than idle's default.
+        assertInvalid(VALID.replace("idle: 30s", "idle: soon\n      pause-after: 10m"),
+                "targets.hello.policy.idle: 'soon' is not a duration; write a whole number followed by a unit"
+                        + " (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m");
+    }
+
+    @Test
     void aKeySetTwiceNamesBothLines() {
         String text = """
                 orchestrators:

@@ -26,14 +26,16 @@ record ZeroToNSettings(
     static ZeroToNSettings fromConfig(Config settings, Set<String> signals) {
         ConfigProblems problems = new ConfigProblems();
         problems.attempt(() -> settings.requireOnlyKeys(KEYS));
-        Duration idle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(Duration.ofMinutes(5));
+        Duration parsedIdle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(null);
+        Duration idle = parsedIdle == null ? Duration.ofMinutes(5) : parsedIdle;
         Duration wakeTimeout = problems.attempt(() -> positive(settings, "wake-timeout", Duration.ofMinutes(3)))
                 .orElse(Duration.ofMinutes(3));
         Duration drainTimeout = problems.attempt(() -> settings.duration("drain-timeout", Duration.ofSeconds(30)))
                 .orElse(Duration.ofSeconds(30));
         Duration pauseAfter = problems.attempt(() -> {
             Duration value = settings.duration("pause-after").orElse(null);
-            if (value != null && value.compareTo(idle) >= 0) {
+            // Compared with idle only when idle itself was readable: a default would blame the wrong key.
+            if (value != null && parsedIdle != null && value.compareTo(idle) >= 0) {
                 throw settings.invalid("pause-after", "must be shorter than idle (" + io.zeroscale.spi.Durations.format(idle)
                         + "), or the target goes to zero before it is ever paused");
             }
