@@ -8,6 +8,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.engine.time.SystemScheduler;
 import io.zeroscale.engine.time.VirtualScheduler;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.LeadershipFactory;
 import io.zeroscale.spi.Plugin;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -246,44 +248,51 @@ public final class Zeroscale implements AutoCloseable {
                 }
                 Scheduler timeSource = effective;
                 java.util.concurrent.Executor blockingExecutor = blocking;
+                // Every orchestrator, source and target is checked even after one fails, so a config's
+                // problems are all reported at once; a target is not blamed for a broken orchestrator.
+                ConfigProblems problems = new ConfigProblems();
                 Map<String, Orchestrator> allOrchestrators = new LinkedHashMap<>(orchestrators);
                 owned.addAll(orchestrators.values());
+                Set<String> brokenOrchestrators = new TreeSet<>();
                 for (Map.Entry<String, Config> entry : orchestratorConfigs.entrySet()) {
                     Config config = entry.getValue();
-                    String type = config.requireString("type");
-                    OrchestratorFactory factory = orchestratorFactories.get(type);
-                    if (factory == null) {
-                        throw unknownType(config, type, orchestratorFactories.keySet());
+                    Orchestrator orchestrator = problems.attempt(() -> {
+                        OrchestratorFactory factory = factory(config, orchestratorFactories);
+                        return factory.create(entry.getKey(), withoutType(config),
+                                context(timeSource, blockingExecutor, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
+                    }).orElse(null);
+                    if (orchestrator == null) {
+                        brokenOrchestrators.add(entry.getKey());
+                    } else {
+                        owned.add(orchestrator);
+                        allOrchestrators.put(entry.getKey(), orchestrator);
                     }
-                    Orchestrator orchestrator = factory.create(entry.getKey(), withoutType(config),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
-                    owned.add(orchestrator);
-                    allOrchestrators.put(entry.getKey(), orchestrator);
                 }
                 Map<String, MetricSource> allSources = new LinkedHashMap<>(sources);
                 owned.addAll(sources.values());
+                Set<String> brokenSources = new TreeSet<>();
                 for (Map.Entry<String, Config> entry : sourceConfigs.entrySet()) {
                     Config config = entry.getValue();
-                    String type = config.requireString("type");
-                    MetricSourceFactory factory = sourceFactories.get(type);
-                    if (factory == null) {
-                        throw unknownType(config, type, sourceFactories.keySet());
+                    MetricSource source = problems.attempt(() -> {
+                        MetricSourceFactory factory = factory(config, sourceFactories);
+                        return factory.create(entry.getKey(), withoutType(config),
+                                context(timeSource, blockingExecutor, dataDirectory.resolve("metrics").resolve(entry.getKey())));
+                    }).orElse(null);
+                    if (source == null) {
+                        brokenSources.add(entry.getKey());
+                    } else {
+                        owned.add(source);
+                        allSources.put(entry.getKey(), source);
                     }
-                    MetricSource source = factory.create(entry.getKey(), withoutType(config),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("metrics").resolve(entry.getKey())));
-                    owned.add(source);
-                    allSources.put(entry.getKey(), source);
                 }
                 @Nullable Leadership who = leadership;
                 Config whoConfig = leadershipConfig;
                 if (whoConfig != null) {
-                    String type = whoConfig.requireString("type");
-                    LeadershipFactory factory = leadershipFactories.get(type);
-                    if (factory == null) {
-                        throw unknownType(whoConfig, type, leadershipFactories.keySet());
-                    }
-                    who = factory.create(withoutType(whoConfig),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("leadership").resolve(type)));
+                    who = problems.attempt(() -> {
+                        LeadershipFactory factory = factory(whoConfig, leadershipFactories);
+                        return factory.create(withoutType(whoConfig), context(timeSource, blockingExecutor,
+                                dataDirectory.resolve("leadership").resolve(whoConfig.requireString("type"))));
+                    }).orElse(null);
                 }
                 if (who == null) {
                     who = Leadership.always();
@@ -293,8 +302,9 @@ public final class Zeroscale implements AutoCloseable {
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
                         journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, owned);
                 for (TargetSpec target : targets) {
-                    engine.addTarget(target);
+                    engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
                 }
+                problems.throwIfAny();
                 return new Zeroscale(engine, resources);
             } catch (RuntimeException e) {
                 for (AutoCloseable resource : owned.reversed()) {
@@ -315,10 +325,17 @@ public final class Zeroscale implements AutoCloseable {
             }
         }
 
-        private static ZeroscaleException unknownType(Config config, String type, java.util.Set<String> installed) {
-            return new ZeroscaleException(NOT_FOUND, config.pathOf("type") + ": no plugin provides type '" + type
-                    + "'; installed types: " + new TreeSet<>(installed)
-                    + ". Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+        /** The factory {@code config}'s {@code type} names. */
+        private static <F> F factory(Config config, Map<String, F> factories) {
+            String type = config.requireString("type");
+            F factory = factories.get(type);
+            if (factory == null) {
+                throw new ZeroscaleException(NOT_FOUND, config.pathOf("type") + ": no plugin provides type '" + type
+                        + "'; " + Config.didYouMean(type, factories.keySet()).map(hint -> hint + " ").orElse("")
+                        + "installed types: " + new TreeSet<>(factories.keySet())
+                        + ". Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+            }
+            return factory;
         }
 
         private static Config withoutType(Config config) {
