@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A queue worker for the sample: pops jobs from the Redis list QUEUE (default "jobs") on
  * REDIS_HOST:REDIS_PORT and "works" JOB_MILLIS (default 1000) on each. It talks to Redis through
- * redis-cli (Debian's redis-tools), so it runs as a single source file: java Worker.java.
+ * redis-cli (Debian's redis-tools), so it runs as a single source file on any Java 17+: java Worker.java.
  *
  * <p>It listens on PORT (set by Zeroscale's process orchestrator) only so that the orchestrator's
  * TCP probe sees it ready; it serves nothing there. When Redis is unreachable it keeps running and
@@ -25,7 +25,7 @@ public class Worker {
         long pid = ProcessHandle.current().pid();
 
         ServerSocket ready = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-        Thread.ofVirtual().start(() -> {
+        Thread prober = new Thread(() -> {
             while (true) {
                 try (Socket probe = ready.accept()) {
                     // The probe only needs the connection to open.
@@ -34,6 +34,8 @@ public class Worker {
                 }
             }
         });
+        prober.setDaemon(true);
+        prober.start();
         System.out.println("worker " + pid + ": ready on port " + port + ", popping " + queue + " from " + host + ":" + redisPort);
         while (true) {
             Process pop = new ProcessBuilder(List.of("redis-cli", "-h", host, "-p", redisPort, "--raw", "LPOP", queue))
