@@ -68,7 +68,7 @@ final class RedisQueueMetricSource implements MetricSource {
                     .build());
         } catch (RuntimeException e) {
             if (createdResources != null) {
-                createdResources.shutdown(0, 1, TimeUnit.SECONDS);
+                createdResources.shutdown(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2_000);
             }
             throw e;
         }
@@ -106,7 +106,7 @@ final class RedisQueueMetricSource implements MetricSource {
         try {
             long length = withOwnClassLoader(() -> connection().sync().llen(key));
             if (length > 0) {
-                return SignalValue.known(length, clock.instant());
+                return SignalValue.known((double) length, clock.instant());
             }
             // LLEN is 0 only for a missing key: Redis removes a list with its last element.
             return emptyAsZero
@@ -139,9 +139,10 @@ final class RedisQueueMetricSource implements MetricSource {
     private void dropConnection() {
         lock.lock();
         try {
-            if (connection != null) {
-                connection.closeAsync();
-                connection = null;
+            StatefulRedisConnection<String, String> broken = connection;
+            connection = null;
+            if (broken != null) {
+                broken.close(); // its channel is already dead or dying: returns at once
             }
         } finally {
             lock.unlock();
@@ -149,10 +150,12 @@ final class RedisQueueMetricSource implements MetricSource {
     }
 
     private static String describe(Throwable e) {
+        // Lettuce wraps the socket's error ("Connection refused"): name both, once each.
         StringBuilder out = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
-            if (cause.getMessage() != null && !out.toString().contains(cause.getMessage())) {
-                out.append(": ").append(cause.getMessage());
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            String message = cause.getMessage();
+            if (message != null && !out.toString().contains(message)) {
+                out.append(": ").append(message);
             }
         }
         return out.toString();
@@ -182,14 +185,15 @@ final class RedisQueueMetricSource implements MetricSource {
                 return;
             }
             closed = true;
-            if (connection != null) {
-                connection.close();
-                connection = null;
+            StatefulRedisConnection<String, String> open = connection;
+            connection = null;
+            if (open != null) {
+                open.close();
             }
         } finally {
             lock.unlock();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3_000);
     }
 }

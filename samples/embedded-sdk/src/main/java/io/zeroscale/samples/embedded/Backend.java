@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 
@@ -22,7 +23,7 @@ public final class Backend {
         int port = Integer.parseInt(requiredEnv("PORT"));
         long loadMillis = Long.parseLong(System.getenv().getOrDefault("LOAD_MILLIS", "2000"));
         Thread.sleep(loadMillis); // stands in for loading model weights: nothing listens until it is done
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         long pid = ProcessHandle.current().pid();
         server.createContext("/health", exchange -> respond(exchange, 200, "ok\n"));
         server.createContext("/greet", exchange -> {

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -73,7 +74,7 @@ public final class GreeterService implements AutoCloseable {
          */
         public static Settings fromEnvironment() {
             Map<String, String> env = System.getenv();
-            return new Settings(new InetSocketAddress("127.0.0.1", Integer.parseInt(env.getOrDefault("GREETER_PORT", "8090"))),
+            return new Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(env.getOrDefault("GREETER_PORT", "8090"))),
                     Durations.parse(env.getOrDefault("GREETER_IDLE", "20s")),
                     Durations.parse(env.getOrDefault("GREETER_BACKEND_LOAD", "3s")),
                     Path.of(env.getOrDefault("GREETER_DATA", ".zeroscale/greeter")), System.out);

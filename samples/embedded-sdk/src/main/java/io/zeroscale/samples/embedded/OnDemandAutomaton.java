@@ -206,7 +206,7 @@ final class OnDemandAutomaton implements Automaton {
     }
 
     private void moveTo(State next) {
-        if (!TRANSITIONS.get(state).contains(next)) {
+        if (!TRANSITIONS.getOrDefault(state, Set.of()).contains(next)) {
             throw new ZeroscaleException(StandardErrorCode.ILLEGAL_TRANSITION, "on-demand: no transition from " + state + " to " + next);
         }
         state = next;

@@ -3,6 +3,8 @@ package io.zeroscale.samples.embedded;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
@@ -38,7 +40,7 @@ public final class OnDemandPolicy implements Plugin, AutomatonFactory {
         Duration idle = positive(settings, "idle", Duration.ofSeconds(30));
         Duration wakeTimeout = positive(settings, "wake-timeout", Duration.ofMinutes(1));
         if (spec.bounds().max() < 1) {
-            throw new io.zeroscale.spi.ZeroscaleException(io.zeroscale.spi.StandardErrorCode.POLICY_INVALID,
+            throw new ZeroscaleException(StandardErrorCode.POLICY_INVALID,
                     "replicas.max: on-demand runs one replica while in use; set max to 1 or more");
         }
         return new OnDemandAutomaton(idle, wakeTimeout);
