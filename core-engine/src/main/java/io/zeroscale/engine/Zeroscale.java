@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
@@ -34,19 +35,33 @@ import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The SDK entry point: everything the daemon does, in your own process.
+ * The SDK entry point: everything the daemon does, in your own process. Build it with {@link
+ * #builder()}, {@link #start()} it, connect a gateway (module {@code gateway}) to {@link
+ * #trafficHub()}, and {@link #close()} it when your service stops:
  *
  * <pre>{@code
  * try (Zeroscale zeroscale = Zeroscale.builder()
- *         .orchestrator("local", "process", Config.empty("orchestrators.local"))
- *         .target(TargetSpec.fromConfig("backend", backendConfig))
- *         .build()) {
- *     zeroscale.start();
- *     gateway.connect(zeroscale.trafficHub());
+ *         .pluginsFrom(MyService.class.getClassLoader())   // plugins and policies on the class path
+ *         .orchestrator("local", Config.of("orchestrators.local", Map.of("type", "process")))
+ *         .target(TargetSpec.fromConfig("backend", Config.of("targets.backend", Map.of(
+ *                 "orchestrator", "local",
+ *                 "workload", Map.of("kind", "Process", "command", List.of("./serve", "--port", "{port}")),
+ *                 "policy", Map.of("automaton", "zero-to-n", "idle", "5m")))))
+ *         .build()
+ *         .start();
+ *      Gateway gateway = Gateway.builder(zeroscale.trafficHub())
+ *         .listen("127.0.0.1", 8080)
+ *         .route(GatewayRoute.path(zeroscale.status("backend").orElseThrow().ref(), "/"))
+ *         .start()) {
+ *     // requests to 127.0.0.1:8080 wake the backend from zero; read zeroscale.statuses() and journal()
  * }
  * }</pre>
  *
- * {@link #close()} stops the engine cleanly and leaves every workload as it is.
+ * A complete, tested example is {@code samples/embedded-sdk} in the repository. The builder and
+ * {@link #close()} are called from your own thread; the read methods ({@link #statuses()}, {@link
+ * #status(String)}, {@link #journal()}) are safe from any thread. {@link #close()} stops the engine
+ * cleanly and leaves every workload as it is (a running backend keeps running; the next start
+ * adopts it).
  */
 public final class Zeroscale implements AutoCloseable {
     private final Engine engine;
@@ -57,16 +72,23 @@ public final class Zeroscale implements AutoCloseable {
         this.resources = resources;
     }
 
+    /** A new builder with the built-in plugin (the {@code process} orchestrator and the built-in automata). */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Observes every target and starts its policy. */
+    /**
+     * Observes every target and starts its policy; returns at once (the engine runs on its own
+     * threads). Call once, after {@link Builder#build()}.
+     *
+     * @return this, for chaining
+     */
     public Zeroscale start() {
         engine.start();
         return this;
     }
 
+    /** The engine itself, for what this class does not wrap (alerts, decisions, overrides, pause). */
     public Engine engine() {
         return engine;
     }
@@ -76,14 +98,30 @@ public final class Zeroscale implements AutoCloseable {
         return engine;
     }
 
+    /** The decision journal: every decision and why, newest last; {@link Journal#subscribe} follows it live. */
     public Journal journal() {
         return engine.journal();
     }
 
+    /** A consistent snapshot of every target (state, replicas, signals, request counters). */
     public List<TargetStatus> statuses() {
         return engine.statuses();
     }
 
+    /**
+     * A snapshot of one target, or empty when no target has that name. Its {@link TargetStatus#ref()}
+     * is what a gateway route points at.
+     */
+    public Optional<TargetStatus> status(String target) {
+        return engine.status(requireNonNull(target, "target is null"));
+    }
+
+    /**
+     * Stops the engine, its timers and every orchestrator and metric source it created or was given;
+     * never scales a workload. Close the gateway first so no request is cut.
+     *
+     * @throws ZeroscaleException {@code INTERNAL} when a resource fails to close
+     */
     @Override
     public void close() {
         engine.close();
@@ -156,28 +194,40 @@ public final class Zeroscale implements AutoCloseable {
             return this;
         }
 
+        /** Where the engine's own metrics go (default: none). */
         public Builder openTelemetry(OpenTelemetry openTelemetry) {
             this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry is null");
             return this;
         }
 
+        /** Retries, circuit breaker and rate limit of orchestrator calls (default {@link ActuationSettings#DEFAULT}). */
         public Builder actuation(ActuationSettings actuation) {
             this.actuation = requireNonNull(actuation, "actuation is null");
             return this;
         }
 
+        /** How many journal entries are kept in memory (default 10,000). */
         public Builder journalCapacity(int journalCapacity) {
             this.journalCapacity = journalCapacity;
             return this;
         }
 
+        /** Adds a plugin object: its orchestrator, metric source and automaton types become usable. */
         public Builder plugin(Plugin plugin) {
             plugins.add(requireNonNull(plugin, "plugin is null"));
             return this;
         }
 
-        /** Adds every {@link Plugin} that {@link ServiceLoader} finds through {@code loader}. */
+        /**
+         * Adds every {@link Plugin} that {@link ServiceLoader} finds through {@code loader}: each jar
+         * (or class folder) with a {@code META-INF/services/io.zeroscale.spi.Plugin} line, i.e. the
+         * plugin modules on your class path and your own plugins. Where two plugins provide the same
+         * type, the one added first wins (the built-in plugin is always first).
+         *
+         * @throws java.util.ServiceConfigurationError when a listed plugin class cannot be loaded
+         */
         public Builder pluginsFrom(ClassLoader loader) {
+            requireNonNull(loader, "loader is null");
             ServiceLoader.load(Plugin.class, loader).forEach(plugins::add);
             return this;
         }
@@ -194,16 +244,19 @@ public final class Zeroscale implements AutoCloseable {
             return this;
         }
 
+        /** A metric source instance you built yourself, named for signals' {@code source:}; the engine closes it. */
         public Builder metricSource(String name, MetricSource source) {
             sources.put(requireNonNull(name, "name is null"), requireNonNull(source, "source is null"));
             return this;
         }
 
+        /** A metric source made by the plugin factory named by {@code config}'s {@code type}. */
         public Builder metricSource(String name, Config config) {
             sourceConfigs.put(requireNonNull(name, "name is null"), requireNonNull(config, "config is null"));
             return this;
         }
 
+        /** A target to scale; {@link TargetSpec#fromConfig} reads one from a config node. */
         public Builder target(TargetSpec target) {
             targets.add(requireNonNull(target, "target is null"));
             return this;
