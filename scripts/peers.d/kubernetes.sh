@@ -5,7 +5,7 @@
 # Idempotent: each binary is built once into a versioned directory and skipped when present.
 # Cold cost on 2 idle cores: about 11 minutes and 2.4 GB of memory; the Go build cache under
 # $ZS_GO_CACHE grows by about 4.5 GB (safe to delete once the binaries are installed).
-# Sourced by scripts/peers.sh. See ../shared TESTING facts in testkit/README.md.
+# Sourced by scripts/peers.sh. The fixture that runs them: testkit/README.md (KubernetesPeer).
 
 ZS_K8S_VERSION=v1.36.3
 ZS_K8S_STAGING_VERSION=v0.36.3
@@ -144,7 +144,8 @@ zs_k8s_build() {
 }
 
 zs_peer_kubernetes() {
-  zs_apt_install openssl iproute2 curl
+  # openssl: certificates; iproute2: the pod network; busybox: the default pod process (httpd).
+  zs_apt_install openssl iproute2 curl busybox-static
   zs_k8s_installed && return 0
   echo "zeroscale: Kubernetes control plane $ZS_K8S_VERSION not in $ZS_K8S_HOME; building it from source" \
        "(about 11 minutes on 2 idle cores, 2.4 GB of memory, 4.5 GB of Go build cache in $ZS_GO_CACHE)"
