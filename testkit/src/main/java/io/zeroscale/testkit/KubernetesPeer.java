@@ -98,7 +98,10 @@ public final class KubernetesPeer implements AutoCloseable {
      * when a binary is missing.
      */
     static Path binaries() {
-        String configured = System.getProperty(HOME_PROPERTY, System.getenv(HOME_ENV));
+        String configured = System.getProperty(HOME_PROPERTY);
+        if (configured == null) {
+            configured = System.getenv(HOME_ENV);
+        }
         Path dir = configured == null || configured.isBlank() ? DEFAULT_HOME : Path.of(configured);
         return requireBinaries(dir);
     }

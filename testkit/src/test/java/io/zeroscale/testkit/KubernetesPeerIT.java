@@ -138,7 +138,7 @@ class KubernetesPeerIT {
                 // Readiness came from the process answering, not from kwok.
                 assertThat(pod.answeredNanos()).isPresent();
                 assertThat(pod.readyNanos().orElseThrow()).isGreaterThanOrEqualTo(pod.answeredNanos().orElseThrow());
-                assertThat(endpointReadyAt.get()).isGreaterThanOrEqualTo(pod.readyNanos().orElseThrow());
+                assertThat(endpointReadyAt.get()).isGreaterThan(pod.answeredNanos().orElseThrow());
 
                 System.out.printf(Locale.ROOT, "KubernetesPeerIT: control plane + pod network ready in %d ms%n", ms(started - startBegin));
                 System.out.printf(Locale.ROOT, "KubernetesPeerIT: /scale 0->1 -> process launched %d ms, answered %d ms (start-to-answer %d ms),"
@@ -161,6 +161,32 @@ class KubernetesPeerIT {
         // close() removed the namespace, the veth and every process.
         assertThat(ipNetnsList()).doesNotContain(netns);
         assertThat(pids).allSatisfy(pid -> assertThat(ProcessHandle.of(pid)).isEmpty());
+    }
+
+    @Test
+    void withoutAPodNetworkKwokMarksPodsReadyWithFakeAddresses() {
+        try (KubernetesPeer peer = KubernetesPeer.start(dir)) {
+            KubernetesClient client = peer.client();
+            assertThat(peer.nodeNames()).containsExactly("kwok-node-0");
+            client.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder()
+                    .withNewMetadata().withName(APP).endMetadata()
+                    .withNewSpec()
+                        .withReplicas(2)
+                        .withNewSelector().addToMatchLabels("app", APP).endSelector()
+                        .withNewTemplate()
+                            .withNewMetadata().addToLabels("app", APP).endMetadata()
+                            .withNewSpec().addNewContainer().withName("app").withImage("zeroscale/echo:test").endContainer().endSpec()
+                        .endTemplate()
+                    .endSpec()
+                    .build()).create();
+            await("2 ready replicas").atMost(Duration.ofSeconds(30)).until(() -> {
+                var status = client.apps().deployments().inNamespace(NS).withName(APP).get().getStatus();
+                return status != null && status.getReadyReplicas() != null && status.getReadyReplicas() == 2;
+            });
+            assertThat(client.pods().inNamespace(NS).withLabel("app", APP).list().getItems())
+                    .hasSize(2)
+                    .allSatisfy(pod -> assertThat(pod.getStatus().getPodIP()).startsWith("198.18."));
+        }
     }
 
     private static void scaleTo(KubernetesClient client, int replicas) {
