@@ -433,8 +433,8 @@ public final class KubernetesPeer implements AutoCloseable {
         private int nodes = 1;
         private int podsPerNode = 1000;
         private @Nullable PodCommand podCommand;
-        private Duration podReadyTimeout = Duration.ofSeconds(60);
-        private Duration startTimeout = Duration.ofSeconds(120);
+        private Duration podReadyTimeout = Duration.ofMinutes(1);
+        private Duration startTimeout = Duration.ofMinutes(2);
         private String serviceCidr = "10.96.0.0/16";
         private final List<String> apiServerArgs = new ArrayList<>();
 
@@ -474,7 +474,7 @@ public final class KubernetesPeer implements AutoCloseable {
 
         /** {@link #podNetwork(PodCommand, Duration)} with {@link PodCommand#httpd()} and 60 s. */
         public Builder podNetwork() {
-            return podNetwork(PodCommand.httpd(), Duration.ofSeconds(60));
+            return podNetwork(PodCommand.httpd(), Duration.ofMinutes(1));
         }
 
         /** How long start may take before the test fails (default 120 s: the machine is shared). */
