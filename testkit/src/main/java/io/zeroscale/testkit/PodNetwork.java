@@ -556,7 +556,7 @@ public final class PodNetwork implements AutoCloseable {
             return readyNanos < 0 ? OptionalLong.empty() : OptionalLong.of(readyNanos);
         }
 
-        /** When the process was stopped ({@code System.nanoTime()}). */
+        /** When the fixture saw the pod deleted and began killing the process ({@code System.nanoTime()}). */
         public OptionalLong stoppedNanos() {
             return stoppedNanos < 0 ? OptionalLong.empty() : OptionalLong.of(stoppedNanos);
         }
@@ -606,12 +606,13 @@ public final class PodNetwork implements AutoCloseable {
             if (stopRequested) {
                 return;
             }
+            // Recorded before the kill, so whoever sees the process gone also sees when it was stopped.
+            stoppedNanos = System.nanoTime();
             stopRequested = true;
             Process running = process;
             if (running != null) {
                 kill(running);
             }
-            stoppedNanos = System.nanoTime();
         }
 
         private static void kill(Process process) {
