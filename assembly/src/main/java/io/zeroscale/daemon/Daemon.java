@@ -11,6 +11,7 @@ import io.zeroscale.daemon.api.ApiServer;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.gateway.Gateway;
+import io.zeroscale.spi.Config;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import java.time.Duration;
@@ -103,6 +104,17 @@ public final class Daemon implements AutoCloseable {
             plugins.plugins().forEach(builder::plugin);
             config.orchestrators().forEach(builder::orchestrator);
             config.metrics().forEach(builder::metricSource);
+            Config leadership = config.leadership();
+            if (leadership != null) {
+                // Only the type is checked: creating it would take part in an election.
+                String type = leadership.requireString("type");
+                java.util.Set<String> installed = new java.util.TreeSet<>();
+                plugins.plugins().forEach(plugin -> plugin.leadershipFactories().forEach(factory -> installed.add(factory.type())));
+                if (!installed.contains(type)) {
+                    throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, leadership.pathOf("type") + ": no plugin provides type '"
+                            + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
+                }
+            }
             config.targets().forEach(builder::target);
             builder.build().close();
         } finally {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
@@ -16,7 +17,6 @@ import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.orchestrator.Endpoint;
-import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
@@ -63,7 +63,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
     private final EngineTelemetry telemetry;
+    private final Leadership leadership;
     private final List<AutoCloseable> owned;
+    private Subscription leadershipWatch = Subscription.NONE;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -78,6 +80,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, Orchestrator> orchestrators,
             Map<String, MetricSource> sources,
             Map<String, AutomatonFactory> automata,
+            Leadership leadership,
             List<AutoCloseable> owned) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
@@ -88,6 +91,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.orchestrators = Map.copyOf(orchestrators);
         this.sources = Map.copyOf(sources);
         this.automata = Map.copyOf(automata);
+        this.leadership = requireNonNull(leadership, "leadership is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
     }
@@ -130,7 +134,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         Actuator actuator = actuators.computeIfAbsent(spec.ref().orchestrator(), name -> new Actuator(name, actuation));
         Map<String, MetricSource> used = new LinkedHashMap<>();
         spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
-        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, scheduler, dispatcher, blocking);
+        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking);
         actors.put(spec.ref(), actor);
         actorsByName.put(spec.name(), actor);
     }
@@ -177,6 +181,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
             return;
         }
         started = true;
+        // Watch before the actors start, so no change falls between an actor's first read and the
+        // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
+        leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
         log.info("engine started with {} target(s)", actors.size());
     }
@@ -290,12 +297,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
     }
 
-    /**
-     * Invariant 4: only the leader actuates. A single engine is always the leader; the Kubernetes
-     * plugin's lease will narrow this, with the idempotent wake from zero as the one exception.
-     */
-    boolean mayActuate(TargetRef target, ObservedState observed, int replicas) {
-        return true;
+    /** Who decides: {@link Leadership#always()} unless a plugin or the embedder supplied one. */
+    public Leadership leadership() {
+        return leadership;
     }
 
     public Journal journal() {
@@ -354,6 +358,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
         telemetry.close();
         for (AutoCloseable resource : owned) {

@@ -43,5 +43,7 @@ public record JournalEntry(
         ACTUATION_FAILED,
         /** Something an operator did (pause automation, manual override). */
         OPERATOR,
+        /** This daemon became the leader, or stopped being it (see {@link io.zeroscale.spi.Leadership}). */
+        LEADERSHIP,
     }
 }

@@ -8,6 +8,8 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.engine.time.SystemScheduler;
 import io.zeroscale.engine.time.VirtualScheduler;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Leadership;
+import io.zeroscale.spi.LeadershipFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
@@ -107,8 +109,27 @@ public final class Zeroscale implements AutoCloseable {
         private final Map<String, MetricSource> sources = new LinkedHashMap<>();
         private final Map<String, Config> sourceConfigs = new LinkedHashMap<>();
         private final List<TargetSpec> targets = new ArrayList<>();
+        private @Nullable Leadership leadership;
+        private @Nullable Config leadershipConfig;
 
         private Builder() {}
+
+        /**
+         * Who decides when several daemons run over the same workloads (default: this process,
+         * always). The engine closes it.
+         */
+        public Builder leadership(Leadership leadership) {
+            this.leadership = requireNonNull(leadership, "leadership is null");
+            this.leadershipConfig = null;
+            return this;
+        }
+
+        /** Leadership made by the plugin factory named by {@code config}'s {@code type}. */
+        public Builder leadership(Config config) {
+            this.leadershipConfig = requireNonNull(config, "config is null");
+            this.leadership = null;
+            return this;
+        }
 
         /** Real time (the default is a {@link SystemScheduler} the engine owns). */
         public Builder scheduler(Scheduler scheduler) {
@@ -216,7 +237,9 @@ public final class Zeroscale implements AutoCloseable {
                 Map<String, AutomatonFactory> automata = new LinkedHashMap<>();
                 Map<String, OrchestratorFactory> orchestratorFactories = new LinkedHashMap<>();
                 Map<String, MetricSourceFactory> sourceFactories = new LinkedHashMap<>();
+                Map<String, LeadershipFactory> leadershipFactories = new LinkedHashMap<>();
                 for (Plugin plugin : plugins) {
+                    plugin.leadershipFactories().forEach(factory -> leadershipFactories.putIfAbsent(factory.type(), factory));
                     plugin.automatonFactories().forEach(factory -> automata.putIfAbsent(factory.type(), factory));
                     plugin.orchestratorFactories().forEach(factory -> orchestratorFactories.putIfAbsent(factory.type(), factory));
                     plugin.metricSourceFactories().forEach(factory -> sourceFactories.putIfAbsent(factory.type(), factory));
@@ -251,8 +274,24 @@ public final class Zeroscale implements AutoCloseable {
                     owned.add(source);
                     allSources.put(entry.getKey(), source);
                 }
+                @Nullable Leadership who = leadership;
+                Config whoConfig = leadershipConfig;
+                if (whoConfig != null) {
+                    String type = whoConfig.requireString("type");
+                    LeadershipFactory factory = leadershipFactories.get(type);
+                    if (factory == null) {
+                        throw unknownType(whoConfig, type, leadershipFactories.keySet());
+                    }
+                    who = factory.create(withoutType(whoConfig),
+                            context(timeSource, blockingExecutor, dataDirectory.resolve("leadership").resolve(type)));
+                }
+                if (who == null) {
+                    who = Leadership.always();
+                } else {
+                    owned.add(who);
+                }
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
-                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, owned);
+                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, owned);
                 for (TargetSpec target : targets) {
                     engine.addTarget(target);
                 }

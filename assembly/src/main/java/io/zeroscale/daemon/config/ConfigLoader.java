@@ -119,7 +119,8 @@ public final class ConfigLoader {
                 routes.add(gatewayRoute);
             }
         }
-        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, gateway, targets, routes,
+        Config leadership = root.optionalChild("leadership").orElse(null);
+        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes,
                 api(root.child("api")), telemetry(root.child("telemetry")));
     }
 
