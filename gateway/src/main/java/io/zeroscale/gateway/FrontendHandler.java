@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -54,6 +53,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean drainingStash;
     /** Our answer is out and our side shut; reading (and dropping) what the client still sends. */
     private boolean lingering;
+    private @Nullable Boolean peerTrusted;
 
     /**
      * How long a connection answered before its request was fully read keeps draining input. Closing
@@ -135,6 +135,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(request, 405, "CONNECT is not supported: this gateway is a reverse proxy", true);
             return;
         }
+        String problem = RequestChecks.headProblem(request);
+        if (problem != null) {
+            rejectMalformed(new IllegalArgumentException(problem));
+            return;
+        }
         String uri = request.uri();
         String hostHeader = request.headers().get(HttpHeaderNames.HOST);
         String path;
@@ -157,6 +162,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             hostHeader = at >= 0 ? authority.substring(at + 1) : authority;
             path = pathStart < 0 ? "/" : (uri.charAt(pathStart) == '/' ? "" : "/") + uri.substring(pathStart);
             request.setUri(path);
+            request.headers().set(HttpHeaderNames.HOST, hostHeader);
+        }
+        RequestChecks.Target normalized = RequestChecks.normalize(path);
+        String normalizedPath = normalized.uri();
+        if (normalizedPath == null) {
+            rejectMalformed(new IllegalArgumentException(normalized.problem()));
+            return;
+        }
+        if (!normalizedPath.equals(path)) {
+            // The endpoint gets the path we routed, not one it could resolve differently.
+            path = normalizedPath;
+            request.setUri(path);
+        }
+        if (hostHeader == null) {
+            // HTTP/1.0 without Host: the endpoint still gets one, the address the client connected to.
+            hostHeader = localHost();
             request.headers().set(HttpHeaderNames.HOST, hostHeader);
         }
         GatewayRoute route = proxy.router().route(Hosts.normalize(hostHeader), path);
@@ -190,8 +211,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String accept = request.headers().get(HttpHeaderNames.ACCEPT);
         boolean htmlNavigation = HttpMethod.GET.equals(request.method()) && accept != null
                 && accept.toLowerCase(Locale.ROOT).contains("text/html");
-        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && contentLength <= 0;
-        ProxyHeaders.prepareRequest(request, clientAddress(), webSocket);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        boolean bodyless = !chunked && contentLength <= 0;
+        ProxyHeaders.prepareRequest(request, contentLength, chunked, clientAddress(), peerTrusted(), webSocket);
         Exchange exchange = new Exchange(proxy, this, ctx.channel(), target, request, target.clock().instant(),
                 keepAlive, http11, webSocket, htmlNavigation, HttpMethod.HEAD.equals(request.method()), bodyless);
         current = exchange;
@@ -280,7 +302,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         releaseStash();
         ChannelHandlerContext ctx = requireContext();
         // Bytes the decoder already holds are handed to us (as raw bytes) when it is removed.
-        ctx.pipeline().remove(HttpServerCodec.class);
+        ctx.pipeline().remove(FrontendCodec.class);
         updateAutoRead();
     }
 
@@ -373,6 +395,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return address.getAddress().getHostAddress();
         }
         return null;
+    }
+
+    /** True when the peer is one of the {@code trusted-proxies}; decided once per connection. */
+    private boolean peerTrusted() {
+        if (peerTrusted == null) {
+            ChannelHandlerContext ctx = this.ctx;
+            peerTrusted = ctx != null && ctx.channel().remoteAddress() instanceof InetSocketAddress address
+                    && proxy.trustedProxies().trusts(address);
+        }
+        return peerTrusted;
+    }
+
+    private String localHost() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx != null && ctx.channel().localAddress() instanceof InetSocketAddress address
+                && address.getAddress() != null) {
+            String host = address.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        }
+        return "localhost";
     }
 
     private ChannelHandlerContext requireContext() {

@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.EventExecutor;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.StandardErrorCode;
@@ -283,7 +282,7 @@ public final class Gateway implements AutoCloseable {
                             @Override
                             protected void initChannel(SocketChannel channel) {
                                 channel.pipeline()
-                                        .addLast("codec", new HttpServerCodec(decoder))
+                                        .addLast("codec", new FrontendCodec(decoder))
                                         .addLast("front", new FrontendHandler(proxy));
                             }
                         })

@@ -33,6 +33,7 @@ final class Proxy implements RouteListener {
     /** Completed once shutting down and no request is left. */
     private final CompletableFuture<Void> quiet = new CompletableFuture<>();
     private volatile boolean shuttingDown;
+    private final TrustedProxies trustedProxies;
 
     Proxy(TrafficHub hub, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
             List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
@@ -43,6 +44,7 @@ final class Proxy implements RouteListener {
         this.router = new Router(routes);
         this.transport = transport;
         this.group = group;
+        this.trustedProxies = new TrustedProxies(defaults.trustedProxies());
         for (GatewayRoute route : routes) {
             traffic(route.target());
         }
@@ -50,6 +52,10 @@ final class Proxy implements RouteListener {
 
     Router router() {
         return router;
+    }
+
+    TrustedProxies trustedProxies() {
+        return trustedProxies;
     }
 
     GatewayConfig defaults() {

@@ -41,6 +41,7 @@ final class TestBackend implements AutoCloseable {
     private final AtomicInteger sseOpen = new AtomicInteger();
     private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
     private final List<Map<String, String>> headers = new CopyOnWriteArrayList<>();
+    private final List<String> requestLines = new CopyOnWriteArrayList<>();
 
     private TestBackend(String name) throws IOException {
         this.name = name;
@@ -111,6 +112,7 @@ final class TestBackend implements AutoCloseable {
             seen.put(entry.getKey().toLowerCase(Locale.ROOT), String.join(",", entry.getValue()));
         }
         headers.add(seen);
+        requestLines.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath());
         try {
             body.run(seen);
         } finally {
@@ -162,6 +164,11 @@ final class TestBackend implements AutoCloseable {
     /** Request headers (lower-case names) of every request, in arrival order. */
     List<Map<String, String>> headers() {
         return List.copyOf(headers);
+    }
+
+    /** "METHOD /raw/path" of every request, in arrival order. */
+    List<String> requestLines() {
+        return List.copyOf(requestLines);
     }
 
     void releaseSlow() {
