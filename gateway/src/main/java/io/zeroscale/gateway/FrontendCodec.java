@@ -26,8 +26,11 @@ import java.util.List;
 final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Decoder, FrontendCodec.Encoder> {
     /** The methods of the requests decoded and not answered yet, oldest first. */
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+    /** Told once per request when the first bytes of its head arrive (the header-timeout starts). */
+    private final Runnable headStarted;
 
-    FrontendCodec(HttpDecoderConfig config) {
+    FrontendCodec(HttpDecoderConfig config, Runnable headStarted) {
+        this.headStarted = headStarted;
         init(new Decoder(config.clone().setUseRfc9112TransferEncoding(true).setStrictLineParsing(true)),
                 new Encoder());
     }
@@ -38,6 +41,7 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
         private boolean inHead = true;
         private boolean lastWasLineFeed;
         private boolean folded;
+        private boolean headBytesSeen;
 
         Decoder(HttpDecoderConfig config) {
             super(config);
@@ -49,6 +53,10 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             int produced = out.size();
             super.decode(ctx, buffer, out);
             if (inHead) {
+                if (!headBytesSeen && buffer.writerIndex() > from) {
+                    headBytesSeen = true;
+                    headStarted.run();
+                }
                 scanHead(buffer, from, buffer.readerIndex());
             }
             for (int i = produced; i < out.size(); i++) {
@@ -61,6 +69,7 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
                     }
                     methods.add(request.method());
                     inHead = false;
+                    headBytesSeen = false;
                     folded = false;
                     lastWasLineFeed = false;
                 }

@@ -281,9 +281,10 @@ public final class Gateway implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel channel) {
+                                FrontendHandler front = new FrontendHandler(proxy);
                                 channel.pipeline()
-                                        .addLast("codec", new FrontendCodec(decoder))
-                                        .addLast("front", new FrontendHandler(proxy));
+                                        .addLast("codec", new FrontendCodec(decoder, front::headStarted))
+                                        .addLast("front", front);
                             }
                         })
                         .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))

@@ -104,8 +104,8 @@ public record GatewayConfig(
             Duration.ofSeconds(60),
             Duration.ZERO,
             10_000,
-            512,
-            100,
+            1024,
+            1000,
             10_000);
 
     public GatewayConfig {

@@ -33,6 +33,26 @@ final class TrustedProxies {
         return false;
     }
 
+    /** True when {@code literal} (an address from a forwarding header) is a trusted proxy; never resolves a name. */
+    boolean trustsLiteral(String literal) {
+        if (rules.length == 0) {
+            return false;
+        }
+        String text = literal.startsWith("[") && literal.endsWith("]") ? literal.substring(1, literal.length() - 1) : literal;
+        if (!(io.netty.util.NetUtil.isValidIpV4Address(text) || io.netty.util.NetUtil.isValidIpV6Address(text))) {
+            return false;
+        }
+        byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(text);
+        if (bytes == null) {
+            return false;
+        }
+        try {
+            return trusts(new InetSocketAddress(InetAddress.getByAddress(bytes), 0));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
     /**
      * Parses an address ({@code 10.1.2.3}, {@code ::1}) or a CIDR block ({@code 10.0.0.0/8}); only
      * literals, never a name to resolve.

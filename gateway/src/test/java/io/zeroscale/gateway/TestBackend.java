@@ -43,9 +43,9 @@ final class TestBackend implements AutoCloseable {
     private final List<Map<String, String>> headers = new CopyOnWriteArrayList<>();
     private final List<String> requestLines = new CopyOnWriteArrayList<>();
 
-    private TestBackend(String name) throws IOException {
+    private TestBackend(String name, int port) throws IOException {
         this.name = name;
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
         server.setExecutor(executor);
         server.createContext("/", exchange -> handle(exchange, seen -> send(exchange, 200, "hello from " + name)));
         server.createContext("/echo", exchange -> handle(exchange, seen -> {
@@ -92,8 +92,13 @@ final class TestBackend implements AutoCloseable {
     }
 
     static TestBackend start(String name) {
+        return start(name, 0);
+    }
+
+    /** A backend on {@code port} (0 picks a free one). */
+    static TestBackend start(String name, int port) {
         try {
-            return new TestBackend(name);
+            return new TestBackend(name, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
