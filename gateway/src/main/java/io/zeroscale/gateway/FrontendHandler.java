@@ -149,15 +149,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (deadline == Long.MAX_VALUE || ctx == null || closing) {
             return;
         }
-        if (timer != null && timerAt <= deadline) {
+        if (timer != null && timerAt - deadline <= 0) {
             return;
         }
         if (timer != null) {
             timer.cancel(false);
         }
-        timerAt = deadline;
-        timer = ctx.executor().schedule(this::timerFired, Math.max(0, deadline - System.nanoTime()),
-                TimeUnit.NANOSECONDS);
+        // Never further out than header-timeout: then a request head starting on an idle connection
+        // never needs the timer moved earlier, so a request costs no scheduling at all.
+        long now = System.nanoTime();
+        long delay = Math.max(0, Math.min(deadline - now, proxy.defaults().headerTimeout().toNanos()));
+        timerAt = now + delay;
+        timer = ctx.executor().schedule(this::timerFired, delay, TimeUnit.NANOSECONDS);
     }
 
     private void timerFired() {
@@ -300,8 +303,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             int authorityStart = schemeEnd + 3;
             int pathStart = indexOfAny(uri, authorityStart, "/?#");
             String authority = uri.substring(authorityStart, pathStart < 0 ? uri.length() : pathStart);
-            int at = authority.lastIndexOf('@');
-            hostHeader = at >= 0 ? authority.substring(at + 1) : authority;
+            // Userinfo (user@host) is deprecated for http and parsers disagree on where it ends: refused.
+            hostHeader = authority;
+            if (!RequestChecks.validHost(hostHeader)) {
+                rejectMalformed(new IllegalArgumentException("malformed authority '" + hostHeader
+                        + "' in the request target; send host or host:port"));
+                return;
+            }
             path = pathStart < 0 ? "/" : (uri.charAt(pathStart) == '/' ? "" : "/") + uri.substring(pathStart);
             request.setUri(path);
             request.headers().set(HttpHeaderNames.HOST, hostHeader);

@@ -227,7 +227,12 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
-        /** Settings for one target instead of the gateway-wide ones ({@code listen} and {@code maxHeaderSize} are ignored). */
+        /**
+         * Settings for one target instead of the gateway-wide ones; the keys that apply before a
+         * request is routed are ignored here ({@code listen}, {@code maxHeaderSize},
+         * {@code trustedProxies}, {@code headerTimeout}, {@code idleTimeout}, the connection limits
+         * and the per-client and total hold limits).
+         */
         public Builder targetConfig(TargetRef target, GatewayConfig value) {
             targetConfigs.put(requireNonNull(target, "target is null"), requireNonNull(value, "config is null"));
             return this;

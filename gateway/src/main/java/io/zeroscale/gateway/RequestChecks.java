@@ -42,7 +42,7 @@ final class RequestChecks {
     }
 
     /** A host name, IPv4 or bracketed IPv6 literal, with an optional port; nothing else. */
-    private static boolean validHost(String host) {
+    static boolean validHost(String host) {
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
             boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')

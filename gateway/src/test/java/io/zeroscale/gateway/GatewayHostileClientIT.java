@@ -168,6 +168,16 @@ class GatewayHostileClientIT extends GatewayTestSupport {
     }
 
     @Test
+    void malformedAuthorityInAnAbsoluteTargetIsRefused() throws Exception {
+        assertRefused("GET http://a%20b/headers HTTP/1.1\r\nHost: a\r\n\r\n" + SMUGGLED, "authority");
+    }
+
+    @Test
+    void absoluteTargetWithUserinfoIsRefused() throws Exception {
+        assertRefused("GET http://a\\@b/headers HTTP/1.1\r\nHost: a\r\n\r\n" + SMUGGLED, "authority");
+    }
+
+    @Test
     void http10WithoutHostReachesTheBackendWithOne() throws Exception {
         RawHttp client = closeLater(new RawHttp(gateway.port()));
         RawHttp.Response response = client.send("GET /headers HTTP/1.0\r\n\r\n").read();
