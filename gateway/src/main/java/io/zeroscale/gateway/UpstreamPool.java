@@ -10,7 +10,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -19,7 +18,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Keep-alive connections to endpoints, for one event loop. Each client connection is served by one
@@ -34,9 +32,6 @@ final class UpstreamPool {
     private static final int MAX_IDLE_PER_ENDPOINT = 256;
     /** An idle pooled connection is closed after this long, before the endpoint's own idle timeout can race us. */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
-
-    /** How long a new connection may take before a second attempt races it. */
-    static final long HEDGE_MILLIS = 500;
 
     /** Told when a connection is ready for a request, or why it could not be made. */
     interface Callback {
@@ -97,77 +92,16 @@ final class UpstreamPool {
                 }
             }
         }
-        new Connect(endpoint, connectTimeout, callback).start();
-    }
-
-    /**
-     * One new connection to an endpoint, hedged: when the first attempt has not connected after
-     * {@link #HEDGE_MILLIS}, a second one starts and the first to connect wins. A SYN dropped by a
-     * full listen backlog is only sent again by the kernel after a second (then three), while the
-     * backlog usually drains within milliseconds; without the hedge such a request waited for the
-     * retransmission or the whole connect-timeout. A refusal fails at once; a connection that
-     * completes after the other one won is closed at once.
-     */
-    private final class Connect {
-        private final Endpoint endpoint;
-        private final Duration timeout;
-        private final Callback callback;
-        private int pending;
-        private boolean done;
-        private boolean hedged;
-        private @Nullable ScheduledFuture<?> hedge;
-
-        Connect(Endpoint endpoint, Duration timeout, Callback callback) {
-            this.endpoint = endpoint;
-            this.timeout = timeout;
-            this.callback = callback;
-        }
-
-        void start() {
-            attempt();
-            if (!done && timeout.toMillis() > HEDGE_MILLIS) {
-                hedge = loop.schedule(this::hedge, HEDGE_MILLIS, TimeUnit.MILLISECONDS);
-            }
-        }
-
-        private void hedge() {
-            hedged = true;
-            if (!done) {
-                attempt();
-            }
-        }
-
-        private void attempt() {
-            pending++;
-            bootstrap.clone()
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                    .connect(InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port()))
-                    .addListener((ChannelFuture future) -> settled(future));
-        }
-
-        private void settled(ChannelFuture future) {
-            pending--;
+        ChannelFuture connect = bootstrap.clone()
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .connect(InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port()));
+        connect.addListener((ChannelFuture future) -> {
             if (future.isSuccess()) {
-                if (done) {
-                    // Not kept as a spare: a single-threaded endpoint would wait on it, serving no one else.
-                    future.channel().close();
-                    return;
-                }
-                finish();
                 callback.connected(future.channel(), false);
-            } else if (!done && pending == 0) {
-                // Refused (or timed out) with no other attempt under way: no point waiting for a hedge.
-                finish();
+            } else {
                 callback.failed(future.cause());
             }
-        }
-
-        private void finish() {
-            done = true;
-            if (hedge != null && !hedged) {
-                hedge.cancel(false);
-            }
-        }
+        });
     }
 
     private static boolean tooLongIdle(Channel channel, long maxIdleNanos) {

@@ -33,7 +33,8 @@ class GatewayRefusedIT extends GatewayTestSupport {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("hello from restarted");
-        assertThat(hub.refusals()).singleElement().satisfies(refusal -> {
+        // Until the new route arrives the dead endpoint is retried after a backoff, so it may refuse again.
+        assertThat(hub.refusals()).isNotEmpty().allSatisfy(refusal -> {
             assertThat(refusal.target()).isEqualTo(APP);
             assertThat(refusal.endpoint()).isEqualTo(dead);
             assertThat(refusal.reason()).isEqualTo("connection refused");
