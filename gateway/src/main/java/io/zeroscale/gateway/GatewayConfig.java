@@ -93,7 +93,7 @@ public record GatewayConfig(
             Duration.ofSeconds(30),
             8 * 1024,
             10L * 1024 * 1024,
-            Duration.ofSeconds(1),
+            Duration.ofMillis(1500),
             Duration.ofMinutes(5),
             LoadBalancing.LEAST_INFLIGHT,
             Duration.ofSeconds(1),
