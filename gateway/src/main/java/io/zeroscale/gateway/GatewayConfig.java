@@ -1,6 +1,7 @@
 package io.zeroscale.gateway;
 
 import static java.util.Objects.requireNonNull;
+import static java.util.Objects.requireNonNullElse;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
@@ -232,7 +233,7 @@ public record GatewayConfig(
                 try {
                     TrustedProxies.parse(cidr);
                 } catch (IllegalArgumentException e) {
-                    throw config.invalid("trusted-proxies", e.getMessage());
+                    throw config.invalid("trusted-proxies", requireNonNullElse(e.getMessage(), "'" + cidr + "' is not a CIDR block"));
                 }
             }
             builder.trustedProxies(cidrs);
@@ -268,7 +269,8 @@ public record GatewayConfig(
         try {
             return ByteSizes.parse(text);
         } catch (IllegalArgumentException e) {
-            throw config.invalid(key, e.getMessage());
+            // ByteSizes.parse always says what is wrong; the fallback only keeps a message if it did not.
+            throw config.invalid(key, requireNonNullElse(e.getMessage(), "'" + text + "' is not a size"));
         }
     }
 
@@ -462,7 +464,11 @@ public record GatewayConfig(
             return this;
         }
 
-        /** @throws IllegalArgumentException when a value is out of range */
+        /**
+         * Checks the values and builds the config.
+         *
+         * @throws IllegalArgumentException when a value is out of range
+         */
         public GatewayConfig build() {
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
