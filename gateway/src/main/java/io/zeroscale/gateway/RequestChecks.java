@@ -54,7 +54,7 @@ final class RequestChecks {
         return true;
     }
 
-    /** The path and query of a request target after {@link #normalizePath}, or why it is refused. */
+    /** The path and query of a request target after {@link #normalize}, or why it is refused. */
     record Target(@Nullable String uri, @Nullable String problem) {}
 
     /**
