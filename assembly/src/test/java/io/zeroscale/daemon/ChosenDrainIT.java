@@ -143,9 +143,6 @@ class ChosenDrainIT {
         }
 
         System.out.printf("ChosenDrainIT: %d requests answered, %d failed%n", ok.get(), failures.size());
-        assertThat(failures).as("failed requests during 3 -> 1 under load").isEmpty();
-        assertThat(ok.get()).as("requests answered").isGreaterThan(50);
-        assertThat(journalMessages(api)).anyMatch(message -> message.startsWith("draining [") && message.contains("to go down to 1"));
 
         List<Path> logs;
         try (Stream<Path> files = Files.list(data.resolve("orchestrators/local"))) {
@@ -158,7 +155,14 @@ class ChosenDrainIT {
                 inFlightAtStop.add(Integer.parseInt(stopping.group(1)));
             }
         }
+        System.out.printf("ChosenDrainIT: in flight at SIGTERM per removed replica: %s%n", inFlightAtStop);
+        // A replica stopped mid-request may still finish it (the backend's stop waits up to 1 s) and
+        // the gateway retries a safe request a dying replica refused, so the clients alone cannot
+        // tell; each replica's own log shows whether it was stopped with requests in flight.
         assertThat(inFlightAtStop).as("in-flight requests each removed replica logged at SIGTERM").containsExactly(0, 0);
+        assertThat(journalMessages(api)).anyMatch(message -> message.startsWith("draining [") && message.contains("to go down to 1"));
+        assertThat(failures).as("failed requests during 3 -> 1 under load").isEmpty();
+        assertThat(ok.get()).as("requests answered").isGreaterThan(50);
     }
 
     private HttpResponse<String> send(String url) throws Exception {
