@@ -171,7 +171,9 @@ public final class Alerting implements AutoCloseable {
                 }
                 return false;
             }
-            Duration took = Duration.between(started, now);
+            // Whole seconds read better in a page than "40s66ms"; below a second keep the millis.
+            Duration exact = Duration.between(started, now);
+            Duration took = exact.compareTo(Duration.ofSeconds(1)) >= 0 ? exact.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) : exact;
             if (ready > 0) {
                 wakeStarted = null;
                 if (took.compareTo(settings.wakeSlow()) > 0) {

@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.gateway.GatewayConfig;
@@ -121,7 +122,8 @@ public final class ConfigLoader {
         }
         Config leadership = root.optionalChild("leadership").orElse(null);
         return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes,
-                api(root.child("api")), telemetry(root.child("telemetry")));
+                api(root.child("api")), telemetry(root.child("telemetry")),
+                AlertSettings.fromConfig(root.child("alerts")), AlertSettings.sinks(root.child("alerts")));
     }
 
     private static ApiSettings api(Config api) {
