@@ -190,12 +190,11 @@ final class CelExpressions {
         }
         Matcher undeclared = UNDECLARED.matcher(message);
         if (undeclared.find()) {
-            return Config.suggestion(undeclared.group(1), VARIABLES).replace("valid keys are", "variables are");
+            return Config.suggestion(undeclared.group(1), VARIABLES, "variables are");
         }
         Matcher field = UNDEFINED_FIELD.matcher(message);
         if (field.find()) {
-            return Config.suggestion(field.group(1), REQUEST_FIELDS)
-                    .replace("valid keys are", REQUESTS + " has fields");
+            return Config.suggestion(field.group(1), REQUEST_FIELDS, REQUESTS + " has fields");
         }
         return "fix the expression";
     }

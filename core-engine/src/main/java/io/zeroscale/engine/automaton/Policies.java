@@ -47,9 +47,8 @@ final class Policies {
         }
         Set<String> known = new TreeSet<>(configured);
         known.addAll(RESERVED_SIGNALS);
-        String hint = Config.suggestion(name, known);
         String problem = "unknown signal '" + name + "'; "
-                + (hint.startsWith("did you mean") ? hint + " " : "")
+                + Config.didYouMean(name, known).map(hint -> hint + " ").orElse("")
                 + "define it under the policy's signals: or use a gateway counter (arrival-rate, held, inflight)"
                 + (configured.isEmpty() ? "" : "; configured signals are " + new TreeSet<>(configured));
         throw invalid(node, key, problem);

@@ -285,9 +285,8 @@ record PolicyDefinition(
             case "warning" -> Action.Severity.WARNING;
             case "critical" -> Action.Severity.CRITICAL;
             default -> {
-                String suggestion = Config.suggestion(text, Set.of("info", "warning", "critical"));
                 throw invalid(action.pathOf("severity"), "unknown severity '" + text + "'; "
-                        + (suggestion.startsWith("did you mean") ? suggestion : "write info, warning or critical"));
+                        + Config.didYouMean(text, Set.of("info", "warning", "critical")).orElse("write info, warning or critical"));
             }
         };
     }
@@ -314,11 +313,7 @@ record PolicyDefinition(
         if (name.equals(ANY_STATE)) {
             return "'*' (any state) is only allowed in from; name the state to enter, one of " + new TreeSet<>(states);
         }
-        String suggestion = Config.suggestion(name, states);
-        if (suggestion.startsWith("did you mean")) {
-            return "unknown state '" + name + "'; " + suggestion;
-        }
-        return "unknown state '" + name + "'; states are " + new TreeSet<>(states);
+        return "unknown state '" + name + "'; " + Config.suggestion(name, states, "states are");
     }
 
     /** The mappings listed under {@code key}, each as a node at {@code path.key[i]}. */

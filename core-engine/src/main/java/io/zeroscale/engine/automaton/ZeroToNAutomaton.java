@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The built-in lifecycle policy {@code zero-to-n}, exactly as drawn in DESIGN.md:
+ * The built-in lifecycle policy {@code zero-to-n}, as drawn in the repository's {@code
+ * docs/architecture.md} ("The zero-to-n lifecycle"):
  *
  * <pre>
  * ZERO --request held / signal above activation--> WAKING --ready >= 1--> ACTIVE

@@ -1,6 +1,7 @@
 package io.zeroscale.engine.automaton;
 
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import java.time.Duration;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -21,27 +22,35 @@ record ZeroToNSettings(
 
     record Activation(String signal, double above) {}
 
+    /** Reads the settings, reporting every problem of them at once. */
     static ZeroToNSettings fromConfig(Config settings, Set<String> signals) {
-        settings.requireOnlyKeys(KEYS);
-        Duration idle = positive(settings, "idle", Duration.ofMinutes(5));
-        Duration wakeTimeout = positive(settings, "wake-timeout", Duration.ofMinutes(3));
-        Duration drainTimeout = settings.duration("drain-timeout", Duration.ofSeconds(30));
-        Duration pauseAfter = settings.duration("pause-after").orElse(null);
-        if (pauseAfter != null && pauseAfter.compareTo(idle) >= 0) {
-            throw settings.invalid("pause-after", "must be shorter than idle (" + io.zeroscale.spi.Durations.format(idle)
-                    + "), or the target goes to zero before it is ever paused");
-        }
-        Activation activation = null;
-        Config node = settings.optionalChild("activation").orElse(null);
-        if (node != null) {
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
+        Duration parsedIdle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(null);
+        Duration idle = parsedIdle == null ? Duration.ofMinutes(5) : parsedIdle;
+        Duration wakeTimeout = problems.attempt(() -> positive(settings, "wake-timeout", Duration.ofMinutes(3)))
+                .orElse(Duration.ofMinutes(3));
+        Duration drainTimeout = problems.attempt(() -> settings.duration("drain-timeout", Duration.ofSeconds(30)))
+                .orElse(Duration.ofSeconds(30));
+        Duration pauseAfter = problems.attempt(() -> {
+            Duration value = settings.duration("pause-after").orElse(null);
+            // Compared with idle only when idle itself was readable: a default would blame the wrong key.
+            if (value != null && parsedIdle != null && value.compareTo(idle) >= 0) {
+                throw settings.invalid("pause-after", "must be shorter than idle (" + io.zeroscale.spi.Durations.format(idle)
+                        + "), or the target goes to zero before it is ever paused");
+            }
+            return value;
+        }).orElse(null);
+        Activation activation = problems.attempt(() -> settings.optionalChild("activation").map(node -> {
             node.requireOnlyKeys(Set.of("signal", "above"));
             String signal = node.requireString("signal");
-            if (!signals.contains(signal) && !Set.of("inflight", "held", "arrival-rate").contains(signal)) {
+            if (!signals.contains(signal) && !Policies.RESERVED_SIGNALS.contains(signal)) {
                 throw node.invalid("signal", "no signal named '" + signal + "'; "
                         + Config.suggestion(signal, signals.isEmpty() ? Set.of("arrival-rate") : signals));
             }
-            activation = new Activation(signal, node.doubleValue("above", 0));
-        }
+            return new Activation(signal, node.doubleValue("above", 0));
+        }).orElse(null)).orElse(null);
+        problems.throwIfAny();
         return new ZeroToNSettings(idle, wakeTimeout, drainTimeout, pauseAfter, activation);
     }
 

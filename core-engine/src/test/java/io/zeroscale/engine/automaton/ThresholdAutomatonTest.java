@@ -135,4 +135,17 @@ class ThresholdAutomatonTest {
         assertThatThrownBy(() -> automaton(noUpper, 0, 6))
                 .hasMessage("targets.app.policy.scale-up-above: required key is missing; add a number");
     }
+
+    @Test
+    void everyMistakeOfTheSettingsIsReportedTogether() {
+        Map<String, Object> settings = settings("step", 0);
+        settings.put("cooldwn", "1m");
+        settings.put("scale-down-below", 100);
+        assertThatThrownBy(() -> automaton(settings, 0, 6))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems()).containsExactly(
+                        "targets.app.policy.cooldwn: unknown key; did you mean 'cooldown'?",
+                        "targets.app.policy.scale-down-below: 100 must be below scale-up-above (100); the gap between them"
+                                + " is where the replicas stay put",
+                        "targets.app.policy.step: must be at least 1, got 0"));
+    }
 }
