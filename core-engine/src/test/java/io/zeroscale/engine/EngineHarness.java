@@ -31,6 +31,7 @@ final class EngineHarness implements AutoCloseable {
     private int inFlight;
     private long arrivals;
     private long completed;
+    private long overflowed;
 
     EngineHarness(String targetYaml, Duration startup) {
         this(targetYaml, startup, 0);
@@ -43,13 +44,19 @@ final class EngineHarness implements AutoCloseable {
 
     /** As above, with {@code leadership} deciding whether this engine may write. */
     EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership) {
+        this(targetYaml, startup, runningReplicas, leadership, builder -> builder);
+    }
+
+    /** As above, with {@code extra} adding to the builder (alert sinks, ...). */
+    EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
+            java.util.function.UnaryOperator<Zeroscale.Builder> extra) {
         orchestrator = new FakeOrchestrator(time, startup);
         TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse(targetYaml, "test", "targets.app"));
         ref = spec.ref();
         if (runningReplicas > 0) {
             orchestrator.preset(ref, runningReplicas);
         }
-        zeroscale = Zeroscale.builder()
+        zeroscale = extra.apply(Zeroscale.builder())
                 .virtualTime(time)
                 .orchestrator("fake", orchestrator)
                 .metricSource("prom", metrics)
@@ -109,6 +116,13 @@ final class EngineHarness implements AutoCloseable {
         report();
     }
 
+    /** The gateway refused {@code count} requests because the hold queue was full. */
+    void refuseForOverflow(int count) {
+        arrivals += count;
+        overflowed += count;
+        report();
+    }
+
     void startRequest() {
         arrivals++;
         inFlight++;
@@ -127,7 +141,7 @@ final class EngineHarness implements AutoCloseable {
     }
 
     private void report() {
-        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
+        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0, overflowed));
         time.runDue();
     }
 

@@ -90,6 +90,8 @@ final class TargetTraffic {
     private final Set<Endpoint> drainedReported = new HashSet<>();
     private int inFlight;
     private long arrivals;
+    /** Requests refused because the hold queue was full (for the engine's overflow alert). */
+    private long overflowed;
     private long completed;
     private double latencySecondsSum;
     private int roundRobin;
@@ -142,6 +144,7 @@ final class TargetTraffic {
                     held.addLast(exchange);
                     admission = Admission.HELD;
                 } else {
+                    overflowed++;
                     admission = Admission.FULL;
                 }
             }
@@ -401,7 +404,7 @@ final class TargetTraffic {
     }
 
     synchronized RequestStats stats() {
-        return new RequestStats(held.size(), inFlight, arrivals, completed, latencySecondsSum);
+        return new RequestStats(held.size(), inFlight, arrivals, completed, latencySecondsSum, overflowed);
     }
 
     /**

@@ -31,7 +31,7 @@ import java.util.function.IntUnaryOperator;
  */
 public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable, ConditionalWake {
     private final Scheduler scheduler;
-    private final Duration startup;
+    private volatile Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
     private final List<String> calls = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
@@ -39,6 +39,11 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
 
     public FakeOrchestrator(Scheduler scheduler, Duration startup) {
         this.scheduler = scheduler;
+        this.startup = startup;
+    }
+
+    /** How long replicas started from now on take to become ready. */
+    public void setStartup(Duration startup) {
         this.startup = startup;
     }
 
@@ -133,7 +138,7 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         }
         publish(target);
         if (replicas > 0) {
-            scheduler.schedule(startup, () -> {
+            scheduler.schedule(this.startup, () -> {
                 synchronized (workload) {
                     if (workload.generation != generation) {
                         return;
