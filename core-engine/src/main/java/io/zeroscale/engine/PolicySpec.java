@@ -20,12 +20,14 @@ import java.util.Set;
  * @param bounds replicas min and max
  * @param signals the signals, by name, in config order
  * @param tick how often signals are pulled and the automaton re-evaluates
+ * @param startFailures crash-loop backoff of failing replicas and when to give up on a wake
  * @param settings every other key of the policy, for the automaton's factory to validate
  */
 public record PolicySpec(
-        String automaton, ReplicaBounds bounds, Map<String, SignalSpec> signals, Duration tick, Config settings) {
+        String automaton, ReplicaBounds bounds, Map<String, SignalSpec> signals, Duration tick,
+        StartFailureSettings startFailures, Config settings) {
     /** The policy keys the engine reads itself; all others go to the automaton. */
-    public static final Set<String> ENGINE_KEYS = Set.of("automaton", "replicas", "signals", "tick");
+    public static final Set<String> ENGINE_KEYS = Set.of("automaton", "replicas", "signals", "tick", "start-failures");
 
     /** Names of signals the engine derives from the gateway's counters. */
     public static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
@@ -40,6 +42,7 @@ public record PolicySpec(
         if (tick.isZero() || tick.isNegative()) {
             throw new IllegalArgumentException("tick must be positive");
         }
+        requireNonNull(startFailures, "startFailures is null");
         requireNonNull(settings, "settings is null");
     }
 
@@ -82,8 +85,9 @@ public record PolicySpec(
             options.remove("window");
             signals.put(name, new SignalSpec(name, source, new MetricQuery(name, query, Config.of(signal.path(), options)), window));
         }
+        StartFailureSettings startFailures = StartFailureSettings.fromConfig(policy.child("start-failures"));
         Map<String, Object> rest = new LinkedHashMap<>(policy.asMap());
         rest.keySet().removeAll(ENGINE_KEYS);
-        return new PolicySpec(automaton, new ReplicaBounds(min, max), signals, tick, Config.of(policy.path(), rest));
+        return new PolicySpec(automaton, new ReplicaBounds(min, max), signals, tick, startFailures, Config.of(policy.path(), rest));
     }
 }

@@ -91,6 +91,10 @@ final class TargetActor implements TargetContext {
     private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
+    private final StartFailures startFailures;
+    /** The journal entry of the current failure streak, updated in place. */
+    private @Nullable JournalEntry streakEntry;
+    private Subscription backoffEnd = Subscription.NONE;
     private volatile TargetStatus status;
 
     TargetActor(
@@ -114,6 +118,7 @@ final class TargetActor implements TargetContext {
         this.blocking = blocking;
         Instant now = scheduler.clock().instant();
         this.observed = ObservedState.zero(now);
+        this.startFailures = new StartFailures(spec.policy().startFailures());
         for (String signal : spec.policy().signals().keySet()) {
             signals.put(signal, SignalValue.unknown("no value yet", now));
         }
@@ -182,6 +187,7 @@ final class TargetActor implements TargetContext {
             subscriptions.clear();
             timers.values().forEach(timer -> timer.subscription.close());
             timers.clear();
+            backoffEnd.close();
         });
     }
 
@@ -267,11 +273,58 @@ final class TargetActor implements TargetContext {
     private void onWorkloadEvent(WorkloadEvent event) {
         switch (event) {
             case WorkloadEvent.Changed changed -> onObserved(changed.state());
-            case WorkloadEvent.ReplicaFailed failed -> {
-                journal(JournalEntry.Kind.ACTUATION_FAILED, "replica " + failed.replica() + " failed: " + failed.reason());
-                deliver(new Event.ReplicaFailed(failed.replica(), failed.reason()));
-            }
+            case WorkloadEvent.ReplicaFailed failed -> onReplicaFailed(failed);
         }
+    }
+
+    /**
+     * Crash-loop handling: one journal entry per streak, restarts held back exponentially, and
+     * once the policy gives up on the wake, held and new requests answered 503 with the reason
+     * (through the route's refusal) and one alert.
+     */
+    private void onReplicaFailed(WorkloadEvent.ReplicaFailed failed) {
+        if (closed) {
+            return;
+        }
+        FailureStreak before = startFailures.streak();
+        FailureStreak streak = startFailures.failed(failed, now());
+        log.warn("target {}: {}; restarting no earlier than {}", spec.name(), streak.lastReason(), streak.nextAttemptAt());
+        journalStreak(streak, null);
+        if (streak.gaveUp() && (before == null || !before.gaveUp())) {
+            Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.ref(), streak));
+            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
+            engine.alert(spec, alert);
+        }
+        backoffEnd.close();
+        backoffEnd = scheduler.schedule(Duration.between(now(), streak.nextAttemptAt()), () -> post(this::onBackoffOver));
+        publishRoute();
+        deliver(new Event.ReplicaFailed(failed.replica(), streak.lastReason(), streak.failuresInARow(), streak.gaveUp(),
+                streak.nextAttemptAt()));
+    }
+
+    private void onBackoffOver() {
+        if (closed || startFailures.holdsBackUntil(now()) != null) {
+            return;
+        }
+        publishRoute(); // the refusal ends: requests are held (and wake the target) again
+        if (!automationPaused) {
+            reconcile();
+        }
+        refreshStatus();
+    }
+
+    private void journalStreak(FailureStreak streak, @Nullable String ended) {
+        JournalEntry previous = streakEntry;
+        Decision current = applied;
+        JournalEntry entry = new JournalEntry(now(), spec.ref(), JournalEntry.Kind.START_FAILURES, automaton.state(),
+                current == null ? observed.replicas() : current.replicas(), current == null ? Routing.HOLD : current.routing(),
+                streak.describe(ended));
+        if (previous == null) {
+            engine.journal().append(entry);
+        } else {
+            engine.journal().update(previous, entry);
+        }
+        streakEntry = ended == null ? entry : null;
     }
 
     private void onObserved(ObservedState state) {
@@ -279,6 +332,13 @@ final class TargetActor implements TargetContext {
             return;
         }
         boolean differs = state.differsFrom(observed) || observationStale;
+        if (state.readyReplicas() > observed.readyReplicas()) {
+            FailureStreak ended = startFailures.ready();
+            if (ended != null) {
+                backoffEnd.close();
+                journalStreak(ended, "a replica became ready; backoff reset");
+            }
+        }
         observed = state;
         observationStale = false;
         if (!started) {
@@ -482,7 +542,8 @@ final class TargetActor implements TargetContext {
     }
 
     private @Nullable String unsafeZeroReason() {
-        if (requests.held() > 0) {
+        // Held requests the gateway is answering with a crash-loop refusal need no replica.
+        if (requests.held() > 0 && startFailures.refusal(spec.ref(), now()) == null) {
             return requests.held() + " request(s) held";
         }
         if (requests.inFlight() > 0) {
@@ -508,6 +569,9 @@ final class TargetActor implements TargetContext {
             case HOLD -> Route.hold();
             case DRAIN -> new Route(Routing.DRAIN, List.of(), observed.readyEndpoints());
         };
+        if (route.endpoints().isEmpty()) {
+            route = route.withRefusal(startFailures.refusal(spec.ref(), now()));
+        }
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
@@ -518,6 +582,11 @@ final class TargetActor implements TargetContext {
 
     private void actuateScale(int replicas, String why) {
         if (!engine.mayActuate(spec.ref(), observed, replicas)) {
+            return;
+        }
+        if (replicas > observed.replicas() && startFailures.holdsBackUntil(now()) != null) {
+            // Crash-loop backoff: onBackoffOver starts the replicas once it ends.
+            requestedReplicas = replicas;
             return;
         }
         requestedReplicas = replicas;
@@ -629,7 +698,7 @@ final class TargetActor implements TargetContext {
         return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
                 current == null ? observed.replicas() : current.replicas(), observed.replicas(), observed.readyReplicas(),
                 observationStale, current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
-                overrideUntil, signalsView(), requests, reason, now());
+                overrideUntil, signalsView(), requests, reason, now(), startFailures.streak());
     }
 
     private Map<String, SignalValue> signalsView() {

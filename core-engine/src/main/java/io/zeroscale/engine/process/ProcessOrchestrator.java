@@ -71,6 +71,9 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
 
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
+    /** Lines of a failed replica's log sent with its failure. */
+    static final int OUTPUT_LINES = 10;
+
     private final String name;
     private final String host;
     private final Scheduler scheduler;
@@ -362,10 +365,13 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         // Output goes to a file, never a pipe: a pipe would break when the daemon goes away.
         builder.redirectErrorStream(true);
         Process process;
+        Path logFile = store.logFile(workload.target, port);
+        long logStart;
         try {
             Files.createDirectories(store.directory());
-            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(
-                    store.logFile(workload.target, port).toFile()));
+            // The file is appended to across runs: remember where this run's output begins.
+            logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
             process = builder.start();
         } catch (IOException e) {
             throw new ZeroscaleException(
@@ -381,6 +387,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         }
         Replica replica = new Replica(
                 process.toHandle(), process, port, process.info().startInstant().orElse(null), command);
+        replica.logStart = logStart;
         if (replica.startedAt == null) {
             log.warn("{}: the OS did not report when {} started; a later run will not adopt it", workload.target,
                     replica);
@@ -466,8 +473,10 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                 log.info("{}: {} stopped", workload.target, replica);
             } else {
                 String reason = exitReason(replica);
-                log.warn("{}: {} {}", workload.target, replica, reason);
-                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason));
+                List<String> output = ProcessLogTail.lastLines(store.logFile(workload.target, replica.port),
+                        replica.logStart, OUTPUT_LINES);
+                log.warn("{}: {} {}; last output: {}", workload.target, replica, reason, output);
+                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason, output));
             }
             persistLocked(workload);
             publishLocked(workload);
@@ -537,13 +546,15 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     }
 
     private String exitReason(Replica replica) {
+        // "before it was ready" is what tells a crash loop at start from a crash of a serving replica.
+        String when = replica.ready ? "" : " before it was ready";
         if (replica.process != null) {
             int status = replica.process.exitValue();
             return status > 128
-                    ? "exited with status " + status + " (killed by signal " + (status - 128) + ")"
-                    : "exited with status " + status;
+                    ? "exited with status " + status + " (killed by signal " + (status - 128) + ")" + when
+                    : "exited with status " + status + when;
         }
-        return "exited (status unknown: the process was adopted from a previous run)";
+        return "exited" + when + " (status unknown: the process was adopted from a previous run)";
     }
 
     private String replicaName(Replica replica) {

@@ -24,6 +24,8 @@ final class Replica {
     boolean stopping;
     boolean gone;
     int failedProbes;
+    /** Where this run's output begins in the replica's log file; 0 for an adopted replica (whole tail). */
+    long logStart;
     Subscription probe = Subscription.NONE;
     Subscription forceKill = Subscription.NONE;
 
