@@ -1,6 +1,5 @@
 package io.zeroscale.engine;
 
-import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import io.zeroscale.spi.traffic.Route;
 import java.time.Duration;
@@ -57,7 +56,7 @@ final class StartFailures {
     }
 
     /** What the gateway answers requests with while the engine has given up and backs off, or null. */
-    Route.@Nullable Refusal refusal(TargetRef target, Instant now) {
+    Route.@Nullable Refusal refusal(String target, Instant now) {
         FailureStreak current = streak;
         if (current == null || !current.gaveUp() || !current.backingOff(now)) {
             return null;
@@ -65,8 +64,9 @@ final class StartFailures {
         return new Route.Refusal(refusalReason(target, current), current.nextAttemptAt());
     }
 
-    static String refusalReason(TargetRef target, FailureStreak streak) {
-        return "target " + target.name() + " cannot start: " + streak.lastReason() + " (" + streak.failuresInARow()
+    /** One line naming the target (its name in config) and the reason. */
+    static String refusalReason(String target, FailureStreak streak) {
+        return "target " + target + " cannot start: " + streak.lastReason() + " (" + streak.failuresInARow()
                 + (streak.failuresInARow() == 1 ? " failed start" : " failed starts in a row") + "; next attempt at "
                 + streak.nextAttemptAt() + ")";
     }

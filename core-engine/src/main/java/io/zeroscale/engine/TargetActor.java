@@ -291,7 +291,7 @@ final class TargetActor implements TargetContext {
         log.warn("target {}: {}; restarting no earlier than {}", spec.name(), streak.lastReason(), streak.nextAttemptAt());
         journalStreak(streak, null);
         if (streak.gaveUp() && (before == null || !before.gaveUp())) {
-            Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.ref(), streak));
+            Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.name(), streak));
             journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
             engine.alert(spec, alert);
         }
@@ -543,7 +543,7 @@ final class TargetActor implements TargetContext {
 
     private @Nullable String unsafeZeroReason() {
         // Held requests the gateway is answering with a crash-loop refusal need no replica.
-        if (requests.held() > 0 && startFailures.refusal(spec.ref(), now()) == null) {
+        if (requests.held() > 0 && startFailures.refusal(spec.name(), now()) == null) {
             return requests.held() + " request(s) held";
         }
         if (requests.inFlight() > 0) {
@@ -570,7 +570,7 @@ final class TargetActor implements TargetContext {
             case DRAIN -> new Route(Routing.DRAIN, List.of(), observed.readyEndpoints());
         };
         if (route.endpoints().isEmpty()) {
-            route = route.withRefusal(startFailures.refusal(spec.ref(), now()));
+            route = route.withRefusal(startFailures.refusal(spec.name(), now()));
         }
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
