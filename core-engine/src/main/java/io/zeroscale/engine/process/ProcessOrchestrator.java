@@ -167,6 +167,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                     Replica started = startLocked(workload);
                     watchExit(workload, started);
                     scheduleProbeLocked(workload, started);
+                    scheduleStartDeadlineLocked(workload, started);
                 }
                 if (replicas < live.size()) {
                     // Keep the ready replicas and the oldest: stop the starting ones, then the newest.
@@ -440,6 +441,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         replica.stopping = true;
         replica.ready = false;
         replica.probe.close();
+        replica.startDeadline.close();
         log.info("{}: stopping {}", workload.target, replica);
         groups.signal(replica.handle, replica.process, false);
         if (!closed) {
@@ -465,6 +467,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             replica.gone = true;
             replica.probe.close();
             replica.forceKill.close();
+            replica.startDeadline.close();
             workload.replicas.remove(replica);
             if (closed) {
                 return;
@@ -508,10 +511,12 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                 exited(workload, replica);
                 return;
             }
+            replica.lastProbe = result.detail();
             if (result.ready()) {
                 replica.failedProbes = 0;
                 if (!replica.ready) {
                     replica.ready = true;
+                    replica.startDeadline.close();
                     log.info("{}: {} is ready", workload.target, replica);
                 }
             } else if (replica.ready && ++replica.failedProbes >= FAILED_PROBES_BEFORE_UNREADY) {
@@ -525,6 +530,33 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             publishLocked(workload);
             scheduleProbeLocked(workload, replica);
         }
+    }
+
+    /**
+     * With {@code readiness.start-timeout}, a replica not ready in time is a failed start: reported
+     * with its last probe and output, then stopped, so the engine's crash-loop backoff applies.
+     */
+    private void scheduleStartDeadlineLocked(ManagedWorkload workload, Replica replica) {
+        Duration timeout = workload.spec.readiness().startTimeout();
+        if (timeout == null || closed) {
+            return;
+        }
+        replica.startDeadline = schedule(timeout, () -> runBlocking(() -> {
+            synchronized (workload) {
+                if (closed || replica.gone || replica.stopping || replica.ready) {
+                    return;
+                }
+                String reason = "was not ready within " + workload.spec.pathOf("readiness") + ".start-timeout "
+                        + Durations.format(timeout) + " (last probe: " + replica.lastProbe + "); stopping it";
+                List<String> output = ProcessLogTail.lastLines(store.logFile(workload.target, replica.port),
+                        replica.logStart, OUTPUT_LINES);
+                log.warn("{}: {} {}", workload.target, replica, reason);
+                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason, output));
+                stopLocked(workload, replica);
+                persistLocked(workload);
+                publishLocked(workload);
+            }
+        }));
     }
 
     private void persistLocked(ManagedWorkload workload) {
