@@ -580,13 +580,28 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     private String exitReason(Replica replica) {
         // "before it was ready" is what tells a crash loop at start from a crash of a serving replica.
         String when = replica.ready ? "" : " before it was ready";
-        if (replica.process != null) {
-            int status = replica.process.exitValue();
+        Process process = replica.process;
+        if (process != null && reaped(process)) {
+            int status = process.exitValue();
             return status > 128
                     ? "exited with status " + status + " (killed by signal " + (status - 128) + ")" + when
                     : "exited with status " + status + when;
         }
-        return "exited" + when + " (status unknown: the process was adopted from a previous run)";
+        return "exited" + when + (process != null ? " (status not known yet)"
+                : " (status unknown: the process was adopted from a previous run)");
+    }
+
+    /**
+     * The handle may report the process gone a moment before the JDK's reaper recorded its exit
+     * status (exitValue() would throw): wait for it briefly.
+     */
+    private static boolean reaped(Process process) {
+        try {
+            return process.waitFor(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private String replicaName(Replica replica) {
