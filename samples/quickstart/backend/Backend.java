@@ -2,6 +2,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
@@ -23,7 +24,7 @@ public final class Backend {
         // The sample's whole point: a slow start, like loading model weights.
         Thread.sleep(Math.round(loadSeconds * 1000));
 
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.createContext("/health", exchange -> answer(exchange, 200, "ok\n"));
         server.createContext("/", exchange -> {
             // ?seconds=N pretends the request takes that long, like a slow inference.

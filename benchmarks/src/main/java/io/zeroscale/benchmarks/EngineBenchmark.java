@@ -88,7 +88,7 @@ public class EngineBenchmark {
         }
         subscription = zeroscale.engine().subscribeDecisions((target, event, decision) -> {
             if (event instanceof io.zeroscale.spi.automaton.Event.RequestsChanged) {
-                CompletableFuture<Void> waiting = pending.getAndSet(index.get(target), null);
+                CompletableFuture<Void> waiting = pending.getAndSet(java.util.Objects.requireNonNull(index.get(target), "target not benchmarked"), null);
                 if (waiting != null) {
                     waiting.complete(null);
                 }

@@ -96,7 +96,7 @@ public class ReactionBenchmark {
             Thread.onSpinWait();
         }
         for (int i = 0; i < targets; i++) {
-            pushers.get(refs.get(i)).accept(SignalValue.known(10, InstantSource.system().instant()));
+            java.util.Objects.requireNonNull(pushers.get(refs.get(i)), "no pusher").accept(SignalValue.known(10, InstantSource.system().instant()));
         }
     }
 
@@ -108,7 +108,7 @@ public class ReactionBenchmark {
         replicas[i] = replicas[i] == 1 ? 2 : 1;
         CompletableFuture<Integer> called = new CompletableFuture<>();
         pending.put(ref, called);
-        pushers.get(ref).accept(SignalValue.known(replicas[i] * 10, InstantSource.system().instant()));
+        java.util.Objects.requireNonNull(pushers.get(ref), "no pusher").accept(SignalValue.known(replicas[i] * 10, InstantSource.system().instant()));
         return called.get(10, TimeUnit.SECONDS);
     }
 

@@ -27,6 +27,7 @@ import java.util.ServiceLoader;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The SDK entry point: everything the daemon does, in your own process.
@@ -93,8 +94,9 @@ public final class Zeroscale implements AutoCloseable {
 
     /** Collects plugins, orchestrators, sources and targets; {@link #build()} validates them all. */
     public static final class Builder {
-        private Scheduler scheduler;
-        private VirtualScheduler virtualScheduler;
+        // Both null until set: build() then makes (and owns) a SystemScheduler.
+        private @Nullable Scheduler scheduler;
+        private @Nullable VirtualScheduler virtualScheduler;
         private Path dataDirectory = Path.of(".zeroscale");
         private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private ActuationSettings actuation = ActuationSettings.DEFAULT;
@@ -196,6 +198,8 @@ public final class Zeroscale implements AutoCloseable {
                 java.util.concurrent.Executor dispatcher;
                 java.util.concurrent.Executor blocking;
                 if (virtualScheduler != null) {
+                    // The same object virtualTime() stored in scheduler, named so its non-nullness shows.
+                    effective = virtualScheduler;
                     dispatcher = virtualScheduler.executor();
                     blocking = virtualScheduler.executor();
                 } else {

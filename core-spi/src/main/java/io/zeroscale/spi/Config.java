@@ -2,6 +2,7 @@ package io.zeroscale.spi;
 
 import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
 import static java.util.Objects.requireNonNull;
+import static java.util.Objects.requireNonNullElse;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -188,7 +189,8 @@ public final class Config {
         try {
             return Optional.of(Durations.parse(text.get()));
         } catch (IllegalArgumentException e) {
-            throw invalid(key, e.getMessage());
+            // Durations.parse always says what is wrong; the fallback only keeps a message if it did not.
+            throw invalid(key, requireNonNullElse(e.getMessage(), "'" + text.get() + "' is not a duration"));
         }
     }
 

@@ -24,4 +24,13 @@ public class ZeroscaleException extends RuntimeException {
     public ErrorCode errorCode() {
         return errorCode;
     }
+
+    /**
+     * The message for the user, as given to the constructor. Never null: the constructors refuse a
+     * null message, so callers need no null check. Thread-safe, no side effects.
+     */
+    @Override
+    public String getMessage() {
+        return requireNonNull(super.getMessage(), "message is null");
+    }
 }

@@ -1,6 +1,7 @@
 package io.zeroscale.gateway;
 
 import static java.util.Objects.requireNonNull;
+import static java.util.Objects.requireNonNullElse;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
@@ -181,7 +182,8 @@ public record GatewayConfig(
         try {
             return ByteSizes.parse(text);
         } catch (IllegalArgumentException e) {
-            throw config.invalid(key, e.getMessage());
+            // ByteSizes.parse always says what is wrong; the fallback only keeps a message if it did not.
+            throw config.invalid(key, requireNonNullElse(e.getMessage(), "'" + text + "' is not a size"));
         }
     }
 
@@ -311,7 +313,11 @@ public record GatewayConfig(
             return this;
         }
 
-        /** @throws IllegalArgumentException when a value is out of range */
+        /**
+         * Checks the values and builds the config.
+         *
+         * @throws IllegalArgumentException when a value is out of range
+         */
         public GatewayConfig build() {
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage);

@@ -128,7 +128,8 @@ public final class PrometheusPeer implements AutoCloseable {
                 "--web.listen-address=127.0.0.1:" + port));
         command.addAll(extraFlags);
         // A log per start keeps the output of a run that died before a restart.
-        Path log = home.resolve("prometheus-" + (++starts) + ".log");
+        starts++;
+        Path log = home.resolve("prometheus-" + starts + ".log");
         try {
             Process started = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             process = started;

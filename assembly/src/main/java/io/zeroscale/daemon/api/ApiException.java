@@ -13,6 +13,12 @@ final class ApiException extends RuntimeException {
         this.error = error;
     }
 
+    /** Never null: every constructor call passes the message the client reads. */
+    @Override
+    public String getMessage() {
+        return java.util.Objects.requireNonNull(super.getMessage(), "message is null");
+    }
+
     static ApiException badRequest(String message) {
         return new ApiException(400, "bad_request", message);
     }

@@ -72,7 +72,7 @@ public final class ApiHandlers {
                 new ApiRoute("GET", "/version", false, request -> ApiResponse.ok(Map.of(
                         "version", version, "java", Runtime.version().toString()))),
                 new ApiRoute("GET", "/targets", false, request -> ApiResponse.ok(engine.statuses().stream().map(this::view).toList())),
-                new ApiRoute("GET", "/targets/{name}", false, request -> ApiResponse.ok(view(status(request.path().get("name"))))),
+                new ApiRoute("GET", "/targets/{name}", false, request -> ApiResponse.ok(view(status(request.pathParameter("name"))))),
                 new ApiRoute("GET", "/journal", false, this::journal),
                 new ApiRoute("POST", "/targets/{name}/automation", false, this::automation),
                 new ApiRoute("PUT", "/targets/{name}/override", false, this::setOverride),
@@ -117,7 +117,7 @@ public final class ApiHandlers {
     }
 
     private ApiResponse automation(ApiRequest request) {
-        String name = request.path().get("name");
+        String name = request.pathParameter("name");
         spec(name);
         JsonNode body = object(request.body(), Set.of("action"));
         JsonNode action = required(body, "action");
@@ -133,7 +133,7 @@ public final class ApiHandlers {
     }
 
     private ApiResponse setOverride(ApiRequest request) {
-        String name = request.path().get("name");
+        String name = request.pathParameter("name");
         TargetSpec spec = spec(name);
         JsonNode body = object(request.body(), Set.of("replicas", "expiry"));
         JsonNode replicasNode = required(body, "replicas");
@@ -168,7 +168,7 @@ public final class ApiHandlers {
     }
 
     private ApiResponse clearOverride(ApiRequest request) {
-        String name = request.path().get("name");
+        String name = request.pathParameter("name");
         spec(name);
         engine.setOverride(name, null, null, request.caller());
         Map<String, Object> out = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import io.zeroscale.daemon.Version;
 import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.ZeroscaleException;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,8 +32,9 @@ public final class ZeroscaleCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        PrintWriter out = new PrintWriter(System.out, true);
-        PrintWriter err = new PrintWriter(System.err, true);
+        // The default charset, as PrintWriter(OutputStream) used implicitly: named so it is a choice.
+        PrintWriter out = new PrintWriter(System.out, true, Charset.defaultCharset());
+        PrintWriter err = new PrintWriter(System.err, true, Charset.defaultCharset());
         int status = execute(out, err, args);
         out.flush();
         err.flush();

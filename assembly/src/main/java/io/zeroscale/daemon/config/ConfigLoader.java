@@ -69,7 +69,9 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ZeroscaleException(CONFIG_INVALID, file + ": cannot read it (" + e + ")", e);
         }
-        Path directory = file.toAbsolutePath().normalize().getParent();
+        Path absolute = file.toAbsolutePath().normalize();
+        // Null only for a file system root, which was read as a file above and so cannot be one.
+        Path directory = requireNonNull(absolute.getParent(), () -> file + ": has no parent directory");
         return parse(text, file.toString(), directory, overrides);
     }
 

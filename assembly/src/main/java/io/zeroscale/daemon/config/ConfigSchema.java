@@ -125,13 +125,15 @@ public final class ConfigSchema {
             }
             case "enum" -> {
                 Set<String> allowed = new TreeSet<>();
-                keywordNode.forEach(node -> allowed.add(node.asText()));
+                if (keywordNode != null) {
+                    keywordNode.forEach(node -> allowed.add(node.asText()));
+                }
                 String given = String.valueOf(value);
                 return where(path) + ": unknown value " + describe(path, value) + "; "
                         + Config.suggestion(given, allowed).replace("valid keys are", "valid values are");
             }
             case "minimum" -> {
-                return where(path) + ": must be at least " + keywordNode.asText() + ", got " + describe(path, value);
+                return where(path) + ": must be at least " + (keywordNode == null ? "the schema's minimum" : keywordNode.asText()) + ", got " + describe(path, value);
             }
             case "minLength" -> {
                 return where(path) + (keywordNode != null && keywordNode.asInt() > 1

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * Replaces {@code ${NAME}} and {@code ${NAME:-default}} in every string value of a parsed config
- * tree, so secrets stay out of the file. {@code $${} writes a literal {@code ${}. Values stay
+ * tree, so secrets stay out of the file. <code>$${</code> writes a literal <code>${</code>. Values stay
  * strings; a key without a value counts as absent. Substituting in the parsed tree (not the raw text) means a secret full of YAML
  * punctuation cannot change the document's structure.
  */

@@ -1,6 +1,7 @@
 package io.zeroscale.engine.automata;
 
 import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
+import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
@@ -273,7 +274,7 @@ final class ZeroToNAutomaton implements Automaton {
     }
 
     private void moveTo(State next) {
-        if (!TRANSITIONS.get(state).contains(next)) {
+        if (!requireNonNull(TRANSITIONS.get(state), "no transitions for " + state).contains(next)) {
             throw new ZeroscaleException(ILLEGAL_TRANSITION, "zero-to-n: no transition from " + state + " to " + next);
         }
         state = next;

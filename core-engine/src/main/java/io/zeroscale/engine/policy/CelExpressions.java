@@ -88,7 +88,7 @@ final class CelExpressions {
             .addLibraries(CelExtensions.math())
             .build();
 
-    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.legacyCelRuntimeBuilder()
             .setOptions(OPTIONS)
             .addLibraries(CelExtensions.math())
             .build();

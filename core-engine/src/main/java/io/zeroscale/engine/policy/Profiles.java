@@ -1,6 +1,7 @@
 package io.zeroscale.engine.policy;
 
 import static io.zeroscale.engine.policy.PolicyDefinition.invalid;
+import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.orchestrator.ResourceProfile;
@@ -55,7 +56,9 @@ final class Profiles {
         if (!matcher.matches()) {
             throw invalid(path, "'" + text + "' is not a memory size" + fix);
         }
-        long unit = matcher.group(2) == null ? 1 : UNITS.get(matcher.group(2));
+        String unitText = matcher.group(2);
+        // The pattern's unit group only matches keys of UNITS.
+        long unit = unitText == null ? 1 : requireNonNull(UNITS.get(unitText), unitText);
         try {
             long bytes = new BigDecimal(matcher.group(1))
                     .multiply(BigDecimal.valueOf(unit))

@@ -25,6 +25,8 @@ import org.jspecify.annotations.Nullable;
  *       internal, any).
  * </ul>
  */
+// "reduce" above is the config key (held in the reducer component), not a misspelt parameter name.
+@SuppressWarnings("InvalidParam")
 record QueryOptions(
         Mode mode,
         @Nullable Aggregation aggregation,

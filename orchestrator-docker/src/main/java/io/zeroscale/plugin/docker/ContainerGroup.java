@@ -499,6 +499,9 @@ final class ContainerGroup {
         }
     }
 
+    // stops holds each stop's own CompletableFuture and removes that same instance: identity
+    // equality is what is wanted, so Future's lack of a value equals() does not matter here.
+    @SuppressWarnings("CollectionUndefinedEquality")
     private void stopAsync(Member m) {
         String id = m.view.id();
         if (!stopping.add(id)) {

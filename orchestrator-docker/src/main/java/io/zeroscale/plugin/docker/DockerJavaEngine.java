@@ -479,6 +479,12 @@ final class DockerJavaEngine implements DockerEngine {
                         && cause.getMessage().contains("no such container"));
     }
 
+    /** The engine's message, stripped; docker-java leaves it null when the engine sent no body. */
+    private static String message(RuntimeException e) {
+        String message = e.getMessage();
+        return message == null ? "(no message from the engine)" : message.strip();
+    }
+
     private <T> T call(String what, Supplier<T> call) {
         checkSocket();
         try {
@@ -488,10 +494,10 @@ final class DockerJavaEngine implements DockerEngine {
                     "docker host " + host + ": could not " + what + ": " + e.getMessage(), e);
         } catch (ConflictException e) {
             throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, "docker host " + host + ": could not "
-                    + what + ": conflict: " + e.getMessage().strip(), e);
+                    + what + ": conflict: " + message(e), e);
         } catch (DockerException e) {
             throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, "docker host " + host + ": could not "
-                    + what + ": HTTP " + e.getHttpStatus() + " " + e.getMessage().strip(), e);
+                    + what + ": HTTP " + e.getHttpStatus() + " " + message(e), e);
         } catch (RuntimeException e) {
             throw unavailable(what, e);
         }
