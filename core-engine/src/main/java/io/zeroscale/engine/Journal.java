@@ -51,6 +51,8 @@ public final class Journal {
      * Replaces {@code previous} (the same instance that was appended) with {@code next}, where it
      * stands; appends {@code next} when {@code previous} has already left the ring.
      */
+    // The very instance that was appended: an equal entry written at the same instant is another line.
+    @SuppressWarnings("ReferenceEquality")
     void update(JournalEntry previous, JournalEntry next) {
         synchronized (entries) {
             // Newest first: the entry being updated is nearly always among the last few.
