@@ -11,6 +11,7 @@ import io.zeroscale.daemon.api.ApiServer;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.gateway.Gateway;
+import io.zeroscale.spi.Config;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import java.time.Duration;
@@ -103,6 +104,17 @@ public final class Daemon implements AutoCloseable {
             plugins.plugins().forEach(builder::plugin);
             config.orchestrators().forEach(builder::orchestrator);
             config.metrics().forEach(builder::metricSource);
+            Config leadership = config.leadership();
+            if (leadership != null) {
+                // Only the type is checked: creating it would take part in an election.
+                String type = leadership.requireString("type");
+                java.util.Set<String> installed = new java.util.TreeSet<>();
+                plugins.plugins().forEach(plugin -> plugin.leadershipFactories().forEach(factory -> installed.add(factory.type())));
+                if (!installed.contains(type)) {
+                    throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, leadership.pathOf("type") + ": no plugin provides type '"
+                            + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
+                }
+            }
             config.targets().forEach(builder::target);
             builder.build().close();
         } finally {
@@ -124,13 +136,22 @@ public final class Daemon implements AutoCloseable {
             return this;
         }
         started = true;
+        String gatewayListen = config.gateway().listen().getHostString() + ":" + config.gateway().listen().getPort();
         try {
             zeroscale.start();
-            gateway = Gateway.builder(zeroscale.trafficHub())
-                    .config(config.gateway())
-                    .routes(config.routes())
-                    .start();
-            api.start();
+            try {
+                gateway = Gateway.builder(zeroscale.trafficHub())
+                        .config(config.gateway())
+                        .routes(config.routes())
+                        .start();
+            } catch (Exception e) { // Netty throws its bind failure as an undeclared IOException
+                throw listenFailure("gateway.listen", gatewayListen, e);
+            }
+            try {
+                api.start();
+            } catch (RuntimeException e) {
+                throw listenFailure("api.listen", config.api().host() + ":" + config.api().port(), e);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -142,6 +163,25 @@ public final class Daemon implements AutoCloseable {
                 .addKeyValue("version", Version.get())
                 .log("zeroscale is ready");
         return this;
+    }
+
+    /**
+     * A listen address that is taken is the common startup failure (a second daemon, or another
+     * server on 8080): one line naming the key, the value and the fix, not the transport's trace.
+     */
+    private static RuntimeException listenFailure(String key, String address, Exception failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.BindException
+                    || (cause.getMessage() != null && cause.getMessage().contains("Address already in use"))) {
+                return new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, key + ": " + address + " is already in use;"
+                        + " stop what listens there or choose another port (0 picks a free one)", failure);
+            }
+        }
+        if (failure instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        return new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, key + ": cannot listen on " + address + " ("
+                + failure.getMessage() + "); use an address of this machine and a free port", failure);
     }
 
     /** The gateway's port (the real one when the config said 0). */

@@ -9,6 +9,7 @@ import io.zeroscale.daemon.api.ApiHandlers;
 import io.zeroscale.daemon.api.ApiServer;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.Zeroscale;
+import io.zeroscale.spi.Config;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -53,6 +54,10 @@ final class DaemonModule extends AbstractModule {
         plugins.plugins().forEach(builder::plugin);
         config.orchestrators().forEach(builder::orchestrator);
         config.metrics().forEach(builder::metricSource);
+        Config leadership = config.leadership();
+        if (leadership != null) {
+            builder.leadership(leadership);
+        }
         config.targets().forEach(builder::target);
         return track(builder.build());
     }

@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The plugins the daemon found: those on its own class path (ServiceLoader), plus, in the
  * distribution, each {@code plugins/<name>/} folder's jars in a class loader of their own, so a
- * user installs a plugin by dropping its jars into a folder. The built-ins (the {@code process}
- * orchestrator, {@code zero-to-n} and {@code custom} automata) come with the engine itself.
+ * user installs a plugin by dropping its jars into a folder. The built-ins come with the engine
+ * itself: the {@code process} orchestrator and the automata {@code zero-to-n}, {@code
+ * target-tracking}, {@code threshold}, {@code step}, {@code schedule}, {@code latency-band} and
+ * {@code custom}.
  */
 public final class Plugins implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Plugins.class);

@@ -1,12 +1,12 @@
 package io.zeroscale.engine;
 
-import io.zeroscale.engine.automata.LatencyBandAutomatonFactory;
-import io.zeroscale.engine.automata.ScheduleAutomatonFactory;
-import io.zeroscale.engine.automata.StepAutomatonFactory;
-import io.zeroscale.engine.automata.TargetTrackingAutomatonFactory;
-import io.zeroscale.engine.automata.ThresholdAutomatonFactory;
-import io.zeroscale.engine.automata.ZeroToNAutomatonFactory;
-import io.zeroscale.engine.policy.CustomAutomatonFactory;
+import io.zeroscale.engine.automaton.LatencyBandAutomatonFactory;
+import io.zeroscale.engine.automaton.ScheduleAutomatonFactory;
+import io.zeroscale.engine.automaton.StepAutomatonFactory;
+import io.zeroscale.engine.automaton.TargetTrackingAutomatonFactory;
+import io.zeroscale.engine.automaton.ThresholdAutomatonFactory;
+import io.zeroscale.engine.automaton.ZeroToNAutomatonFactory;
+import io.zeroscale.engine.automaton.CustomAutomatonFactory;
 import io.zeroscale.engine.process.ProcessOrchestratorFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.automaton.AutomatonFactory;

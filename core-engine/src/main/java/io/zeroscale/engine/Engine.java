@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
+import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
@@ -16,7 +18,6 @@ import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.orchestrator.Endpoint;
-import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -63,7 +65,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
     private final EngineTelemetry telemetry;
+    private final Leadership leadership;
     private final List<AutoCloseable> owned;
+    private Subscription leadershipWatch = Subscription.NONE;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -78,6 +82,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, Orchestrator> orchestrators,
             Map<String, MetricSource> sources,
             Map<String, AutomatonFactory> automata,
+            Leadership leadership,
             List<AutoCloseable> owned) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
@@ -88,6 +93,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.orchestrators = Map.copyOf(orchestrators);
         this.sources = Map.copyOf(sources);
         this.automata = Map.copyOf(automata);
+        this.leadership = requireNonNull(leadership, "leadership is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
     }
@@ -101,36 +107,66 @@ public final class Engine implements TrafficHub, AutoCloseable {
      * Adds a target: checks that its orchestrator, metric sources and automaton exist, builds the
      * automaton (which validates the policy) and attaches the workload. Before {@link #start()}.
      *
-     * @throws ZeroscaleException naming the target's config path and the fix
+     * @throws ZeroscaleException naming every problem of the target, each with its config path and fix
      */
     public synchronized void addTarget(TargetSpec spec) {
+        ConfigProblems problems = new ConfigProblems();
+        addTarget(spec, problems, Set.of(), Set.of());
+        problems.throwIfAny();
+    }
+
+    /**
+     * Adds a target, recording every problem in {@code problems} instead of throwing; the target
+     * is added only when it has none.
+     *
+     * @param brokenOrchestrators orchestrators the config defines whose own config failed (already
+     *     reported): a target naming one is not told that it does not exist
+     * @param brokenSources the same for metric sources
+     */
+    synchronized void addTarget(TargetSpec spec, ConfigProblems problems, Set<String> brokenOrchestrators, Set<String> brokenSources) {
         if (started) {
             throw new IllegalStateException("targets are added before start()");
         }
         String path = "targets." + spec.name();
         if (actorsByName.containsKey(spec.name()) || actors.containsKey(spec.ref())) {
-            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID,
-                    path + ": a target for " + spec.ref() + " is already defined");
+            problems.add(new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID,
+                    path + ": a target for " + spec.ref() + " is already defined"));
+            return;
         }
-        Orchestrator orchestrator = orchestrators.get(spec.ref().orchestrator());
-        if (orchestrator == null) {
-            throw new ZeroscaleException(NOT_FOUND, path + ".orchestrator: no orchestrator named '"
-                    + spec.ref().orchestrator() + "'; " + Config.suggestion(spec.ref().orchestrator(), orchestrators.keySet()));
+        boolean valid = true;
+        String orchestratorName = spec.ref().orchestrator();
+        Orchestrator orchestrator = orchestrators.get(orchestratorName);
+        if (orchestrator == null && !brokenOrchestrators.contains(orchestratorName)) {
+            valid = false;
+            Set<String> defined = new TreeSet<>(orchestrators.keySet());
+            defined.addAll(brokenOrchestrators);
+            problems.add(new ZeroscaleException(NOT_FOUND, path + ".orchestrator: no orchestrator named '" + orchestratorName
+                    + "'; " + (defined.isEmpty() ? "define one under orchestrators:" : Config.suggestion(orchestratorName, defined,
+                    "orchestrators are"))));
         }
         for (SignalSpec signal : spec.policy().signals().values()) {
             MetricSource source = sources.get(signal.source());
-            if (source == null) {
-                throw new ZeroscaleException(NOT_FOUND, path + ".policy.signals." + signal.name() + ".source: no metric source named '"
-                        + signal.source() + "'; " + (sources.isEmpty() ? "define one under metrics:" : Config.suggestion(signal.source(), sources.keySet())));
+            if (source != null) {
+                valid &= problems.check(() -> source.validate(signal.query()));
+            } else {
+                valid = false;
+                if (!brokenSources.contains(signal.source())) {
+                    Set<String> defined = new TreeSet<>(sources.keySet());
+                    defined.addAll(brokenSources);
+                    problems.add(new ZeroscaleException(NOT_FOUND, path + ".policy.signals." + signal.name() + ".source: no"
+                            + " metric source named '" + signal.source() + "'; " + (defined.isEmpty() ? "define one under metrics:"
+                            : Config.suggestion(signal.source(), defined, "metric sources are"))));
+                }
             }
-            source.validate(signal.query());
         }
-        Automaton automaton = createAutomaton(spec);
-        orchestrator.attach(spec.toWorkload());
-        Actuator actuator = actuators.computeIfAbsent(spec.ref().orchestrator(), name -> new Actuator(name, actuation));
+        Automaton automaton = problems.attempt(() -> createAutomaton(spec)).orElse(null);
+        if (!valid || orchestrator == null || automaton == null || !problems.check(() -> orchestrator.attach(spec.toWorkload()))) {
+            return;
+        }
+        Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation));
         Map<String, MetricSource> used = new LinkedHashMap<>();
         spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
-        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, scheduler, dispatcher, blocking);
+        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking);
         actors.put(spec.ref(), actor);
         actorsByName.put(spec.name(), actor);
     }
@@ -140,16 +176,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
         AutomatonFactory factory = automata.get(spec.policy().automaton());
         if (factory == null) {
             throw new ZeroscaleException(NOT_FOUND, "targets." + spec.name() + ".policy.automaton: unknown automaton '"
-                    + spec.policy().automaton() + "'; " + suggestion(spec.policy().automaton(), automata.keySet())
-                    + "installed: " + automatonTypes());
+                    + spec.policy().automaton() + "'; " + Config.didYouMean(spec.policy().automaton(), automata.keySet())
+                    .map(hint -> hint + " ").orElse("") + "installed: " + automatonTypes());
         }
         return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
                 spec.policy().settings()), pluginContext("automaton-" + factory.type()));
-    }
-
-    private static String suggestion(String given, java.util.Set<String> installed) {
-        String hint = Config.suggestion(given, installed);
-        return hint.startsWith("did you mean") ? hint + " " : "";
     }
 
     PluginContext pluginContext(String name) {
@@ -177,6 +208,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
             return;
         }
         started = true;
+        // Watch before the actors start, so no change falls between an actor's first read and the
+        // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
+        leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
         log.info("engine started with {} target(s)", actors.size());
     }
@@ -290,12 +324,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
     }
 
-    /**
-     * Invariant 4: only the leader actuates. A single engine is always the leader; the Kubernetes
-     * plugin's lease will narrow this, with the idempotent wake from zero as the one exception.
-     */
-    boolean mayActuate(TargetRef target, ObservedState observed, int replicas) {
-        return true;
+    /** Who decides: {@link Leadership#always()} unless a plugin or the embedder supplied one. */
+    public Leadership leadership() {
+        return leadership;
     }
 
     public Journal journal() {
@@ -354,6 +385,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
         telemetry.close();
         for (AutoCloseable resource : owned) {

@@ -48,5 +48,7 @@ public record JournalEntry(
         START_FAILURES,
         /** Something an operator did (pause automation, manual override). */
         OPERATOR,
+        /** This daemon became the leader, or stopped being it (see {@link io.zeroscale.spi.Leadership}). */
+        LEADERSHIP,
     }
 }

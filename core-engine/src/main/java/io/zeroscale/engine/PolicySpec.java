@@ -4,6 +4,7 @@ import static io.zeroscale.spi.StandardErrorCode.POLICY_INVALID;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.ReplicaBounds;
 import io.zeroscale.spi.metrics.MetricQuery;
@@ -50,11 +51,43 @@ public record PolicySpec(
      * Reads a {@code policy:} node. Checks what the engine owns (bounds, durations, signal shape);
      * the automaton's factory checks the rest.
      *
-     * @throws ZeroscaleException naming the path and the fix
+     * @throws ZeroscaleException naming every problem's path and fix
      */
     public static PolicySpec fromConfig(Config policy) {
-        String automaton = policy.string("automaton", DEFAULT_AUTOMATON);
-        Config replicas = policy.child("replicas").requireOnlyKeys(Set.of("min", "max"));
+        ConfigProblems problems = new ConfigProblems();
+        PolicySpec spec = fromConfig(policy, problems);
+        problems.throwIfAny();
+        return spec;
+    }
+
+    /**
+     * Reads a {@code policy:} node, recording every problem in {@code problems}. What is wrong is
+     * replaced by a harmless value (bounds 0..1, a tick of 1s, no such signal, the default
+     * start-failures settings) so the caller can still hand the rest to the automaton's factory
+     * and report its problems too; a policy read with problems must never run.
+     */
+    public static PolicySpec fromConfig(Config policy, ConfigProblems problems) {
+        String automaton = problems.attempt(() -> policy.string("automaton", DEFAULT_AUTOMATON)).orElse(DEFAULT_AUTOMATON);
+        ReplicaBounds bounds = problems.attempt(() -> bounds(policy.child("replicas"))).orElse(new ReplicaBounds(0, 1));
+        Duration tick = problems.attempt(() -> {
+            Duration value = policy.duration("tick", Duration.ofSeconds(1));
+            if (value.isZero()) {
+                throw policy.invalid("tick", "must be longer than 0s, e.g. 1s");
+            }
+            return value;
+        }).orElse(Duration.ofSeconds(1));
+        Map<String, SignalSpec> signals = new LinkedHashMap<>();
+        Config signalsNode = policy.child("signals");
+        problems.attempt(() -> signalsNode.children()).orElse(Map.of()).forEach((name, signal) ->
+                problems.attempt(() -> signal(signalsNode, name, signal)).ifPresent(spec -> signals.put(name, spec)));
+        StartFailureSettings startFailures = StartFailureSettings.fromConfig(policy.child("start-failures"), problems);
+        Map<String, Object> rest = new LinkedHashMap<>(policy.asMap());
+        rest.keySet().removeAll(ENGINE_KEYS);
+        return new PolicySpec(automaton, bounds, signals, tick, startFailures, Config.of(policy.path(), rest));
+    }
+
+    private static ReplicaBounds bounds(Config replicas) {
+        replicas.requireOnlyKeys(Set.of("min", "max"));
         int min = replicas.integer("min", 0);
         int max = replicas.integer("max", Math.max(1, min));
         if (min < 0) {
@@ -64,30 +97,20 @@ public record PolicySpec(
             throw new ZeroscaleException(POLICY_INVALID, replicas.path() + ": min (" + min + ") is greater than max ("
                     + max + "); lower min or raise max");
         }
-        Duration tick = policy.duration("tick", Duration.ofSeconds(1));
-        if (tick.isZero()) {
-            throw policy.invalid("tick", "must be longer than 0s, e.g. 1s");
+        return new ReplicaBounds(min, max);
+    }
+
+    private static SignalSpec signal(Config signalsNode, String name, Config signal) {
+        if (RESERVED_SIGNALS.contains(name)) {
+            throw signalsNode.invalid(name, "'" + name + "' is a reserved signal fed by the gateway; pick another name");
         }
-        Map<String, SignalSpec> signals = new LinkedHashMap<>();
-        Config signalsNode = policy.child("signals");
-        for (Map.Entry<String, Config> entry : signalsNode.children().entrySet()) {
-            String name = entry.getKey();
-            if (RESERVED_SIGNALS.contains(name)) {
-                throw signalsNode.invalid(name, "'" + name + "' is a reserved signal fed by the gateway; pick another name");
-            }
-            Config signal = entry.getValue();
-            String source = signal.requireString("source");
-            String query = signal.requireString("query");
-            Duration window = signal.duration("window", Duration.ofMinutes(1));
-            Map<String, Object> options = new LinkedHashMap<>(signal.asMap());
-            options.remove("source");
-            options.remove("query");
-            options.remove("window");
-            signals.put(name, new SignalSpec(name, source, new MetricQuery(name, query, Config.of(signal.path(), options)), window));
-        }
-        StartFailureSettings startFailures = StartFailureSettings.fromConfig(policy.child("start-failures"));
-        Map<String, Object> rest = new LinkedHashMap<>(policy.asMap());
-        rest.keySet().removeAll(ENGINE_KEYS);
-        return new PolicySpec(automaton, new ReplicaBounds(min, max), signals, tick, startFailures, Config.of(policy.path(), rest));
+        String source = signal.requireString("source");
+        String query = signal.requireString("query");
+        Duration window = signal.duration("window", Duration.ofMinutes(1));
+        Map<String, Object> options = new LinkedHashMap<>(signal.asMap());
+        options.remove("source");
+        options.remove("query");
+        options.remove("window");
+        return new SignalSpec(name, source, new MetricQuery(name, query, Config.of(signal.path(), options)), window);
     }
 }

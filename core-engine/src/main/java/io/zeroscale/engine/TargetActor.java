@@ -1,39 +1,35 @@
 package io.zeroscale.engine;
 
+import io.zeroscale.engine.ActuationQueue.Kind;
+import io.zeroscale.engine.ActuationQueue.Outcome;
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
-import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
-import io.zeroscale.spi.automaton.TargetContext;
-import io.zeroscale.spi.automaton.Timers;
 import io.zeroscale.spi.metrics.MetricSource;
-import io.zeroscale.spi.metrics.PushMetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.spi.orchestrator.ConditionalWake;
+import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
-import io.zeroscale.spi.orchestrator.Pausable;
-import io.zeroscale.spi.orchestrator.Resizable;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
 import io.zeroscale.spi.traffic.Routing;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
@@ -43,26 +39,44 @@ import org.slf4j.LoggerFactory;
 /**
  * One target's actor: a mailbox drained by one logical thread at a time, so the automaton and all
  * of the target's state need no locks. Everything that happens to the target (observations,
- * signals, gateway counters, timers, actuation results) arrives as a message; blocking calls to
- * orchestrators and metric sources run on the blocking executor and post their results back.
+ * signals, gateway counters, timers, call results, leadership changes) arrives as a message. This
+ * class is the wiring; the parts live next to it:
  *
- * <p>This is also where the engine's safety rules wrap every automaton: bounds, no scale to zero
- * on unknown data or with requests pending, and wake-ups ending only on observed readiness.
+ * <ul>
+ *   <li>{@link TargetView}: what the target knows, and the context its automaton reads;
+ *   <li>{@link SignalPoller}: fetching the policy's signals;
+ *   <li>{@link SafetyRules}: what every decision is checked against before anything acts on it;
+ *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
+ *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
+ *   <li>{@link ActorTimers}: the automaton's timers;
+ *   <li>{@link StartFailures}: the crash-loop backoff of replicas that fail before one is ready.
+ * </ul>
+ *
+ * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
+ * keeps deciding, because its gateway still needs routes and its held requests still need answers
+ * ({@code FailHeld}), and it may wake a target from zero only through {@link ConditionalWake}. A
+ * daemon that becomes the leader restarts the automaton from {@code Start} with a fresh
+ * observation, so nothing it decided as a follower (or long ago as a leader) is taken as applied.
+ * Every daemon counts failed starts from the events it watches (its gateway refuses requests with
+ * the reason during the backoff), but only the leader restarts replicas and sends the crash-loop
+ * alert; a follower never wakes a target conditionally while the backoff holds.
  */
-final class TargetActor implements TargetContext {
+final class TargetActor {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
-    private static final Duration ARRIVAL_WINDOW = Duration.ofMinutes(1);
     private static final Duration OBSERVE_RETRY = Duration.ofSeconds(2);
 
     private final TargetSpec spec;
-    private final Automaton automaton;
     private final Orchestrator orchestrator;
-    private final Actuator actuator;
-    private final Map<String, MetricSource> sources;
     private final Engine engine;
     private final Scheduler scheduler;
     private final Executor dispatcher;
-    private final Executor blocking;
+    private final Leadership leadership;
+    private final SignalPoller poller;
+    private final ActuationQueue calls;
+    private final ActorTimers timers;
+    private final TargetView view;
+    private final WorkloadActuation actuation;
+    private final StartFailures startFailures;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -70,28 +84,20 @@ final class TargetActor implements TargetContext {
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
-    private ObservedState observed;
-    private boolean observationStale;
+    private Automaton automaton;
+    /** {@link #start()} ran: leadership is tracked from then on. */
+    private boolean begun;
     private boolean started;
     private boolean closed;
-    private final Map<String, SignalValue> signals = new LinkedHashMap<>();
-    private RequestStats requests = RequestStats.IDLE;
-    private final ArrayDeque<ArrivalSample> arrivals = new ArrayDeque<>();
-    private final Map<String, TimerEntry> timers = new HashMap<>();
-    private long timerGeneration;
+    private boolean leader;
     private @Nullable Decision applied;
     private @Nullable Route publishedRoute;
-    private int requestedReplicas = -1;
-    private boolean scaling;
-    private @Nullable Boolean requestedPaused;
-    private @Nullable Object requestedProfile;
     private @Nullable String lastSafetyHold;
     private boolean automationPaused;
     /** The workload changed while automation was paused; the automaton hears of it on resume. */
     private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
-    private final StartFailures startFailures;
     /** The journal entry of the current failure streak, updated in place. */
     private @Nullable JournalEntry streakEntry;
     private Subscription backoffEnd = Subscription.NONE;
@@ -104,24 +110,46 @@ final class TargetActor implements TargetContext {
             Actuator actuator,
             Map<String, MetricSource> sources,
             Engine engine,
+            Leadership leadership,
             Scheduler scheduler,
             Executor dispatcher,
             Executor blocking) {
         this.spec = spec;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
-        this.actuator = actuator;
-        this.sources = Map.copyOf(sources);
         this.engine = engine;
+        this.leadership = leadership;
         this.scheduler = scheduler;
         this.dispatcher = dispatcher;
-        this.blocking = blocking;
-        Instant now = scheduler.clock().instant();
-        this.observed = ObservedState.zero(now);
+        this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
+                (name, value) -> post(() -> onSignal(name, value)));
+        this.calls = new ActuationQueue(spec.name(), blocking, leadership);
+        this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
+        this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
-        for (String signal : spec.policy().signals().keySet()) {
-            signals.put(signal, SignalValue.unknown("no value yet", now));
-        }
+        this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
+                startFailures,
+                new WorkloadActuation.Target() {
+                    @Override
+                    public void post(Runnable message) {
+                        TargetActor.this.post(message);
+                    }
+
+                    @Override
+                    public void deliver(Event event) {
+                        TargetActor.this.deliver(event);
+                    }
+
+                    @Override
+                    public void journal(JournalEntry.Kind kind, String message) {
+                        TargetActor.this.journal(kind, message);
+                    }
+
+                    @Override
+                    public void observeNow() {
+                        TargetActor.this.observeNow();
+                    }
+                });
         this.status = snapshot("not observed yet");
     }
 
@@ -132,7 +160,7 @@ final class TargetActor implements TargetContext {
         if (draining.compareAndSet(false, true)) {
             try {
                 dispatcher.execute(this::drain);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 // The engine is closing: its executor is gone, and so is the need to decide.
                 draining.set(false);
             }
@@ -166,15 +194,12 @@ final class TargetActor implements TargetContext {
     /** Starts observing the workload, pulling signals and ticking; the automaton starts once observed. */
     void start() {
         post(() -> {
+            begun = true;
+            leader = leadership.isLeader();
             if (orchestrator instanceof Endpoints endpoints) {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
-            for (SignalSpec signal : spec.policy().signals().values()) {
-                MetricSource source = sources.get(signal.source());
-                if (source instanceof PushMetricSource push) {
-                    subscriptions.add(push.subscribe(signal.query(), value -> post(() -> onSignal(signal.name(), value))));
-                }
-            }
+            subscriptions.addAll(poller.subscribe());
             subscriptions.add(scheduler.scheduleAtFixedRate(spec.policy().tick(), () -> post(this::onTick)));
             observeNow();
         });
@@ -185,9 +210,9 @@ final class TargetActor implements TargetContext {
             closed = true;
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
-            timers.values().forEach(timer -> timer.subscription.close());
-            timers.clear();
+            timers.cancelAll();
             backoffEnd.close();
+            calls.close();
         });
     }
 
@@ -211,21 +236,27 @@ final class TargetActor implements TargetContext {
             post(() -> {
                 RequestStats newest = pendingStats.getAndSet(null);
                 if (newest != null) {
-                    applyRequests(newest);
+                    view.requests(newest);
+                    deliver(new Event.RequestsChanged());
                 }
             });
         }
     }
 
-    void onDrained(List<io.zeroscale.spi.orchestrator.Endpoint> endpoints) {
+    void onDrained(List<Endpoint> endpoints) {
         post(() -> deliver(new Event.Drained(endpoints)));
     }
 
-    void onEndpointRefused(io.zeroscale.spi.orchestrator.Endpoint endpoint, String reason) {
+    void onEndpointRefused(Endpoint endpoint, String reason) {
         post(() -> {
             log.info("target {}: endpoint {} refused a request ({}); observing again", spec.name(), endpoint, reason);
             observeNow();
         });
+    }
+
+    /** Leadership may have changed: re-read it on the actor. */
+    void onLeadershipChanged() {
+        post(this::checkLeadership);
     }
 
     void setAutomationPaused(boolean paused, String who) {
@@ -238,7 +269,7 @@ final class TargetActor implements TargetContext {
                 // brought back to what was last decided, as a tick would.
                 if (observationMissed) {
                     observationMissed = false;
-                    deliver(new Event.ObservedChanged(observed));
+                    deliver(new Event.ObservedChanged(view.observed()));
                 }
                 reconcile();
             }
@@ -253,21 +284,40 @@ final class TargetActor implements TargetContext {
             journal(JournalEntry.Kind.OPERATOR, replicas == null
                     ? "manual override cleared by " + who
                     : "manual override to " + replicas + " replicas by " + who
-                            + (expiry == null ? "" : " for " + io.zeroscale.spi.Durations.format(expiry)));
-            if (applied != null) {
-                apply(automaton.state(), applied.withActions());
+                            + (expiry == null ? "" : " for " + Durations.format(expiry)));
+            Decision last = applied;
+            if (last != null) {
+                apply(automaton.state(), last.withActions());
             }
         });
     }
 
-    private void applyRequests(RequestStats stats) {
-        requests = stats;
-        Instant now = now();
-        arrivals.addLast(new ArrivalSample(now, stats.arrivals()));
-        while (arrivals.size() > 2 && arrivals.peekFirst().at.isBefore(now.minus(ARRIVAL_WINDOW))) {
-            arrivals.removeFirst();
+    private void checkLeadership() {
+        if (!begun) {
+            return; // start() reads leadership itself, after this change
         }
-        deliver(new Event.RequestsChanged());
+        boolean now = leadership.isLeader();
+        if (closed || now == leader) {
+            return;
+        }
+        leader = now;
+        if (!now) {
+            journal(JournalEntry.Kind.LEADERSHIP, "no longer the leader: routes go on, writes stop");
+            refreshStatus();
+            return;
+        }
+        // Whatever was decided before (as a follower, or as a leader long ago) may be stale: the
+        // previous leader may have scaled since. Start over from what the backend shows now.
+        journal(JournalEntry.Kind.LEADERSHIP, "became the leader: restarting the automaton from Start with a fresh observation");
+        timers.cancelAll();
+        automaton = engine.createAutomaton(spec);
+        started = false;
+        applied = null;
+        actuation.forget();
+        lastSafetyHold = null;
+        observationMissed = false;
+        refreshStatus();
+        observeNow();
     }
 
     private void onWorkloadEvent(WorkloadEvent event) {
@@ -278,9 +328,9 @@ final class TargetActor implements TargetContext {
     }
 
     /**
-     * Crash-loop handling: one journal entry per streak, restarts held back exponentially, and
-     * once the policy gives up on the wake, held and new requests answered 503 with the reason
-     * (through the route's refusal) and one alert.
+     * Crash-loop handling: one journal entry per streak, restarts held back exponentially (by
+     * {@link WorkloadActuation}), and once the policy gives up on the wake, held and new requests
+     * answered 503 with the reason (through the route's refusal) and one alert per streak.
      */
     private void onReplicaFailed(WorkloadEvent.ReplicaFailed failed) {
         if (closed) {
@@ -292,8 +342,7 @@ final class TargetActor implements TargetContext {
         journalStreak(streak, null);
         if (streak.gaveUp() && (before == null || !before.gaveUp())) {
             Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.name(), streak));
-            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
-            engine.alert(spec, alert);
+            sendAlert(alert);
         }
         backoffEnd.close();
         backoffEnd = scheduler.schedule(Duration.between(now(), streak.nextAttemptAt()), () -> post(this::onBackoffOver));
@@ -317,7 +366,7 @@ final class TargetActor implements TargetContext {
         JournalEntry previous = streakEntry;
         Decision current = applied;
         JournalEntry entry = new JournalEntry(now(), spec.ref(), JournalEntry.Kind.START_FAILURES, automaton.state(),
-                current == null ? observed.replicas() : current.replicas(), current == null ? Routing.HOLD : current.routing(),
+                current == null ? view.observed().replicas() : current.replicas(), current == null ? Routing.HOLD : current.routing(),
                 streak.describe(ended));
         if (previous == null) {
             engine.journal().append(entry);
@@ -331,16 +380,16 @@ final class TargetActor implements TargetContext {
         if (closed) {
             return;
         }
-        boolean differs = state.differsFrom(observed) || observationStale;
-        if (state.readyReplicas() > observed.readyReplicas()) {
+        boolean becameReady = state.readyReplicas() > view.observed().readyReplicas();
+        boolean differs = view.observed(state);
+        actuation.observed(state);
+        if (becameReady) {
             FailureStreak ended = startFailures.ready();
             if (ended != null) {
                 backoffEnd.close();
                 journalStreak(ended, "a replica became ready; backoff reset");
             }
         }
-        observed = state;
-        observationStale = false;
         if (!started) {
             started = true;
             deliver(new Event.Start(state));
@@ -357,13 +406,14 @@ final class TargetActor implements TargetContext {
             deliver(new Event.ObservedChanged(state));
         }
         // A workload stopped behind our back: bring it back to what we asked for.
-        if (applied != null && !scaling && state.replicas() < applied.replicas() && requestedReplicas == applied.replicas()) {
-            actuateScale(applied.replicas(), "observed " + state.replicas() + " replicas, want " + applied.replicas());
+        Decision last = applied;
+        if (leader && last != null) {
+            actuation.restoreIfStopped(last);
         }
     }
 
     private void onSignal(String name, SignalValue value) {
-        signals.put(name, value);
+        view.signal(name, value);
         deliver(new Event.SignalChanged(name));
     }
 
@@ -377,22 +427,7 @@ final class TargetActor implements TargetContext {
             overrideUntil = null;
             journal(JournalEntry.Kind.OPERATOR, "manual override expired");
         }
-        for (SignalSpec signal : spec.policy().signals().values()) {
-            MetricSource source = sources.get(signal.source());
-            if (source == null || source instanceof PushMetricSource) {
-                continue;
-            }
-            blocking.execute(() -> {
-                SignalValue value;
-                try {
-                    value = source.query(signal.query(), signal.window());
-                } catch (RuntimeException e) {
-                    value = SignalValue.unknown("source '" + signal.source() + "' failed: " + e.getMessage(), scheduler.clock().instant());
-                }
-                SignalValue result = value;
-                post(() -> onSignal(signal.name(), result));
-            });
-        }
+        poller.poll();
         if (!(orchestrator instanceof Endpoints) || !started) {
             observeNow();
         }
@@ -404,20 +439,21 @@ final class TargetActor implements TargetContext {
 
     /** Scales the workload back to the last decision when the observation says it drifted. */
     private void reconcile() {
-        if (started && applied != null && !scaling && requestedReplicas >= 0 && observed.replicas() != applied.replicas()) {
-            actuateScale(applied.replicas(), "reconcile: observed " + observed.replicas() + ", want " + applied.replicas());
+        Decision last = applied;
+        if (leader && started && last != null) {
+            actuation.reconcile(last);
         }
     }
 
     private void observeNow() {
-        blocking.execute(() -> {
-            try {
-                ObservedState state = orchestrator.observe(spec.ref());
-                post(() -> onObserved(state));
-            } catch (RuntimeException e) {
-                post(() -> onObservationFailed(e));
-            }
-        });
+        calls.submit(Kind.READ, "observe " + spec.ref(), "observe", () -> orchestrator.observe(spec.ref()),
+                outcome -> post(() -> {
+                    switch (outcome) {
+                        case Outcome.Done<ObservedState> done -> onObserved(done.value());
+                        case Outcome.Failed<ObservedState> failed -> onObservationFailed(failed.error());
+                        case Outcome.Skipped<ObservedState> skipped -> {} // reads are never skipped
+                    }
+                }));
     }
 
     private void onObservationFailed(RuntimeException error) {
@@ -425,13 +461,13 @@ final class TargetActor implements TargetContext {
             return;
         }
         String reason = "observing " + spec.ref() + " failed: " + error.getMessage();
-        if (!observationStale) {
+        if (!view.observationStale()) {
             log.warn("target {}: {}", spec.name(), reason, error);
             journal(JournalEntry.Kind.ACTUATION_FAILED, reason);
         }
-        observationStale = true;
+        view.observationFailed();
         if (!started) {
-            // Never start from a guess: wait until the workload can be seen (safety rule 5).
+            // Never start from a guess: wait until the workload can be seen.
             subscriptions.add(scheduler.schedule(OBSERVE_RETRY, () -> post(this::observeNow)));
             refreshStatus();
             return;
@@ -439,7 +475,7 @@ final class TargetActor implements TargetContext {
         deliver(new Event.ObservationFailed(reason));
     }
 
-    // ---- automaton and safety --------------------------------------------------------------------
+    // ---- automaton and decisions -----------------------------------------------------------------
 
     private void deliver(Event event) {
         if (closed || (!started && !(event instanceof Event.Start))) {
@@ -454,7 +490,7 @@ final class TargetActor implements TargetContext {
         String before = automaton.state();
         Decision decision;
         try {
-            decision = automaton.onEvent(event, this);
+            decision = automaton.onEvent(event, view);
         } catch (ZeroscaleException e) {
             log.error("target {}: automaton rejected {} in state {}", spec.name(), event, before, e);
             journal(JournalEntry.Kind.SAFETY, "automaton error in " + before + ": " + e.getMessage());
@@ -462,13 +498,24 @@ final class TargetActor implements TargetContext {
             return;
         }
         apply(before, decision);
-        engine.decided(spec.ref(), event, applied == null ? decision : applied);
+        Decision last = applied;
+        engine.decided(spec.ref(), event, last == null ? decision : last);
     }
 
     private void apply(String stateBefore, Decision decision) {
-        Decision safe = enforce(decision);
+        Decision previous = applied;
+        SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
+                previous != null ? previous.replicas() : view.observed().replicas(), overrideReplicas, view.observed(),
+                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now())));
+        Decision safe = verdict.decision();
+        String held = verdict.zeroHeld();
+        if (held != null && !held.equals(lastSafetyHold)) {
+            engine.telemetry().safetyHold(spec.name());
+            journal(JournalEntry.Kind.SAFETY, "kept " + safe.replicas() + " replicas instead of 0: " + held);
+        }
+        lastSafetyHold = held;
         boolean stateChanged = !stateBefore.equals(automaton.state());
-        boolean effectChanged = applied == null || !safe.sameEffect(applied);
+        boolean effectChanged = previous == null || !safe.sameEffect(previous);
         applied = safe;
         if (stateChanged || effectChanged) {
             engine.telemetry().decision(spec.name(), stateBefore, automaton.state(), safe.replicas(), safe.reason());
@@ -476,339 +523,75 @@ final class TargetActor implements TargetContext {
         }
         for (Action action : safe.actions()) {
             switch (action) {
-                case Action.Alert alert -> {
-                    journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
-                    engine.alert(spec, alert);
-                }
+                case Action.Alert alert -> sendAlert(alert);
                 case Action.FailHeld fail -> {
+                    // Answers this daemon's own gateway's held requests: every replica does that for its own.
                     journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
                     engine.failHeld(spec.ref(), fail.status(), fail.reason());
                 }
             }
         }
+        // Routes go on without leadership: every daemon replica serves its own gateway.
         publishRoute();
-        if (safe.replicas() != requestedReplicas) {
-            if (requestedReplicas < 0 && safe.replicas() == observed.replicas()) {
-                requestedReplicas = safe.replicas(); // already running what we want: no call
-            } else {
-                actuateScale(safe.replicas(), safe.reason());
-            }
-        }
-        if (!Objects.equals(requestedPaused, safe.paused()) && (requestedPaused != null || safe.paused())) {
-            actuatePause(safe.paused());
-        }
-        if (safe.profile() != null && !Objects.equals(requestedProfile, safe.profile())) {
-            actuateResize(safe.profile());
+        if (leader) {
+            actuation.apply(safe);
+        } else {
+            actuation.wakeAsFollower(safe);
         }
         refreshStatus();
     }
 
-    /** Safety rules 1-3: within bounds; never to zero on unknown data or with requests pending. */
-    private Decision enforce(Decision decision) {
-        int replicas = spec.policy().bounds().clamp(decision.replicas());
-        Routing routing = decision.routing();
-        String reason = decision.reason();
-        if (overrideReplicas != null) {
-            replicas = Math.min(overrideReplicas, spec.policy().bounds().max());
-            reason = "manual override: " + replicas + " replicas (automaton wanted " + decision.replicas() + ")";
-            if (replicas > 0 && routing == Routing.HOLD && !observed.readyEndpoints().isEmpty()) {
-                routing = Routing.FORWARD;
-            }
-        }
-        int current = applied != null ? applied.replicas() : observed.replicas();
-        if (replicas == 0 && current > 0) {
-            String unsafe = unsafeZeroReason();
-            if (unsafe != null) {
-                if (!unsafe.equals(lastSafetyHold)) {
-                    engine.telemetry().safetyHold(spec.name());
-                    journal(JournalEntry.Kind.SAFETY, "kept " + current + " replicas instead of 0: " + unsafe);
-                }
-                lastSafetyHold = unsafe;
-                replicas = current;
-                reason = "kept " + current + " replicas: " + unsafe + " (" + decision.reason() + ")";
-                if (routing == Routing.HOLD) {
-                    routing = Routing.FORWARD;
-                }
-            } else {
-                lastSafetyHold = null;
-            }
+    private void sendAlert(Action.Alert alert) {
+        if (leader) {
+            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
+            engine.alert(spec, alert);
         } else {
-            lastSafetyHold = null;
+            // The leader raises the same alert; a follower's would page twice.
+            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message() + " (not sent: not the leader)");
         }
-        if (replicas == decision.replicas() && routing == decision.routing() && reason.equals(decision.reason())) {
-            return decision;
-        }
-        return new Decision(replicas, routing, decision.paused(), decision.profile(), reason, decision.actions());
-    }
-
-    private @Nullable String unsafeZeroReason() {
-        // Held requests the gateway is answering with a crash-loop refusal need no replica.
-        if (requests.held() > 0 && startFailures.refusal(spec.name(), now()) == null) {
-            return requests.held() + " request(s) held";
-        }
-        if (requests.inFlight() > 0) {
-            return requests.inFlight() + " request(s) in flight";
-        }
-        if (observationStale) {
-            return "the workload cannot be observed";
-        }
-        for (Map.Entry<String, SignalValue> signal : signals.entrySet()) {
-            if (signal.getValue() instanceof SignalValue.Unknown unknown) {
-                return "signal '" + signal.getKey() + "' is unknown (" + unknown.reason() + ")";
-            }
-        }
-        return null;
     }
 
     private void publishRoute() {
-        if (applied == null) {
+        Decision last = applied;
+        if (last == null) {
             return;
         }
-        Route route = switch (applied.routing()) {
-            case FORWARD -> new Route(Routing.FORWARD, observed.readyEndpoints(), List.of());
-            case HOLD -> Route.hold();
-            case DRAIN -> new Route(Routing.DRAIN, List.of(), observed.readyEndpoints());
-        };
-        if (route.endpoints().isEmpty()) {
-            route = route.withRefusal(startFailures.refusal(spec.name(), now()));
-        }
+        Route route = SafetyRules.route(last.routing(), view.observed(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
         }
     }
 
-    // ---- actuation -----------------------------------------------------------------------------
-
-    private void actuateScale(int replicas, String why) {
-        if (!engine.mayActuate(spec.ref(), observed, replicas)) {
-            return;
-        }
-        if (replicas > observed.replicas() && startFailures.holdsBackUntil(now()) != null) {
-            // Crash-loop backoff: onBackoffOver starts the replicas once it ends.
-            requestedReplicas = replicas;
-            return;
-        }
-        requestedReplicas = replicas;
-        if (scaling) {
-            return; // the running call's completion re-checks requestedReplicas
-        }
-        scaling = true;
-        int target = replicas;
-        blocking.execute(() -> {
-            Instant begin = scheduler.clock().instant();
-            var span = engine.telemetry().startActuation(spec.name(), spec.ref().orchestrator(), "scale", target);
-            try {
-                actuator.run("scale " + spec.ref() + " to " + target, () -> orchestrator.scale(spec.ref(), target));
-                engine.telemetry().actuation(spec.ref().orchestrator(), "scale", true, Duration.between(begin, scheduler.clock().instant()));
-                engine.telemetry().endActuation(span, null);
-                post(() -> afterScale(target, null));
-            } catch (RuntimeException e) {
-                engine.telemetry().actuation(spec.ref().orchestrator(), "scale", false, Duration.between(begin, scheduler.clock().instant()));
-                engine.telemetry().endActuation(span, e);
-                post(() -> afterScale(target, e));
-            }
-        });
-        log.debug("target {}: scaling to {} ({})", spec.name(), target, why);
-    }
-
-    private void afterScale(int replicas, @Nullable RuntimeException error) {
-        scaling = false;
-        if (error != null) {
-            requestedReplicas = -1;
-            journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage());
-            if (error.getCause() instanceof io.github.resilience4j.circuitbreaker.CallNotPermittedException) {
-                // Expected while the orchestrator is down; its failures were logged when they happened.
-                log.warn("target {}: scale to {} not attempted: {}", spec.name(), replicas, error.getMessage());
-            } else {
-                log.warn("target {}: scale to {} failed", spec.name(), replicas, error);
-            }
-            deliver(new Event.ActuationFailed(error.getMessage() == null ? error.toString() : error.getMessage()));
-            return;
-        }
-        if (requestedReplicas != replicas && requestedReplicas >= 0) {
-            actuateScale(requestedReplicas, "a newer decision arrived while scaling");
-            return;
-        }
-        if (!(orchestrator instanceof Endpoints)) {
-            observeNow();
-        }
-    }
-
-    private void actuatePause(boolean pause) {
-        if (!(orchestrator instanceof Pausable pausable)) {
-            journal(JournalEntry.Kind.SAFETY, "orchestrator '" + spec.ref().orchestrator() + "' cannot pause; keeping replicas running");
-            requestedPaused = pause;
-            return;
-        }
-        requestedPaused = pause;
-        blocking.execute(() -> {
-            try {
-                actuator.run((pause ? "pause " : "resume ") + spec.ref(), () -> {
-                    if (pause) {
-                        pausable.pause(spec.ref());
-                    } else {
-                        pausable.resume(spec.ref());
-                    }
-                });
-            } catch (RuntimeException e) {
-                post(() -> {
-                    requestedPaused = null;
-                    journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + e.getMessage());
-                    deliver(new Event.ActuationFailed(String.valueOf(e.getMessage())));
-                });
-            }
-        });
-    }
-
-    private void actuateResize(io.zeroscale.spi.orchestrator.ResourceProfile profile) {
-        requestedProfile = profile;
-        if (!(orchestrator instanceof Resizable resizable)) {
-            journal(JournalEntry.Kind.SAFETY, "orchestrator '" + spec.ref().orchestrator() + "' cannot resize; profile "
-                    + profile.name() + " ignored");
-            return;
-        }
-        blocking.execute(() -> {
-            try {
-                actuator.run("resize " + spec.ref() + " to " + profile.name(), () -> resizable.resize(spec.ref(), profile));
-            } catch (RuntimeException e) {
-                post(() -> {
-                    requestedProfile = null;
-                    journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + e.getMessage());
-                });
-            }
-        });
-    }
-
     // ---- journal and status ----------------------------------------------------------------------
+
+    private Instant now() {
+        return scheduler.clock().instant();
+    }
+
+    private int desiredReplicas() {
+        Decision last = applied;
+        return last == null ? view.observed().replicas() : last.replicas();
+    }
 
     private void journal(JournalEntry.Kind kind, String message) {
         Decision current = applied;
         engine.journal().append(new JournalEntry(now(), spec.ref(), kind, automaton.state(),
-                current == null ? observed.replicas() : current.replicas(),
+                current == null ? view.observed().replicas() : current.replicas(),
                 current == null ? Routing.HOLD : current.routing(), message));
     }
 
     private void refreshStatus() {
-        status = snapshot(applied == null ? (started ? "started" : "waiting for the first observation") : applied.reason());
+        Decision last = applied;
+        status = snapshot(last == null ? (started ? "started" : "waiting for the first observation") : last.reason());
     }
 
     private TargetStatus snapshot(String reason) {
         Decision current = applied;
+        ObservedState observed = view.observed();
         return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
                 current == null ? observed.replicas() : current.replicas(), observed.replicas(), observed.readyReplicas(),
-                observationStale, current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
-                overrideUntil, signalsView(), requests, reason, now(), startFailures.streak());
+                view.observationStale(), current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
+                overrideUntil, view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }
-
-    private Map<String, SignalValue> signalsView() {
-        Map<String, SignalValue> all = new LinkedHashMap<>(signals);
-        for (String reserved : PolicySpec.RESERVED_SIGNALS) {
-            all.put(reserved, signal(reserved));
-        }
-        return all;
-    }
-
-    // ---- TargetContext ---------------------------------------------------------------------------
-
-    @Override
-    public TargetRef target() {
-        return spec.ref();
-    }
-
-    @Override
-    public Instant now() {
-        return scheduler.clock().instant();
-    }
-
-    @Override
-    public ObservedState observed() {
-        return observed;
-    }
-
-    @Override
-    public boolean observationStale() {
-        return observationStale;
-    }
-
-    @Override
-    public SignalValue signal(String signal) {
-        SignalValue value = signals.get(signal);
-        if (value != null) {
-            return value;
-        }
-        return switch (signal) {
-            case "inflight" -> SignalValue.known(requests.inFlight(), now());
-            case "held" -> SignalValue.known(requests.held(), now());
-            case "arrival-rate" -> SignalValue.known(arrivalRate(), now());
-            default -> SignalValue.unknown("no signal named '" + signal + "'", now());
-        };
-    }
-
-    @Override
-    public Map<String, SignalValue> signals() {
-        return Collections.unmodifiableMap(signals);
-    }
-
-    @Override
-    public RequestStats requests() {
-        return requests;
-    }
-
-    @Override
-    public double arrivalRate() {
-        if (arrivals.size() < 2) {
-            return 0;
-        }
-        ArrivalSample first = arrivals.peekFirst();
-        ArrivalSample last = arrivals.peekLast();
-        double seconds = Duration.between(first.at, last.at).toNanos() / 1e9;
-        return seconds <= 0 ? 0 : (last.count - first.count) / seconds;
-    }
-
-    @Override
-    public int desiredReplicas() {
-        return applied == null ? observed.replicas() : applied.replicas();
-    }
-
-    @Override
-    public Timers timers() {
-        return timerView;
-    }
-
-    private final Timers timerView = new Timers() {
-        @Override
-        public void set(String name, Duration after) {
-            cancel(name);
-            long generation = ++timerGeneration;
-            Subscription subscription = scheduler.schedule(after, () -> post(() -> fire(name, generation)));
-            timers.put(name, new TimerEntry(generation, subscription));
-        }
-
-        @Override
-        public void cancel(String name) {
-            TimerEntry entry = timers.remove(name);
-            if (entry != null) {
-                entry.subscription.close();
-            }
-        }
-
-        @Override
-        public boolean isSet(String name) {
-            return timers.containsKey(name);
-        }
-    };
-
-    private void fire(String name, long generation) {
-        TimerEntry entry = timers.get(name);
-        if (entry == null || entry.generation != generation) {
-            return; // cancelled or re-set after this firing was queued
-        }
-        timers.remove(name);
-        deliver(new Event.TimerFired(name));
-    }
-
-    private record TimerEntry(long generation, Subscription subscription) {}
-
-    private record ArrivalSample(Instant at, long count) {}
 }

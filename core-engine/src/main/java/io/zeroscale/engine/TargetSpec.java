@@ -3,10 +3,12 @@ package io.zeroscale.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Workload;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,18 +36,37 @@ public record TargetSpec(String name, TargetRef ref, Config workload, PolicySpec
     /**
      * Reads a {@code targets.<name>} node. The workload's {@code name} defaults to the target's.
      *
-     * @throws io.zeroscale.spi.ZeroscaleException naming the path and the fix
+     * @throws io.zeroscale.spi.ZeroscaleException naming every problem's path and fix
      */
     public static TargetSpec fromConfig(String name, Config target) {
-        target.requireOnlyKeys(KEYS);
-        String orchestrator = target.requireString("orchestrator");
+        ConfigProblems problems = new ConfigProblems();
+        Optional<TargetSpec> spec = fromConfig(name, target, problems);
+        problems.throwIfAny();
+        return spec.orElseThrow();
+    }
+
+    /**
+     * Reads a {@code targets.<name>} node, recording every problem in {@code problems}.
+     *
+     * @return the target when its orchestrator and workload could be read, even if its policy has
+     *     problems (so the automaton still checks the rest of it); empty otherwise
+     */
+    public static Optional<TargetSpec> fromConfig(String name, Config target, ConfigProblems problems) {
+        problems.attempt(() -> target.requireOnlyKeys(KEYS));
+        Optional<String> orchestrator = problems.attempt(() -> target.requireString("orchestrator"));
+        Optional<TargetRef> ref = problems.attempt(() -> {
+            Config workload = target.requireChild("workload");
+            return new TargetRef(orchestrator.orElse("?"), workload.requireString("kind"), workload.string("namespace").orElse(null),
+                    workload.string("name", name));
+        });
+        PolicySpec policy = PolicySpec.fromConfig(target.child("policy"), problems);
+        if (orchestrator.isEmpty() || ref.isEmpty()) {
+            return Optional.empty();
+        }
         Config workload = target.requireChild("workload");
-        TargetRef ref = new TargetRef(orchestrator, workload.requireString("kind"), workload.string("namespace").orElse(null),
-                workload.string("name", name));
         Map<String, Object> settings = new LinkedHashMap<>(workload.asMap());
         settings.keySet().removeAll(REF_KEYS);
-        PolicySpec policy = PolicySpec.fromConfig(target.child("policy"));
-        return new TargetSpec(name, ref, Config.of(workload.path(), settings), policy);
+        return Optional.of(new TargetSpec(name, ref.get(), Config.of(workload.path(), settings), policy));
     }
 
     public Workload toWorkload() {

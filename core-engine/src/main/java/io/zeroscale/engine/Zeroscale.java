@@ -8,6 +8,9 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.engine.time.SystemScheduler;
 import io.zeroscale.engine.time.VirtualScheduler;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
+import io.zeroscale.spi.Leadership;
+import io.zeroscale.spi.LeadershipFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
@@ -23,26 +26,42 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The SDK entry point: everything the daemon does, in your own process.
+ * The SDK entry point: everything the daemon does, in your own process. Build it with {@link
+ * #builder()}, {@link #start()} it, connect a gateway (module {@code gateway}) to {@link
+ * #trafficHub()}, and {@link #close()} it when your service stops:
  *
  * <pre>{@code
  * try (Zeroscale zeroscale = Zeroscale.builder()
- *         .orchestrator("local", "process", Config.empty("orchestrators.local"))
- *         .target(TargetSpec.fromConfig("backend", backendConfig))
- *         .build()) {
- *     zeroscale.start();
- *     gateway.connect(zeroscale.trafficHub());
+ *         .pluginsFrom(MyService.class.getClassLoader())   // plugins and policies on the class path
+ *         .orchestrator("local", Config.of("orchestrators.local", Map.of("type", "process")))
+ *         .target(TargetSpec.fromConfig("backend", Config.of("targets.backend", Map.of(
+ *                 "orchestrator", "local",
+ *                 "workload", Map.of("kind", "Process", "command", List.of("./serve", "--port", "{port}")),
+ *                 "policy", Map.of("automaton", "zero-to-n", "idle", "5m")))))
+ *         .build()
+ *         .start();
+ *      Gateway gateway = Gateway.builder(zeroscale.trafficHub())
+ *         .listen("127.0.0.1", 8080)
+ *         .route(GatewayRoute.path(zeroscale.status("backend").orElseThrow().ref(), "/"))
+ *         .start()) {
+ *     // requests to 127.0.0.1:8080 wake the backend from zero; read zeroscale.statuses() and journal()
  * }
  * }</pre>
  *
- * {@link #close()} stops the engine cleanly and leaves every workload as it is.
+ * A complete, tested example is {@code samples/embedded-sdk} in the repository. The builder and
+ * {@link #close()} are called from your own thread; the read methods ({@link #statuses()}, {@link
+ * #status(String)}, {@link #journal()}) are safe from any thread. {@link #close()} stops the engine
+ * cleanly and leaves every workload as it is (a running backend keeps running; the next start
+ * adopts it).
  */
 public final class Zeroscale implements AutoCloseable {
     private final Engine engine;
@@ -53,16 +72,23 @@ public final class Zeroscale implements AutoCloseable {
         this.resources = resources;
     }
 
+    /** A new builder with the built-in plugin (the {@code process} orchestrator and the built-in automata). */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Observes every target and starts its policy. */
+    /**
+     * Observes every target and starts its policy; returns at once (the engine runs on its own
+     * threads). Call once, after {@link Builder#build()}.
+     *
+     * @return this, for chaining
+     */
     public Zeroscale start() {
         engine.start();
         return this;
     }
 
+    /** The engine itself, for what this class does not wrap (alerts, decisions, overrides, pause). */
     public Engine engine() {
         return engine;
     }
@@ -72,14 +98,30 @@ public final class Zeroscale implements AutoCloseable {
         return engine;
     }
 
+    /** The decision journal: every decision and why, newest last; {@link Journal#subscribe} follows it live. */
     public Journal journal() {
         return engine.journal();
     }
 
+    /** A consistent snapshot of every target (state, replicas, signals, request counters). */
     public List<TargetStatus> statuses() {
         return engine.statuses();
     }
 
+    /**
+     * A snapshot of one target, or empty when no target has that name. Its {@link TargetStatus#ref()}
+     * is what a gateway route points at.
+     */
+    public Optional<TargetStatus> status(String target) {
+        return engine.status(requireNonNull(target, "target is null"));
+    }
+
+    /**
+     * Stops the engine, its timers and every orchestrator and metric source it created or was given;
+     * never scales a workload. Close the gateway first so no request is cut.
+     *
+     * @throws ZeroscaleException {@code INTERNAL} when a resource fails to close
+     */
     @Override
     public void close() {
         engine.close();
@@ -107,8 +149,27 @@ public final class Zeroscale implements AutoCloseable {
         private final Map<String, MetricSource> sources = new LinkedHashMap<>();
         private final Map<String, Config> sourceConfigs = new LinkedHashMap<>();
         private final List<TargetSpec> targets = new ArrayList<>();
+        private @Nullable Leadership leadership;
+        private @Nullable Config leadershipConfig;
 
         private Builder() {}
+
+        /**
+         * Who decides when several daemons run over the same workloads (default: this process,
+         * always). The engine closes it.
+         */
+        public Builder leadership(Leadership leadership) {
+            this.leadership = requireNonNull(leadership, "leadership is null");
+            this.leadershipConfig = null;
+            return this;
+        }
+
+        /** Leadership made by the plugin factory named by {@code config}'s {@code type}. */
+        public Builder leadership(Config config) {
+            this.leadershipConfig = requireNonNull(config, "config is null");
+            this.leadership = null;
+            return this;
+        }
 
         /** Real time (the default is a {@link SystemScheduler} the engine owns). */
         public Builder scheduler(Scheduler scheduler) {
@@ -133,28 +194,40 @@ public final class Zeroscale implements AutoCloseable {
             return this;
         }
 
+        /** Where the engine's own metrics go (default: none). */
         public Builder openTelemetry(OpenTelemetry openTelemetry) {
             this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry is null");
             return this;
         }
 
+        /** Retries, circuit breaker and rate limit of orchestrator calls (default {@link ActuationSettings#DEFAULT}). */
         public Builder actuation(ActuationSettings actuation) {
             this.actuation = requireNonNull(actuation, "actuation is null");
             return this;
         }
 
+        /** How many journal entries are kept in memory (default 10,000). */
         public Builder journalCapacity(int journalCapacity) {
             this.journalCapacity = journalCapacity;
             return this;
         }
 
+        /** Adds a plugin object: its orchestrator, metric source and automaton types become usable. */
         public Builder plugin(Plugin plugin) {
             plugins.add(requireNonNull(plugin, "plugin is null"));
             return this;
         }
 
-        /** Adds every {@link Plugin} that {@link ServiceLoader} finds through {@code loader}. */
+        /**
+         * Adds every {@link Plugin} that {@link ServiceLoader} finds through {@code loader}: each jar
+         * (or class folder) with a {@code META-INF/services/io.zeroscale.spi.Plugin} line, i.e. the
+         * plugin modules on your class path and your own plugins. Where two plugins provide the same
+         * type, the one added first wins (the built-in plugin is always first).
+         *
+         * @throws java.util.ServiceConfigurationError when a listed plugin class cannot be loaded
+         */
         public Builder pluginsFrom(ClassLoader loader) {
+            requireNonNull(loader, "loader is null");
             ServiceLoader.load(Plugin.class, loader).forEach(plugins::add);
             return this;
         }
@@ -171,16 +244,19 @@ public final class Zeroscale implements AutoCloseable {
             return this;
         }
 
+        /** A metric source instance you built yourself, named for signals' {@code source:}; the engine closes it. */
         public Builder metricSource(String name, MetricSource source) {
             sources.put(requireNonNull(name, "name is null"), requireNonNull(source, "source is null"));
             return this;
         }
 
+        /** A metric source made by the plugin factory named by {@code config}'s {@code type}. */
         public Builder metricSource(String name, Config config) {
             sourceConfigs.put(requireNonNull(name, "name is null"), requireNonNull(config, "config is null"));
             return this;
         }
 
+        /** A target to scale; {@link TargetSpec#fromConfig} reads one from a config node. */
         public Builder target(TargetSpec target) {
             targets.add(requireNonNull(target, "target is null"));
             return this;
@@ -216,46 +292,72 @@ public final class Zeroscale implements AutoCloseable {
                 Map<String, AutomatonFactory> automata = new LinkedHashMap<>();
                 Map<String, OrchestratorFactory> orchestratorFactories = new LinkedHashMap<>();
                 Map<String, MetricSourceFactory> sourceFactories = new LinkedHashMap<>();
+                Map<String, LeadershipFactory> leadershipFactories = new LinkedHashMap<>();
                 for (Plugin plugin : plugins) {
+                    plugin.leadershipFactories().forEach(factory -> leadershipFactories.putIfAbsent(factory.type(), factory));
                     plugin.automatonFactories().forEach(factory -> automata.putIfAbsent(factory.type(), factory));
                     plugin.orchestratorFactories().forEach(factory -> orchestratorFactories.putIfAbsent(factory.type(), factory));
                     plugin.metricSourceFactories().forEach(factory -> sourceFactories.putIfAbsent(factory.type(), factory));
                 }
                 Scheduler timeSource = effective;
                 java.util.concurrent.Executor blockingExecutor = blocking;
+                // Every orchestrator, source and target is checked even after one fails, so a config's
+                // problems are all reported at once; a target is not blamed for a broken orchestrator.
+                ConfigProblems problems = new ConfigProblems();
                 Map<String, Orchestrator> allOrchestrators = new LinkedHashMap<>(orchestrators);
                 owned.addAll(orchestrators.values());
+                Set<String> brokenOrchestrators = new TreeSet<>();
                 for (Map.Entry<String, Config> entry : orchestratorConfigs.entrySet()) {
                     Config config = entry.getValue();
-                    String type = config.requireString("type");
-                    OrchestratorFactory factory = orchestratorFactories.get(type);
-                    if (factory == null) {
-                        throw unknownType(config, type, orchestratorFactories.keySet());
+                    Orchestrator orchestrator = problems.attempt(() -> {
+                        OrchestratorFactory factory = factory(config, orchestratorFactories);
+                        return factory.create(entry.getKey(), withoutType(config),
+                                context(timeSource, blockingExecutor, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
+                    }).orElse(null);
+                    if (orchestrator == null) {
+                        brokenOrchestrators.add(entry.getKey());
+                    } else {
+                        owned.add(orchestrator);
+                        allOrchestrators.put(entry.getKey(), orchestrator);
                     }
-                    Orchestrator orchestrator = factory.create(entry.getKey(), withoutType(config),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
-                    owned.add(orchestrator);
-                    allOrchestrators.put(entry.getKey(), orchestrator);
                 }
                 Map<String, MetricSource> allSources = new LinkedHashMap<>(sources);
                 owned.addAll(sources.values());
+                Set<String> brokenSources = new TreeSet<>();
                 for (Map.Entry<String, Config> entry : sourceConfigs.entrySet()) {
                     Config config = entry.getValue();
-                    String type = config.requireString("type");
-                    MetricSourceFactory factory = sourceFactories.get(type);
-                    if (factory == null) {
-                        throw unknownType(config, type, sourceFactories.keySet());
+                    MetricSource source = problems.attempt(() -> {
+                        MetricSourceFactory factory = factory(config, sourceFactories);
+                        return factory.create(entry.getKey(), withoutType(config),
+                                context(timeSource, blockingExecutor, dataDirectory.resolve("metrics").resolve(entry.getKey())));
+                    }).orElse(null);
+                    if (source == null) {
+                        brokenSources.add(entry.getKey());
+                    } else {
+                        owned.add(source);
+                        allSources.put(entry.getKey(), source);
                     }
-                    MetricSource source = factory.create(entry.getKey(), withoutType(config),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("metrics").resolve(entry.getKey())));
-                    owned.add(source);
-                    allSources.put(entry.getKey(), source);
+                }
+                @Nullable Leadership who = leadership;
+                Config whoConfig = leadershipConfig;
+                if (whoConfig != null) {
+                    who = problems.attempt(() -> {
+                        LeadershipFactory factory = factory(whoConfig, leadershipFactories);
+                        return factory.create(withoutType(whoConfig), context(timeSource, blockingExecutor,
+                                dataDirectory.resolve("leadership").resolve(whoConfig.requireString("type"))));
+                    }).orElse(null);
+                }
+                if (who == null) {
+                    who = Leadership.always();
+                } else {
+                    owned.add(who);
                 }
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
-                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, owned);
+                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, owned);
                 for (TargetSpec target : targets) {
-                    engine.addTarget(target);
+                    engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
                 }
+                problems.throwIfAny();
                 return new Zeroscale(engine, resources);
             } catch (RuntimeException e) {
                 for (AutoCloseable resource : owned.reversed()) {
@@ -276,10 +378,17 @@ public final class Zeroscale implements AutoCloseable {
             }
         }
 
-        private static ZeroscaleException unknownType(Config config, String type, java.util.Set<String> installed) {
-            return new ZeroscaleException(NOT_FOUND, config.pathOf("type") + ": no plugin provides type '" + type
-                    + "'; installed types: " + new TreeSet<>(installed)
-                    + ". Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+        /** The factory {@code config}'s {@code type} names. */
+        private static <F> F factory(Config config, Map<String, F> factories) {
+            String type = config.requireString("type");
+            F factory = factories.get(type);
+            if (factory == null) {
+                throw new ZeroscaleException(NOT_FOUND, config.pathOf("type") + ": no plugin provides type '" + type
+                        + "'; " + Config.didYouMean(type, factories.keySet()).map(hint -> hint + " ").orElse("")
+                        + "installed types: " + new TreeSet<>(factories.keySet())
+                        + ". Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+            }
+            return factory;
         }
 
         private static Config withoutType(Config config) {

@@ -154,4 +154,31 @@ class CrashLoopEngineTest {
             assertThat(lastGap).isEqualTo(Duration.ofSeconds(20));
         }
     }
+
+    @Test
+    void aFollowerNeverRestartsAFailingReplicaAndSendsNoAlert() {
+        ActuationQueueTest.TestLeadership leadership = new ActuationQueueTest.TestLeadership(false);
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofMillis(200), 0, leadership)) {
+            engine.orchestrator.failStarts(engine.ref, EXIT_3, OUTPUT);
+            engine.holdRequest();
+            assertThat(engine.orchestrator.calls()).filteredOn(call -> !call.startsWith("observe "))
+                    .as("a follower's only write: one conditional wake").containsExactly("wakeIfZero app");
+
+            engine.advance(Duration.ofMillis(200));
+            assertThat(engine.status().startFailures().failuresInARow()).isEqualTo(1);
+            engine.advance(Duration.ofMillis(999));
+            assertThat(engine.orchestrator.starts(engine.ref)).as("no conditional wake during the 1 s backoff").isEqualTo(1);
+
+            engine.advance(Duration.ofSeconds(2));
+            assertThat(engine.orchestrator.starts(engine.ref)).as("one wake after the backoff, then it gives up").isEqualTo(2);
+            assertThat(engine.refused).singleElement().asString().contains("2 failed starts in a row");
+            engine.advance(Duration.ofMinutes(1));
+
+            assertThat(engine.orchestrator.calls()).filteredOn(call -> !call.startsWith("observe "))
+                    .as("never a scale: restarts are the leader's").allMatch(call -> call.equals("wakeIfZero app"));
+            assertThat(engine.journal()).filteredOn(entry -> entry.kind() == JournalEntry.Kind.ALERT).singleElement()
+                    .satisfies(entry -> assertThat(entry.message()).endsWith("(not sent: not the leader)"));
+            assertThat(engine.journal()).filteredOn(entry -> entry.kind() == JournalEntry.Kind.START_FAILURES).hasSize(1);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package io.zeroscale.engine;
 
 import io.zeroscale.engine.time.VirtualScheduler;
+import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
@@ -39,6 +40,11 @@ final class EngineHarness implements AutoCloseable {
 
     /** {@code runningReplicas} are already up and ready, as a previous daemon left them. */
     EngineHarness(String targetYaml, Duration startup, int runningReplicas) {
+        this(targetYaml, startup, runningReplicas, Leadership.always());
+    }
+
+    /** As above, with {@code leadership} deciding whether this engine may write. */
+    EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership) {
         orchestrator = new FakeOrchestrator(time, startup);
         TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse(targetYaml, "test", "targets.app"));
         ref = spec.ref();
@@ -51,6 +57,7 @@ final class EngineHarness implements AutoCloseable {
                 .metricSource("prom", metrics)
                 .actuation(new ActuationSettings(1, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), 1000))
                 .target(spec)
+                .leadership(leadership)
                 .build();
         zeroscale.trafficHub().subscribe(new RouteListener() {
             @Override

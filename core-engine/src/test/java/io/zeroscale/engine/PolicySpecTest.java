@@ -40,6 +40,22 @@ class PolicySpecTest {
     }
 
     @Test
+    void badStartFailuresAreReportedWithTheFilesOtherProblems() {
+        assertThatThrownBy(() -> parse("""
+                replicas: { min: -1 }
+                tick: 0s
+                start-failures: { give-up-afterr: 3, backoff: 0s, give-up-after: 0 }
+                """))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems()).containsExactly(
+                        "targets.web.policy.replicas.min: must not be negative, got -1",
+                        "targets.web.policy.start-failures.backoff: must be longer than 0s, e.g. 1s: restarting a failing"
+                                + " replica at once is a crash loop",
+                        "targets.web.policy.start-failures.give-up-after: must be at least 1, got 0",
+                        "targets.web.policy.start-failures.give-up-afterr: unknown key; did you mean 'give-up-after'?",
+                        "targets.web.policy.tick: must be longer than 0s, e.g. 1s"));
+    }
+
+    @Test
     void minGreaterThanMax() {
         assertThatThrownBy(() -> parse("replicas: { min: 3, max: 2 }"))
                 .isInstanceOf(ZeroscaleException.class)

@@ -69,24 +69,51 @@ public final class Config {
     }
 
     /**
-     * Fails on the first key not in {@code allowed}, suggesting the closest allowed key.
+     * Fails when a key is not in {@code allowed}, naming every such key with the closest allowed
+     * one (one {@link ZeroscaleException#problems() problem} per key).
      *
      * @throws ZeroscaleException {@code CONFIG_INVALID}
      */
     public Config requireOnlyKeys(Set<String> allowed) {
+        List<String> problems = new ArrayList<>();
         for (String key : values.keySet()) {
             if (!allowed.contains(key)) {
-                throw invalid(key, "unknown key; " + suggestion(key, allowed));
+                problems.add(pathOf(key) + ": unknown key; " + suggestion(key, allowed));
             }
+        }
+        if (!problems.isEmpty()) {
+            throw new ZeroscaleException(CONFIG_INVALID, problems, null);
         }
         return this;
     }
 
-    /** "did you mean 'x'?" for the closest of {@code candidates}, or the list of valid ones. */
+    /**
+     * "did you mean 'x'?" for the closest of {@code candidates}, or "valid keys are [a, b]". Any
+     * thread; pure.
+     */
     public static String suggestion(String given, Set<String> candidates) {
+        return suggestion(given, candidates, "valid keys are");
+    }
+
+    /**
+     * "did you mean 'x'?" for the closest of {@code candidates}; when none is close, {@code
+     * listIntro} followed by every candidate, sorted: {@code suggestion("lru", names, "use one of")}
+     * gives "use one of [least-requests, round-robin]". The one wording of every did-you-mean of
+     * Zeroscale. Any thread; pure.
+     */
+    public static String suggestion(String given, Set<String> candidates, String listIntro) {
+        return didYouMean(given, candidates).orElseGet(() -> listIntro + " " + new TreeSet<>(candidates));
+    }
+
+    /**
+     * "did you mean 'x'?" when one of {@code candidates} is within a few typos of {@code given}
+     * (a swap of two neighbours is one), else empty: for messages that list the choices their own
+     * way. Any thread; pure.
+     */
+    public static Optional<String> didYouMean(String given, Set<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
-        for (String candidate : candidates) {
+        for (String candidate : new TreeSet<>(candidates)) {
             int distance = editDistance(given, candidate);
             if (distance < bestDistance) {
                 best = candidate;
@@ -94,9 +121,9 @@ public final class Config {
             }
         }
         if (best != null && bestDistance <= Math.max(2, given.length() / 3)) {
-            return "did you mean '" + best + "'?";
+            return Optional.of("did you mean '" + best + "'?");
         }
-        return "valid keys are " + new TreeSet<>(candidates);
+        return Optional.empty();
     }
 
     public String requireString(String key) {

@@ -29,4 +29,12 @@ public interface Plugin {
     default List<AutomatonFactory> automatonFactories() {
         return List.of();
     }
+
+    /**
+     * Leadership types this plugin provides, e.g. a Kubernetes Lease, for daemons that run as
+     * several replicas over the same workloads. See {@link Leadership}.
+     */
+    default List<LeadershipFactory> leadershipFactories() {
+        return List.of();
+    }
 }

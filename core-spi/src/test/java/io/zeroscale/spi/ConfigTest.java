@@ -31,6 +31,56 @@ class ConfigTest {
     }
 
     @Test
+    void everyUnknownKeyIsNamedAtOnce() {
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("tyep", "kubernetes");
+        values.put("url", "http://x");
+        values.put("kubeconfg", "~/.kube/config");
+        assertThatThrownBy(() -> Config.of("orchestrators.k8s", values).requireOnlyKeys(Set.of("type", "kubeconfig")))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems()).containsExactly(
+                        "orchestrators.k8s.tyep: unknown key; did you mean 'type'?",
+                        "orchestrators.k8s.url: unknown key; valid keys are [kubeconfig, type]",
+                        "orchestrators.k8s.kubeconfg: unknown key; did you mean 'kubeconfig'?"));
+    }
+
+    @Test
+    void aSuggestionListsTheChoicesInTheCallersWords() {
+        assertThat(Config.suggestion("round-robn", Set.of("round-robin", "least-requests"), "use one of"))
+                .isEqualTo("did you mean 'round-robin'?");
+        assertThat(Config.suggestion("random", Set.of("round-robin", "least-requests"), "use one of"))
+                .isEqualTo("use one of [least-requests, round-robin]");
+        assertThat(Config.didYouMean("random", Set.of("round-robin"))).isEmpty();
+    }
+
+    @Test
+    void problemsAreCollectedSortedByPathAndConsequencesDropped() {
+        ConfigProblems problems = new ConfigProblems();
+        assertThat(problems.check(() -> {
+            throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, "targets.b.orchestrator: no orchestrator named 'x'");
+        })).isFalse();
+        assertThat(problems.attempt(() -> config.requireInteger("type"))).isEmpty();
+        assertThat(problems.attempt(() -> config.requireString("type"))).contains("process");
+        // Already reported at orchestrators.local.type: a consequence, not a second problem.
+        problems.add(new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "orchestrators.local.type.x: something"));
+        assertThat(problems.list()).hasSize(2);
+        assertThatThrownBy(problems::throwIfAny)
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.problems()).containsExactly("orchestrators.local.type: expected a whole number, got 'process'",
+                            "targets.b.orchestrator: no orchestrator named 'x'");
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID);
+                });
+    }
+
+    @Test
+    void oneProblemIsRethrownAsItWas() {
+        ConfigProblems problems = new ConfigProblems();
+        problems.throwIfAny();
+        ZeroscaleException only = new ZeroscaleException(StandardErrorCode.NOT_FOUND, "a.b: missing");
+        problems.add(only);
+        assertThatThrownBy(problems::throwIfAny).isSameAs(only);
+    }
+
+    @Test
     void readsTypedValues() {
         assertThat(config.requireString("type")).isEqualTo("process");
         assertThat(config.requireDuration("grace")).isEqualTo(Duration.ofSeconds(90));

@@ -198,7 +198,7 @@ public record GatewayConfig(
                 .map(LoadBalancing::configName)
                 .collect(Collectors.toSet());
         throw config.invalid("load-balancing", "unknown value '" + text + "'; "
-                + Config.suggestion(normalized, names).replace("valid keys are", "valid values are"));
+                + Config.suggestion(normalized, names, "valid values are"));
     }
 
     private static InetSocketAddress parseListen(Config config, String text) {

@@ -6,6 +6,7 @@ import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.IntUnaryOperator;
 
 /**
  * An in-memory orchestrator for engine and gateway tests: replicas become ready {@code startup}
@@ -27,7 +29,7 @@ import java.util.function.Consumer;
  * to watchers. Records every call, can be told to fail, and can have replicas "stopped behind our
  * back". Endpoints are fake addresses ({@code 10.0.0.x:8080}) unless ports are given.
  */
-public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable {
+public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable, ConditionalWake {
     private final Scheduler scheduler;
     private final Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
@@ -125,11 +127,26 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
     public void scale(TargetRef target, int replicas) {
         calls.add("scale " + target.name() + " " + replicas);
         check();
+        change(target, current -> replicas);
+    }
+
+    /** Records {@code wakeIfZero app}; sets max(current, 1) in one step, as a real backend's compare-and-set would. */
+    @Override
+    public boolean wakeIfZero(TargetRef target) {
+        calls.add("wakeIfZero " + target.name());
+        check();
+        return change(target, current -> Math.max(current, 1));
+    }
+
+    /** Sets the replica count to {@code next(current)} atomically; true when it changed. */
+    private boolean change(TargetRef target, IntUnaryOperator next) {
         Workload workload = workload(target);
         long generation;
+        int replicas;
         synchronized (workload) {
+            replicas = next.applyAsInt(workload.replicas);
             if (workload.replicas == replicas) {
-                return;
+                return false;
             }
             workload.generation++;
             generation = workload.generation;
@@ -166,6 +183,7 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
                 publish(target);
             });
         }
+        return true;
     }
 
     @Override

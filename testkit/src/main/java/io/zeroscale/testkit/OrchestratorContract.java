@@ -3,8 +3,10 @@ package io.zeroscale.testkit;
 import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
@@ -161,6 +163,28 @@ public abstract class OrchestratorContract {
                 .until(() -> orchestrator().observe(target()), s -> s.replicas() == 1
                         && s.readyEndpoints().equals(before.readyEndpoints()));
         assertAnswersHttp(before.readyEndpoints().get(0));
+    }
+
+    /**
+     * {@link ConditionalWake}: max(current, 1), as one step. Reported as skipped (with the reason)
+     * for an orchestrator without the capability.
+     */
+    @Test
+    void conditionalWakeStartsOneReplicaOnlyFromZero() throws Exception {
+        assumeTrue(orchestrator() instanceof ConditionalWake,
+                orchestrator().getClass().getSimpleName() + " does not implement ConditionalWake");
+        ConditionalWake wake = (ConditionalWake) orchestrator();
+
+        assertThat(wake.wakeIfZero(target())).as("wakeIfZero at zero").isTrue();
+        assertThat(wake.wakeIfZero(target())).as("wakeIfZero again, a replica is starting").isFalse();
+        ObservedState one = awaitReady(orchestrator(), 1);
+        assertThat(one.replicas()).as("replicas after two wakes").isEqualTo(1);
+        assertAnswersHttp(one.readyEndpoints().get(0));
+
+        orchestrator().scale(target(), 2);
+        awaitReady(orchestrator(), 2);
+        assertThat(wake.wakeIfZero(target())).as("wakeIfZero at 2 replicas").isFalse();
+        assertThat(orchestrator().observe(target()).replicas()).as("never lowers a count").isEqualTo(2);
     }
 
     @Test

@@ -1,8 +1,11 @@
 package io.zeroscale.daemon.cli;
 
+import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.spi.ConfigProblems;
+import io.zeroscale.spi.ZeroscaleException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,8 +29,23 @@ final class ConfigOptions {
             defaultValue = "${sys:zeroscale.home:-.}/plugins")
     @Nullable Path plugins;
 
+    /**
+     * Reads the config. When it has problems, the engine's checks (plugin types, references
+     * between sections, each plugin's and policy's settings) still run on what could be read, so
+     * one run reports every problem of the file.
+     *
+     * @throws ZeroscaleException naming every problem's path and fix
+     */
     DaemonConfig load() {
-        return ConfigLoader.fromEnvironment().load(requireConfig(), overrides);
+        ConfigProblems problems = new ConfigProblems();
+        DaemonConfig config = ConfigLoader.fromEnvironment().load(requireConfig(), overrides, problems);
+        if (!problems.isEmpty()) {
+            try (Plugins all = loadPlugins()) {
+                problems.check(() -> Daemon.validate(config, all));
+            }
+            problems.throwIfAny();
+        }
+        return config;
     }
 
     Path requireConfig() {

@@ -57,8 +57,8 @@ final class SimulateCommand implements Callable<Integer> {
         DaemonConfig config = options.load();
         TargetSpec targetSpec = config.target(target).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "--target: no target named '"
                 + target + "' in " + options.requireConfig() + "; " + Config.suggestion(target,
-                        config.targets().stream().map(TargetSpec::name).collect(java.util.stream.Collectors.toSet()))
-                        .replace("valid keys are", "targets are")));
+                        config.targets().stream().map(TargetSpec::name).collect(java.util.stream.Collectors.toSet()),
+                        "targets are")));
         Duration startupTime;
         try {
             startupTime = Durations.parse(startup);

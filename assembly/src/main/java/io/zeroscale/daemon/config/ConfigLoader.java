@@ -11,6 +11,7 @@ import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.ZeroscaleException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the daemon's config file: YAML, then {@code --set} overrides, then {@code ${ENV}}
@@ -60,6 +62,22 @@ public final class ConfigLoader {
      * @throws ZeroscaleException {@code CONFIG_INVALID} naming every problem's path and fix
      */
     public DaemonConfig load(Path file, Map<String, String> overrides) {
+        ConfigProblems problems = new ConfigProblems();
+        DaemonConfig config = load(file, overrides, problems);
+        problems.throwIfAny();
+        return config;
+    }
+
+    /**
+     * Reads and checks {@code file}, recording every problem in {@code problems} and returning
+     * what could be read (a target that cannot be read is left out), so the caller can check the
+     * rest too (plugin types, references, policies) and report all problems at once. A config
+     * read with problems must never run.
+     *
+     * @throws ZeroscaleException when the file cannot be read at all (missing, not YAML, a
+     *     duplicate key, an unset variable): there is nothing to check further
+     */
+    public DaemonConfig load(Path file, Map<String, String> overrides, ConfigProblems problems) {
         String text;
         try {
             text = Files.readString(file);
@@ -72,22 +90,32 @@ public final class ConfigLoader {
         Path absolute = file.toAbsolutePath().normalize();
         // Null only for a file system root, which was read as a file above and so cannot be one.
         Path directory = requireNonNull(absolute.getParent(), () -> file + ": has no parent directory");
-        return parse(text, file.toString(), directory, overrides);
+        return parse(text, file.toString(), directory, overrides, problems);
     }
 
     /**
      * Reads and checks config text.
      *
      * @param directory what relative paths ({@code data-dir}) and {@code ${ZEROSCALE_CONFIG_DIR}} mean
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming every problem's path and fix
      */
     public DaemonConfig parse(String text, String source, Path directory, Map<String, String> overrides) {
+        ConfigProblems problems = new ConfigProblems();
+        DaemonConfig config = parse(text, source, directory, overrides, problems);
+        problems.throwIfAny();
+        return config;
+    }
+
+    /** Reads and checks config text, recording problems as {@link #load(Path, Map, ConfigProblems)} does. */
+    public DaemonConfig parse(String text, String source, Path directory, Map<String, String> overrides, ConfigProblems problems) {
         Map<String, Object> tree = new LinkedHashMap<>(YamlConfig.parse(text, source, "").asMap());
         overrides.forEach((path, value) -> override(tree, path, value));
         Path base = directory.toAbsolutePath().normalize();
         Function<String, String> variables = name -> name.equals(CONFIG_DIR_VARIABLE) ? base.toString() : environment.apply(name);
         Map<String, Object> resolved = new EnvSubstitution(variables).apply(tree);
-        schema.check(resolved);
-        return settings(source, base, Config.of("", resolved));
+        // The schema's findings come first: a key it rejects is not reported again by the checks below.
+        problems.check(() -> schema.check(resolved));
+        return settings(source, base, Config.of("", resolved), problems);
     }
 
     /** The schema the loader checks against. */
@@ -95,37 +123,55 @@ public final class ConfigLoader {
         return schema;
     }
 
-    private static DaemonConfig settings(String source, Path base, Config root) {
-        Path dataDirectory = base.resolve(root.string("data-dir", ".zeroscale")).normalize();
-        Map<String, Config> orchestrators = root.child("orchestrators").children();
-        Map<String, Config> metrics = root.child("metrics").children();
-        GatewayConfig gateway = GatewayConfig.fromConfig(root.child("gateway"));
+    private static DaemonConfig settings(String source, Path base, Config root, ConfigProblems problems) {
+        Path dataDirectory = base.resolve(problems.attempt(() -> root.string("data-dir", ".zeroscale")).orElse(".zeroscale")).normalize();
+        Map<String, Config> orchestrators = problems.attempt(() -> root.child("orchestrators").children()).orElse(Map.of());
+        Map<String, Config> metrics = problems.attempt(() -> root.child("metrics").children()).orElse(Map.of());
+        GatewayConfig gateway = problems.attempt(() -> GatewayConfig.fromConfig(root.child("gateway")))
+                .orElseGet(() -> GatewayConfig.fromConfig(Config.empty("gateway")));
         List<TargetSpec> targets = new ArrayList<>();
         List<GatewayRoute> routes = new ArrayList<>();
         Map<String, String> routeOwners = new LinkedHashMap<>();
-        for (Map.Entry<String, Config> entry : root.child("targets").children().entrySet()) {
-            TargetSpec target = TargetSpec.fromConfig(entry.getKey(), entry.getValue());
-            targets.add(target);
-            Config route = entry.getValue().optionalChild("route").orElse(null);
-            if (route != null) {
-                route.requireOnlyKeys(ROUTE_KEYS);
-                GatewayRoute gatewayRoute = new GatewayRoute(target.ref(), route.string("host").orElse(null), route.string("path", "/"));
-                String key = gatewayRoute.host() + " " + gatewayRoute.pathPrefix();
-                String other = routeOwners.putIfAbsent(key, target.name());
-                if (other != null) {
-                    throw route.invalid("the same host and path as targets." + other + ".route; give one of them another"
-                            + " host or path");
-                }
-                routes.add(gatewayRoute);
+        Map<String, Config> targetNodes = problems.attempt(() -> root.child("targets").children()).orElse(Map.of());
+        for (Map.Entry<String, Config> entry : targetNodes.entrySet()) {
+            TargetSpec target = TargetSpec.fromConfig(entry.getKey(), entry.getValue(), problems).orElse(null);
+            if (target == null) {
+                continue;
             }
+            targets.add(target);
+            problems.attempt(() -> route(entry.getValue(), target, routeOwners)).ifPresent(routes::add);
         }
-        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, gateway, targets, routes,
-                api(root.child("api")), telemetry(root.child("telemetry")));
+        ApiSettings api = problems.attempt(() -> api(root.child("api")))
+                .orElseGet(() -> api(Config.empty("api")));
+        TelemetrySettings telemetry = problems.attempt(() -> telemetry(root.child("telemetry")))
+                .orElseGet(() -> telemetry(Config.empty("telemetry")));
+        Config leadership = root.optionalChild("leadership").orElse(null);
+        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry);
+    }
+
+    /** The target's gateway route, or null when it has none. */
+    private static @Nullable GatewayRoute route(Config target, TargetSpec spec, Map<String, String> routeOwners) {
+        Config route = target.optionalChild("route").orElse(null);
+        if (route == null) {
+            return null;
+        }
+        route.requireOnlyKeys(ROUTE_KEYS);
+        GatewayRoute gatewayRoute = new GatewayRoute(spec.ref(), route.string("host").orElse(null), route.string("path", "/"));
+        String key = gatewayRoute.host() + " " + gatewayRoute.pathPrefix();
+        String other = routeOwners.putIfAbsent(key, spec.name());
+        if (other != null) {
+            throw route.invalid("the same host and path as targets." + other + ".route; give one of them another host or path");
+        }
+        return gatewayRoute;
     }
 
     private static ApiSettings api(Config api) {
         String listen = api.string("listen", ApiSettings.DEFAULT_LISTEN).trim();
         int colon = listen.lastIndexOf(':');
+        // The schema's pattern rejects these too; this keeps the checks after it safe when it did.
+        if (colon < 0 || !listen.substring(colon + 1).matches("[0-9]{1,5}")) {
+            throw api.invalid("listen", "'" + listen + "' is not host:port; write e.g. 127.0.0.1:8081");
+        }
         String host = listen.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);

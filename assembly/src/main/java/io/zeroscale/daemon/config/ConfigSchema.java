@@ -90,7 +90,7 @@ public final class ConfigSchema {
     public void check(Map<String, Object> tree) {
         List<String> problems = validate(tree);
         if (!problems.isEmpty()) {
-            throw new ZeroscaleException(CONFIG_INVALID, String.join("\n", problems));
+            throw new ZeroscaleException(CONFIG_INVALID, problems, null);
         }
     }
 
@@ -130,7 +130,7 @@ public final class ConfigSchema {
                 }
                 String given = String.valueOf(value);
                 return where(path) + ": unknown value " + describe(path, value) + "; "
-                        + Config.suggestion(given, allowed).replace("valid keys are", "valid values are");
+                        + Config.suggestion(given, allowed, "valid values are");
             }
             case "minimum" -> {
                 return where(path) + ": must be at least " + (keywordNode == null ? "the schema's minimum" : keywordNode.asText()) + ", got " + describe(path, value);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon's whole configuration, read and checked by {@link ConfigLoader}. What a plugin factory
@@ -20,6 +21,8 @@ import java.util.Map;
  * @param dataDirectory where state survives restarts
  * @param orchestrators each {@code orchestrators.<name>} node, with its {@code type}
  * @param metrics each {@code metrics.<name>} node, with its {@code type}
+ * @param leadership the {@code leadership} node, with its {@code type}; null when absent (this
+ *     daemon is always the leader)
  * @param gateway the gateway's settings
  * @param targets the targets, in file order
  * @param routes which gateway requests go to which target
@@ -31,6 +34,7 @@ public record DaemonConfig(
         Path dataDirectory,
         Map<String, Config> orchestrators,
         Map<String, Config> metrics,
+        @Nullable Config leadership,
         GatewayConfig gateway,
         List<TargetSpec> targets,
         List<GatewayRoute> routes,

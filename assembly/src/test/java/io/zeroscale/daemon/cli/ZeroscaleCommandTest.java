@@ -62,6 +62,55 @@ class ZeroscaleCommandTest {
     }
 
     @Test
+    void validateReportsEveryMistakeOfAFileInOneRun() throws Exception {
+        Path broken = temp.resolve("four-mistakes.yaml");
+        Files.writeString(broken, Files.readString(QUICKSTART)
+                .replace("local: { type: process }", "local: { type: procss }")
+                .replace("orchestrator: local", "orchestrator: locl")
+                .replace("idle: 30s", "idel: 30s")
+                .replace("replicas: { min: 0, max: 1 }", "replicas: { min: 3, max: 1 }"));
+        Result invalid = run("validate", "--config", broken.toString());
+        assertThat(invalid.status()).isEqualTo(2);
+        assertThat(invalid.out()).isEmpty();
+        assertThat(invalid.err()).isEqualTo("""
+                zeroscale: orchestrators.local.type: no plugin provides type 'procss'; did you mean 'process'? installed types:\
+                 [process]. Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).
+                zeroscale: targets.hello.orchestrator: no orchestrator named 'locl'; did you mean 'local'?
+                zeroscale: targets.hello.policy.idel: unknown key; did you mean 'idle'?
+                zeroscale: targets.hello.policy.replicas: min (3) is greater than max (1); lower min or raise max
+                """);
+    }
+
+    @Test
+    void aKeySetTwiceIsRefusedNamingBothLines() throws Exception {
+        Path twice = temp.resolve("twice.yaml");
+        Files.writeString(twice, Files.readString(QUICKSTART).replace("      idle: 30s", "      idle: 10s\n      idle: 0s"));
+        int first = Files.readAllLines(twice).indexOf("      idle: 10s") + 1;
+        assertThat(first).isPositive();
+        Result invalid = run("validate", "--config", twice.toString());
+        assertThat(invalid.status()).isEqualTo(2);
+        assertThat(invalid.err()).isEqualTo("zeroscale: targets.hello.policy.idle: set twice in " + twice + ", on line " + first
+                + " and line " + (first + 1) + "; keep one\n");
+    }
+
+    @Test
+    void aListenAddressInUseEndsStartupWithOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+            Result gateway = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofMinutes(1), () ->
+                    run("run", "--config", QUICKSTART.toString(), "--set", "gateway.listen=" + address, "--set", "api.listen=127.0.0.1:0"));
+            assertThat(gateway.status()).as(gateway.err()).isEqualTo(2);
+            assertThat(gateway.err()).isEqualTo("zeroscale: gateway.listen: " + address + " is already in use; stop what listens"
+                    + " there or choose another port (0 picks a free one)\n");
+            Result api = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofMinutes(1), () ->
+                    run("run", "--config", QUICKSTART.toString(), "--set", "gateway.listen=127.0.0.1:0", "--set", "api.listen=" + address));
+            assertThat(api.status()).as(api.err()).isEqualTo(2);
+            assertThat(api.err()).isEqualTo("zeroscale: api.listen: " + address + " is already in use; stop what listens"
+                    + " there or choose another port (0 picks a free one)\n");
+        }
+    }
+
+    @Test
     void simulatePrintsTheTimelineAndDrawsIt() throws Exception {
         Path png = temp.resolve("timeline.png");
         Result table = run("simulate", "--config", SIMULATE.toString(), "--target", "api", "--series", SERIES.toString(),

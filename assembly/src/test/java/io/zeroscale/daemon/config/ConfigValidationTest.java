@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import java.nio.file.Path;
@@ -169,6 +170,63 @@ class ConfigValidationTest {
                 .hasMessage("gateway.lisen: unknown key; did you mean 'listen'?\n"
                         + "targets.hello.policy.replicas.max: expected a whole number, got 'two'; e.g. max: 4")
                 .satisfies(e -> assertThat(((ZeroscaleException) e).errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID));
+    }
+
+    @Test
+    void theChecksAfterTheSchemaReportEveryProblemToo() {
+        String text = VALID.replace("local: { type: process }", "local: { type: procss }")
+                .replace("orchestrator: local", "orchestrator: locl")
+                .replace("idle: 30s", "idel: 30s\n      pause-after: 10m")
+                .replace("replicas: { min: 0, max: 2 }", "replicas: { min: 3, max: 2 }")
+                .replace("  listen: 127.0.0.1:8080", "  lisen: 127.0.0.1:8080");
+        ConfigProblems problems = new ConfigProblems();
+        DaemonConfig config = loader.parse(text, "zeroscale.yaml", Path.of("/srv/zeroscale"), Map.of(), problems);
+        try (Plugins plugins = Plugins.load(null)) {
+            problems.check(() -> Daemon.validate(config, plugins));
+        }
+        assertThatThrownBy(problems::throwIfAny)
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems()).containsExactly(
+                        "gateway.lisen: unknown key; did you mean 'listen'?",
+                        "orchestrators.local.type: no plugin provides type 'procss'; did you mean 'process'? installed types:"
+                                + " [process]. Put the plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).",
+                        "targets.hello.orchestrator: no orchestrator named 'locl'; did you mean 'local'?",
+                        "targets.hello.policy.idel: unknown key; did you mean 'idle'?",
+                        "targets.hello.policy.pause-after: must be shorter than idle (5m), or the target goes to zero before"
+                                + " it is ever paused",
+                        "targets.hello.policy.replicas: min (3) is greater than max (2); lower min or raise max"));
+    }
+
+    @Test
+    void aSettingThatCannotBeReadIsNotComparedWithOthers() {
+        // idle is unreadable: pause-after is not blamed for being longer than idle's default.
+        assertInvalid(VALID.replace("idle: 30s", "idle: soon\n      pause-after: 10m"),
+                "targets.hello.policy.idle: 'soon' is not a duration; write a whole number followed by a unit"
+                        + " (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m");
+    }
+
+    @Test
+    void aKeySetTwiceNamesBothLines() {
+        String text = """
+                orchestrators:
+                  local: { type: process }
+                targets:
+                  hello:
+                    orchestrator: local
+                    workload: { kind: Process, command: [java, Backend.java] }
+                    policy:
+                      idle: 10s
+                      replicas: { min: 0, max: 1, max: 2 }
+                      idle: 0s
+                """;
+        assertInvalid(text, "targets.hello.policy.replicas.max: set twice on line 9 of zeroscale.yaml; keep one\n"
+                + "targets.hello.policy.idle: set twice in zeroscale.yaml, on line 8 and line 10; keep one");
+    }
+
+    @Test
+    void aKeySetTwiceInsideAListIsNamedWithItsIndex() {
+        String custom = VALID.substring(0, VALID.indexOf("    policy:")) + CUSTOM_POLICY;
+        assertInvalid(custom.replace("{ from: idle, to: busy, when", "{ from: idle, to: busy, to: idle, when"),
+                "targets.hello.policy.transitions[0].to: set twice on line 22 of zeroscale.yaml; keep one");
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
@@ -63,7 +64,7 @@ import org.slf4j.LoggerFactory;
  * <p>A replica that exits by itself is reported ({@link WorkloadEvent.ReplicaFailed}, then {@link
  * WorkloadEvent.Changed}) and not restarted: the engine decides what to do.
  */
-public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drainable {
+public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drainable, ConditionalWake {
     private static final Logger log = LoggerFactory.getLogger(ProcessOrchestrator.class);
 
     /** Consecutive failed probes after which a ready replica counts as not ready again. */
@@ -175,6 +176,33 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                     victims.sort(Comparator.comparing(replica -> replica.ready));
                     victims.subList(0, live.size() - replicas).forEach(victim -> stopLocked(workload, victim));
                 }
+            } finally {
+                persistLocked(workload);
+                publishLocked(workload);
+            }
+        }
+    }
+
+    /**
+     * Starts one replica if none is running or starting; the workload's lock makes the check and
+     * the start one step, so concurrent calls start at most one.
+     *
+     * @throws ZeroscaleException {@code ORCHESTRATOR_UNAVAILABLE} when the command cannot be
+     *     started or no port is free
+     */
+    @Override
+    public boolean wakeIfZero(TargetRef target) {
+        ensureOpen();
+        ManagedWorkload workload = require(target);
+        synchronized (workload) {
+            if (!workload.liveLocked().isEmpty()) {
+                return false;
+            }
+            try {
+                Replica started = startLocked(workload);
+                watchExit(workload, started);
+                scheduleProbeLocked(workload, started);
+                return true;
             } finally {
                 persistLocked(workload);
                 publishLocked(workload);

@@ -4,7 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 /** A one-shot effect of a decision, carried out once when the decision is applied. */
 public sealed interface Action {
-    /** Sends an alert to the configured sinks and writes it to the journal. */
+    /**
+     * Raises an alert: the engine writes it to the target's journal (kind {@code ALERT}) and hands
+     * it to every listener of its alert subscription ({@code Engine.subscribeAlerts}); an embedder
+     * forwards it from there. The daemon has no alert sinks (webhooks) yet.
+     */
     record Alert(Severity severity, String message) implements Action {
         public Alert {
             requireNonNull(severity, "severity is null");

@@ -8,9 +8,24 @@ import io.zeroscale.spi.TargetRef;
  * implementation may add: {@link Endpoints}, {@link Pausable}, {@link Resizable}, {@link
  * Drainable}.
  *
- * <p>Threading: the engine calls these methods from virtual threads, at most one call at a time
- * per target, but concurrently for different targets; implementations must be thread-safe across
- * targets. Calls may block on I/O.
+ * <p>Threading and order, as the engine guarantees them: every call for one target ({@link
+ * #observe}, {@link #scale}, and the capabilities' calls alike) goes through that target's call
+ * queue, so at most one call per target runs at a time, and calls run in the order the target's
+ * decisions were made. Within one decision the order is: {@link Pausable#resume}, {@link #scale},
+ * {@link Pausable#pause}, {@link Resizable#resize} (replicas are unfrozen before their count
+ * changes, frozen after it settled). Two exceptions keep the queue short and are safe because
+ * calls are idempotent: a {@code scale} still waiting is replaced by a newer {@code scale} (only
+ * the newest count is asked for), and a waiting {@code observe} (or {@link
+ * ConditionalWake#wakeIfZero}) absorbs a newer one. Different targets are called concurrently
+ * (from virtual threads), so implementations must be thread-safe across targets. Calls may block
+ * on I/O. Not queued: {@link #attach} and {@link #close} (main thread, before the first and after
+ * the last call) and {@link Endpoints#watch} (registered once when the target starts, and may
+ * overlap a queued call; its events arrive on the orchestrator's own threads).
+ *
+ * <p>Leadership: when several daemons run (see {@link io.zeroscale.spi.Leadership}), the engine
+ * checks leadership right before each write ({@code scale}, pause, resume, resize) and does not
+ * make it on a follower; {@code observe} and {@link ConditionalWake#wakeIfZero} are the only calls a
+ * follower makes.
  *
  * <p>Errors: a backend that cannot be reached or refuses a call throws {@link
  * io.zeroscale.spi.ZeroscaleException} with {@code ORCHESTRATOR_UNAVAILABLE} (or the plugin's own

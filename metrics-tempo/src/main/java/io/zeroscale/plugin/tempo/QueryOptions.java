@@ -101,8 +101,7 @@ record QueryOptions(
         }
         String spanKind = options.string("span-kind", "server").toLowerCase(Locale.ROOT);
         if (!SPAN_KINDS.contains(spanKind)) {
-            throw options.invalid("span-kind", "'" + spanKind + "' is not a span kind; " + Config.suggestion(spanKind, SPAN_KINDS)
-                    .replace("valid keys are", "use one of"));
+            throw options.invalid("span-kind", "'" + spanKind + "' is not a span kind; " + Config.suggestion(spanKind, SPAN_KINDS, "use one of"));
         }
         return new QueryOptions(mode, null, emptyAsZero, null, Reducer.AVG, function, quantile, spanKind);
     }

@@ -99,9 +99,35 @@ class TempoMetricsModeTest {
 
         SignalValue p95 = query(TestData.SHOP_P95, Map.of());
 
-        // Every span took 100ms, in the power-of-two bucket (67.1ms, 134.2ms]: Tempo interpolates to 130.86ms.
+        // All 30 spans took 100ms: the power-of-two bucket 2^27ns = 0.134s. Tempo's rank is ceil(0.95 * 30) = 29,
+        // so the estimate is 29/30 of the way from 2^26ns to 2^27ns in log2 space: 2^(27 - 1/30) ns = 0.13115s.
         assertThat(p95).isInstanceOf(SignalValue.Known.class);
-        assertThat(((SignalValue.Known) p95).value()).isCloseTo(0.1308622848, within(1e-12));
+        assertThat(((SignalValue.Known) p95).value()).isCloseTo(Math.pow(2, 27 - 1 / 30.0) / 1e9, within(1e-12));
+    }
+
+    /**
+     * The case measured on a real Tempo (3.1.0-dev, built from source; recorded in the project's
+     * docs/testing.md): half the spans 100ms, half 300ms, p95 = 0.4674s, not 0.3s (the raw
+     * durations' p95) nor 0.51s (linear interpolation inside the bucket).
+     */
+    @Test
+    void halfFastHalfSlowGivesThePercentileARealTempoGave() {
+        try (Traces traces = new Traces()) {
+            for (int i = 1; i <= 20; i++) {
+                traces.request("shop", TestData.METRICS_START.plusSeconds(10L * i), Duration.ofMillis(i % 2 == 0 ? 300 : 100));
+            }
+            tempo.ingest(traces.spans());
+        }
+
+        SignalValue p95 = query(TestData.SHOP_P95, Map.of());
+
+        assertThat(p95).isInstanceOf(SignalValue.Known.class);
+        assertThat(((SignalValue.Known) p95).value()).isCloseTo(0.4674, within(0.00005));
+        // The same estimate step by step: the rank ceil(0.95 * 20) = 19 lies 9/10 into the 10 spans of the
+        // 2^29ns bucket, above the 2^27ns one: 2^(27 + 2 * 0.9) ns.
+        assertThat(((SignalValue.Known) p95).value()).isCloseTo(Math.pow(2, 27 + 2 * 0.9) / 1e9, within(1e-12));
+        // With 2 spans the rank (2) ends exactly at a bucket's end: Tempo answers the bucket's bound, 2^29ns.
+        assertThat(FakeTempo.log2Quantile(java.util.List.of(100_000_000L, 300_000_000L), 0.95)).isEqualTo(Math.pow(2, 29) / 1e9);
     }
 
     @Test

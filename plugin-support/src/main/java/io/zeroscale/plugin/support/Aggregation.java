@@ -58,8 +58,7 @@ public enum Aggregation {
                 return aggregation;
             }
         }
-        throw options.invalid(key, "'" + text + "' is not an aggregation; " + Config.suggestion(text, NAMES)
-                .replace("valid keys are", "use one of"));
+        throw options.invalid(key, "'" + text + "' is not an aggregation; " + Config.suggestion(text, NAMES, "use one of"));
     }
 
     private static Set<String> names() {

@@ -64,8 +64,7 @@ public enum Reducer {
                 return reducer;
             }
         }
-        throw options.invalid(key, "'" + text + "' is not a reducer; " + Config.suggestion(text, NAMES)
-                .replace("valid keys are", "use one of"));
+        throw options.invalid(key, "'" + text + "' is not a reducer; " + Config.suggestion(text, NAMES, "use one of"));
     }
 
     private static Set<String> names() {

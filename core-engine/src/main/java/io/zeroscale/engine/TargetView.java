@@ -1,0 +1,158 @@
+package io.zeroscale.engine;
+
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.automaton.TargetContext;
+import io.zeroscale.spi.automaton.Timers;
+import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.traffic.RequestStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.IntSupplier;
+
+/**
+ * What the target knows of the world (the newest observation, signal values, the gateway's
+ * counters) and the {@link TargetContext} its automaton reads it through. Confined to the target's
+ * actor: written by its input handlers, read by the automaton and the safety rules.
+ */
+final class TargetView implements TargetContext {
+    private static final Duration ARRIVAL_WINDOW = Duration.ofMinutes(1);
+
+    private final TargetRef target;
+    private final Scheduler scheduler;
+    private final Timers timers;
+    private final IntSupplier desiredReplicas;
+    private final Map<String, SignalValue> signals = new LinkedHashMap<>();
+    private final ArrayDeque<ArrivalSample> arrivals = new ArrayDeque<>();
+    private ObservedState observed;
+    private boolean observationStale;
+    private RequestStats requests = RequestStats.IDLE;
+
+    /**
+     * @param signalNames the policy's signals, unknown until their first value
+     * @param desiredReplicas the replicas of the last applied decision
+     */
+    TargetView(TargetRef target, Collection<String> signalNames, Scheduler scheduler, Timers timers, IntSupplier desiredReplicas) {
+        this.target = target;
+        this.scheduler = scheduler;
+        this.timers = timers;
+        this.desiredReplicas = desiredReplicas;
+        Instant now = scheduler.clock().instant();
+        this.observed = ObservedState.zero(now);
+        for (String signal : signalNames) {
+            signals.put(signal, SignalValue.unknown("no value yet", now));
+        }
+    }
+
+    // ---- written by the actor ---------------------------------------------------------------------
+
+    /** Records a successful observation; returns true when it differs from what was known. */
+    boolean observed(ObservedState state) {
+        boolean differs = state.differsFrom(observed) || observationStale;
+        observed = state;
+        observationStale = false;
+        return differs;
+    }
+
+    /** The latest observation failed: {@link #observed()} stays the one before, marked stale. */
+    void observationFailed() {
+        observationStale = true;
+    }
+
+    void signal(String name, SignalValue value) {
+        signals.put(name, value);
+    }
+
+    void requests(RequestStats stats) {
+        requests = stats;
+        Instant now = now();
+        arrivals.addLast(new ArrivalSample(now, stats.arrivals()));
+        while (arrivals.size() > 2 && arrivals.peekFirst().at.isBefore(now.minus(ARRIVAL_WINDOW))) {
+            arrivals.removeFirst();
+        }
+    }
+
+    /** Every signal, the reserved ones ({@code inflight}, {@code held}, ...) included, for status. */
+    Map<String, SignalValue> allSignals() {
+        Map<String, SignalValue> all = new LinkedHashMap<>(signals);
+        for (String reserved : PolicySpec.RESERVED_SIGNALS) {
+            all.put(reserved, signal(reserved));
+        }
+        return all;
+    }
+
+    // ---- TargetContext ---------------------------------------------------------------------------
+
+    @Override
+    public TargetRef target() {
+        return target;
+    }
+
+    @Override
+    public Instant now() {
+        return scheduler.clock().instant();
+    }
+
+    @Override
+    public ObservedState observed() {
+        return observed;
+    }
+
+    @Override
+    public boolean observationStale() {
+        return observationStale;
+    }
+
+    @Override
+    public SignalValue signal(String signal) {
+        SignalValue value = signals.get(signal);
+        if (value != null) {
+            return value;
+        }
+        return switch (signal) {
+            case "inflight" -> SignalValue.known(requests.inFlight(), now());
+            case "held" -> SignalValue.known(requests.held(), now());
+            case "arrival-rate" -> SignalValue.known(arrivalRate(), now());
+            default -> SignalValue.unknown("no signal named '" + signal + "'", now());
+        };
+    }
+
+    @Override
+    public Map<String, SignalValue> signals() {
+        return Collections.unmodifiableMap(signals);
+    }
+
+    @Override
+    public RequestStats requests() {
+        return requests;
+    }
+
+    @Override
+    public double arrivalRate() {
+        if (arrivals.size() < 2) {
+            return 0;
+        }
+        ArrivalSample first = arrivals.peekFirst();
+        ArrivalSample last = arrivals.peekLast();
+        double seconds = Duration.between(first.at, last.at).toNanos() / 1e9;
+        return seconds <= 0 ? 0 : (last.count - first.count) / seconds;
+    }
+
+    @Override
+    public int desiredReplicas() {
+        return desiredReplicas.getAsInt();
+    }
+
+    @Override
+    public Timers timers() {
+        return timers;
+    }
+
+    private record ArrivalSample(Instant at, long count) {}
+}

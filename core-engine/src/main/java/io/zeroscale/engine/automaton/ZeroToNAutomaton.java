@@ -1,0 +1,362 @@
+package io.zeroscale.engine.automaton;
+
+import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.spi.Durations;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.automaton.Action;
+import io.zeroscale.spi.automaton.Automaton;
+import io.zeroscale.spi.automaton.Decision;
+import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.TargetContext;
+import io.zeroscale.spi.metrics.SignalValue;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.traffic.Routing;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The built-in lifecycle policy {@code zero-to-n}, as drawn in the repository's {@code
+ * docs/architecture.md} ("The zero-to-n lifecycle"):
+ *
+ * <pre>
+ * ZERO --request held / signal above activation--> WAKING --ready >= 1--> ACTIVE
+ * WAKING --wake-timeout: fail held (504), alert--> ZERO
+ * WAKING --the engine gave up after failed starts in a row (it answers held requests 503)--> ZERO
+ * ACTIVE --idle for `idle` (no requests, signals at/below activation)--> DRAINING
+ * DRAINING --drained or drain-timeout--> ZERO;  DRAINING --request--> ACTIVE
+ * optional: ACTIVE --idle for `pause-after`--> PAUSED --idle for `idle`--> ZERO; PAUSED --request--> WAKING
+ * </pre>
+ *
+ * In ACTIVE the replica count follows target tracking (HPA formula) within [max(1, min), max].
+ * A workload that loses every ready replica while ACTIVE (stopped behind our back) goes back to
+ * WAKING and its requests are held, not failed.
+ */
+final class ZeroToNAutomaton implements Automaton {
+    enum State {
+        ZERO,
+        WAKING,
+        ACTIVE,
+        DRAINING,
+        PAUSED,
+    }
+
+    private static final Map<State, Set<State>> TRANSITIONS = Map.of(
+            State.ZERO, EnumSet.of(State.WAKING),
+            State.WAKING, EnumSet.of(State.ACTIVE, State.ZERO),
+            State.ACTIVE, EnumSet.of(State.DRAINING, State.PAUSED, State.WAKING),
+            State.DRAINING, EnumSet.of(State.ZERO, State.ACTIVE),
+            State.PAUSED, EnumSet.of(State.WAKING, State.ZERO));
+
+    static final String WAKE_TIMER = "wake-timeout";
+    static final String IDLE_TIMER = "idle";
+    static final String DRAIN_TIMER = "drain-timeout";
+
+    private final ZeroToNSettings settings;
+    private final ReplicaBounds bounds;
+    private final @Nullable TargetTracker tracker;
+    private State state = State.ZERO;
+    private Decision decision;
+    private @Nullable Instant lastActivity;
+    private long lastArrivals = -1;
+    private @Nullable Instant wakeStarted;
+    private long arrivalsAtFailedWake = -1;
+
+    ZeroToNAutomaton(ZeroToNSettings settings, ReplicaBounds bounds, @Nullable TargetTracker tracker) {
+        this.settings = settings;
+        this.bounds = bounds;
+        this.tracker = tracker;
+        this.decision = Decision.of(0, Routing.HOLD, "not started");
+    }
+
+    @Override
+    public String state() {
+        return state.name();
+    }
+
+    @Override
+    public Set<String> states() {
+        return Stream.of(State.values())
+                .filter(s -> s != State.PAUSED || settings.pauseAfter() != null)
+                .map(State::name)
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    @Override
+    public Decision onEvent(Event event, TargetContext ctx) {
+        noteActivity(ctx);
+        switch (event) {
+            case Event.Start start -> onStart(start.observed(), ctx);
+            case Event.RequestsChanged ignored -> evaluate(ctx);
+            case Event.SignalChanged ignored -> evaluate(ctx);
+            case Event.Tick ignored -> evaluate(ctx);
+            case Event.ObservedChanged ignored -> evaluate(ctx);
+            case Event.ObservationFailed ignored -> {
+                // Keep the last decision: a failed observation tells nothing about the workload.
+            }
+            case Event.ReplicaFailed failed -> onReplicaFailed(failed, ctx);
+            case Event.ActuationFailed ignored -> {
+                // The engine retries and journals; the policy's intent is unchanged.
+            }
+            case Event.TimerFired timer -> onTimer(timer.timer(), ctx);
+            case Event.Drained ignored -> {
+                if (state == State.DRAINING) {
+                    toZero(ctx, "drained: no request in flight");
+                }
+            }
+        }
+        Decision out = decision;
+        if (!decision.actions().isEmpty()) {
+            decision = decision.withActions(); // actions are one-shot: don't repeat them next event
+        }
+        return out;
+    }
+
+    private void onStart(ObservedState observed, TargetContext ctx) {
+        // Rebuild from what runs now, so a restart neither flaps nor wakes twice (safety rule 5).
+        lastActivity = ctx.now();
+        if (observed.readyReplicas() > 0) {
+            state = State.ACTIVE;
+            ctx.timers().set(IDLE_TIMER, settings.idle());
+            decision = Decision.of(activeReplicas(ctx, observed.replicas()), Routing.FORWARD,
+                    "started with " + observed.readyReplicas() + " ready replica(s)");
+        } else if (observed.pausedReplicas() > 0 && settings.pauseAfter() != null) {
+            state = State.PAUSED;
+            ctx.timers().set(IDLE_TIMER, settings.idle());
+            decision = Decision.of(observed.replicas(), Routing.HOLD, "started with paused replicas").withPaused(true);
+        } else if (observed.replicas() > 0) {
+            state = State.WAKING;
+            wakeStarted = ctx.now();
+            ctx.timers().set(WAKE_TIMER, settings.wakeTimeout());
+            decision = Decision.of(Math.max(observed.replicas(), wakeReplicas()), Routing.HOLD,
+                    "started while " + observed.replicas() + " replica(s) start up");
+        } else {
+            state = State.ZERO;
+            decision = Decision.of(0, Routing.HOLD, "started at zero");
+            evaluate(ctx);
+        }
+    }
+
+    private void evaluate(TargetContext ctx) {
+        switch (state) {
+            case ZERO -> {
+                String trigger = wakeTrigger(ctx);
+                if (trigger != null) {
+                    wake(ctx, trigger, false);
+                }
+            }
+            case PAUSED -> {
+                String trigger = wakeTrigger(ctx);
+                if (trigger != null) {
+                    wake(ctx, trigger, true);
+                } else if (idleFor(ctx, settings.idle())) {
+                    moveTo(State.ZERO);
+                    ctx.timers().cancel(IDLE_TIMER);
+                    decision = Decision.of(0, Routing.HOLD, "idle for " + Durations.format(settings.idle()) + " while paused; scaled to zero");
+                }
+            }
+            case WAKING -> {
+                if (ready(ctx)) {
+                    moveTo(State.ACTIVE);
+                    ctx.timers().cancel(WAKE_TIMER);
+                    ctx.timers().set(IDLE_TIMER, settings.idle());
+                    String took = wakeStarted == null ? "" : " after " + Durations.format(Duration.between(wakeStarted, ctx.now()));
+                    decision = Decision.of(activeReplicas(ctx, decision.replicas()), Routing.FORWARD,
+                            ctx.observed().readyReplicas() + " replica(s) ready" + took + "; forwarding held requests");
+                }
+            }
+            case ACTIVE -> {
+                if (!ready(ctx) && !ctx.observationStale()) {
+                    moveTo(State.WAKING);
+                    wakeStarted = ctx.now();
+                    ctx.timers().set(WAKE_TIMER, settings.wakeTimeout());
+                    decision = Decision.of(Math.max(decision.replicas(), wakeReplicas()), Routing.HOLD,
+                            "no ready replica any more (stopped outside Zeroscale?); waking again and holding requests");
+                    return;
+                }
+                int replicas = activeReplicas(ctx, decision.replicas());
+                if (replicas != decision.replicas()) {
+                    decision = Decision.of(replicas, Routing.FORWARD, trackingReason(replicas));
+                }
+                if (idleFor(ctx, settings.idle())) {
+                    startDraining(ctx);
+                } else if (settings.pauseAfter() != null && lastActivity != null && idleFor(ctx, settings.pauseAfter())) {
+                    moveTo(State.PAUSED);
+                    ctx.timers().set(IDLE_TIMER, Duration.between(ctx.now(), lastActivity.plus(settings.idle())));
+                    decision = Decision.of(decision.replicas(), Routing.HOLD,
+                            "idle for " + Durations.format(settings.pauseAfter()) + "; pausing").withPaused(true);
+                }
+            }
+            case DRAINING -> {
+                if (activeNow(ctx)) {
+                    moveTo(State.ACTIVE);
+                    ctx.timers().cancel(DRAIN_TIMER);
+                    ctx.timers().set(IDLE_TIMER, settings.idle());
+                    decision = Decision.of(decision.replicas(), Routing.FORWARD, "request arrived while draining; drain cancelled");
+                }
+            }
+        }
+    }
+
+    /**
+     * Once the engine gives up on a wake (too many failed starts in a row), it answers the held
+     * requests with the reason; going back to zero stops the restarts until a new request arrives
+     * after the backoff, instead of retrying until the wake timeout.
+     */
+    private void onReplicaFailed(Event.ReplicaFailed failed, TargetContext ctx) {
+        if (state == State.WAKING && failed.gaveUp()) {
+            moveTo(State.ZERO);
+            ctx.timers().cancel(WAKE_TIMER);
+            arrivalsAtFailedWake = ctx.requests().arrivals();
+            decision = Decision.of(0, Routing.HOLD, "gave up waking after " + failed.failuresInARow()
+                    + " failed starts in a row (" + failed.reason() + "); back to zero until a request arrives after "
+                    + failed.retryAt());
+            return;
+        }
+        evaluate(ctx);
+    }
+
+    private void onTimer(String timer, TargetContext ctx) {
+        switch (timer) {
+            case WAKE_TIMER -> {
+                if (state == State.WAKING) {
+                    String reason = "not ready within wake-timeout " + Durations.format(settings.wakeTimeout());
+                    moveTo(State.ZERO);
+                    arrivalsAtFailedWake = ctx.requests().arrivals();
+                    decision = Decision.of(0, Routing.HOLD, reason + "; back to zero")
+                            .withActions(new Action.FailHeld(504, ctx.target().name() + " did not become ready within "
+                                            + Durations.format(settings.wakeTimeout())),
+                                    new Action.Alert(Action.Severity.CRITICAL, "wake of " + ctx.target() + " failed: " + reason));
+                }
+            }
+            case IDLE_TIMER -> evaluate(ctx);
+            case DRAIN_TIMER -> {
+                if (state == State.DRAINING) {
+                    toZero(ctx, "drain-timeout " + Durations.format(settings.drainTimeout()) + " passed");
+                }
+            }
+            default -> {
+                // A timer of another automaton version after a restart; nothing to do.
+            }
+        }
+    }
+
+    private void wake(TargetContext ctx, String trigger, boolean fromPause) {
+        moveTo(State.WAKING);
+        wakeStarted = ctx.now();
+        ctx.timers().set(WAKE_TIMER, settings.wakeTimeout());
+        ctx.timers().cancel(IDLE_TIMER);
+        int replicas = Math.max(fromPause ? decision.replicas() : 0, wakeReplicas());
+        decision = Decision.of(replicas, Routing.HOLD, (fromPause ? "resuming: " : "waking: ") + trigger);
+        // The workload may already be ready (resumed instantly, or kept by the safety rules).
+        evaluate(ctx);
+    }
+
+    private void startDraining(TargetContext ctx) {
+        moveTo(State.DRAINING);
+        ctx.timers().set(DRAIN_TIMER, settings.drainTimeout());
+        decision = Decision.of(decision.replicas(), Routing.DRAIN,
+                "idle for " + Durations.format(settings.idle()) + "; draining before scale to zero");
+    }
+
+    private void toZero(TargetContext ctx, String why) {
+        moveTo(State.ZERO);
+        ctx.timers().cancel(DRAIN_TIMER);
+        ctx.timers().cancel(IDLE_TIMER);
+        decision = Decision.of(0, Routing.HOLD, why + "; scaled to zero");
+    }
+
+    private void moveTo(State next) {
+        if (!requireNonNull(TRANSITIONS.get(state), "no transitions for " + state).contains(next)) {
+            throw new ZeroscaleException(ILLEGAL_TRANSITION, "zero-to-n: no transition from " + state + " to " + next);
+        }
+        state = next;
+    }
+
+    // ---- guards ----------------------------------------------------------------------------------
+
+    /** Why to wake, or null: a held request, or an activation signal above its threshold. */
+    private @Nullable String wakeTrigger(TargetContext ctx) {
+        // After a failed wake the gateway is answering the held requests; only new ones may wake again.
+        if (ctx.requests().held() > 0 && ctx.requests().arrivals() > arrivalsAtFailedWake) {
+            return ctx.requests().held() + " request(s) held";
+        }
+        ZeroToNSettings.Activation activation = settings.activation();
+        if (activation != null && ctx.signal(activation.signal()) instanceof SignalValue.Known known
+                && known.value() > activation.above()) {
+            return "signal " + activation.signal() + " = " + known.value() + " above activation " + activation.above();
+        }
+        return null;
+    }
+
+    private boolean ready(TargetContext ctx) {
+        return ctx.observed().readyReplicas() > 0;
+    }
+
+    /** A request arrived since the previous event (in DRAINING, in-flight requests are expected). */
+    private boolean activeNow(TargetContext ctx) {
+        return ctx.requests().held() > 0 || arrivedThisEvent;
+    }
+
+    private boolean arrivedThisEvent;
+
+    private void noteActivity(TargetContext ctx) {
+        long arrivals = ctx.requests().arrivals();
+        arrivedThisEvent = lastArrivals >= 0 && arrivals > lastArrivals;
+        lastArrivals = arrivals;
+        if (!ctx.requests().quiet() || arrivedThisEvent || activationAbove(ctx)) {
+            lastActivity = ctx.now();
+            if (state == State.ACTIVE) {
+                ctx.timers().set(IDLE_TIMER, settings.pauseAfter() != null ? settings.pauseAfter() : settings.idle());
+            }
+        }
+    }
+
+    private boolean activationAbove(TargetContext ctx) {
+        ZeroToNSettings.Activation activation = settings.activation();
+        return activation != null && ctx.signal(activation.signal()) instanceof SignalValue.Known known
+                && known.value() > activation.above();
+    }
+
+    /**
+     * Idle: nothing held or in flight, no arrivals for {@code period}, and the activation signal
+     * known and at or below its threshold (unknown is not idle).
+     */
+    private boolean idleFor(TargetContext ctx, Duration period) {
+        if (!ctx.requests().quiet() || lastActivity == null) {
+            return false;
+        }
+        ZeroToNSettings.Activation activation = settings.activation();
+        if (activation != null && !(ctx.signal(activation.signal()) instanceof SignalValue.Known known && known.value() <= activation.above())) {
+            return false;
+        }
+        return !ctx.now().isBefore(lastActivity.plus(period));
+    }
+
+    private int wakeReplicas() {
+        return Math.max(1, bounds.min());
+    }
+
+    private int activeReplicas(TargetContext ctx, int current) {
+        int floor = Math.max(1, bounds.min());
+        if (tracker == null) {
+            return Math.max(floor, Math.min(bounds.max(), current));
+        }
+        return Math.max(floor, Math.min(bounds.max(), tracker.recommend(ctx, Math.max(floor, current))));
+    }
+
+    private String trackingReason(int replicas) {
+        if (tracker != null && tracker.lastHoldReason().isPresent()) {
+            return "holding " + replicas + " replica(s): " + tracker.lastHoldReason().get();
+        }
+        return "target tracking: " + replicas + " replica(s)";
+    }
+}

@@ -1,0 +1,64 @@
+package io.zeroscale.engine.automaton;
+
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
+import java.time.Duration;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Settings of the {@code zero-to-n} automaton.
+ *
+ * @param idle how long without requests (and with activation signals at or below threshold)
+ *     before draining to zero
+ * @param wakeTimeout how long a wake may take before held requests are failed with 504
+ * @param drainTimeout how long in-flight requests may take to finish before scaling to zero anyway
+ * @param pauseAfter idle time after which replicas are paused instead of stopped, or null (no tier)
+ * @param activation a signal that wakes the target and keeps it awake while above a threshold, or null
+ */
+record ZeroToNSettings(
+        Duration idle, Duration wakeTimeout, Duration drainTimeout, @Nullable Duration pauseAfter, @Nullable Activation activation) {
+    static final Set<String> KEYS = Set.of("idle", "wake-timeout", "drain-timeout", "pause-after", "activation", "target", "behavior");
+
+    record Activation(String signal, double above) {}
+
+    /** Reads the settings, reporting every problem of them at once. */
+    static ZeroToNSettings fromConfig(Config settings, Set<String> signals) {
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
+        Duration parsedIdle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(null);
+        Duration idle = parsedIdle == null ? Duration.ofMinutes(5) : parsedIdle;
+        Duration wakeTimeout = problems.attempt(() -> positive(settings, "wake-timeout", Duration.ofMinutes(3)))
+                .orElse(Duration.ofMinutes(3));
+        Duration drainTimeout = problems.attempt(() -> settings.duration("drain-timeout", Duration.ofSeconds(30)))
+                .orElse(Duration.ofSeconds(30));
+        Duration pauseAfter = problems.attempt(() -> {
+            Duration value = settings.duration("pause-after").orElse(null);
+            // Compared with idle only when idle itself was readable: a default would blame the wrong key.
+            if (value != null && parsedIdle != null && value.compareTo(idle) >= 0) {
+                throw settings.invalid("pause-after", "must be shorter than idle (" + io.zeroscale.spi.Durations.format(idle)
+                        + "), or the target goes to zero before it is ever paused");
+            }
+            return value;
+        }).orElse(null);
+        Activation activation = problems.attempt(() -> settings.optionalChild("activation").map(node -> {
+            node.requireOnlyKeys(Set.of("signal", "above"));
+            String signal = node.requireString("signal");
+            if (!signals.contains(signal) && !Policies.RESERVED_SIGNALS.contains(signal)) {
+                throw node.invalid("signal", "no signal named '" + signal + "'; "
+                        + Config.suggestion(signal, signals.isEmpty() ? Set.of("arrival-rate") : signals));
+            }
+            return new Activation(signal, node.doubleValue("above", 0));
+        }).orElse(null)).orElse(null);
+        problems.throwIfAny();
+        return new ZeroToNSettings(idle, wakeTimeout, drainTimeout, pauseAfter, activation);
+    }
+
+    private static Duration positive(Config settings, String key, Duration defaultValue) {
+        Duration value = settings.duration(key, defaultValue);
+        if (value.isZero()) {
+            throw settings.invalid(key, "must be longer than 0s");
+        }
+        return value;
+    }
+}
