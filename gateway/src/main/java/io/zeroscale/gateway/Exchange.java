@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -45,6 +46,14 @@ final class Exchange implements UpstreamPool.Callback {
      */
     static final int REPLAY_BUFFER = 64 * 1024;
 
+    /**
+     * A request that must not be sent twice (POST, PATCH, ...) only goes out on a pooled connection
+     * that has been idle for less than this: an endpoint that closes idle connections after a
+     * keep-alive timeout (commonly 2 s or more) may close one just as we write, and then we cannot
+     * tell whether it read the request.
+     */
+    static final long UNSAFE_REUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     enum Phase {
         NEW,
         HELD,
@@ -76,6 +85,12 @@ final class Exchange implements UpstreamPool.Callback {
     private final boolean webSocket;
     private final boolean htmlNavigation;
     private final boolean headRequest;
+    /** Who sent the request, for the per-client hold limit. */
+    private final String client;
+    /** Sending the request twice has the effect of sending it once (RFC 9110 section 9.2.2). */
+    private final boolean idempotent;
+    /** This request counts against max-held-per-client and max-held-total. */
+    private boolean holdCounted;
 
     private Phase phase = Phase.NEW;
     /** Body received before an upstream connection exists; kept until a response starts if replayable. */
@@ -95,10 +110,13 @@ final class Exchange implements UpstreamPool.Callback {
     private @Nullable ScheduledFuture<?> wakeTimer;
     private @Nullable ScheduledFuture<?> pageTimer;
     private @Nullable ScheduledFuture<?> responseTimer;
+    /** response-idle-timeout: System.nanoTime() by which the endpoint must send more of its response. */
+    private long responseIdleDeadline = Long.MAX_VALUE;
+    private @Nullable ScheduledFuture<?> responseIdleTimer;
 
     Exchange(Proxy proxy, FrontendHandler front, Channel down, TargetTraffic target, HttpRequest request,
             Instant arrival, boolean clientKeepAlive, boolean clientHttp11, boolean webSocket,
-            boolean htmlNavigation, boolean headRequest, boolean bodyless) {
+            boolean htmlNavigation, boolean headRequest, boolean bodyless, String client) {
         this.proxy = proxy;
         this.front = front;
         this.down = down;
@@ -112,12 +130,29 @@ final class Exchange implements UpstreamPool.Callback {
         this.webSocket = webSocket;
         this.htmlNavigation = htmlNavigation;
         this.headRequest = headRequest;
+        this.client = client;
+        this.idempotent = isIdempotent(request.method());
         if (bodyless) {
             // Whole from the start, so it is replayable even on a connection taken from the pool at once.
             requestComplete = true;
             dropDecoderLast = true;
             body.add(LastHttpContent.EMPTY_LAST_CONTENT);
         }
+    }
+
+    /** True while more of the request body is expected from the client. */
+    boolean wantsBody() {
+        return !requestComplete && phase != Phase.DONE;
+    }
+
+    Duration bodyTimeout() {
+        return config.bodyTimeout();
+    }
+
+    /** The client stopped sending the body for body-timeout: 408, the connection closes, the slot is freed. */
+    void bodyTimedOut(String reason) {
+        requestComplete = false;
+        abortOrRespond(408, reason);
     }
 
     /** True until the request's last content arrived. */
@@ -130,7 +165,14 @@ final class Exchange implements UpstreamPool.Callback {
         TargetTraffic.Admission admission = target.admit(this);
         switch (admission.outcome()) {
             case FORWARD -> forwardTo(requireEndpoint(admission));
-            case HELD -> enterHeld();
+            case HELD -> {
+                String over = proxy.holdLimit(client);
+                if (over != null && target.unhold(this)) {
+                    respondRetryLater(503, over);
+                } else {
+                    enterHeld();
+                }
+            }
             case FULL -> respondRetryLater(503, "target " + target.target() + " is starting and already holds "
                     + config.maxHeld() + " requests (max-held); retry in " + config.retryAfter().toSeconds() + "s");
             case CLOSED -> respondRetryLater(503, target.shutdownReason());
@@ -143,6 +185,10 @@ final class Exchange implements UpstreamPool.Callback {
 
     private void enterHeld() {
         phase = Phase.HELD;
+        if (!holdCounted) {
+            holdCounted = true;
+            proxy.held(client);
+        }
         if (wakeTimer == null || wakeTimer.isDone()) {
             Duration left = config.wakeTimeout().minus(Duration.between(arrival, target.clock().instant()));
             wakeTimer = loop.schedule(this::wakeTimedOut, Math.max(0, left.toNanos()), TimeUnit.NANOSECONDS);
@@ -248,7 +294,15 @@ final class Exchange implements UpstreamPool.Callback {
 
     // --- connecting and sending ---
 
+    private void releaseHold() {
+        if (holdCounted) {
+            holdCounted = false;
+            proxy.released(client);
+        }
+    }
+
     private void forwardTo(Endpoint to) {
+        releaseHold();
         if (requestComplete || bodyBytes >= REPLAY_BUFFER) {
             connect(to, false);
         } else {
@@ -260,7 +314,8 @@ final class Exchange implements UpstreamPool.Callback {
     private void connect(Endpoint to, boolean fresh) {
         phase = Phase.CONNECTING;
         connectingTo = to;
-        proxy.pool(loop).acquire(to, fresh, config.connectTimeout(), this);
+        proxy.pool(loop).acquire(to, fresh, idempotent ? Long.MAX_VALUE : UNSAFE_REUSE_NANOS,
+                config.connectTimeout(), this);
     }
 
     @Override
@@ -411,6 +466,10 @@ final class Exchange implements UpstreamPool.Callback {
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
+        if (responseIdleDeadline != Long.MAX_VALUE) {
+            // A pause we caused (a slow client) does not count against the endpoint.
+            responseIdleDeadline = System.nanoTime() + config.responseIdleTimeout().toNanos();
+        }
         Channel channel = upstream;
         if (channel != null) {
             channel.config().setAutoRead(writable);
@@ -428,6 +487,9 @@ final class Exchange implements UpstreamPool.Callback {
     // --- the endpoint's side ---
 
     void onUpstreamRead(Object msg) {
+        if (responseIdleDeadline != Long.MAX_VALUE) {
+            responseIdleDeadline = System.nanoTime() + config.responseIdleTimeout().toNanos();
+        }
         switch (phase) {
             case RELAYING -> {
                 if (msg instanceof ByteBuf bytes) {
@@ -507,6 +569,33 @@ final class Exchange implements UpstreamPool.Callback {
         upstreamReusable = upstreamKeepAlive && !closeDelimited;
         phase = Phase.RESPONDING;
         down.write(response, down.voidPromise());
+        if (!config.responseIdleTimeout().isZero()) {
+            responseIdleDeadline = System.nanoTime() + config.responseIdleTimeout().toNanos();
+            scheduleResponseIdleCheck(config.responseIdleTimeout().toNanos());
+        }
+    }
+
+    private void scheduleResponseIdleCheck(long delayNanos) {
+        responseIdleTimer = loop.schedule(this::checkResponseIdle, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkResponseIdle() {
+        if (phase != Phase.RESPONDING || responseIdleDeadline == Long.MAX_VALUE) {
+            return;
+        }
+        long left = responseIdleDeadline - System.nanoTime();
+        Channel channel = upstream;
+        if (left > 0 || (channel != null && !channel.config().isAutoRead())) {
+            // More arrived meanwhile, or we paused the endpoint for a slow client.
+            scheduleResponseIdleCheck(left > 0 ? left : config.responseIdleTimeout().toNanos());
+            return;
+        }
+        log.debug("Endpoint {} of target {} sent nothing for {} mid-response (response-idle-timeout); cutting it",
+                connectingTo, target.target(), Durations.format(config.responseIdleTimeout()));
+        // The response started, so HTTP/1.1 has no way to say so but closing.
+        closeUpstream();
+        front.closeNow();
+        finish();
     }
 
     void onUpstreamReadComplete() {
@@ -555,12 +644,18 @@ final class Exchange implements UpstreamPool.Callback {
             case FORWARDING -> {
                 if (to == null) {
                     finish();
-                } else if (upstreamReused && replayable) {
+                } else if (upstreamReused && replayable && idempotent) {
                     // A pooled connection the endpoint had closed while idle: try a new one.
                     log.debug("Pooled connection to {} was closed; sending the request again", to);
                     connect(to, true);
-                } else if (replayable) {
+                } else if (replayable && idempotent) {
                     refused(to, "connection closed before a response");
+                } else if (!idempotent) {
+                    // The endpoint may have acted on it: sending it again could do it twice.
+                    target.reportRefusal(to, "connection closed before a response");
+                    respond(Responses.text(down.alloc(), 502, "endpoint " + to + " of target " + target.target()
+                            + " closed the connection before answering a " + request.method().name()
+                            + " request, which is not sent twice", true));
                 } else {
                     target.reportRefusal(to, "connection closed before a response");
                     respond(Responses.text(down.alloc(), 502, "endpoint " + to + " of target " + target.target()
@@ -655,6 +750,9 @@ final class Exchange implements UpstreamPool.Callback {
             return;
         }
         phase = Phase.DONE;
+        releaseHold();
+        responseIdleDeadline = Long.MAX_VALUE;
+        cancel(responseIdleTimer);
         cancel(wakeTimer);
         cancel(pageTimer);
         cancel(responseTimer);
@@ -682,6 +780,11 @@ final class Exchange implements UpstreamPool.Callback {
             throw new IllegalStateException("forward without an endpoint");
         }
         return to;
+    }
+
+    private static boolean isIdempotent(HttpMethod method) {
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.OPTIONS.equals(method)
+                || HttpMethod.TRACE.equals(method) || HttpMethod.PUT.equals(method) || HttpMethod.DELETE.equals(method);
     }
 
     private String describe(Throwable cause) {

@@ -16,14 +16,16 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.zeroscale.spi.Durations;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +56,31 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean drainingStash;
     /** Our answer is out and our side shut; reading (and dropping) what the client still sends. */
     private boolean lingering;
+    private @Nullable Boolean peerTrusted;
+    /** The peer's address as text, once per connection. */
+    private @Nullable String peerText;
+    /** This connection counts against max-connections (and the client's share of it). */
+    private boolean counted;
+
+    /** What the connection waits for from the client, which decides the timeout that applies. */
+    private enum Wait {
+        /** Nothing: a request is being answered, or the connection is closing or relaying. */
+        NONE,
+        /** The next request on a keep-alive connection: idle-timeout. */
+        IDLE,
+        /** The rest of a request head whose first bytes arrived: header-timeout. */
+        HEAD,
+        /** The next piece of a request body: body-timeout (paused while we stop reading). */
+        BODY
+    }
+
+    private Wait wait = Wait.NONE;
+    /** System.nanoTime() by which the awaited input must arrive; Long.MAX_VALUE for none. */
+    private long deadline = Long.MAX_VALUE;
+    private @Nullable ScheduledFuture<?> timer;
+    private long timerAt = Long.MAX_VALUE;
+    /** Bytes of the next request head arrived while another request was being answered. */
+    private boolean headPending;
 
     /**
      * How long a connection answered before its request was fully read keeps draining input. Closing
@@ -69,6 +96,121 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        String over = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null
+                ? proxy.openConnection(address.getAddress(), peerTrusted())
+                : null;
+        if (over != null) {
+            log.debug("Refused a connection from {}: {}", ctx.channel().remoteAddress(), over);
+            closeAfter(ctx.writeAndFlush(Responses.retryLater(ctx.alloc(), 503, over, proxy.defaults().retryAfter(),
+                    true)), true);
+        } else {
+            counted = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null;
+            await(Wait.IDLE);
+        }
+        ctx.fireChannelActive();
+    }
+
+    // --- client timeouts ---
+
+    /** The first bytes of a request head arrived (called by the decoder, once per head). */
+    void headStarted() {
+        if (wait == Wait.IDLE) {
+            await(Wait.HEAD);
+        } else {
+            headPending = true;
+        }
+    }
+
+    private void await(Wait kind) {
+        wait = kind;
+        GatewayConfig config = proxy.defaults();
+        long timeout = switch (kind) {
+            case NONE -> -1;
+            case IDLE -> config.idleTimeout().toNanos();
+            case HEAD -> config.headerTimeout().toNanos();
+            case BODY -> bodyTimeout().toNanos();
+        };
+        deadline = timeout < 0 || (kind == Wait.BODY && backpressured) ? Long.MAX_VALUE : System.nanoTime() + timeout;
+        armTimer();
+    }
+
+    private Duration bodyTimeout() {
+        Exchange exchange = current;
+        return exchange != null ? exchange.bodyTimeout() : proxy.defaults().bodyTimeout();
+    }
+
+    /** One scheduled task per connection at most; moving a deadline later only costs a field write. */
+    private void armTimer() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (deadline == Long.MAX_VALUE || ctx == null || closing) {
+            return;
+        }
+        if (timer != null && timerAt - deadline <= 0) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        // Never further out than header-timeout: then a request head starting on an idle connection
+        // never needs the timer moved earlier, so a request costs no scheduling at all.
+        long now = System.nanoTime();
+        long delay = Math.max(0, Math.min(deadline - now, proxy.defaults().headerTimeout().toNanos()));
+        timerAt = now + delay;
+        timer = ctx.executor().schedule(this::timerFired, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void timerFired() {
+        timer = null;
+        timerAt = Long.MAX_VALUE;
+        if (closing || deadline == Long.MAX_VALUE) {
+            return;
+        }
+        if (System.nanoTime() - deadline < 0) {
+            armTimer();
+            return;
+        }
+        ChannelHandlerContext ctx = requireContext();
+        GatewayConfig config = proxy.defaults();
+        switch (wait) {
+            case IDLE -> {
+                log.debug("Closing {}: idle for {} (idle-timeout)", ctx.channel(), Durations.format(config.idleTimeout()));
+                closeNow();
+            }
+            case HEAD -> {
+                wait = Wait.NONE;
+                closeAfter(ctx.writeAndFlush(Responses.text(ctx.alloc(), 408, "the request head did not arrive within "
+                        + Durations.format(config.headerTimeout()) + " (header-timeout)", true)), true);
+            }
+            case BODY -> {
+                wait = Wait.NONE;
+                String reason = "the request body stalled: nothing arrived for " + Durations.format(bodyTimeout())
+                        + " (body-timeout)";
+                Exchange exchange = current;
+                if (exchange != null) {
+                    exchange.bodyTimedOut(reason);
+                } else {
+                    closeAfter(ctx.writeAndFlush(Responses.text(ctx.alloc(), 408, reason, true)), true);
+                }
+            }
+            case NONE -> {
+                // Nothing awaited any more.
+            }
+        }
+    }
+
+    /** After a request or a piece of its body: wait for more body, or for nothing until it is answered. */
+    private void afterRequestInput(Exchange exchange) {
+        if (current == exchange) {
+            if (exchange.wantsBody()) {
+                await(Wait.BODY);
+            } else if (wait != Wait.NONE) {
+                await(Wait.NONE);
+            }
+        }
     }
 
     @Override
@@ -99,6 +241,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             if (msg instanceof HttpContent content && exchange.wantsRequestContent()) {
                 exchange.onRequestContent(content);
+                afterRequestInput(exchange);
             } else {
                 stash.add(msg);
                 updateAutoRead();
@@ -109,11 +252,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (msg instanceof HttpContent content) {
                 discarding = !(content instanceof LastHttpContent);
                 content.release();
+                await(discarding ? Wait.BODY : Wait.IDLE);
                 return;
             }
             discarding = false;
         }
         if (msg instanceof HttpRequest request) {
+            headPending = false;
             try {
                 onRequest(request);
             } finally {
@@ -135,6 +280,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             reject(request, 405, "CONNECT is not supported: this gateway is a reverse proxy", true);
             return;
         }
+        String problem = RequestChecks.headProblem(request);
+        if (problem != null) {
+            rejectMalformed(new IllegalArgumentException(problem));
+            return;
+        }
         String uri = request.uri();
         String hostHeader = request.headers().get(HttpHeaderNames.HOST);
         String path;
@@ -153,10 +303,31 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             int authorityStart = schemeEnd + 3;
             int pathStart = indexOfAny(uri, authorityStart, "/?#");
             String authority = uri.substring(authorityStart, pathStart < 0 ? uri.length() : pathStart);
-            int at = authority.lastIndexOf('@');
-            hostHeader = at >= 0 ? authority.substring(at + 1) : authority;
+            // Userinfo (user@host) is deprecated for http and parsers disagree on where it ends: refused.
+            hostHeader = authority;
+            if (!RequestChecks.validHost(hostHeader)) {
+                rejectMalformed(new IllegalArgumentException("malformed authority '" + hostHeader
+                        + "' in the request target; send host or host:port"));
+                return;
+            }
             path = pathStart < 0 ? "/" : (uri.charAt(pathStart) == '/' ? "" : "/") + uri.substring(pathStart);
             request.setUri(path);
+            request.headers().set(HttpHeaderNames.HOST, hostHeader);
+        }
+        RequestChecks.Target normalized = RequestChecks.normalize(path);
+        String normalizedPath = normalized.uri();
+        if (normalizedPath == null) {
+            rejectMalformed(new IllegalArgumentException(normalized.problem()));
+            return;
+        }
+        if (!normalizedPath.equals(path)) {
+            // The endpoint gets the path we routed, not one it could resolve differently.
+            path = normalizedPath;
+            request.setUri(path);
+        }
+        if (hostHeader == null) {
+            // HTTP/1.0 without Host: the endpoint still gets one, the address the client connected to.
+            hostHeader = localHost();
             request.headers().set(HttpHeaderNames.HOST, hostHeader);
         }
         GatewayRoute route = proxy.router().route(Hosts.normalize(hostHeader), path);
@@ -190,12 +361,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String accept = request.headers().get(HttpHeaderNames.ACCEPT);
         boolean htmlNavigation = HttpMethod.GET.equals(request.method()) && accept != null
                 && accept.toLowerCase(Locale.ROOT).contains("text/html");
-        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && contentLength <= 0;
-        ProxyHeaders.prepareRequest(request, clientAddress(), webSocket);
+        String client = clientOf(request);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        boolean bodyless = !chunked && contentLength <= 0;
+        ProxyHeaders.prepareRequest(request, contentLength, chunked, clientAddress(), peerTrusted(), webSocket);
         Exchange exchange = new Exchange(proxy, this, ctx.channel(), target, request, target.clock().instant(),
-                keepAlive, http11, webSocket, htmlNavigation, HttpMethod.HEAD.equals(request.method()), bodyless);
+                keepAlive, http11, webSocket, htmlNavigation, HttpMethod.HEAD.equals(request.method()), bodyless, client);
         current = exchange;
         exchange.start();
+        afterRequestInput(exchange);
     }
 
     private void rejectMalformed(Throwable cause) {
@@ -229,6 +403,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else {
             discarding = true;
             requireContext().writeAndFlush(response, requireContext().voidPromise());
+            await(Wait.BODY);
         }
     }
 
@@ -244,6 +419,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             releaseStash();
             return;
         }
+        await(headPending ? Wait.HEAD : Wait.IDLE);
         drainStash();
         updateAutoRead();
     }
@@ -269,18 +445,24 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void setBackpressured(boolean value) {
+        boolean changed = backpressured != value;
         backpressured = value;
+        if (changed && wait == Wait.BODY) {
+            // We stopped reading, not the client: the body timeout pauses meanwhile.
+            await(Wait.BODY);
+        }
         updateAutoRead();
     }
 
     /** After a 101: the client's bytes are no longer HTTP, so the codec leaves the pipeline. */
     void switchToRelay() {
         relaying = true;
+        await(Wait.NONE);
         backpressured = false;
         releaseStash();
         ChannelHandlerContext ctx = requireContext();
         // Bytes the decoder already holds are handed to us (as raw bytes) when it is removed.
-        ctx.pipeline().remove(HttpServerCodec.class);
+        ctx.pipeline().remove(FrontendCodec.class);
         updateAutoRead();
     }
 
@@ -291,6 +473,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     void closeAfter(ChannelFuture written, boolean linger) {
         closing = true;
+        cancelTimer();
         if (!linger) {
             written.addListener(ChannelFutureListener.CLOSE);
             return;
@@ -310,6 +493,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     void closeNow() {
         closing = true;
+        cancelTimer();
         requireContext().close();
     }
 
@@ -341,9 +525,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    private void cancelTimer() {
+        deadline = Long.MAX_VALUE;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+            timerAt = Long.MAX_VALUE;
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        cancelTimer();
+        if (counted && ctx.channel().remoteAddress() instanceof InetSocketAddress address) {
+            counted = false;
+            proxy.closeConnection(address.getAddress(), peerTrusted());
+        }
         releaseStash();
         Exchange exchange = current;
         current = null;
@@ -367,12 +565,62 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private @Nullable String clientAddress() {
-        ChannelHandlerContext ctx = this.ctx;
-        if (ctx != null && ctx.channel().remoteAddress() instanceof InetSocketAddress address
-                && address.getAddress() != null) {
-            return address.getAddress().getHostAddress();
+        String text = peerText;
+        if (text == null) {
+            ChannelHandlerContext ctx = this.ctx;
+            if (ctx != null && ctx.channel().remoteAddress() instanceof InetSocketAddress address
+                    && address.getAddress() != null) {
+                text = address.getAddress().getHostAddress();
+                peerText = text;
+            }
         }
-        return null;
+        return text;
+    }
+
+    /**
+     * Who the request is from, for the per-client limits: the peer, or when the peer is a trusted
+     * proxy, the nearest address in {@code X-Forwarded-For} that is not a trusted proxy itself.
+     */
+    private String clientOf(HttpRequest request) {
+        String peer = clientAddress();
+        if (peer == null) {
+            return "unknown";
+        }
+        if (!peerTrusted()) {
+            return peer;
+        }
+        String forwardedFor = request.headers().get(ProxyHeaders.X_FORWARDED_FOR);
+        if (forwardedFor == null) {
+            return peer;
+        }
+        String[] hops = forwardedFor.split(",");
+        for (int i = hops.length - 1; i >= 0; i--) {
+            String hop = hops[i].strip();
+            if (!hop.isEmpty() && !proxy.trustedProxies().trustsLiteral(hop)) {
+                return hop;
+            }
+        }
+        return peer;
+    }
+
+    /** True when the peer is one of the {@code trusted-proxies}; decided once per connection. */
+    private boolean peerTrusted() {
+        if (peerTrusted == null) {
+            ChannelHandlerContext ctx = this.ctx;
+            peerTrusted = ctx != null && ctx.channel().remoteAddress() instanceof InetSocketAddress address
+                    && proxy.trustedProxies().trusts(address);
+        }
+        return peerTrusted;
+    }
+
+    private String localHost() {
+        ChannelHandlerContext ctx = this.ctx;
+        if (ctx != null && ctx.channel().localAddress() instanceof InetSocketAddress address
+                && address.getAddress() != null) {
+            String host = address.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        }
+        return "localhost";
     }
 
     private ChannelHandlerContext requireContext() {

@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.EventExecutor;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.StandardErrorCode;
@@ -228,7 +227,12 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
-        /** Settings for one target instead of the gateway-wide ones ({@code listen} and {@code maxHeaderSize} are ignored). */
+        /**
+         * Settings for one target instead of the gateway-wide ones; the keys that apply before a
+         * request is routed are ignored here ({@code listen}, {@code maxHeaderSize},
+         * {@code trustedProxies}, {@code headerTimeout}, {@code idleTimeout}, the connection limits
+         * and the per-client and total hold limits).
+         */
         public Builder targetConfig(TargetRef target, GatewayConfig value) {
             targetConfigs.put(requireNonNull(target, "target is null"), requireNonNull(value, "config is null"));
             return this;
@@ -282,9 +286,10 @@ public final class Gateway implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel channel) {
+                                FrontendHandler front = new FrontendHandler(proxy);
                                 channel.pipeline()
-                                        .addLast("codec", new HttpServerCodec(decoder))
-                                        .addLast("front", new FrontendHandler(proxy));
+                                        .addLast("codec", new FrontendCodec(decoder, front::headStarted))
+                                        .addLast("front", front);
                             }
                         })
                         .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))

@@ -8,6 +8,7 @@ import io.zeroscale.spi.Durations;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -29,6 +30,17 @@ import java.util.stream.Collectors;
  * @param retryAfter the {@code Retry-After} sent with 503 answers, in whole seconds
  * @param waitingPage whether a browser (GET with {@code Accept: text/html}) that has been held for
  *     {@code retryAfter} gets a page that reloads itself instead of waiting on a blank tab
+ * @param trustedProxies addresses or CIDR blocks of proxies in front of the gateway whose
+ *     forwarding headers are believed; gateway-wide only
+ * @param headerTimeout how long a request head may take to arrive once its first byte did; then 408
+ * @param bodyTimeout how long the next piece of a request body may take to arrive; then 408
+ * @param idleTimeout how long a keep-alive connection may wait for its next request; gateway-wide only
+ * @param responseIdleTimeout how long an endpoint may pause in the middle of a response; zero waits forever
+ * @param maxConnections the most open client connections; gateway-wide only
+ * @param maxConnectionsPerClient the most open connections from one client address (trusted proxies
+ *     are exempt); gateway-wide only
+ * @param maxHeldPerClient the most requests held for one client across all targets; gateway-wide only
+ * @param maxHeldTotal the most requests held across all targets; gateway-wide only
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -41,7 +53,16 @@ public record GatewayConfig(
         Duration responseTimeout,
         LoadBalancing loadBalancing,
         Duration retryAfter,
-        boolean waitingPage) {
+        boolean waitingPage,
+        List<String> trustedProxies,
+        Duration headerTimeout,
+        Duration bodyTimeout,
+        Duration idleTimeout,
+        Duration responseIdleTimeout,
+        int maxConnections,
+        int maxConnectionsPerClient,
+        int maxHeldPerClient,
+        int maxHeldTotal) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -55,7 +76,16 @@ public record GatewayConfig(
             "response-timeout",
             "load-balancing",
             "retry-after",
-            "waiting-page");
+            "waiting-page",
+            "trusted-proxies",
+            "header-timeout",
+            "body-timeout",
+            "idle-timeout",
+            "response-idle-timeout",
+            "max-connections",
+            "max-connections-per-client",
+            "max-held-per-client",
+            "max-held-total");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -64,11 +94,20 @@ public record GatewayConfig(
             Duration.ofSeconds(30),
             8 * 1024,
             10L * 1024 * 1024,
-            Duration.ofSeconds(2),
+            Duration.ofMillis(1500),
             Duration.ofMinutes(5),
             LoadBalancing.LEAST_INFLIGHT,
             Duration.ofSeconds(1),
-            false);
+            false,
+            List.of(),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(60),
+            Duration.ZERO,
+            10_000,
+            1024,
+            1000,
+            10_000);
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -78,6 +117,20 @@ public record GatewayConfig(
         requireNonNull(responseTimeout, "responseTimeout is null");
         requireNonNull(loadBalancing, "loadBalancing is null");
         requireNonNull(retryAfter, "retryAfter is null");
+        trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies is null"));
+        for (String cidr : trustedProxies) {
+            TrustedProxies.parse(cidr);
+        }
+        requirePositive(requireNonNull(headerTimeout, "headerTimeout is null"), "headerTimeout");
+        requirePositive(requireNonNull(bodyTimeout, "bodyTimeout is null"), "bodyTimeout");
+        requirePositive(requireNonNull(idleTimeout, "idleTimeout is null"), "idleTimeout");
+        if (requireNonNull(responseIdleTimeout, "responseIdleTimeout is null").isNegative()) {
+            throw new IllegalArgumentException("responseIdleTimeout must not be negative");
+        }
+        requireAtLeastOne(maxConnections, "maxConnections");
+        requireAtLeastOne(maxConnectionsPerClient, "maxConnectionsPerClient");
+        requireAtLeastOne(maxHeldPerClient, "maxHeldPerClient");
+        requireAtLeastOne(maxHeldTotal, "maxHeldTotal");
         if (maxHeld < 1) {
             // Holding nothing would also mean never waking: a rise in held is the wake signal.
             throw new IllegalArgumentException("maxHeld must be at least 1, got " + maxHeld);
@@ -97,6 +150,12 @@ public record GatewayConfig(
         if (retryAfter.compareTo(Duration.ofSeconds(1)) < 0 || retryAfter.toNanosPart() != 0) {
             throw new IllegalArgumentException("retryAfter must be a whole number of seconds, at least 1s, got "
                     + Durations.format(retryAfter));
+        }
+    }
+
+    private static void requireAtLeastOne(int value, String name) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
         }
     }
 
@@ -168,7 +227,35 @@ public record GatewayConfig(
             builder.retryAfter(value);
         });
         builder.waitingPage(config.bool("waiting-page", base.waitingPage()));
+        if (config.has("trusted-proxies")) {
+            List<String> cidrs = config.stringList("trusted-proxies");
+            for (String cidr : cidrs) {
+                try {
+                    TrustedProxies.parse(cidr);
+                } catch (IllegalArgumentException e) {
+                    throw config.invalid("trusted-proxies", requireNonNullElse(e.getMessage(), "'" + cidr + "' is not a CIDR block"));
+                }
+            }
+            builder.trustedProxies(cidrs);
+        }
+        config.duration("header-timeout").ifPresent(v -> builder.headerTimeout(positive(config, "header-timeout", v)));
+        config.duration("body-timeout").ifPresent(v -> builder.bodyTimeout(positive(config, "body-timeout", v)));
+        config.duration("idle-timeout").ifPresent(v -> builder.idleTimeout(positive(config, "idle-timeout", v)));
+        config.duration("response-idle-timeout").ifPresent(builder::responseIdleTimeout);
+        count(config, "max-connections").ifPresent(builder::maxConnections);
+        count(config, "max-connections-per-client").ifPresent(builder::maxConnectionsPerClient);
+        count(config, "max-held-per-client").ifPresent(builder::maxHeldPerClient);
+        count(config, "max-held-total").ifPresent(builder::maxHeldTotal);
         return builder.build();
+    }
+
+    private static java.util.Optional<Integer> count(Config config, String key) {
+        return config.longValue(key).map(value -> {
+            if (value < 1 || value > Integer.MAX_VALUE) {
+                throw config.invalid(key, "must be a whole number of at least 1, got " + value);
+            }
+            return value.intValue();
+        });
     }
 
     private static Duration positive(Config config, String key, Duration value) {
@@ -237,6 +324,15 @@ public record GatewayConfig(
         private LoadBalancing loadBalancing;
         private Duration retryAfter;
         private boolean waitingPage;
+        private List<String> trustedProxies;
+        private Duration headerTimeout;
+        private Duration bodyTimeout;
+        private Duration idleTimeout;
+        private Duration responseIdleTimeout;
+        private int maxConnections;
+        private int maxConnectionsPerClient;
+        private int maxHeldPerClient;
+        private int maxHeldTotal;
 
         private Builder(GatewayConfig from) {
             listen = from.listen;
@@ -250,6 +346,15 @@ public record GatewayConfig(
             loadBalancing = from.loadBalancing;
             retryAfter = from.retryAfter;
             waitingPage = from.waitingPage;
+            trustedProxies = from.trustedProxies;
+            headerTimeout = from.headerTimeout;
+            bodyTimeout = from.bodyTimeout;
+            idleTimeout = from.idleTimeout;
+            responseIdleTimeout = from.responseIdleTimeout;
+            maxConnections = from.maxConnections;
+            maxConnectionsPerClient = from.maxConnectionsPerClient;
+            maxHeldPerClient = from.maxHeldPerClient;
+            maxHeldTotal = from.maxHeldTotal;
         }
 
         public Builder listen(InetSocketAddress value) {
@@ -313,6 +418,52 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Addresses or CIDR blocks ({@code 10.0.0.0/8}, {@code ::1}) whose forwarding headers are believed. */
+        public Builder trustedProxies(List<String> value) {
+            trustedProxies = value;
+            return this;
+        }
+
+        public Builder headerTimeout(Duration value) {
+            headerTimeout = value;
+            return this;
+        }
+
+        public Builder bodyTimeout(Duration value) {
+            bodyTimeout = value;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration value) {
+            idleTimeout = value;
+            return this;
+        }
+
+        public Builder responseIdleTimeout(Duration value) {
+            responseIdleTimeout = value;
+            return this;
+        }
+
+        public Builder maxConnections(int value) {
+            maxConnections = value;
+            return this;
+        }
+
+        public Builder maxConnectionsPerClient(int value) {
+            maxConnectionsPerClient = value;
+            return this;
+        }
+
+        public Builder maxHeldPerClient(int value) {
+            maxHeldPerClient = value;
+            return this;
+        }
+
+        public Builder maxHeldTotal(int value) {
+            maxHeldTotal = value;
+            return this;
+        }
+
         /**
          * Checks the values and builds the config.
          *
@@ -320,7 +471,9 @@ public record GatewayConfig(
          */
         public GatewayConfig build() {
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
-                    connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage);
+                    connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
+                    headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal);
         }
     }
 }

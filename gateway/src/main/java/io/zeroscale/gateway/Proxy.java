@@ -33,6 +33,7 @@ final class Proxy implements RouteListener {
     /** Completed once shutting down and no request is left. */
     private final CompletableFuture<Void> quiet = new CompletableFuture<>();
     private volatile boolean shuttingDown;
+    private final TrustedProxies trustedProxies;
 
     Proxy(TrafficHub hub, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
             List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
@@ -43,6 +44,7 @@ final class Proxy implements RouteListener {
         this.router = new Router(routes);
         this.transport = transport;
         this.group = group;
+        this.trustedProxies = new TrustedProxies(defaults.trustedProxies());
         for (GatewayRoute route : routes) {
             traffic(route.target());
         }
@@ -50,6 +52,78 @@ final class Proxy implements RouteListener {
 
     Router router() {
         return router;
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentHashMap<java.net.InetAddress, Integer> connectionsPerClient = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger heldTotal = new java.util.concurrent.atomic.AtomicInteger();
+    private final ConcurrentHashMap<String, Integer> heldPerClient = new ConcurrentHashMap<>();
+
+    /**
+     * Counts a new client connection, or says why it is refused (max-connections, or
+     * max-connections-per-client for a peer that is not a trusted proxy). Once per connection.
+     */
+    @Nullable String openConnection(java.net.InetAddress peer, boolean trusted) {
+        if (connections.incrementAndGet() > defaults.maxConnections()) {
+            connections.decrementAndGet();
+            return "the gateway already has " + defaults.maxConnections() + " open connections (max-connections);"
+                    + " retry in " + defaults.retryAfter().toSeconds() + "s";
+        }
+        if (trusted) {
+            return null;
+        }
+        int limit = defaults.maxConnectionsPerClient();
+        boolean[] over = new boolean[1];
+        connectionsPerClient.compute(peer, (address, count) -> {
+            int now = count == null ? 0 : count;
+            if (now >= limit) {
+                over[0] = true;
+                return now;
+            }
+            return now + 1;
+        });
+        if (over[0]) {
+            connections.decrementAndGet();
+            return "client " + peer.getHostAddress() + " already has " + limit + " open connections"
+                    + " (max-connections-per-client); retry in " + defaults.retryAfter().toSeconds() + "s";
+        }
+        return null;
+    }
+
+    /** The connection counted by {@link #openConnection} closed. */
+    void closeConnection(java.net.InetAddress peer, boolean trusted) {
+        connections.decrementAndGet();
+        if (!trusted) {
+            connectionsPerClient.computeIfPresent(peer, (address, count) -> count <= 1 ? null : count - 1);
+        }
+    }
+
+    /** Why one more held request of {@code client} is refused (max-held-per-client, max-held-total), or null. */
+    @Nullable String holdLimit(String client) {
+        if (heldTotal.get() >= defaults.maxHeldTotal()) {
+            return "the gateway already holds " + defaults.maxHeldTotal() + " requests (max-held-total); retry in "
+                    + defaults.retryAfter().toSeconds() + "s";
+        }
+        Integer mine = heldPerClient.get(client);
+        if (mine != null && mine >= defaults.maxHeldPerClient()) {
+            return "client " + client + " already has " + defaults.maxHeldPerClient() + " requests held"
+                    + " (max-held-per-client); retry in " + defaults.retryAfter().toSeconds() + "s";
+        }
+        return null;
+    }
+
+    void held(String client) {
+        heldTotal.incrementAndGet();
+        heldPerClient.merge(client, 1, Integer::sum);
+    }
+
+    void released(String client) {
+        heldTotal.decrementAndGet();
+        heldPerClient.computeIfPresent(client, (c, count) -> count <= 1 ? null : count - 1);
+    }
+
+    TrustedProxies trustedProxies() {
+        return trustedProxies;
     }
 
     GatewayConfig defaults() {

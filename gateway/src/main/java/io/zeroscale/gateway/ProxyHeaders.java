@@ -27,6 +27,7 @@ final class ProxyHeaders {
     static final CharSequence X_FORWARDED_FOR = "x-forwarded-for";
     static final CharSequence X_FORWARDED_PROTO = "x-forwarded-proto";
     static final CharSequence X_FORWARDED_HOST = "x-forwarded-host";
+    static final CharSequence FORWARDED = "forwarded";
 
     private ProxyHeaders() {}
 
@@ -38,12 +39,22 @@ final class ProxyHeaders {
     }
 
     /**
-     * Rewrites {@code request} for the endpoint: drops hop-by-hop headers, re-frames a chunked body
-     * for our own hop, keeps a WebSocket handshake intact and adds the {@code X-Forwarded-*} headers.
+     * Rewrites {@code request} for the endpoint: drops hop-by-hop headers, re-emits the framing the
+     * gateway decided ({@code chunked}, else {@code contentLength}, else no body), keeps a WebSocket
+     * handshake intact and sets the forwarding headers.
+     *
+     * <p>Host and the framing headers survive a {@code Connection} header naming them: dropping
+     * Content-Length while still sending the body would make the endpoint read the body as a
+     * second request that was never routed.
+     *
+     * <p>Forwarding headers: from a {@code trustedPeer} (a proxy in {@code trusted-proxies}) the
+     * incoming {@code X-Forwarded-For} and {@code Forwarded} are kept and the peer is appended, and
+     * its {@code X-Forwarded-Proto} / {@code X-Forwarded-Host} are kept; from anyone else they are
+     * replaced: {@code X-Forwarded-For} is the peer alone and {@code Forwarded} is dropped.
      */
-    static void prepareRequest(HttpRequest request, @Nullable String clientAddress, boolean webSocket) {
+    static void prepareRequest(HttpRequest request, long contentLength, boolean chunked, @Nullable String peer,
+            boolean trustedPeer, boolean webSocket) {
         HttpHeaders headers = request.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         String upgrade = headers.get(HttpHeaderNames.UPGRADE);
         String host = headers.get(HttpHeaderNames.HOST);
         removeHopByHop(headers);
@@ -54,18 +65,49 @@ final class ProxyHeaders {
         if (chunked) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (contentLength > 0) {
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+        } else {
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
-        if (clientAddress != null) {
-            String previous = headers.get(X_FORWARDED_FOR);
-            headers.set(X_FORWARDED_FOR, previous == null || previous.isBlank()
-                    ? clientAddress
-                    : previous + ", " + clientAddress);
-        }
-        headers.set(X_FORWARDED_PROTO, "http");
         if (host != null) {
-            headers.set(X_FORWARDED_HOST, host);
+            headers.set(HttpHeaderNames.HOST, host);
+        }
+        if (trustedPeer) {
+            if (peer != null) {
+                String previous = headers.get(X_FORWARDED_FOR);
+                headers.set(X_FORWARDED_FOR, previous == null || previous.isBlank() ? peer : previous + ", " + peer);
+                String forwarded = headers.get(FORWARDED);
+                if (forwarded != null) {
+                    headers.set(FORWARDED, forwarded + ", for=" + forwardedNode(peer));
+                }
+            }
+            if (!headers.contains(X_FORWARDED_PROTO)) {
+                headers.set(X_FORWARDED_PROTO, "http");
+            }
+            if (host != null && !headers.contains(X_FORWARDED_HOST)) {
+                headers.set(X_FORWARDED_HOST, host);
+            }
+        } else {
+            headers.remove(FORWARDED);
+            if (peer != null) {
+                headers.set(X_FORWARDED_FOR, peer);
+            } else {
+                headers.remove(X_FORWARDED_FOR);
+            }
+            headers.set(X_FORWARDED_PROTO, "http");
+            if (host != null) {
+                headers.set(X_FORWARDED_HOST, host);
+            } else {
+                headers.remove(X_FORWARDED_HOST);
+            }
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** An address as a {@code Forwarded} node: IPv6 quoted and bracketed (RFC 7239 section 6). */
+    private static String forwardedNode(String address) {
+        return address.indexOf(':') >= 0 ? "\"[" + address + "]\"" : address;
     }
 
     /**
@@ -105,11 +147,14 @@ final class ProxyHeaders {
     }
 
     private static void removeHopByHop(HttpHeaders headers) {
-        // Headers named in Connection are hop-by-hop too (RFC 9110 section 7.6.1).
+        // Headers named in Connection are hop-by-hop too (RFC 9110 section 7.6.1), except the ones
+        // that say where the message goes and where it ends: the gateway decides those itself.
         for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.strip();
-                if (!name.isEmpty()) {
+                if (!name.isEmpty() && !HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+                        && !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)
+                        && !HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
                     headers.remove(name);
                 }
             }

@@ -89,6 +89,8 @@ final class TargetTraffic {
     private List<Endpoint> ready = List.of();
     private Endpoint[] eligible = new Endpoint[0];
     private final Set<Endpoint> refused = new HashSet<>();
+    /** Refusals in a row per endpoint since the last route; sets the backoff before trying it again. */
+    private final Map<Endpoint, Integer> refusalStreak = new HashMap<>();
     private final Map<Endpoint, Load> load = new HashMap<>();
     private final ArrayDeque<Exchange> held = new ArrayDeque<>();
     private final Map<Endpoint, DrainGroup> draining = new HashMap<>();
@@ -157,15 +159,23 @@ final class TargetTraffic {
         return admission;
     }
 
+    /** The first wait before a refused endpoint is tried again; doubles per refusal in a row. */
+    static final long RETRY_BACKOFF_MIN_MILLIS = 100;
+    /** The longest wait: held requests go out within this long of the endpoint accepting again. */
+    static final long RETRY_BACKOFF_MAX_MILLIS = 1_000;
+
     /**
      * Connecting to {@code endpoint} was refused (or it closed before answering) while the request
-     * can still be sent again: stop using the endpoint until the engine publishes a route, and give
-     * the request to another ready endpoint or hold it. Holding it raises {@code held}, which makes
-     * the engine look again and wake the target if it was stopped behind our back.
+     * can still be sent again: stop using the endpoint for a short backoff, and give the request to
+     * another ready endpoint or hold it. Holding it raises {@code held}, which makes the engine look
+     * again and wake the target if it was stopped behind our back. After the backoff the endpoint
+     * is tried again with the held requests (a full listen backlog or a slow accept is not a dead
+     * endpoint); a route from the engine also makes it usable at once.
      */
     Admission refused(Exchange exchange, Endpoint endpoint, String reason) {
         Admission admission;
         boolean newlyRefused = false;
+        long backoff = 0;
         List<Endpoint> drainedNow;
         synchronized (this) {
             if (exchange.finished) {
@@ -174,6 +184,8 @@ final class TargetTraffic {
             unassign(exchange);
             if (ready.contains(endpoint) && refused.add(endpoint)) {
                 newlyRefused = true;
+                int streak = refusalStreak.merge(endpoint, 1, Integer::sum);
+                backoff = Math.min(RETRY_BACKOFF_MAX_MILLIS, RETRY_BACKOFF_MIN_MILLIS << Math.min(streak - 1, 10));
                 recomputeEligible();
             }
             Endpoint next = closed ? null : pick();
@@ -192,8 +204,9 @@ final class TargetTraffic {
             drainedNow = takeFinishedDrains();
         }
         if (newlyRefused) {
-            log.warn("Endpoint {} of target {} refused a request ({}); not using it until the engine publishes"
-                    + " a new route, requests go to other ready endpoints or are held", endpoint, target, reason);
+            log.warn("Endpoint {} of target {} refused a request ({}); trying it again in {}ms, meanwhile requests go"
+                    + " to other ready endpoints or are held", endpoint, target, reason, backoff);
+            scheduleRetry(endpoint, backoff);
         }
         // The rise in held first, then the refusal: the engine learns there is demand before it looks again.
         report();
@@ -204,6 +217,46 @@ final class TargetTraffic {
             log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
         }
         return admission;
+    }
+
+    private void scheduleRetry(Endpoint endpoint, long delayMillis) {
+        try {
+            timers.next().schedule(() -> retryRefused(endpoint), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The gateway is shutting down; nothing will be forwarded any more.
+        }
+    }
+
+    /** The backoff after a refusal is over: use the endpoint again, starting with the held requests. */
+    private void retryRefused(Endpoint endpoint) {
+        List<Exchange> dispatched = new ArrayList<>();
+        List<Endpoint> dispatchedTo = new ArrayList<>();
+        synchronized (this) {
+            if (closed || !refused.remove(endpoint)) {
+                return;
+            }
+            recomputeEligible();
+            dispatchHeld(dispatched, dispatchedTo);
+        }
+        for (int i = 0; i < dispatched.size(); i++) {
+            dispatched.get(i).dispatch(dispatchedTo.get(i));
+        }
+        report();
+    }
+
+    /** Assigns held requests to eligible endpoints while there are both. Holds the monitor. */
+    private void dispatchHeld(List<Exchange> dispatched, List<Endpoint> dispatchedTo) {
+        while (!held.isEmpty()) {
+            Endpoint endpoint = pick();
+            if (endpoint == null) {
+                break;
+            }
+            Exchange exchange = held.pollFirst();
+            exchange.queued = false;
+            assign(exchange, endpoint);
+            dispatched.add(exchange);
+            dispatchedTo.add(endpoint);
+        }
     }
 
     /** Tells the engine that {@code endpoint} dropped a request we could not send again. */
@@ -296,18 +349,9 @@ final class TargetTraffic {
             ready = List.copyOf(nowReady);
             // A new route is the engine's answer to a refusal: trust its endpoints again.
             refused.clear();
+            refusalStreak.clear();
             recomputeEligible();
-            while (!held.isEmpty()) {
-                Endpoint endpoint = pick();
-                if (endpoint == null) {
-                    break;
-                }
-                Exchange exchange = held.pollFirst();
-                exchange.queued = false;
-                assign(exchange, endpoint);
-                dispatched.add(exchange);
-                dispatchedTo.add(endpoint);
-            }
+            dispatchHeld(dispatched, dispatchedTo);
             if (refusing()) {
                 refusedHeld = new ArrayList<>(held);
                 refusedHeld.forEach(exchange -> exchange.queued = false);

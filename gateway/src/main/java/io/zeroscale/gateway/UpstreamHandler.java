@@ -13,6 +13,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
     private @Nullable Exchange exchange;
+    /** System.nanoTime() when the connection went back to the pool. */
+    private long idleSince = System.nanoTime();
 
     void attach(Exchange exchange) {
         this.exchange = exchange;
@@ -20,6 +22,14 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
     void detach() {
         this.exchange = null;
+    }
+
+    void markIdle() {
+        idleSince = System.nanoTime();
+    }
+
+    long idleSince() {
+        return idleSince;
     }
 
     @Override

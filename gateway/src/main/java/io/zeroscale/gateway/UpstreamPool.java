@@ -73,13 +73,19 @@ final class UpstreamPool {
 
     /**
      * Hands {@code callback} an idle connection to {@code endpoint} at once, or connects a new one.
-     * {@code fresh} skips the idle ones (after a reused connection turned out to be closed).
+     * {@code fresh} skips the idle ones (after a reused connection turned out to be closed); an
+     * idle one older than {@code maxIdleNanos} is not used (a request that must not be sent twice).
      */
-    void acquire(Endpoint endpoint, boolean fresh, Duration connectTimeout, Callback callback) {
+    void acquire(Endpoint endpoint, boolean fresh, long maxIdleNanos, Duration connectTimeout, Callback callback) {
         if (!fresh) {
             ArrayDeque<Channel> channels = idle.get(endpoint);
             while (channels != null && !channels.isEmpty()) {
-                Channel channel = channels.pollLast();
+                Channel channel = channels.peekLast();
+                if (maxIdleNanos != Long.MAX_VALUE && channel.isActive() && tooLongIdle(channel, maxIdleNanos)) {
+                    // The most recently used one is too old for this request; the others are older.
+                    break;
+                }
+                channels.pollLast();
                 if (channel.isActive()) {
                     callback.connected(channel, true);
                     return;
@@ -98,6 +104,11 @@ final class UpstreamPool {
         });
     }
 
+    private static boolean tooLongIdle(Channel channel, long maxIdleNanos) {
+        UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
+        return handler != null && System.nanoTime() - handler.idleSince() > maxIdleNanos;
+    }
+
     /** Returns a connection whose last exchange completed cleanly, for the next request to {@code endpoint}. */
     void release(Endpoint endpoint, Channel channel) {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
@@ -108,6 +119,9 @@ final class UpstreamPool {
             return;
         }
         channel.config().setAutoRead(true);
+        if (handler != null) {
+            handler.markIdle();
+        }
         ArrayDeque<Channel> channels = idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
         if (channels.size() >= MAX_IDLE_PER_ENDPOINT) {
             // Closed ones are dropped lazily (on acquire); purge them before refusing a live one.

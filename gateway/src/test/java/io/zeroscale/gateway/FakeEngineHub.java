@@ -43,6 +43,12 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
     private final ExecutorService actuator = Executors.newVirtualThreadPerTaskExecutor();
     private volatile Consumer<Refusal> onRefused = refusal -> {};
+    private final Map<TargetRef, Integer> published = new ConcurrentHashMap<>();
+
+    /** How many routes were published for {@code target} so far. */
+    int published(TargetRef target) {
+        return published.getOrDefault(target, 0);
+    }
 
     /** When {@code target} is at zero and a request is held, start it with {@code starter}. */
     FakeEngineHub onWake(TargetRef target, Starter starter) {
@@ -57,6 +63,7 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     }
 
     void publish(TargetRef target, Route route) {
+        published.merge(target, 1, Integer::sum);
         routes.put(target, route);
         for (RouteListener listener : listeners) {
             listener.onRoute(target, route);

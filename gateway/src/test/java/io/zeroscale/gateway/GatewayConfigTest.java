@@ -28,7 +28,7 @@ class GatewayConfigTest {
         assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.maxHeaderSize()).isEqualTo(8 * 1024);
         assertThat(config.maxBodySize()).isEqualTo(10L * 1024 * 1024);
-        assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(config.responseTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.loadBalancing()).isEqualTo(LoadBalancing.LEAST_INFLIGHT);
         assertThat(config.retryAfter()).isEqualTo(Duration.ofSeconds(1));

@@ -25,11 +25,50 @@ class ProxyHeadersTest {
     void aChunkedRequestIsReChunkedForOurHop() {
         HttpRequest request = request("Transfer-Encoding", "chunked", "Host", "a");
 
-        ProxyHeaders.prepareRequest(request, "10.0.0.1", false);
+        ProxyHeaders.prepareRequest(request, -1, true, "10.0.0.1", false, false);
 
         assertThat(request.headers().get("transfer-encoding")).isEqualTo("chunked");
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("10.0.0.1");
         assertThat(request.headers().get("x-forwarded-host")).isEqualTo("a");
+    }
+
+    @Test
+    void framingAndHostSurviveAConnectionHeaderNamingThem() {
+        HttpRequest request = request("Host", "a", "Content-Length", "12", "Connection",
+                "content-length, host, transfer-encoding, x-hop", "X-Hop", "1");
+
+        ProxyHeaders.prepareRequest(request, 12, false, "10.0.0.1", false, false);
+
+        assertThat(request.headers().get("content-length")).isEqualTo("12");
+        assertThat(request.headers().get("host")).isEqualTo("a");
+        assertThat(request.headers().contains("x-hop")).isFalse();
+        assertThat(request.headers().contains("transfer-encoding")).isFalse();
+    }
+
+    @Test
+    void forwardingHeadersFromAnUntrustedPeerAreReplaced() {
+        HttpRequest request = request("Host", "a", "X-Forwarded-For", "1.2.3.4", "Forwarded", "for=1.2.3.4",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil");
+
+        ProxyHeaders.prepareRequest(request, -1, false, "10.0.0.1", false, false);
+
+        assertThat(request.headers().get("x-forwarded-for")).isEqualTo("10.0.0.1");
+        assertThat(request.headers().contains("forwarded")).isFalse();
+        assertThat(request.headers().get("x-forwarded-proto")).isEqualTo("http");
+        assertThat(request.headers().get("x-forwarded-host")).isEqualTo("a");
+    }
+
+    @Test
+    void forwardingHeadersFromATrustedProxyAreAppendedTo() {
+        HttpRequest request = request("Host", "a", "X-Forwarded-For", "1.2.3.4", "Forwarded", "for=1.2.3.4",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop");
+
+        ProxyHeaders.prepareRequest(request, -1, false, "::1", true, false);
+
+        assertThat(request.headers().get("x-forwarded-for")).isEqualTo("1.2.3.4, ::1");
+        assertThat(request.headers().get("forwarded")).isEqualTo("for=1.2.3.4, for=\"[::1]\"");
+        assertThat(request.headers().get("x-forwarded-proto")).isEqualTo("https");
+        assertThat(request.headers().get("x-forwarded-host")).isEqualTo("shop");
     }
 
     @Test
@@ -38,7 +77,7 @@ class ProxyHeadersTest {
                 "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
 
         assertThat(ProxyHeaders.isWebSocketUpgrade(request)).isTrue();
-        ProxyHeaders.prepareRequest(request, null, true);
+        ProxyHeaders.prepareRequest(request, -1, false, null, false, true);
 
         assertThat(request.headers().get("connection")).isEqualTo("upgrade");
         assertThat(request.headers().get("upgrade")).isEqualTo("websocket");
@@ -50,7 +89,7 @@ class ProxyHeadersTest {
         HttpRequest request = request("Connection", "Upgrade", "Upgrade", "h2c");
 
         assertThat(ProxyHeaders.isWebSocketUpgrade(request)).isFalse();
-        ProxyHeaders.prepareRequest(request, null, false);
+        ProxyHeaders.prepareRequest(request, -1, false, null, false, false);
 
         assertThat(request.headers().contains("upgrade")).isFalse();
         assertThat(request.headers().contains("connection")).isFalse();

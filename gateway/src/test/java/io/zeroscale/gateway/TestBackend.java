@@ -41,10 +41,11 @@ final class TestBackend implements AutoCloseable {
     private final AtomicInteger sseOpen = new AtomicInteger();
     private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
     private final List<Map<String, String>> headers = new CopyOnWriteArrayList<>();
+    private final List<String> requestLines = new CopyOnWriteArrayList<>();
 
-    private TestBackend(String name) throws IOException {
+    private TestBackend(String name, int port) throws IOException {
         this.name = name;
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
         server.setExecutor(executor);
         server.createContext("/", exchange -> handle(exchange, seen -> send(exchange, 200, "hello from " + name)));
         server.createContext("/echo", exchange -> handle(exchange, seen -> {
@@ -91,8 +92,13 @@ final class TestBackend implements AutoCloseable {
     }
 
     static TestBackend start(String name) {
+        return start(name, 0);
+    }
+
+    /** A backend on {@code port} (0 picks a free one). */
+    static TestBackend start(String name, int port) {
         try {
-            return new TestBackend(name);
+            return new TestBackend(name, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -111,6 +117,7 @@ final class TestBackend implements AutoCloseable {
             seen.put(entry.getKey().toLowerCase(Locale.ROOT), String.join(",", entry.getValue()));
         }
         headers.add(seen);
+        requestLines.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath());
         try {
             body.run(seen);
         } finally {
@@ -162,6 +169,11 @@ final class TestBackend implements AutoCloseable {
     /** Request headers (lower-case names) of every request, in arrival order. */
     List<Map<String, String>> headers() {
         return List.copyOf(headers);
+    }
+
+    /** "METHOD /raw/path" of every request, in arrival order. */
+    List<String> requestLines() {
+        return List.copyOf(requestLines);
     }
 
     void releaseSlow() {

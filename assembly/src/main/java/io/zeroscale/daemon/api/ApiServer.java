@@ -178,6 +178,10 @@ public final class ApiServer implements AutoCloseable {
         ApiResponse response;
         Scope scope = span.makeCurrent();
         try {
+            String refusal = foreignCaller(exchange);
+            if (refusal != null) {
+                throw new ApiException(403, "forbidden", refusal);
+            }
             List<String> segments = decodedSegments(exchange.getRequestURI().getRawPath());
             Set<String> allowed = new LinkedHashSet<>();
             ApiRoute matched = null;
@@ -204,6 +208,10 @@ public final class ApiServer implements AutoCloseable {
                 if (!matched.open() && !authorized(settings.token(), exchange.getRequestHeaders().getFirst("Authorization"))) {
                     response = withHeader(error(401, "unauthorized", "this API needs a bearer token: send Authorization: Bearer <api.token>"),
                             "WWW-Authenticate", "Bearer realm=\"zeroscale\"");
+                } else if (MUTATING.contains(method) && !isJson(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+                    // A web page can send a form or text/plain to any address without asking first; JSON it cannot.
+                    response = error(415, "unsupported_media_type", method + " needs Content-Type: application/json, got "
+                            + Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("none"));
                 } else {
                     ApiRequest request = new ApiRequest(parameters, query(exchange.getRequestURI().getRawQuery()), body(exchange),
                             caller(exchange), exchange.getRequestHeaders().getFirst("Accept"));
@@ -232,6 +240,92 @@ public final class ApiServer implements AutoCloseable {
         Attributes attributes = Attributes.of(ROUTE, template, METHOD, method, STATUS, (long) response.status());
         requests.add(1, attributes);
         duration.record((System.nanoTime() - started) / 1e9, attributes);
+    }
+
+    /** The methods whose calls change something; they carry a JSON body. */
+    private static final Set<String> MUTATING = Set.of("POST", "PUT", "PATCH");
+
+    static boolean isJson(@Nullable String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+        return type.equalsIgnoreCase("application/json");
+    }
+
+    /**
+     * Why a request must be refused as coming from a web page rather than a client of the API, or
+     * null. On loopback the Host must name this listener (an IP literal of it or {@code localhost}):
+     * a page whose DNS name was rebound to 127.0.0.1 still sends its own name. Everywhere, an
+     * {@code Origin} other than this listener means a page of another site is calling.
+     */
+    private @Nullable String foreignCaller(HttpExchange exchange) {
+        InetSocketAddress local = exchange.getLocalAddress();
+        int port = local.getPort();
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        boolean loopback = local.getAddress().isLoopbackAddress();
+        if (loopback && host != null && !isThisListener(host, local)) {
+            return "Host '" + host + "' is not this API's address; on loopback only 127.0.0.1, [::1] or localhost with"
+                    + " port " + port + " are answered (DNS rebinding protection)";
+        }
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        if (origin != null) {
+            boolean same = origin.regionMatches(true, 0, "http://", 0, 7)
+                    && isThisListener(origin.substring(7), local)
+                    && (!loopback || host == null || origin.substring(7).equalsIgnoreCase(host));
+            if (!same) {
+                return "cross-origin request from '" + origin + "' refused: the API answers its own origin only,"
+                        + " never a web page of another site";
+            }
+        }
+        return null;
+    }
+
+    /** True when {@code authority} (host[:port]) names {@code local}: its IP literal, or localhost on loopback. */
+    static boolean isThisListener(String authority, InetSocketAddress local) {
+        String name = authority;
+        int portAt = authority.lastIndexOf(':');
+        if (portAt >= 0 && portAt > authority.lastIndexOf(']')) {
+            name = authority.substring(0, portAt);
+            try {
+                if (Integer.parseInt(authority.substring(portAt + 1)) != local.getPort()) {
+                    return false;
+                }
+            } catch (NumberFormatException e) {
+                return false;
+            }
+        }
+        if (name.startsWith("[") && name.endsWith("]")) {
+            name = name.substring(1, name.length() - 1);
+        }
+        if (local.getAddress().isLoopbackAddress()) {
+            if (name.equalsIgnoreCase("localhost")) {
+                return true;
+            }
+            // Any loopback literal: a page cannot bind or rebind one, and 127.0.0.1 vs ::1 differ by client.
+            return isLoopbackLiteral(name);
+        }
+        if (local.getAddress().isAnyLocalAddress()) {
+            // Bound to every interface: any name may be ours; the token guards this listener.
+            return true;
+        }
+        return name.equalsIgnoreCase(local.getAddress().getHostAddress()) || name.equalsIgnoreCase(local.getHostString());
+    }
+
+    /** True for an IP literal of a loopback address; a name is never resolved. */
+    private static boolean isLoopbackLiteral(String literal) {
+        boolean v6 = literal.indexOf(':') >= 0;
+        boolean literalOnly = !literal.isEmpty() && literal.chars().allMatch(c -> c == '.' || c == ':'
+                || (v6 ? Character.digit(c, 16) >= 0 : c >= '0' && c <= '9'));
+        if (!literalOnly) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByName(literal).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static ApiResponse internal(Exception e, Span span) {

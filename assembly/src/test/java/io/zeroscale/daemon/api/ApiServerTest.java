@@ -71,7 +71,65 @@ class ApiServerTest {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
+        if (!body.isEmpty()) {
+            request.header("Content-Type", "application/json");
+        }
         return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The status line of a request sent as raw bytes (the JDK client will not send a foreign Host). */
+    private static String rawStatusLine(String request) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), daemon.apiPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.ISO_8859_1));
+            String status = in.readLine();
+            String line;
+            StringBuilder rest = new StringBuilder();
+            while ((line = in.readLine()) != null) {
+                rest.append(line).append('\n');
+                if (line.startsWith("{")) {
+                    break;
+                }
+            }
+            return status + "\n" + rest;
+        }
+    }
+
+    @Test
+    void onLoopbackAForeignHostIsRefused() throws Exception {
+        String port = Integer.toString(daemon.apiPort());
+        String rebound = rawStatusLine("GET /targets HTTP/1.1\r\nHost: attacker.example:" + port
+                + "\r\nAuthorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n");
+        assertThat(rebound).startsWith("HTTP/1.1 403").contains("DNS rebinding");
+        for (String host : new String[] {"127.0.0.1:" + port, "localhost:" + port, "localhost"}) {
+            assertThat(rawStatusLine("GET /targets HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + TOKEN
+                    + "\r\nConnection: close\r\n\r\n")).as(host).startsWith("HTTP/1.1 200");
+        }
+        assertThat(rawStatusLine("GET /health HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n"))
+                .as("another port").startsWith("HTTP/1.1 403");
+    }
+
+    @Test
+    void aCrossOriginCallIsRefusedAndMutatingCallsNeedJson() throws Exception {
+        HttpResponse<String> crossOrigin = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello/automation"))
+                .header("Authorization", "Bearer " + TOKEN).header("Origin", "http://attacker.example")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"pause\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(crossOrigin.statusCode()).isEqualTo(403);
+        assertThat(json(crossOrigin).path("message").asText()).contains("cross-origin request from 'http://attacker.example'");
+
+        HttpResponse<String> form = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello/automation"))
+                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"pause\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(form.statusCode()).isEqualTo(415);
+        assertThat(json(form).path("message").asText()).isEqualTo("POST needs Content-Type: application/json, got text/plain");
+
+        HttpResponse<String> sameOrigin = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello"))
+                .header("Authorization", "Bearer " + TOKEN).header("Origin", base).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(sameOrigin.statusCode()).isEqualTo(200);
     }
 
     private static HttpResponse<String> get(String path) throws IOException, InterruptedException {

@@ -1,0 +1,219 @@
+package io.zeroscale.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zeroscale.daemon.config.ConfigLoader;
+import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.process.ProcessOrchestrator;
+import io.zeroscale.engine.process.ProcessOrchestratorFactory;
+import io.zeroscale.engine.time.SystemScheduler;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Scheduler;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gateway inside the daemon, against real backend processes.
+ *
+ * <p>Issue 15's soak: the daemon with the process orchestrator and a Python backend whose listen
+ * backlog is 5, woken from zero 80 times by a burst of 20 requests each. A burst overflows the
+ * backlog, so connects are refused or time out; the gateway must retry the endpoint (not abandon
+ * it until the engine publishes a new route): no request fails and none waits more than 2 s
+ * longer than the first answer of its burst (the backend's start). Idle is 1 s, so a cycle takes
+ * a few seconds.
+ */
+class GatewayDaemonIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CYCLES = 80;
+    private static final int BURST = 20;
+
+    @TempDir
+    Path data;
+
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private Daemon daemon;
+    private DaemonConfig config;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (daemon != null) {
+            daemon.stop();
+        }
+        if (config != null) {
+            // The daemon leaves workloads running on purpose; the test must not.
+            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
+                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
+                        context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
+                for (TargetSpec target : config.targets()) {
+                    orchestrator.attach(target.toWorkload());
+                }
+                orchestrator.stopAll();
+                orchestrator.close();
+            }
+        }
+        client.close();
+    }
+
+    @Test
+    void eightyWakesWithBurstsOfTwentyAgainstABacklogOfFiveFailNothing() throws Exception {
+        Path backend = Path.of("src/test/resources/soak/backlog5.py").toAbsolutePath();
+        assertThat(backend).exists();
+        assertThat(python3())
+                .as("python3 runs the soak's backend; install it with: sudo apt-get install -y python3").isTrue();
+        String yaml = """
+                orchestrators:
+                  local: { type: process }
+                gateway: { listen: 127.0.0.1:0 }
+                api: { listen: 127.0.0.1:0 }
+                targets:
+                  soak:
+                    orchestrator: local
+                    workload:
+                      kind: Process
+                      command: [python3, "%s"]
+                      readiness: { tcp: true, startup-interval: 50ms }
+                    route: { path: / }
+                    policy: { automaton: zero-to-n, idle: 1s, replicas: { min: 0, max: 1 } }
+                """.formatted(backend);
+        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "soak.yaml", data, Map.of("data-dir", data.toString()));
+        daemon = Daemon.create(config, Plugins.load(null)).start();
+        String gateway = "http://127.0.0.1:" + daemon.gatewayPort() + "/";
+        String api = "http://127.0.0.1:" + daemon.apiPort() + "/targets/soak";
+
+        int failed = 0;
+        long worstOverStart = 0;
+        List<String> problems = new ArrayList<>();
+        for (int cycle = 0; cycle < CYCLES; cycle++) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> state(api).equals("ZERO"));
+            List<CompletableFuture<Long>> burst = new ArrayList<>();
+            for (int i = 0; i < BURST; i++) {
+                long sent = System.nanoTime();
+                burst.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gateway + "c" + cycle + "/" + i))
+                                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString())
+                        .thenApply(response -> {
+                            if (response.statusCode() != 200 || !response.body().equals("ok\n")) {
+                                throw new IllegalStateException(response.statusCode() + " " + response.body().strip());
+                            }
+                            return System.nanoTime() - sent;
+                        }));
+            }
+            long first = Long.MAX_VALUE;
+            long last = 0;
+            for (CompletableFuture<Long> request : burst) {
+                try {
+                    long nanos = request.get(90, TimeUnit.SECONDS);
+                    first = Math.min(first, nanos);
+                    last = Math.max(last, nanos);
+                } catch (Exception e) {
+                    failed++;
+                    problems.add("cycle " + cycle + ": " + e.getMessage());
+                }
+            }
+            if (first != Long.MAX_VALUE) {
+                worstOverStart = Math.max(worstOverStart, last - first);
+                if (last - first > TimeUnit.SECONDS.toNanos(2)) {
+                    problems.add("cycle " + cycle + ": a request waited " + TimeUnit.NANOSECONDS.toMillis(last - first)
+                            + "ms longer than the first answer (" + TimeUnit.NANOSECONDS.toMillis(first) + "ms)");
+                }
+            }
+        }
+
+        System.out.printf("soak: %d cycles of %d, %d failed, worst wait beyond the backend's start %dms%n", CYCLES, BURST,
+                failed, TimeUnit.NANOSECONDS.toMillis(worstOverStart));
+        assertThat(problems).isEmpty();
+        assertThat(failed).isZero();
+    }
+
+    @Test
+    void aTargetWithAStalledUploadGoesToZeroAfterTheBodyTimeoutAndIdle() throws Exception {
+        Path backend = Path.of("src/test/resources/soak/backlog5.py").toAbsolutePath();
+        assertThat(python3())
+                .as("python3 runs the backend; install it with: sudo apt-get install -y python3").isTrue();
+        String yaml = """
+                orchestrators:
+                  local: { type: process }
+                gateway: { listen: 127.0.0.1:0, body-timeout: 2s }
+                api: { listen: 127.0.0.1:0 }
+                targets:
+                  soak:
+                    orchestrator: local
+                    workload:
+                      kind: Process
+                      command: [python3, "%s"]
+                      readiness: { tcp: true, startup-interval: 50ms }
+                    route: { path: / }
+                    policy: { automaton: zero-to-n, idle: 1s, replicas: { min: 0, max: 1 } }
+                """.formatted(backend);
+        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "stall.yaml", data, Map.of("data-dir", data.toString()));
+        daemon = Daemon.create(config, Plugins.load(null)).start();
+        String api = "http://127.0.0.1:" + daemon.apiPort() + "/targets/soak";
+
+        try (java.net.Socket upload = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), daemon.gatewayPort())) {
+            upload.setSoTimeout(60_000);
+            // Wakes the target, then never sends the other 90 bytes.
+            upload.getOutputStream().write("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nten bytes."
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            await().atMost(Duration.ofSeconds(60)).until(() -> state(api).equals("ACTIVE"));
+            long active = System.nanoTime();
+            String answer = new String(upload.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("(body-timeout)");
+            // body-timeout 2s + idle 1s, then the drain and the stop; bounded generously.
+            await().atMost(Duration.ofSeconds(30)).until(() -> state(api).equals("ZERO"));
+            System.out.printf("stalled upload: ACTIVE to ZERO in %dms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - active));
+        }
+    }
+
+    private String state(String api) throws Exception {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(api)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body()).path("state").asText();
+    }
+
+    private static boolean python3() {
+        try {
+            Process process = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
+            process.getInputStream().readAllBytes();
+            return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
+        return new PluginContext() {
+            @Override
+            public Scheduler scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public java.util.concurrent.Executor blockingExecutor() {
+                return blocking;
+            }
+
+            @Override
+            public Path dataDirectory() {
+                return directory;
+            }
+        };
+    }
+}
