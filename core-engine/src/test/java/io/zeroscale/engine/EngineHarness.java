@@ -27,6 +27,8 @@ final class EngineHarness implements AutoCloseable {
     final TargetRef ref;
     final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
     final List<String> failedHeld = new ArrayList<>();
+    /** Requests the fake gateway answered 503 because the route refused them (held or new), with the reason. */
+    final List<String> refused = new ArrayList<>();
     private int held;
     private int inFlight;
     private long arrivals;
@@ -93,13 +95,41 @@ final class EngineHarness implements AutoCloseable {
 
     void advance(Duration duration) {
         time.advance(duration);
+        answerRefused();
     }
 
-    /** A request arrives and is held (no ready endpoint). */
+    /** A request arrives and is held (no ready endpoint), or answered at once while the route refuses. */
     void holdRequest() {
-        held++;
         arrivals++;
+        Route.Refusal refusal = activeRefusal();
+        if (refusal != null) {
+            completed++;
+            refused.add(refusal.reason());
+        } else {
+            held++;
+        }
         report();
+    }
+
+    private Route.@org.jspecify.annotations.Nullable Refusal activeRefusal() {
+        Route.Refusal refusal = route().refusal();
+        return refusal != null && route().endpoints().isEmpty() && time.clock().instant().isBefore(refusal.retryAt())
+                ? refusal : null;
+    }
+
+    /** As the gateway does: a route that refuses answers the held requests at once. */
+    private void answerRefused() {
+        Route.Refusal refusal = activeRefusal();
+        while (refusal != null && held > 0) {
+            for (int i = 0; i < held; i++) {
+                refused.add(refusal.reason());
+            }
+            completed += held;
+            held = 0;
+            zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
+            time.runDue();
+            refusal = activeRefusal();
+        }
     }
 
     /** Held requests are forwarded once an endpoint is ready. */
@@ -143,6 +173,11 @@ final class EngineHarness implements AutoCloseable {
     private void report() {
         zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0, overflowed));
         time.runDue();
+        answerRefused();
+    }
+
+    int held() {
+        return held;
     }
 
     List<JournalEntry> journal() {
