@@ -29,9 +29,17 @@ import org.slf4j.LoggerFactory;
  * <p>Crash-loop backoff: while {@link StartFailures} holds restarts back, no call adds replicas
  * (neither the leader's scale nor a follower's conditional wake); the count asked for is kept, and
  * {@link #reconcile} starts them once the actor sees the backoff end.
+ *
+ * <p>Failed calls: a write that failed (after the actuator's own retries, or refused at once by an
+ * open circuit breaker) is not made again before a delay that starts at {@value
+ * #RETRY_FIRST_SECONDS} s and doubles up to {@value #RETRY_MAX_SECONDS} s, reset by the next write
+ * that succeeds. Without it, the automaton's answer to {@link Event.ActuationFailed} (usually the
+ * same decision) would make the same call again at once, in a loop as fast as the breaker refuses.
  */
 final class WorkloadActuation {
     private static final Logger log = LoggerFactory.getLogger(WorkloadActuation.class);
+    static final long RETRY_FIRST_SECONDS = 1;
+    static final long RETRY_MAX_SECONDS = 60;
 
     /** What this needs of its target's actor. */
     interface Target {
@@ -67,6 +75,9 @@ final class WorkloadActuation {
     /** A follower asked for a conditional wake and has not yet seen a replica since. */
     private boolean wakeAsked;
     private boolean wakeUnavailableReported;
+    /** After a failed write: no write before this moment (null: none failed since the last success). */
+    private @Nullable Instant retryAt;
+    private Duration retryDelay = Duration.ZERO;
 
     WorkloadActuation(TargetSpec spec, Orchestrator orchestrator, Actuator actuator, EngineTelemetry telemetry,
             Scheduler scheduler, ActuationQueue calls, TargetView view, StartFailures startFailures, Target target) {
@@ -87,6 +98,8 @@ final class WorkloadActuation {
         requestedPaused = null;
         requestedProfile = null;
         wakeAsked = false;
+        retryAt = null;
+        retryDelay = Duration.ZERO;
     }
 
     /** A new observation arrived. */
@@ -102,6 +115,10 @@ final class WorkloadActuation {
      * settled).
      */
     void apply(Decision safe) {
+        Instant waitUntil = retryAt;
+        if (waitUntil != null && scheduler.clock().instant().isBefore(waitUntil)) {
+            return; // a write failed a moment ago: a later decision (the next tick) tries again
+        }
         boolean pauseChanged = !Objects.equals(requestedPaused, safe.paused()) && (requestedPaused != null || safe.paused());
         if (pauseChanged && !safe.paused()) {
             pause(false);
@@ -213,6 +230,7 @@ final class WorkloadActuation {
         pendingScales--;
         switch (outcome) {
             case Outcome.Done<Integer> done -> {
+                succeeded();
                 if (!(orchestrator instanceof Endpoints)) {
                     target.observeNow();
                 }
@@ -228,7 +246,8 @@ final class WorkloadActuation {
                 if (requestedReplicas == replicas) {
                     requestedReplicas = -1;
                 }
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
                 if (error.getCause() instanceof CallNotPermittedException) {
                     // Expected while the orchestrator is down; its failures were logged when they happened.
                     log.warn("target {}: scale to {} not attempted: {}", spec.name(), replicas, error.getMessage());
@@ -258,13 +277,15 @@ final class WorkloadActuation {
             return pause;
         }, outcome -> target.post(() -> {
             if (outcome instanceof Outcome.Done<Boolean>) {
+                succeeded();
                 return;
             }
             if (Objects.equals(requestedPaused, pause)) {
                 requestedPaused = null;
             }
             if (outcome instanceof Outcome.Failed<Boolean> failed) {
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + failed.error().getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + failed.error().getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
                 target.deliver(new Event.ActuationFailed(String.valueOf(failed.error().getMessage())));
             }
         }));
@@ -283,14 +304,33 @@ final class WorkloadActuation {
             return profile;
         }, outcome -> target.post(() -> {
             if (outcome instanceof Outcome.Done<ResourceProfile>) {
+                succeeded();
                 return;
             }
             if (Objects.equals(requestedProfile, profile)) {
                 requestedProfile = null;
             }
             if (outcome instanceof Outcome.Failed<ResourceProfile> failed) {
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + failed.error().getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + failed.error().getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
             }
         }));
+    }
+
+    private void succeeded() {
+        retryAt = null;
+        retryDelay = Duration.ZERO;
+    }
+
+    /** Records a failed write; returns the seconds until the next may be made. */
+    private long recordFailure() {
+        retryDelay = retryDelay.isZero() ? Duration.ofSeconds(RETRY_FIRST_SECONDS)
+                : min(retryDelay.multipliedBy(2), Duration.ofSeconds(RETRY_MAX_SECONDS));
+        retryAt = scheduler.clock().instant().plus(retryDelay);
+        return retryDelay.toSeconds();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }
