@@ -272,7 +272,7 @@ final class ContainerGroup {
                 refreshLocked();
             } catch (ZeroscaleException e) {
                 // Unknown is not zero: watchers hear nothing until the host answers again.
-                log.warn("{}: could not read the group: {}", target, e.getMessage());
+                log.warn("{}: could not read the group", target, e);
             } catch (RuntimeException e) {
                 log.error("{}: refresh failed", target, e);
             } finally {
@@ -315,7 +315,7 @@ final class ContainerGroup {
                 try {
                     m.engine.remove(m.view.id());
                 } catch (ZeroscaleException e) {
-                    log.warn("{}: could not remove dead container {}: {}", target, m.view.name(), e.getMessage());
+                    log.warn("{}: could not remove dead container {}", target, m.view.name(), e);
                 }
             }
         }
@@ -492,7 +492,7 @@ final class ContainerGroup {
                     m.engine.remove(id);
                 }
             } catch (ZeroscaleException e) {
-                log.warn("{}: could not stop container {}: {}", target, m.view.name(), e.getMessage());
+                log.warn("{}: could not stop container {}", target, m.view.name(), e);
             } finally {
                 stopping.remove(id);
                 stops.remove(done);
@@ -555,7 +555,7 @@ final class ContainerGroup {
                     refreshLocked();
                 }
             } catch (ZeroscaleException e) {
-                log.warn("{}: could not replace failed containers: {}", target, e.getMessage());
+                log.warn("{}: could not replace failed containers", target, e);
             } finally {
                 lock.unlock();
             }
@@ -585,6 +585,8 @@ final class ContainerGroup {
                 try {
                     m.engine.runHealthcheck(m.view.id());
                 } catch (ZeroscaleException e) {
+                    // One line without the stack trace on purpose: this runs on every probe interval
+                    // and fails the same way each time on a host whose engine cannot run it.
                     log.debug("{}: could not run the healthcheck of {}: {}", target, m.view.name(), e.getMessage());
                 }
                 if (current.readiness().kind() == GroupSpec.ProbeKind.NONE) {
