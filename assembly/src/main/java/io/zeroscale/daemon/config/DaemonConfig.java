@@ -3,9 +3,11 @@ package io.zeroscale.daemon.config;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.automaton.WakeTimeout;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +52,19 @@ public record DaemonConfig(
         routes = List.copyOf(routes);
         requireNonNull(api, "api is null");
         requireNonNull(telemetry, "telemetry is null");
+    }
+
+    /**
+     * The gateway settings of each target: the gateway-wide ones with the target's own {@code
+     * policy.wake-timeout}, the value its automaton times the wake with, so a held request fails at
+     * the same moment whichever of the two times it out.
+     */
+    public Map<TargetRef, GatewayConfig> targetGateways() {
+        Map<TargetRef, GatewayConfig> out = new LinkedHashMap<>();
+        for (TargetSpec target : targets) {
+            out.put(target.ref(), gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build());
+        }
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** The target named {@code name} in config. */

@@ -28,8 +28,7 @@ record ZeroToNSettings(
         problems.attempt(() -> settings.requireOnlyKeys(KEYS));
         Duration parsedIdle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(null);
         Duration idle = parsedIdle == null ? Duration.ofMinutes(5) : parsedIdle;
-        Duration wakeTimeout = problems.attempt(() -> positive(settings, "wake-timeout", Duration.ofMinutes(3)))
-                .orElse(Duration.ofMinutes(3));
+        Duration wakeTimeout = problems.attempt(() -> WakeTimeout.read(settings)).orElse(WakeTimeout.DEFAULT);
         Duration drainTimeout = problems.attempt(() -> settings.duration("drain-timeout", Duration.ofSeconds(30)))
                 .orElse(Duration.ofSeconds(30));
         Duration pauseAfter = problems.attempt(() -> {
