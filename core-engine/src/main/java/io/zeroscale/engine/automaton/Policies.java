@@ -9,6 +9,7 @@ import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.traffic.Routing;
 import java.math.BigDecimal;
@@ -24,9 +25,6 @@ import java.util.TreeSet;
 
 /** Config reading, wording and decision helpers shared by the built-in automata. */
 final class Policies {
-    /** Signal names the engine serves from the gateway's counters for every target. */
-    static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
-
     private Policies() {}
 
     /** A policy that is well-formed but inconsistent: "path.key: problem". */
@@ -42,11 +40,11 @@ final class Policies {
     /** A signal the target has (configured, or one of the reserved gateway counters). */
     static String requireSignal(Config node, String key, Set<String> configured) {
         String name = node.requireString(key);
-        if (configured.contains(name) || RESERVED_SIGNALS.contains(name)) {
+        if (configured.contains(name) || ReservedSignals.ALL.contains(name)) {
             return name;
         }
         Set<String> known = new TreeSet<>(configured);
-        known.addAll(RESERVED_SIGNALS);
+        known.addAll(ReservedSignals.ALL);
         String problem = "unknown signal '" + name + "'; "
                 + Config.didYouMean(name, known).map(hint -> hint + " ").orElse("")
                 + "define it under the policy's signals: or use a gateway counter (arrival-rate, held, inflight)"
@@ -56,7 +54,7 @@ final class Policies {
 
     /** True when {@code signal} is one of the gateway counters, which change without a SignalChanged. */
     static boolean isReserved(String signal) {
-        return RESERVED_SIGNALS.contains(signal);
+        return ReservedSignals.ALL.contains(signal);
     }
 
     static double requireNumber(Config node, String key) {

@@ -2,6 +2,7 @@ package io.zeroscale.engine.automaton;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import java.time.Duration;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -43,9 +44,9 @@ record ZeroToNSettings(
         Activation activation = problems.attempt(() -> settings.optionalChild("activation").map(node -> {
             node.requireOnlyKeys(Set.of("signal", "above"));
             String signal = node.requireString("signal");
-            if (!signals.contains(signal) && !Policies.RESERVED_SIGNALS.contains(signal)) {
+            if (!signals.contains(signal) && !ReservedSignals.ALL.contains(signal)) {
                 throw node.invalid("signal", "no signal named '" + signal + "'; "
-                        + Config.suggestion(signal, signals.isEmpty() ? Set.of("arrival-rate") : signals));
+                        + Config.suggestion(signal, signals.isEmpty() ? Set.of(ReservedSignals.ARRIVAL_RATE) : signals));
             }
             return new Activation(signal, node.doubleValue("above", 0));
         }).orElse(null)).orElse(null);

@@ -6,6 +6,7 @@ import static io.zeroscale.spi.StandardErrorCode.ORCHESTRATOR_UNAVAILABLE;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.process.ProcessStateStore.SavedReplica;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;

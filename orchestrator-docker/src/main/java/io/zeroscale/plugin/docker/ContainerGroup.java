@@ -7,6 +7,7 @@ import io.zeroscale.plugin.docker.DockerEngine.ContainerView;
 import io.zeroscale.plugin.docker.DockerEngine.EngineEvent;
 import io.zeroscale.plugin.docker.DockerEngine.HostPort;
 import io.zeroscale.plugin.docker.DockerEngine.State;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
