@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /** Config reading, wording and decision helpers shared by the built-in automata. */
 final class Policies {
@@ -161,6 +162,26 @@ final class Policies {
     static ZeroscaleException illegal(String automaton, String state, Event event) {
         return new ZeroscaleException(ILLEGAL_TRANSITION, automaton + " automaton in state " + state + " cannot handle "
                 + event.getClass().getSimpleName() + " (" + event + ")");
+    }
+
+    /**
+     * The automaton's last decision before {@code event}, the prologue of every built-in {@code
+     * onEvent}: null only while {@code event} is the {@code Start} that makes the first one.
+     *
+     * @throws ZeroscaleException {@code ILLEGAL_TRANSITION} for any other event before Start
+     */
+    static @Nullable Decision previous(String automaton, @Nullable Decision last, Event event) {
+        if (last == null && !(event instanceof Event.Start)) {
+            throw notStarted(automaton, event);
+        }
+        return last;
+    }
+
+    /** The first decision of an automaton that keeps what it finds: the observed replicas within the bounds. */
+    static Decision keepObserved(TargetContext context, ReplicaBounds bounds, Event.Start start) {
+        int replicas = bounds.clamp(start.observed().replicas());
+        return decide(context, replicas, "started with " + replicas(start.observed().replicas())
+                + " observed -> " + replicas(replicas));
     }
 
     static ZeroscaleException notStarted(String automaton, Event event) {
