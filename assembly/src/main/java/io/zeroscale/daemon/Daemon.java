@@ -116,6 +116,9 @@ public final class Daemon implements AutoCloseable {
                 }
             }
             config.targets().forEach(builder::target);
+            builder.alerts(config.alerts());
+            // Sinks are built (their config checked) but never contacted: creating one sends nothing.
+            config.alertSinks().forEach(builder::alertSink);
             builder.build().close();
         } finally {
             deleteRecursively(scratch);

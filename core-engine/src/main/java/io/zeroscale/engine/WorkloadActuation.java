@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * (only those whose effect differs from what was last asked), queued on the target's {@link
  * ActuationQueue} through its {@link Actuator}, and what their outcomes mean for the target.
  * Confined to the target's actor, like the rest of its state; call outcomes come back as messages.
+ *
+ * <p>Crash-loop backoff: while {@link StartFailures} holds restarts back, no call adds replicas
+ * (neither the leader's scale nor a follower's conditional wake); the count asked for is kept, and
+ * {@link #reconcile} starts them once the actor sees the backoff end.
  */
 final class WorkloadActuation {
     private static final Logger log = LoggerFactory.getLogger(WorkloadActuation.class);
@@ -51,6 +55,7 @@ final class WorkloadActuation {
     private final Scheduler scheduler;
     private final ActuationQueue calls;
     private final TargetView view;
+    private final StartFailures startFailures;
     private final Target target;
 
     /** The replica count last asked of the orchestrator; -1 when unknown (none yet, or it failed). */
@@ -64,7 +69,7 @@ final class WorkloadActuation {
     private boolean wakeUnavailableReported;
 
     WorkloadActuation(TargetSpec spec, Orchestrator orchestrator, Actuator actuator, EngineTelemetry telemetry,
-            Scheduler scheduler, ActuationQueue calls, TargetView view, Target target) {
+            Scheduler scheduler, ActuationQueue calls, TargetView view, StartFailures startFailures, Target target) {
         this.spec = spec;
         this.orchestrator = orchestrator;
         this.actuator = actuator;
@@ -72,6 +77,7 @@ final class WorkloadActuation {
         this.scheduler = scheduler;
         this.calls = calls;
         this.view = view;
+        this.startFailures = startFailures;
         this.target = target;
     }
 
@@ -141,6 +147,9 @@ final class WorkloadActuation {
         if (safe.replicas() == 0 || view.observed().replicas() > 0 || view.requests().held() == 0 || wakeAsked) {
             return;
         }
+        if (startFailures.holdsBackUntil(scheduler.clock().instant()) != null) {
+            return; // crash-loop backoff: a follower must not restart a failing replica either
+        }
         if (!(orchestrator instanceof ConditionalWake wake)) {
             if (!wakeUnavailableReported) {
                 wakeUnavailableReported = true;
@@ -173,6 +182,12 @@ final class WorkloadActuation {
 
     private void scale(int replicas, String why) {
         requestedReplicas = replicas;
+        Instant heldUntil = startFailures.holdsBackUntil(scheduler.clock().instant());
+        if (replicas > view.observed().replicas() && heldUntil != null) {
+            // Crash-loop backoff: the actor's reconcile starts the replicas once it ends.
+            log.debug("target {}: scale to {} held back until {} ({})", spec.name(), replicas, heldUntil, why);
+            return;
+        }
         String what = "scale " + spec.ref() + " to " + replicas;
         boolean replaced = calls.submit(Kind.WRITE, what, "scale", () -> {
             Instant begin = scheduler.clock().instant();

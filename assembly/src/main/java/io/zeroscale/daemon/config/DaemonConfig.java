@@ -2,6 +2,7 @@ package io.zeroscale.daemon.config;
 
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.automaton.WakeTimeout;
 import io.zeroscale.gateway.GatewayConfig;
@@ -30,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  * @param routes which gateway requests go to which target
  * @param api the REST API's settings
  * @param telemetry the daemon's own telemetry
+ * @param alerts when alerts are raised ({@code alerts:} without its sinks)
+ * @param alertSinks each {@code alerts.sinks.<name>} node, with its {@code type}; empty: no alerts are sent
  */
 public record DaemonConfig(
         String source,
@@ -41,7 +44,9 @@ public record DaemonConfig(
         List<TargetSpec> targets,
         List<GatewayRoute> routes,
         ApiSettings api,
-        TelemetrySettings telemetry) {
+        TelemetrySettings telemetry,
+        AlertSettings alerts,
+        Map<String, Config> alertSinks) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -52,6 +57,8 @@ public record DaemonConfig(
         routes = List.copyOf(routes);
         requireNonNull(api, "api is null");
         requireNonNull(telemetry, "telemetry is null");
+        requireNonNull(alerts, "alerts is null");
+        alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
     }
 
     /**

@@ -121,6 +121,20 @@ class ConfigValidationTest {
     }
 
     @Test
+    void alertsAreCheckedStrictlyWithPathAndFix() {
+        String alerts = "alerts:\n  wake-slow: 30s\n  flapping: { changes: 4, within: 5m }\n  sinks:\n    chat: { type: hook }\n";
+        // Without the alerts plugin (the daemon's plugins/alerts) no sink type is installed.
+        assertInvalid(VALID + alerts,
+                "alerts.sinks.chat.type: no plugin provides type 'hook'; installed types: []. Put the"
+                        + " plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+        assertInvalid(VALID + "alerts:\n  wake_slow: 30s\n", "alerts.wake_slow: unknown key; did you mean 'wake-slow'?");
+        DaemonConfig config = load(VALID + "alerts:\n  wake-slow: 30s\n  flapping: { changes: 4, within: 5m }\n");
+        assertThat(config.alerts().wakeSlow()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(config.alerts().flappingChanges()).isEqualTo(4);
+        assertThat(config.alertSinks()).isEmpty();
+    }
+
+    @Test
     void aBadDurationShowsTheSyntax() {
         assertInvalid(VALID.replace("idle: 30s", "idle: 30 seconds"),
                 "targets.hello.policy.idle: '30 seconds' is not a duration; write a whole number followed by a unit"
