@@ -143,10 +143,11 @@ public final class Daemon implements AutoCloseable {
         try {
             zeroscale.start();
             try {
-                gateway = Gateway.builder(zeroscale.trafficHub())
+                Gateway.Builder builder = Gateway.builder(zeroscale.trafficHub())
                         .config(config.gateway())
-                        .routes(config.routes())
-                        .start();
+                        .routes(config.routes());
+                config.targetGateways().forEach(builder::targetConfig);
+                gateway = builder.start();
             } catch (Exception e) { // Netty throws its bind failure as an undeclared IOException
                 throw listenFailure("gateway.listen", gatewayListen, e);
             }

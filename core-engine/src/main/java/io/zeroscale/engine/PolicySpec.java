@@ -7,6 +7,7 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.metrics.MetricQuery;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ public record PolicySpec(
     public static final Set<String> ENGINE_KEYS = Set.of("automaton", "replicas", "signals", "tick", "start-failures");
 
     /** Names of signals the engine derives from the gateway's counters. */
-    public static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
+    public static final Set<String> RESERVED_SIGNALS = ReservedSignals.ALL;
 
     public static final String DEFAULT_AUTOMATON = "zero-to-n";
 

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.automaton.WakeTimeout;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,6 +59,19 @@ public record DaemonConfig(
         requireNonNull(telemetry, "telemetry is null");
         requireNonNull(alerts, "alerts is null");
         alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
+    }
+
+    /**
+     * The gateway settings of each target: the gateway-wide ones with the target's own {@code
+     * policy.wake-timeout}, the value its automaton times the wake with, so a held request fails at
+     * the same moment whichever of the two times it out.
+     */
+    public Map<TargetRef, GatewayConfig> targetGateways() {
+        Map<TargetRef, GatewayConfig> out = new LinkedHashMap<>();
+        for (TargetSpec target : targets) {
+            out.put(target.ref(), gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build());
+        }
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** The target named {@code name} in config. */

@@ -232,8 +232,8 @@ final class ZeroToNAutomaton implements Automaton {
                     moveTo(State.ZERO);
                     arrivalsAtFailedWake = ctx.requests().arrivals();
                     decision = Decision.of(0, Routing.HOLD, reason + "; back to zero")
-                            .withActions(new Action.FailHeld(504, ctx.target().name() + " did not become ready within "
-                                            + Durations.format(settings.wakeTimeout())),
+                            .withActions(new Action.FailHeld(WakeTimeout.STATUS,
+                                            WakeTimeout.message(ctx.target(), settings.wakeTimeout())),
                                     new Action.Alert(Action.Severity.CRITICAL, "wake of " + ctx.target() + " failed: " + reason));
                 }
             }

@@ -6,6 +6,7 @@ import static io.zeroscale.spi.StandardErrorCode.ORCHESTRATOR_UNAVAILABLE;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.process.ProcessStateStore.SavedReplica;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
@@ -366,6 +367,22 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         }
     }
 
+    /** Keeps the logs under the data directory bounded; see {@link ProcessStateStore#KEPT_STOPPED_LOGS}. */
+    private void pruneLogsLocked(ManagedWorkload workload, int newPort) {
+        Set<Integer> live = new HashSet<>();
+        workload.replicas.forEach(replica -> live.add(replica.port));
+        live.add(newPort);
+        try {
+            List<Path> deleted = store.pruneLogs(workload.target, live);
+            if (!deleted.isEmpty()) {
+                log.debug("{}: removed {} old replica logs", workload.target, deleted.size());
+            }
+        } catch (IOException | RuntimeException e) {
+            // Old logs are housekeeping: failing to remove them must not fail a wake.
+            log.warn("{}: could not remove old replica logs in {}", workload.target, store.directory(), e);
+        }
+    }
+
     private Replica startLocked(ManagedWorkload workload) {
         ProcessWorkloadSpec spec = workload.spec;
         int port = choosePortLocked(workload);
@@ -394,6 +411,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         // Output goes to a file, never a pipe: a pipe would break when the daemon goes away.
         builder.redirectErrorStream(true);
         Process process;
+        pruneLogsLocked(workload, port);
         Path logFile = store.logFile(workload.target, port);
         long logStart;
         try {

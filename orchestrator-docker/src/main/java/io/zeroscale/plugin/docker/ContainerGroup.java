@@ -7,6 +7,7 @@ import io.zeroscale.plugin.docker.DockerEngine.ContainerView;
 import io.zeroscale.plugin.docker.DockerEngine.EngineEvent;
 import io.zeroscale.plugin.docker.DockerEngine.HostPort;
 import io.zeroscale.plugin.docker.DockerEngine.State;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
@@ -274,7 +275,7 @@ final class ContainerGroup {
                 refreshLocked();
             } catch (ZeroscaleException e) {
                 // Unknown is not zero: watchers hear nothing until the host answers again.
-                log.warn("{}: could not read the group: {}", target, e.getMessage());
+                log.warn("{}: could not read the group", target, e);
             } catch (RuntimeException e) {
                 log.error("{}: refresh failed", target, e);
             } finally {
@@ -317,7 +318,7 @@ final class ContainerGroup {
                 try {
                     m.engine.remove(m.view.id());
                 } catch (ZeroscaleException e) {
-                    log.warn("{}: could not remove dead container {}: {}", target, m.view.name(), e.getMessage());
+                    log.warn("{}: could not remove dead container {}", target, m.view.name(), e);
                 }
             }
         }
@@ -525,7 +526,7 @@ final class ContainerGroup {
                     m.engine.remove(id);
                 }
             } catch (ZeroscaleException e) {
-                log.warn("{}: could not stop container {}: {}", target, m.view.name(), e.getMessage());
+                log.warn("{}: could not stop container {}", target, m.view.name(), e);
             } finally {
                 stopping.remove(id);
                 stops.remove(done);
@@ -588,6 +589,8 @@ final class ContainerGroup {
                 try {
                     m.engine.runHealthcheck(m.view.id());
                 } catch (ZeroscaleException e) {
+                    // One line without the stack trace on purpose: this runs on every probe interval
+                    // and fails the same way each time on a host whose engine cannot run it.
                     log.debug("{}: could not run the healthcheck of {}: {}", target, m.view.name(), e.getMessage());
                 }
                 if (current.readiness().kind() == GroupSpec.ProbeKind.NONE) {
