@@ -116,6 +116,9 @@ public final class Daemon implements AutoCloseable {
                 }
             }
             config.targets().forEach(builder::target);
+            builder.alerts(config.alerts());
+            // Sinks are built (their config checked) but never contacted: creating one sends nothing.
+            config.alertSinks().forEach(builder::alertSink);
             builder.build().close();
         } finally {
             deleteRecursively(scratch);
@@ -140,10 +143,11 @@ public final class Daemon implements AutoCloseable {
         try {
             zeroscale.start();
             try {
-                gateway = Gateway.builder(zeroscale.trafficHub())
+                Gateway.Builder builder = Gateway.builder(zeroscale.trafficHub())
                         .config(config.gateway())
-                        .routes(config.routes())
-                        .start();
+                        .routes(config.routes());
+                config.targetGateways().forEach(builder::targetConfig);
+                gateway = builder.start();
             } catch (Exception e) { // Netty throws its bind failure as an undeclared IOException
                 throw listenFailure("gateway.listen", gatewayListen, e);
             }

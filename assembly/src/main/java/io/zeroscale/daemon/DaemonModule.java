@@ -59,6 +59,8 @@ final class DaemonModule extends AbstractModule {
             builder.leadership(leadership);
         }
         config.targets().forEach(builder::target);
+        builder.alerts(config.alerts());
+        config.alertSinks().forEach(builder::alertSink);
         return track(builder.build());
     }
 

@@ -182,6 +182,51 @@ class GatewayDaemonIT {
         }
     }
 
+    @Test
+    void heldRequestsFailAtThePolicysWakeTimeoutWithOneStatusAndText() throws Exception {
+        // A replica that never listens: the wake can only end by the wake-timeout.
+        String yaml = """
+                orchestrators:
+                  local: { type: process }
+                gateway: { listen: 127.0.0.1:0 }
+                api: { listen: 127.0.0.1:0 }
+                targets:
+                  stuck:
+                    orchestrator: local
+                    workload:
+                      kind: Process
+                      command: [sleep, "600"]
+                      readiness: { tcp: true, startup-interval: 50ms }
+                      stop-grace: 1s
+                    route: { path: / }
+                    policy: { automaton: zero-to-n, wake-timeout: 2s, idle: 1s, replicas: { min: 0, max: 1 } }
+                """;
+        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "stuck.yaml", data, Map.of("data-dir", data.toString()));
+        daemon = Daemon.create(config, Plugins.load(null)).start();
+        URI uri = URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/");
+        String expected = "target " + config.target("stuck").orElseThrow().ref()
+                + " did not become ready within 2s (wake-timeout); try again later\n";
+
+        long start = System.nanoTime();
+        CompletableFuture<HttpResponse<String>> first = client.sendAsync(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        String api = "http://127.0.0.1:" + daemon.apiPort() + "/targets/stuck";
+        await().atMost(Duration.ofSeconds(30)).until(() -> state(api).equals("WAKING") || first.isDone());
+        CompletableFuture<HttpResponse<String>> second = client.sendAsync(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+
+        // The automaton (its timer started with the wake) and the gateway (each request's own
+        // timer) share the policy's 2s: whichever answers, the status and the text are the same,
+        // and the gateway's own default (3m) plays no part.
+        for (CompletableFuture<HttpResponse<String>> held : List.of(first, second)) {
+            HttpResponse<String> answer = held.get(60, TimeUnit.SECONDS);
+            assertThat(answer.statusCode()).isEqualTo(504);
+            assertThat(answer.body()).isEqualTo(expected);
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("nothing fails a held request before the wake-timeout")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
     private String state(String api) throws Exception {
         HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(api)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -346,6 +346,23 @@ public final class Engine implements TrafficHub, AutoCloseable {
         return out;
     }
 
+    /** The status of the target that scales {@code ref}, or null when there is none; for {@link Alerting}. */
+    @Nullable TargetStatus statusOf(TargetRef ref) {
+        TargetActor actor = actors.get(ref);
+        return actor == null ? null : actor.status();
+    }
+
+    /** True while calls to {@code orchestrator} are refused because its circuit breaker is open. */
+    boolean actuationBlocked(String orchestrator) {
+        Actuator actuator = actuators.get(orchestrator);
+        if (actuator == null) {
+            return false;
+        }
+        io.github.resilience4j.circuitbreaker.CircuitBreaker.State state = actuator.breakerState();
+        return state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN
+                || state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.FORCED_OPEN;
+    }
+
     public Optional<TargetStatus> status(String target) {
         TargetActor actor;
         synchronized (this) {

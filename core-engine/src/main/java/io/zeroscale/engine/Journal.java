@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The decision journal: the newest entries across all targets in a bounded ring, plus listeners
- * (dashboard, alerts, tests) that see every entry as it is written. Thread-safe.
+ * (dashboard, alerts, tests) that see every entry as it is written. An entry may be updated in
+ * place ({@link #update}: a failure streak's count); listeners see only the first version.
+ * Thread-safe.
  */
 public final class Journal {
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
@@ -43,6 +45,37 @@ public final class Journal {
                 log.warn("journal listener {} failed", listener, e);
             }
         }
+    }
+
+    /**
+     * Replaces {@code previous} (the same instance that was appended) with {@code next}, where it
+     * stands; appends {@code next} when {@code previous} has already left the ring.
+     */
+    // The very instance that was appended: an equal entry written at the same instant is another line.
+    @SuppressWarnings("ReferenceEquality")
+    void update(JournalEntry previous, JournalEntry next) {
+        synchronized (entries) {
+            // Newest first: the entry being updated is nearly always among the last few.
+            java.util.Iterator<JournalEntry> newestFirst = entries.descendingIterator();
+            List<JournalEntry> newer = new ArrayList<>();
+            while (newestFirst.hasNext()) {
+                JournalEntry entry = newestFirst.next();
+                if (entry == previous) {
+                    newestFirst.remove();
+                    // ArrayDeque cannot replace in the middle: take the newer ones off and put them back.
+                    for (int i = 0; i < newer.size(); i++) {
+                        entries.removeLast();
+                    }
+                    entries.addLast(next);
+                    for (int i = newer.size() - 1; i >= 0; i--) {
+                        entries.addLast(newer.get(i));
+                    }
+                    return;
+                }
+                newer.add(entry);
+            }
+        }
+        append(next);
     }
 
     /** The newest entries, oldest first, at most {@code limit}. */

@@ -41,6 +41,11 @@ public record JournalEntry(
         FAILED_HELD,
         /** An orchestrator call failed, or observation failed. */
         ACTUATION_FAILED,
+        /**
+         * Replicas failed in a row (a crash loop): one entry per streak, updated in place with the
+         * count and the newest reason until a replica becomes ready.
+         */
+        START_FAILURES,
         /** Something an operator did (pause automation, manual override). */
         OPERATOR,
         /** This daemon became the leader, or stopped being it (see {@link io.zeroscale.spi.Leadership}). */

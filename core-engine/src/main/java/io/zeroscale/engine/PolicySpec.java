@@ -7,6 +7,7 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.metrics.MetricQuery;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -21,15 +22,17 @@ import java.util.Set;
  * @param bounds replicas min and max
  * @param signals the signals, by name, in config order
  * @param tick how often signals are pulled and the automaton re-evaluates
+ * @param startFailures crash-loop backoff of failing replicas and when to give up on a wake
  * @param settings every other key of the policy, for the automaton's factory to validate
  */
 public record PolicySpec(
-        String automaton, ReplicaBounds bounds, Map<String, SignalSpec> signals, Duration tick, Config settings) {
+        String automaton, ReplicaBounds bounds, Map<String, SignalSpec> signals, Duration tick,
+        StartFailureSettings startFailures, Config settings) {
     /** The policy keys the engine reads itself; all others go to the automaton. */
-    public static final Set<String> ENGINE_KEYS = Set.of("automaton", "replicas", "signals", "tick");
+    public static final Set<String> ENGINE_KEYS = Set.of("automaton", "replicas", "signals", "tick", "start-failures");
 
     /** Names of signals the engine derives from the gateway's counters. */
-    public static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
+    public static final Set<String> RESERVED_SIGNALS = ReservedSignals.ALL;
 
     public static final String DEFAULT_AUTOMATON = "zero-to-n";
 
@@ -41,6 +44,7 @@ public record PolicySpec(
         if (tick.isZero() || tick.isNegative()) {
             throw new IllegalArgumentException("tick must be positive");
         }
+        requireNonNull(startFailures, "startFailures is null");
         requireNonNull(settings, "settings is null");
     }
 
@@ -59,9 +63,9 @@ public record PolicySpec(
 
     /**
      * Reads a {@code policy:} node, recording every problem in {@code problems}. What is wrong is
-     * replaced by a harmless value (bounds 0..1, a tick of 1s, no such signal) so the caller can
-     * still hand the rest to the automaton's factory and report its problems too; a policy read
-     * with problems must never run.
+     * replaced by a harmless value (bounds 0..1, a tick of 1s, no such signal, the default
+     * start-failures settings) so the caller can still hand the rest to the automaton's factory
+     * and report its problems too; a policy read with problems must never run.
      */
     public static PolicySpec fromConfig(Config policy, ConfigProblems problems) {
         String automaton = problems.attempt(() -> policy.string("automaton", DEFAULT_AUTOMATON)).orElse(DEFAULT_AUTOMATON);
@@ -77,9 +81,10 @@ public record PolicySpec(
         Config signalsNode = policy.child("signals");
         problems.attempt(() -> signalsNode.children()).orElse(Map.of()).forEach((name, signal) ->
                 problems.attempt(() -> signal(signalsNode, name, signal)).ifPresent(spec -> signals.put(name, spec)));
+        StartFailureSettings startFailures = StartFailureSettings.fromConfig(policy.child("start-failures"), problems);
         Map<String, Object> rest = new LinkedHashMap<>(policy.asMap());
         rest.keySet().removeAll(ENGINE_KEYS);
-        return new PolicySpec(automaton, bounds, signals, tick, Config.of(policy.path(), rest));
+        return new PolicySpec(automaton, bounds, signals, tick, startFailures, Config.of(policy.path(), rest));
     }
 
     private static ReplicaBounds bounds(Config replicas) {

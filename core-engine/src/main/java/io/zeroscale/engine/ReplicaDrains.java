@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The replicas of one target that are on their way out while the others keep serving: the ones the
@@ -151,10 +152,11 @@ final class ReplicaDrains {
 
     /**
      * The route for {@code routing} given what is observed ready, with the leaving replicas moved
-     * from the endpoints to the draining list (see {@link SafetyRules#route}).
+     * from the endpoints to the draining list (see {@link SafetyRules#route}); {@code refusal}
+     * (crash-loop backoff) answers requests only while no endpoint is left to serve them.
      */
-    Route route(Routing routing, ObservedState observed) {
-        Route base = SafetyRules.route(routing, observed);
+    Route route(Routing routing, ObservedState observed, Route.@Nullable Refusal refusal) {
+        Route base = SafetyRules.route(routing, observed, refusal);
         Set<Endpoint> leaving = leaving();
         if (leaving.isEmpty() || routing != Routing.FORWARD) {
             return base;
@@ -164,6 +166,7 @@ final class ReplicaDrains {
         for (Endpoint endpoint : base.endpoints()) {
             (leaving.contains(endpoint) ? draining : endpoints).add(endpoint);
         }
-        return new Route(Routing.FORWARD, endpoints, draining);
+        Route route = new Route(Routing.FORWARD, endpoints, draining);
+        return endpoints.isEmpty() && refusal != null ? route.withRefusal(refusal) : route;
     }
 }

@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>bounds: never outside {@code [min, max]} (an operator override is capped at max too);
  *   <li>unknown is not zero: never to zero while a signal is unknown or the workload cannot be
  *       observed;
- *   <li>never to zero while a request is held or in flight;
+ *   <li>never to zero while a request is held or in flight (held requests the gateway answers
+ *       with a crash-loop refusal are not waiting for a replica, so they do not count);
  *   <li>a wake ends only on observed readiness: a route forwards only to endpoints the
  *       orchestrator observed ready, and an override opens the route only once one is.
  * </ol>
@@ -35,6 +36,8 @@ final class SafetyRules {
      *
      * @param current the replicas of the last applied decision, or the observed ones before any
      * @param override an operator's pinned replica count, null when none
+     * @param refusal the crash-loop refusal the gateway answers requests with (the engine gave up on
+     *     a wake and backs restarts off), null when requests are held as usual
      */
     record Inputs(
             ReplicaBounds bounds,
@@ -43,7 +46,8 @@ final class SafetyRules {
             ObservedState observed,
             boolean observationStale,
             RequestStats requests,
-            Map<String, SignalValue> signals) {}
+            Map<String, SignalValue> signals,
+            Route.@Nullable Refusal refusal) {}
 
     /**
      * The decision to apply, and why zero was refused (null when it was not).
@@ -83,7 +87,8 @@ final class SafetyRules {
 
     /** Rules 2 and 3: why zero is unsafe right now, or null when it is safe. */
     static @Nullable String unsafeZeroReason(Inputs in) {
-        if (in.requests().held() > 0) {
+        // Held requests the gateway is answering with a crash-loop refusal need no replica.
+        if (in.requests().held() > 0 && in.refusal() == null) {
             return in.requests().held() + " request(s) held";
         }
         if (in.requests().inFlight() > 0) {
@@ -105,10 +110,20 @@ final class SafetyRules {
      * replica the orchestrator started but has not seen ready never receives a request.
      */
     static Route route(Routing routing, ObservedState observed) {
-        return switch (routing) {
+        return route(routing, observed, null);
+    }
+
+    /**
+     * {@link #route(Routing, ObservedState)}, refusing requests with {@code refusal} (503 with the
+     * reason and Retry-After) while no endpoint is ready: a refusal never turns away a request a
+     * ready replica could serve.
+     */
+    static Route route(Routing routing, ObservedState observed, Route.@Nullable Refusal refusal) {
+        Route route = switch (routing) {
             case FORWARD -> new Route(Routing.FORWARD, observed.readyEndpoints(), List.of());
             case HOLD -> Route.hold();
             case DRAIN -> new Route(Routing.DRAIN, List.of(), observed.readyEndpoints());
         };
+        return route.endpoints().isEmpty() && refusal != null ? route.withRefusal(refusal) : route;
     }
 }

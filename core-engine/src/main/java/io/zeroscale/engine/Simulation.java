@@ -12,6 +12,7 @@ import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.metrics.MetricQuery;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
@@ -242,8 +243,8 @@ public final class Simulation {
         }
 
         void apply(Row row) {
-            Double held = row.values().get("held");
-            Double inFlight = row.values().get("inflight");
+            Double held = row.values().get(ReservedSignals.HELD);
+            Double inFlight = row.values().get(ReservedSignals.INFLIGHT);
             Double arrivals = row.values().get("arrivals");
             if (held == null && inFlight == null && arrivals == null) {
                 return;

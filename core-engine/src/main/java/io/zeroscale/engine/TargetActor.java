@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link SafetyRules}: what every decision is checked against before anything acts on it;
  *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
  *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
- *   <li>{@link ActorTimers}: the automaton's timers.
+ *   <li>{@link ActorTimers}: the automaton's timers;
+ *   <li>{@link StartFailures}: the crash-loop backoff of replicas that fail before one is ready.
  * </ul>
  *
  * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
@@ -56,6 +57,9 @@ import org.slf4j.LoggerFactory;
  * ({@code FailHeld}), and it may wake a target from zero only through {@link ConditionalWake}. A
  * daemon that becomes the leader restarts the automaton from {@code Start} with a fresh
  * observation, so nothing it decided as a follower (or long ago as a leader) is taken as applied.
+ * Every daemon counts failed starts from the events it watches (its gateway refuses requests with
+ * the reason during the backoff), but only the leader restarts replicas and sends the crash-loop
+ * alert; a follower never wakes a target conditionally while the backoff holds.
  */
 final class TargetActor {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
@@ -72,6 +76,7 @@ final class TargetActor {
     private final ActorTimers timers;
     private final TargetView view;
     private final WorkloadActuation actuation;
+    private final StartFailures startFailures;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -93,6 +98,9 @@ final class TargetActor {
     private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
+    /** The journal entry of the current failure streak, updated in place. */
+    private @Nullable JournalEntry streakEntry;
+    private Subscription backoffEnd = Subscription.NONE;
     private volatile TargetStatus status;
 
     TargetActor(
@@ -118,7 +126,9 @@ final class TargetActor {
         this.calls = new ActuationQueue(spec.name(), blocking, leadership);
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
+        this.startFailures = new StartFailures(spec.policy().startFailures());
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
+                startFailures,
                 new WorkloadActuation.Target() {
                     @Override
                     public void post(Runnable message) {
@@ -206,6 +216,7 @@ final class TargetActor {
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
             timers.cancelAll();
+            backoffEnd.close();
             calls.close();
         });
     }
@@ -327,10 +338,7 @@ final class TargetActor {
     private void onWorkloadEvent(WorkloadEvent event) {
         switch (event) {
             case WorkloadEvent.Changed changed -> onObserved(changed.state());
-            case WorkloadEvent.ReplicaFailed failed -> {
-                journal(JournalEntry.Kind.ACTUATION_FAILED, "replica " + failed.replica() + " failed: " + failed.reason());
-                deliver(new Event.ReplicaFailed(failed.replica(), failed.reason()));
-            }
+            case WorkloadEvent.ReplicaFailed failed -> onReplicaFailed(failed);
             case WorkloadEvent.Removing removing -> {
                 journal(JournalEntry.Kind.DECISION, "the backend will remove " + removing.endpoints() + " (" + removing.reason()
                         + "): draining them first");
@@ -339,12 +347,69 @@ final class TargetActor {
         }
     }
 
+    /**
+     * Crash-loop handling: one journal entry per streak, restarts held back exponentially (by
+     * {@link WorkloadActuation}), and once the policy gives up on the wake, held and new requests
+     * answered 503 with the reason (through the route's refusal) and one alert per streak.
+     */
+    private void onReplicaFailed(WorkloadEvent.ReplicaFailed failed) {
+        if (closed) {
+            return;
+        }
+        FailureStreak before = startFailures.streak();
+        FailureStreak streak = startFailures.failed(failed, now());
+        log.warn("target {}: {}; restarting no earlier than {}", spec.name(), streak.lastReason(), streak.nextAttemptAt());
+        journalStreak(streak, null);
+        if (streak.gaveUp() && (before == null || !before.gaveUp())) {
+            Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.name(), streak));
+            sendAlert(alert);
+        }
+        backoffEnd.close();
+        backoffEnd = scheduler.schedule(Duration.between(now(), streak.nextAttemptAt()), () -> post(this::onBackoffOver));
+        publishRoute();
+        deliver(new Event.ReplicaFailed(failed.replica(), streak.lastReason(), streak.failuresInARow(), streak.gaveUp(),
+                streak.nextAttemptAt()));
+    }
+
+    private void onBackoffOver() {
+        if (closed || startFailures.holdsBackUntil(now()) != null) {
+            return;
+        }
+        publishRoute(); // the refusal ends: requests are held (and wake the target) again
+        if (!automationPaused) {
+            reconcile();
+        }
+        refreshStatus();
+    }
+
+    private void journalStreak(FailureStreak streak, @Nullable String ended) {
+        JournalEntry previous = streakEntry;
+        Decision current = applied;
+        JournalEntry entry = new JournalEntry(now(), spec.ref(), JournalEntry.Kind.START_FAILURES, automaton.state(),
+                current == null ? view.observed().replicas() : current.replicas(), current == null ? Routing.HOLD : current.routing(),
+                streak.describe(ended));
+        if (previous == null) {
+            engine.journal().append(entry);
+        } else {
+            engine.journal().update(previous, entry);
+        }
+        streakEntry = ended == null ? entry : null;
+    }
+
     private void onObserved(ObservedState state) {
         if (closed) {
             return;
         }
+        boolean becameReady = state.readyReplicas() > view.observed().readyReplicas();
         boolean differs = view.observed(state);
         actuation.observed(state);
+        if (becameReady) {
+            FailureStreak ended = startFailures.ready();
+            if (ended != null) {
+                backoffEnd.close();
+                journalStreak(ended, "a replica became ready; backoff reset");
+            }
+        }
         if (!started) {
             started = true;
             deliver(new Event.Start(state));
@@ -462,7 +527,7 @@ final class TargetActor {
         SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
                 previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
                 overrideReplicas, view.observed(),
-                view.observationStale(), view.requests(), view.signals()));
+                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now())));
         Decision safe = verdict.decision();
         String held = verdict.zeroHeld();
         if (held != null && !held.equals(lastSafetyHold)) {
@@ -479,15 +544,7 @@ final class TargetActor {
         }
         for (Action action : safe.actions()) {
             switch (action) {
-                case Action.Alert alert -> {
-                    if (leader) {
-                        journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
-                        engine.alert(spec, alert);
-                    } else {
-                        // The leader raises the same alert; a follower's would page twice.
-                        journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message() + " (not sent: not the leader)");
-                    }
-                }
+                case Action.Alert alert -> sendAlert(alert);
                 case Action.FailHeld fail -> {
                     // Answers this daemon's own gateway's held requests: every replica does that for its own.
                     journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
@@ -505,12 +562,22 @@ final class TargetActor {
         refreshStatus();
     }
 
+    private void sendAlert(Action.Alert alert) {
+        if (leader) {
+            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
+            engine.alert(spec, alert);
+        } else {
+            // The leader raises the same alert; a follower's would page twice.
+            journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message() + " (not sent: not the leader)");
+        }
+    }
+
     private void publishRoute() {
         Decision last = applied;
         if (last == null) {
             return;
         }
-        Route route = actuation.route(last.routing());
+        Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
@@ -547,6 +614,6 @@ final class TargetActor {
                 current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
                 observed.readyReplicas(),
                 view.observationStale(), current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
-                overrideUntil, view.allSignals(), view.requests(), reason, now());
+                overrideUntil, view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }
 }

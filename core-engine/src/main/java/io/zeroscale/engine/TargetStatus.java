@@ -30,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  * @param requests the gateway's counters
  * @param lastReason the reason of the last decision
  * @param updatedAt when this snapshot was taken
+ * @param startFailures the current crash-loop streak and its backoff, or null when no replica failed
+ *     since one last became ready
  */
 public record TargetStatus(
         String name,
@@ -48,7 +50,8 @@ public record TargetStatus(
         Map<String, SignalValue> signals,
         RequestStats requests,
         String lastReason,
-        Instant updatedAt) {
+        Instant updatedAt,
+        @Nullable FailureStreak startFailures) {
     public TargetStatus {
         requireNonNull(name, "name is null");
         requireNonNull(ref, "ref is null");

@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.automaton.Timers;
 import io.zeroscale.spi.metrics.SignalValue;
@@ -116,9 +117,9 @@ final class TargetView implements TargetContext {
             return value;
         }
         return switch (signal) {
-            case "inflight" -> SignalValue.known(requests.inFlight(), now());
-            case "held" -> SignalValue.known(requests.held(), now());
-            case "arrival-rate" -> SignalValue.known(arrivalRate(), now());
+            case ReservedSignals.INFLIGHT -> SignalValue.known(requests.inFlight(), now());
+            case ReservedSignals.HELD -> SignalValue.known(requests.held(), now());
+            case ReservedSignals.ARRIVAL_RATE -> SignalValue.known(arrivalRate(), now());
             default -> SignalValue.unknown("no signal named '" + signal + "'", now());
         };
     }

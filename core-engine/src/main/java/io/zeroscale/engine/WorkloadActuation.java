@@ -30,9 +30,21 @@ import org.slf4j.LoggerFactory;
  * (only those whose effect differs from what was last asked), queued on the target's {@link
  * ActuationQueue} through its {@link Actuator}, and what their outcomes mean for the target.
  * Confined to the target's actor, like the rest of its state; call outcomes come back as messages.
+ *
+ * <p>Crash-loop backoff: while {@link StartFailures} holds restarts back, no call adds replicas
+ * (neither the leader's scale nor a follower's conditional wake); the count asked for is kept, and
+ * {@link #reconcile} starts them once the actor sees the backoff end.
+ *
+ * <p>Failed calls: a write that failed (after the actuator's own retries, or refused at once by an
+ * open circuit breaker) is not made again before a delay that starts at {@value
+ * #RETRY_FIRST_SECONDS} s and doubles up to {@value #RETRY_MAX_SECONDS} s, reset by the next write
+ * that succeeds. Without it, the automaton's answer to {@link Event.ActuationFailed} (usually the
+ * same decision) would make the same call again at once, in a loop as fast as the breaker refuses.
  */
 final class WorkloadActuation {
     private static final Logger log = LoggerFactory.getLogger(WorkloadActuation.class);
+    static final long RETRY_FIRST_SECONDS = 1;
+    static final long RETRY_MAX_SECONDS = 60;
 
     /** What this needs of its target's actor. */
     interface Target {
@@ -59,6 +71,7 @@ final class WorkloadActuation {
     private final Scheduler scheduler;
     private final ActuationQueue calls;
     private final TargetView view;
+    private final StartFailures startFailures;
     private final Target target;
 
     /** The replica count last asked of the orchestrator; -1 when unknown (none yet, or it failed). */
@@ -71,9 +84,12 @@ final class WorkloadActuation {
     private boolean wakeAsked;
     private boolean wakeUnavailableReported;
     private final ReplicaDrains drains = new ReplicaDrains();
+    /** After a failed write: no write before this moment (null: none failed since the last success). */
+    private @Nullable Instant retryAt;
+    private Duration retryDelay = Duration.ZERO;
 
     WorkloadActuation(TargetSpec spec, Orchestrator orchestrator, Actuator actuator, EngineTelemetry telemetry,
-            Scheduler scheduler, ActuationQueue calls, TargetView view, Target target) {
+            Scheduler scheduler, ActuationQueue calls, TargetView view, StartFailures startFailures, Target target) {
         this.spec = spec;
         this.orchestrator = orchestrator;
         this.actuator = actuator;
@@ -81,6 +97,7 @@ final class WorkloadActuation {
         this.scheduler = scheduler;
         this.calls = calls;
         this.view = view;
+        this.startFailures = startFailures;
         this.target = target;
     }
 
@@ -94,6 +111,8 @@ final class WorkloadActuation {
             drains.cancelChosen();
             pendingScales--;
         }
+        retryAt = null;
+        retryDelay = Duration.ZERO;
     }
 
     /** A new observation arrived. */
@@ -111,8 +130,8 @@ final class WorkloadActuation {
     }
 
     /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
-    Route route(Routing routing) {
-        return drains.route(routing, view.observed());
+    Route route(Routing routing, Route.@Nullable Refusal refusal) {
+        return drains.route(routing, view.observed(), refusal);
     }
 
     /**
@@ -157,6 +176,10 @@ final class WorkloadActuation {
      * settled).
      */
     void apply(Decision safe) {
+        Instant waitUntil = retryAt;
+        if (waitUntil != null && scheduler.clock().instant().isBefore(waitUntil)) {
+            return; // a write failed a moment ago: a later decision (the next tick) tries again
+        }
         boolean pauseChanged = !Objects.equals(requestedPaused, safe.paused()) && (requestedPaused != null || safe.paused());
         if (pauseChanged && !safe.paused()) {
             pause(false);
@@ -253,6 +276,9 @@ final class WorkloadActuation {
                 || view.requests().held() == 0 || wakeAsked) {
             return;
         }
+        if (startFailures.holdsBackUntil(scheduler.clock().instant()) != null) {
+            return; // crash-loop backoff: a follower must not restart a failing replica either
+        }
         if (!(orchestrator instanceof ConditionalWake wake)) {
             if (!wakeUnavailableReported) {
                 wakeUnavailableReported = true;
@@ -289,6 +315,12 @@ final class WorkloadActuation {
 
     private void scale(int replicas, String why, @Nullable String key) {
         requestedReplicas = replicas;
+        Instant heldUntil = startFailures.holdsBackUntil(scheduler.clock().instant());
+        if (replicas > view.observed().replicas() && heldUntil != null) {
+            // Crash-loop backoff: the actor's reconcile starts the replicas once it ends.
+            log.debug("target {}: scale to {} held back until {} ({})", spec.name(), replicas, heldUntil, why);
+            return;
+        }
         String what = "scale " + spec.ref() + " to " + replicas;
         boolean replaced = calls.submit(Kind.WRITE, what, key, () -> {
             Instant begin = scheduler.clock().instant();
@@ -314,6 +346,7 @@ final class WorkloadActuation {
         pendingScales--;
         switch (outcome) {
             case Outcome.Done<Integer> done -> {
+                succeeded();
                 if (!(orchestrator instanceof Endpoints)) {
                     target.observeNow();
                 }
@@ -329,7 +362,8 @@ final class WorkloadActuation {
                 if (requestedReplicas == replicas) {
                     requestedReplicas = -1;
                 }
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "scale to " + replicas + " failed: " + error.getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
                 if (error.getCause() instanceof CallNotPermittedException) {
                     // Expected while the orchestrator is down; its failures were logged when they happened.
                     log.warn("target {}: scale to {} not attempted: {}", spec.name(), replicas, error.getMessage());
@@ -359,13 +393,15 @@ final class WorkloadActuation {
             return pause;
         }, outcome -> target.post(() -> {
             if (outcome instanceof Outcome.Done<Boolean>) {
+                succeeded();
                 return;
             }
             if (Objects.equals(requestedPaused, pause)) {
                 requestedPaused = null;
             }
             if (outcome instanceof Outcome.Failed<Boolean> failed) {
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + failed.error().getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, (pause ? "pause" : "resume") + " failed: " + failed.error().getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
                 target.deliver(new Event.ActuationFailed(String.valueOf(failed.error().getMessage())));
             }
         }));
@@ -384,14 +420,33 @@ final class WorkloadActuation {
             return profile;
         }, outcome -> target.post(() -> {
             if (outcome instanceof Outcome.Done<ResourceProfile>) {
+                succeeded();
                 return;
             }
             if (Objects.equals(requestedProfile, profile)) {
                 requestedProfile = null;
             }
             if (outcome instanceof Outcome.Failed<ResourceProfile> failed) {
-                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + failed.error().getMessage());
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "resize failed: " + failed.error().getMessage()
+                        + "; next try in " + recordFailure() + " s or later");
             }
         }));
+    }
+
+    private void succeeded() {
+        retryAt = null;
+        retryDelay = Duration.ZERO;
+    }
+
+    /** Records a failed write; returns the seconds until the next may be made. */
+    private long recordFailure() {
+        retryDelay = retryDelay.isZero() ? Duration.ofSeconds(RETRY_FIRST_SECONDS)
+                : min(retryDelay.multipliedBy(2), Duration.ofSeconds(RETRY_MAX_SECONDS));
+        retryAt = scheduler.clock().instant().plus(retryDelay);
+        return retryDelay.toSeconds();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

@@ -11,6 +11,8 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.LeadershipFactory;
+import io.zeroscale.spi.alert.AlertSink;
+import io.zeroscale.spi.alert.AlertSinkFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
@@ -151,8 +153,29 @@ public final class Zeroscale implements AutoCloseable {
         private final List<TargetSpec> targets = new ArrayList<>();
         private @Nullable Leadership leadership;
         private @Nullable Config leadershipConfig;
+        private AlertSettings alertSettings = AlertSettings.DEFAULT;
+        private final Map<String, AlertSink> alertSinks = new LinkedHashMap<>();
+        private final Map<String, Config> alertSinkConfigs = new LinkedHashMap<>();
 
         private Builder() {}
+
+        /** When alerts are raised (default {@link AlertSettings#DEFAULT}); they go to the alert sinks. */
+        public Builder alerts(AlertSettings settings) {
+            this.alertSettings = requireNonNull(settings, "settings is null");
+            return this;
+        }
+
+        /** An alert sink you built yourself; the engine closes it. Without sinks no alert is raised. */
+        public Builder alertSink(String name, AlertSink sink) {
+            alertSinks.put(requireNonNull(name, "name is null"), requireNonNull(sink, "sink is null"));
+            return this;
+        }
+
+        /** An alert sink made by the plugin factory named by {@code config}'s {@code type}. */
+        public Builder alertSink(String name, Config config) {
+            alertSinkConfigs.put(requireNonNull(name, "name is null"), requireNonNull(config, "config is null"));
+            return this;
+        }
 
         /**
          * Who decides when several daemons run over the same workloads (default: this process,
@@ -269,6 +292,7 @@ public final class Zeroscale implements AutoCloseable {
         public Zeroscale build() {
             List<AutoCloseable> resources = new ArrayList<>();
             List<AutoCloseable> owned = new ArrayList<>();
+            Map<String, AlertSink> sinks = new LinkedHashMap<>(alertSinks);
             try {
                 Scheduler effective = scheduler;
                 java.util.concurrent.Executor dispatcher;
@@ -293,7 +317,9 @@ public final class Zeroscale implements AutoCloseable {
                 Map<String, OrchestratorFactory> orchestratorFactories = new LinkedHashMap<>();
                 Map<String, MetricSourceFactory> sourceFactories = new LinkedHashMap<>();
                 Map<String, LeadershipFactory> leadershipFactories = new LinkedHashMap<>();
+                Map<String, AlertSinkFactory> sinkFactories = new LinkedHashMap<>();
                 for (Plugin plugin : plugins) {
+                    plugin.alertSinkFactories().forEach(factory -> sinkFactories.putIfAbsent(factory.type(), factory));
                     plugin.leadershipFactories().forEach(factory -> leadershipFactories.putIfAbsent(factory.type(), factory));
                     plugin.automatonFactories().forEach(factory -> automata.putIfAbsent(factory.type(), factory));
                     plugin.orchestratorFactories().forEach(factory -> orchestratorFactories.putIfAbsent(factory.type(), factory));
@@ -352,14 +378,27 @@ public final class Zeroscale implements AutoCloseable {
                 } else {
                     owned.add(who);
                 }
+                for (Map.Entry<String, Config> entry : alertSinkConfigs.entrySet()) {
+                    Config config = entry.getValue();
+                    problems.attempt(() -> factory(config, sinkFactories).create(entry.getKey(), withoutType(config),
+                                    context(timeSource, blockingExecutor, dataDirectory.resolve("alerts").resolve(entry.getKey()))))
+                            .ifPresent(sink -> sinks.put(entry.getKey(), sink));
+                }
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
                         journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, owned);
                 for (TargetSpec target : targets) {
                     engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
                 }
                 problems.throwIfAny();
+                if (!sinks.isEmpty()) {
+                    resources.add(new Alerting(engine, alertSettings, sinks, effective, blocking));
+                    sinks.clear(); // the Alerting closes them now
+                }
                 return new Zeroscale(engine, resources);
             } catch (RuntimeException e) {
+                for (AutoCloseable resource : sinks.values()) {
+                    closeQuietly(resource, e);
+                }
                 for (AutoCloseable resource : owned.reversed()) {
                     closeQuietly(resource, e);
                 }

@@ -27,10 +27,13 @@ final class EngineHarness implements AutoCloseable {
     final TargetRef ref;
     final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
     final List<String> failedHeld = new ArrayList<>();
+    /** Requests the fake gateway answered 503 because the route refused them (held or new), with the reason. */
+    final List<String> refused = new ArrayList<>();
     private int held;
     private int inFlight;
     private long arrivals;
     private long completed;
+    private long overflowed;
 
     EngineHarness(String targetYaml, Duration startup) {
         this(targetYaml, startup, 0);
@@ -43,13 +46,19 @@ final class EngineHarness implements AutoCloseable {
 
     /** As above, with {@code leadership} deciding whether this engine may write. */
     EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership) {
+        this(targetYaml, startup, runningReplicas, leadership, builder -> builder);
+    }
+
+    /** As above, with {@code extra} adding to the builder (alert sinks, ...). */
+    EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
+            java.util.function.UnaryOperator<Zeroscale.Builder> extra) {
         orchestrator = new FakeOrchestrator(time, startup);
         TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse(targetYaml, "test", "targets.app"));
         ref = spec.ref();
         if (runningReplicas > 0) {
             orchestrator.preset(ref, runningReplicas);
         }
-        zeroscale = Zeroscale.builder()
+        zeroscale = extra.apply(Zeroscale.builder())
                 .virtualTime(time)
                 .orchestrator("fake", orchestrator)
                 .metricSource("prom", metrics)
@@ -86,13 +95,41 @@ final class EngineHarness implements AutoCloseable {
 
     void advance(Duration duration) {
         time.advance(duration);
+        answerRefused();
     }
 
-    /** A request arrives and is held (no ready endpoint). */
+    /** A request arrives and is held (no ready endpoint), or answered at once while the route refuses. */
     void holdRequest() {
-        held++;
         arrivals++;
+        Route.Refusal refusal = activeRefusal();
+        if (refusal != null) {
+            completed++;
+            refused.add(refusal.reason());
+        } else {
+            held++;
+        }
         report();
+    }
+
+    private Route.@org.jspecify.annotations.Nullable Refusal activeRefusal() {
+        Route.Refusal refusal = route().refusal();
+        return refusal != null && route().endpoints().isEmpty() && time.clock().instant().isBefore(refusal.retryAt())
+                ? refusal : null;
+    }
+
+    /** As the gateway does: a route that refuses answers the held requests at once. */
+    private void answerRefused() {
+        Route.Refusal refusal = activeRefusal();
+        while (refusal != null && held > 0) {
+            for (int i = 0; i < held; i++) {
+                refused.add(refusal.reason());
+            }
+            completed += held;
+            held = 0;
+            zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
+            time.runDue();
+            refusal = activeRefusal();
+        }
     }
 
     /** Held requests are forwarded once an endpoint is ready. */
@@ -106,6 +143,13 @@ final class EngineHarness implements AutoCloseable {
     void answerHeld() {
         completed += held;
         held = 0;
+        report();
+    }
+
+    /** The gateway refused {@code count} requests because the hold queue was full. */
+    void refuseForOverflow(int count) {
+        arrivals += count;
+        overflowed += count;
         report();
     }
 
@@ -127,8 +171,13 @@ final class EngineHarness implements AutoCloseable {
     }
 
     private void report() {
-        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
+        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0, overflowed));
         time.runDue();
+        answerRefused();
+    }
+
+    int held() {
+        return held;
     }
 
     List<JournalEntry> journal() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zeroscale.spi.ZeroscaleException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Bad policies are rejected with the path and the fix. */
@@ -14,6 +15,44 @@ class PolicySpecTest {
                 workload: { kind: Process }
                 policy:
                 """ + policy.indent(2), "test", "targets.web"));
+    }
+
+    @Test
+    void startFailuresDefaultToOneSecondDoublingToFiveMinutesGivingUpAfterTwo() {
+        StartFailureSettings defaults = parse("idle: 5m").policy().startFailures();
+        assertThat(defaults).isEqualTo(new StartFailureSettings(java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(5), 2));
+        assertThat(List.of(1, 2, 3, 9, 10, 40).stream().map(defaults::delayAfter).map(io.zeroscale.spi.Durations::format).toList())
+                .containsExactly("1s", "2s", "4s", "4m16s", "5m", "5m");
+        assertThat(parse("start-failures: { backoff: 500ms, give-up-after: 5 }").policy().startFailures())
+                .isEqualTo(new StartFailureSettings(java.time.Duration.ofMillis(500), java.time.Duration.ofMinutes(5), 5));
+    }
+
+    @Test
+    void badStartFailures() {
+        assertThatThrownBy(() -> parse("start-failures: { backoff: 0s }"))
+                .hasMessageStartingWith("targets.web.policy.start-failures.backoff: must be longer than 0s");
+        assertThatThrownBy(() -> parse("start-failures: { backoff: 10s, max-backoff: 5s }"))
+                .hasMessage("targets.web.policy.start-failures.max-backoff: must not be shorter than backoff (10s)");
+        assertThatThrownBy(() -> parse("start-failures: { give-up-after: 0 }"))
+                .hasMessage("targets.web.policy.start-failures.give-up-after: must be at least 1, got 0");
+        assertThatThrownBy(() -> parse("start-failures: { give-up-afterr: 3 }"))
+                .hasMessageStartingWith("targets.web.policy.start-failures.give-up-afterr: unknown key; did you mean 'give-up-after'?");
+    }
+
+    @Test
+    void badStartFailuresAreReportedWithTheFilesOtherProblems() {
+        assertThatThrownBy(() -> parse("""
+                replicas: { min: -1 }
+                tick: 0s
+                start-failures: { give-up-afterr: 3, backoff: 0s, give-up-after: 0 }
+                """))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems()).containsExactly(
+                        "targets.web.policy.replicas.min: must not be negative, got -1",
+                        "targets.web.policy.start-failures.backoff: must be longer than 0s, e.g. 1s: restarting a failing"
+                                + " replica at once is a crash loop",
+                        "targets.web.policy.start-failures.give-up-after: must be at least 1, got 0",
+                        "targets.web.policy.start-failures.give-up-afterr: unknown key; did you mean 'give-up-after'?",
+                        "targets.web.policy.tick: must be longer than 0s, e.g. 1s"));
     }
 
     @Test

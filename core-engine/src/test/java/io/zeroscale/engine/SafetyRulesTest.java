@@ -26,7 +26,7 @@ class SafetyRulesTest {
 
     private static SafetyRules.Inputs inputs(int current, @Nullable Integer override, ObservedState observed, boolean stale,
             RequestStats requests, Map<String, SignalValue> signals) {
-        return new SafetyRules.Inputs(new ReplicaBounds(0, 4), current, override, observed, stale, requests, signals);
+        return new SafetyRules.Inputs(new ReplicaBounds(0, 4), current, override, observed, stale, requests, signals, null);
     }
 
     private static SafetyRules.Inputs idle(int current) {
@@ -35,7 +35,7 @@ class SafetyRulesTest {
 
     @Test
     void boundsClampEveryDecisionAndTheOverride() {
-        SafetyRules.Inputs minTwo = new SafetyRules.Inputs(new ReplicaBounds(2, 3), 2, null, TWO_READY, false, RequestStats.IDLE, KNOWN);
+        SafetyRules.Inputs minTwo = new SafetyRules.Inputs(new ReplicaBounds(2, 3), 2, null, TWO_READY, false, RequestStats.IDLE, KNOWN, null);
         assertThat(SafetyRules.enforce(Decision.of(9, Routing.FORWARD, "burst"), minTwo).decision().replicas()).isEqualTo(3);
         assertThat(SafetyRules.enforce(Decision.of(1, Routing.FORWARD, "calm"), minTwo).decision().replicas()).isEqualTo(2);
 
@@ -118,5 +118,36 @@ class SafetyRulesTest {
         assertThat(SafetyRules.route(Routing.FORWARD, TWO_READY).endpoints()).containsExactly(READY);
         assertThat(SafetyRules.route(Routing.DRAIN, TWO_READY)).isEqualTo(new Route(Routing.DRAIN, List.of(), List.of(READY)));
         assertThat(SafetyRules.route(Routing.HOLD, TWO_READY)).isEqualTo(Route.hold());
+    }
+
+    @Test
+    void heldRequestsAnsweredByACrashLoopRefusalNeedNoReplica() {
+        Route.Refusal refusal = new Route.Refusal("target api cannot start: replica api-1 exited with status 3",
+                NOW.plusSeconds(2));
+        RequestStats held = new RequestStats(2, 0, 2, 0, 0);
+        SafetyRules.Verdict refused = SafetyRules.enforce(Decision.of(0, Routing.HOLD, "gave up waking"),
+                new SafetyRules.Inputs(new ReplicaBounds(0, 4), 1, null, STARTING, false, held, KNOWN, refusal));
+        assertThat(refused.decision().replicas()).as("the gateway answers them 503: nothing waits for the replica").isZero();
+        assertThat(refused.zeroHeld()).isNull();
+
+        SafetyRules.Verdict inFlight = SafetyRules.enforce(Decision.of(0, Routing.HOLD, "gave up waking"),
+                new SafetyRules.Inputs(new ReplicaBounds(0, 4), 1, null, STARTING, false, new RequestStats(0, 1, 1, 0, 0), KNOWN,
+                        refusal));
+        assertThat(inFlight.decision().replicas()).as("a request in flight still needs its replica").isEqualTo(1);
+        assertThat(inFlight.zeroHeld()).isEqualTo("1 request(s) in flight");
+
+        SafetyRules.Verdict noRefusal = SafetyRules.enforce(Decision.of(0, Routing.HOLD, "idle"),
+                new SafetyRules.Inputs(new ReplicaBounds(0, 4), 1, null, STARTING, false, held, KNOWN, null));
+        assertThat(noRefusal.zeroHeld()).isEqualTo("2 request(s) held");
+    }
+
+    @Test
+    void aCrashLoopRefusalIsPublishedOnlyWhileNoEndpointIsReady() {
+        Route.Refusal refusal = new Route.Refusal("target api cannot start: exited with status 3", NOW.plusSeconds(4));
+        assertThat(SafetyRules.route(Routing.HOLD, ObservedState.zero(NOW), refusal)).isEqualTo(Route.hold().withRefusal(refusal));
+        assertThat(SafetyRules.route(Routing.FORWARD, STARTING, refusal).refusal()).isEqualTo(refusal);
+        assertThat(SafetyRules.route(Routing.FORWARD, TWO_READY, refusal).refusal())
+                .as("a ready replica serves the request: never refuse it").isNull();
+        assertThat(SafetyRules.route(Routing.HOLD, ObservedState.zero(NOW), null)).isEqualTo(Route.hold());
     }
 }

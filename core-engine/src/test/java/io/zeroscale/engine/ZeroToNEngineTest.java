@@ -117,7 +117,8 @@ class ZeroToNEngineTest {
             engine.advance(Duration.ofMinutes(3));
 
             assertThat(engine.state()).isEqualTo("ZERO");
-            assertThat(engine.failedHeld).containsExactly("504 app did not become ready within 3m");
+            assertThat(engine.failedHeld).containsExactly(
+                    "504 target fake/Process/app did not become ready within 3m (wake-timeout); try again later");
             assertThat(engine.journal())
                     .anySatisfy(entry -> {
                         assertThat(entry.kind()).isEqualTo(JournalEntry.Kind.ALERT);

@@ -1,5 +1,6 @@
 package io.zeroscale.spi;
 
+import io.zeroscale.spi.alert.AlertSinkFactory;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
@@ -35,6 +36,14 @@ public interface Plugin {
      * several replicas over the same workloads. See {@link Leadership}.
      */
     default List<LeadershipFactory> leadershipFactories() {
+        return List.of();
+    }
+
+    /**
+     * Alert sink types this plugin provides, e.g. {@code webhook}, {@code alertmanager}: where the
+     * engine's alerts are delivered. See {@link io.zeroscale.spi.alert.AlertSink}.
+     */
+    default List<AlertSinkFactory> alertSinkFactories() {
         return List.of();
     }
 }

@@ -176,6 +176,7 @@ final class Exchange implements UpstreamPool.Callback {
             case FULL -> respondRetryLater(503, "target " + target.target() + " is starting and already holds "
                     + config.maxHeld() + " requests (max-held); retry in " + config.retryAfter().toSeconds() + "s");
             case CLOSED -> respondRetryLater(503, target.shutdownReason());
+            case REFUSED -> respondRefused(admission);
             case GONE -> finish();
         }
     }
@@ -231,6 +232,24 @@ final class Exchange implements UpstreamPool.Callback {
                 }
             }
         });
+    }
+
+    /** Like {@link #fail(int, String)}, with the engine's own {@code Retry-After}. Any thread. */
+    void fail(int status, String reason, Duration retryAfter) {
+        execute(() -> {
+            if (phase == Phase.HELD) {
+                respond(Responses.retryLater(down.alloc(), status, reason, retryAfter, closeAfterError()));
+            }
+        });
+    }
+
+    private void respondRefused(TargetTraffic.Admission admission) {
+        var refusal = admission.refusal();
+        if (refusal == null) {
+            respondRetryLater(503, "target " + target.target() + " refuses requests for now");
+            return;
+        }
+        respond(Responses.retryLater(down.alloc(), 503, refusal.reason(), target.retryAfter(refusal), closeAfterError()));
     }
 
     /**
@@ -351,6 +370,7 @@ final class Exchange implements UpstreamPool.Callback {
             case FORWARD -> forwardTo(requireEndpoint(admission));
             case HELD -> enterHeld();
             case CLOSED -> respondRetryLater(503, target.shutdownReason());
+            case REFUSED -> respondRefused(admission);
             case FULL, GONE -> finish();
         }
     }

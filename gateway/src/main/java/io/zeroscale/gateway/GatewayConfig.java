@@ -20,7 +20,9 @@ import java.util.stream.Collectors;
  *
  * @param listen the address the gateway accepts connections on; port 0 picks a free port
  * @param maxHeld the most requests held per target while it has no ready endpoint; more get 503
- * @param wakeTimeout how long a request may be held before it is answered 504
+ * @param wakeTimeout how long a request may be held before it is answered 504; not read from a
+ *     {@code gateway:} section: a daemon sets it per target from {@code
+ *     targets.<name>.policy.wake-timeout}, the value the target's automaton times the wake with
  * @param drainTimeout how long a drain waits for in-flight requests before reporting drained anyway
  * @param maxHeaderSize the largest request line or header block, in bytes; larger gets 414 or 431
  * @param maxBodySize the largest request body, in bytes; larger gets 413
@@ -68,7 +70,6 @@ public record GatewayConfig(
     public static final Set<String> KEYS = Set.of(
             "listen",
             "max-held",
-            "wake-timeout",
             "drain-timeout",
             "max-header-size",
             "max-body-size",
@@ -90,7 +91,8 @@ public record GatewayConfig(
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
             1000,
-            Duration.ofMinutes(2),
+            // The zero-to-n automaton's default too: a wake fails at the same moment in both.
+            Duration.ofMinutes(3),
             Duration.ofSeconds(30),
             8 * 1024,
             10L * 1024 * 1024,
@@ -195,6 +197,11 @@ public record GatewayConfig(
     public static GatewayConfig fromConfig(Config config, GatewayConfig base) {
         requireNonNull(config, "config is null");
         requireNonNull(base, "base is null");
+        if (config.has("wake-timeout")) {
+            throw config.invalid("wake-timeout", "is not a gateway setting any more; set the target's"
+                    + " policy.wake-timeout (targets.<name>.policy.wake-timeout), which the gateway and the"
+                    + " automaton both read, and remove this key");
+        }
         config.requireOnlyKeys(KEYS);
         Builder builder = base.toBuilder();
         config.string("listen").ifPresent(text -> builder.listen(parseListen(config, text)));
@@ -205,7 +212,6 @@ public record GatewayConfig(
             }
             builder.maxHeld(value.intValue());
         });
-        config.duration("wake-timeout").ifPresent(value -> builder.wakeTimeout(positive(config, "wake-timeout", value)));
         config.duration("drain-timeout").ifPresent(value -> builder.drainTimeout(positive(config, "drain-timeout", value)));
         config.duration("connect-timeout")
                 .ifPresent(value -> builder.connectTimeout(positive(config, "connect-timeout", value)));

@@ -49,11 +49,17 @@ final class TargetTraffic {
         FULL,
         /** The gateway is shutting down. */
         CLOSED,
+        /** No endpoint ready and the engine refuses requests for now (a crash loop): answer 503 at once. */
+        REFUSED,
         /** The exchange already finished (e.g. its client went away meanwhile). */
         GONE
     }
 
-    record Admission(Outcome outcome, @Nullable Endpoint endpoint) {
+    record Admission(Outcome outcome, @Nullable Endpoint endpoint, Route.@Nullable Refusal refusal) {
+        Admission(Outcome outcome, @Nullable Endpoint endpoint) {
+            this(outcome, endpoint, null);
+        }
+
         static final Admission HELD = new Admission(Outcome.HELD, null);
         static final Admission FULL = new Admission(Outcome.FULL, null);
         static final Admission CLOSED = new Admission(Outcome.CLOSED, null);
@@ -79,6 +85,7 @@ final class TargetTraffic {
 
     // Guarded by this.
     private Routing routing = Routing.HOLD;
+    private Route.@Nullable Refusal refusal;
     private List<Endpoint> ready = List.of();
     private Endpoint[] eligible = new Endpoint[0];
     private final Set<Endpoint> refused = new HashSet<>();
@@ -90,6 +97,8 @@ final class TargetTraffic {
     private final Set<Endpoint> drainedReported = new HashSet<>();
     private int inFlight;
     private long arrivals;
+    /** Requests refused because the hold queue was full (for the engine's overflow alert). */
+    private long overflowed;
     private long completed;
     private double latencySecondsSum;
     private int roundRobin;
@@ -137,11 +146,14 @@ final class TargetTraffic {
                 if (endpoint != null) {
                     assign(exchange, endpoint);
                     admission = new Admission(Outcome.FORWARD, endpoint);
+                } else if (refusing()) {
+                    admission = new Admission(Outcome.REFUSED, null, refusal);
                 } else if (held.size() < config.maxHeld()) {
                     exchange.queued = true;
                     held.addLast(exchange);
                     admission = Admission.HELD;
                 } else {
+                    overflowed++;
                     admission = Admission.FULL;
                 }
             }
@@ -302,10 +314,13 @@ final class TargetTraffic {
         List<Endpoint> dispatchedTo = new ArrayList<>();
         List<Endpoint> drainedNow;
         Set<Endpoint> unused = new HashSet<>();
+        List<Exchange> refusedHeld = List.of();
+        Route.Refusal refusedWith = route.refusal();
         synchronized (this) {
             Set<Endpoint> previouslyKnown = new HashSet<>(ready);
             previouslyKnown.addAll(draining.keySet());
             routing = route.routing();
+            refusal = route.refusal();
             Set<Endpoint> toDrain = new LinkedHashSet<>(route.draining());
             drainedReported.retainAll(toDrain);
             // An endpoint the engine lists as ready again is no longer being drained.
@@ -340,6 +355,11 @@ final class TargetTraffic {
             refusalStreak.clear();
             recomputeEligible();
             dispatchHeld(dispatched, dispatchedTo);
+            if (refusing()) {
+                refusedHeld = new ArrayList<>(held);
+                refusedHeld.forEach(exchange -> exchange.queued = false);
+                held.clear();
+            }
             drainedNow = takeFinishedDrains();
             load.entrySet().removeIf(entry -> entry.getValue().inFlight == 0
                     && !ready.contains(entry.getKey()) && !draining.containsKey(entry.getKey()));
@@ -351,6 +371,13 @@ final class TargetTraffic {
         }
         for (int i = 0; i < dispatched.size(); i++) {
             dispatched.get(i).dispatch(dispatchedTo.get(i));
+        }
+        if (!refusedHeld.isEmpty() && refusedWith != null) {
+            log.info("Answering {} held requests of target {} with 503: {}", refusedHeld.size(), target, refusedWith.reason());
+            Duration retryAfter = retryAfter(refusedWith);
+            for (Exchange exchange : refusedHeld) {
+                exchange.fail(503, refusedWith.reason(), retryAfter);
+            }
         }
         reportDrained(drainedNow, false);
         report();
@@ -378,6 +405,22 @@ final class TargetTraffic {
         report();
     }
 
+    /**
+     * True while the engine's refusal is in force: it lasts until its retry instant on the gateway's
+     * own clock too, so requests are held (and wake the target) again even if the next route is late.
+     */
+    private boolean refusing() {
+        Route.Refusal current = refusal;
+        return current != null && clock.instant().isBefore(current.retryAt());
+    }
+
+    /** Whole seconds until the engine tries again, at least 1 (what {@code Retry-After} carries). */
+    Duration retryAfter(Route.Refusal refused) {
+        Duration left = Duration.between(clock.instant(), refused.retryAt());
+        long seconds = Math.max(1, (left.toMillis() + 999) / 1000);
+        return Duration.ofSeconds(seconds);
+    }
+
     /** The one-line answer to requests that arrive or are still held while the gateway shuts down. */
     String shutdownReason() {
         return "zeroscale is shutting down; retry in " + config.retryAfter().toSeconds() + "s";
@@ -401,7 +444,7 @@ final class TargetTraffic {
     }
 
     synchronized RequestStats stats() {
-        return new RequestStats(held.size(), inFlight, arrivals, completed, latencySecondsSum);
+        return new RequestStats(held.size(), inFlight, arrivals, completed, latencySecondsSum, overflowed);
     }
 
     /**

@@ -24,7 +24,7 @@ class GatewayConfigTest {
         assertThat(config.listen().getHostString()).isEqualTo("127.0.0.1");
         assertThat(config.listen().getPort()).isEqualTo(8080);
         assertThat(config.maxHeld()).isEqualTo(1000);
-        assertThat(config.wakeTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.wakeTimeout()).as("the zero-to-n automaton's default").isEqualTo(Duration.ofMinutes(3));
         assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.maxHeaderSize()).isEqualTo(8 * 1024);
         assertThat(config.maxBodySize()).isEqualTo(10L * 1024 * 1024);
@@ -40,7 +40,6 @@ class GatewayConfigTest {
         GatewayConfig config = GatewayConfig.fromConfig(gateway(Map.ofEntries(
                 Map.entry("listen", "0.0.0.0:9090"),
                 Map.entry("max-held", 50),
-                Map.entry("wake-timeout", "5m"),
                 Map.entry("drain-timeout", "1m30s"),
                 Map.entry("max-header-size", "16KiB"),
                 Map.entry("max-body-size", "1GiB"),
@@ -53,7 +52,6 @@ class GatewayConfigTest {
         assertThat(config.listen().getHostString()).isEqualTo("0.0.0.0");
         assertThat(config.listen().getPort()).isEqualTo(9090);
         assertThat(config.maxHeld()).isEqualTo(50);
-        assertThat(config.wakeTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(config.maxHeaderSize()).isEqualTo(16 * 1024);
         assertThat(config.maxBodySize()).isEqualTo(1024L * 1024 * 1024);
@@ -69,11 +67,20 @@ class GatewayConfigTest {
         GatewayConfig base = GatewayConfig.builder().maxHeld(10).waitingPage(true).build();
 
         GatewayConfig target = GatewayConfig.fromConfig(
-                Config.of("targets.embedder.gateway", Map.of("wake-timeout", "10m")), base);
+                Config.of("targets.embedder.gateway", Map.of("drain-timeout", "10m")), base);
 
-        assertThat(target.wakeTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(target.drainTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(target.maxHeld()).isEqualTo(10);
         assertThat(target.waitingPage()).isTrue();
+    }
+
+    @Test
+    void theOldWakeTimeoutKeyIsRefusedNamingThePolicyKey() {
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "2m"))))
+                .isInstanceOf(ZeroscaleException.class)
+                .hasMessage("gateway.wake-timeout: is not a gateway setting any more; set the target's"
+                        + " policy.wake-timeout (targets.<name>.policy.wake-timeout), which the gateway and the"
+                        + " automaton both read, and remove this key");
     }
 
     @Test
@@ -90,10 +97,6 @@ class GatewayConfigTest {
                 .hasMessageStartingWith("gateway.listen: '8080' is not host:port; write host:port");
         assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-held", 0))))
                 .hasMessageStartingWith("gateway.max-held: must be a whole number of at least 1");
-        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "soon"))))
-                .hasMessageStartingWith("gateway.wake-timeout: 'soon' is not a duration");
-        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "0s"))))
-                .hasMessage("gateway.wake-timeout: must be longer than 0s");
         assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-body-size", "10 parsecs"))))
                 .hasMessageStartingWith("gateway.max-body-size: '10 parsecs' is not a size");
         assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("max-header-size", "100"))))

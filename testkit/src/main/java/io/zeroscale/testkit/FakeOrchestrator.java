@@ -39,7 +39,7 @@ import java.util.function.IntUnaryOperator;
  */
 public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable, ConditionalWake, Drainable {
     private final Scheduler scheduler;
-    private final Duration startup;
+    private volatile Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
     private final List<String> calls = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
@@ -48,6 +48,11 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
 
     public FakeOrchestrator(Scheduler scheduler, Duration startup) {
         this.scheduler = scheduler;
+        this.startup = startup;
+    }
+
+    /** How long replicas started from now on take to become ready. */
+    public void setStartup(Duration startup) {
         this.startup = startup;
     }
 
@@ -106,6 +111,7 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         }
         Workload workload = workload(target);
         synchronized (workload) {
+            workload.starts += Math.max(0, existing - workload.ids.size());
             workload.resize(existing);
             workload.ready = ready;
             workload.generation++;
@@ -120,6 +126,28 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
             workload.desired = replicas;
             workload.resize(replicas);
             workload.ready = replicas;
+        }
+    }
+
+    /**
+     * From now on every replica started for {@code target} fails {@code startup} after its start
+     * instead of becoming ready: it is reported ({@link WorkloadEvent.ReplicaFailed} with {@code
+     * reason} and {@code output}) and gone, as a process that exits during start. Null heals it:
+     * replicas started afterwards become ready again.
+     */
+    public void failStarts(TargetRef target, @org.jspecify.annotations.Nullable String reason, List<String> output) {
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.failReason = reason;
+            workload.failOutput = List.copyOf(output);
+        }
+    }
+
+    /** How many replicas were started for {@code target} so far. */
+    public int starts(TargetRef target) {
+        Workload workload = workload(target);
+        synchronized (workload) {
+            return workload.starts;
         }
     }
 
@@ -220,18 +248,39 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
             if (controllerLag) {
                 workload.ready = Math.min(workload.ready, workload.ids.size());
             } else {
+                workload.starts += Math.max(0, replicas - workload.ids.size());
                 workload.resize(replicas);
                 workload.ready = Math.min(workload.ready, replicas);
             }
         }
         publish(target);
         if (replicas > 0 && !controllerLag) {
-            scheduler.schedule(startup, () -> {
+            scheduler.schedule(this.startup, () -> {
+                String failReason;
+                List<String> failOutput;
+                int failed;
                 synchronized (workload) {
                     if (workload.generation != generation) {
                         return;
                     }
-                    workload.ready = workload.ids.size();
+                    failReason = workload.failReason;
+                    failOutput = workload.failOutput;
+                    failed = workload.ids.size() - workload.ready;
+                    if (failReason == null) {
+                        workload.ready = workload.ids.size();
+                    } else {
+                        // The ready ones stay; the starting ones are gone, and not replaced: the
+                        // desired count drops with them, so the engine restarts them (or not).
+                        workload.resize(workload.ready);
+                        workload.desired = workload.ready;
+                        workload.generation++;
+                    }
+                }
+                if (failReason != null) {
+                    for (int i = 0; i < failed; i++) {
+                        WorkloadEvent event = new WorkloadEvent.ReplicaFailed(target.name() + "-" + i, failReason, failOutput);
+                        workload.listeners.forEach(listener -> listener.accept(event));
+                    }
                 }
                 publish(target);
             });
@@ -300,6 +349,9 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         int ready;
         boolean paused;
         long generation;
+        int starts;
+        @org.jspecify.annotations.Nullable String failReason;
+        List<String> failOutput = List.of();
         final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
 
         /** Adds new replicas at the end, or removes the newest, until {@code existing} exist. */

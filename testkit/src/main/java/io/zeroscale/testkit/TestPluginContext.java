@@ -15,6 +15,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PluginContext} for plugin tests: a clock, a virtual thread per blocking task, an
@@ -37,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * running blocking tasks.
  */
 public final class TestPluginContext implements PluginContext, AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(TestPluginContext.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(TestPluginContext.class);
 
     private final InstantSource clock;
     private final @Nullable ScheduledThreadPoolExecutor timer;
@@ -155,7 +157,7 @@ public final class TestPluginContext implements PluginContext, AutoCloseable {
                 try {
                     task.run();
                 } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "scheduled task " + task + " failed", e);
+                    LOG.error("scheduled task {} failed", task, e);
                 }
             };
         }

@@ -6,6 +6,7 @@ import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.automaton.Timers;
 import io.zeroscale.spi.metrics.SignalValue;
@@ -154,9 +155,9 @@ public final class TestTargetContext implements TargetContext {
             return value;
         }
         return switch (signal) {
-            case "inflight" -> SignalValue.known(requests.inFlight(), now);
-            case "held" -> SignalValue.known(requests.held(), now);
-            case "arrival-rate" -> SignalValue.known(arrivalRate, now);
+            case ReservedSignals.INFLIGHT -> SignalValue.known(requests.inFlight(), now);
+            case ReservedSignals.HELD -> SignalValue.known(requests.held(), now);
+            case ReservedSignals.ARRIVAL_RATE -> SignalValue.known(arrivalRate, now);
             default -> SignalValue.unknown("no value yet for signal '" + signal + "'", now);
         };
     }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.zeroscale.engine.Engine;
+import io.zeroscale.engine.FailureStreak;
 import io.zeroscale.engine.JournalEntry;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.TargetStatus;
@@ -242,7 +243,26 @@ public final class ApiHandlers {
         status.signals().forEach((name, value) -> signals.put(name, signal(value)));
         out.put("signals", signals);
         out.put("lastReason", status.lastReason());
+        out.put("startFailures", startFailures(status));
         out.put("updatedAt", status.updatedAt().toString());
+        return out;
+    }
+
+    /** The crash-loop backoff: null while no replica failed since one last became ready. */
+    private static @org.jspecify.annotations.Nullable Map<String, Object> startFailures(TargetStatus status) {
+        FailureStreak streak = status.startFailures();
+        if (streak == null) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("failuresInARow", streak.failuresInARow());
+        out.put("firstReason", streak.firstReason());
+        out.put("firstAt", streak.firstAt().toString());
+        out.put("lastReason", streak.lastReason());
+        out.put("lastAt", streak.lastAt().toString());
+        out.put("nextAttemptAt", streak.nextAttemptAt().toString());
+        out.put("backingOff", streak.backingOff(status.updatedAt()));
+        out.put("gaveUp", streak.gaveUp());
         return out;
     }
 

@@ -64,6 +64,13 @@ public final class ApiServer implements AutoCloseable {
     private final Tracer tracer;
     private final LongCounter requests;
     private final DoubleHistogram duration;
+
+    /**
+     * Boundaries of {@code zeroscale.api.request.duration}, in seconds: from a status read from
+     * memory (half a millisecond) to a slow scrape or a blocked write (ten seconds).
+     */
+    static final List<Double> REQUEST_BUCKETS =
+            List.of(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0);
     private @Nullable HttpServer server;
     private @Nullable ExecutorService executor;
 
@@ -85,7 +92,11 @@ public final class ApiServer implements AutoCloseable {
         this.requests = telemetry.openTelemetry().getMeter("io.zeroscale.daemon.api").counterBuilder("zeroscale.api.requests")
                 .setDescription("REST API requests, by route and status").build();
         this.duration = telemetry.openTelemetry().getMeter("io.zeroscale.daemon.api").histogramBuilder("zeroscale.api.request.duration")
-                .setUnit("s").setDescription("Time to answer a REST API request").build();
+                .setUnit("s").setDescription("Time to answer a REST API request")
+                // In seconds: the SDK's default boundaries (0, 5, 10, 25 ... 10000) are meant for
+                // milliseconds and would put every request into the first bucket.
+                .setExplicitBucketBoundariesAdvice(REQUEST_BUCKETS)
+                .build();
     }
 
     /** Binds the address and starts answering. */

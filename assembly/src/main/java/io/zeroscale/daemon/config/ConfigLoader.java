@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.gateway.GatewayConfig;
@@ -146,7 +147,11 @@ public final class ConfigLoader {
         TelemetrySettings telemetry = problems.attempt(() -> telemetry(root.child("telemetry")))
                 .orElseGet(() -> telemetry(Config.empty("telemetry")));
         Config leadership = root.optionalChild("leadership").orElse(null);
-        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry);
+        Config alertsNode = root.child("alerts");
+        AlertSettings alerts = problems.attempt(() -> AlertSettings.fromConfig(alertsNode)).orElse(AlertSettings.DEFAULT);
+        Map<String, Config> alertSinks = problems.attempt(() -> AlertSettings.sinks(alertsNode)).orElse(Map.of());
+        return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry,
+                alerts, alertSinks);
     }
 
     /** The target's gateway route, or null when it has none. */

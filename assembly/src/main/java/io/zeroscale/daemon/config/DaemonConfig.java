@@ -2,10 +2,13 @@ package io.zeroscale.daemon.config;
 
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.automaton.WakeTimeout;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  * @param routes which gateway requests go to which target
  * @param api the REST API's settings
  * @param telemetry the daemon's own telemetry
+ * @param alerts when alerts are raised ({@code alerts:} without its sinks)
+ * @param alertSinks each {@code alerts.sinks.<name>} node, with its {@code type}; empty: no alerts are sent
  */
 public record DaemonConfig(
         String source,
@@ -39,7 +44,9 @@ public record DaemonConfig(
         List<TargetSpec> targets,
         List<GatewayRoute> routes,
         ApiSettings api,
-        TelemetrySettings telemetry) {
+        TelemetrySettings telemetry,
+        AlertSettings alerts,
+        Map<String, Config> alertSinks) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -50,6 +57,21 @@ public record DaemonConfig(
         routes = List.copyOf(routes);
         requireNonNull(api, "api is null");
         requireNonNull(telemetry, "telemetry is null");
+        requireNonNull(alerts, "alerts is null");
+        alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
+    }
+
+    /**
+     * The gateway settings of each target: the gateway-wide ones with the target's own {@code
+     * policy.wake-timeout}, the value its automaton times the wake with, so a held request fails at
+     * the same moment whichever of the two times it out.
+     */
+    public Map<TargetRef, GatewayConfig> targetGateways() {
+        Map<TargetRef, GatewayConfig> out = new LinkedHashMap<>();
+        for (TargetSpec target : targets) {
+            out.put(target.ref(), gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build());
+        }
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** The target named {@code name} in config. */

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
+import io.zeroscale.engine.automaton.WakeTimeout;
+import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -118,13 +121,48 @@ class ConfigValidationTest {
     }
 
     @Test
+    void alertsAreCheckedStrictlyWithPathAndFix() {
+        String alerts = "alerts:\n  wake-slow: 30s\n  flapping: { changes: 4, within: 5m }\n  sinks:\n    chat: { type: hook }\n";
+        // Without the alerts plugin (the daemon's plugins/alerts) no sink type is installed.
+        assertInvalid(VALID + alerts,
+                "alerts.sinks.chat.type: no plugin provides type 'hook'; installed types: []. Put the"
+                        + " plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
+        assertInvalid(VALID + "alerts:\n  wake_slow: 30s\n", "alerts.wake_slow: unknown key; did you mean 'wake-slow'?");
+        DaemonConfig config = load(VALID + "alerts:\n  wake-slow: 30s\n  flapping: { changes: 4, within: 5m }\n");
+        assertThat(config.alerts().wakeSlow()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(config.alerts().flappingChanges()).isEqualTo(4);
+        assertThat(config.alertSinks()).isEmpty();
+    }
+
+    @Test
     void aBadDurationShowsTheSyntax() {
         assertInvalid(VALID.replace("idle: 30s", "idle: 30 seconds"),
                 "targets.hello.policy.idle: '30 seconds' is not a duration; write a whole number followed by a unit"
                         + " (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m");
-        assertInvalid(VALID.replace("  listen: 127.0.0.1:8080", "  listen: 127.0.0.1:8080\n  wake-timeout: 2 minutes"),
-                "gateway.wake-timeout: '2 minutes' is not a duration; write a whole number followed by a unit"
+        assertInvalid(VALID.replace("wake-timeout: 1m", "wake-timeout: 2 minutes"),
+                "targets.hello.policy.wake-timeout: '2 minutes' is not a duration; write a whole number followed by a unit"
                         + " (ms, s, m, h, d), e.g. 250ms, 30s, 5m, 1h30m");
+    }
+
+    @Test
+    void theGatewaysOldWakeTimeoutIsRefusedNamingThePolicyKey() {
+        assertInvalid(VALID.replace("  listen: 127.0.0.1:8080", "  listen: 127.0.0.1:8080\n  wake-timeout: 2m"),
+                "gateway.wake-timeout: is not a gateway setting any more; set the target's policy.wake-timeout"
+                        + " (targets.<name>.policy.wake-timeout), which the gateway and the automaton both read,"
+                        + " and remove this key");
+    }
+
+    @Test
+    void theGatewayHoldsEachTargetForItsPolicysWakeTimeout() {
+        DaemonConfig config = load(VALID);
+        DaemonConfig defaulted = load(VALID.replace("      wake-timeout: 1m\n", ""));
+
+        assertThat(config.targetGateways()).containsOnlyKeys(config.target("hello").orElseThrow().ref());
+        assertThat(config.targetGateways().values()).extracting(GatewayConfig::wakeTimeout)
+                .containsExactly(Duration.ofMinutes(1));
+        assertThat(defaulted.targetGateways().values()).extracting(GatewayConfig::wakeTimeout)
+                .as("no wake-timeout: the automaton's default, 3m").containsExactly(WakeTimeout.DEFAULT)
+                .containsExactly(Duration.ofMinutes(3));
     }
 
     @Test

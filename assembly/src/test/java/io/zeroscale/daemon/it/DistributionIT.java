@@ -29,17 +29,21 @@ class DistributionIT {
     @Test
     void libHoldsNoPluginAndEachPluginFolderHoldsItsJarAndLibrariesButNothingShared() throws IOException {
         List<String> lib = jars(Distribution.home().resolve("lib"));
-        assertStartsWith(lib, "core-engine-", "gateway-", "core-spi-", "slf4j-api-");
+        // plugin-support is a library, not a plugin: the built-in process orchestrator uses it too. A
+        // plugin still loads its own copy (its class loader's parent is the platform loader).
+        assertStartsWith(lib, "core-engine-", "gateway-", "core-spi-", "slf4j-api-", "plugin-support-");
         assertThat(lib).as("lib/").noneMatch(jar -> jar.startsWith("orchestrator-docker-") || jar.startsWith("metrics-prometheus-")
-                        || jar.startsWith("metrics-tempo-") || jar.startsWith("plugin-support-") || jar.startsWith("docker-java-"));
+                        || jar.startsWith("metrics-tempo-") || jar.startsWith("alerts-webhook-") || jar.startsWith("docker-java-"));
 
         List<String> docker = jars(Distribution.plugins().resolve("docker"));
-        assertStartsWith(docker, "orchestrator-docker-", "docker-java-core-", "docker-java-transport-zerodep-", "jna-");
+        assertStartsWith(docker, "orchestrator-docker-", "plugin-support-", "docker-java-core-", "docker-java-transport-zerodep-", "jna-");
         List<String> prometheus = jars(Distribution.plugins().resolve("prometheus"));
         assertStartsWith(prometheus, "metrics-prometheus-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");
         List<String> tempo = jars(Distribution.plugins().resolve("tempo"));
         assertStartsWith(tempo, "metrics-tempo-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");
-        for (List<String> folder : List.of(docker, prometheus, tempo)) {
+        List<String> alerts = jars(Distribution.plugins().resolve("alerts"));
+        assertStartsWith(alerts, "alerts-webhook-", "plugin-support-", "jackson-databind-");
+        for (List<String> folder : List.of(docker, prometheus, tempo, alerts)) {
             assertThat(folder).noneMatch(jar -> SHARED.stream().anyMatch(jar::startsWith));
         }
         assertThat(Distribution.plugins().resolve("README.md")).exists();
@@ -54,6 +58,10 @@ class DistributionIT {
                 metrics:
                   prom: { type: prometheus, url: "http://127.0.0.1:9", timeout: 1s, retries: { max-attempts: 1 } }
                   traces: { type: tempo, url: "http://127.0.0.1:9" }
+                alerts:
+                  sinks:
+                    chat: { type: webhook, url: "http://127.0.0.1:9/hook", format: slack }
+                    pager: { type: alertmanager, url: "http://127.0.0.1:9" }
                 targets:
                   web:
                     orchestrator: containers
@@ -73,6 +81,7 @@ class DistributionIT {
                 .contains("plugin io.zeroscale.plugin.docker.DockerPlugin from " + plugins.resolve("docker"))
                 .contains("plugin io.zeroscale.plugin.prometheus.PrometheusPlugin from " + plugins.resolve("prometheus"))
                 .contains("plugin io.zeroscale.plugin.tempo.TempoPlugin from " + plugins.resolve("tempo"))
+                .contains("plugin io.zeroscale.plugin.alerts.AlertsPlugin from " + plugins.resolve("alerts"))
                 .doesNotContain("from class path");
 
         // The same config without the plugins folder: lib/ alone knows only the built-in process type.

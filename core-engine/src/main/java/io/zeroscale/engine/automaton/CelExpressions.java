@@ -54,9 +54,6 @@ final class CelExpressions {
     static final String STATE = "state";
     static final Set<String> VARIABLES = Set.of(SIGNALS, REQUESTS, READY, REPLICAS, STATE);
 
-    /** Gateway counters every target has, whether or not the policy configures signals. */
-    static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
-
     static final String HELD = "held";
     static final String INFLIGHT = "inflight";
     static final String RATE = "rate";

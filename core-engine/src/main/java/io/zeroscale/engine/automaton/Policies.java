@@ -9,6 +9,7 @@ import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.traffic.Routing;
 import java.math.BigDecimal;
@@ -21,12 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /** Config reading, wording and decision helpers shared by the built-in automata. */
 final class Policies {
-    /** Signal names the engine serves from the gateway's counters for every target. */
-    static final Set<String> RESERVED_SIGNALS = Set.of("inflight", "held", "arrival-rate");
-
     private Policies() {}
 
     /** A policy that is well-formed but inconsistent: "path.key: problem". */
@@ -42,11 +41,11 @@ final class Policies {
     /** A signal the target has (configured, or one of the reserved gateway counters). */
     static String requireSignal(Config node, String key, Set<String> configured) {
         String name = node.requireString(key);
-        if (configured.contains(name) || RESERVED_SIGNALS.contains(name)) {
+        if (configured.contains(name) || ReservedSignals.ALL.contains(name)) {
             return name;
         }
         Set<String> known = new TreeSet<>(configured);
-        known.addAll(RESERVED_SIGNALS);
+        known.addAll(ReservedSignals.ALL);
         String problem = "unknown signal '" + name + "'; "
                 + Config.didYouMean(name, known).map(hint -> hint + " ").orElse("")
                 + "define it under the policy's signals: or use a gateway counter (arrival-rate, held, inflight)"
@@ -56,7 +55,7 @@ final class Policies {
 
     /** True when {@code signal} is one of the gateway counters, which change without a SignalChanged. */
     static boolean isReserved(String signal) {
-        return RESERVED_SIGNALS.contains(signal);
+        return ReservedSignals.ALL.contains(signal);
     }
 
     static double requireNumber(Config node, String key) {
@@ -163,6 +162,26 @@ final class Policies {
     static ZeroscaleException illegal(String automaton, String state, Event event) {
         return new ZeroscaleException(ILLEGAL_TRANSITION, automaton + " automaton in state " + state + " cannot handle "
                 + event.getClass().getSimpleName() + " (" + event + ")");
+    }
+
+    /**
+     * The automaton's last decision before {@code event}, the prologue of every built-in {@code
+     * onEvent}: null only while {@code event} is the {@code Start} that makes the first one.
+     *
+     * @throws ZeroscaleException {@code ILLEGAL_TRANSITION} for any other event before Start
+     */
+    static @Nullable Decision previous(String automaton, @Nullable Decision last, Event event) {
+        if (last == null && !(event instanceof Event.Start)) {
+            throw notStarted(automaton, event);
+        }
+        return last;
+    }
+
+    /** The first decision of an automaton that keeps what it finds: the observed replicas within the bounds. */
+    static Decision keepObserved(TargetContext context, ReplicaBounds bounds, Event.Start start) {
+        int replicas = bounds.clamp(start.observed().replicas());
+        return decide(context, replicas, "started with " + replicas(start.observed().replicas())
+                + " observed -> " + replicas(replicas));
     }
 
     static ZeroscaleException notStarted(String automaton, Event event) {

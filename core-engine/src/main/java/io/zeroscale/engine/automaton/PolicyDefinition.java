@@ -9,6 +9,7 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import io.zeroscale.spi.orchestrator.ResourceProfile;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -155,7 +156,7 @@ record PolicyDefinition(
     private static PolicyDefinition read(Config settings, Set<String> configuredSignals) {
         settings.requireOnlyKeys(KEYS);
         Set<String> knownSignals = new TreeSet<>(configuredSignals);
-        knownSignals.addAll(CelExpressions.RESERVED_SIGNALS);
+        knownSignals.addAll(ReservedSignals.ALL);
 
         if (!settings.has("states")) {
             throw invalid(settings.pathOf("states"), "required key is missing; define the states, e.g."

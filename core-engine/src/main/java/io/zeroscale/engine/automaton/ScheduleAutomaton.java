@@ -68,10 +68,7 @@ final class ScheduleAutomaton implements Automaton {
 
     @Override
     public Decision onEvent(Event event, TargetContext context) {
-        Decision previous = last;
-        if (previous == null && !(event instanceof Event.Start)) {
-            throw Policies.notStarted(TYPE, event);
-        }
+        Decision previous = Policies.previous(TYPE, last, event);
         Decision next = switch (event) {
             case Event.Start start -> evaluate(context);
             case Event.TimerFired fired -> {

@@ -51,10 +51,7 @@ abstract class SignalFollowingAutomaton implements Automaton {
 
     @Override
     public final Decision onEvent(Event event, TargetContext context) {
-        Decision previous = last;
-        if (previous == null && !(event instanceof Event.Start)) {
-            throw Policies.notStarted(type, event);
-        }
+        Decision previous = Policies.previous(type, last, event);
         Decision next = switch (event) {
             case Event.Start start -> evaluate(context, start.observed().replicas());
             case Event.Tick tick -> evaluate(context, context.desiredReplicas());

@@ -54,9 +54,6 @@ import org.jspecify.annotations.Nullable;
  * bounds), records nothing, and {@link #lastHoldReason()} says why.
  */
 public final class TargetTracker {
-    /** Reserved signal names served from the gateway's counters (see {@link TargetContext#signal}). */
-    public static final Set<String> RESERVED_SIGNALS = Policies.RESERVED_SIGNALS;
-
     static final double DEFAULT_TOLERANCE = 0.1;
     private static final Set<String> TARGET_KEYS = Set.of("signal", "per-replica", "utilization", "value", "tolerance");
     private static final Set<String> BEHAVIOR_KEYS = Set.of("scale-up", "scale-down");

@@ -74,16 +74,9 @@ final class ThresholdAutomaton implements Automaton {
 
     @Override
     public Decision onEvent(Event event, TargetContext context) {
-        Decision previous = last;
-        if (previous == null && !(event instanceof Event.Start)) {
-            throw Policies.notStarted(TYPE, event);
-        }
+        Decision previous = Policies.previous(TYPE, last, event);
         Decision next = switch (event) {
-            case Event.Start start -> {
-                int replicas = bounds.clamp(start.observed().replicas());
-                yield Policies.decide(context, replicas, "started with " + Policies.replicas(start.observed().replicas())
-                        + " observed -> " + Policies.replicas(replicas));
-            }
+            case Event.Start start -> Policies.keepObserved(context, bounds, start);
             case Event.Tick tick -> evaluate(context);
             case Event.SignalChanged changed -> Policies.refresh(context, requireNonNull(previous));
             case Event.RequestsChanged changed -> Policies.refresh(context, requireNonNull(previous));

@@ -30,6 +30,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * ZERO --request held / signal above activation--> WAKING --ready >= 1--> ACTIVE
  * WAKING --wake-timeout: fail held (504), alert--> ZERO
+ * WAKING --the engine gave up after failed starts in a row (it answers held requests 503)--> ZERO
  * ACTIVE --idle for `idle` (no requests, signals at/below activation)--> DRAINING
  * DRAINING --drained or drain-timeout--> ZERO;  DRAINING --request--> ACTIVE
  * optional: ACTIVE --idle for `pause-after`--> PAUSED --idle for `idle`--> ZERO; PAUSED --request--> WAKING
@@ -101,7 +102,7 @@ final class ZeroToNAutomaton implements Automaton {
             case Event.ObservationFailed ignored -> {
                 // Keep the last decision: a failed observation tells nothing about the workload.
             }
-            case Event.ReplicaFailed ignored -> evaluate(ctx);
+            case Event.ReplicaFailed failed -> onReplicaFailed(failed, ctx);
             case Event.ActuationFailed ignored -> {
                 // The engine retries and journals; the policy's intent is unchanged.
             }
@@ -205,6 +206,24 @@ final class ZeroToNAutomaton implements Automaton {
         }
     }
 
+    /**
+     * Once the engine gives up on a wake (too many failed starts in a row), it answers the held
+     * requests with the reason; going back to zero stops the restarts until a new request arrives
+     * after the backoff, instead of retrying until the wake timeout.
+     */
+    private void onReplicaFailed(Event.ReplicaFailed failed, TargetContext ctx) {
+        if (state == State.WAKING && failed.gaveUp()) {
+            moveTo(State.ZERO);
+            ctx.timers().cancel(WAKE_TIMER);
+            arrivalsAtFailedWake = ctx.requests().arrivals();
+            decision = Decision.of(0, Routing.HOLD, "gave up waking after " + failed.failuresInARow()
+                    + " failed starts in a row (" + failed.reason() + "); back to zero until a request arrives after "
+                    + failed.retryAt());
+            return;
+        }
+        evaluate(ctx);
+    }
+
     private void onTimer(String timer, TargetContext ctx) {
         switch (timer) {
             case WAKE_TIMER -> {
@@ -213,8 +232,8 @@ final class ZeroToNAutomaton implements Automaton {
                     moveTo(State.ZERO);
                     arrivalsAtFailedWake = ctx.requests().arrivals();
                     decision = Decision.of(0, Routing.HOLD, reason + "; back to zero")
-                            .withActions(new Action.FailHeld(504, ctx.target().name() + " did not become ready within "
-                                            + Durations.format(settings.wakeTimeout())),
+                            .withActions(new Action.FailHeld(WakeTimeout.STATUS,
+                                            WakeTimeout.message(ctx.target(), settings.wakeTimeout())),
                                     new Action.Alert(Action.Severity.CRITICAL, "wake of " + ctx.target() + " failed: " + reason));
                 }
             }

@@ -2,6 +2,7 @@ package io.zeroscale.engine.automaton;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
+import io.zeroscale.spi.automaton.ReservedSignals;
 import java.time.Duration;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -28,8 +29,7 @@ record ZeroToNSettings(
         problems.attempt(() -> settings.requireOnlyKeys(KEYS));
         Duration parsedIdle = problems.attempt(() -> positive(settings, "idle", Duration.ofMinutes(5))).orElse(null);
         Duration idle = parsedIdle == null ? Duration.ofMinutes(5) : parsedIdle;
-        Duration wakeTimeout = problems.attempt(() -> positive(settings, "wake-timeout", Duration.ofMinutes(3)))
-                .orElse(Duration.ofMinutes(3));
+        Duration wakeTimeout = problems.attempt(() -> WakeTimeout.read(settings)).orElse(WakeTimeout.DEFAULT);
         Duration drainTimeout = problems.attempt(() -> settings.duration("drain-timeout", Duration.ofSeconds(30)))
                 .orElse(Duration.ofSeconds(30));
         Duration pauseAfter = problems.attempt(() -> {
@@ -44,9 +44,9 @@ record ZeroToNSettings(
         Activation activation = problems.attempt(() -> settings.optionalChild("activation").map(node -> {
             node.requireOnlyKeys(Set.of("signal", "above"));
             String signal = node.requireString("signal");
-            if (!signals.contains(signal) && !Policies.RESERVED_SIGNALS.contains(signal)) {
+            if (!signals.contains(signal) && !ReservedSignals.ALL.contains(signal)) {
                 throw node.invalid("signal", "no signal named '" + signal + "'; "
-                        + Config.suggestion(signal, signals.isEmpty() ? Set.of("arrival-rate") : signals));
+                        + Config.suggestion(signal, signals.isEmpty() ? Set.of(ReservedSignals.ARRIVAL_RATE) : signals));
             }
             return new Activation(signal, node.doubleValue("above", 0));
         }).orElse(null)).orElse(null);

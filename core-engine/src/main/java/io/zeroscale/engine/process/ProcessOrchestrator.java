@@ -6,6 +6,7 @@ import static io.zeroscale.spi.StandardErrorCode.ORCHESTRATOR_UNAVAILABLE;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.process.ProcessStateStore.SavedReplica;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
@@ -71,6 +72,9 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     static final int FAILED_PROBES_BEFORE_UNREADY = 3;
 
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+    /** Lines of a failed replica's log sent with its failure. */
+    static final int OUTPUT_LINES = 10;
 
     private final String name;
     private final String host;
@@ -165,6 +169,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                     Replica started = startLocked(workload);
                     watchExit(workload, started);
                     scheduleProbeLocked(workload, started);
+                    scheduleStartDeadlineLocked(workload, started);
                 }
                 if (replicas < live.size()) {
                     // Keep the ready replicas and the oldest: stop the starting ones, then the newest.
@@ -362,6 +367,22 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         }
     }
 
+    /** Keeps the logs under the data directory bounded; see {@link ProcessStateStore#KEPT_STOPPED_LOGS}. */
+    private void pruneLogsLocked(ManagedWorkload workload, int newPort) {
+        Set<Integer> live = new HashSet<>();
+        workload.replicas.forEach(replica -> live.add(replica.port));
+        live.add(newPort);
+        try {
+            List<Path> deleted = store.pruneLogs(workload.target, live);
+            if (!deleted.isEmpty()) {
+                log.debug("{}: removed {} old replica logs", workload.target, deleted.size());
+            }
+        } catch (IOException | RuntimeException e) {
+            // Old logs are housekeeping: failing to remove them must not fail a wake.
+            log.warn("{}: could not remove old replica logs in {}", workload.target, store.directory(), e);
+        }
+    }
+
     private Replica startLocked(ManagedWorkload workload) {
         ProcessWorkloadSpec spec = workload.spec;
         int port = choosePortLocked(workload);
@@ -390,10 +411,14 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         // Output goes to a file, never a pipe: a pipe would break when the daemon goes away.
         builder.redirectErrorStream(true);
         Process process;
+        pruneLogsLocked(workload, port);
+        Path logFile = store.logFile(workload.target, port);
+        long logStart;
         try {
             Files.createDirectories(store.directory());
-            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(
-                    store.logFile(workload.target, port).toFile()));
+            // The file is appended to across runs: remember where this run's output begins.
+            logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
             process = builder.start();
         } catch (IOException e) {
             throw new ZeroscaleException(
@@ -409,6 +434,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         }
         Replica replica = new Replica(
                 process.toHandle(), process, port, process.info().startInstant().orElse(null), command);
+        replica.logStart = logStart;
         if (replica.startedAt == null) {
             log.warn("{}: the OS did not report when {} started; a later run will not adopt it", workload.target,
                     replica);
@@ -461,6 +487,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         replica.stopping = true;
         replica.ready = false;
         replica.probe.close();
+        replica.startDeadline.close();
         log.info("{}: stopping {}", workload.target, replica);
         groups.signal(replica.handle, replica.process, false);
         if (!closed) {
@@ -486,6 +513,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             replica.gone = true;
             replica.probe.close();
             replica.forceKill.close();
+            replica.startDeadline.close();
             workload.replicas.remove(replica);
             if (closed) {
                 return;
@@ -494,8 +522,10 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                 log.info("{}: {} stopped", workload.target, replica);
             } else {
                 String reason = exitReason(replica);
-                log.warn("{}: {} {}", workload.target, replica, reason);
-                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason));
+                List<String> output = ProcessLogTail.lastLines(store.logFile(workload.target, replica.port),
+                        replica.logStart, OUTPUT_LINES);
+                log.warn("{}: {} {}; last output: {}", workload.target, replica, reason, output);
+                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason, output));
             }
             persistLocked(workload);
             publishLocked(workload);
@@ -527,10 +557,12 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                 exited(workload, replica);
                 return;
             }
+            replica.lastProbe = result.detail();
             if (result.ready()) {
                 replica.failedProbes = 0;
                 if (!replica.ready) {
                     replica.ready = true;
+                    replica.startDeadline.close();
                     log.info("{}: {} is ready", workload.target, replica);
                 }
             } else if (replica.ready && ++replica.failedProbes >= FAILED_PROBES_BEFORE_UNREADY) {
@@ -544,6 +576,33 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             publishLocked(workload);
             scheduleProbeLocked(workload, replica);
         }
+    }
+
+    /**
+     * With {@code readiness.start-timeout}, a replica not ready in time is a failed start: reported
+     * with its last probe and output, then stopped, so the engine's crash-loop backoff applies.
+     */
+    private void scheduleStartDeadlineLocked(ManagedWorkload workload, Replica replica) {
+        Duration timeout = workload.spec.readiness().startTimeout();
+        if (timeout == null || closed) {
+            return;
+        }
+        replica.startDeadline = schedule(timeout, () -> runBlocking(() -> {
+            synchronized (workload) {
+                if (closed || replica.gone || replica.stopping || replica.ready) {
+                    return;
+                }
+                String reason = "was not ready within " + workload.spec.pathOf("readiness") + ".start-timeout "
+                        + Durations.format(timeout) + " (last probe: " + replica.lastProbe + "); stopping it";
+                List<String> output = ProcessLogTail.lastLines(store.logFile(workload.target, replica.port),
+                        replica.logStart, OUTPUT_LINES);
+                log.warn("{}: {} {}", workload.target, replica, reason);
+                workload.deliver(new WorkloadEvent.ReplicaFailed(replicaName(replica), reason, output));
+                stopLocked(workload, replica);
+                persistLocked(workload);
+                publishLocked(workload);
+            }
+        }));
     }
 
     private void persistLocked(ManagedWorkload workload) {
@@ -565,13 +624,30 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     }
 
     private String exitReason(Replica replica) {
-        if (replica.process != null) {
-            int status = replica.process.exitValue();
+        // "before it was ready" is what tells a crash loop at start from a crash of a serving replica.
+        String when = replica.ready ? "" : " before it was ready";
+        Process process = replica.process;
+        if (process != null && reaped(process)) {
+            int status = process.exitValue();
             return status > 128
-                    ? "exited with status " + status + " (killed by signal " + (status - 128) + ")"
-                    : "exited with status " + status;
+                    ? "exited with status " + status + " (killed by signal " + (status - 128) + ")" + when
+                    : "exited with status " + status + when;
         }
-        return "exited (status unknown: the process was adopted from a previous run)";
+        return "exited" + when + (process != null ? " (status not known yet)"
+                : " (status unknown: the process was adopted from a previous run)");
+    }
+
+    /**
+     * The handle may report the process gone a moment before the JDK's reaper recorded its exit
+     * status (exitValue() would throw): wait for it briefly.
+     */
+    private static boolean reaped(Process process) {
+        try {
+            return process.waitFor(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private String replicaName(Replica replica) {

@@ -9,10 +9,19 @@ import io.zeroscale.spi.TargetRef;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.file.Files;
+import java.nio.file.DirectoryStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  */
 final class ProcessStateStore {
     static final int VERSION = 1;
+    /**
+     * How many logs of a target's stopped replicas are kept (the newest by modification time);
+     * every log of a live replica is kept too. Without a bound a target woken every few minutes
+     * would fill the disk with one file per wake (each wake usually gets another port).
+     */
+    static final int KEPT_STOPPED_LOGS = 5;
 
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -45,6 +60,43 @@ final class ProcessStateStore {
     /** Where the output of the replica of {@code target} on {@code port} is appended. */
     Path logFile(TargetRef target, int port) {
         return directory.resolve(baseName(target) + "." + port + ".log");
+    }
+
+    /**
+     * Deletes the logs of {@code target}'s stopped replicas beyond the newest {@link
+     * #KEPT_STOPPED_LOGS}. The logs of {@code livePorts} are never touched: a running replica's
+     * output goes straight to its file, and its last lines explain a failure.
+     *
+     * @return the logs deleted
+     */
+    List<Path> pruneLogs(TargetRef target, Set<Integer> livePorts) throws IOException {
+        Pattern name = Pattern.compile(Pattern.quote(baseName(target) + ".") + "(\\d+)\\.log");
+        List<Path> stopped = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+            for (Path file : files) {
+                Matcher matcher = name.matcher(file.getFileName().toString());
+                if (matcher.matches() && !livePorts.contains(Integer.parseInt(matcher.group(1)))) {
+                    stopped.add(file);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        if (stopped.size() <= KEPT_STOPPED_LOGS) {
+            return List.of();
+        }
+        Map<Path, FileTime> modified = new HashMap<>();
+        for (Path file : stopped) {
+            modified.put(file, Files.getLastModifiedTime(file));
+        }
+        stopped.sort(Comparator.comparing((Path file) -> modified.get(file)).reversed()
+                .thenComparing(Comparator.naturalOrder()));
+        List<Path> deleted = new ArrayList<>();
+        for (Path file : stopped.subList(KEPT_STOPPED_LOGS, stopped.size())) {
+            Files.deleteIfExists(file);
+            deleted.add(file);
+        }
+        return deleted;
     }
 
     /** The replicas recorded for {@code target}; empty when there is no file yet. */

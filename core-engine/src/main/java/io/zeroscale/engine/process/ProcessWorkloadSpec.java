@@ -146,10 +146,11 @@ record ProcessWorkloadSpec(
 
     /**
      * How a replica is found ready: which probe, how often while it starts (a wake waits on this,
-     * so it is short), how often once it is ready (to notice it failing), and how long one probe
-     * may take.
+     * so it is short), how often once it is ready (to notice it failing), how long one probe
+     * may take, and how long a replica may take to become ready before it counts as failed (null:
+     * as long as it takes; the engine's wake timeout still applies).
      */
-    record Readiness(Probe probe, Duration interval, Duration startupInterval, Duration timeout) {
+    record Readiness(Probe probe, Duration interval, Duration startupInterval, Duration timeout, @Nullable Duration startTimeout) {
         private static final Duration DEFAULT_INTERVAL = Duration.ofMillis(100);
         private static final Duration DEFAULT_STARTUP_INTERVAL = Duration.ofMillis(10);
         private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
@@ -162,7 +163,7 @@ record ProcessWorkloadSpec(
         }
 
         static Readiness parse(Config readiness) {
-            readiness.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout"));
+            readiness.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout", "start-timeout"));
             Optional<String> http = readiness.string("http");
             boolean tcp = readiness.bool("tcp", false);
             Probe probe;
@@ -184,7 +185,8 @@ record ProcessWorkloadSpec(
             // Never probe a starting replica less often than a ready one.
             Duration startupInterval = positive(readiness, "startup-interval",
                     interval.compareTo(DEFAULT_STARTUP_INTERVAL) < 0 ? interval : DEFAULT_STARTUP_INTERVAL);
-            return new Readiness(probe, interval, startupInterval, positive(readiness, "timeout", DEFAULT_TIMEOUT));
+            Duration startTimeout = readiness.has("start-timeout") ? positive(readiness, "start-timeout", Duration.ZERO) : null;
+            return new Readiness(probe, interval, startupInterval, positive(readiness, "timeout", DEFAULT_TIMEOUT), startTimeout);
         }
 
         private static Duration positive(Config readiness, String key, Duration defaultValue) {

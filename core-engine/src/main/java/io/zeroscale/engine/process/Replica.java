@@ -24,8 +24,13 @@ final class Replica {
     boolean stopping;
     boolean gone;
     int failedProbes;
+    /** Where this run's output begins in the replica's log file; 0 for an adopted replica (whole tail). */
+    long logStart;
     Subscription probe = Subscription.NONE;
     Subscription forceKill = Subscription.NONE;
+    Subscription startDeadline = Subscription.NONE;
+    /** What the newest probe said, for the reason of a replica that never got ready. */
+    String lastProbe = "not probed yet";
 
     Replica(ProcessHandle handle, @Nullable Process process, int port, @Nullable Instant startedAt, List<String> command) {
         this.handle = requireNonNull(handle, "handle is null");

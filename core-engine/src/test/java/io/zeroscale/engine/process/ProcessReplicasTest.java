@@ -138,6 +138,55 @@ class ProcessReplicasTest {
     }
 
     @Test
+    void aReplicaThatExitsDuringStartIsReportedWithTheLastLinesItPrinted() {
+        Map<String, Object> settings = fixture.backendSettings();
+        settings.put("command", List.of("sh", "-c", "echo loading /models/m.bin; echo model file missing; exit 3"));
+        TargetRef target = attach("exit3", settings);
+        orchestrator.watch(target, events::add);
+
+        orchestrator.scale(target, 1);
+
+        WorkloadEvent.ReplicaFailed failed = awaitFailure();
+        assertThat(failed.reason()).isEqualTo("exited with status 3 before it was ready");
+        assertThat(failed.output()).containsExactly("loading /models/m.bin", "model file missing");
+
+        // The log file is appended to across starts: the next failure quotes only its own run.
+        awaitObserved(target, s -> s.replicas() == 0);
+        events.clear();
+        orchestrator.scale(target, 1);
+        WorkloadEvent.ReplicaFailed second = awaitFailure();
+        assertThat(second.output()).containsExactly("loading /models/m.bin", "model file missing");
+    }
+
+    @Test
+    void aReplicaNotReadyWithinStartTimeoutIsReportedAndStopped() {
+        Map<String, Object> settings = fixture.backendSettings();
+        settings.put("command", List.of("sh", "-c", "echo still loading; exec sleep 60"));
+        settings.put("readiness", Map.of("tcp", true, "start-timeout", "300ms"));
+        TargetRef target = attach("stuck", settings);
+        orchestrator.watch(target, events::add);
+
+        orchestrator.scale(target, 1);
+
+        WorkloadEvent.ReplicaFailed failed = awaitFailure();
+        assertThat(failed.reason()).startsWith("was not ready within targets.stuck.workload.readiness.start-timeout 300ms (last probe: ")
+                .endsWith("); stopping it");
+        assertThat(failed.output()).containsExactly("still loading");
+        awaitObserved(target, s -> s.replicas() == 0);
+        assertThat(events).filteredOn(WorkloadEvent.ReplicaFailed.class::isInstance).hasSize(1);
+    }
+
+    private WorkloadEvent.ReplicaFailed awaitFailure() {
+        return await("a ReplicaFailed event")
+                .atMost(TIMEOUT)
+                .until(() -> events.stream()
+                        .filter(WorkloadEvent.ReplicaFailed.class::isInstance)
+                        .map(WorkloadEvent.ReplicaFailed.class::cast)
+                        .findFirst(), Optional::isPresent)
+                .orElseThrow();
+    }
+
+    @Test
     void removeStopsExactlyTheDrainedReplica() {
         TargetRef target = attach("drained", fixture.backendSettings());
         orchestrator.scale(target, 2);

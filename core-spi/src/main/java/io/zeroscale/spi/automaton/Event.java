@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
+import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything that can happen to a target. The engine delivers events to the target's {@link
@@ -50,11 +52,33 @@ public sealed interface Event {
         }
     }
 
-    /** A replica died or failed without being asked to. */
-    record ReplicaFailed(String replica, String reason) implements Event {
+    /**
+     * A replica died or failed without being asked to. The engine has already counted it: it
+     * restarts failed replicas only after an exponential backoff, and once {@code failuresInARow}
+     * reaches the policy's {@code start-failures.give-up-after} it answers the held requests with
+     * 503 and the reason and refuses new ones until {@code retryAt} ({@code gaveUp}). A policy that
+     * wakes from zero should then go back to zero rather than wait for its own wake timeout.
+     *
+     * @param replica which replica, in the orchestrator's words
+     * @param reason what happened, with the replica's last output where the orchestrator had it
+     * @param failuresInARow failures since a replica last became ready, this one included
+     * @param gaveUp true when the engine gave up on the current wake (see above)
+     * @param retryAt when the engine starts a replica again at the earliest, or null when it does
+     *     not hold restarts back
+     */
+    record ReplicaFailed(String replica, String reason, int failuresInARow, boolean gaveUp, @Nullable Instant retryAt)
+            implements Event {
         public ReplicaFailed {
             requireNonNull(replica, "replica is null");
             requireNonNull(reason, "reason is null");
+            if (failuresInARow < 1) {
+                throw new IllegalArgumentException("failuresInARow must be at least 1, got " + failuresInARow);
+            }
+        }
+
+        /** A first failure, with no backoff: for tests and simulations that feed events by hand. */
+        public ReplicaFailed(String replica, String reason) {
+            this(replica, reason, 1, false, null);
         }
     }
 

@@ -15,12 +15,28 @@ public sealed interface WorkloadEvent {
 
     /**
      * A replica failed or was terminated without being asked to (crashed process, died container,
-     * failed readiness). The orchestrator follows with a {@link Changed} for the new state.
+     * killed for exceeding its memory limit, failed readiness). The orchestrator follows with a
+     * {@link Changed} for the new state. The engine counts these in a row, backs restarts off and,
+     * after a few, answers held requests with {@code reason} and {@code output}: so the reason
+     * should say what happened in a user's words ("exited with status 3 before it was ready",
+     * "killed for exceeding its memory limit (OOM)").
+     *
+     * @param replica which replica, in the backend's words (pid and port, container name)
+     * @param reason what happened, on one line
+     * @param output the last lines the replica wrote (process log, container logs), oldest first;
+     *     empty when the backend has none. At most a few short lines: they end up in answers to
+     *     held requests and in the journal.
      */
-    record ReplicaFailed(String replica, String reason) implements WorkloadEvent {
+    record ReplicaFailed(String replica, String reason, List<String> output) implements WorkloadEvent {
         public ReplicaFailed {
             requireNonNull(replica, "replica is null");
             requireNonNull(reason, "reason is null");
+            output = List.copyOf(requireNonNull(output, "output is null"));
+        }
+
+        /** A failure without any output of the replica's. */
+        public ReplicaFailed(String replica, String reason) {
+            this(replica, reason, List.of());
         }
     }
 

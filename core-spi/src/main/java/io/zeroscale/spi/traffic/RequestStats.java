@@ -10,12 +10,19 @@ package io.zeroscale.spi.traffic;
  * @param arrivals requests received since the gateway started (monotonic)
  * @param completed requests finished since the gateway started (monotonic)
  * @param latencySecondsSum the summed latency of the completed requests, in seconds
+ * @param overflowed requests refused since the gateway started because the target's hold queue
+ *     was full (monotonic; they are also counted in {@code arrivals})
  */
-public record RequestStats(int held, int inFlight, long arrivals, long completed, double latencySecondsSum) {
-    public static final RequestStats IDLE = new RequestStats(0, 0, 0, 0, 0);
+public record RequestStats(int held, int inFlight, long arrivals, long completed, double latencySecondsSum, long overflowed) {
+    public static final RequestStats IDLE = new RequestStats(0, 0, 0, 0, 0, 0);
+
+    /** Counters of a gateway that refused nothing for overflow (or does not count it). */
+    public RequestStats(int held, int inFlight, long arrivals, long completed, double latencySecondsSum) {
+        this(held, inFlight, arrivals, completed, latencySecondsSum, 0);
+    }
 
     public RequestStats {
-        if (held < 0 || inFlight < 0 || arrivals < 0 || completed < 0) {
+        if (held < 0 || inFlight < 0 || arrivals < 0 || completed < 0 || overflowed < 0) {
             throw new IllegalArgumentException("request counters must not be negative");
         }
     }

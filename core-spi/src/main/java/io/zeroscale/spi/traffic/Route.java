@@ -3,7 +3,9 @@ package io.zeroscale.spi.traffic;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.orchestrator.Endpoint;
+import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The engine's instruction to the gateway for one target.
@@ -11,12 +13,40 @@ import java.util.List;
  * @param routing how to treat new requests
  * @param endpoints ready endpoints new requests may go to; the gateway never forwards anywhere else
  * @param draining endpoints to drain: no new requests, report them drained once idle
+ * @param refusal when set and no endpoint is ready: answer held and new requests at once with 503,
+ *     {@code Retry-After} and the refusal's reason instead of holding them (the engine gave up on
+ *     a wake and backs restarts off); null to hold as usual
  */
-public record Route(Routing routing, List<Endpoint> endpoints, List<Endpoint> draining) {
+public record Route(Routing routing, List<Endpoint> endpoints, List<Endpoint> draining, @Nullable Refusal refusal) {
     public Route {
         requireNonNull(routing, "routing is null");
         endpoints = List.copyOf(requireNonNull(endpoints, "endpoints is null"));
         draining = List.copyOf(requireNonNull(draining, "draining is null"));
+    }
+
+    /** A route that refuses nothing. */
+    public Route(Routing routing, List<Endpoint> endpoints, List<Endpoint> draining) {
+        this(routing, endpoints, draining, null);
+    }
+
+    /** This route, answering requests that find no ready endpoint with {@code refusal}. */
+    public Route withRefusal(@Nullable Refusal refusal) {
+        return new Route(routing, endpoints, draining, refusal);
+    }
+
+    /**
+     * Why requests are answered at once instead of held, and until when.
+     *
+     * @param reason one line naming the target and what went wrong, sent as the 503's body
+     * @param retryAt when the engine tries again; the gateway sends the seconds until then (at
+     *     least 1) as {@code Retry-After} and holds requests again from then on, even before the
+     *     engine publishes the next route
+     */
+    public record Refusal(String reason, Instant retryAt) {
+        public Refusal {
+            requireNonNull(reason, "reason is null");
+            requireNonNull(retryAt, "retryAt is null");
+        }
     }
 
     /** Hold everything: nothing is ready. */

@@ -18,6 +18,8 @@ import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A PromQL signal source over Prometheus's HTTP API. Instant queries ({@code /api/v1/query}) are
@@ -30,7 +32,7 @@ import java.util.Map;
 public final class PrometheusMetricSource implements MetricSource {
     private static final HttpErrorCodes HTTP_ERRORS =
             new HttpErrorCodes(PrometheusErrorCode.UNREACHABLE, PrometheusErrorCode.TIMEOUT, PrometheusErrorCode.TLS_FAILED);
-    private static final System.Logger LOG = System.getLogger(PrometheusMetricSource.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(PrometheusMetricSource.class);
 
     private final String name;
     private final InstantSource clock;
@@ -71,9 +73,10 @@ public final class PrometheusMetricSource implements MetricSource {
             if (e.errorCode() == StandardErrorCode.CONFIG_INVALID) {
                 throw e;
             }
-            LOG.log(System.Logger.Level.WARNING, "signal '" + query.signal() + "' of metric source '" + name
-                    + "': could not check its PromQL now (" + e.getMessage() + "); Prometheus checks it on every query",
-                    e);
+            // One line, no stack trace: the server being down at startup is expected (it may start
+            // later), and the message already names the URL and what failed.
+            LOG.warn("signal '{}' of metric source '{}': could not check its PromQL now ({}); Prometheus checks it on every query",
+                    query.signal(), name, e.getMessage());
         }
     }
 
@@ -94,7 +97,7 @@ public final class PrometheusMetricSource implements MetricSource {
         } catch (ZeroscaleException e) {
             return SignalValue.unknown(e.getMessage(), now);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "metric source '" + name + "' failed on signal '" + query.signal() + "'", e);
+            LOG.error("metric source '{}' failed on signal '{}'", name, query.signal(), e);
             return SignalValue.unknown(http.backend() + ": internal error: " + e, now);
         }
     }

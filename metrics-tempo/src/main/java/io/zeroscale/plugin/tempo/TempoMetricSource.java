@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Signals from Grafana Tempo. In {@code mode: metrics} (the default) the signal's query is a
@@ -26,7 +28,7 @@ import java.time.InstantSource;
 public final class TempoMetricSource implements MetricSource {
     private static final HttpErrorCodes HTTP_ERRORS =
             new HttpErrorCodes(TempoErrorCode.UNREACHABLE, TempoErrorCode.TIMEOUT, TempoErrorCode.TLS_FAILED);
-    private static final System.Logger LOG = System.getLogger(TempoMetricSource.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(TempoMetricSource.class);
 
     private final String name;
     private final TempoConfig config;
@@ -72,8 +74,10 @@ public final class TempoMetricSource implements MetricSource {
             if (e.errorCode() == StandardErrorCode.CONFIG_INVALID) {
                 throw e;
             }
-            LOG.log(System.Logger.Level.WARNING, "signal '" + query.signal() + "' of metric source '" + name
-                    + "': could not check its TraceQL now (" + e.getMessage() + "); Tempo checks it on every query", e);
+            // One line, no stack trace: the server being down at startup is expected (it may start
+            // later), and the message already names the URL and what failed.
+            LOG.warn("signal '{}' of metric source '{}': could not check its TraceQL now ({}); Tempo checks it on every query",
+                    query.signal(), name, e.getMessage());
         }
     }
 
@@ -93,7 +97,7 @@ public final class TempoMetricSource implements MetricSource {
             }
             return SignalValue.unknown(e.getMessage(), now);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "metric source '" + name + "' failed on signal '" + query.signal() + "'", e);
+            LOG.error("metric source '{}' failed on signal '{}'", name, query.signal(), e);
             return SignalValue.unknown(http.backend() + ": internal error: " + e, now);
         }
     }

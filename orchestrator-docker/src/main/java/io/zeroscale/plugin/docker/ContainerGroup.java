@@ -7,6 +7,7 @@ import io.zeroscale.plugin.docker.DockerEngine.ContainerView;
 import io.zeroscale.plugin.docker.DockerEngine.EngineEvent;
 import io.zeroscale.plugin.docker.DockerEngine.HostPort;
 import io.zeroscale.plugin.docker.DockerEngine.State;
+import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
@@ -51,7 +52,9 @@ final class ContainerGroup {
     static final String GROUP_LABEL = LABEL_PREFIX + "group";
 
     private static final Logger log = LoggerFactory.getLogger(ContainerGroup.class);
-    private static final Duration MAX_REPLACE_DELAY = Duration.ofMinutes(1);
+    /** Lines of a failed container's logs sent with its failure. */
+    static final int OUTPUT_LINES = 10;
+    private static final int EXIT_SIGKILL = 137;
 
     private final TargetRef target;
     private final String groupValue;
@@ -63,22 +66,22 @@ final class ContainerGroup {
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private final AtomicBoolean probeScheduled = new AtomicBoolean();
-    private final AtomicBoolean replaceScheduled = new AtomicBoolean();
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final Set<String> knownIds = ConcurrentHashMap.newKeySet();
+    /** Containers we started and have not seen die or stopped: one that dies before any refresh saw it run still failed. */
+    private final Set<String> launched = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<Void>> stops = ConcurrentHashMap.newKeySet();
     private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile Subscription probeTimer = Subscription.NONE;
-    private volatile Subscription replaceTimer = Subscription.NONE;
     private volatile GroupSpec spec;
     private volatile boolean closed;
 
     // Guarded by lock.
     private @Nullable Integer desired;
     private Set<String> liveIds = Set.of();
+    private Set<String> readyIds = Set.of();
     private final List<Consumer<WorkloadEvent>> newListeners = new ArrayList<>();
     private @Nullable ObservedState lastPushed;
-    private int crashStreak;
     private final Set<String> warnedNoPort = new HashSet<>();
 
     ContainerGroup(TargetRef target, GroupSpec spec, List<DockerEngine> engines, Probe probe, Scheduler scheduler,
@@ -272,7 +275,7 @@ final class ContainerGroup {
                 refreshLocked();
             } catch (ZeroscaleException e) {
                 // Unknown is not zero: watchers hear nothing until the host answers again.
-                log.warn("{}: could not read the group: {}", target, e.getMessage());
+                log.warn("{}: could not read the group", target, e);
             } catch (RuntimeException e) {
                 log.error("{}: refresh failed", target, e);
             } finally {
@@ -284,7 +287,6 @@ final class ContainerGroup {
     void close() {
         closed = true;
         probeTimer.close();
-        replaceTimer.close();
         listeners.clear();
         lock.lock();
         try {
@@ -304,23 +306,25 @@ final class ContainerGroup {
             if (stopping.contains(m.view.id()) || m.view.state().live() || m.view.state() == State.REMOVING) {
                 continue;
             }
-            if (previouslyLive.contains(m.view.id())) {
-                crashStreak++;
-                failures.add(new WorkloadEvent.ReplicaFailed(m.view.name(), "container " + m.view.name() + " on "
-                        + m.engine.host() + " exited with code " + m.view.exitCode() + " without being asked to"));
-                log.warn("{}: container {} on {} exited with code {}", target, m.view.name(), m.engine.host(),
-                        m.view.exitCode());
+            boolean launchedByUs = launched.remove(m.view.id());
+            if (previouslyLive.contains(m.view.id()) || launchedByUs) {
+                String reason = failureReason(m, readyIds.contains(m.view.id()));
+                // Read before the removal below takes the logs with it.
+                List<String> output = m.engine.logs(m.view.id(), OUTPUT_LINES);
+                failures.add(new WorkloadEvent.ReplicaFailed(m.view.name(), reason, output));
+                log.warn("{}: container {} {}; last output: {}", target, m.view.name(), reason, output);
             }
             if (ours(m)) {
                 try {
                     m.engine.remove(m.view.id());
                 } catch (ZeroscaleException e) {
-                    log.warn("{}: could not remove dead container {}: {}", target, m.view.name(), e.getMessage());
+                    log.warn("{}: could not remove dead container {}", target, m.view.name(), e);
                 }
             }
         }
         List<Member> live = live(members);
         Set<String> ids = new HashSet<>();
+        Set<String> readyNow = new HashSet<>();
         List<Endpoint> endpoints = new ArrayList<>();
         int ready = 0;
         int paused = 0;
@@ -336,6 +340,7 @@ final class ContainerGroup {
                 paused++;
             } else if (ready(m)) {
                 ready++;
+                readyNow.add(m.view.id());
                 Endpoint endpoint = endpoint(m);
                 if (endpoint != null) {
                     endpoints.add(endpoint);
@@ -346,21 +351,48 @@ final class ContainerGroup {
         }
         knownIds.addAll(ids);
         liveIds = Set.copyOf(ids);
-        // This group is its own controller (it replaces containers that died), so its desired
-        // count is what it was asked for, not what exists right now.
-        int wanted = desired == null ? live.size() : desired;
+        readyIds = Set.copyOf(readyNow);
+        // Endpoints stay oldest first (the order built above): the engine drains the newest.
+        // The desired count is what this group was asked for, except that it no longer replaces
+        // containers that died (or were removed behind its back): those leave its desired count
+        // too, so the engine sees the shortfall and restarts them with its crash-loop backoff.
+        int wanted = desired == null ? live.size() : Math.min(desired, live.size());
         ObservedState state = new ObservedState(wanted, live.size(), ready, paused, endpoints, scheduler.clock().instant());
         deliver(failures, state);
-        if (desired != null && state.readyReplicas() >= desired) {
-            crashStreak = 0;
-        }
+        // A failed container is not replaced here: the engine restarts it with its crash-loop
+        // backoff by scaling again, so one policy (start-failures) paces every orchestrator.
         if (waiting) {
             scheduleProbe();
         }
-        if (desired != null && live.size() < desired) {
-            scheduleReplace();
-        }
         return state;
+    }
+
+    /**
+     * Why a container died, in a user's words. Podman 4.3 on cgroup v1 enforces {@code --memory}
+     * (the kernel's cgroup OOM killer kills it: exit code 137) but reports {@code OOMKilled:
+     * false} and no {@code oom} event, so a SIGKILL we did not send to a container with a memory
+     * limit is named as the likely OOM kill it is, and says the engine did not confirm it.
+     */
+    private static String failureReason(Member m, boolean wasReady) {
+        ContainerView view = m.view;
+        String when = wasReady ? "" : " before it was ready";
+        String where = " (on " + m.engine.host() + ")";
+        if (view.oomKilled()) {
+            return "was killed for exceeding its memory limit" + limit(view) + " (OOM)" + when + where;
+        }
+        if (view.exitCode() == EXIT_SIGKILL && view.memoryLimit() > 0) {
+            return "was killed (exit code 137, SIGKILL)" + when + " with a memory limit" + limit(view)
+                    + ": most likely out of memory (OOM), though the engine did not report an OOM kill" + where;
+        }
+        return "exited with code " + view.exitCode() + when + where;
+    }
+
+    private static String limit(ContainerView view) {
+        long bytes = view.memoryLimit();
+        if (bytes <= 0) {
+            return "";
+        }
+        return bytes % (1024 * 1024) == 0 ? " of " + bytes / (1024 * 1024) + " MiB" : " of " + bytes + " bytes";
     }
 
     private void deliver(List<WorkloadEvent> failures, ObservedState state) {
@@ -408,6 +440,7 @@ final class ContainerGroup {
                         log.info("{}: starting adopted container {} on {}", target, m.view.name(), m.engine.host());
                         m.engine.start(m.view.id());
                         knownIds.add(m.view.id());
+                        launched.add(m.view.id());
                         missing--;
                     }
                 }
@@ -461,10 +494,12 @@ final class ContainerGroup {
                 template.healthcheck(), template.stopGrace());
         String id = host.create(container);
         knownIds.add(id);
+        launched.add(id);
         log.info("{}: created container {} on {}", target, name, host.host());
         try {
             host.start(id);
         } catch (ZeroscaleException e) {
+            launched.remove(id);
             try {
                 host.remove(id);
             } catch (ZeroscaleException suppressed) {
@@ -482,6 +517,7 @@ final class ContainerGroup {
         if (!stopping.add(id)) {
             return;
         }
+        launched.remove(id);
         boolean remove = ours(m);
         Duration grace = spec.stopGrace();
         log.info("{}: stopping container {} on {} (grace {})", target, m.view.name(), m.engine.host(),
@@ -499,7 +535,7 @@ final class ContainerGroup {
                     m.engine.remove(id);
                 }
             } catch (ZeroscaleException e) {
-                log.warn("{}: could not stop container {}: {}", target, m.view.name(), e.getMessage());
+                log.warn("{}: could not stop container {}", target, m.view.name(), e);
             } finally {
                 stopping.remove(id);
                 stops.remove(done);
@@ -539,36 +575,6 @@ final class ContainerGroup {
         });
     }
 
-    private void scheduleReplace() {
-        if (closed || !replaceScheduled.compareAndSet(false, true)) {
-            return;
-        }
-        // A crash loop must not become a create loop: back off exponentially after the first retry.
-        Duration delay = crashStreak <= 1
-                ? Duration.ZERO
-                : Duration.ofSeconds(1L << Math.min(6, crashStreak - 2));
-        if (delay.compareTo(MAX_REPLACE_DELAY) > 0) {
-            delay = MAX_REPLACE_DELAY;
-        }
-        replaceTimer = scheduler.schedule(delay, () -> executor.execute(() -> {
-            replaceScheduled.set(false);
-            if (closed) {
-                return;
-            }
-            lock.lock();
-            try {
-                if (desired != null) {
-                    reconcileLocked();
-                    refreshLocked();
-                }
-            } catch (ZeroscaleException e) {
-                log.warn("{}: could not replace failed containers: {}", target, e.getMessage());
-            } finally {
-                lock.unlock();
-            }
-        }));
-    }
-
     private boolean ready(Member m) {
         if (m.view.state() != State.RUNNING) {
             return false;
@@ -592,6 +598,8 @@ final class ContainerGroup {
                 try {
                     m.engine.runHealthcheck(m.view.id());
                 } catch (ZeroscaleException e) {
+                    // One line without the stack trace on purpose: this runs on every probe interval
+                    // and fails the same way each time on a host whose engine cannot run it.
                     log.debug("{}: could not run the healthcheck of {}: {}", target, m.view.name(), e.getMessage());
                 }
                 if (current.readiness().kind() == GroupSpec.ProbeKind.NONE) {

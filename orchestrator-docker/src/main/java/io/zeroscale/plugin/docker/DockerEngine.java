@@ -46,6 +46,12 @@ interface DockerEngine extends AutoCloseable {
     void update(String id, @Nullable Double cpus, @Nullable Long memoryBytes);
 
     /**
+     * The last {@code lines} lines the container wrote (stdout and stderr), oldest first; empty when
+     * the engine has none (or the container is gone). Used to say why a container failed.
+     */
+    List<String> logs(String id, int lines);
+
+    /**
      * Runs the container's healthcheck once where the engine does not run it by itself (Podman
      * without systemd); does nothing on engines that schedule healthchecks themselves.
      */
@@ -124,6 +130,9 @@ interface DockerEngine extends AutoCloseable {
      *
      * @param createdAt microseconds since the epoch, to list replicas oldest first and pick the newest for removal
      * @param ports published ports by container port (TCP)
+     * @param oomKilled the engine says the kernel killed it for exceeding its memory limit (Docker
+     *     does; Podman 4.3 on cgroup v1 never does, see {@link ContainerGroup})
+     * @param memoryLimit its memory limit in bytes, 0 when it has none
      */
     record ContainerView(
             String id,
@@ -133,7 +142,14 @@ interface DockerEngine extends AutoCloseable {
             int exitCode,
             Map<String, String> labels,
             Map<Integer, HostPort> ports,
-            long createdAt) {
+            long createdAt,
+            boolean oomKilled,
+            long memoryLimit) {
+        ContainerView(String id, String name, State state, Health health, int exitCode, Map<String, String> labels,
+                Map<Integer, HostPort> ports, long createdAt) {
+            this(id, name, state, health, exitCode, labels, ports, createdAt, false, 0);
+        }
+
         public ContainerView {
             requireNonNull(id, "id is null");
             requireNonNull(name, "name is null");

@@ -13,6 +13,7 @@ import com.github.dockerjava.api.model.DeviceRequest;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
 import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.InternetProtocol;
@@ -54,6 +55,7 @@ final class DockerJavaEngine implements DockerEngine {
     // Calls that legitimately wait (stop with a grace period, the event stream) get no read timeout.
     private final DockerClient slow;
     private volatile @Nullable Boolean podman;
+    private static final Duration LOGS_WAIT = Duration.ofSeconds(2);
 
     DockerJavaEngine(String host, Duration timeout) {
         this.host = host;
@@ -132,7 +134,9 @@ final class DockerJavaEngine implements DockerEngine {
                 exit == null ? 0 : exit.intValue(),
                 labels,
                 ports,
-                createdAt(c.getCreated()));
+                createdAt(c.getCreated()),
+                state != null && Boolean.TRUE.equals(state.getOOMKilled()),
+                c.getHostConfig() == null || c.getHostConfig().getMemory() == null ? 0 : c.getHostConfig().getMemory());
     }
 
     private static @Nullable Integer parsePort(@Nullable String spec) {
@@ -329,6 +333,44 @@ final class DockerJavaEngine implements DockerEngine {
                 throw z;
             }
             throw unavailable(what, e);
+        }
+    }
+
+    @Override
+    public List<String> logs(String id, int lines) {
+        List<String> out = new ArrayList<>();
+        StringBuilder partial = new StringBuilder();
+        ResultCallback.Adapter<Frame> callback = new ResultCallback.Adapter<>() {
+            @Override
+            public void onNext(Frame frame) {
+                synchronized (out) {
+                    partial.append(new String(frame.getPayload(), StandardCharsets.UTF_8));
+                    int newline;
+                    while ((newline = partial.indexOf("\n")) >= 0) {
+                        out.add(partial.substring(0, newline));
+                        partial.delete(0, newline + 1);
+                    }
+                }
+            }
+        };
+        try {
+            fast.logContainerCmd(id).withStdOut(true).withStdErr(true).withTail(lines).exec(callback);
+            if (!callback.awaitCompletion(LOGS_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                callback.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        } catch (IOException | RuntimeException e) {
+            // Gone, or the engine refused: the failure is reported without output rather than not at all.
+            return List.of();
+        }
+        synchronized (out) {
+            if (!partial.isEmpty()) {
+                out.add(partial.toString());
+            }
+            List<String> cleaned = out.stream().map(String::strip).filter(line -> !line.isEmpty()).toList();
+            return List.copyOf(cleaned.subList(Math.max(0, cleaned.size() - lines), cleaned.size()));
         }
     }
 

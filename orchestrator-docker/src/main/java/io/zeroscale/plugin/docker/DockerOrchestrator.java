@@ -99,7 +99,7 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
             group.adopt();
         } catch (ZeroscaleException e) {
             // The engine may come up after us; its containers are adopted on the first successful read.
-            log.warn("{}: could not read the existing containers yet: {}", target, e.getMessage());
+            log.warn("{}: could not read the existing containers yet", target, e);
         }
     }
 

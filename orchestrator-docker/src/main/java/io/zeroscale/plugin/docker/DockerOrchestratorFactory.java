@@ -27,6 +27,6 @@ public final class DockerOrchestratorFactory implements OrchestratorFactory {
         for (String host : parsed.hosts()) {
             engines.add(new DockerJavaEngine(host, parsed.timeout()));
         }
-        return new DockerOrchestrator(name, parsed, engines, new NetworkProbe(), context);
+        return new DockerOrchestrator(name, parsed, engines, new NetworkProbe(context.blockingExecutor()), context);
     }
 }

@@ -129,7 +129,7 @@ class DockerOrchestratorIT {
     }
 
     @Test
-    void aContainerThatDiesIsReportedAndReplaced() {
+    void aContainerThatDiesIsReportedAndReplacedWhenScaledAgain() {
         DockerOrchestrator orchestrator = attached();
         orchestrator.watch(target(), events::add);
         orchestrator.scale(target(), 1);
@@ -143,6 +143,8 @@ class DockerOrchestratorIT {
                         .orElse(null), e -> e != null);
         assertThat(((WorkloadEvent.ReplicaFailed) failed).replica()).isEqualTo(victim.getNames()[0].replaceFirst("^/", ""));
         assertThat(((WorkloadEvent.ReplicaFailed) failed).reason()).contains("137");
+        // The engine restarts it (after its crash-loop backoff) by scaling again.
+        orchestrator.scale(target(), 1);
         awaitPushed("a replacement ready", s -> s.readyReplicas() == 1);
         await("the dead one removed, one replacement running").atMost(READY).until(() -> {
             List<Container> now = Podman.containersOf(target());

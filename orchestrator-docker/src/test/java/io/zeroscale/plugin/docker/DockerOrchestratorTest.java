@@ -250,55 +250,63 @@ class DockerOrchestratorTest {
     }
 
     @Test
-    void aContainerThatDiesIsReportedAndReplaced() {
+    void aContainerThatDiesIsReportedWithItsLogsAndReplacedWhenTheEngineScalesAgain() {
         DockerOrchestrator orchestrator = attached(Map.of());
         orchestrator.watch(WEB, events::add);
         orchestrator.scale(WEB, 2);
         executor.runAll();
         Box victim = live(engine).get(0);
+        victim.logs = List.of("serving", "panic: out of cheese");
         events.clear();
 
         engine.crash(victim.id, 137);
         executor.runAll();
-        scheduler.advance(Duration.ZERO);
+        scheduler.advance(Duration.ofMinutes(1));
         executor.runAll();
 
         assertThat(events.get(0)).isInstanceOfSatisfying(WorkloadEvent.ReplicaFailed.class, failed -> {
             assertThat(failed.replica()).isEqualTo(victim.name);
-            assertThat(failed.reason()).contains("exited with code 137").contains("unix:///fake/one.sock");
+            assertThat(failed.reason()).isEqualTo("exited with code 137 (on unix:///fake/one.sock)");
+            assertThat(failed.output()).containsExactly("serving", "panic: out of cheese");
         });
         assertThat(events.get(1)).isInstanceOfSatisfying(WorkloadEvent.Changed.class,
                 changed -> assertThat(changed.state().replicas()).isEqualTo(1));
         assertThat(engine.containers).doesNotContainKey(victim.id);
+        assertThat(live(engine)).as("the engine paces restarts (crash-loop backoff), not the orchestrator").hasSize(1);
+
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
         assertThat(live(engine)).hasSize(2);
         assertThat(lastChanged().readyReplicas()).isEqualTo(2);
         assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed).hasSize(1);
     }
 
     @Test
-    void aCrashLoopBacksOffInsteadOfCreatingInALoop() {
-        DockerOrchestrator orchestrator = attached(Map.of());
+    void aContainerThatDiesBeforeAnyRefreshSawItRunIsStillAFailureBeforeItWasReady() {
+        DockerOrchestrator orchestrator = attached(Map.of("memory", "64m"));
         orchestrator.watch(WEB, events::add);
+        executor.runAll();
         orchestrator.scale(WEB, 1);
+        Box box = live(engine).get(0);
+        box.logs = List.of("allocating weights");
+        engine.crash(box.id, 137); // before the refresh the scale queued ran
         executor.runAll();
-        silent.add(new Endpoint("127.0.0.1", 40001));
-        silent.add(new Endpoint("127.0.0.1", 40002));
 
-        engine.crash(live(engine).get(0).id, 1);
-        executor.runAll();
-        scheduler.advance(Duration.ZERO);
-        executor.runAll();
-        assertThat(live(engine)).as("first failure: replaced at once").hasSize(1);
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed).singleElement()
+                .isInstanceOfSatisfying(WorkloadEvent.ReplicaFailed.class, failed -> {
+                    assertThat(failed.reason()).startsWith("was killed (exit code 137, SIGKILL) before it was ready with a memory"
+                            + " limit of 64 MiB: most likely out of memory (OOM)");
+                    assertThat(failed.output()).containsExactly("allocating weights");
+                });
 
-        engine.crash(live(engine).get(0).id, 1);
+        orchestrator.scale(WEB, 1);
+        Box second = live(engine).get(0);
+        second.oomKilled = true;
+        engine.crash(second.id, 137);
         executor.runAll();
-        scheduler.advance(Duration.ZERO);
-        executor.runAll();
-        assertThat(live(engine)).as("second failure in a row: waits").isEmpty();
-
-        scheduler.advance(Duration.ofSeconds(1));
-        executor.runAll();
-        assertThat(live(engine)).hasSize(1);
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed).last()
+                .isInstanceOfSatisfying(WorkloadEvent.ReplicaFailed.class, failed -> assertThat(failed.reason())
+                        .startsWith("was killed for exceeding its memory limit of 64 MiB (OOM) before it was ready"));
     }
 
     @Test

@@ -40,6 +40,8 @@ final class FakeDockerEngine implements DockerEngine {
         int exitCode;
         @Nullable Double cpus;
         @Nullable Long memory;
+        boolean oomKilled;
+        List<String> logs = List.of();
 
         Box(String id, String name, @Nullable ContainerSpec spec, Map<String, String> labels, long createdAt) {
             this.id = id;
@@ -50,7 +52,8 @@ final class FakeDockerEngine implements DockerEngine {
         }
 
         ContainerView view() {
-            return new ContainerView(id, name, state, health, exitCode, labels, ports, createdAt);
+            return new ContainerView(id, name, state, health, exitCode, labels, ports, createdAt, oomKilled,
+                    memory == null ? 0 : memory);
         }
     }
 
@@ -185,6 +188,13 @@ final class FakeDockerEngine implements DockerEngine {
         subscribers.add(onEvent);
         onStart.run();
         return () -> subscribers.remove(onEvent);
+    }
+
+    @Override
+    public synchronized List<String> logs(String id, int lines) {
+        calls.add("logs " + id);
+        Box box = containers.get(id);
+        return box == null ? List.of() : box.logs.subList(Math.max(0, box.logs.size() - lines), box.logs.size());
     }
 
     /** The container dies on its own, as a crash or an OOM kill would. */

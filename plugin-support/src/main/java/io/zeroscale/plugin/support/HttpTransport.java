@@ -108,6 +108,19 @@ public final class HttpTransport implements AutoCloseable {
     }
 
     /**
+     * {@code POST url + path} with {@code json} as an {@code application/json} body, with retries;
+     * returns the last answer, whatever its status. For plugins that push (alert sinks).
+     *
+     * @throws ZeroscaleException {@link HttpErrorCodes#unreachable()}, {@link HttpErrorCodes#timeout()} or
+     *     {@link HttpErrorCodes#tlsFailed()}, naming the backend, when there is no answer
+     */
+    public HttpResponse<String> postJson(String path, String json) {
+        return send(request(path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json, UTF_8)));
+    }
+
+    /**
      * Sends with retries and returns the last answer, whatever its status.
      *
      * @throws ZeroscaleException unreachable, timeout or TLS failed, naming the backend

@@ -1,4 +1,4 @@
-package io.zeroscale.engine.process;
+package io.zeroscale.plugin.support;
 
 import static java.util.Objects.requireNonNull;
 
@@ -11,18 +11,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in submission order, on a delegate executor: the watch events of one
- * workload reach its listeners in the order they happened without holding the workload's lock
- * while a listener runs.
+ * Runs tasks one at a time, in submission order, on a delegate executor. The orchestrators deliver
+ * one workload's watch events through one of these, so listeners hear them in the order they
+ * happened without the orchestrator holding the workload's lock while a listener runs. A task
+ * that throws is logged and the next one runs. Thread-safe: {@link #execute} may be called from
+ * any thread; once the delegate rejects work (it was shut down) queued tasks are dropped.
  */
-final class SerialExecutor implements Executor {
+public final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
 
     private final Executor delegate;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
 
-    SerialExecutor(Executor delegate) {
+    /** Runs tasks on {@code delegate}, at most one at a time. */
+    public SerialExecutor(Executor delegate) {
         this.delegate = requireNonNull(delegate, "delegate is null");
     }
 
@@ -42,7 +45,7 @@ final class SerialExecutor implements Executor {
             // The executor is shut down: nobody is left to deliver to.
             draining.set(false);
             tasks.clear();
-            log.debug("dropped events: executor rejected the delivery", e);
+            log.debug("dropped tasks: the executor rejected them", e);
         }
     }
 
@@ -53,7 +56,7 @@ final class SerialExecutor implements Executor {
                 try {
                     task.run();
                 } catch (RuntimeException e) {
-                    log.warn("event delivery failed", e);
+                    log.warn("a serial task failed", e);
                 }
             }
         } finally {
