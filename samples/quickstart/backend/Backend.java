@@ -6,12 +6,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The quickstart's backend: a stand-in for a model server. It "loads a model" for LOAD_SECONDS
  * (default 3) before it listens on PORT, which Zeroscale's process orchestrator sets, so the first
  * request after a scale from zero visibly waits for it; ?seconds=N makes a request take N seconds.
- * Run as a single source file: java Backend.java
+ * When told to stop (SIGTERM) it prints how many requests it still had in flight, so a drain that
+ * worked shows 0. Run as a single source file: java Backend.java
  */
 public final class Backend {
     private Backend() {}
@@ -26,25 +28,31 @@ public final class Backend {
 
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.createContext("/health", exchange -> answer(exchange, 200, "ok\n"));
+        AtomicInteger inFlight = new AtomicInteger();
         server.createContext("/", exchange -> {
-            // ?seconds=N pretends the request takes that long, like a slow inference.
-            String query = exchange.getRequestURI().getQuery();
-            if (query != null && query.startsWith("seconds=")) {
-                try {
-                    Thread.sleep(Math.round(Double.parseDouble(query.substring("seconds=".length())) * 1000));
-                } catch (NumberFormatException | InterruptedException e) {
-                    answer(exchange, 400, "seconds must be a number\n");
-                    return;
+            inFlight.incrementAndGet();
+            try {
+                // ?seconds=N pretends the request takes that long, like a slow inference.
+                String query = exchange.getRequestURI().getQuery();
+                if (query != null && query.startsWith("seconds=")) {
+                    try {
+                        Thread.sleep(Math.round(Double.parseDouble(query.substring("seconds=".length())) * 1000));
+                    } catch (NumberFormatException | InterruptedException e) {
+                        answer(exchange, 400, "seconds must be a number\n");
+                        return;
+                    }
                 }
+                answer(exchange, 200, String.format("hello from the backend (pid %d), model loaded in %.1fs: %s %s%n",
+                        pid, loadSeconds, exchange.getRequestMethod(), exchange.getRequestURI()));
+            } finally {
+                inFlight.decrementAndGet();
             }
-            answer(exchange, 200, String.format("hello from the backend (pid %d), model loaded in %.1fs: %s %s%n",
-                    pid, loadSeconds, exchange.getRequestMethod(), exchange.getRequestURI()));
         });
         server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
         System.out.printf("backend (pid %d): listening on 127.0.0.1:%d%n", pid, port);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.printf("backend (pid %d): stopping%n", pid);
+            System.out.printf("backend (pid %d): stopping with %d request(s) in flight%n", pid, inFlight.get());
             server.stop(1);
         }));
     }

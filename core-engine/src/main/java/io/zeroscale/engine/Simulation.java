@@ -291,7 +291,7 @@ public final class Simulation {
             for (int i = 0; i < ready; i++) {
                 endpoints.add(new Endpoint("simulated-" + (i + 1), 8080));
             }
-            return new ObservedState(replicas, ready, 0, endpoints, time.now());
+            return new ObservedState(replicas, replicas, ready, 0, endpoints, time.now());
         }
 
         @Override

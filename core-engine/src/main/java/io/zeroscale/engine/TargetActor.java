@@ -149,6 +149,11 @@ final class TargetActor {
                     public void observeNow() {
                         TargetActor.this.observeNow();
                     }
+
+                    @Override
+                    public void routeChanged() {
+                        publishRoute();
+                    }
                 });
         this.status = snapshot("not observed yet");
     }
@@ -244,7 +249,17 @@ final class TargetActor {
     }
 
     void onDrained(List<Endpoint> endpoints) {
-        post(() -> deliver(new Event.Drained(endpoints)));
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
+            // business; the rest (a drain to zero) is the automaton's.
+            List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
+            if (!unclaimed.isEmpty() || endpoints.isEmpty()) {
+                deliver(new Event.Drained(unclaimed));
+            }
+        });
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -324,6 +339,11 @@ final class TargetActor {
         switch (event) {
             case WorkloadEvent.Changed changed -> onObserved(changed.state());
             case WorkloadEvent.ReplicaFailed failed -> onReplicaFailed(failed);
+            case WorkloadEvent.Removing removing -> {
+                journal(JournalEntry.Kind.DECISION, "the backend will remove " + removing.endpoints() + " (" + removing.reason()
+                        + "): draining them first");
+                actuation.announced(removing.endpoints());
+            }
         }
     }
 
@@ -505,7 +525,8 @@ final class TargetActor {
     private void apply(String stateBefore, Decision decision) {
         Decision previous = applied;
         SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
-                previous != null ? previous.replicas() : view.observed().replicas(), overrideReplicas, view.observed(),
+                previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
+                overrideReplicas, view.observed(),
                 view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now())));
         Decision safe = verdict.decision();
         String held = verdict.zeroHeld();
@@ -556,7 +577,7 @@ final class TargetActor {
         if (last == null) {
             return;
         }
-        Route route = SafetyRules.route(last.routing(), view.observed(), startFailures.refusal(spec.name(), now()));
+        Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             engine.publishRoute(spec.ref(), route);
@@ -571,7 +592,7 @@ final class TargetActor {
 
     private int desiredReplicas() {
         Decision last = applied;
-        return last == null ? view.observed().replicas() : last.replicas();
+        return last == null ? view.observed().desiredReplicas() : last.replicas();
     }
 
     private void journal(JournalEntry.Kind kind, String message) {
@@ -590,7 +611,8 @@ final class TargetActor {
         Decision current = applied;
         ObservedState observed = view.observed();
         return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
-                current == null ? observed.replicas() : current.replicas(), observed.replicas(), observed.readyReplicas(),
+                current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
+                observed.readyReplicas(),
                 view.observationStale(), current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
                 overrideUntil, view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }

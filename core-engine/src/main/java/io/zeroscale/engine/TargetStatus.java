@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param started false until the workload was observed once
  * @param state the automaton's state
  * @param desiredReplicas replicas the engine wants
- * @param observedReplicas replicas the orchestrator reported
+ * @param backendDesiredReplicas the count the backend is trying to run, as the orchestrator reported it
+ * @param observedReplicas replicas that exist or are starting, as the orchestrator reported them
  * @param readyReplicas ready replicas the orchestrator reported
  * @param observationStale true when the latest observation failed
  * @param routing the gateway's routing
@@ -38,6 +39,7 @@ public record TargetStatus(
         boolean started,
         String state,
         int desiredReplicas,
+        int backendDesiredReplicas,
         int observedReplicas,
         int readyReplicas,
         boolean observationStale,

@@ -7,14 +7,19 @@ import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
+import io.zeroscale.spi.orchestrator.Drainable;
+import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Pausable;
 import io.zeroscale.spi.orchestrator.Resizable;
 import io.zeroscale.spi.orchestrator.ResourceProfile;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.Routing;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -54,6 +59,9 @@ final class WorkloadActuation {
 
         /** Queues an observation (on the actor). */
         void observeNow();
+
+        /** The leaving replicas changed: publish the route again (on the actor). */
+        void routeChanged();
     }
 
     private final TargetSpec spec;
@@ -75,6 +83,7 @@ final class WorkloadActuation {
     /** A follower asked for a conditional wake and has not yet seen a replica since. */
     private boolean wakeAsked;
     private boolean wakeUnavailableReported;
+    private final ReplicaDrains drains = new ReplicaDrains();
     /** After a failed write: no write before this moment (null: none failed since the last success). */
     private @Nullable Instant retryAt;
     private Duration retryDelay = Duration.ZERO;
@@ -98,15 +107,67 @@ final class WorkloadActuation {
         requestedPaused = null;
         requestedProfile = null;
         wakeAsked = false;
+        if (drains.choosing()) {
+            drains.cancelChosen();
+            pendingScales--;
+        }
         retryAt = null;
         retryDelay = Duration.ZERO;
     }
 
     /** A new observation arrived. */
     void observed(ObservedState state) {
-        if (state.replicas() > 0) {
+        if (state.replicas() > 0 || state.desiredReplicas() > 0) {
             wakeAsked = false;
         }
+        int target = drains.chosenTarget();
+        drains.observed(state);
+        if (target >= 0 && !drains.choosing()) {
+            // The chosen replicas vanished before they were drained (crashed, removed by someone else).
+            pendingScales--;
+            scale(target, "chosen replicas gone before their drain ended");
+        }
+    }
+
+    /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
+    Route route(Routing routing, Route.@Nullable Refusal refusal) {
+        return drains.route(routing, view.observed(), refusal);
+    }
+
+    /**
+     * The backend announced it will remove {@code endpoints}: they are drained first, then (with
+     * {@link Drainable}) released with {@link Drainable#remove}. Any daemon's gateway drains; only
+     * the leader releases them.
+     */
+    void announced(List<Endpoint> endpoints) {
+        drains.announce(endpoints);
+        target.routeChanged();
+    }
+
+    /**
+     * The gateway reported {@code endpoints} drained. Removes a chosen drain's replicas once all
+     * drained (leader only), releases announced ones; returns the endpoints this was not draining,
+     * for the automaton (a drain to zero is the automaton's).
+     */
+    List<Endpoint> drained(List<Endpoint> endpoints, boolean leader) {
+        ReplicaDrains.Drained result = drains.drained(endpoints);
+        if (!result.removeChosen().isEmpty()) {
+            pendingScales--;
+            if (leader) {
+                remove(result.removeChosen(), "drained for the scale-down to " + result.target());
+                // Not coalesced with a scale still waiting: that one would keep its earlier place
+                // and run before the removal, letting the backend pick the replicas after all.
+                scale(result.target(), "after removing the drained replicas " + result.removeChosen(), null);
+            }
+            target.routeChanged();
+        }
+        if (!result.releaseAnnounced().isEmpty()) {
+            if (leader && orchestrator instanceof Drainable) {
+                remove(result.releaseAnnounced(), "drained before the backend removes them");
+            }
+            target.routeChanged();
+        }
+        return result.unclaimed();
     }
 
     /**
@@ -123,9 +184,22 @@ final class WorkloadActuation {
         if (pauseChanged && !safe.paused()) {
             pause(false);
         }
+        int chosenTarget = drains.chosenTarget();
+        if (chosenTarget >= 0 && safe.replicas() != chosenTarget) {
+            // A newer decision wants another count: the chosen replicas go back to serving, and
+            // the count is decided afresh below (possibly with a new, larger drain).
+            drains.cancelChosen();
+            pendingScales--;
+            requestedReplicas = -1;
+            target.routeChanged();
+        }
         if (safe.replicas() != requestedReplicas) {
-            if (requestedReplicas < 0 && safe.replicas() == view.observed().replicas()) {
-                requestedReplicas = safe.replicas(); // already running what we want: no call
+            int current = requestedReplicas >= 0 ? requestedReplicas : view.observed().desiredReplicas();
+            if (requestedReplicas < 0 && safe.replicas() == view.observed().desiredReplicas()) {
+                requestedReplicas = safe.replicas(); // the backend already wants what we want: no call
+            } else if (orchestrator instanceof Drainable && safe.replicas() > 0 && safe.replicas() < current
+                    && !ReplicaDrains.pick(view.observed(), safe.replicas()).isEmpty()) {
+                drainThenRemove(safe.replicas());
             } else {
                 scale(safe.replicas(), safe.reason());
             }
@@ -139,9 +213,44 @@ final class WorkloadActuation {
         }
     }
 
+    /**
+     * Leader: a scale-down from N to M &gt; 0 that drains its replicas first. The replicas to go
+     * are chosen by {@link ReplicaDrains#pick} (the newest ready ones); the route lists them as
+     * draining; once the gateway reported them drained (or its drain-timeout passed), {@link
+     * #drained} removes exactly those and then scales to M. Counted as a pending scale meanwhile,
+     * so drift correction waits for it.
+     */
+    private void drainThenRemove(int replicas) {
+        List<Endpoint> chosen = ReplicaDrains.pick(view.observed(), replicas);
+        requestedReplicas = replicas;
+        pendingScales++;
+        drains.choose(chosen, replicas);
+        target.journal(JournalEntry.Kind.DECISION, "draining " + chosen + " (the newest ready replicas) before removing them,"
+                + " to go down to " + replicas);
+        target.routeChanged();
+    }
+
+    private void remove(List<Endpoint> endpoints, String why) {
+        if (!(orchestrator instanceof Drainable drainable)) {
+            return;
+        }
+        String what = "remove " + endpoints + " of " + spec.ref();
+        calls.submit(Kind.WRITE, what, null, () -> {
+            actuator.run(what, () -> drainable.remove(spec.ref(), endpoints));
+            return endpoints;
+        }, outcome -> target.post(() -> {
+            if (outcome instanceof Outcome.Failed<List<Endpoint>> failed) {
+                // The replicas stay out of the route; the scale queued behind this call removes
+                // replicas anyway (the backend picks), so the count still goes down.
+                target.journal(JournalEntry.Kind.ACTUATION_FAILED, "removing " + endpoints + " failed: " + failed.error().getMessage());
+            }
+        }));
+        log.debug("target {}: removing {} ({})", spec.name(), endpoints, why);
+    }
+
     /** Leader: a workload stopped behind our back is brought back to what we asked for. */
     void restoreIfStopped(Decision last) {
-        int observed = view.observed().replicas();
+        int observed = view.observed().desiredReplicas();
         if (pendingScales == 0 && observed < last.replicas() && requestedReplicas == last.replicas()) {
             scale(last.replicas(), "observed " + observed + " replicas, want " + last.replicas());
         }
@@ -149,7 +258,9 @@ final class WorkloadActuation {
 
     /** Leader: scales back to the last decision when the observation says the workload drifted. */
     void reconcile(Decision last) {
-        int observed = view.observed().replicas();
+        // The backend's desired count, not what exists: replicas appearing or becoming ready is
+        // the backend at work, not drift, and must not cause a write.
+        int observed = view.observed().desiredReplicas();
         if (pendingScales == 0 && requestedReplicas >= 0 && observed != last.replicas()) {
             scale(last.replicas(), "reconcile: observed " + observed + ", want " + last.replicas());
         }
@@ -161,7 +272,8 @@ final class WorkloadActuation {
      * so the requests need not wait for the leader (or an election).
      */
     void wakeAsFollower(Decision safe) {
-        if (safe.replicas() == 0 || view.observed().replicas() > 0 || view.requests().held() == 0 || wakeAsked) {
+        if (safe.replicas() == 0 || view.observed().replicas() > 0 || view.observed().desiredReplicas() > 0
+                || view.requests().held() == 0 || wakeAsked) {
             return;
         }
         if (startFailures.holdsBackUntil(scheduler.clock().instant()) != null) {
@@ -198,6 +310,10 @@ final class WorkloadActuation {
     }
 
     private void scale(int replicas, String why) {
+        scale(replicas, why, "scale");
+    }
+
+    private void scale(int replicas, String why, @Nullable String key) {
         requestedReplicas = replicas;
         Instant heldUntil = startFailures.holdsBackUntil(scheduler.clock().instant());
         if (replicas > view.observed().replicas() && heldUntil != null) {
@@ -206,7 +322,7 @@ final class WorkloadActuation {
             return;
         }
         String what = "scale " + spec.ref() + " to " + replicas;
-        boolean replaced = calls.submit(Kind.WRITE, what, "scale", () -> {
+        boolean replaced = calls.submit(Kind.WRITE, what, key, () -> {
             Instant begin = scheduler.clock().instant();
             var span = telemetry.startActuation(spec.name(), spec.ref().orchestrator(), "scale", replicas);
             try {

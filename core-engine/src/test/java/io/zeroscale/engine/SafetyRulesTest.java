@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 class SafetyRulesTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
     private static final Endpoint READY = new Endpoint("10.0.0.1", 8080);
-    private static final ObservedState TWO_READY = new ObservedState(2, 1, 0, List.of(READY), NOW);
-    private static final ObservedState STARTING = new ObservedState(1, 0, 0, List.of(), NOW);
+    private static final ObservedState TWO_READY = new ObservedState(2, 2, 1, 0, List.of(READY), NOW);
+    private static final ObservedState STARTING = new ObservedState(1, 1, 0, 0, List.of(), NOW);
     private static final Map<String, SignalValue> KNOWN = Map.of("rps", SignalValue.known(0, NOW));
 
     private static SafetyRules.Inputs inputs(int current, @Nullable Integer override, ObservedState observed, boolean stale,

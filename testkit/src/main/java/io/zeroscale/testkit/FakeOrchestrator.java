@@ -7,6 +7,7 @@ import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
+import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
@@ -27,15 +28,23 @@ import java.util.function.IntUnaryOperator;
  * An in-memory orchestrator for engine and gateway tests: replicas become ready {@code startup}
  * after a scale-up, on the given scheduler's time (virtual in tests), and every change is pushed
  * to watchers. Records every call, can be told to fail, and can have replicas "stopped behind our
- * back". Endpoints are fake addresses ({@code 10.0.0.x:8080}) unless ports are given.
+ * back". Each replica has its own fake address ({@code 10.0.0.<n>:8080}, n counting up from 1 and
+ * never reused while the fake lives), listed oldest first, so a test can tell exactly which replica
+ * {@link #remove} took away.
+ *
+ * <p>By default replicas exist as soon as they are desired (a backend that is its own controller).
+ * {@link #setControllerLag} makes it behave like a backend whose controller catches up later (a
+ * Deployment): a scale sets only the desired count, and the test moves the existing and ready
+ * counts with {@link #reportStatus}.
  */
-public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable, ConditionalWake {
+public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable, ConditionalWake, Drainable {
     private final Scheduler scheduler;
     private volatile Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
     private final List<String> calls = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
     private volatile boolean closed;
+    private volatile boolean controllerLag;
 
     public FakeOrchestrator(Scheduler scheduler, Duration startup) {
         this.scheduler = scheduler;
@@ -72,11 +81,50 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         return closed;
     }
 
+    /** Only the remove calls, as the endpoints each one named. */
+    public List<List<Endpoint>> removeCalls() {
+        List<List<Endpoint>> out = new ArrayList<>();
+        for (String call : calls) {
+            if (call.startsWith("remove ")) {
+                String list = call.substring(call.indexOf('[') + 1, call.lastIndexOf(']'));
+                out.add(list.isEmpty() ? List.of() : java.util.Arrays.stream(list.split(", ")).map(Endpoint::parse).toList());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * True: from now on a scale sets only the desired count, and replicas appear and become ready
+     * only when the test says so with {@link #reportStatus}, as a Deployment's pods do.
+     */
+    public void setControllerLag(boolean lag) {
+        this.controllerLag = lag;
+    }
+
+    /**
+     * Sets how many replicas exist and how many of them are ready, without touching the desired
+     * count: a status-only change, pushed to watchers like a backend's status update.
+     */
+    public void reportStatus(TargetRef target, int existing, int ready) {
+        if (ready > existing) {
+            throw new IllegalArgumentException("ready " + ready + " > existing " + existing);
+        }
+        Workload workload = workload(target);
+        synchronized (workload) {
+            workload.starts += Math.max(0, existing - workload.ids.size());
+            workload.resize(existing);
+            workload.ready = ready;
+            workload.generation++;
+        }
+        publish(target);
+    }
+
     /** Starts a target with {@code replicas} ready replicas, as if a previous run had scaled it. */
     public void preset(TargetRef target, int replicas) {
         Workload workload = workload(target);
         synchronized (workload) {
-            workload.replicas = replicas;
+            workload.desired = replicas;
+            workload.resize(replicas);
             workload.ready = replicas;
         }
     }
@@ -107,11 +155,23 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
     public void stopBehindOurBack(TargetRef target) {
         Workload workload = workload(target);
         synchronized (workload) {
-            workload.replicas = 0;
+            workload.desired = 0;
+            workload.resize(0);
             workload.ready = 0;
             workload.generation++;
         }
         publish(target);
+    }
+
+    /**
+     * Tells watchers that the backend is about to remove the replicas at {@code endpoints} (an
+     * eviction, a scale-in the backend chose), as a {@link WorkloadEvent.Removing}.
+     */
+    public void announceRemoval(TargetRef target, List<Endpoint> endpoints, String reason) {
+        Workload workload = workload(target);
+        for (Consumer<WorkloadEvent> listener : workload.listeners) {
+            listener.accept(new WorkloadEvent.Removing(endpoints, reason));
+        }
     }
 
     public ObservedState state(TargetRef target) {
@@ -143,24 +203,58 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         return change(target, current -> Math.max(current, 1));
     }
 
+    /**
+     * Records {@code remove app [10.0.0.3:8080]}; removes exactly the replicas at {@code drained}
+     * and lowers the desired count by as many. Endpoints that are gone are ignored (idempotent).
+     */
+    @Override
+    public void remove(TargetRef target, List<Endpoint> drained) {
+        calls.add("remove " + target.name() + " " + drained);
+        check();
+        Workload workload = workload(target);
+        synchronized (workload) {
+            int removed = 0;
+            for (int i = workload.ids.size() - 1; i >= 0; i--) {
+                if (drained.contains(Workload.endpoint(workload.ids.get(i)))) {
+                    workload.ids.remove(i);
+                    if (i < workload.ready) {
+                        workload.ready--;
+                    }
+                    removed++;
+                }
+            }
+            if (removed == 0) {
+                return;
+            }
+            workload.desired = Math.max(0, workload.desired - removed);
+            workload.generation++;
+        }
+        publish(target);
+    }
+
     /** Sets the replica count to {@code next(current)} atomically; true when it changed. */
     private boolean change(TargetRef target, IntUnaryOperator next) {
         Workload workload = workload(target);
         long generation;
         int replicas;
         synchronized (workload) {
-            replicas = next.applyAsInt(workload.replicas);
-            if (workload.replicas == replicas) {
+            replicas = next.applyAsInt(workload.desired);
+            if (workload.desired == replicas) {
                 return false;
             }
             workload.generation++;
             generation = workload.generation;
-            workload.starts += Math.max(0, replicas - workload.replicas);
-            workload.replicas = replicas;
-            workload.ready = Math.min(workload.ready, replicas);
+            workload.desired = replicas;
+            if (controllerLag) {
+                workload.ready = Math.min(workload.ready, workload.ids.size());
+            } else {
+                workload.starts += Math.max(0, replicas - workload.ids.size());
+                workload.resize(replicas);
+                workload.ready = Math.min(workload.ready, replicas);
+            }
         }
         publish(target);
-        if (replicas > 0) {
+        if (replicas > 0 && !controllerLag) {
             scheduler.schedule(this.startup, () -> {
                 String failReason;
                 List<String> failOutput;
@@ -171,11 +265,14 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
                     }
                     failReason = workload.failReason;
                     failOutput = workload.failOutput;
-                    failed = workload.replicas - workload.ready;
+                    failed = workload.ids.size() - workload.ready;
                     if (failReason == null) {
-                        workload.ready = workload.replicas;
+                        workload.ready = workload.ids.size();
                     } else {
-                        workload.replicas = workload.ready;
+                        // The ready ones stay; the starting ones are gone, and not replaced: the
+                        // desired count drops with them, so the engine restarts them (or not).
+                        workload.resize(workload.ready);
+                        workload.desired = workload.ready;
                         workload.generation++;
                     }
                 }
@@ -245,7 +342,10 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
     }
 
     private static final class Workload {
-        int replicas;
+        int desired;
+        /** The existing replicas' ids, oldest first; the first {@link #ready} of them are ready. */
+        final List<Integer> ids = new ArrayList<>();
+        int nextId = 1;
         int ready;
         boolean paused;
         long generation;
@@ -254,14 +354,29 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         List<String> failOutput = List.of();
         final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
 
+        /** Adds new replicas at the end, or removes the newest, until {@code existing} exist. */
+        void resize(int existing) {
+            while (ids.size() < existing) {
+                ids.add(nextId++);
+            }
+            while (ids.size() > existing) {
+                ids.removeLast();
+            }
+            ready = Math.min(ready, existing);
+        }
+
+        static Endpoint endpoint(int id) {
+            return new Endpoint("10.0.0." + id, 8080);
+        }
+
         ObservedState state(Scheduler scheduler) {
             List<Endpoint> endpoints = new ArrayList<>();
             int serving = paused ? 0 : ready;
             for (int i = 0; i < serving; i++) {
-                endpoints.add(new Endpoint("10.0.0." + (i + 1), 8080));
+                endpoints.add(endpoint(ids.get(i)));
             }
-            return new ObservedState(replicas, serving, paused ? replicas : 0, Collections.unmodifiableList(endpoints),
-                    scheduler.clock().instant());
+            return new ObservedState(desired, ids.size(), serving, paused ? ids.size() : 0,
+                    Collections.unmodifiableList(endpoints), scheduler.clock().instant());
         }
     }
 }

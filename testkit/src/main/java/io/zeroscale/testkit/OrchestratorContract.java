@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
+import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
@@ -151,6 +152,7 @@ public abstract class OrchestratorContract {
         orchestrator().scale(target(), 1);
 
         ObservedState after = orchestrator().observe(target());
+        assertThat(after.desiredReplicas()).as("desired replicas after scaling to the current count twice").isEqualTo(1);
         assertThat(after.replicas()).as("replicas after scaling to the current count twice").isEqualTo(1);
         assertThat(after.readyEndpoints())
                 .as("endpoints after scaling to the current count twice")
@@ -223,6 +225,80 @@ public abstract class OrchestratorContract {
                 .as("endpoints seen by the next instance (the same replica, not a new one)")
                 .isEqualTo(before.readyEndpoints());
         assertAnswersHttp(after.readyEndpoints().get(0));
+    }
+
+    /**
+     * A restarted daemon adopts every replica of a workload at N &gt; 1, the same ones (no
+     * replacement, none added or stopped), with the desired count the previous instance left.
+     */
+    @Test
+    void adoptionAtMoreThanOneReplicaKeepsEveryReplica() throws Exception {
+        orchestrator().scale(target(), 2);
+        ObservedState before = awaitReady(orchestrator(), 2);
+
+        orchestrator().close();
+        created.remove(orchestrator());
+        Orchestrator next = create();
+        orchestrator = next;
+        next.attach(workload());
+
+        ObservedState after = awaitReady(next, 2);
+        assertThat(after.desiredReplicas()).as("desired replicas seen by the next instance").isEqualTo(2);
+        assertThat(after.replicas()).as("replicas seen by the next instance").isEqualTo(2);
+        assertThat(after.readyEndpoints())
+                .as("endpoints seen by the next instance (the same replicas, oldest first)")
+                .isEqualTo(before.readyEndpoints());
+        next.scale(target(), 2);
+        assertThat(next.observe(target()).readyEndpoints()).as("scale(current) after adoption").isEqualTo(before.readyEndpoints());
+        for (Endpoint endpoint : after.readyEndpoints()) {
+            assertAnswersHttp(endpoint);
+        }
+    }
+
+    /** {@link ObservedState#readyEndpoints()} lists the oldest replica first, as the engine's drain choice relies on. */
+    @Test
+    void readyEndpointsListTheOldestReplicaFirst() throws Exception {
+        orchestrator().scale(target(), 1);
+        Endpoint first = awaitReady(orchestrator(), 1).readyEndpoints().get(0);
+
+        orchestrator().scale(target(), 2);
+        ObservedState two = awaitReady(orchestrator(), 2);
+
+        assertThat(two.readyEndpoints().get(0)).as("the first replica leads the list").isEqualTo(first);
+    }
+
+    /**
+     * {@link Drainable}: removes exactly the replicas named, lowers the desired count by as many
+     * (so {@code scale} to the new count changes nothing), and is idempotent. Reported as skipped
+     * (with the reason) for an orchestrator without the capability.
+     */
+    @Test
+    void drainableRemovesExactlyTheNamedReplicas() throws Exception {
+        assumeTrue(orchestrator() instanceof Drainable,
+                orchestrator().getClass().getSimpleName() + " does not implement Drainable");
+        Drainable drainable = (Drainable) orchestrator();
+        orchestrator().scale(target(), 3);
+        List<Endpoint> three = awaitReady(orchestrator(), 3).readyEndpoints();
+        Endpoint gone = three.get(1);
+        List<Endpoint> kept = three.stream().filter(endpoint -> !endpoint.equals(gone)).toList();
+
+        drainable.remove(target(), List.of(gone));
+
+        ObservedState two = awaitState(orchestrator(), "the named replica gone, the others kept",
+                s -> s.readyEndpoints().equals(kept) && s.replicas() == 2);
+        assertThat(two.desiredReplicas()).as("desired replicas after removing one of 3").isEqualTo(2);
+
+        drainable.remove(target(), List.of(gone));
+        orchestrator().scale(target(), 2);
+        await("removing again and scaling to the new count change nothing")
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> orchestrator().observe(target()), s -> s.readyEndpoints().equals(kept)
+                        && s.replicas() == 2 && s.desiredReplicas() == 2);
+        for (Endpoint endpoint : kept) {
+            assertAnswersHttp(endpoint);
+        }
     }
 
     /** Polls {@code observe} until {@code ready} replicas are ready with as many endpoints. */

@@ -219,6 +219,7 @@ public final class ApiHandlers {
         out.put("started", status.started());
         Map<String, Object> replicas = new LinkedHashMap<>();
         replicas.put("desired", status.desiredReplicas());
+        replicas.put("backendDesired", status.backendDesiredReplicas());
         replicas.put("observed", status.observedReplicas());
         replicas.put("ready", status.readyReplicas());
         out.put("replicas", replicas);

@@ -198,7 +198,7 @@ class ApiServerTest {
         JsonNode hello = json(get("/targets/hello"));
         assertThat(hello.path("name").asText()).isEqualTo("hello");
         assertThat(hello.path("state").asText()).isEqualTo("ZERO");
-        assertThat(hello.path("replicas").toString()).isEqualTo("{\"desired\":0,\"observed\":0,\"ready\":0}");
+        assertThat(hello.path("replicas").toString()).isEqualTo("{\"desired\":0,\"backendDesired\":0,\"observed\":0,\"ready\":0}");
         assertThat(hello.path("workload").toString())
                 .isEqualTo("{\"orchestrator\":\"local\",\"kind\":\"Process\",\"namespace\":null,\"name\":\"hello\"}");
     }

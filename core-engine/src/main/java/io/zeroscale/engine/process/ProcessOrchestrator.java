@@ -732,7 +732,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                     .filter(replica -> replica.ready)
                     .map(replica -> new Endpoint(host, replica.port))
                     .toList();
-            return new ObservedState(live.size(), ready.size(), 0, ready, at);
+            return new ObservedState(live.size(), live.size(), ready.size(), 0, ready, at);
         }
 
         void deliver(WorkloadEvent event) {

@@ -39,4 +39,25 @@ public sealed interface WorkloadEvent {
             this(replica, reason, List.of());
         }
     }
+
+    /**
+     * The backend is about to remove the replicas serving at {@code endpoints} on its own (a node
+     * drain or eviction, an instance's terminate hook, a scale-in the backend chose). The engine
+     * drains them (the gateway sends them nothing new and lets their in-flight requests finish,
+     * bounded by {@code drain-timeout}) and then, when the orchestrator is {@link Drainable}, calls
+     * {@link Drainable#remove} with them, which tells the plugin they may go (e.g. completes the
+     * lifecycle hook). The orchestrator follows with a {@link Changed} once they are gone.
+     *
+     * @param endpoints the replicas' endpoints, as listed in {@link ObservedState#readyEndpoints}
+     * @param reason why the backend removes them, for the journal
+     */
+    record Removing(List<Endpoint> endpoints, String reason) implements WorkloadEvent {
+        public Removing {
+            endpoints = List.copyOf(requireNonNull(endpoints, "endpoints is null"));
+            requireNonNull(reason, "reason is null");
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("endpoints is empty: announce at least one replica");
+            }
+        }
+    }
 }

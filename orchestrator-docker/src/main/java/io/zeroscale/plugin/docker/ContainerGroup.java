@@ -329,7 +329,12 @@ final class ContainerGroup {
         int ready = 0;
         int paused = 0;
         boolean waiting = false;
-        for (Member m : live) {
+        // Oldest first, as ObservedState promises: the engine drains from the end of the list on a
+        // scale-down. Ties (an engine that reports creation coarsely) keep a stable order by address.
+        List<Member> byAge = new ArrayList<>(live);
+        byAge.sort(Comparator.comparingLong((Member m) -> m.view.createdAt())
+                .thenComparing(m -> String.valueOf(endpoint(m))));
+        for (Member m : byAge) {
             ids.add(m.view.id());
             if (m.view.state() == State.PAUSED) {
                 paused++;
@@ -347,8 +352,12 @@ final class ContainerGroup {
         knownIds.addAll(ids);
         liveIds = Set.copyOf(ids);
         readyIds = Set.copyOf(readyNow);
-        endpoints.sort(Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port));
-        ObservedState state = new ObservedState(live.size(), ready, paused, endpoints, scheduler.clock().instant());
+        // Endpoints stay oldest first (the order built above): the engine drains the newest.
+        // The desired count is what this group was asked for, except that it no longer replaces
+        // containers that died (or were removed behind its back): those leave its desired count
+        // too, so the engine sees the shortfall and restarts them with its crash-loop backoff.
+        int wanted = desired == null ? live.size() : Math.min(desired, live.size());
+        ObservedState state = new ObservedState(wanted, live.size(), ready, paused, endpoints, scheduler.clock().instant());
         deliver(failures, state);
         // A failed container is not replaced here: the engine restarts it with its crash-loop
         // backoff by scaling again, so one policy (start-failures) paces every orchestrator.

@@ -128,7 +128,7 @@ interface DockerEngine extends AutoCloseable {
     /**
      * What the orchestrator needs to know of one container.
      *
-     * @param createdAt seconds since the epoch, to pick the newest for removal
+     * @param createdAt microseconds since the epoch, to list replicas oldest first and pick the newest for removal
      * @param ports published ports by container port (TCP)
      * @param oomKilled the engine says the kernel killed it for exceeding its memory limit (Docker
      *     does; Podman 4.3 on cgroup v1 never does, see {@link ContainerGroup})

@@ -156,7 +156,10 @@ final class DockerJavaEngine implements DockerEngine {
             return 0;
         }
         try {
-            return OffsetDateTime.parse(created).toEpochSecond();
+            // Microseconds, not seconds: replicas created within one second must still be told
+            // apart (the engine drains the newest first).
+            java.time.Instant at = OffsetDateTime.parse(created).toInstant();
+            return at.getEpochSecond() * 1_000_000L + at.getNano() / 1_000;
         } catch (DateTimeParseException e) {
             return 0;
         }
