@@ -163,7 +163,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         if (!valid || orchestrator == null || automaton == null || !problems.check(() -> orchestrator.attach(spec.toWorkload()))) {
             return;
         }
-        Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation));
+        Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation,
+                code -> telemetry.orchestratorError(name, code)));
         Map<String, MetricSource> used = new LinkedHashMap<>();
         spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
         TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking);
