@@ -61,12 +61,15 @@ public final class Gateway implements AutoCloseable {
     private final Channel serverChannel;
     private final Subscription subscription;
     private final InetSocketAddress address;
+    private final @Nullable TlsCertificates tls;
     private boolean closed;
     private boolean shuttingDown;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
-    private Gateway(Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription) {
+    private Gateway(Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription,
+            @Nullable TlsCertificates tls) {
         this.proxy = proxy;
+        this.tls = tls;
         this.group = group;
         this.serverChannel = serverChannel;
         this.subscription = subscription;
@@ -176,6 +179,9 @@ public final class Gateway implements AutoCloseable {
         // Answers from here on say the connection closes, as it is about to.
         proxy.beginShutdown();
         subscription.close();
+        if (tls != null) {
+            tls.close();
+        }
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (TargetTraffic traffic : proxy.targets()) {
             traffic.close();
@@ -267,6 +273,9 @@ public final class Gateway implements AutoCloseable {
         public Gateway start() {
             Transport chosen = transport == null ? Transport.best() : transport;
             InetSocketAddress unresolved = listen == null ? config.listen() : listen;
+            TlsConfig tlsConfig = config.tls();
+            // Read before anything starts: a certificate that cannot be used stops startup with the reason.
+            TlsCertificates tls = tlsConfig == null ? null : TlsCertificates.load(tlsConfig, null);
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
             Proxy proxy = new Proxy(hub, clock, config, targetConfigs, routes, chosen, group);
             HttpDecoderConfig decoder = new HttpDecoderConfig()
@@ -286,7 +295,10 @@ public final class Gateway implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel channel) {
-                                FrontendHandler front = new FrontendHandler(proxy);
+                                FrontendHandler front = new FrontendHandler(proxy, tls != null);
+                                if (tls != null) {
+                                    channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
+                                }
                                 channel.pipeline()
                                         .addLast("codec", new FrontendCodec(decoder, front::headStarted))
                                         .addLast("front", front);
@@ -295,9 +307,13 @@ public final class Gateway implements AutoCloseable {
                         .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))
                         .syncUninterruptibly()
                         .channel();
-                Gateway gateway = new Gateway(proxy, group, server, subscription);
-                log.info("Gateway listening on {} ({}, {} io threads, {} routes)", gateway.address(), chosen.name(),
-                        ioThreads, routes.size());
+                Gateway gateway = new Gateway(proxy, group, server, subscription, tls);
+                if (tls != null) {
+                    tls.startWatching();
+                }
+                log.info("Gateway listening on {} ({}, {}, {} io threads, {} routes)", gateway.address(),
+                        tls == null ? "cleartext" : "TLS " + tls.description(), chosen.name(), ioThreads,
+                        routes.size());
                 return gateway;
             } catch (RuntimeException e) {
                 subscription.close();
