@@ -73,7 +73,7 @@ class TelemetryTest {
             zeroscale.start();
             time.runDue();
             orchestrator.setFailing(true);
-            zeroscale.trafficHub().report(spec.ref(), new RequestStats(1, 0, 1, 0, 0));
+            zeroscale.trafficHub().report("gw", spec.ref(), new RequestStats(1, 0, 1, 0, 0));
             // Less than the engine's own 1 s pause after a failed write: one scale, two attempts.
             time.advance(Duration.ofMillis(500));
 

@@ -75,7 +75,7 @@ class AutoScalingEngineIT {
             // zero-to-n wakes to max(1, min) replicas, and a min of 3 would forbid zero: an operator
             // override asks for 3 (expected traffic), and a held request wakes the target.
             zeroscale.engine().setOverride("web", 3, null, "test");
-            zeroscale.trafficHub().report(zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
+            zeroscale.trafficHub().report("test-gateway", zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
 
             TargetStatus active = await("ACTIVE with 3 ready replicas").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                     .until(() -> record(zeroscale, seen), s -> s.state().equals("ACTIVE") && s.readyReplicas() == 3);
@@ -94,7 +94,7 @@ class AutoScalingEngineIT {
             zeroscale.engine().setOverride("web", null, null, "test");
             TargetStatus back = await("back to ZERO with no instance").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> {
-                        zeroscale.trafficHub().report(active.ref(), new RequestStats(0, 0, 1, 1, 0.01));
+                        zeroscale.trafficHub().report("test-gateway", active.ref(), new RequestStats(0, 0, 1, 1, 0.01));
                         return record(zeroscale, seen);
                     }, s -> s.state().equals("ZERO") && s.observedReplicas() == 0 && s.backendDesiredReplicas() == 0);
             assertThat(back.readyReplicas()).isZero();
@@ -113,7 +113,7 @@ class AutoScalingEngineIT {
             await("started").atMost(Duration.ofSeconds(30)).until(() -> zeroscale.status("web").orElseThrow().started());
             proxy.throttle("autoscaling:SetDesiredCapacity", 2);
 
-            zeroscale.trafficHub().report(zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
+            zeroscale.trafficHub().report("test-gateway", zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
 
             await("ACTIVE despite two throttled attempts").atMost(Duration.ofSeconds(60))
                     .until(() -> zeroscale.status("web").orElseThrow(), s -> s.state().equals("ACTIVE") && s.readyReplicas() == 1);

@@ -8,7 +8,13 @@ import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.YamlConfig;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.testkit.TestPluginContext;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -89,5 +95,21 @@ class AwsConfigTest {
     private static AutoScalingException service(String code, int status) {
         return (AutoScalingException) AutoScalingException.builder().statusCode(status)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("message of " + code).build()).build();
+    }
+
+    @Test
+    void theReadmeExampleIsValid() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        int example = readme.indexOf("## Example");
+        int start = readme.indexOf("```yaml\n", example) + "```yaml\n".length();
+        Config root = YamlConfig.parse(readme.substring(start, readme.indexOf("```", start)), "README.md", "");
+        TargetSpec target = TargetSpec.fromConfig("embedder", root.child("targets").child("embedder"));
+        try (TestPluginContext context = TestPluginContext.realTime(Files.createTempDirectory("aws-readme"));
+                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws", root.child("orchestrators").child("aws"), context)) {
+            orchestrator.attach(target.toWorkload());
+        }
+        GroupSettings settings = GroupSettings.parse(target.ref(), target.workload());
+        assertThat(settings.groupName()).isEqualTo("gpu-embedder");
+        assertThat(settings.lowerMinSize()).isTrue();
     }
 }
