@@ -81,6 +81,8 @@ final class TargetActor {
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicReference<@Nullable RequestStats> pendingStats = new AtomicReference<>();
+    /** The gateway's newest counters, for the actor that replaces this one when the target is reconfigured. */
+    private volatile @Nullable RequestStats latestStats;
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
@@ -113,7 +115,8 @@ final class TargetActor {
             Leadership leadership,
             Scheduler scheduler,
             Executor dispatcher,
-            Executor blocking) {
+            Executor blocking,
+            @Nullable Predecessor predecessor) {
         this.spec = spec;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
@@ -123,7 +126,7 @@ final class TargetActor {
         this.dispatcher = dispatcher;
         this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
                 (name, value) -> post(() -> onSignal(name, value)));
-        this.calls = new ActuationQueue(spec.name(), blocking, leadership);
+        this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
@@ -155,7 +158,39 @@ final class TargetActor {
                         publishRoute();
                     }
                 });
+        if (predecessor != null) {
+            // What an operator set and what the gateway holds outlive a reconfiguration; the
+            // automaton, its timers and what it decided do not: it starts over from Start.
+            automationPaused = predecessor.automationPaused();
+            overrideReplicas = predecessor.overrideReplicas();
+            overrideUntil = predecessor.overrideUntil();
+            RequestStats stats = predecessor.requests();
+            if (stats != null) {
+                latestStats = stats;
+                view.requests(stats);
+            }
+        }
         this.status = snapshot("not observed yet");
+    }
+
+    /**
+     * What an actor replaced by a reconfiguration of its target hands to its successor.
+     *
+     * @param calls the target's call queue, handed over so calls stay one at a time
+     * @param requests the gateway's newest counters (the gateway reports only on change)
+     */
+    record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
+            @Nullable Instant overrideUntil, @Nullable RequestStats requests) {}
+
+    /**
+     * Stops this actor for good because its target is reconfigured or removed, and returns what
+     * its successor (if any) takes over. Called by the engine, under its lock, on any thread.
+     */
+    Predecessor retire() {
+        ActuationQueue next = calls.handOver();
+        TargetStatus last = status;
+        close();
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), latestStats);
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -236,6 +271,7 @@ final class TargetActor {
     // ---- inputs --------------------------------------------------------------------------------
 
     void onRequests(RequestStats stats) {
+        latestStats = stats;
         // Coalesce: under load the gateway reports on every request; the actor needs only the newest.
         if (pendingStats.getAndSet(stats) == null) {
             post(() -> {
@@ -548,7 +584,7 @@ final class TargetActor {
                 case Action.FailHeld fail -> {
                     // Answers this daemon's own gateway's held requests: every replica does that for its own.
                     journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
-                    engine.failHeld(spec.ref(), fail.status(), fail.reason());
+                    engine.failHeld(this, fail.status(), fail.reason());
                 }
             }
         }
@@ -580,7 +616,7 @@ final class TargetActor {
         Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
-            engine.publishRoute(spec.ref(), route);
+            engine.publishRoute(this, route);
         }
     }
 
