@@ -4,7 +4,6 @@ import io.zeroscale.spi.alert.AlertSinkFactory;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
-import io.zeroscale.spi.target.TargetSourceFactory;
 import java.util.List;
 
 /**
@@ -45,15 +44,6 @@ public interface Plugin {
      * engine's alerts are delivered. See {@link io.zeroscale.spi.alert.AlertSink}.
      */
     default List<AlertSinkFactory> alertSinkFactories() {
-        return List.of();
-    }
-
-    /**
-     * Target source types this plugin provides: where targets come from besides the config file's
-     * {@code targets:} (custom resources, a service registry). See {@link
-     * io.zeroscale.spi.target.TargetSource}.
-     */
-    default List<TargetSourceFactory> targetSourceFactories() {
         return List.of();
     }
 }

@@ -36,7 +36,7 @@ public interface Orchestrator extends AutoCloseable {
      * Declares a workload before the first {@link #observe} or {@link #scale} of it, so the
      * orchestrator can validate its settings and prepare (e.g. adopt what a previous run left).
      * Called once per target before its first call: at startup on the main thread, or when a
-     * target is added while running (a config reload, a {@link io.zeroscale.spi.target.TargetSource})
+     * target is added while running (a config reload, a {@link io.zeroscale.spi.targets.TargetSource})
      * on the thread that adds it. A workload {@linkplain #detach detached} earlier may be attached
      * again, with the same or other settings.
      *
