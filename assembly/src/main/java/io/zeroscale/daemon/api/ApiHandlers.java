@@ -109,7 +109,7 @@ public final class ApiHandlers {
 
     private ApiException unknownTarget(String name) {
         return ApiException.notFound("no target named '" + name + "'; "
-                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet()).replace("valid keys are", "targets are")));
+                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet(), "targets are")));
     }
 
     private ApiResponse journal(ApiRequest request) {
@@ -213,7 +213,7 @@ public final class ApiHandlers {
         while (names.hasNext()) {
             String field = names.next();
             if (!fields.contains(field)) {
-                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields).replace("valid keys are", "fields are"));
+                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields, "fields are"));
             }
         }
         return node;
