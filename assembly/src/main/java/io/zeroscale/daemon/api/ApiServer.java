@@ -66,6 +66,7 @@ public final class ApiServer implements AutoCloseable {
     private final DoubleHistogram duration;
     private final EventStream events;
     private final Sessions sessions;
+    private final TargetSeries series;
 
     /**
      * Boundaries of {@code zeroscale.api.request.duration}, in seconds: from a status read from
@@ -91,6 +92,8 @@ public final class ApiServer implements AutoCloseable {
         this.sessions = new Sessions(settings.tokenRequired());
         all.addAll(sessions.routes());
         all.addAll(new Dashboard().routes());
+        this.series = new TargetSeries(handlers);
+        all.add(new ApiRoute("GET", "/targets/{name}/series", false, series::get));
         all.add(new ApiRoute("GET", "/openapi.json", true, request -> new ApiResponse(200, ApiResponse.JSON, openApiDocument(), Map.of())));
         all.add(new ApiRoute("GET", "/metrics", false, this::metrics));
         this.routes = List.copyOf(all);
@@ -120,6 +123,7 @@ public final class ApiServer implements AutoCloseable {
             server = created;
             executor = threads;
             events.start();
+            series.start();
         } catch (IOException e) {
             throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "api.listen: cannot listen on " + settings.host() + ":"
                     + settings.port() + " (" + e.getMessage() + "); pick a free port or an address of this host", e);
@@ -172,6 +176,7 @@ public final class ApiServer implements AutoCloseable {
     public synchronized void close() {
         // Streams first: an open stream would hold stop() for its whole delay.
         events.close();
+        series.close();
         if (server != null) {
             server.stop(1);
             server = null;

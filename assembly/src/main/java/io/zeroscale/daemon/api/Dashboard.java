@@ -19,7 +19,12 @@ final class Dashboard {
     private static final Map<String, String> ASSETS = Map.of(
             "index.html", "text/html; charset=utf-8",
             "app.js", "text/javascript; charset=utf-8",
-            "app.css", "text/css; charset=utf-8");
+            "app.css", "text/css; charset=utf-8",
+            "uplot.js", "text/javascript; charset=utf-8",
+            "uplot.css", "text/css; charset=utf-8");
+    /** The chart library, uPlot, from its WebJar (a versioned Maven dependency): its files inside that jar. */
+    private static final Map<String, String> WEBJAR_FILES = Map.of("uplot.js", "dist/uPlot.iife.min.js", "uplot.css", "dist/uPlot.min.css");
+    private static final String UPLOT_POM = "/META-INF/maven/org.webjars.npm/uplot/pom.properties";
     /**
      * Only this origin's own files, no inline script or style, no framing, no form posts: a value
      * the daemon echoes that slipped into the page still could not run.
@@ -34,13 +39,33 @@ final class Dashboard {
     }
 
     private static byte[] read(String name) {
-        try (InputStream in = Dashboard.class.getResourceAsStream(RESOURCES + name)) {
+        String inWebJar = WEBJAR_FILES.get(name);
+        String resource = inWebJar == null ? RESOURCES + name : "/META-INF/resources/webjars/uplot/" + uplotVersion() + "/" + inWebJar;
+        try (InputStream in = Dashboard.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("dashboard file " + name + " is missing from the class path");
             }
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read dashboard file " + name, e);
+        }
+    }
+
+    /** The uPlot version on the class path, from its WebJar's Maven metadata. */
+    private static String uplotVersion() {
+        try (InputStream in = Dashboard.class.getResourceAsStream(UPLOT_POM)) {
+            if (in == null) {
+                throw new IllegalStateException("the uPlot WebJar is missing from the class path (" + UPLOT_POM + ")");
+            }
+            java.util.Properties properties = new java.util.Properties();
+            properties.load(in);
+            String version = properties.getProperty("version");
+            if (version == null) {
+                throw new IllegalStateException(UPLOT_POM + " names no version");
+            }
+            return version;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + UPLOT_POM, e);
         }
     }
 

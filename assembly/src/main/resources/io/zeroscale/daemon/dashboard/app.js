@@ -15,6 +15,8 @@ const state = {
   selected: null,
   csrf: null,         // the session's CSRF token, when signed in with a cookie
   events: null,
+  series: null,       // the selected target's points, as GET /targets/{name}/series
+  charts: [],         // its uPlot charts
 };
 
 const $ = (id) => document.getElementById(id);
@@ -122,7 +124,10 @@ function connect() {
     } else {
       updateRow(target);
     }
-    if (state.selected === target.name) renderFacts(target);
+    if (state.selected === target.name) {
+      renderFacts(target);
+      addPoint(target);
+    }
   });
   events.addEventListener('journal', (event) => {
     const entry = JSON.parse(event.data);
@@ -217,8 +222,12 @@ $('next').addEventListener('click', () => { state.page += 1; renderTable(); });
 
 async function select(name) {
   state.selected = name;
+  state.series = null;
+  state.charts.forEach((chart) => chart.destroy());
+  state.charts = [];
   renderTable();
   renderDetail();
+  loadSeries(name);
   try {
     const entries = await api('GET', '/journal?target=' + encodeURIComponent(name) + '&limit=' + JOURNAL_SHOWN);
     if (state.selected !== name) return;
@@ -260,6 +269,77 @@ function prependJournal(entry) {
   const list = $('journal');
   list.prepend(journalItem(entry));
   while (list.children.length > JOURNAL_SHOWN) list.lastChild.remove();
+}
+
+// ---- charts (uPlot, served by the daemon from its WebJar) ----------------------------------------
+
+const COLORS = ['#1a56c4', '#1f7a3a', '#a15c00', '#a11d1d', '#6b3fa0', '#00838f'];
+
+async function loadSeries(name) {
+  try {
+    const series = await api('GET', '/targets/' + encodeURIComponent(name) + '/series');
+    if (state.selected !== name) return;
+    state.series = series;
+    drawCharts();
+  } catch (e) {
+    $('replicas-chart').replaceChildren(el('p', { class: 'error' }, e.message));
+  }
+}
+
+function pointOf(target) {
+  const signals = {};
+  for (const [key, signal] of Object.entries(target.signals)) signals[key] = signal.known ? signal.value : null;
+  return {
+    at: target.updatedAt, desired: target.replicas.desired, observed: target.replicas.observed, ready: target.replicas.ready,
+    held: target.requests.held, inFlight: target.requests.inFlight, signals,
+  };
+}
+
+function addPoint(target) {
+  if (!state.series || state.series.target !== target.name) return;
+  const points = state.series.points;
+  points.push(pointOf(target));
+  if (points.length > state.series.maxPoints) points.shift();
+  updateCharts();
+}
+
+function chartData() {
+  const points = state.series.points;
+  const xs = points.map((p) => Date.parse(p.at) / 1000);
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.signals)))];
+  return {
+    replicas: [xs, ...['desired', 'observed', 'ready', 'held', 'inFlight'].map((key) => points.map((p) => p[key]))],
+    names,
+    signals: [xs, ...names.map((key) => points.map((p) => (key in p.signals ? p.signals[key] : null)))],
+  };
+}
+
+function drawCharts() {
+  state.charts.forEach((chart) => chart.destroy());
+  state.charts = [];
+  if (typeof uPlot === 'undefined' || !state.series) return;
+  const data = chartData();
+  const width = Math.max(400, $('detail').clientWidth - 40);
+  const stepped = uPlot.paths.stepped({ align: 1 });
+  const line = (label, i, dash) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, paths: stepped, dash, spanGaps: false });
+  state.charts.push(new uPlot({
+    width, height: 220, scales: { x: { time: true } }, axes: [{}, { label: 'count' }],
+    series: [{}, line('desired', 0), line('observed', 1, [6, 4]), line('ready', 2), line('held', 3, [2, 3]), line('in flight', 4, [2, 3])],
+  }, data.replicas, $('replicas-chart')));
+  state.charts.push(new uPlot({
+    width, height: 180, scales: { x: { time: true } },
+    // A gap in a line is a signal that was unknown then: unknown is not zero.
+    series: [{}, ...data.names.map((name, i) => line(name, i))],
+  }, data.signals, $('signals-chart')));
+  state.signalNames = data.names.join(',');
+}
+
+function updateCharts() {
+  if (state.charts.length !== 2) { drawCharts(); return; }
+  const data = chartData();
+  if (data.names.join(',') !== state.signalNames) { drawCharts(); return; }
+  state.charts[0].setData(data.replicas);
+  state.charts[1].setData(data.signals);
 }
 
 // Manual actions change what the daemon does: each asks first.

@@ -91,6 +91,11 @@ class DashboardServingTest {
         }
         assertThat(send("GET", "/dashboard/app.js", "", Map.of()).headers().firstValue("Content-Type"))
                 .hasValue("text/javascript; charset=utf-8");
+        // The chart library comes from its WebJar, served by the daemon like the page's own files.
+        HttpResponse<String> uplot = send("GET", "/dashboard/uplot.js", "", Map.of());
+        assertThat(uplot.statusCode()).isEqualTo(200);
+        assertThat(uplot.body()).contains("uPlot");
+        assertThat(send("GET", "/dashboard/uplot.css", "", Map.of()).body()).contains(".uplot");
         HttpResponse<String> other = send("GET", "/dashboard/..%2Fopenapi.json", "", Map.of());
         assertThat(other.statusCode()).isEqualTo(404);
         assertThat(JSON.readTree(other.body()).path("message").asText())
@@ -134,5 +139,23 @@ class DashboardServingTest {
         assertThat(signOut.statusCode()).isEqualTo(200);
         assertThat(signOut.headers().firstValue("Set-Cookie").orElseThrow()).contains("Max-Age=0");
         assertThat(send("GET", "/targets", "", Map.of("Cookie", cookie)).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void aTargetsSeriesHoldsItsReplicasForTheCharts() throws Exception {
+        Map<String, String> auth = Map.of("Authorization", "Bearer " + TOKEN);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+                JSON.readTree(send("GET", "/targets/hello/series", "", auth).body()).path("points").size() >= 1);
+        JsonNode series = JSON.readTree(send("GET", "/targets/hello/series", "", auth).body());
+        assertThat(series.path("target").asText()).isEqualTo("hello");
+        assertThat(series.path("maxPoints").asInt()).isEqualTo(TargetSeries.MAX_POINTS);
+        JsonNode first = series.path("points").get(0);
+        assertThat(first.path("desired").asInt()).isZero();
+        assertThat(first.path("ready").asInt()).isZero();
+        assertThat(first.has("at")).isTrue();
+        assertThat(first.path("signals").isObject()).isTrue();
+        HttpResponse<String> unknown = send("GET", "/targets/nope/series", "", auth);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).path("message").asText()).isEqualTo("no target named 'nope'");
     }
 }

@@ -50,7 +50,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The dashboard in a real browser (Debian's headless chromium through its chromedriver, driven by
  * Selenium) against a running daemon with a real backend process: a request through the gateway
  * wakes the target and the page shows ZERO, WAKING, ACTIVE and ZERO again as they happen, without
- * reloading; an override asks for confirmation, a dismissed one changes nothing, an accepted one
+ * reloading; the target's charts hold its replicas as they changed; an override asks for confirmation, a dismissed one changes nothing, an accepted one
  * takes effect. A screenshot is kept in {@code target/screenshots}.
  */
 class DashboardIT {
@@ -178,6 +178,12 @@ class DashboardIT {
         browser.findElement(By.cssSelector("#targets tr[data-target='web'] .name button")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
         wait.until(ExpectedConditions.textMatches(By.id("journal"), java.util.regex.Pattern.compile("ZERO -> WAKING")));
+        // Its charts (uPlot): replicas as they changed, ready 1 during the wake and 0 again now.
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#replicas-chart canvas")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#signals-chart canvas")));
+        @SuppressWarnings("unchecked")
+        List<Long> ready = (List<Long>) js.executeScript("return state.series.points.map(p => p.ready);");
+        assertThat(ready).as("ready replicas in the chart's series").contains(1L).endsWith(0L);
 
         // An override asks first; dismissed, nothing changes.
         WebElement replicas = browser.findElement(By.id("override-replicas"));
