@@ -111,6 +111,14 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
         groups.put(workload.target(), settings);
     }
 
+    /** Stops polling the group and forgets its settings; the group keeps its capacity and its tags. */
+    @Override
+    public void detach(Workload workload) {
+        TargetRef target = workload.target();
+        watches.removeIf(watch -> watch.settings.target().equals(target));
+        groups.remove(target);
+    }
+
     @Override
     public ObservedState observe(TargetRef target) {
         GroupSettings settings = settings(target);

@@ -255,6 +255,29 @@ class AutoScalingOrchestratorIT {
                 .until(() -> last.getAndSet(proxy.calls(DESCRIBE)) == proxy.calls(DESCRIBE));
     }
 
+    @Test
+    void detachStopsPollingAndLeavesTheGroupAsItIs() {
+        String group = Moto.group("detach", 0, 2);
+        Workload workload = Moto.workload("aws", group, Map.of());
+        AutoScalingOrchestrator orchestrator = attached(workload);
+        orchestrator.scale(ref(group), 1);
+        List<ObservedState> seen = new CopyOnWriteArrayList<>();
+        orchestrator.watch(ref(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
+        await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
+        awaitNoMoreDescribes();
+        proxy.resetCounts();
+
+        orchestrator.detach(workload);
+        orchestrator.detach(workload);
+        ticks.tick();
+
+        await("no poll after detach").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> proxy.calls(DESCRIBE) == 0);
+        assertThat(describe(group).desiredCapacity()).as("the group keeps its capacity").isEqualTo(1);
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.observe(ref(group)));
+        assertThat(e.errorCode()).isEqualTo(AwsErrorCode.UNKNOWN_TARGET);
+    }
+
     private static TargetRef ref(String group) {
         return TargetRef.of("aws", "AutoScalingGroup", group);
     }
