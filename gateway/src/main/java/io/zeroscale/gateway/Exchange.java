@@ -91,6 +91,8 @@ final class Exchange implements UpstreamPool.Callback {
     private final boolean idempotent;
     /** This request counts against max-held-per-client and max-held-total. */
     private boolean holdCounted;
+    /** A gRPC call: the gateway's own answers are trailers-only gRPC statuses, and its body streams at once. */
+    private final boolean grpc;
 
     private Phase phase = Phase.NEW;
     /** Body received before an upstream connection exists; kept until a response starts if replayable. */
@@ -132,6 +134,7 @@ final class Exchange implements UpstreamPool.Callback {
         this.headRequest = headRequest;
         this.client = client;
         this.idempotent = isIdempotent(request.method());
+        this.grpc = Responses.isGrpc(request);
         if (bodyless) {
             // Whole from the start, so it is replayable even on a connection taken from the pool at once.
             requestComplete = true;
@@ -303,7 +306,8 @@ final class Exchange implements UpstreamPool.Callback {
 
     private void forwardTo(Endpoint to) {
         releaseHold();
-        if (requestComplete || bodyBytes >= REPLAY_BUFFER) {
+        // A gRPC stream may wait for the endpoint's first message before sending more: never wait for its body.
+        if (requestComplete || bodyBytes >= REPLAY_BUFFER || grpc) {
             connect(to, false);
         } else {
             phase = Phase.AWAITING_BODY;
@@ -704,11 +708,12 @@ final class Exchange implements UpstreamPool.Callback {
     }
 
     /** Answers with the gateway's own response; only before a response from the endpoint started. */
-    private void respond(FullHttpResponse response) {
+    private void respond(FullHttpResponse answer) {
         if (phase == Phase.RESPONDING || phase == Phase.RELAYING || phase == Phase.DONE) {
-            response.release();
+            answer.release();
             return;
         }
+        FullHttpResponse response = grpc ? Responses.grpc(answer) : answer;
         boolean close = closeAfterError() || !HttpUtil.isKeepAlive(response);
         closeUpstream();
         ChannelFuture written = down.writeAndFlush(response);

@@ -45,6 +45,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxHeldPerClient the most requests held for one client across all targets; gateway-wide only
  * @param maxHeldTotal the most requests held across all targets; gateway-wide only
  * @param tls TLS on the listener, or null for cleartext; gateway-wide only
+ * @param http2 HTTP/2 from clients and its limits; gateway-wide only
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -67,7 +68,8 @@ public record GatewayConfig(
         int maxConnectionsPerClient,
         int maxHeldPerClient,
         int maxHeldTotal,
-        @Nullable TlsConfig tls) {
+        @Nullable TlsConfig tls,
+        Http2Config http2) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -90,7 +92,8 @@ public record GatewayConfig(
             "max-connections-per-client",
             "max-held-per-client",
             "max-held-total",
-            "tls");
+            "tls",
+            "http2");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -114,7 +117,8 @@ public record GatewayConfig(
             1024,
             1000,
             10_000,
-            null);
+            null,
+            Http2Config.defaults());
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -124,6 +128,7 @@ public record GatewayConfig(
         requireNonNull(responseTimeout, "responseTimeout is null");
         requireNonNull(loadBalancing, "loadBalancing is null");
         requireNonNull(retryAfter, "retryAfter is null");
+        requireNonNull(http2, "http2 is null");
         trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies is null"));
         for (String cidr : trustedProxies) {
             TrustedProxies.parse(cidr);
@@ -258,6 +263,7 @@ public record GatewayConfig(
         count(config, "max-held-per-client").ifPresent(builder::maxHeldPerClient);
         count(config, "max-held-total").ifPresent(builder::maxHeldTotal);
         config.optionalChild("tls").ifPresent(section -> builder.tls(TlsConfig.fromConfig(section)));
+        config.optionalChild("http2").ifPresent(section -> builder.http2(Http2Config.fromConfig(section)));
         return builder.build();
     }
 
@@ -346,6 +352,7 @@ public record GatewayConfig(
         private int maxHeldPerClient;
         private int maxHeldTotal;
         private @Nullable TlsConfig tls;
+        private Http2Config http2;
 
         private Builder(GatewayConfig from) {
             listen = from.listen;
@@ -369,6 +376,7 @@ public record GatewayConfig(
             maxHeldPerClient = from.maxHeldPerClient;
             maxHeldTotal = from.maxHeldTotal;
             tls = from.tls;
+            http2 = from.http2;
         }
 
         public Builder listen(InetSocketAddress value) {
@@ -478,6 +486,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** HTTP/2 from clients and its limits. */
+        public Builder http2(Http2Config value) {
+            http2 = value;
+            return this;
+        }
+
         /** TLS on the listener; null (the default) serves cleartext. */
         public Builder tls(@Nullable TlsConfig value) {
             tls = value;
@@ -493,7 +507,7 @@ public record GatewayConfig(
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
                     headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
-                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls);
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2);
         }
     }
 }
