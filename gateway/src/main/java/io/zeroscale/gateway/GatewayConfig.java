@@ -46,6 +46,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxHeldTotal the most requests held across all targets; gateway-wide only
  * @param tls TLS on the listener, or null for cleartext; gateway-wide only
  * @param http2 HTTP/2 from clients and its limits; gateway-wide only
+ * @param backendProtocol how requests go to endpoints: HTTP/1.1, or HTTP/2 (h2c) for gRPC calls or all
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -69,7 +70,8 @@ public record GatewayConfig(
         int maxHeldPerClient,
         int maxHeldTotal,
         @Nullable TlsConfig tls,
-        Http2Config http2) {
+        Http2Config http2,
+        BackendProtocol backendProtocol) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -93,7 +95,8 @@ public record GatewayConfig(
             "max-held-per-client",
             "max-held-total",
             "tls",
-            "http2");
+            "http2",
+            "backend-protocol");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -118,7 +121,8 @@ public record GatewayConfig(
             1000,
             10_000,
             null,
-            Http2Config.defaults());
+            Http2Config.defaults(),
+            BackendProtocol.AUTO);
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -129,6 +133,7 @@ public record GatewayConfig(
         requireNonNull(loadBalancing, "loadBalancing is null");
         requireNonNull(retryAfter, "retryAfter is null");
         requireNonNull(http2, "http2 is null");
+        requireNonNull(backendProtocol, "backendProtocol is null");
         trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies is null"));
         for (String cidr : trustedProxies) {
             TrustedProxies.parse(cidr);
@@ -264,6 +269,13 @@ public record GatewayConfig(
         count(config, "max-held-total").ifPresent(builder::maxHeldTotal);
         config.optionalChild("tls").ifPresent(section -> builder.tls(TlsConfig.fromConfig(section)));
         config.optionalChild("http2").ifPresent(section -> builder.http2(Http2Config.fromConfig(section)));
+        config.string("backend-protocol").ifPresent(text -> {
+            try {
+                builder.backendProtocol(BackendProtocol.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw config.invalid("backend-protocol", String.valueOf(e.getMessage()));
+            }
+        });
         return builder.build();
     }
 
@@ -353,6 +365,7 @@ public record GatewayConfig(
         private int maxHeldTotal;
         private @Nullable TlsConfig tls;
         private Http2Config http2;
+        private BackendProtocol backendProtocol;
 
         private Builder(GatewayConfig from) {
             listen = from.listen;
@@ -377,6 +390,7 @@ public record GatewayConfig(
             maxHeldTotal = from.maxHeldTotal;
             tls = from.tls;
             http2 = from.http2;
+            backendProtocol = from.backendProtocol;
         }
 
         public Builder listen(InetSocketAddress value) {
@@ -486,6 +500,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** How requests go to endpoints; {@link BackendProtocol#AUTO} by default. */
+        public Builder backendProtocol(BackendProtocol value) {
+            backendProtocol = value;
+            return this;
+        }
+
         /** HTTP/2 from clients and its limits. */
         public Builder http2(Http2Config value) {
             http2 = value;
@@ -507,7 +527,7 @@ public record GatewayConfig(
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
                     headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
-                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2);
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2, backendProtocol);
         }
     }
 }
