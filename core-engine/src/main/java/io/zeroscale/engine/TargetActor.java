@@ -344,6 +344,8 @@ final class TargetActor {
                         + "): draining them first");
                 actuation.announced(removing.endpoints());
             }
+            case WorkloadEvent.ReplicaStarted started -> journal(JournalEntry.Kind.DECISION,
+                    "replica " + started.replica() + " started from tier '" + started.tier() + "'");
         }
     }
 
