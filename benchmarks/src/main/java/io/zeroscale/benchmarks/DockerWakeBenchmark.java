@@ -104,7 +104,10 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
 
     private List<String> command() {
         double seconds = startDelay.toMillis() / 1000.0;
-        return List.of("/bin/sh", "-c", String.format(Locale.ROOT, "sleep %.3f; exec /bin/httpd -f -p %d -h /www", seconds, PORT));
+        // The gateway forwards the path as it came (/zero, /stopped, /paused): each is a file to serve.
+        return List.of("/bin/sh", "-c", String.format(Locale.ROOT,
+                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; exec /bin/httpd -f -p %d -h /www",
+                seconds, PORT));
     }
 
     @Override
@@ -139,6 +142,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         List<String> ownContainers = new ArrayList<>();
         Zeroscale.Builder builder = Zeroscale.builder()
                 .dataDirectory(data)
+                .pluginsFrom(DockerWakeBenchmark.class.getClassLoader())
                 .orchestrator("docker", Config.of("orchestrators.docker", Map.of("type", "docker", "host", engineHost)));
         specs.values().forEach(builder::target);
         try (Zeroscale zeroscale = builder.build()) {
@@ -188,15 +192,15 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         sample.put("requestToWakingMs", sinceMs(journal, spec, e -> e.state().equals("WAKING"), sentAt));
                         sample.put("requestToActiveMs", sinceMs(journal, spec, e -> e.state().equals("ACTIVE"), sentAt));
                         (measured ? samples : warm).add(sample);
-                        System.out.printf("%s %2d %-7s first response %8.1f ms, own start %8s ms -> overhead %7s ms (journal: %s)%n",
+                        System.out.printf("%s %2d %-7s first response %8.1f ms, own start %8s ms -> overhead %7s ms"
+                                        + " (journal: %s; request->WAKING %s ms, ->ACTIVE %s ms)%n",
                                 measured ? "wake  " : "warmup", measured ? round - warmup : round, tier, first,
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", own),
-                                own == null ? "-" : String.format(Locale.ROOT, "%.1f", first - own), sample.get("journalTier"));
+                                own == null ? "-" : String.format(Locale.ROOT, "%.1f", first - own), sample.get("journalTier"),
+                                sample.get("requestToWakingMs"), sample.get("requestToActiveMs"));
                     }
                 }
-                for (TargetSpec spec : specs.values()) {
-                    awaitTier(zeroscale, docker, spec, "zero");
-                }
+                // No wait for the last wakes to idle out: the containers are removed below.
             }
         } finally {
             for (String id : ownContainers) {
@@ -345,9 +349,9 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         return Integer.parseInt(bindings[0].getHostPortSpec());
     }
 
-    /** Polls GET / every millisecond until it answers 200; returns ms since {@code start}. */
+    /** Polls GET /zero (a file the command writes) every millisecond until it answers 200; returns ms since {@code start}. */
     private static double untilOk(long start, int port) throws InterruptedException {
-        URI uri = URI.create("http://127.0.0.1:" + port + "/");
+        URI uri = URI.create("http://127.0.0.1:" + port + "/zero");
         long deadline = start + STATE_TIMEOUT.toNanos();
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build()) {
             while (System.nanoTime() < deadline) {
