@@ -449,6 +449,8 @@ final class TargetActor {
                         + "): draining them first");
                 actuation.announced(removing.endpoints());
             }
+            case WorkloadEvent.ReplicaStarted started -> journal(JournalEntry.Kind.DECISION,
+                    "replica " + started.replica() + " started from tier '" + started.tier() + "'");
         }
     }
 

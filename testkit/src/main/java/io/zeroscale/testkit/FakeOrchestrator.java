@@ -175,6 +175,17 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         }
     }
 
+    /**
+     * Tells watchers that a replica started and from which tier (e.g. {@code stopped}), as a
+     * {@link WorkloadEvent.ReplicaStarted}, the way an orchestrator with a stopped tier does.
+     */
+    public void announceStart(TargetRef target, String replica, String tier) {
+        Workload workload = workload(target);
+        for (Consumer<WorkloadEvent> listener : workload.listeners) {
+            listener.accept(new WorkloadEvent.ReplicaStarted(replica, tier));
+        }
+    }
+
     public ObservedState state(TargetRef target) {
         Workload workload = workload(target);
         synchronized (workload) {
