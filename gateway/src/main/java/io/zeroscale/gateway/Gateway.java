@@ -69,16 +69,18 @@ public final class Gateway implements AutoCloseable {
     private final Subscription subscription;
     private final ScheduledFuture<?> heartbeat;
     private final InetSocketAddress address;
+    private final @Nullable TlsCertificates tls;
     private boolean closed;
     private boolean shuttingDown;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private Gateway(TrafficHub hub, String id, Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription,
-            ScheduledFuture<?> heartbeat) {
+            ScheduledFuture<?> heartbeat, @Nullable TlsCertificates tls) {
         this.hub = hub;
         this.id = id;
         this.heartbeat = heartbeat;
         this.proxy = proxy;
+        this.tls = tls;
         this.group = group;
         this.serverChannel = serverChannel;
         this.subscription = subscription;
@@ -125,6 +127,29 @@ public final class Gateway implements AutoCloseable {
         requireNonNull(target, "target is null");
         TargetTraffic traffic = proxy.find(target);
         return traffic == null ? RequestStats.IDLE : traffic.stats();
+    }
+
+    /**
+     * Replaces the routes of {@code target} while the gateway runs, in one step: a request is
+     * routed by the table before the change or after it, never by half of it, and other targets'
+     * requests are untouched. An empty list stops routing to the target (its requests get 404);
+     * requests already routed to it go on. {@code targetConfig}, when given, replaces the target's
+     * own settings (as {@link Builder#targetConfig}) for requests admitted from now on. A target
+     * the hub removes (see {@link io.zeroscale.spi.traffic.RouteListener#onRemoved}) loses its
+     * routes by itself. Thread-safe.
+     *
+     * @throws IllegalArgumentException when a route is not {@code target}'s, or has exactly the
+     *     host and path of another target's route
+     */
+    public void routes(TargetRef target, List<GatewayRoute> routes, @Nullable GatewayConfig targetConfig) {
+        requireNonNull(target, "target is null");
+        proxy.setRoutes(target, List.copyOf(routes), targetConfig);
+        log.info("Gateway on {}: routes of {} are now {}", address, target, routes);
+    }
+
+    /** The routes of {@code target} now; empty when it has none. */
+    public List<GatewayRoute> routes(TargetRef target) {
+        return proxy.routes(requireNonNull(target, "target is null"));
     }
 
     /**
@@ -209,6 +234,9 @@ public final class Gateway implements AutoCloseable {
         proxy.beginShutdown();
         subscription.close();
         heartbeat.cancel(false);
+        if (tls != null) {
+            tls.close();
+        }
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (TargetTraffic traffic : proxy.targets()) {
             traffic.close();
@@ -332,6 +360,9 @@ public final class Gateway implements AutoCloseable {
         public Gateway start() {
             Transport chosen = transport == null ? Transport.best() : transport;
             InetSocketAddress unresolved = listen == null ? config.listen() : listen;
+            TlsConfig tlsConfig = config.tls();
+            // Read before anything starts: a certificate that cannot be used stops startup with the reason.
+            TlsCertificates tls = tlsConfig == null ? null : TlsCertificates.load(tlsConfig, null);
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
             String gatewayId = id == null ? defaultId() : id;
             Proxy proxy = new Proxy(hub, gatewayId, clock, config, targetConfigs, routes, chosen, group);
@@ -352,7 +383,10 @@ public final class Gateway implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel channel) {
-                                FrontendHandler front = new FrontendHandler(proxy);
+                                FrontendHandler front = new FrontendHandler(proxy, tls != null);
+                                if (tls != null) {
+                                    channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
+                                }
                                 channel.pipeline()
                                         .addLast("codec", new FrontendCodec(decoder, front::headStarted))
                                         .addLast("front", front);
@@ -369,9 +403,12 @@ public final class Gateway implements AutoCloseable {
                         log.warn("Traffic hub failed to take a heartbeat of gateway {}", gatewayId, e);
                     }
                 }, every, every, TimeUnit.NANOSECONDS);
-                Gateway gateway = new Gateway(hub, gatewayId, proxy, group, server, subscription, heartbeat);
-                log.info("Gateway {} listening on {} ({}, {} io threads, {} routes)", gatewayId, gateway.address(), chosen.name(),
-                        ioThreads, routes.size());
+                Gateway gateway = new Gateway(hub, gatewayId, proxy, group, server, subscription, heartbeat, tls);
+                if (tls != null) {
+                    tls.startWatching();
+                }
+                log.info("Gateway {} listening on {} ({}, {}, {} io threads, {} routes)", gatewayId, gateway.address(),
+                        tls == null ? "cleartext" : "TLS " + tls.description(), chosen.name(), ioThreads, routes.size());
                 return gateway;
             } catch (RuntimeException e) {
                 subscription.close();
