@@ -82,6 +82,109 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         return closed;
     }
 
+    /**
+     * A change one client made to the backend, as a backend's audit log would show it.
+     *
+     * @param client the name of the {@link #client} that made it
+     * @param leader whether that client's daemon held leadership when the write reached the backend
+     * @param call the call, e.g. {@code scale app 0}, {@code wakeIfZero app}, {@code pause app}
+     * @param desiredBefore the desired replica count right before the call
+     * @param desiredAfter the desired replica count right after it
+     * @param pausedBefore whether the replicas were paused right before
+     * @param pausedAfter whether they were paused right after
+     */
+    public record Write(String client, boolean leader, String call, TargetRef target, int desiredBefore, int desiredAfter,
+            boolean pausedBefore, boolean pausedAfter, java.time.Instant at) {
+        /** True when the call changed the replica count or the pause. */
+        public boolean changed() {
+            return desiredBefore != desiredAfter || pausedBefore != pausedAfter;
+        }
+    }
+
+    private final List<Write> writes = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Write>> writeListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * A view of this backend for one of several daemons (engines) sharing it: every write made
+     * through it is logged in {@link #writes()} with {@code name} and whether {@code leader} said
+     * the daemon was the leader at that moment. Reads and watches go to this fake unchanged.
+     */
+    public Client client(String name, java.util.function.BooleanSupplier leader) {
+        return new Client(name, leader);
+    }
+
+    /** Every write made through a {@link #client}, in order. */
+    public List<Write> writes() {
+        return List.copyOf(writes);
+    }
+
+    /** Calls {@code listener} right after each write through a {@link #client}, on the writing thread. */
+    public void onWrite(Consumer<Write> listener) {
+        writeListeners.add(listener);
+    }
+
+    /** One daemon's connection to the shared fake backend; see {@link #client}. */
+    public final class Client implements Orchestrator, Endpoints, Pausable, ConditionalWake, Drainable {
+        private final String name;
+        private final java.util.function.BooleanSupplier leader;
+
+        private Client(String name, java.util.function.BooleanSupplier leader) {
+            this.name = name;
+            this.leader = leader;
+        }
+
+        @Override
+        public ObservedState observe(TargetRef target) {
+            return FakeOrchestrator.this.observe(target);
+        }
+
+        @Override
+        public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
+            return FakeOrchestrator.this.watch(target, listener);
+        }
+
+        @Override
+        public void scale(TargetRef target, int replicas) {
+            logged("scale " + target.name() + " " + replicas, target, () -> FakeOrchestrator.this.scale(target, replicas));
+        }
+
+        @Override
+        public boolean wakeIfZero(TargetRef target) {
+            boolean[] woke = new boolean[1];
+            logged("wakeIfZero " + target.name(), target, () -> woke[0] = FakeOrchestrator.this.wakeIfZero(target));
+            return woke[0];
+        }
+
+        @Override
+        public void remove(TargetRef target, List<Endpoint> drained) {
+            logged("remove " + target.name() + " " + drained, target, () -> FakeOrchestrator.this.remove(target, drained));
+        }
+
+        @Override
+        public void pause(TargetRef target) {
+            logged("pause " + target.name(), target, () -> FakeOrchestrator.this.pause(target));
+        }
+
+        @Override
+        public void resume(TargetRef target) {
+            logged("resume " + target.name(), target, () -> FakeOrchestrator.this.resume(target));
+        }
+
+        @Override
+        public void close() {}
+
+        private void logged(String call, TargetRef target, Runnable body) {
+            boolean isLeader = leader.getAsBoolean();
+            ObservedState before = state(target);
+            body.run();
+            ObservedState after = state(target);
+            Write write = new Write(name, isLeader, call, target, before.desiredReplicas(), after.desiredReplicas(),
+                    before.pausedReplicas() > 0, after.pausedReplicas() > 0, scheduler.clock().instant());
+            writes.add(write);
+            writeListeners.forEach(listener -> listener.accept(write));
+        }
+    }
+
     /** Only the remove calls, as the endpoints each one named. */
     public List<List<Endpoint>> removeCalls() {
         List<List<Endpoint>> out = new ArrayList<>();
