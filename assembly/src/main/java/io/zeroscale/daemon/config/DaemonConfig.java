@@ -33,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  * @param telemetry the daemon's own telemetry
  * @param alerts when alerts are raised ({@code alerts:} without its sinks)
  * @param alertSinks each {@code alerts.sinks.<name>} node, with its {@code type}; empty: no alerts are sent
+ * @param targetNodes each {@code targets.<name>} node as written (after overrides and substitution),
+ *     which a config reload compares to tell changed targets from unchanged ones
  */
 public record DaemonConfig(
         String source,
@@ -46,7 +48,8 @@ public record DaemonConfig(
         ApiSettings api,
         TelemetrySettings telemetry,
         AlertSettings alerts,
-        Map<String, Config> alertSinks) {
+        Map<String, Config> alertSinks,
+        Map<String, Config> targetNodes) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -59,6 +62,15 @@ public record DaemonConfig(
         requireNonNull(telemetry, "telemetry is null");
         requireNonNull(alerts, "alerts is null");
         alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
+        targetNodes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targetNodes));
+    }
+
+    /**
+     * The gateway settings of one target: the gateway-wide ones with the target's own {@code
+     * policy.wake-timeout} (see {@link #targetGateways()}).
+     */
+    public GatewayConfig targetGateway(TargetSpec target) {
+        return gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build();
     }
 
     /**
@@ -69,7 +81,7 @@ public record DaemonConfig(
     public Map<TargetRef, GatewayConfig> targetGateways() {
         Map<TargetRef, GatewayConfig> out = new LinkedHashMap<>();
         for (TargetSpec target : targets) {
-            out.put(target.ref(), gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build());
+            out.put(target.ref(), targetGateway(target));
         }
         return java.util.Collections.unmodifiableMap(out);
     }
