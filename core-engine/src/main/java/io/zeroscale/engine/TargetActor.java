@@ -27,11 +27,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,9 +80,12 @@ final class TargetActor {
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicReference<@Nullable RequestStats> pendingStats = new AtomicReference<>();
-    /** The gateway's newest counters, for the actor that replaces this one when the target is reconfigured. */
-    private volatile @Nullable RequestStats latestStats;
+    /** Each gateway's newest counters not yet taken by the actor (coalesced: only the newest matter). */
+    private final ConcurrentHashMap<String, RequestStats> pendingStats = new ConcurrentHashMap<>();
+    private final AtomicBoolean statsPosted = new AtomicBoolean();
+    private final TrafficReports traffic;
+    /** Each gateway's newest counters, for the actor that replaces this one when the target is reconfigured. */
+    private final ConcurrentHashMap<String, RequestStats> latestStats = new ConcurrentHashMap<>();
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
@@ -130,6 +133,7 @@ final class TargetActor {
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
+        this.traffic = new TrafficReports(engine.trafficSettings(), engine::lastHeard);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
                 startFailures,
                 new WorkloadActuation.Target() {
@@ -164,11 +168,12 @@ final class TargetActor {
             automationPaused = predecessor.automationPaused();
             overrideReplicas = predecessor.overrideReplicas();
             overrideUntil = predecessor.overrideUntil();
-            RequestStats stats = predecessor.requests();
-            if (stats != null) {
-                latestStats = stats;
-                view.requests(stats);
-            }
+            Instant now = scheduler.clock().instant();
+            predecessor.requests().forEach((gateway, stats) -> {
+                latestStats.put(gateway, stats);
+                traffic.report(gateway, stats, now);
+            });
+            view.requests(traffic.sum(), traffic.unknownReason());
         }
         this.status = snapshot("not observed yet");
     }
@@ -177,10 +182,10 @@ final class TargetActor {
      * What an actor replaced by a reconfiguration of its target hands to its successor.
      *
      * @param calls the target's call queue, handed over so calls stay one at a time
-     * @param requests the gateway's newest counters (the gateway reports only on change)
+     * @param requests each gateway's newest counters (a gateway reports only on change)
      */
     record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
-            @Nullable Instant overrideUntil, @Nullable RequestStats requests) {}
+            @Nullable Instant overrideUntil, Map<String, RequestStats> requests) {}
 
     /**
      * Stops this actor for good because its target is reconfigured or removed, and returns what
@@ -190,7 +195,7 @@ final class TargetActor {
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
-        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), latestStats);
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), Map.copyOf(latestStats));
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -270,32 +275,100 @@ final class TargetActor {
 
     // ---- inputs --------------------------------------------------------------------------------
 
-    void onRequests(RequestStats stats) {
-        latestStats = stats;
-        // Coalesce: under load the gateway reports on every request; the actor needs only the newest.
-        if (pendingStats.getAndSet(stats) == null) {
-            post(() -> {
-                RequestStats newest = pendingStats.getAndSet(null);
-                if (newest != null) {
-                    view.requests(newest);
-                    deliver(new Event.RequestsChanged());
-                }
-            });
+    void onRequests(String gateway, RequestStats stats) {
+        latestStats.put(gateway, stats);
+        // Coalesce: under load a gateway reports on every request; the actor needs only the newest
+        // of each gateway.
+        pendingStats.put(gateway, stats);
+        if (statsPosted.compareAndSet(false, true)) {
+            post(this::takeReports);
         }
     }
 
-    void onDrained(List<Endpoint> endpoints) {
+    private void takeReports() {
+        statsPosted.set(false);
+        boolean changed = false;
+        for (String gateway : List.copyOf(pendingStats.keySet())) {
+            RequestStats newest = pendingStats.remove(gateway);
+            if (newest != null) {
+                changed |= traffic.report(gateway, newest, now());
+            }
+        }
+        if (changed) {
+            requestsChanged();
+        }
+    }
+
+    private void requestsChanged() {
+        view.arrivalsJoined(traffic.takeJoinedArrivals());
+        view.requests(traffic.sum(), traffic.unknownReason());
+        deliver(new Event.RequestsChanged());
+    }
+
+    void onDrained(String gateway, List<Endpoint> endpoints) {
         post(() -> {
             if (closed) {
                 return;
             }
-            // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
-            // business; the rest (a drain to zero) is the automaton's.
-            List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
-            if (!unclaimed.isEmpty() || endpoints.isEmpty()) {
-                deliver(new Event.Drained(unclaimed));
+            if (endpoints.isEmpty()) {
+                deliver(new Event.Drained(List.of())); // nothing was being drained: nothing to wait for
+                return;
             }
+            // Over only once every live gateway drained them: another may still have requests on them.
+            drainsOver(traffic.drained(gateway, endpoints));
         });
+    }
+
+    private void drainsOver(List<Endpoint> endpoints) {
+        if (endpoints.isEmpty()) {
+            return;
+        }
+        // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
+        // business; the rest (a drain to zero) is the automaton's.
+        List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
+        if (!unclaimed.isEmpty()) {
+            deliver(new Event.Drained(unclaimed));
+        }
+    }
+
+    /** {@code gateway} closed: its requests no longer count, and no drain waits for it. */
+    void onGatewayLeft(String gateway) {
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            pendingStats.remove(gateway);
+            if (traffic.left(gateway)) {
+                journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " left: its requests no longer count");
+                requestsChanged();
+            }
+            drainsOver(traffic.completedDrains());
+        });
+    }
+
+    /** Gateways unheard past the TTL become unknown; heard again, known; silent for long, forgotten. */
+    private void checkReporters() {
+        TrafficReports.Liveness liveness = traffic.refresh(now());
+        for (String gateway : liveness.silenced()) {
+            log.warn("target {}: gateway {} not heard from for longer than {}: its requests are unknown, no scale to zero"
+                    + " until it reports again", spec.name(), gateway, Durations.format(engine.trafficSettings().reporterTtl()));
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " not heard from for longer than traffic.reporter-ttl "
+                    + Durations.format(engine.trafficSettings().reporterTtl()) + ": its requests are unknown; no scale to zero"
+                    + " until it reports again");
+        }
+        for (String gateway : liveness.revived()) {
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " heard from again");
+        }
+        for (String gateway : liveness.forgotten()) {
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " silent for longer than traffic.forget-after "
+                    + Durations.format(engine.trafficSettings().forgetAfter()) + ": forgotten, its last counters no longer count");
+        }
+        if (liveness.changed()) {
+            requestsChanged();
+        }
+        if (!liveness.silenced().isEmpty() || !liveness.forgotten().isEmpty()) {
+            drainsOver(traffic.completedDrains());
+        }
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -484,6 +557,7 @@ final class TargetActor {
             journal(JournalEntry.Kind.OPERATOR, "manual override expired");
         }
         poller.poll();
+        checkReporters();
         if (!(orchestrator instanceof Endpoints) || !started) {
             observeNow();
         }
@@ -563,7 +637,8 @@ final class TargetActor {
         SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
                 previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
                 overrideReplicas, view.observed(),
-                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now())));
+                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now()),
+                view.requestsUnknown()));
         Decision safe = verdict.decision();
         String held = verdict.zeroHeld();
         if (held != null && !held.equals(lastSafetyHold)) {
@@ -616,6 +691,7 @@ final class TargetActor {
         Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
+            traffic.draining(route.draining());
             engine.publishRoute(this, route);
         }
     }

@@ -101,6 +101,22 @@ public final class ApiHandlers {
                 new ApiRoute("POST", "/config/reload", false, this::reloadConfig));
     }
 
+    /** The engine the routes read; for the event stream. */
+    Engine engine() {
+        return engine;
+    }
+
+    /** The status of the target that scales {@code ref}, or null when none does. */
+    @org.jspecify.annotations.Nullable TargetStatus statusOf(TargetRef ref) {
+        // Live: targets come and go with config reloads.
+        return engine.statuses().stream().filter(status -> status.ref().equals(ref)).findFirst().orElse(null);
+    }
+
+    /** Every target as {@code GET /targets} shows it. */
+    List<Map<String, Object>> snapshot() {
+        return engine.statuses().stream().map(this::view).toList();
+    }
+
     private TargetStatus status(String name) {
         return engine.status(name).orElseThrow(() -> unknownTarget(name));
     }
@@ -115,7 +131,7 @@ public final class ApiHandlers {
     private ApiException unknownTarget(String name) {
         Set<String> known = new java.util.LinkedHashSet<>(engine.statuses().stream().map(TargetStatus::name).toList());
         return ApiException.notFound("no target named '" + name + "'; "
-                + (known.isEmpty() ? "none is configured" : Config.suggestion(name, known).replace("valid keys are", "targets are")));
+                + (known.isEmpty() ? "none is configured" : Config.suggestion(name, known, "targets are")));
     }
 
     /**
@@ -251,7 +267,7 @@ public final class ApiHandlers {
         while (names.hasNext()) {
             String field = names.next();
             if (!fields.contains(field)) {
-                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields).replace("valid keys are", "fields are"));
+                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields, "fields are"));
             }
         }
         return node;
@@ -339,7 +355,7 @@ public final class ApiHandlers {
         return out;
     }
 
-    private Map<String, Object> view(JournalEntry entry) {
+    Map<String, Object> view(JournalEntry entry) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("at", entry.at().toString());
         out.put("target", names.getOrDefault(entry.target(), entry.target().name()));
