@@ -165,6 +165,57 @@ public final class Engine implements TrafficHub, AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         ConfigProblems problems = new ConfigProblems();
+        Plan plan = plan(add, update, remove, problems);
+        List<TargetSpec> added = plan.added();
+        List<TargetSpec> restarted = plan.restarted();
+        List<TargetSpec> replaced = plan.replaced();
+        Set<String> removing = plan.removing();
+        Map<String, Prepared> prepared = plan.prepared();
+        problems.throwIfAny();
+        attachAll(concat(added, replaced), prepared);
+        // From here on nothing can fail for a config reason: the change is committed.
+        for (String name : removing) {
+            TargetActor actor = requireNonNull(actorsByName.remove(name));
+            retire(actor, null, origin);
+        }
+        for (TargetSpec spec : replaced) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            boolean sameRef = old.spec().ref().equals(spec.ref());
+            TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
+            install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
+                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
+        }
+        for (TargetSpec spec : restarted) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            TargetActor.Predecessor predecessor = old.retire();
+            install(requireNonNull(prepared.get(spec.name())), predecessor,
+                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
+        }
+        for (TargetSpec spec : added) {
+            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
+        }
+        TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
+                concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
+        if (started && !changes.isEmpty()) {
+            log.info("targets changed ({}): {}", origin, changes);
+        }
+        return changes;
+    }
+
+    /**
+     * Records in {@code problems} every problem {@link #change} would refuse, without changing
+     * anything or touching a workload (the orchestrator's own check of workload settings runs at
+     * {@link Orchestrator#attach} and is not part of it).
+     */
+    public synchronized void check(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, ConfigProblems problems) {
+        plan(add, update, remove, problems);
+    }
+
+    /** What a change does, once checked. */
+    private record Plan(List<TargetSpec> added, List<TargetSpec> restarted, List<TargetSpec> replaced, Set<String> removing,
+            Map<String, Prepared> prepared) {}
+
+    private Plan plan(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, ConfigProblems problems) {
         Set<String> removing = new LinkedHashSet<>();
         for (String name : remove) {
             if (!actorsByName.containsKey(name)) {
@@ -223,35 +274,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 prepared.put(spec.name(), ready);
             }
         }
-        problems.throwIfAny();
-        attachAll(concat(added, replaced), prepared);
-        // From here on nothing can fail for a config reason: the change is committed.
-        for (String name : removing) {
-            TargetActor actor = requireNonNull(actorsByName.remove(name));
-            retire(actor, null, origin);
-        }
-        for (TargetSpec spec : replaced) {
-            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
-            boolean sameRef = old.spec().ref().equals(spec.ref());
-            TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
-            install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
-                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
-        }
-        for (TargetSpec spec : restarted) {
-            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
-            TargetActor.Predecessor predecessor = old.retire();
-            install(requireNonNull(prepared.get(spec.name())), predecessor,
-                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
-        }
-        for (TargetSpec spec : added) {
-            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
-        }
-        TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
-                concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
-        if (started && !changes.isEmpty()) {
-            log.info("targets changed ({}): {}", origin, changes);
-        }
-        return changes;
+        return new Plan(added, restarted, replaced, removing, prepared);
     }
 
     /** Names of the targets a {@link #change} added, updated and removed. */
@@ -688,6 +711,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
         io.github.resilience4j.circuitbreaker.CircuitBreaker.State state = actuator.breakerState();
         return state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN
                 || state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.FORCED_OPEN;
+    }
+
+    /** The spec of the target named {@code name} now, if there is one. */
+    public synchronized Optional<TargetSpec> spec(String name) {
+        return Optional.ofNullable(actorsByName.get(name)).map(TargetActor::spec);
     }
 
     public Optional<TargetStatus> status(String target) {

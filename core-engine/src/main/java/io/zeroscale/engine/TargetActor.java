@@ -85,6 +85,12 @@ final class TargetActor {
     private final AtomicBoolean statsPosted = new AtomicBoolean();
     /** Every gateway's reports; handed to the actor that replaces this one when the target is reconfigured. */
     private final TrafficReports traffic;
+    /**
+     * Each gateway's newest counters, taken or not: a successor replays them onto the reports it
+     * takes over, so counters this actor had not taken yet are not lost (replaying a taken one
+     * changes nothing: the reports count increases).
+     */
+    private final ConcurrentHashMap<String, RequestStats> latestStats = new ConcurrentHashMap<>();
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
@@ -170,6 +176,11 @@ final class TargetActor {
             automationPaused = predecessor.automationPaused();
             overrideReplicas = predecessor.overrideReplicas();
             overrideUntil = predecessor.overrideUntil();
+            Instant now = scheduler.clock().instant();
+            predecessor.requests().forEach((gateway, stats) -> {
+                latestStats.put(gateway, stats);
+                traffic.report(gateway, stats, now);
+            });
             view.requests(traffic.sum(), traffic.unknownReason());
         }
         this.status = snapshot("not observed yet");
@@ -180,9 +191,10 @@ final class TargetActor {
      *
      * @param calls the target's call queue, handed over so calls stay one at a time
      * @param traffic every gateway's reports (gateways report only on change)
+     * @param requests each gateway's newest counters, including those not yet taken into {@code traffic}
      */
     record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
-            @Nullable Instant overrideUntil, TrafficReports traffic) {}
+            @Nullable Instant overrideUntil, TrafficReports traffic, Map<String, RequestStats> requests) {}
 
     /**
      * Stops this actor for good because its target is reconfigured or removed, and returns what
@@ -192,7 +204,8 @@ final class TargetActor {
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
-        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic);
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic,
+                Map.copyOf(latestStats));
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -273,6 +286,7 @@ final class TargetActor {
     // ---- inputs --------------------------------------------------------------------------------
 
     void onRequests(String gateway, RequestStats stats) {
+        latestStats.put(gateway, stats);
         // Coalesce: under load a gateway reports on every request; the actor needs only the newest
         // of each gateway.
         pendingStats.put(gateway, stats);
