@@ -4,6 +4,9 @@ import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.zeroscale.engine.history.ArrivalHistories;
+import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Leadership;
@@ -67,6 +70,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final EngineTelemetry telemetry;
     private final Leadership leadership;
     private final List<AutoCloseable> owned;
+    private final ArrivalHistories histories;
+    /** Problems met while reading a target's history, journalled once its actor exists. */
+    private final Map<String, String> historyProblems = new ConcurrentHashMap<>();
     private Subscription leadershipWatch = Subscription.NONE;
     private volatile boolean started;
     private volatile boolean closed;
@@ -83,7 +89,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, MetricSource> sources,
             Map<String, AutomatonFactory> automata,
             Leadership leadership,
-            List<AutoCloseable> owned) {
+            List<AutoCloseable> owned,
+            boolean persistentHistory) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.blocking = requireNonNull(blocking, "blocking is null");
@@ -96,6 +103,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.leadership = requireNonNull(leadership, "leadership is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
+        this.histories = new ArrivalHistories(persistentHistory ? dataDirectory.resolve("history") : null, scheduler, blocking,
+                historyProblems::put);
     }
 
     /** The automaton types this engine knows. */
@@ -159,6 +168,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 }
             }
         }
+        ArrivalHistory history = histories.open(spec.name());
         Automaton automaton = problems.attempt(() -> createAutomaton(spec)).orElse(null);
         if (!valid || orchestrator == null || automaton == null || !problems.check(() -> orchestrator.attach(spec.toWorkload()))) {
             return;
@@ -166,7 +176,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation));
         Map<String, MetricSource> used = new LinkedHashMap<>();
         spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
-        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking);
+        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking,
+                history, historyProblems.remove(spec.name()));
         actors.put(spec.ref(), actor);
         actorsByName.put(spec.name(), actor);
     }
@@ -179,8 +190,27 @@ public final class Engine implements TrafficHub, AutoCloseable {
                     + spec.policy().automaton() + "'; " + Config.didYouMean(spec.policy().automaton(), automata.keySet())
                     .map(hint -> hint + " ").orElse("") + "installed: " + automatonTypes());
         }
-        return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
+        Automaton automaton = factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
                 spec.policy().settings()), pluginContext("automaton-" + factory.type()));
+        if (automaton instanceof UsesArrivalHistory predicting) {
+            predicting.useArrivalHistory(histories.open(spec.name()));
+        }
+        return automaton;
+    }
+
+    /** The arrival history of {@code target}, or empty when there is no such target. */
+    public Optional<ArrivalHistory> arrivalHistory(String target) {
+        synchronized (this) {
+            if (!actorsByName.containsKey(target)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.ofNullable(histories.get(target));
+    }
+
+    /** Writes every arrival history that changed (also done once a minute and on close). */
+    public void flushArrivalHistory() {
+        histories.flush();
     }
 
     PluginContext pluginContext(String name) {
@@ -212,6 +242,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
         leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
+        histories.start();
         log.info("engine started with {} target(s)", actors.size());
     }
 
@@ -404,6 +435,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         closed = true;
         leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
+        histories.close();
         telemetry.close();
         for (AutoCloseable resource : owned) {
             try {

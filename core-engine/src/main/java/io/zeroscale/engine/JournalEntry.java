@@ -50,5 +50,7 @@ public record JournalEntry(
         OPERATOR,
         /** This daemon became the leader, or stopped being it (see {@link io.zeroscale.spi.Leadership}). */
         LEADERSHIP,
+        /** The target's arrival history: a file that could not be read and was set aside. */
+        HISTORY,
     }
 }
