@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
+import io.zeroscale.daemon.it.ApiClient;
+import io.zeroscale.daemon.it.LeftoverProcesses;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  * succeeds, and each stopped replica's own log says it had 0 requests in flight at SIGTERM.
  */
 class ChosenDrainIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PID = Pattern.compile("pid (\\d+)");
     private static final Pattern STOPPING = Pattern.compile("stopping with (\\d+) request\\(s\\) in flight");
     private static final int CLIENTS = 6;
@@ -57,22 +50,18 @@ class ChosenDrainIT {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Set<Long> backendPids = ConcurrentHashMap.newKeySet();
     private Daemon daemon;
+    private ApiClient api;
 
     @AfterEach
     void cleanUp() throws Exception {
         if (daemon != null) {
             daemon.stop();
         }
-        // The daemon leaves workloads running on purpose; the test must not.
-        try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-            ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                    context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
-            for (TargetSpec target : load().targets()) {
-                orchestrator.attach(target.toWorkload());
-            }
-            orchestrator.stopAll();
-            orchestrator.close();
+        if (api != null) {
+            api.close();
         }
+        // The daemon leaves workloads running on purpose; the test must not.
+        LeftoverProcesses.stop(data, load().targets());
         for (long pid : backendPids) {
             assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("backend pid %d after clean-up", pid).isEmpty();
         }
@@ -95,10 +84,10 @@ class ChosenDrainIT {
     void threeToOneUnderLoadFailsNoRequestAndStopsOnlyIdleReplicas() throws Exception {
         daemon = Daemon.create(load(), Plugins.load(null)).start();
         String gateway = "http://127.0.0.1:" + daemon.gatewayPort();
-        String api = "http://127.0.0.1:" + daemon.apiPort();
+        api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
         assertThat(send(gateway + "/").statusCode()).isEqualTo(200);
         daemon.zeroscale().engine().setOverride("hello", 3, null, "ChosenDrainIT");
-        await().atMost(Duration.ofSeconds(60)).until(() -> get(api + "/targets/hello").path("replicas").path("ready").asInt() == 3);
+        await().atMost(Duration.ofSeconds(60)).until(() -> api.target("hello").path("replicas").path("ready").asInt() == 3);
 
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ok = new AtomicInteger();
@@ -128,7 +117,7 @@ class ChosenDrainIT {
 
             daemon.zeroscale().engine().setOverride("hello", 1, null, "ChosenDrainIT");
             await().atMost(Duration.ofSeconds(60)).until(() -> {
-                JsonNode replicas = get(api + "/targets/hello").path("replicas");
+                JsonNode replicas = api.target("hello").path("replicas");
                 return replicas.path("observed").asInt() == 1 && replicas.path("backendDesired").asInt() == 1;
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> backendPids.stream().filter(pid -> ProcessHandle.of(pid)
@@ -160,7 +149,7 @@ class ChosenDrainIT {
         // the gateway retries a safe request a dying replica refused, so the clients alone cannot
         // tell; each replica's own log shows whether it was stopped with requests in flight.
         assertThat(inFlightAtStop).as("in-flight requests each removed replica logged at SIGTERM").containsExactly(0, 0);
-        assertThat(journalMessages(api)).anyMatch(message -> message.startsWith("draining [") && message.contains("to go down to 1"));
+        assertThat(api.journalMessages("hello")).anyMatch(message -> message.startsWith("draining [") && message.contains("to go down to 1"));
         assertThat(failures).as("failed requests during 3 -> 1 under load").isEmpty();
         assertThat(ok.get()).as("requests answered").isGreaterThan(50);
     }
@@ -173,37 +162,5 @@ class ChosenDrainIT {
             backendPids.add(Long.parseLong(matcher.group(1)));
         }
         return response;
-    }
-
-    private JsonNode get(String url) throws Exception {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(url).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
-
-    private List<String> journalMessages(String api) throws Exception {
-        List<String> messages = new ArrayList<>();
-        get(api + "/journal?target=hello&limit=100").forEach(entry -> messages.add(entry.path("message").asText()));
-        return messages;
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

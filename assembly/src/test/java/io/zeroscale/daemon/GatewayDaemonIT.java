@@ -6,13 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
+import io.zeroscale.daemon.it.LeftoverProcesses;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,15 +52,7 @@ class GatewayDaemonIT {
         }
         if (config != null) {
             // The daemon leaves workloads running on purpose; the test must not.
-            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                        context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
-                for (TargetSpec target : config.targets()) {
-                    orchestrator.attach(target.toWorkload());
-                }
-                orchestrator.stopAll();
-                orchestrator.close();
-            }
+            LeftoverProcesses.stop(data, config.targets());
         }
         client.close();
     }
@@ -241,24 +225,5 @@ class GatewayDaemonIT {
         } catch (Exception e) {
             return false;
         }
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

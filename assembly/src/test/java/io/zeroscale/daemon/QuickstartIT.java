@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
+import io.zeroscale.daemon.it.ApiClient;
+import io.zeroscale.daemon.it.LeftoverProcesses;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * when idle, and a clean shutdown that leaves the workload running.
  */
 class QuickstartIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PID = Pattern.compile("pid (\\d+)");
 
     @TempDir
@@ -48,6 +39,7 @@ class QuickstartIT {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<Long> backendPids = new ArrayList<>();
     private Daemon daemon;
+    private ApiClient api;
 
     private static Path quickstart() {
         Path configured = Path.of(System.getProperty("zeroscale.quickstart", "../samples/quickstart"));
@@ -61,18 +53,12 @@ class QuickstartIT {
         if (daemon != null) {
             daemon.stop();
         }
+        if (api != null) {
+            api.close();
+        }
         // The daemon leaves workloads running on purpose; the test must not. Adopt what the state
         // file lists, as the next daemon would, and stop it.
-        try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-            DaemonConfig config = load(Map.of());
-            ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                    context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
-            for (TargetSpec target : config.targets()) {
-                orchestrator.attach(target.toWorkload());
-            }
-            orchestrator.stopAll();
-            orchestrator.close();
-        }
+        LeftoverProcesses.stop(data, load(Map.of()).targets());
         for (long pid : backendPids) {
             assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("backend pid %d after clean-up", pid).isEmpty();
         }
@@ -93,8 +79,8 @@ class QuickstartIT {
     void theFirstRequestWakesTheBackendIdleStopsItAndShutdownLeavesItRunning() throws Exception {
         daemon = Daemon.create(load(Map.of("targets.hello.policy.idle", "3s")), Plugins.load(null)).start();
         String gateway = "http://127.0.0.1:" + daemon.gatewayPort();
-        String api = "http://127.0.0.1:" + daemon.apiPort();
-        assertThat(get(api + "/targets/hello").path("state").asText()).isEqualTo("ZERO");
+        api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
+        assertThat(api.target("hello").path("state").asText()).isEqualTo("ZERO");
 
         HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create(gateway + "/")).timeout(Duration.ofMinutes(1)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -103,15 +89,15 @@ class QuickstartIT {
         long pid = pid(first.body());
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).hasValue(true);
 
-        JsonNode hello = get(api + "/targets/hello");
+        JsonNode hello = api.target("hello");
         assertThat(hello.path("state").asText()).isEqualTo("ACTIVE");
         assertThat(hello.path("replicas").path("ready").asInt()).isEqualTo(1);
-        assertThat(states(api)).containsSubsequence("ZERO", "WAKING", "ACTIVE");
+        assertThat(api.states("hello")).containsSubsequence("ZERO", "WAKING", "ACTIVE");
 
         // Idle for 3s: drained, scaled to zero, the backend process is gone.
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(states(api)).containsSubsequence("ACTIVE", "DRAINING", "ZERO"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(api.states("hello")).containsSubsequence("ACTIVE", "DRAINING", "ZERO"));
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isEmpty());
-        assertThat(journalMessages(api)).anyMatch(message -> message.startsWith("DRAINING -> ZERO"));
+        assertThat(api.journalMessages("hello")).anyMatch(message -> message.startsWith("DRAINING -> ZERO"));
 
         // Wake it again, then shut the daemon down: the workload stays as it is.
         HttpResponse<String> second = client.send(HttpRequest.newBuilder(URI.create(gateway + "/again")).timeout(Duration.ofMinutes(1)).build(),
@@ -123,7 +109,7 @@ class QuickstartIT {
         java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
                 HttpRequest.newBuilder(URI.create(gateway + "/slow?seconds=2")).timeout(Duration.ofMinutes(1)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(30)).until(() -> get(api + "/targets/hello").path("requests").path("inFlight").asInt() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.target("hello").path("requests").path("inFlight").asInt() == 1);
         daemon.stop();
         assertThat(slow.get().statusCode()).isEqualTo(200);
         assertThat(slow.get().body()).contains("GET /slow?seconds=2");
@@ -139,47 +125,5 @@ class QuickstartIT {
         long pid = Long.parseLong(matcher.group(1));
         backendPids.add(pid);
         return pid;
-    }
-
-    private JsonNode get(String url) throws Exception {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(url).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
-
-    private List<String> states(String api) throws Exception {
-        List<String> states = new ArrayList<>();
-        for (JsonNode entry : get(api + "/journal?target=hello&limit=100")) {
-            if (entry.path("kind").asText().equals("DECISION") && (states.isEmpty() || !states.getLast().equals(entry.path("state").asText()))) {
-                states.add(entry.path("state").asText());
-            }
-        }
-        return states;
-    }
-
-    private List<String> journalMessages(String api) throws Exception {
-        List<String> messages = new ArrayList<>();
-        get(api + "/journal?target=hello").forEach(entry -> messages.add(entry.path("message").asText()));
-        return messages;
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

@@ -176,6 +176,9 @@ public final class Simulation {
         }
     }
 
+    /** How often the simulated gateway says it is alive, as the gateway module's default. */
+    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
     /**
      * Runs {@code target}'s policy over {@code rows}, then for {@code tail} more, and returns every
      * decision, safety hold and alert in order.
@@ -271,6 +274,8 @@ public final class Simulation {
         try (Zeroscale zeroscale = builder.build()) {
             TrafficFromSeries traffic = new TrafficFromSeries(zeroscale, simulated.ref(), time, workload, meter, service, requestModel);
             zeroscale.trafficHub().subscribe(traffic);
+            // As a real gateway does between changes, so its counters never count as unknown.
+            time.scheduleAtFixedRate(HEARTBEAT, () -> zeroscale.trafficHub().heartbeat(TrafficFromSeries.GATEWAY));
             zeroscale.journal().subscribe(entry -> steps.add(new Step(entry.at(), entry.state(), entry.replicas(),
                     workload.ready, entry.routing(), entry.kind(), entry.message())));
             zeroscale.start();
@@ -383,6 +388,7 @@ public final class Simulation {
      * service time) and measures the waits.
      */
     private static final class TrafficFromSeries implements RouteListener {
+        static final String GATEWAY = "simulation";
         private final Zeroscale zeroscale;
         private final TargetRef ref;
         private final VirtualScheduler time;
@@ -429,7 +435,7 @@ public final class Simulation {
                     inFlight == null ? stats.inFlight() : inFlight.intValue(),
                     arrivals == null ? stats.arrivals() : Math.max(stats.arrivals(), arrivals.longValue()),
                     stats.completed(), 0);
-            zeroscale.trafficHub().report(ref, stats);
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
 
         private boolean forwarding() {
@@ -448,7 +454,7 @@ public final class Simulation {
                 heldSince.add(time.now());
                 stats = new RequestStats(stats.held() + 1, stats.inFlight(), stats.arrivals() + 1, stats.completed(), 0);
             }
-            zeroscale.trafficHub().report(ref, stats);
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
 
         private void startService(int count) {
@@ -456,9 +462,9 @@ public final class Simulation {
             time.schedule(service, () -> {
                 stats = new RequestStats(stats.held(), stats.inFlight() - count, stats.arrivals(), stats.completed() + count, 0);
                 meter.inFlight(time.now(), stats.inFlight());
-                zeroscale.trafficHub().report(ref, stats);
+                zeroscale.trafficHub().report(GATEWAY, ref, stats);
                 if (route.routing() == Routing.DRAIN && stats.inFlight() == 0) {
-                    zeroscale.trafficHub().drained(ref, route.draining());
+                    zeroscale.trafficHub().drained(GATEWAY, ref, route.draining());
                 }
             });
         }
@@ -480,10 +486,10 @@ public final class Simulation {
                 heldSince.clear();
                 stats = new RequestStats(0, stats.inFlight() + released, stats.arrivals(), stats.completed(), 0);
                 startService(released);
-                zeroscale.trafficHub().report(ref, stats);
+                zeroscale.trafficHub().report(GATEWAY, ref, stats);
             }
             if (route.routing() == Routing.DRAIN && stats.inFlight() == 0) {
-                zeroscale.trafficHub().drained(target, route.draining());
+                zeroscale.trafficHub().drained(GATEWAY, target, route.draining());
             }
         }
 
@@ -493,7 +499,7 @@ public final class Simulation {
             heldSince.forEach(this::waited);
             heldSince.clear();
             stats = new RequestStats(0, stats.inFlight(), stats.arrivals(), stats.completed() + stats.held(), 0);
-            zeroscale.trafficHub().report(ref, stats);
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
     }
 

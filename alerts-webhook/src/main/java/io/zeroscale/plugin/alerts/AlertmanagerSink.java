@@ -1,7 +1,5 @@
 package io.zeroscale.plugin.alerts;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zeroscale.plugin.support.HttpSettings;
@@ -11,7 +9,6 @@ import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.alert.Alert;
 import io.zeroscale.spi.alert.AlertSink;
 import io.zeroscale.spi.alert.AlertSinkFactory;
-import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -29,7 +26,6 @@ import java.util.regex.Pattern;
 final class AlertmanagerSink implements AlertSink {
     static final String TYPE = "alertmanager";
     static final String PATH = "/api/v2/alerts";
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Prometheus label names; Alertmanager refuses others. */
     private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
     private static final Set<String> RESERVED = Set.of("alertname", "target", "kind", "severity");
@@ -52,7 +48,7 @@ final class AlertmanagerSink implements AlertSink {
 
     /** The postableAlerts body: an array of one alert. */
     static String body(Alert alert, Map<String, String> staticLabels, @org.jspecify.annotations.Nullable String generatorUrl) {
-        ArrayNode alerts = JSON.createArrayNode();
+        ArrayNode alerts = Http.JSON.createArrayNode();
         ObjectNode node = alerts.addObject();
         ObjectNode labels = node.putObject("labels");
         staticLabels.forEach(labels::put);
@@ -62,18 +58,11 @@ final class AlertmanagerSink implements AlertSink {
         labels.put("kind", alert.kind());
         labels.put("severity", alert.severity().name().toLowerCase(Locale.ROOT));
         node.putObject("annotations").put("summary", alert.summary());
-        node.put("startsAt", alert.startsAt().toString());
-        if (alert.endsAt() != null) {
-            node.put("endsAt", String.valueOf(alert.endsAt()));
-        }
+        Http.putTimes(node, alert);
         if (generatorUrl != null) {
             node.put("generatorURL", generatorUrl);
         }
-        try {
-            return JSON.writeValueAsString(alerts);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Http.write(alerts);
     }
 
     /** {@code wake-failed} becomes {@code ZeroscaleWakeFailed}, the usual alert name style. */

@@ -1,16 +1,41 @@
 package io.zeroscale.plugin.alerts;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zeroscale.plugin.support.HttpErrorCodes;
 import io.zeroscale.plugin.support.HttpTransport;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.alert.Alert;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 
-/** What both sinks share: the error codes, and "2xx or a clear error". */
+/** What both sinks share: the error codes, the JSON writing, and "2xx or a clear error". */
 final class Http {
     static final HttpErrorCodes ERRORS =
             new HttpErrorCodes(AlertsErrorCode.UNREACHABLE, AlertsErrorCode.TIMEOUT, AlertsErrorCode.TLS_FAILED);
 
+    static final ObjectMapper JSON = new ObjectMapper();
+
     private Http() {}
+
+    /** Puts the alert's {@code startsAt} and, once resolved, {@code endsAt} (RFC 3339). */
+    static void putTimes(ObjectNode node, Alert alert) {
+        node.put("startsAt", alert.startsAt().toString());
+        if (alert.endsAt() != null) {
+            node.put("endsAt", String.valueOf(alert.endsAt()));
+        }
+    }
+
+    /** {@code body} as a JSON string. */
+    static String write(JsonNode body) {
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /**
      * POSTs {@code json} and checks the answer.

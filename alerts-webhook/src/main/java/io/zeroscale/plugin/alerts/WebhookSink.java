@@ -1,7 +1,5 @@
 package io.zeroscale.plugin.alerts;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.zeroscale.plugin.support.HttpSettings;
 import io.zeroscale.plugin.support.HttpTransport;
@@ -10,7 +8,6 @@ import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.alert.Alert;
 import io.zeroscale.spi.alert.AlertSink;
 import io.zeroscale.spi.alert.AlertSinkFactory;
-import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -22,7 +19,6 @@ import java.util.Set;
  */
 final class WebhookSink implements AlertSink {
     static final String TYPE = "webhook";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The body's shape. */
     enum Format {
@@ -45,7 +41,7 @@ final class WebhookSink implements AlertSink {
 
     /** The request body for {@code alert} in {@code format}. */
     static String body(Alert alert, Format format) {
-        ObjectNode body = JSON.createObjectNode();
+        ObjectNode body = Http.JSON.createObjectNode();
         if (format == Format.SLACK) {
             body.put("text", slackText(alert));
         } else {
@@ -65,16 +61,9 @@ final class WebhookSink implements AlertSink {
             workload.put("name", alert.ref().name());
             ObjectNode labels = body.putObject("labels");
             alert.labels().forEach(labels::put);
-            body.put("startsAt", alert.startsAt().toString());
-            if (alert.endsAt() != null) {
-                body.put("endsAt", String.valueOf(alert.endsAt()));
-            }
+            Http.putTimes(body, alert);
         }
-        try {
-            return JSON.writeValueAsString(body);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Http.write(body);
     }
 
     /** One line: "[FIRING] CRITICAL wake-failed of shop: wake of shop failed ...". */

@@ -79,6 +79,22 @@ public final class ApiHandlers {
                 new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride));
     }
 
+    /** The engine the routes read; for the event stream. */
+    Engine engine() {
+        return engine;
+    }
+
+    /** The status of the target that scales {@code ref}, or null when none does. */
+    @org.jspecify.annotations.Nullable TargetStatus statusOf(TargetRef ref) {
+        String name = names.get(ref);
+        return name == null ? null : engine.status(name).orElse(null);
+    }
+
+    /** Every target as {@code GET /targets} shows it. */
+    List<Map<String, Object>> snapshot() {
+        return engine.statuses().stream().map(this::view).toList();
+    }
+
     private TargetStatus status(String name) {
         return engine.status(name).orElseThrow(() -> unknownTarget(name));
     }
@@ -93,7 +109,7 @@ public final class ApiHandlers {
 
     private ApiException unknownTarget(String name) {
         return ApiException.notFound("no target named '" + name + "'; "
-                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet()).replace("valid keys are", "targets are")));
+                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet(), "targets are")));
     }
 
     private ApiResponse journal(ApiRequest request) {
@@ -197,7 +213,7 @@ public final class ApiHandlers {
         while (names.hasNext()) {
             String field = names.next();
             if (!fields.contains(field)) {
-                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields).replace("valid keys are", "fields are"));
+                throw ApiException.badRequest(field + ": unknown field; " + Config.suggestion(field, fields, "fields are"));
             }
         }
         return node;
@@ -285,7 +301,7 @@ public final class ApiHandlers {
         return out;
     }
 
-    private Map<String, Object> view(JournalEntry entry) {
+    Map<String, Object> view(JournalEntry entry) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("at", entry.at().toString());
         out.put("target", names.getOrDefault(entry.target(), entry.target().name()));

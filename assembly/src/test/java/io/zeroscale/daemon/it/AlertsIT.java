@@ -9,16 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
 import io.zeroscale.testkit.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -34,8 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -71,15 +61,7 @@ class AlertsIT {
         }
         if (config != null) {
             // The daemon leaves workloads running on purpose; the test must not.
-            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                        context(scheduler, blocking, config.dataDirectory().resolve("orchestrators").resolve("local")));
-                for (TargetSpec target : config.targets()) {
-                    orchestrator.attach(target.toWorkload());
-                }
-                orchestrator.stopAll();
-                orchestrator.close();
-            }
+            LeftoverProcesses.stop(config.dataDirectory(), config.targets());
         }
         if (alertmanager != null) {
             alertmanager.destroy();
@@ -253,24 +235,5 @@ class AlertsIT {
                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         });
         return port;
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

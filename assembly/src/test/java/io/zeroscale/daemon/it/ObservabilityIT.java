@@ -9,13 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,15 +61,7 @@ class ObservabilityIT {
         }
         if (config != null) {
             // The daemon leaves workloads running on purpose; the test must not.
-            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                        context(scheduler, blocking, config.dataDirectory().resolve("orchestrators").resolve("local")));
-                for (TargetSpec target : config.targets()) {
-                    orchestrator.attach(target.toWorkload());
-                }
-                orchestrator.stopAll();
-                orchestrator.close();
-            }
+            LeftoverProcesses.stop(config.dataDirectory(), config.targets());
         }
         client.close();
     }
@@ -195,24 +178,5 @@ class ObservabilityIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(scrape.statusCode()).isEqualTo(200);
         return scrape.body();
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

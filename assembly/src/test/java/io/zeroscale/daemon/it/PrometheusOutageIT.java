@@ -11,12 +11,6 @@ import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
 import io.zeroscale.testkit.PrometheusPeer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,9 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -228,33 +219,6 @@ class PrometheusOutageIT {
     /** The daemon leaves workloads running on shutdown; the test must not. Adopt them as the next daemon would, and stop them. */
     private void stopBackends(DaemonConfig daemonConfig) throws Exception {
         List<TargetSpec> targets = new ArrayList<>(daemonConfig.targets());
-        try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-            ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                    context(scheduler, blocking, home.resolve("data").resolve("orchestrators").resolve("local")));
-            for (TargetSpec target : targets) {
-                orchestrator.attach(target.toWorkload());
-            }
-            orchestrator.stopAll();
-            orchestrator.close();
-        }
-    }
-
-    private static PluginContext context(Scheduler scheduler, Executor blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
+        LeftoverProcesses.stop(home.resolve("data"), targets);
     }
 }

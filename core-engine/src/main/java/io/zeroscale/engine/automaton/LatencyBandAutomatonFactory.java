@@ -1,6 +1,9 @@
 package io.zeroscale.engine.automaton;
 
+import static java.util.Objects.requireNonNull;
+
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.AutomatonFactory;
@@ -25,21 +28,37 @@ public final class LatencyBandAutomatonFactory implements AutomatonFactory {
 
     @Override
     public Automaton create(AutomatonSpec spec, PluginContext context) {
-        Config settings = spec.settings().requireOnlyKeys(KEYS);
-        String signal = Policies.requireSignal(settings, "signal", spec.signals());
+        // Every setting is checked even after one fails, so a policy's mistakes are reported together.
+        Config settings = spec.settings();
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
+        String signal = problems.attempt(() -> Policies.requireSignal(settings, "signal", spec.signals())).orElse(null);
+        Double alpha = problems.attempt(() -> alpha(settings)).orElse(null);
+        Integer history = problems.attempt(() -> history(settings)).orElse(null);
+        Double sigmas = problems.attempt(
+                () -> Policies.positive(settings, "sigmas", Policies.number(settings, "sigmas", 1.5))).orElse(null);
+        Integer step = problems.attempt(() -> Policies.atLeastOne(settings, "step", 1)).orElse(null);
+        Duration cooldown = problems.attempt(() -> settings.duration("cooldown", Duration.ofMinutes(1))).orElse(null);
+        problems.throwIfAny();
+        return new LatencyBandAutomaton(requireNonNull(signal), requireNonNull(alpha), requireNonNull(history),
+                requireNonNull(sigmas), requireNonNull(step), requireNonNull(cooldown), spec.bounds());
+    }
+
+    private static double alpha(Config settings) {
         double alpha = Policies.number(settings, "alpha", 0.3);
         if (!(alpha > 0 && alpha <= 1)) {
             throw Policies.invalid(settings, "alpha", "must be above 0 and at most 1 (the weight of the newest"
                     + " sample; 1 = no smoothing), got " + Policies.number(alpha));
         }
+        return alpha;
+    }
+
+    private static int history(Config settings) {
         int history = settings.integer("history", 20);
         if (history < 2 || history > MAX_HISTORY) {
             throw Policies.invalid(settings, "history", "must be between 2 (to have a spread) and " + MAX_HISTORY
                     + " samples, got " + history);
         }
-        double sigmas = Policies.positive(settings, "sigmas", Policies.number(settings, "sigmas", 1.5));
-        int step = Policies.atLeastOne(settings, "step", 1);
-        Duration cooldown = settings.duration("cooldown", Duration.ofMinutes(1));
-        return new LatencyBandAutomaton(signal, alpha, history, sigmas, step, cooldown, spec.bounds());
+        return history;
     }
 }

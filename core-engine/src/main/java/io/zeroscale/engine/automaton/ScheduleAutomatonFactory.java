@@ -1,15 +1,19 @@
 package io.zeroscale.engine.automaton;
 
+import static java.util.Objects.requireNonNull;
+
 import com.cronutils.model.Cron;
 import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
+import io.zeroscale.spi.automaton.ReplicaBounds;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -38,8 +42,21 @@ public final class ScheduleAutomatonFactory implements AutomatonFactory {
 
     @Override
     public Automaton create(AutomatonSpec spec, PluginContext context) {
-        Config settings = spec.settings().requireOnlyKeys(KEYS);
-        ZoneId zone = zone(settings);
+        // Every setting is checked even after one fails, so a policy's mistakes are reported together.
+        Config settings = spec.settings();
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
+        ZoneId zone = problems.attempt(() -> zone(settings)).orElse(null);
+        List<ScheduleAutomaton.Window> windows =
+                problems.attempt(() -> windows(settings, spec.bounds(), problems)).orElse(null);
+        Integer defaultReplicas = problems.attempt(() -> settings.has("default-replicas")
+                ? Policies.replicasWithin(settings, "default-replicas", spec.bounds())
+                : spec.bounds().min()).orElse(null);
+        problems.throwIfAny();
+        return new ScheduleAutomaton(requireNonNull(windows), requireNonNull(defaultReplicas), requireNonNull(zone));
+    }
+
+    private static List<ScheduleAutomaton.Window> windows(Config settings, ReplicaBounds bounds, ConfigProblems problems) {
         if (!settings.has("windows")) {
             throw settings.invalid("windows", "required key is missing; add a list such as"
                     + " [ { cron: \"0 8 * * MON-FRI\", duration: 10h, replicas: 3 } ]");
@@ -52,17 +69,17 @@ public final class ScheduleAutomatonFactory implements AutomatonFactory {
         CronParser parser = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
         List<ScheduleAutomaton.Window> windows = new ArrayList<>();
         for (Config item : items) {
-            item.requireOnlyKeys(WINDOW_KEYS);
-            String cron = item.requireString("cron");
-            ExecutionTime execution = execution(parser, item, cron);
-            Duration duration = Policies.positiveDuration(item, "duration");
-            int replicas = Policies.replicasWithin(item, "replicas", spec.bounds());
-            windows.add(new ScheduleAutomaton.Window(cron, execution, duration, replicas));
+            problems.attempt(() -> item.requireOnlyKeys(WINDOW_KEYS));
+            String cron = problems.attempt(() -> item.requireString("cron")).orElse(null);
+            ExecutionTime execution = cron == null ? null
+                    : problems.attempt(() -> execution(parser, item, cron)).orElse(null);
+            Duration duration = problems.attempt(() -> Policies.positiveDuration(item, "duration")).orElse(null);
+            Integer replicas = problems.attempt(() -> Policies.replicasWithin(item, "replicas", bounds)).orElse(null);
+            if (cron != null && execution != null && duration != null && replicas != null) {
+                windows.add(new ScheduleAutomaton.Window(cron, execution, duration, replicas));
+            }
         }
-        int defaultReplicas = settings.has("default-replicas")
-                ? Policies.replicasWithin(settings, "default-replicas", spec.bounds())
-                : spec.bounds().min();
-        return new ScheduleAutomaton(windows, defaultReplicas, zone);
+        return windows;
     }
 
     private static ExecutionTime execution(CronParser parser, Config item, String cron) {

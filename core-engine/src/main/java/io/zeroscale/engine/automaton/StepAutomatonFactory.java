@@ -1,10 +1,14 @@
 package io.zeroscale.engine.automaton;
 
+import static java.util.Objects.requireNonNull;
+
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
+import io.zeroscale.spi.automaton.ReplicaBounds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -24,8 +28,17 @@ public final class StepAutomatonFactory implements AutomatonFactory {
 
     @Override
     public Automaton create(AutomatonSpec spec, PluginContext context) {
-        Config settings = spec.settings().requireOnlyKeys(KEYS);
-        String signal = Policies.requireSignal(settings, "signal", spec.signals());
+        // Every setting is checked even after one fails, so a policy's mistakes are reported together.
+        Config settings = spec.settings();
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
+        String signal = problems.attempt(() -> Policies.requireSignal(settings, "signal", spec.signals())).orElse(null);
+        List<StepAutomaton.Step> steps = problems.attempt(() -> steps(settings, spec.bounds(), problems)).orElse(null);
+        problems.throwIfAny();
+        return new StepAutomaton(requireNonNull(signal), requireNonNull(steps), spec.bounds());
+    }
+
+    private static List<StepAutomaton.Step> steps(Config settings, ReplicaBounds bounds, ConfigProblems problems) {
         if (!settings.has("steps")) {
             throw settings.invalid("steps", "required key is missing; add a list such as"
                     + " [ { above: 0, replicas: 1 }, { above: 100, replicas: 3 } ]");
@@ -35,24 +48,31 @@ public final class StepAutomatonFactory implements AutomatonFactory {
             throw Policies.invalid(settings, "steps", "needs at least one step such as { above: 0, replicas: 1 }");
         }
         List<StepAutomaton.Step> steps = new ArrayList<>();
+        // the last step whose settings were valid: each step is compared with it, so one bad step
+        // does not hide the mistakes of the next ones
+        StepAutomaton.Step before = null;
+        int beforeIndex = -1;
         for (int i = 0; i < items.size(); i++) {
-            Config item = items.get(i).requireOnlyKeys(STEP_KEYS);
-            double above = Policies.requireNumber(item, "above");
-            int replicas = Policies.replicasWithin(item, "replicas", spec.bounds());
-            if (i > 0) {
-                StepAutomaton.Step before = steps.get(i - 1);
-                if (!(above > before.above())) {
-                    throw Policies.invalid(item, "above", Policies.number(above) + " must be greater than steps[" + (i - 1)
-                            + "].above (" + Policies.number(before.above()) + "); list steps from the lowest threshold"
-                            + " up, each threshold once");
-                }
-                if (replicas < before.replicas()) {
-                    throw Policies.invalid(item, "replicas", replicas + " is fewer than steps[" + (i - 1) + "].replicas ("
-                            + before.replicas() + "); a higher threshold must not ask for fewer replicas");
-                }
+            Config item = items.get(i);
+            problems.attempt(() -> item.requireOnlyKeys(STEP_KEYS));
+            Double above = problems.attempt(() -> Policies.requireNumber(item, "above")).orElse(null);
+            Integer replicas = problems.attempt(() -> Policies.replicasWithin(item, "replicas", bounds)).orElse(null);
+            if (above == null || replicas == null) {
+                continue;
             }
-            steps.add(new StepAutomaton.Step(above, replicas));
+            if (before != null && !(above > before.above())) {
+                problems.add(Policies.invalid(item, "above", Policies.number(above) + " must be greater than steps["
+                        + beforeIndex + "].above (" + Policies.number(before.above()) + "); list steps from the lowest"
+                        + " threshold up, each threshold once"));
+            }
+            if (before != null && replicas < before.replicas()) {
+                problems.add(Policies.invalid(item, "replicas", replicas + " is fewer than steps[" + beforeIndex
+                        + "].replicas (" + before.replicas() + "); a higher threshold must not ask for fewer replicas"));
+            }
+            before = new StepAutomaton.Step(above, replicas);
+            beforeIndex = i;
+            steps.add(before);
         }
-        return new StepAutomaton(signal, steps, spec.bounds());
+        return steps;
     }
 }

@@ -3,6 +3,7 @@ package io.zeroscale.engine.automaton;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.automaton.ReplicaBounds;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.metrics.SignalValue;
@@ -112,8 +113,24 @@ public final class TargetTracker {
         requireNonNull(behavior, "behavior is null");
         requireNonNull(bounds, "bounds is null");
         requireNonNull(signals, "signals is null");
-        target.requireOnlyKeys(TARGET_KEYS);
-        String signal = Policies.requireSignal(target, "signal", signals);
+        // Every setting is checked even after one fails, so a policy's mistakes are reported together.
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> target.requireOnlyKeys(TARGET_KEYS));
+        String signal = problems.attempt(() -> Policies.requireSignal(target, "signal", signals)).orElse(null);
+        Kind kind = problems.attempt(() -> kind(target)).orElse(null);
+        Double goal = kind == null ? null : problems.attempt(
+                () -> Policies.positive(target, kind.key, Policies.requireNumber(target, kind.key))).orElse(null);
+        Double tolerance = problems.attempt(() -> tolerance(target, "tolerance", DEFAULT_TOLERANCE)).orElse(null);
+        problems.attempt(() -> behavior.requireOnlyKeys(BEHAVIOR_KEYS));
+        double ruleTolerance = tolerance == null ? DEFAULT_TOLERANCE : tolerance;
+        ScalingRules up = problems.attempt(() -> rules(behavior.child("scale-up"), true, ruleTolerance)).orElse(null);
+        ScalingRules down = problems.attempt(() -> rules(behavior.child("scale-down"), false, ruleTolerance)).orElse(null);
+        problems.throwIfAny();
+        return new TargetTracker(requireNonNull(signal), requireNonNull(kind), requireNonNull(goal), requireNonNull(up),
+                requireNonNull(down), bounds);
+    }
+
+    private static Kind kind(Config target) {
         List<Kind> kinds = new ArrayList<>();
         for (Kind candidate : Kind.values()) {
             if (target.has(candidate.key)) {
@@ -125,13 +142,7 @@ public final class TargetTracker {
                     + "per-replica: 4), utilization or value (the signal is a per-replica level, e.g. "
                     + "utilization: 0.6); got " + (kinds.isEmpty() ? "none" : kinds.stream().map(k -> k.key).toList()));
         }
-        Kind kind = kinds.get(0);
-        double goal = Policies.positive(target, kind.key, Policies.requireNumber(target, kind.key));
-        double tolerance = tolerance(target, "tolerance", DEFAULT_TOLERANCE);
-        behavior.requireOnlyKeys(BEHAVIOR_KEYS);
-        ScalingRules up = rules(behavior.child("scale-up"), true, tolerance);
-        ScalingRules down = rules(behavior.child("scale-down"), false, tolerance);
-        return new TargetTracker(signal, kind, goal, up, down, bounds);
+        return kinds.get(0);
     }
 
     /** The signal this tracker follows. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
@@ -146,5 +147,14 @@ class LatencyBandAutomatonTest {
                 .hasMessageStartingWith("targets.app.policy.signal: unknown signal 'p59'; did you mean 'p95'?");
         assertThatThrownBy(() -> automaton("sigma", 2))
                 .hasMessage("targets.app.policy.sigma: unknown key; did you mean 'sigmas'?");
+    }
+
+    @Test
+    void everyMistakeOfTheSettingsIsReportedTogether() {
+        assertThatThrownBy(() -> automaton("alpha", 2, "history", 1, "step", 0, "cooldwn", "1m"))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems())
+                        .extracting(problem -> problem.substring(0, problem.indexOf(':')))
+                        .containsExactly("targets.app.policy.alpha", "targets.app.policy.cooldwn",
+                                "targets.app.policy.history", "targets.app.policy.step"));
     }
 }

@@ -141,7 +141,7 @@ class ScheduleAutomatonTest {
         assertThatThrownBy(() -> automaton(windows(Map.of("cron", "0 8 * * *", "duration", "1h", "replicas", 9))))
                 .hasMessageStartingWith("targets.app.policy.windows[0].replicas: 9 is outside replicas: {min: 0, max: 8}");
         assertThatThrownBy(() -> automaton(windows(Map.of("cron", "0 8 * * *", "length", "1h", "replicas", 1))))
-                .hasMessageStartingWith("targets.app.policy.windows[0].length: unknown key");
+                .hasMessageContaining("targets.app.policy.windows[0].length: unknown key");
         Map<String, Object> badZone = windows(OFFICE_HOURS);
         badZone.put("timezone", "Mars/Olympus");
         assertThatThrownBy(() -> automaton(badZone))
@@ -152,5 +152,17 @@ class ScheduleAutomatonTest {
                 .hasMessageStartingWith("targets.app.policy.default-replicas: -1 is outside replicas");
         assertThatThrownBy(() -> automaton(Map.of()))
                 .hasMessageStartingWith("targets.app.policy.windows: required key is missing");
+    }
+
+    @Test
+    void everyMistakeOfTheWindowsIsReportedTogether() {
+        Map<String, Object> settings = windows(Map.of("cron", "0 8 * *", "duration", "10h", "replicas", 2),
+                Map.of("cron", "0 18 * * *", "duration", "-1h", "replicas", 20));
+        settings.put("timezone", "Mars/Olympus");
+        assertThatThrownBy(() -> automaton(settings))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems())
+                        .extracting(problem -> problem.substring(0, problem.indexOf(':')))
+                        .containsExactly("targets.app.policy.timezone", "targets.app.policy.windows[0].cron",
+                                "targets.app.policy.windows[1].duration", "targets.app.policy.windows[1].replicas"));
     }
 }

@@ -105,7 +105,8 @@ class StepAutomatonTest {
                 .hasMessage("targets.app.policy.steps[0].replicas: 9 is outside replicas: {min: 0, max: 8}; pick a value"
                         + " in that range or widen replicas");
         assertThatThrownBy(() -> automaton(List.of(Map.of("above", 0, "replica", 1)), 0, 8))
-                .hasMessage("targets.app.policy.steps[0].replica: unknown key; did you mean 'replicas'?");
+                .hasMessage("targets.app.policy.steps[0].replica: unknown key; did you mean 'replicas'?\n"
+                        + "targets.app.policy.steps[0].replicas: required key is missing; add a whole number");
         assertThatThrownBy(() -> automaton(List.of(), 0, 8))
                 .hasMessageStartingWith("targets.app.policy.steps: needs at least one step");
         assertThatThrownBy(() -> automaton("0:1", 0, 8))
@@ -115,5 +116,18 @@ class StepAutomatonTest {
         assertThatThrownBy(() -> new StepAutomatonFactory().create(
                         Specs.spec(0, 8, Set.of("rps"), Map.of("signal", "rps")), Specs.pluginContext()))
                 .hasMessageStartingWith("targets.app.policy.steps: required key is missing");
+    }
+
+    @Test
+    void everyMistakeOfTheStepsIsReportedTogether() {
+        List<Map<String, Object>> steps = List.of(Map.of("above", 10, "replicas", 2, "replcas", 2),
+                Map.of("above", 5, "replicas", 1), Map.of("above", "many", "replicas", 3));
+        assertThatThrownBy(() -> new StepAutomatonFactory().create(
+                        Specs.spec(0, 4, Set.of("rps"), Map.of("signal", "rsp", "steps", steps)), Specs.pluginContext()))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems())
+                        .extracting(problem -> problem.substring(0, problem.indexOf(':')))
+                        .containsExactly("targets.app.policy.signal", "targets.app.policy.steps[0].replcas",
+                                "targets.app.policy.steps[1].above", "targets.app.policy.steps[1].replicas",
+                                "targets.app.policy.steps[2].above"));
     }
 }

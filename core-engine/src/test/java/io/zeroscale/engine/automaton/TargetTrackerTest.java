@@ -314,7 +314,7 @@ class TargetTrackerTest {
     void misspelledTargetKeyIsRejectedWithASuggestion() {
         assertThatThrownBy(() -> tracker(Map.of("signal", "cpu", "per-replicas", 4), Map.of(), 0, 5))
                 .isInstanceOf(ZeroscaleException.class)
-                .hasMessage("targets.app.policy.target.per-replicas: unknown key; did you mean 'per-replica'?");
+                .hasMessageContaining("targets.app.policy.target.per-replicas: unknown key; did you mean 'per-replica'?");
     }
 
     @Test

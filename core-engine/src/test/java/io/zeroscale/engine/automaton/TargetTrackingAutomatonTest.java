@@ -173,4 +173,18 @@ class TargetTrackingAutomatonTest {
         assertThatThrownBy(() -> automaton(Map.of(), 0, 4))
                 .hasMessage("targets.app.policy.target: required key is missing; add a mapping");
     }
+
+    @Test
+    void everyMistakeOfTheTargetAndBehaviorIsReportedTogether() {
+        Map<String, Object> settings = Map.of(
+                "target", Map.of("signal", "cpux", "utilization", 0.6, "tolerance", 1.5),
+                "behavior", Map.of("scale-up", Map.of("stabilization-window", "2h"),
+                        "scale-down", Map.of("select-policy", "Sometimes")));
+        assertThatThrownBy(() -> automaton(settings, 0, 4))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.problems())
+                        .extracting(problem -> problem.substring(0, problem.indexOf(':')))
+                        .containsExactly("targets.app.policy.behavior.scale-down.select-policy",
+                                "targets.app.policy.behavior.scale-up.stabilization-window",
+                                "targets.app.policy.target.signal", "targets.app.policy.target.tolerance"));
+    }
 }
