@@ -334,13 +334,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             hostHeader = localHost();
             request.headers().set(HttpHeaderNames.HOST, hostHeader);
         }
-        GatewayRoute route = proxy.router().route(Hosts.normalize(hostHeader), path);
-        if (route == null) {
+        TargetTraffic target = proxy.route(Hosts.normalize(hostHeader), path);
+        if (target == null) {
             reject(request, 404, "no route for host '" + (hostHeader == null ? "" : hostHeader) + "' and path '"
                     + pathOnly(path) + "'", false);
             return;
         }
-        TargetTraffic target = proxy.traffic(route.target());
         GatewayConfig config = target.config();
         long contentLength = HttpUtil.getContentLength(request, -1L);
         if (contentLength > config.maxBodySize()) {

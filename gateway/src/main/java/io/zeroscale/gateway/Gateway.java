@@ -130,6 +130,29 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
+     * Replaces the routes of {@code target} while the gateway runs, in one step: a request is
+     * routed by the table before the change or after it, never by half of it, and other targets'
+     * requests are untouched. An empty list stops routing to the target (its requests get 404);
+     * requests already routed to it go on. {@code targetConfig}, when given, replaces the target's
+     * own settings (as {@link Builder#targetConfig}) for requests admitted from now on. A target
+     * the hub removes (see {@link io.zeroscale.spi.traffic.RouteListener#onRemoved}) loses its
+     * routes by itself. Thread-safe.
+     *
+     * @throws IllegalArgumentException when a route is not {@code target}'s, or has exactly the
+     *     host and path of another target's route
+     */
+    public void routes(TargetRef target, List<GatewayRoute> routes, @Nullable GatewayConfig targetConfig) {
+        requireNonNull(target, "target is null");
+        proxy.setRoutes(target, List.copyOf(routes), targetConfig);
+        log.info("Gateway on {}: routes of {} are now {}", address, target, routes);
+    }
+
+    /** The routes of {@code target} now; empty when it has none. */
+    public List<GatewayRoute> routes(TargetRef target) {
+        return proxy.routes(requireNonNull(target, "target is null"));
+    }
+
+    /**
      * Shuts down gracefully and returns once the gateway is closed. In order: the listening socket
      * closes (new connections are refused); held requests are answered 503 with {@code Retry-After}
      * and a one-line reason; a new request on an open keep-alive connection gets the same 503 with
