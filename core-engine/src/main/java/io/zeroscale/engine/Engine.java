@@ -5,6 +5,9 @@ import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.zeroscale.engine.history.ArrivalHistories;
+import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Leadership;
@@ -75,6 +78,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     /** When each gateway was last heard from (any report, drain or heartbeat), on the engine's clock. */
     private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
     private final List<AutoCloseable> owned;
+    private final ArrivalHistories histories;
+    /** Problems met while reading a target's history, journalled once its actor exists. */
+    private final Map<String, String> historyProblems = new ConcurrentHashMap<>();
     /** Orders route publications against target removals and replacements. */
     private final Object routeLock = new Object();
     private Subscription leadershipWatch = Subscription.NONE;
@@ -94,7 +100,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, AutomatonFactory> automata,
             Leadership leadership,
             TrafficSettings traffic,
-            List<AutoCloseable> owned) {
+            List<AutoCloseable> owned,
+            boolean persistentHistory) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.blocking = requireNonNull(blocking, "blocking is null");
@@ -108,6 +115,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.traffic = requireNonNull(traffic, "traffic is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
+        this.histories = new ArrivalHistories(persistentHistory ? dataDirectory.resolve("history") : null, scheduler, blocking,
+                historyProblems::put);
     }
 
     /** The automaton types this engine knows. */
@@ -177,6 +186,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         for (String name : removing) {
             TargetActor actor = requireNonNull(actorsByName.remove(name));
             retire(actor, null, origin);
+            // The history goes with the target; its file stays for when a target of that name comes back.
+            histories.release(name);
         }
         for (TargetSpec spec : replaced) {
             TargetActor old = requireNonNull(actorsByName.get(spec.name()));
@@ -443,7 +454,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation,
                 code -> telemetry.orchestratorError(name, code)));
         TargetActor actor = new TargetActor(spec, ready.automaton(), ready.orchestrator(), actuator, ready.sources(), this, leadership,
-                scheduler, dispatcher, blocking, predecessor);
+                scheduler, dispatcher, blocking, predecessor, histories.open(spec.name()), historyProblems.remove(spec.name()));
         synchronized (routeLock) {
             // Under the route lock: the predecessor's publications stop here, the successor's start.
             actors.put(spec.ref(), actor);
@@ -466,8 +477,27 @@ public final class Engine implements TrafficHub, AutoCloseable {
                     + spec.policy().automaton() + "'; " + Config.didYouMean(spec.policy().automaton(), automata.keySet())
                     .map(hint -> hint + " ").orElse("") + "installed: " + automatonTypes());
         }
-        return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
+        Automaton automaton = factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
                 spec.policy().settings()), pluginContext("automaton-" + factory.type()));
+        if (automaton instanceof UsesArrivalHistory predicting) {
+            predicting.useArrivalHistory(histories.open(spec.name()));
+        }
+        return automaton;
+    }
+
+    /** The arrival history of {@code target}, or empty when there is no such target. */
+    public Optional<ArrivalHistory> arrivalHistory(String target) {
+        synchronized (this) {
+            if (!actorsByName.containsKey(target)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.ofNullable(histories.get(target));
+    }
+
+    /** Writes every arrival history that changed (also done once a minute and on close). */
+    public void flushArrivalHistory() {
+        histories.flush();
     }
 
     PluginContext pluginContext(String name) {
@@ -499,6 +529,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
         leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
+        histories.start();
         log.info("engine started with {} target(s)", actors.size());
     }
 
@@ -759,6 +790,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         closed = true;
         leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
+        histories.close();
         telemetry.close();
         for (AutoCloseable resource : owned) {
             try {

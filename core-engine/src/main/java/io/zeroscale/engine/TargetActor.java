@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
+import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
@@ -77,6 +78,9 @@ final class TargetActor {
     private final TargetView view;
     private final WorkloadActuation actuation;
     private final StartFailures startFailures;
+    private final ArrivalHistory history;
+    /** Why the history file was set aside at load, journalled once on start; or null. */
+    private @Nullable String historyProblem;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -124,8 +128,12 @@ final class TargetActor {
             Scheduler scheduler,
             Executor dispatcher,
             Executor blocking,
-            @Nullable Predecessor predecessor) {
+            @Nullable Predecessor predecessor,
+            ArrivalHistory history,
+            @Nullable String historyProblem) {
         this.spec = spec;
+        this.history = history;
+        this.historyProblem = historyProblem;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
         this.engine = engine;
@@ -251,6 +259,11 @@ final class TargetActor {
         post(() -> {
             begun = true;
             leader = leadership.isLeader();
+            String problem = historyProblem;
+            if (problem != null) {
+                historyProblem = null;
+                journal(JournalEntry.Kind.HISTORY, problem);
+            }
             if (orchestrator instanceof Endpoints endpoints) {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
@@ -311,6 +324,10 @@ final class TargetActor {
 
     private void requestsChanged() {
         view.arrivalsJoined(traffic.takeJoinedArrivals());
+        // The one place arrivals enter the history: the sum over gateways (a gateway that joins
+        // counts as a counter starting at zero), before the automaton hears of them, so a
+        // prediction made on this event already counts them.
+        history.counter(now(), traffic.sum().arrivals());
         view.requests(traffic.sum(), traffic.unknownReason());
         deliver(new Event.RequestsChanged());
     }
@@ -554,6 +571,12 @@ final class TargetActor {
     }
 
     private void onSignal(String name, SignalValue value) {
+        if (poller.pushed(name) && value instanceof SignalValue.Known known && known.value() > 0
+                && !(view.signal(name) instanceof SignalValue.Known before && before.value() > 0)) {
+            // Work announced by a pushed signal (a queue that was empty now holds messages) is an
+            // arrival as much as a request is: the history counts the rise, once.
+            history.record(now(), 1);
+        }
         view.signal(name, value);
         deliver(new Event.SignalChanged(name));
     }
