@@ -120,7 +120,8 @@ final class PodOrder {
         Path target = file;
         try {
             Files.createDirectories(target.getParent());
-            Path tmp = target.resolveSibling(FILE + ".tmp");
+            // A file of its own per write: two instances over one data directory never mix their writes.
+            Path tmp = Files.createTempFile(target.getParent(), FILE, ".tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 copy.store(out, "zeroscale kubernetes orchestrator: the order pods were first seen in");
             }
