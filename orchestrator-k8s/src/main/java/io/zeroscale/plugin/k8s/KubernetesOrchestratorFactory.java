@@ -40,11 +40,22 @@ public final class KubernetesOrchestratorFactory implements OrchestratorFactory 
     @Override
     public Orchestrator create(String name, io.zeroscale.spi.Config config, PluginContext context) {
         KubernetesConfig parsed = KubernetesConfig.parse(config);
-        Config client = clientConfig(parsed, System.getenv(), SERVICE_ACCOUNT);
-        String namespace = parsed.namespace() != null ? parsed.namespace()
-                : client.getNamespace() != null && !client.getNamespace().isBlank() ? client.getNamespace() : "default";
-        KubernetesClient built = new KubernetesClientBuilder().withConfig(client).build();
-        return new KubernetesOrchestrator(name, built, namespace, PodOrder.load(context.dataDirectory()), context);
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        // fabric8 finds its model classes and its HTTP client through the context class loader as
+        // well as its own: when the daemon (or an application embedding the SDK) has fabric8 on its
+        // own class path, the two copies mix ("KubernetesResource: APIGroup not a subtype"). While
+        // the client is built (the only time fabric8 looks them up), the context is this plugin's.
+        thread.setContextClassLoader(KubernetesOrchestratorFactory.class.getClassLoader());
+        try {
+            Config client = clientConfig(parsed, System.getenv(), SERVICE_ACCOUNT);
+            String namespace = parsed.namespace() != null ? parsed.namespace()
+                    : client.getNamespace() != null && !client.getNamespace().isBlank() ? client.getNamespace() : "default";
+            KubernetesClient built = new KubernetesClientBuilder().withConfig(client).build();
+            return new KubernetesOrchestrator(name, built, namespace, PodOrder.load(context.dataDirectory()), context);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
     }
 
     /**

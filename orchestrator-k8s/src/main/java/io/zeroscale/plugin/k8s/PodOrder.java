@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,13 +71,6 @@ final class PodOrder {
     /** Forgets pods that are gone. */
     synchronized void forget(String uid) {
         if (sequence.remove(uid) != null) {
-            dirty = true;
-        }
-    }
-
-    /** Forgets every pod but {@code kept}, e.g. after a full list of a namespace. */
-    synchronized void retainOnly(Set<String> kept) {
-        if (sequence.keySet().retainAll(kept)) {
             dirty = true;
         }
     }
