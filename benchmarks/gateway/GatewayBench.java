@@ -24,13 +24,19 @@ public final class GatewayBench {
         Route route = new Route(Routing.FORWARD, List.of(backend), List.of());
         TrafficHub hub = new TrafficHub() {
             @Override
-            public void report(TargetRef t, RequestStats stats) {}
+            public void report(String gateway, TargetRef t, RequestStats stats) {}
 
             @Override
-            public void drained(TargetRef t, List<Endpoint> endpoints) {}
+            public void drained(String gateway, TargetRef t, List<Endpoint> endpoints) {}
 
             @Override
-            public void endpointRefused(TargetRef t, Endpoint endpoint, String reason) {}
+            public void endpointRefused(String gateway, TargetRef t, Endpoint endpoint, String reason) {}
+
+            @Override
+            public void heartbeat(String gateway) {}
+
+            @Override
+            public void left(String gateway) {}
 
             @Override
             public Subscription subscribe(RouteListener listener) {

@@ -3,20 +3,21 @@
 #   backend directly | gateway -> backend | nginx proxy -> backend
 # The backend is nginx answering a fixed 200 from memory, so the proxies are what is measured.
 # Each round:
-#   1. wrk (closed loop) against each target: maximum throughput. Budget: gateway >= 0.8 x nginx.
+#   1. wrk (closed loop) against each target: maximum throughput. Budget: gateway >= 1.0 x nginx
+#      (the ratio of the medians over the rounds, not the median of per-round ratios).
 #   2. vegeta at a fixed rate per target, RATE_FRACTION (default 0.1) of the lowest wrk maximum of
 #      the round but at most MAX_RATE (default 3000/s), the three targets interleaved in one attack:
 #      open-loop p50/p99, and the latency each proxy adds over the direct path.
-#      Budget: gateway p99 <= nginx p99 + 1 ms. On 2 cores vegeta itself needs about a core: the
+#      Budget: gateway p99 <= nginx p99 + 0.5 ms (median over valid rounds of each). On 2 cores vegeta itself needs about a core: the
 #      run checks that it kept its rate.
 # Targets are measured in a rotated order each round so no one always goes first. The machine is
 # shared and noisy (one target's wrk result moved by 1.5x between two 5 s runs a minute apart), so
 # the defaults are many short rounds, and the verdicts use the median over rounds.
-# Writes benchmarks/results/gateway-warm.json and prints a Markdown table for the README.
+# Writes benchmarks/results/gateway-warm.json; benchmarks/run stamps it and writes the README's tables.
 #
 # Usage: benchmarks/gateway/run.sh [wrk-seconds] [connections] [rounds]   (defaults 5, 64, 10)
 #   env: VEGETA_SECONDS (default 10), RATE_FRACTION (default 0.1), MAX_RATE (default 3000),
-#        RESULTS (output JSON path)
+#        RESULTS_FILE (output JSON path)
 # Every load is bounded in time and sent to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ THREADS=2
 VEGETA_SECONDS="${VEGETA_SECONDS:-10}"
 RATE_FRACTION="${RATE_FRACTION:-0.1}"
 MAX_RATE="${MAX_RATE:-3000}"
-RESULTS="${RESULTS:-benchmarks/results/gateway-warm.json}"
+RESULTS="${RESULTS_FILE:-benchmarks/results/gateway-warm.json}"
 VEGETA_VERSION=v12.12.0
 
 source scripts/jdk.sh
@@ -57,6 +58,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# Stopped by benchmarks/run's timeout: still clean up (bash runs the EXIT trap on exit).
+trap 'exit 143' TERM INT
 
 # One nginx process serves both the backend and the reference proxy, one worker per core.
 mkdir -p "$WORK/logs"
@@ -64,10 +67,13 @@ sed -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@NGINX_PORT@|$NGINX_PORT|g" -e "
   benchmarks/gateway/nginx.conf.template > "$WORK/nginx.conf"
 nginx -p "$WORK" -c "$WORK/nginx.conf"
 
-mvn -B -q -ntp -o install -DskipTests -pl core-spi,gateway
-mvn -B -q -ntp -o dependency:build-classpath -pl gateway -DincludeScope=runtime -Dmdep.outputFile="$WORK/cp.txt" >/dev/null
-CP="gateway/target/classes:$(cat "$WORK/cp.txt")"
-java -cp "$CP" benchmarks/gateway/GatewayBench.java \
+# The benchmarks jar holds the gateway and its dependencies; built in the reactor (never
+# `mvn install`: that would overwrite the shared local repository's snapshots).
+JAR="${JAR:-benchmarks/target/benchmarks.jar}"
+if [ ! -f "$JAR" ]; then
+  mvn -B -q -ntp -o package -DskipTests -pl benchmarks -am
+fi
+java -cp "$JAR" benchmarks/gateway/GatewayBench.java \
   "$GATEWAY_PORT" "127.0.0.1:$BACKEND_PORT" > "$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
@@ -218,7 +224,7 @@ for r in range(1, rounds + 1):
         "added_p99_ms": {p: veg[p]["p99_ms"] - veg["direct"]["p99_ms"] for p in ("gateway", "nginx")},
         "p99_margin_ms": veg["gateway"]["p99_ms"] - veg["nginx"]["p99_ms"],
     }
-    rd["pass_throughput"] = rd["throughput_ratio"] >= 0.8
+    rd["pass_throughput"] = rd["throughput_ratio"] >= 1.0
     # CPU per proxied request: the gateway JVM's own; nginx's minus what the same nginx spent per
     # request as the backend alone (the direct run), since one nginx is both backend and proxy.
     us = lambda cpu_ms, n: 1000.0 * cpu_ms / wrk[n]["requests"]
@@ -229,13 +235,19 @@ for r in range(1, rounds + 1):
     # vegeta's achieved rate shows whether the load generator itself kept up on this small machine;
     # a round where it fell behind measured the generator, not the proxies.
     rd["generator_kept_up"] = all(veg[n]["rate"] >= 0.98 * rd["rate"] for n in names)
-    rd["pass_p99"] = (rd["p99_margin_ms"] <= 1.0 and rd["generator_kept_up"]
+    rd["pass_p99"] = (rd["p99_margin_ms"] <= 0.5 and rd["generator_kept_up"]
                       and all(veg[n]["success"] == 1.0 for n in names))
     result["rounds"].append(rd)
 R = result["rounds"]
 med = lambda f: statistics.median(f(rd) for rd in R)
+# Ratios of medians: the median gateway throughput over the median nginx throughput (a median of
+# per-round ratios would favour whichever rounds happened to be noisy for nginx).
+result["ratio_of_medians"] = {
+    "throughput": med(lambda rd: rd["wrk"]["gateway"]["rps"]) / med(lambda rd: rd["wrk"]["nginx"]["rps"]),
+    "cpu_per_request": med(lambda rd: rd["cpu_us_per_request"]["gateway"]) / med(lambda rd: rd["cpu_us_per_request"]["nginx_proxy"]),
+}
 result["median"] = {
-    "throughput_ratio": med(lambda rd: rd["throughput_ratio"]),
+    "throughput_ratio_per_round": med(lambda rd: rd["throughput_ratio"]),
     "added_p50_ms": {p: med(lambda rd: rd["added_p50_ms"][p]) for p in ("gateway", "nginx")},
     "added_p99_ms": {p: med(lambda rd: rd["added_p99_ms"][p]) for p in ("gateway", "nginx")},
     "p99_margin_ms": med(lambda rd: rd["p99_margin_ms"]),
@@ -244,7 +256,8 @@ result["median"] = {
 }
 # The p99 budget is judged on the rounds where vegeta kept its rate.
 valid = [rd for rd in R if rd["generator_kept_up"]]
-result["median_valid_p99_margin_ms"] = statistics.median(rd["p99_margin_ms"] for rd in valid) if valid else None
+result["median_valid_p99_margin_ms"] = (statistics.median(rd["vegeta"]["gateway"]["p99_ms"] for rd in valid)
+                                        - statistics.median(rd["vegeta"]["nginx"]["p99_ms"] for rd in valid)) if valid else None
 out.write_text(json.dumps(result, indent=2) + "\n")
 
 def f(x, d=2): return f"{x:.{d}f}"
@@ -267,19 +280,20 @@ for rd in R:
         achieved = ", ".join(f"{n} {rd['vegeta'][n]['rate']:.0f}/s" for n in names)
         print(f"round {rd['round']}: vegeta fell behind {rd['rate']}/s ({achieved}); lower RATE_FRACTION")
 ratios = sorted(rd["throughput_ratio"] for rd in R)
-print(f"median gateway / nginx throughput: {m['throughput_ratio']:.2f} (budget >= 0.80) -> "
-      f"{'PASS' if m['throughput_ratio'] >= 0.8 else 'FAIL'} ({ok_t}/{len(R)} rounds pass; "
+rom = result["ratio_of_medians"]["throughput"]
+print(f"gateway / nginx throughput, ratio of medians: {rom:.2f} (budget >= 1.00) -> "
+      f"{'PASS' if rom >= 1.0 else 'FAIL'} ({ok_t}/{len(R)} rounds pass; "
       f"rounds from {ratios[0]:.2f} to {ratios[-1]:.2f})")
 print(f"median added latency at a fixed rate, gateway: p50 {m['added_p50_ms']['gateway']:.3f} ms, p99 {m['added_p99_ms']['gateway']:.3f} ms;"
       f" nginx: p50 {m['added_p50_ms']['nginx']:.3f} ms, p99 {m['added_p99_ms']['nginx']:.3f} ms")
 c = m["cpu_us_per_request"]
 print(f"median CPU per request: gateway {c['gateway']:.1f} us, nginx as proxy {c['nginx_proxy']:.1f} us "
-      f"(gateway / nginx {m['cpu_ratio_gateway_to_nginx']:.2f}); backend {c['backend']:.1f} us")
+      f"(ratio of medians {result['ratio_of_medians']['cpu_per_request']:.2f}, budget <= 1.00); backend {c['backend']:.1f} us")
 margin = result["median_valid_p99_margin_ms"]
 if margin is None:
     print("p99 gateway - nginx: NOT MEASURED (vegeta fell behind in every round)")
 else:
-    print(f"median p99 gateway - nginx over the {len(valid)} rounds where vegeta kept its rate: {margin:.3f} ms "
-          f"(budget <= 1 ms) -> {'PASS' if margin <= 1.0 else 'FAIL'} ({ok_p}/{len(R)} rounds pass)")
+    print(f"median gateway p99 - median nginx p99 over the {len(valid)} rounds where vegeta kept its rate: {margin:.3f} ms "
+          f"(budget <= 0.5 ms) -> {'PASS' if margin <= 0.5 else 'FAIL'} ({ok_p}/{len(R)} rounds pass)")
 print(f"results: {out}")
 PY

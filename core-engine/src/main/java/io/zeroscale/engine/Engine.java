@@ -25,6 +25,7 @@ import io.zeroscale.spi.traffic.RouteListener;
 import io.zeroscale.spi.traffic.TrafficHub;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -66,6 +67,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final Journal journal;
     private final EngineTelemetry telemetry;
     private final Leadership leadership;
+    private final TrafficSettings traffic;
+    /** When each gateway was last heard from (any report, drain or heartbeat), on the engine's clock. */
+    private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
     private final List<AutoCloseable> owned;
     private Subscription leadershipWatch = Subscription.NONE;
     private volatile boolean started;
@@ -83,6 +87,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, MetricSource> sources,
             Map<String, AutomatonFactory> automata,
             Leadership leadership,
+            TrafficSettings traffic,
             List<AutoCloseable> owned) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
@@ -94,6 +99,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.sources = Map.copyOf(sources);
         this.automata = Map.copyOf(automata);
         this.leadership = requireNonNull(leadership, "leadership is null");
+        this.traffic = requireNonNull(traffic, "traffic is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
     }
@@ -218,36 +224,78 @@ public final class Engine implements TrafficHub, AutoCloseable {
     // ---- TrafficHub (the gateway's side) -----------------------------------------------------------
 
     @Override
-    public void report(TargetRef target, RequestStats stats) {
+    public void report(String gateway, TargetRef target, RequestStats stats) {
+        requireNonNull(stats, "stats is null");
+        heard(gateway);
         if (closed) {
             return; // shutting down: nothing decides any more, and nothing may be scaled
         }
         TargetActor actor = actors.get(target);
         if (actor != null) {
-            actor.onRequests(stats);
+            actor.onRequests(gateway, stats);
         }
     }
 
     @Override
-    public void drained(TargetRef target, List<Endpoint> endpoints) {
+    public void drained(String gateway, TargetRef target, List<Endpoint> endpoints) {
+        List<Endpoint> copy = List.copyOf(endpoints);
+        heard(gateway);
         if (closed) {
             return; // shutting down: nothing decides any more, and nothing may be scaled
         }
         TargetActor actor = actors.get(target);
         if (actor != null) {
-            actor.onDrained(endpoints);
+            actor.onDrained(gateway, copy);
         }
     }
 
     @Override
-    public void endpointRefused(TargetRef target, Endpoint endpoint, String reason) {
+    public void endpointRefused(String gateway, TargetRef target, Endpoint endpoint, String reason) {
+        heard(gateway);
         if (closed) {
             return; // shutting down: nothing decides any more, and nothing may be scaled
         }
         TargetActor actor = actors.get(target);
         if (actor != null) {
-            actor.onEndpointRefused(endpoint, reason);
+            actor.onEndpointRefused(endpoint, "gateway " + gateway + ": " + reason);
         }
+    }
+
+    @Override
+    public void heartbeat(String gateway) {
+        heard(gateway);
+    }
+
+    @Override
+    public void left(String gateway) {
+        checkGateway(gateway);
+        gatewaysHeard.remove(gateway);
+        if (closed) {
+            return;
+        }
+        log.info("gateway {} left: its request counters no longer count", gateway);
+        actors.values().forEach(actor -> actor.onGatewayLeft(gateway));
+    }
+
+    private void heard(String gateway) {
+        checkGateway(gateway);
+        gatewaysHeard.put(gateway, scheduler.clock().instant());
+    }
+
+    private static void checkGateway(String gateway) {
+        if (requireNonNull(gateway, "gateway is null").isBlank()) {
+            throw new IllegalArgumentException("gateway id is blank; every gateway reporting to a hub needs an id of its own");
+        }
+    }
+
+    /** When {@code gateway} was last heard from, or null when never (or since it left). */
+    @Nullable Instant lastHeard(String gateway) {
+        return gatewaysHeard.get(gateway);
+    }
+
+    /** How gateways' reports are treated (reporter TTL, forget-after). */
+    public TrafficSettings trafficSettings() {
+        return traffic;
     }
 
     @Override

@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li>bounds: never outside {@code [min, max]} (an operator override is capped at max too);
- *   <li>unknown is not zero: never to zero while a signal is unknown or the workload cannot be
- *       observed;
+ *   <li>unknown is not zero: never to zero while a signal is unknown, the workload cannot be
+ *       observed, or a gateway that reports this target's traffic has gone silent;
  *   <li>never to zero while a request is held or in flight (held requests the gateway answers
  *       with a crash-loop refusal are not waiting for a replica, so they do not count);
  *   <li>a wake ends only on observed readiness: a route forwards only to endpoints the
@@ -38,6 +38,8 @@ final class SafetyRules {
      * @param override an operator's pinned replica count, null when none
      * @param refusal the crash-loop refusal the gateway answers requests with (the engine gave up on
      *     a wake and backs restarts off), null when requests are held as usual
+     * @param requestsUnknown why the gateways' counters are incomplete (a gateway went silent),
+     *     null when every reporting gateway is live
      */
     record Inputs(
             ReplicaBounds bounds,
@@ -47,7 +49,14 @@ final class SafetyRules {
             boolean observationStale,
             RequestStats requests,
             Map<String, SignalValue> signals,
-            Route.@Nullable Refusal refusal) {}
+            Route.@Nullable Refusal refusal,
+            @Nullable String requestsUnknown) {
+        /** Inputs with every reporting gateway live. */
+        Inputs(ReplicaBounds bounds, int current, @Nullable Integer override, ObservedState observed, boolean observationStale,
+                RequestStats requests, Map<String, SignalValue> signals, Route.@Nullable Refusal refusal) {
+            this(bounds, current, override, observed, observationStale, requests, signals, refusal, null);
+        }
+    }
 
     /**
      * The decision to apply, and why zero was refused (null when it was not).
@@ -93,6 +102,9 @@ final class SafetyRules {
         }
         if (in.requests().inFlight() > 0) {
             return in.requests().inFlight() + " request(s) in flight";
+        }
+        if (in.requestsUnknown() != null) {
+            return in.requestsUnknown();
         }
         if (in.observationStale()) {
             return "the workload cannot be observed";

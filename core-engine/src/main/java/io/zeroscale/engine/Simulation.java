@@ -148,6 +148,9 @@ public final class Simulation {
         }
     }
 
+    /** How often the simulated gateway says it is alive, as the gateway module's default. */
+    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
     /**
      * Runs {@code target}'s policy over {@code rows}, then for {@code tail} more, and returns every
      * decision, safety hold and alert in order.
@@ -175,6 +178,8 @@ public final class Simulation {
         try (Zeroscale zeroscale = builder.build()) {
             TrafficFromSeries traffic = new TrafficFromSeries(zeroscale, simulated.ref());
             zeroscale.trafficHub().subscribe(traffic);
+            // As a real gateway does between changes, so its counters never count as unknown.
+            time.scheduleAtFixedRate(HEARTBEAT, () -> zeroscale.trafficHub().heartbeat(TrafficFromSeries.GATEWAY));
             zeroscale.journal().subscribe(entry -> steps.add(new Step(entry.at(), entry.state(), entry.replicas(),
                     workload.ready, entry.routing(), entry.kind(), entry.message())));
             zeroscale.start();
@@ -233,6 +238,7 @@ public final class Simulation {
 
     /** Plays the gateway: reports the series' request counters and drains when nothing is in flight. */
     private static final class TrafficFromSeries implements RouteListener {
+        static final String GATEWAY = "simulation";
         private final Zeroscale zeroscale;
         private final TargetRef ref;
         private RequestStats stats = RequestStats.IDLE;
@@ -254,20 +260,20 @@ public final class Simulation {
                     inFlight == null ? stats.inFlight() : inFlight.intValue(),
                     arrivals == null ? stats.arrivals() : Math.max(stats.arrivals(), arrivals.longValue()),
                     stats.completed(), 0);
-            zeroscale.trafficHub().report(ref, stats);
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
 
         @Override
         public void onRoute(TargetRef target, Route route) {
             if (route.routing() == Routing.DRAIN && stats.inFlight() == 0) {
-                zeroscale.trafficHub().drained(target, route.draining());
+                zeroscale.trafficHub().drained(GATEWAY, target, route.draining());
             }
         }
 
         @Override
         public void onFailHeld(TargetRef target, int status, String reason) {
             stats = new RequestStats(0, stats.inFlight(), stats.arrivals(), stats.completed() + stats.held(), 0);
-            zeroscale.trafficHub().report(ref, stats);
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
     }
 

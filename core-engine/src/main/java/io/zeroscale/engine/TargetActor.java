@@ -27,11 +27,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +80,10 @@ final class TargetActor {
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicReference<@Nullable RequestStats> pendingStats = new AtomicReference<>();
+    /** Each gateway's newest counters not yet taken by the actor (coalesced: only the newest matter). */
+    private final ConcurrentHashMap<String, RequestStats> pendingStats = new ConcurrentHashMap<>();
+    private final AtomicBoolean statsPosted = new AtomicBoolean();
+    private final TrafficReports traffic;
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
@@ -127,6 +130,7 @@ final class TargetActor {
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
+        this.traffic = new TrafficReports(engine.trafficSettings(), engine::lastHeard);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
                 startFailures,
                 new WorkloadActuation.Target() {
@@ -235,31 +239,99 @@ final class TargetActor {
 
     // ---- inputs --------------------------------------------------------------------------------
 
-    void onRequests(RequestStats stats) {
-        // Coalesce: under load the gateway reports on every request; the actor needs only the newest.
-        if (pendingStats.getAndSet(stats) == null) {
-            post(() -> {
-                RequestStats newest = pendingStats.getAndSet(null);
-                if (newest != null) {
-                    view.requests(newest);
-                    deliver(new Event.RequestsChanged());
-                }
-            });
+    void onRequests(String gateway, RequestStats stats) {
+        // Coalesce: under load a gateway reports on every request; the actor needs only the newest
+        // of each gateway.
+        pendingStats.put(gateway, stats);
+        if (statsPosted.compareAndSet(false, true)) {
+            post(this::takeReports);
         }
     }
 
-    void onDrained(List<Endpoint> endpoints) {
+    private void takeReports() {
+        statsPosted.set(false);
+        boolean changed = false;
+        for (String gateway : List.copyOf(pendingStats.keySet())) {
+            RequestStats newest = pendingStats.remove(gateway);
+            if (newest != null) {
+                changed |= traffic.report(gateway, newest, now());
+            }
+        }
+        if (changed) {
+            requestsChanged();
+        }
+    }
+
+    private void requestsChanged() {
+        view.arrivalsJoined(traffic.takeJoinedArrivals());
+        view.requests(traffic.sum(), traffic.unknownReason());
+        deliver(new Event.RequestsChanged());
+    }
+
+    void onDrained(String gateway, List<Endpoint> endpoints) {
         post(() -> {
             if (closed) {
                 return;
             }
-            // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
-            // business; the rest (a drain to zero) is the automaton's.
-            List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
-            if (!unclaimed.isEmpty() || endpoints.isEmpty()) {
-                deliver(new Event.Drained(unclaimed));
+            if (endpoints.isEmpty()) {
+                deliver(new Event.Drained(List.of())); // nothing was being drained: nothing to wait for
+                return;
             }
+            // Over only once every live gateway drained them: another may still have requests on them.
+            drainsOver(traffic.drained(gateway, endpoints));
         });
+    }
+
+    private void drainsOver(List<Endpoint> endpoints) {
+        if (endpoints.isEmpty()) {
+            return;
+        }
+        // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
+        // business; the rest (a drain to zero) is the automaton's.
+        List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
+        if (!unclaimed.isEmpty()) {
+            deliver(new Event.Drained(unclaimed));
+        }
+    }
+
+    /** {@code gateway} closed: its requests no longer count, and no drain waits for it. */
+    void onGatewayLeft(String gateway) {
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            pendingStats.remove(gateway);
+            if (traffic.left(gateway)) {
+                journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " left: its requests no longer count");
+                requestsChanged();
+            }
+            drainsOver(traffic.completedDrains());
+        });
+    }
+
+    /** Gateways unheard past the TTL become unknown; heard again, known; silent for long, forgotten. */
+    private void checkReporters() {
+        TrafficReports.Liveness liveness = traffic.refresh(now());
+        for (String gateway : liveness.silenced()) {
+            log.warn("target {}: gateway {} not heard from for longer than {}: its requests are unknown, no scale to zero"
+                    + " until it reports again", spec.name(), gateway, Durations.format(engine.trafficSettings().reporterTtl()));
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " not heard from for longer than traffic.reporter-ttl "
+                    + Durations.format(engine.trafficSettings().reporterTtl()) + ": its requests are unknown; no scale to zero"
+                    + " until it reports again");
+        }
+        for (String gateway : liveness.revived()) {
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " heard from again");
+        }
+        for (String gateway : liveness.forgotten()) {
+            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " silent for longer than traffic.forget-after "
+                    + Durations.format(engine.trafficSettings().forgetAfter()) + ": forgotten, its last counters no longer count");
+        }
+        if (liveness.changed()) {
+            requestsChanged();
+        }
+        if (!liveness.silenced().isEmpty() || !liveness.forgotten().isEmpty()) {
+            drainsOver(traffic.completedDrains());
+        }
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -448,6 +520,7 @@ final class TargetActor {
             journal(JournalEntry.Kind.OPERATOR, "manual override expired");
         }
         poller.poll();
+        checkReporters();
         if (!(orchestrator instanceof Endpoints) || !started) {
             observeNow();
         }
@@ -527,7 +600,8 @@ final class TargetActor {
         SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
                 previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
                 overrideReplicas, view.observed(),
-                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now())));
+                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now()),
+                view.requestsUnknown()));
         Decision safe = verdict.decision();
         String held = verdict.zeroHeld();
         if (held != null && !held.equals(lastSafetyHold)) {
@@ -580,6 +654,7 @@ final class TargetActor {
         Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
+            traffic.draining(route.draining());
             engine.publishRoute(spec.ref(), route);
         }
     }

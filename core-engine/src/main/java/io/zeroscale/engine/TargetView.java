@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the target knows of the world (the newest observation, signal values, the gateway's
@@ -34,6 +35,7 @@ final class TargetView implements TargetContext {
     private ObservedState observed;
     private boolean observationStale;
     private RequestStats requests = RequestStats.IDLE;
+    private @Nullable String requestsUnknown;
 
     /**
      * @param signalNames the policy's signals, unknown until their first value
@@ -68,6 +70,36 @@ final class TargetView implements TargetContext {
 
     void signal(String name, SignalValue value) {
         signals.put(name, value);
+    }
+
+    /**
+     * The gateways' counters summed (see {@link TrafficReports}); {@code unknown} says why they are
+     * not complete (a gateway went silent), null when they are.
+     */
+    void requests(RequestStats stats, @Nullable String unknown) {
+        requestsUnknown = unknown;
+        requests(stats);
+    }
+
+    /** Why the gateways' counters are incomplete, or null when every reporting gateway is live. */
+    @Nullable String requestsUnknown() {
+        return requestsUnknown;
+    }
+
+    /**
+     * The arrivals total stepped up by {@code by} without any new arrival (a gateway joined with
+     * its own history): the samples of the rate window step with it, so the rate is unchanged.
+     */
+    void arrivalsJoined(long by) {
+        if (by == 0 || arrivals.isEmpty()) {
+            return;
+        }
+        ArrayDeque<ArrivalSample> shifted = new ArrayDeque<>(arrivals.size());
+        for (ArrivalSample sample : arrivals) {
+            shifted.addLast(new ArrivalSample(sample.at, sample.count + by));
+        }
+        arrivals.clear();
+        arrivals.addAll(shifted);
     }
 
     void requests(RequestStats stats) {
@@ -116,9 +148,13 @@ final class TargetView implements TargetContext {
         if (value != null) {
             return value;
         }
+        String unknown = requestsUnknown;
         return switch (signal) {
-            case ReservedSignals.INFLIGHT -> SignalValue.known(requests.inFlight(), now());
-            case ReservedSignals.HELD -> SignalValue.known(requests.held(), now());
+            // A silent gateway's requests are unknown: a sum without them is not a value.
+            case ReservedSignals.INFLIGHT -> unknown != null ? SignalValue.unknown(unknown, now())
+                    : SignalValue.known(requests.inFlight(), now());
+            case ReservedSignals.HELD -> unknown != null ? SignalValue.unknown(unknown, now())
+                    : SignalValue.known(requests.held(), now());
             case ReservedSignals.ARRIVAL_RATE -> SignalValue.known(arrivalRate(), now());
             default -> SignalValue.unknown("no signal named '" + signal + "'", now());
         };

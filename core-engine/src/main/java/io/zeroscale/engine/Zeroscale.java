@@ -23,6 +23,7 @@ import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
 import io.zeroscale.spi.traffic.TrafficHub;
+import io.zeroscale.spi.traffic.TrafficHubFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,10 +68,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Zeroscale implements AutoCloseable {
     private final Engine engine;
+    private final TrafficHub hub;
     private final List<AutoCloseable> resources;
 
-    private Zeroscale(Engine engine, List<AutoCloseable> resources) {
+    private Zeroscale(Engine engine, TrafficHub hub, List<AutoCloseable> resources) {
         this.engine = engine;
+        this.hub = hub;
         this.resources = resources;
     }
 
@@ -95,9 +98,12 @@ public final class Zeroscale implements AutoCloseable {
         return engine;
     }
 
-    /** What a gateway connects to: request signals in, routes out. */
+    /**
+     * What a gateway connects to: request signals in, routes out. The engine itself, unless a
+     * plugin supplied the hub ({@link Builder#trafficHub(Config)}).
+     */
     public TrafficHub trafficHub() {
-        return engine;
+        return hub;
     }
 
     /** The decision journal: every decision and why, newest last; {@link Journal#subscribe} follows it live. */
@@ -154,6 +160,8 @@ public final class Zeroscale implements AutoCloseable {
         private @Nullable Leadership leadership;
         private @Nullable Config leadershipConfig;
         private AlertSettings alertSettings = AlertSettings.DEFAULT;
+        private TrafficSettings trafficSettings = TrafficSettings.DEFAULT;
+        private @Nullable Config trafficHubConfig;
         private final Map<String, AlertSink> alertSinks = new LinkedHashMap<>();
         private final Map<String, Config> alertSinkConfigs = new LinkedHashMap<>();
 
@@ -191,6 +199,22 @@ public final class Zeroscale implements AutoCloseable {
         public Builder leadership(Config config) {
             this.leadershipConfig = requireNonNull(config, "config is null");
             this.leadership = null;
+            return this;
+        }
+
+        /** How gateways' reports are treated (default {@link TrafficSettings#DEFAULT}). */
+        public Builder traffic(TrafficSettings settings) {
+            this.trafficSettings = requireNonNull(settings, "settings is null");
+            return this;
+        }
+
+        /**
+         * The hub gateways report to, made by the plugin factory ({@link
+         * io.zeroscale.spi.traffic.TrafficHubFactory}) named by {@code config}'s {@code type}; it is
+         * given the engine to pass calls on to. Without it, {@link #trafficHub()} is the engine.
+         */
+        public Builder trafficHub(Config config) {
+            this.trafficHubConfig = requireNonNull(config, "config is null");
             return this;
         }
 
@@ -318,7 +342,9 @@ public final class Zeroscale implements AutoCloseable {
                 Map<String, MetricSourceFactory> sourceFactories = new LinkedHashMap<>();
                 Map<String, LeadershipFactory> leadershipFactories = new LinkedHashMap<>();
                 Map<String, AlertSinkFactory> sinkFactories = new LinkedHashMap<>();
+                Map<String, TrafficHubFactory> hubFactories = new LinkedHashMap<>();
                 for (Plugin plugin : plugins) {
+                    plugin.trafficHubFactories().forEach(factory -> hubFactories.putIfAbsent(factory.type(), factory));
                     plugin.alertSinkFactories().forEach(factory -> sinkFactories.putIfAbsent(factory.type(), factory));
                     plugin.leadershipFactories().forEach(factory -> leadershipFactories.putIfAbsent(factory.type(), factory));
                     plugin.automatonFactories().forEach(factory -> automata.putIfAbsent(factory.type(), factory));
@@ -385,16 +411,25 @@ public final class Zeroscale implements AutoCloseable {
                             .ifPresent(sink -> sinks.put(entry.getKey(), sink));
                 }
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
-                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, owned);
+                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, trafficSettings, owned);
                 for (TargetSpec target : targets) {
                     engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
+                }
+                TrafficHub hub = engine;
+                Config hubConfig = trafficHubConfig;
+                if (hubConfig != null) {
+                    hub = problems.attempt(() -> factory(hubConfig, hubFactories).create(withoutType(hubConfig),
+                            context(timeSource, blockingExecutor, dataDirectory.resolve("traffic")), engine)).orElse(engine);
+                    if (hub instanceof AutoCloseable closeable) {
+                        resources.add(closeable); // calls it passes on after the engine closed are ignored
+                    }
                 }
                 problems.throwIfAny();
                 if (!sinks.isEmpty()) {
                     resources.add(new Alerting(engine, alertSettings, sinks, effective, blocking));
                     sinks.clear(); // the Alerting closes them now
                 }
-                return new Zeroscale(engine, resources);
+                return new Zeroscale(engine, hub, resources);
             } catch (RuntimeException e) {
                 for (AutoCloseable resource : sinks.values()) {
                     closeQuietly(resource, e);

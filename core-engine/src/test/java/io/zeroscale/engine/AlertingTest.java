@@ -41,8 +41,18 @@ class AlertingTest {
         }
     }
 
+    /** As {@link #TARGET}, with one signal the fake metric source answers. */
+    private static final String WITH_SIGNAL = TARGET + """
+              signals:
+                rps: { source: prom, query: 'sum(rate(http_requests_total[1m]))' }
+            """;
+
     private static EngineHarness harness(Duration startup, AlertSettings settings, RecordingSink sink) {
-        return new EngineHarness(TARGET, startup, 0, Leadership.always(),
+        return harness(TARGET, startup, settings, sink);
+    }
+
+    private static EngineHarness harness(String target, Duration startup, AlertSettings settings, RecordingSink sink) {
+        return new EngineHarness(target, startup, 0, Leadership.always(),
                 builder -> builder.alerts(settings).alertSink("test", sink));
     }
 
@@ -146,6 +156,56 @@ class AlertingTest {
             engine.advance(Duration.ofSeconds(31));
             assertThat(sink.kinds()).containsExactly("FIRING overflow");
             assertThat(engine.journal()).anyMatch(entry -> entry.message().startsWith("alert wake-slow firing"));
+        }
+    }
+
+    @Test
+    void aSignalUnknownLongerThanTheLimitFiresOnceAndResolvesWhenKnownAgain() {
+        RecordingSink sink = new RecordingSink();
+        try (EngineHarness engine = harness(WITH_SIGNAL, Duration.ofSeconds(5), settings(Duration.ofMinutes(10), 100, 60), sink)) {
+            engine.metrics.set("sum(rate(http_requests_total[1m]))", 2.0);
+            engine.advance(Duration.ofMinutes(1));
+            assertThat(sink.alerts).isEmpty();
+
+            engine.metrics.setFailing(true);
+            // The limit is 5m: unknown for less than that is not worth a page.
+            engine.advance(Duration.ofMinutes(4));
+            assertThat(engine.status().signals().get("rps")).isInstanceOf(io.zeroscale.spi.metrics.SignalValue.Unknown.class);
+            assertThat(sink.alerts).isEmpty();
+            engine.advance(Duration.ofMinutes(2));
+            assertThat(sink.lines()).hasSize(1).first().asString()
+                    .startsWith("FIRING signal-unknown: signal rps of app unknown for 5m")
+                    .endsWith(": fake source is down (as the test asked)");
+            assertThat(sink.alerts.getFirst().labels()).containsEntry("signal", "rps");
+            // Still unknown: deduplicated, not sent again on every poll.
+            engine.advance(Duration.ofMinutes(10));
+            assertThat(sink.alerts).hasSize(1);
+
+            engine.metrics.setFailing(false);
+            engine.advance(Duration.ofMinutes(1));
+            assertThat(sink.lines()).containsExactly(sink.lines().getFirst(), "RESOLVED signal-unknown: signal rps of app is known again");
+            assertThat(sink.alerts.get(1).key()).isEqualTo(sink.alerts.getFirst().key());
+        }
+    }
+
+    @Test
+    void actuationFailingFiresOnceAndResolvesWhenTheOrchestratorWorksAgain() {
+        RecordingSink sink = new RecordingSink();
+        try (EngineHarness engine = harness(Duration.ofSeconds(5), settings(Duration.ofMinutes(10), 100, 60), sink)) {
+            engine.orchestrator.setFailing(true);
+            engine.holdRequest();
+            engine.advance(Duration.ofMinutes(2));
+            // Several scale calls failed (retried with backoff), one page.
+            assertThat(engine.orchestrator.scaleCalls()).hasSizeGreaterThan(1);
+            assertThat(sink.kinds()).containsExactly("FIRING actuation-failing");
+            assertThat(sink.alerts.getFirst().summary()).startsWith("orchestrator calls for app fail: ");
+            assertThat(sink.alerts.getFirst().severity()).isEqualTo(io.zeroscale.spi.automaton.Action.Severity.CRITICAL);
+
+            engine.orchestrator.setFailing(false);
+            engine.advance(Duration.ofMinutes(2));
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            assertThat(sink.kinds()).containsExactly("FIRING actuation-failing", "RESOLVED actuation-failing");
+            assertThat(sink.alerts.get(1).summary()).isEqualTo("orchestrator calls for app work again");
         }
     }
 }

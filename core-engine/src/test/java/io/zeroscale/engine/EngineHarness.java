@@ -29,11 +29,12 @@ final class EngineHarness implements AutoCloseable {
     final List<String> failedHeld = new ArrayList<>();
     /** Requests the fake gateway answered 503 because the route refused them (held or new), with the reason. */
     final List<String> refused = new ArrayList<>();
-    private int held;
-    private int inFlight;
-    private long arrivals;
-    private long completed;
-    private long overflowed;
+    /** The fake gateways by id, the first one ({@link #GATEWAY}) made with the harness. */
+    private final Map<String, Gateway> gateways = new java.util.LinkedHashMap<>();
+    static final String GATEWAY = "gw";
+    /** How often every fake gateway heartbeats, as the real one does by default. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(5);
+    private final java.util.Set<String> silent = new java.util.HashSet<>();
 
     EngineHarness(String targetYaml, Duration startup) {
         this(targetYaml, startup, 0);
@@ -77,8 +78,21 @@ final class EngineHarness implements AutoCloseable {
                 failedHeld.add(status + " " + reason);
             }
         });
+        gateways.put(GATEWAY, new Gateway(GATEWAY));
+        time.scheduleAtFixedRate(HEARTBEAT, () -> gateways.keySet().stream().filter(id -> !silent.contains(id))
+                .forEach(id -> zeroscale.trafficHub().heartbeat(id)));
         zeroscale.start();
         time.runDue();
+    }
+
+    /** Another fake gateway reporting to the same engine (made on first use). */
+    Gateway gateway(String id) {
+        return gateways.computeIfAbsent(id, Gateway::new);
+    }
+
+    /** The gateway stops heartbeating and reporting (as if it crashed or lost the network). */
+    void silence(String id) {
+        silent.add(id);
     }
 
     String state() {
@@ -95,89 +109,148 @@ final class EngineHarness implements AutoCloseable {
 
     void advance(Duration duration) {
         time.advance(duration);
-        answerRefused();
+        gateways.values().forEach(Gateway::answerRefused);
     }
 
-    /** A request arrives and is held (no ready endpoint), or answered at once while the route refuses. */
     void holdRequest() {
-        arrivals++;
-        Route.Refusal refusal = activeRefusal();
-        if (refusal != null) {
-            completed++;
-            refused.add(refusal.reason());
-        } else {
-            held++;
+        gateway(GATEWAY).holdRequest();
+    }
+
+    void releaseHeld() {
+        gateway(GATEWAY).releaseHeld();
+    }
+
+    void answerHeld() {
+        gateway(GATEWAY).answerHeld();
+    }
+
+    void refuseForOverflow(int count) {
+        gateway(GATEWAY).refuseForOverflow(count);
+    }
+
+    void startRequest() {
+        gateway(GATEWAY).startRequest();
+    }
+
+    void finishRequest() {
+        gateway(GATEWAY).finishRequest();
+    }
+
+    void drained() {
+        gateway(GATEWAY).drained();
+    }
+
+    int held() {
+        return gateway(GATEWAY).held;
+    }
+
+    /**
+     * A fake gateway that keeps request counters and reports them under its own id, as the real
+     * gateway does: on every change, heartbeats in between.
+     */
+    final class Gateway {
+        final String id;
+        int held;
+        int inFlight;
+        long arrivals;
+        long completed;
+        long overflowed;
+
+        Gateway(String id) {
+            this.id = id;
         }
-        report();
+
+        /** A request arrives and is held (no ready endpoint), or answered at once while the route refuses. */
+        void holdRequest() {
+            arrivals++;
+            Route.Refusal refusal = activeRefusal();
+            if (refusal != null) {
+                completed++;
+                refused.add(refusal.reason());
+            } else {
+                held++;
+            }
+            report();
+        }
+
+        /** As the gateway does: a route that refuses answers the held requests at once. */
+        void answerRefused() {
+            Route.Refusal refusal = activeRefusal();
+            while (refusal != null && held > 0) {
+                for (int i = 0; i < held; i++) {
+                    refused.add(refusal.reason());
+                }
+                completed += held;
+                held = 0;
+                send();
+                time.runDue();
+                refusal = activeRefusal();
+            }
+        }
+
+        /** Held requests are forwarded once an endpoint is ready. */
+        void releaseHeld() {
+            inFlight += held;
+            held = 0;
+            report();
+        }
+
+        /** Held requests were answered with an error by the gateway. */
+        void answerHeld() {
+            completed += held;
+            held = 0;
+            report();
+        }
+
+        /** The gateway refused {@code count} requests because the hold queue was full. */
+        void refuseForOverflow(int count) {
+            arrivals += count;
+            overflowed += count;
+            report();
+        }
+
+        void startRequest() {
+            arrivals++;
+            inFlight++;
+            report();
+        }
+
+        void finishRequest() {
+            inFlight--;
+            completed++;
+            report();
+        }
+
+        /** Reports every endpoint the route drains as drained. */
+        void drained() {
+            zeroscale.trafficHub().drained(id, ref, route().draining());
+            time.runDue();
+        }
+
+        /** The gateway closes: it says so. */
+        void leave() {
+            gateways.remove(id);
+            zeroscale.trafficHub().left(id);
+            time.runDue();
+        }
+
+        void report() {
+            send();
+            time.runDue();
+            answerRefused();
+        }
+
+        private void send() {
+            if (!silent.contains(id)) {
+                zeroscale.trafficHub().report(id, ref, new RequestStats(held, inFlight, arrivals, completed, 0, overflowed));
+            }
+        }
     }
 
     private Route.@org.jspecify.annotations.Nullable Refusal activeRefusal() {
         Route.Refusal refusal = route().refusal();
         return refusal != null && route().endpoints().isEmpty() && time.clock().instant().isBefore(refusal.retryAt())
                 ? refusal : null;
-    }
-
-    /** As the gateway does: a route that refuses answers the held requests at once. */
-    private void answerRefused() {
-        Route.Refusal refusal = activeRefusal();
-        while (refusal != null && held > 0) {
-            for (int i = 0; i < held; i++) {
-                refused.add(refusal.reason());
-            }
-            completed += held;
-            held = 0;
-            zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0));
-            time.runDue();
-            refusal = activeRefusal();
-        }
-    }
-
-    /** Held requests are forwarded once an endpoint is ready. */
-    void releaseHeld() {
-        inFlight += held;
-        held = 0;
-        report();
-    }
-
-    /** Held requests were answered with an error by the gateway. */
-    void answerHeld() {
-        completed += held;
-        held = 0;
-        report();
-    }
-
-    /** The gateway refused {@code count} requests because the hold queue was full. */
-    void refuseForOverflow(int count) {
-        arrivals += count;
-        overflowed += count;
-        report();
-    }
-
-    void startRequest() {
-        arrivals++;
-        inFlight++;
-        report();
-    }
-
-    void finishRequest() {
-        inFlight--;
-        completed++;
-        report();
-    }
-
-    void drained() {
-        zeroscale.trafficHub().drained(ref, route().draining());
-        time.runDue();
-    }
-
-    private void report() {
-        zeroscale.trafficHub().report(ref, new RequestStats(held, inFlight, arrivals, completed, 0, overflowed));
-        time.runDue();
-        answerRefused();
-    }
-
-    int held() {
-        return held;
     }
 
     List<JournalEntry> journal() {

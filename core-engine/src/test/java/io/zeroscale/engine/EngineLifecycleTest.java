@@ -23,9 +23,9 @@ class EngineLifecycleTest {
 
             // A gateway still draining after the engine stopped keeps reporting; that must not fail it.
             assertThatCode(() -> {
-                zeroscale.trafficHub().report(spec.ref(), new RequestStats(3, 1, 4, 0, 0));
-                zeroscale.trafficHub().drained(spec.ref(), List.of(new Endpoint("10.0.0.1", 8080)));
-                zeroscale.trafficHub().endpointRefused(spec.ref(), new Endpoint("10.0.0.1", 8080), "refused");
+                zeroscale.trafficHub().report("gw", spec.ref(), new RequestStats(3, 1, 4, 0, 0));
+                zeroscale.trafficHub().drained("gw", spec.ref(), List.of(new Endpoint("10.0.0.1", 8080)));
+                zeroscale.trafficHub().endpointRefused("gw", spec.ref(), new Endpoint("10.0.0.1", 8080), "refused");
             }).doesNotThrowAnyException();
             assertThat(orchestrator.scaleCalls()).isEmpty();
             assertThat(orchestrator.closed()).isTrue();

@@ -107,11 +107,11 @@ class ReplicaDrainsTest {
             engine.zeroscale.engine().setOverride("app", 1, null, "test");
             engine.time.runDue();
 
-            engine.zeroscale.trafficHub().drained(engine.ref, List.of(E3));
+            engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, List.of(E3));
             engine.time.runDue();
             assertThat(engine.orchestrator.removeCalls()).isEmpty();
 
-            engine.zeroscale.trafficHub().drained(engine.ref, List.of(E2));
+            engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, List.of(E2));
             engine.time.runDue();
             assertThat(engine.orchestrator.removeCalls()).containsExactly(List.of(E2, E3));
         }

@@ -58,7 +58,7 @@ class SafetyTest {
             assertThat(engine.state()).isEqualTo("ACTIVE");
             engine.orchestrator.setFailing(true);
             // Poll-based staleness: the fake pushes, so force an observation through a refused endpoint.
-            engine.zeroscale.trafficHub().endpointRefused(engine.ref, engine.route().endpoints().getFirst(), "connection refused");
+            engine.zeroscale.trafficHub().endpointRefused(EngineHarness.GATEWAY, engine.ref, engine.route().endpoints().getFirst(), "connection refused");
             engine.advance(Duration.ofMinutes(10));
 
             assertThat(engine.status().observationStale()).isTrue();

@@ -33,7 +33,7 @@ class TelemetryTest {
         try (Zeroscale zeroscale = Zeroscale.builder().virtualTime(time).openTelemetry(sdk).orchestrator("fake", orchestrator).target(spec).build()) {
             zeroscale.start();
             time.runDue();
-            zeroscale.trafficHub().report(spec.ref(), new RequestStats(1, 0, 1, 0, 0));
+            zeroscale.trafficHub().report("gw", spec.ref(), new RequestStats(1, 0, 1, 0, 0));
             time.advance(Duration.ofSeconds(3));
 
             assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName)

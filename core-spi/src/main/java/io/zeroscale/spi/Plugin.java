@@ -4,6 +4,7 @@ import io.zeroscale.spi.alert.AlertSinkFactory;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
+import io.zeroscale.spi.traffic.TrafficHubFactory;
 import java.util.List;
 
 /**
@@ -36,6 +37,14 @@ public interface Plugin {
      * several replicas over the same workloads. See {@link Leadership}.
      */
     default List<LeadershipFactory> leadershipFactories() {
+        return List.of();
+    }
+
+    /**
+     * Traffic hub types this plugin provides: where this process's gateway reports to when several
+     * daemons run (e.g. a client that forwards to the leader). See {@link TrafficHubFactory}.
+     */
+    default List<TrafficHubFactory> trafficHubFactories() {
         return List.of();
     }
 

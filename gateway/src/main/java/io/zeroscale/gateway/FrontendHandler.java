@@ -89,8 +89,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private static final long LINGER_MILLIS = 2_000;
 
-    FrontendHandler(Proxy proxy) {
+    /** The client connected with TLS: the endpoint is told {@code X-Forwarded-Proto: https}. */
+    private final boolean secure;
+
+    FrontendHandler(Proxy proxy, boolean secure) {
         this.proxy = proxy;
+        this.secure = secure;
     }
 
     @Override
@@ -364,7 +368,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String client = clientOf(request);
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         boolean bodyless = !chunked && contentLength <= 0;
-        ProxyHeaders.prepareRequest(request, contentLength, chunked, clientAddress(), peerTrusted(), webSocket);
+        ProxyHeaders.prepareRequest(request, contentLength, chunked, clientAddress(), peerTrusted(), webSocket,
+                secure);
         Exchange exchange = new Exchange(proxy, this, ctx.channel(), target, request, target.clock().instant(),
                 keepAlive, http11, webSocket, htmlNavigation, HttpMethod.HEAD.equals(request.method()), bodyless, client);
         current = exchange;

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -56,17 +57,30 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
+    /** Default interval between heartbeats to the hub; well within the engine's 15 s reporter TTL. */
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
+    private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+
+    private final TrafficHub hub;
+    private final String id;
     private final Proxy proxy;
     private final EventLoopGroup group;
     private final Channel serverChannel;
     private final Subscription subscription;
+    private final ScheduledFuture<?> heartbeat;
     private final InetSocketAddress address;
+    private final @Nullable TlsCertificates tls;
     private boolean closed;
     private boolean shuttingDown;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
-    private Gateway(Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription) {
+    private Gateway(TrafficHub hub, String id, Proxy proxy, EventLoopGroup group, Channel serverChannel, Subscription subscription,
+            ScheduledFuture<?> heartbeat, @Nullable TlsCertificates tls) {
+        this.hub = hub;
+        this.id = id;
+        this.heartbeat = heartbeat;
         this.proxy = proxy;
+        this.tls = tls;
         this.group = group;
         this.serverChannel = serverChannel;
         this.subscription = subscription;
@@ -81,6 +95,26 @@ public final class Gateway implements AutoCloseable {
     /** The bound address, with the real port when the configured port was 0. */
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** This gateway's id in its reports to the hub. */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * The id a gateway gets unless told otherwise: host name, process id and a counter of the
+     * gateways this process started, e.g. {@code web-7f9c/4211/1}, so gateways of several daemons
+     * (and several in one process) never share one.
+     */
+    static String defaultId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + "/" + ProcessHandle.current().pid() + "/" + INSTANCES.incrementAndGet();
     }
 
     /** The bound port. */
@@ -176,6 +210,10 @@ public final class Gateway implements AutoCloseable {
         // Answers from here on say the connection closes, as it is about to.
         proxy.beginShutdown();
         subscription.close();
+        heartbeat.cancel(false);
+        if (tls != null) {
+            tls.close();
+        }
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (TargetTraffic traffic : proxy.targets()) {
             traffic.close();
@@ -186,6 +224,12 @@ public final class Gateway implements AutoCloseable {
             executor.submit(() -> {}).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        // Every held request was answered and every connection closed: nothing of ours is left to wait for.
+        try {
+            hub.left(id);
+        } catch (RuntimeException e) {
+            log.warn("Traffic hub failed to take the departure of gateway {}", id, e);
+        }
         terminated.complete(null);
         log.info("Gateway on {} closed", address);
     }
@@ -200,6 +244,8 @@ public final class Gateway implements AutoCloseable {
         private InstantSource clock = InstantSource.system();
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private @Nullable Transport transport;
+        private @Nullable String id;
+        private Duration heartbeatInterval = DEFAULT_HEARTBEAT;
 
         private Builder(TrafficHub hub) {
             this.hub = requireNonNull(hub, "hub is null");
@@ -238,6 +284,30 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /**
+         * This gateway's id in every report to the hub, unique among the gateways reporting to one
+         * engine (default: host name, process id and a counter, see {@link Gateway#id()}).
+         */
+        public Builder id(String value) {
+            if (requireNonNull(value, "id is null").isBlank()) {
+                throw new IllegalArgumentException("id must not be blank");
+            }
+            id = value;
+            return this;
+        }
+
+        /**
+         * How often the gateway tells the hub it is alive between reports (default {@link
+         * Gateway#DEFAULT_HEARTBEAT}); keep it well below the engine's {@code traffic.reporter-ttl}.
+         */
+        public Builder heartbeat(Duration value) {
+            if (requireNonNull(value, "heartbeat is null").isZero() || value.isNegative()) {
+                throw new IllegalArgumentException("heartbeat must be positive, got " + value);
+            }
+            heartbeatInterval = value;
+            return this;
+        }
+
         /** Where request latency is measured from; the system clock by default. */
         public Builder clock(InstantSource value) {
             clock = requireNonNull(value, "clock is null");
@@ -267,8 +337,12 @@ public final class Gateway implements AutoCloseable {
         public Gateway start() {
             Transport chosen = transport == null ? Transport.best() : transport;
             InetSocketAddress unresolved = listen == null ? config.listen() : listen;
+            TlsConfig tlsConfig = config.tls();
+            // Read before anything starts: a certificate that cannot be used stops startup with the reason.
+            TlsCertificates tls = tlsConfig == null ? null : TlsCertificates.load(tlsConfig, null);
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
-            Proxy proxy = new Proxy(hub, clock, config, targetConfigs, routes, chosen, group);
+            String gatewayId = id == null ? defaultId() : id;
+            Proxy proxy = new Proxy(hub, gatewayId, clock, config, targetConfigs, routes, chosen, group);
             HttpDecoderConfig decoder = new HttpDecoderConfig()
                     .setMaxInitialLineLength(config.maxHeaderSize())
                     .setMaxHeaderSize(config.maxHeaderSize())
@@ -286,7 +360,10 @@ public final class Gateway implements AutoCloseable {
                         .childHandler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel channel) {
-                                FrontendHandler front = new FrontendHandler(proxy);
+                                FrontendHandler front = new FrontendHandler(proxy, tls != null);
+                                if (tls != null) {
+                                    channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
+                                }
                                 channel.pipeline()
                                         .addLast("codec", new FrontendCodec(decoder, front::headStarted))
                                         .addLast("front", front);
@@ -295,9 +372,20 @@ public final class Gateway implements AutoCloseable {
                         .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))
                         .syncUninterruptibly()
                         .channel();
-                Gateway gateway = new Gateway(proxy, group, server, subscription);
-                log.info("Gateway listening on {} ({}, {} io threads, {} routes)", gateway.address(), chosen.name(),
-                        ioThreads, routes.size());
+                long every = heartbeatInterval.toNanos();
+                ScheduledFuture<?> heartbeat = group.next().scheduleAtFixedRate(() -> {
+                    try {
+                        hub.heartbeat(gatewayId);
+                    } catch (RuntimeException e) {
+                        log.warn("Traffic hub failed to take a heartbeat of gateway {}", gatewayId, e);
+                    }
+                }, every, every, TimeUnit.NANOSECONDS);
+                Gateway gateway = new Gateway(hub, gatewayId, proxy, group, server, subscription, heartbeat, tls);
+                if (tls != null) {
+                    tls.startWatching();
+                }
+                log.info("Gateway {} listening on {} ({}, {}, {} io threads, {} routes)", gatewayId, gateway.address(),
+                        tls == null ? "cleartext" : "TLS " + tls.description(), chosen.name(), ioThreads, routes.size());
                 return gateway;
             } catch (RuntimeException e) {
                 subscription.close();

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gateway's settings, either for the whole gateway (the defaults every target inherits) or for
@@ -43,6 +44,7 @@ import java.util.stream.Collectors;
  *     are exempt); gateway-wide only
  * @param maxHeldPerClient the most requests held for one client across all targets; gateway-wide only
  * @param maxHeldTotal the most requests held across all targets; gateway-wide only
+ * @param tls TLS on the listener, or null for cleartext; gateway-wide only
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -64,7 +66,8 @@ public record GatewayConfig(
         int maxConnections,
         int maxConnectionsPerClient,
         int maxHeldPerClient,
-        int maxHeldTotal) {
+        int maxHeldTotal,
+        @Nullable TlsConfig tls) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -86,7 +89,8 @@ public record GatewayConfig(
             "max-connections",
             "max-connections-per-client",
             "max-held-per-client",
-            "max-held-total");
+            "max-held-total",
+            "tls");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -109,7 +113,8 @@ public record GatewayConfig(
             10_000,
             1024,
             1000,
-            10_000);
+            10_000,
+            null);
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -252,6 +257,7 @@ public record GatewayConfig(
         count(config, "max-connections-per-client").ifPresent(builder::maxConnectionsPerClient);
         count(config, "max-held-per-client").ifPresent(builder::maxHeldPerClient);
         count(config, "max-held-total").ifPresent(builder::maxHeldTotal);
+        config.optionalChild("tls").ifPresent(section -> builder.tls(TlsConfig.fromConfig(section)));
         return builder.build();
     }
 
@@ -339,6 +345,7 @@ public record GatewayConfig(
         private int maxConnectionsPerClient;
         private int maxHeldPerClient;
         private int maxHeldTotal;
+        private @Nullable TlsConfig tls;
 
         private Builder(GatewayConfig from) {
             listen = from.listen;
@@ -361,6 +368,7 @@ public record GatewayConfig(
             maxConnectionsPerClient = from.maxConnectionsPerClient;
             maxHeldPerClient = from.maxHeldPerClient;
             maxHeldTotal = from.maxHeldTotal;
+            tls = from.tls;
         }
 
         public Builder listen(InetSocketAddress value) {
@@ -470,6 +478,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** TLS on the listener; null (the default) serves cleartext. */
+        public Builder tls(@Nullable TlsConfig value) {
+            tls = value;
+            return this;
+        }
+
         /**
          * Checks the values and builds the config.
          *
@@ -479,7 +493,7 @@ public record GatewayConfig(
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
                     headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
-                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal);
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls);
         }
     }
 }

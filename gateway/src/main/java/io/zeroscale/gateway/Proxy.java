@@ -20,6 +20,8 @@ import org.jspecify.annotations.Nullable;
 /** What every connection of one gateway shares: routes, targets, upstream pools; and the hub's listener. */
 final class Proxy implements RouteListener {
     private final TrafficHub hub;
+    /** This gateway's id in every call to the hub. */
+    private final String gateway;
     private final InstantSource clock;
     private final GatewayConfig defaults;
     private final Map<TargetRef, GatewayConfig> targetConfigs;
@@ -35,9 +37,10 @@ final class Proxy implements RouteListener {
     private volatile boolean shuttingDown;
     private final TrustedProxies trustedProxies;
 
-    Proxy(TrafficHub hub, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
+    Proxy(TrafficHub hub, String gateway, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
             List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
         this.hub = hub;
+        this.gateway = gateway;
         this.clock = clock;
         this.defaults = defaults;
         this.targetConfigs = Map.copyOf(targetConfigs);
@@ -131,7 +134,7 @@ final class Proxy implements RouteListener {
     }
 
     TargetTraffic traffic(TargetRef target) {
-        return targets.computeIfAbsent(target, t -> new TargetTraffic(t, targetConfigs.getOrDefault(t, defaults), hub,
+        return targets.computeIfAbsent(target, t -> new TargetTraffic(t, targetConfigs.getOrDefault(t, defaults), hub, gateway,
                 clock, group, this::closeIdle));
     }
 

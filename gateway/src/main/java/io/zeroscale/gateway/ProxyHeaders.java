@@ -51,9 +51,11 @@ final class ProxyHeaders {
      * incoming {@code X-Forwarded-For} and {@code Forwarded} are kept and the peer is appended, and
      * its {@code X-Forwarded-Proto} / {@code X-Forwarded-Host} are kept; from anyone else they are
      * replaced: {@code X-Forwarded-For} is the peer alone and {@code Forwarded} is dropped.
+     * {@code X-Forwarded-Proto} is {@code https} when the client connected with TLS ({@code secure}).
      */
     static void prepareRequest(HttpRequest request, long contentLength, boolean chunked, @Nullable String peer,
-            boolean trustedPeer, boolean webSocket) {
+            boolean trustedPeer, boolean webSocket, boolean secure) {
+        String scheme = secure ? "https" : "http";
         HttpHeaders headers = request.headers();
         String upgrade = headers.get(HttpHeaderNames.UPGRADE);
         String host = headers.get(HttpHeaderNames.HOST);
@@ -83,7 +85,7 @@ final class ProxyHeaders {
                 }
             }
             if (!headers.contains(X_FORWARDED_PROTO)) {
-                headers.set(X_FORWARDED_PROTO, "http");
+                headers.set(X_FORWARDED_PROTO, scheme);
             }
             if (host != null && !headers.contains(X_FORWARDED_HOST)) {
                 headers.set(X_FORWARDED_HOST, host);
@@ -95,7 +97,7 @@ final class ProxyHeaders {
             } else {
                 headers.remove(X_FORWARDED_FOR);
             }
-            headers.set(X_FORWARDED_PROTO, "http");
+            headers.set(X_FORWARDED_PROTO, scheme);
             if (host != null) {
                 headers.set(X_FORWARDED_HOST, host);
             } else {

@@ -79,6 +79,8 @@ final class TargetTraffic {
     private final TargetRef target;
     private final GatewayConfig config;
     private final TrafficHub hub;
+    /** This gateway's id, which every call to the hub carries. */
+    private final String gateway;
     private final InstantSource clock;
     private final EventLoopGroup timers;
     private final Consumer<Set<Endpoint>> closeIdleConnections;
@@ -111,12 +113,14 @@ final class TargetTraffic {
             TargetRef target,
             GatewayConfig config,
             TrafficHub hub,
+            String gateway,
             InstantSource clock,
             EventLoopGroup timers,
             Consumer<Set<Endpoint>> closeIdleConnections) {
         this.target = requireNonNull(target, "target is null");
         this.config = requireNonNull(config, "config is null");
         this.hub = requireNonNull(hub, "hub is null");
+        this.gateway = requireNonNull(gateway, "gateway is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.timers = requireNonNull(timers, "timers is null");
         this.closeIdleConnections = requireNonNull(closeIdleConnections, "closeIdleConnections is null");
@@ -215,7 +219,7 @@ final class TargetTraffic {
         report();
         reportDrained(drainedNow, false);
         try {
-            hub.endpointRefused(target, endpoint, reason);
+            hub.endpointRefused(gateway, target, endpoint, reason);
         } catch (RuntimeException e) {
             log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
         }
@@ -267,7 +271,7 @@ final class TargetTraffic {
         log.warn("Endpoint {} of target {} closed a connection before answering ({}); the request could not be"
                 + " sent again and got 502", endpoint, target, reason);
         try {
-            hub.endpointRefused(target, endpoint, reason);
+            hub.endpointRefused(gateway, target, endpoint, reason);
         } catch (RuntimeException e) {
             log.error("Traffic hub failed to take the refusal of endpoint {} of target {}", endpoint, target, e);
         }
@@ -462,7 +466,7 @@ final class TargetTraffic {
             if (!stats.equals(lastReported)) {
                 lastReported = stats;
                 try {
-                    hub.report(target, stats);
+                    hub.report(gateway, target, stats);
                 } catch (RuntimeException e) {
                     log.error("Traffic hub failed to take the request counters of target {}", target, e);
                 }
@@ -547,7 +551,7 @@ final class TargetTraffic {
             closeIdleConnections.accept(Set.copyOf(endpoints));
         }
         try {
-            hub.drained(target, List.copyOf(endpoints));
+            hub.drained(gateway, target, List.copyOf(endpoints));
         } catch (RuntimeException e) {
             log.error("Traffic hub failed to take the drain of {} of target {}", endpoints, target, e);
         }

@@ -39,6 +39,9 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     private final Map<TargetRef, Boolean> waking = new ConcurrentHashMap<>();
     private final Map<TargetRef, List<RequestStats>> reports = new ConcurrentHashMap<>();
     private final List<Drained> drained = new CopyOnWriteArrayList<>();
+    private final java.util.Set<String> reporters = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<String> heartbeats = new CopyOnWriteArrayList<>();
+    private final List<String> left = new CopyOnWriteArrayList<>();
     private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
     private final ExecutorService actuator = Executors.newVirtualThreadPerTaskExecutor();
@@ -92,7 +95,8 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     }
 
     @Override
-    public void report(TargetRef target, RequestStats stats) {
+    public void report(String gateway, TargetRef target, RequestStats stats) {
+        reporters.add(gateway);
         reports.computeIfAbsent(target, t -> new CopyOnWriteArrayList<>()).add(stats);
         Route route = routes.get(target);
         boolean atZero = route == null || route.endpoints().isEmpty();
@@ -112,15 +116,38 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     }
 
     @Override
-    public void drained(TargetRef target, List<Endpoint> endpoints) {
+    public void drained(String gateway, TargetRef target, List<Endpoint> endpoints) {
         drained.add(new Drained(target, List.copyOf(endpoints)));
     }
 
     @Override
-    public void endpointRefused(TargetRef target, Endpoint endpoint, String reason) {
+    public void endpointRefused(String gateway, TargetRef target, Endpoint endpoint, String reason) {
         Refusal refusal = new Refusal(target, endpoint, reason);
         refusals.add(refusal);
         onRefused.accept(refusal);
+    }
+
+    @Override
+    public void heartbeat(String gateway) {
+        heartbeats.add(gateway);
+    }
+
+    @Override
+    public void left(String gateway) {
+        left.add(gateway);
+    }
+
+    /** The ids of the gateways that reported, heartbeat, and left. */
+    java.util.Set<String> reporters() {
+        return java.util.Set.copyOf(reporters);
+    }
+
+    List<String> heartbeats() {
+        return List.copyOf(heartbeats);
+    }
+
+    List<String> left() {
+        return List.copyOf(left);
     }
 
     @Override

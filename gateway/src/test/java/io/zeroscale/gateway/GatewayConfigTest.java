@@ -118,4 +118,44 @@ class GatewayConfigTest {
         assertThatThrownBy(() -> GatewayConfig.builder().responseTimeout(Duration.ofSeconds(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aTlsSectionIsReadWithDefaultsForWhatItLeavesOut() {
+        GatewayConfig config = GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of(
+                "certificate", "/etc/zeroscale/tls.crt", "key", "/etc/zeroscale/tls.key"))));
+
+        TlsConfig tls = config.tls();
+        assertThat(tls).isNotNull();
+        assertThat(tls.certificate()).isEqualTo(java.nio.file.Path.of("/etc/zeroscale/tls.crt"));
+        assertThat(tls.key()).isEqualTo(java.nio.file.Path.of("/etc/zeroscale/tls.key"));
+        assertThat(tls.handshakeTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(tls.reloadCheck()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(tls.protocols()).containsExactly("TLSv1.3", "TLSv1.2");
+        assertThat(GatewayConfig.defaults().tls()).as("cleartext by default").isNull();
+
+        TlsConfig tuned = GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem", "key",
+                "k.pem", "handshake-timeout", "3s", "reload-check", "1m", "protocols", java.util.List.of("TLSv1.3")))))
+                .tls();
+        assertThat(tuned).isNotNull();
+        assertThat(tuned.handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(tuned.reloadCheck()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(tuned.protocols()).containsExactly("TLSv1.3");
+    }
+
+    @Test
+    void aTlsSectionNamesWhatIsMissingOrWrong() {
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem")))))
+                .hasMessageStartingWith("gateway.tls: needs both 'certificate' and 'key'");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem",
+                "key", "k.pem", "protocols", java.util.List.of("TLSv1.1"))))))
+                .hasMessageStartingWith("gateway.tls.protocols: protocol 'TLSv1.1' is not offered");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem",
+                "key", "k.pem", "handshake-timeout", "0s")))))
+                .hasMessage("gateway.tls.handshake-timeout: must be longer than 0s");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem",
+                "key", "k.pem", "reload-check", "100ms")))))
+                .hasMessageStartingWith("gateway.tls.reload-check: must be at least 1s");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("cert", "c.pem")))))
+                .hasMessageStartingWith("gateway.tls.cert: unknown key");
+    }
 }

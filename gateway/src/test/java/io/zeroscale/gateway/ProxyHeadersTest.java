@@ -25,7 +25,7 @@ class ProxyHeadersTest {
     void aChunkedRequestIsReChunkedForOurHop() {
         HttpRequest request = request("Transfer-Encoding", "chunked", "Host", "a");
 
-        ProxyHeaders.prepareRequest(request, -1, true, "10.0.0.1", false, false);
+        ProxyHeaders.prepareRequest(request, -1, true, "10.0.0.1", false, false, false);
 
         assertThat(request.headers().get("transfer-encoding")).isEqualTo("chunked");
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("10.0.0.1");
@@ -37,7 +37,7 @@ class ProxyHeadersTest {
         HttpRequest request = request("Host", "a", "Content-Length", "12", "Connection",
                 "content-length, host, transfer-encoding, x-hop", "X-Hop", "1");
 
-        ProxyHeaders.prepareRequest(request, 12, false, "10.0.0.1", false, false);
+        ProxyHeaders.prepareRequest(request, 12, false, "10.0.0.1", false, false, false);
 
         assertThat(request.headers().get("content-length")).isEqualTo("12");
         assertThat(request.headers().get("host")).isEqualTo("a");
@@ -50,7 +50,7 @@ class ProxyHeadersTest {
         HttpRequest request = request("Host", "a", "X-Forwarded-For", "1.2.3.4", "Forwarded", "for=1.2.3.4",
                 "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil");
 
-        ProxyHeaders.prepareRequest(request, -1, false, "10.0.0.1", false, false);
+        ProxyHeaders.prepareRequest(request, -1, false, "10.0.0.1", false, false, false);
 
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("10.0.0.1");
         assertThat(request.headers().contains("forwarded")).isFalse();
@@ -63,7 +63,7 @@ class ProxyHeadersTest {
         HttpRequest request = request("Host", "a", "X-Forwarded-For", "1.2.3.4", "Forwarded", "for=1.2.3.4",
                 "X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop");
 
-        ProxyHeaders.prepareRequest(request, -1, false, "::1", true, false);
+        ProxyHeaders.prepareRequest(request, -1, false, "::1", true, false, false);
 
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("1.2.3.4, ::1");
         assertThat(request.headers().get("forwarded")).isEqualTo("for=1.2.3.4, for=\"[::1]\"");
@@ -77,7 +77,7 @@ class ProxyHeadersTest {
                 "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
 
         assertThat(ProxyHeaders.isWebSocketUpgrade(request)).isTrue();
-        ProxyHeaders.prepareRequest(request, -1, false, null, false, true);
+        ProxyHeaders.prepareRequest(request, -1, false, null, false, true, false);
 
         assertThat(request.headers().get("connection")).isEqualTo("upgrade");
         assertThat(request.headers().get("upgrade")).isEqualTo("websocket");
@@ -89,7 +89,7 @@ class ProxyHeadersTest {
         HttpRequest request = request("Connection", "Upgrade", "Upgrade", "h2c");
 
         assertThat(ProxyHeaders.isWebSocketUpgrade(request)).isFalse();
-        ProxyHeaders.prepareRequest(request, -1, false, null, false, false);
+        ProxyHeaders.prepareRequest(request, -1, false, null, false, false, false);
 
         assertThat(request.headers().contains("upgrade")).isFalse();
         assertThat(request.headers().contains("connection")).isFalse();

@@ -35,7 +35,12 @@ final class RawHttp implements AutoCloseable {
     private final byte[] buffer = new byte[16 * 1024];
 
     RawHttp(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(new Socket(InetAddress.getLoopbackAddress(), port));
+    }
+
+    /** Over a socket the test opened itself (e.g. a TLS socket). */
+    RawHttp(Socket connected) throws IOException {
+        socket = connected;
         socket.setSoTimeout(60_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();

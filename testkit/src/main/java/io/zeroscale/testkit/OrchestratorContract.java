@@ -65,6 +65,17 @@ public abstract class OrchestratorContract {
     /** How long a scaled-up replica may take to become ready (and a scaled-down one to go). */
     protected abstract Duration readinessTimeout();
 
+    /**
+     * The address the test sends HTTP to for a replica the orchestrator reported at {@code
+     * endpoint}. The reachability seam: a backend whose replica addresses the test cannot reach
+     * (an AWS emulator hands out private IPs where nothing listens) maps each one to a loopback
+     * backend it started for that replica. The suite still compares the orchestrator's own
+     * endpoints; only the HTTP checks go through this. Default: the endpoint itself.
+     */
+    protected Endpoint reachable(Endpoint endpoint) {
+        return endpoint;
+    }
+
     /** Runs before the suite creates its first orchestrator of a test. */
     protected void setUpBackend() throws Exception {}
 
@@ -318,10 +329,14 @@ public abstract class OrchestratorContract {
                 .until(() -> driver.observe(target()), condition);
     }
 
-    /** Asserts that {@code endpoint} answers an HTTP GET on {@code /} with a non-error status. */
+    /**
+     * Asserts that {@code endpoint} answers an HTTP GET on {@code /} with a non-error status, sent
+     * to the address {@link #reachable} maps it to.
+     */
     protected final void assertAnswersHttp(Endpoint endpoint) throws IOException, InterruptedException {
-        String host = endpoint.host().contains(":") ? "[" + endpoint.host() + "]" : endpoint.host();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host + ":" + endpoint.port() + "/"))
+        Endpoint target = requireNonNull(reachable(endpoint), "reachable() returned null");
+        String host = target.host().contains(":") ? "[" + target.host() + "]" : target.host();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host + ":" + target.port() + "/"))
                 .timeout(Duration.ofSeconds(10))
                 .GET()
                 .build();

@@ -79,6 +79,22 @@ public final class ApiHandlers {
                 new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride));
     }
 
+    /** The engine the routes read; for the event stream. */
+    Engine engine() {
+        return engine;
+    }
+
+    /** The status of the target that scales {@code ref}, or null when none does. */
+    @org.jspecify.annotations.Nullable TargetStatus statusOf(TargetRef ref) {
+        String name = names.get(ref);
+        return name == null ? null : engine.status(name).orElse(null);
+    }
+
+    /** Every target as {@code GET /targets} shows it. */
+    List<Map<String, Object>> snapshot() {
+        return engine.statuses().stream().map(this::view).toList();
+    }
+
     private TargetStatus status(String name) {
         return engine.status(name).orElseThrow(() -> unknownTarget(name));
     }
@@ -285,7 +301,7 @@ public final class ApiHandlers {
         return out;
     }
 
-    private Map<String, Object> view(JournalEntry entry) {
+    Map<String, Object> view(JournalEntry entry) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("at", entry.at().toString());
         out.put("target", names.getOrDefault(entry.target(), entry.target().name()));

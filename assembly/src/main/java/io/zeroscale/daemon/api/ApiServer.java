@@ -64,6 +64,7 @@ public final class ApiServer implements AutoCloseable {
     private final Tracer tracer;
     private final LongCounter requests;
     private final DoubleHistogram duration;
+    private final EventStream events;
 
     /**
      * Boundaries of {@code zeroscale.api.request.duration}, in seconds: from a status read from
@@ -83,7 +84,9 @@ public final class ApiServer implements AutoCloseable {
         this.settings = requireNonNull(settings, "settings is null");
         this.telemetry = requireNonNull(telemetry, "telemetry is null");
         requireNonNull(handlers, "handlers is null");
+        this.events = new EventStream(settings.events(), handlers);
         List<ApiRoute> all = new ArrayList<>(handlers.routes());
+        all.add(new ApiRoute("GET", "/events", false, events::open));
         all.add(new ApiRoute("GET", "/openapi.json", true, request -> new ApiResponse(200, ApiResponse.JSON, openApiDocument(), Map.of())));
         all.add(new ApiRoute("GET", "/metrics", false, this::metrics));
         this.routes = List.copyOf(all);
@@ -112,6 +115,7 @@ public final class ApiServer implements AutoCloseable {
             created.start();
             server = created;
             executor = threads;
+            events.start();
         } catch (IOException e) {
             throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "api.listen: cannot listen on " + settings.host() + ":"
                     + settings.port() + " (" + e.getMessage() + "); pick a free port or an address of this host", e);
@@ -149,6 +153,11 @@ public final class ApiServer implements AutoCloseable {
         return routes.stream().map(route -> route.method() + " " + route.template()).toList();
     }
 
+    /** The dashboard's event stream; for tests. */
+    EventStream events() {
+        return events;
+    }
+
     /** The OpenAPI document this server serves. */
     public byte[] openApiDocument() {
         return openApi.clone();
@@ -157,6 +166,8 @@ public final class ApiServer implements AutoCloseable {
     /** Stops accepting and waits up to a second for requests in progress. Idempotent. */
     @Override
     public synchronized void close() {
+        // Streams first: an open stream would hold stop() for its whole delay.
+        events.close();
         if (server != null) {
             server.stop(1);
             server = null;
@@ -242,7 +253,13 @@ public final class ApiServer implements AutoCloseable {
         } finally {
             scope.close();
         }
-        send(exchange, response);
+        ApiResponse.StreamBody stream = response.stream();
+        boolean streaming = stream != null && sendHeaders(exchange, response);
+        if (stream == null) {
+            send(exchange, response);
+        } else if (!streaming) {
+            stream.abandon();
+        }
         span.setAttribute(STATUS, (long) response.status());
         if (response.status() >= 500) {
             span.setStatus(StatusCode.ERROR);
@@ -250,7 +267,33 @@ public final class ApiServer implements AutoCloseable {
         span.end();
         Attributes attributes = Attributes.of(ROUTE, template, METHOD, method, STATUS, (long) response.status());
         requests.add(1, attributes);
+        // For a stream, the time to its headers: its whole life would say nothing about the API.
         duration.record((System.nanoTime() - started) / 1e9, attributes);
+        if (stream != null && streaming) {
+            stream(exchange, stream);
+        }
+    }
+
+    /** Sends a stream's status and headers (no length: chunked); false when the client is gone already. */
+    private static boolean sendHeaders(HttpExchange exchange, ApiResponse response) {
+        try {
+            exchange.getResponseHeaders().set("Content-Type", response.contentType());
+            response.headers().forEach((name, value) -> exchange.getResponseHeaders().set(name, value));
+            exchange.sendResponseHeaders(response.status(), 0);
+            return true;
+        } catch (IOException e) {
+            log.debug("client went away before the stream started", e);
+            exchange.close();
+            return false;
+        }
+    }
+
+    private static void stream(HttpExchange exchange, ApiResponse.StreamBody stream) {
+        try (exchange; OutputStream out = exchange.getResponseBody()) {
+            stream.write(out);
+        } catch (IOException e) {
+            log.debug("stream ended: {}", e.toString());
+        }
     }
 
     /** The methods whose calls change something; they carry a JSON body. */

@@ -196,7 +196,21 @@ public final class ConfigLoader {
             throw api.invalid("token", "required because api.listen (" + listen + ") is not a loopback address;"
                     + " add token: ${ZEROSCALE_TOKEN} and export ZEROSCALE_TOKEN, or listen on 127.0.0.1");
         }
-        return new ApiSettings(host, port, token);
+        return new ApiSettings(host, port, token, events(api.child("events")));
+    }
+
+    private static ApiSettings.Events events(Config events) {
+        ApiSettings.Events defaults = ApiSettings.Events.DEFAULT;
+        int maxClients = events.integer("max-clients", defaults.maxClients());
+        if (maxClients < 1 || maxClients > 10_000) {
+            throw events.invalid("max-clients", "must be from 1 to 10000, got " + maxClients);
+        }
+        int buffer = events.integer("buffer", defaults.buffer());
+        if (buffer < 1 || buffer > 1_000_000) {
+            throw events.invalid("buffer", "must be from 1 to 1000000 events, got " + buffer);
+        }
+        return new ApiSettings.Events(maxClients, buffer, positive(events, "max-duration", defaults.maxDuration()),
+                positive(events, "heartbeat", defaults.heartbeat()));
     }
 
     private static TelemetrySettings telemetry(Config telemetry) {

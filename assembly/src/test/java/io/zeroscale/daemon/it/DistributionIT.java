@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The built distribution ships the repository's plugins in plugins/docker, plugins/prometheus and
+ * The built distribution ships the repository's plugins in plugins/docker, plugins/aws, plugins/prometheus and
  * plugins/tempo, and the launcher loads them from there: its lib/ holds none of them, so a
  * {@code type: docker} or {@code type: prometheus} that validates proves the folder works.
  */
@@ -32,7 +32,7 @@ class DistributionIT {
         // plugin-support is a library, not a plugin: the built-in process orchestrator uses it too. A
         // plugin still loads its own copy (its class loader's parent is the platform loader).
         assertStartsWith(lib, "core-engine-", "gateway-", "core-spi-", "slf4j-api-", "plugin-support-");
-        assertThat(lib).as("lib/").noneMatch(jar -> jar.startsWith("orchestrator-docker-") || jar.startsWith("metrics-prometheus-")
+        assertThat(lib).as("lib/").noneMatch(jar -> jar.startsWith("orchestrator-docker-") || jar.startsWith("orchestrator-aws-") || jar.startsWith("metrics-prometheus-")
                         || jar.startsWith("metrics-tempo-") || jar.startsWith("alerts-webhook-") || jar.startsWith("docker-java-")
                         || jar.startsWith("orchestrator-k8s-") || jar.startsWith("kubernetes-client-"));
 
@@ -41,13 +41,16 @@ class DistributionIT {
         List<String> kubernetes = jars(Distribution.plugins().resolve("kubernetes"));
         assertStartsWith(kubernetes, "orchestrator-k8s-", "plugin-support-", "kubernetes-client-", "kubernetes-httpclient-jdk-",
                 "kubernetes-model-apps-", "kubernetes-model-discovery-");
+        List<String> aws = jars(Distribution.plugins().resolve("aws"));
+        assertStartsWith(aws, "orchestrator-aws-", "plugin-support-", "autoscaling-", "ec2-", "url-connection-client-");
+        assertThat(aws).as("plugins/aws: the URL-connection client only").noneMatch(jar -> jar.startsWith("apache") || jar.startsWith("netty"));
         List<String> prometheus = jars(Distribution.plugins().resolve("prometheus"));
         assertStartsWith(prometheus, "metrics-prometheus-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");
         List<String> tempo = jars(Distribution.plugins().resolve("tempo"));
         assertStartsWith(tempo, "metrics-tempo-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");
         List<String> alerts = jars(Distribution.plugins().resolve("alerts"));
         assertStartsWith(alerts, "alerts-webhook-", "plugin-support-", "jackson-databind-");
-        for (List<String> folder : List.of(docker, kubernetes, prometheus, tempo, alerts)) {
+        for (List<String> folder : List.of(docker, kubernetes, aws, prometheus, tempo, alerts)) {
             assertThat(folder).noneMatch(jar -> SHARED.stream().anyMatch(jar::startsWith));
         }
         assertThat(Distribution.plugins().resolve("README.md")).exists();

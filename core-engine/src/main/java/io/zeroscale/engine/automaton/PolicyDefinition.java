@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.automaton.CelExpressions.Kind;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
@@ -18,6 +19,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -143,7 +145,7 @@ record PolicyDefinition(
         } catch (ZeroscaleException e) {
             // Config reports its own findings as CONFIG_INVALID; here they are all policy problems.
             if (e.errorCode() == CONFIG_INVALID) {
-                throw new ZeroscaleException(POLICY_INVALID, requireNonNull(e.getMessage()), e);
+                throw new ZeroscaleException(POLICY_INVALID, e.problems(), e);
             }
             throw e;
         }
@@ -154,35 +156,42 @@ record PolicyDefinition(
     }
 
     private static PolicyDefinition read(Config settings, Set<String> configuredSignals) {
-        settings.requireOnlyKeys(KEYS);
+        // Every state and transition is checked even after one fails, so a policy's mistakes are
+        // reported together; the whole-graph checks (reachability) run once the parts are sound.
+        ConfigProblems problems = new ConfigProblems();
+        problems.attempt(() -> settings.requireOnlyKeys(KEYS));
         Set<String> knownSignals = new TreeSet<>(configuredSignals);
         knownSignals.addAll(ReservedSignals.ALL);
 
         if (!settings.has("states")) {
-            throw invalid(settings.pathOf("states"), "required key is missing; define the states, e.g."
-                    + " states: { idle: { replicas: \"0\" }, active: { replicas: \"1\" } }");
+            problems.add(invalid(settings.pathOf("states"), "required key is missing; define the states, e.g."
+                    + " states: { idle: { replicas: \"0\" }, active: { replicas: \"1\" } }"));
+            problems.throwIfAny();
         }
         Config statesNode = settings.requireChild("states");
         if (statesNode.keys().isEmpty()) {
-            throw invalid(statesNode.path(), "define at least one state, e.g. idle: { replicas: \"0\" }");
+            problems.add(invalid(statesNode.path(), "define at least one state, e.g. idle: { replicas: \"0\" }"));
+            problems.throwIfAny();
         }
+        // the names as written, so a transition into a state whose settings are wrong is not also
+        // reported as going to an unknown state
+        Set<String> names = new LinkedHashSet<>(statesNode.keys());
         Map<String, State> states = new LinkedHashMap<>();
-        for (String name : statesNode.keys()) {
-            states.put(name, readState(statesNode, name, knownSignals));
+        for (String name : names) {
+            problems.attempt(() -> readState(statesNode, name, knownSignals)).ifPresent(state -> states.put(name, state));
         }
 
-        String initial = settings.string("initial")
-                .orElseThrow(() -> invalid(settings.pathOf("initial"), "required key is missing; add the state to start in,"
-                        + " one of " + new TreeSet<>(states.keySet())));
-        if (!states.containsKey(initial)) {
-            throw invalid(settings.pathOf("initial"), unknownState(initial, states.keySet()));
-        }
+        String initial = problems.attempt(() -> initial(settings, names)).orElse(null);
 
-        List<Config> transitionNodes = list(settings, "transitions");
+        List<Config> transitionNodes = problems.attempt(() -> list(settings, "transitions")).orElse(List.of());
         List<Transition> transitions = new ArrayList<>();
         for (int i = 0; i < transitionNodes.size(); i++) {
-            transitions.add(readTransition(i, transitionNodes.get(i), states.keySet(), knownSignals));
+            int index = i;
+            problems.attempt(() -> readTransition(index, transitionNodes.get(index), names, knownSignals))
+                    .ifPresent(transitions::add);
         }
+        problems.throwIfAny();
+        requireNonNull(initial, "initial is null although no problem was found");
 
         Map<String, List<Transition>> outgoing = new LinkedHashMap<>();
         for (String state : states.keySet()) {
@@ -209,6 +218,16 @@ record PolicyDefinition(
             signalNames.addAll(expression.signals());
         }
         return new PolicyDefinition(initial, states, transitions, outgoing, signalNames);
+    }
+
+    private static String initial(Config settings, Set<String> states) {
+        String initial = settings.string("initial")
+                .orElseThrow(() -> invalid(settings.pathOf("initial"), "required key is missing; add the state to start in,"
+                        + " one of " + new TreeSet<>(states)));
+        if (!states.contains(initial)) {
+            throw invalid(settings.pathOf("initial"), unknownState(initial, states));
+        }
+        return initial;
     }
 
     private static State readState(Config statesNode, String name, Set<String> knownSignals) {

@@ -257,6 +257,30 @@ class CustomAutomatonValidationTest {
                         + " \"0\" }, active: { replicas: \"1\" } }");
     }
 
+    @Test
+    void everyMistakeOfAPolicyIsReportedTogether() {
+        String policy = """
+                initial: idel
+                states:
+                  idle: { replicas: "0" }
+                  warm: { replicas: "signals.rsp > 1 ? 1 : 0" }
+                transitions:
+                  - from: idle
+                    to: hot
+                  - from: warm
+                    to: idle
+                    when: "requests.inflight = 0"
+                """;
+        assertThatThrownBy(() -> CustomPolicies.create(policy, SIGNALS))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.POLICY_INVALID);
+                    assertThat(e.problems())
+                            .extracting(problem -> problem.substring(0, problem.indexOf(':')))
+                            .containsExactly("targets.x.policy.initial", "targets.x.policy.states.warm.replicas",
+                                    "targets.x.policy.transitions[0].to", "targets.x.policy.transitions[1].when");
+                });
+    }
+
     private static void assertInvalid(String yaml, String message) {
         assertThatThrownBy(() -> CustomPolicies.create(yaml, SIGNALS))
                 .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.errorCode())

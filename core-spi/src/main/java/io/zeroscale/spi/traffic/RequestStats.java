@@ -2,7 +2,11 @@ package io.zeroscale.spi.traffic;
 
 /**
  * A gateway's request counters for one target at one moment. Counters are snapshots, so a lost or
- * repeated report does no harm: the engine keeps the newest.
+ * repeated report does no harm: the engine keeps the newest of each gateway. The monotonic
+ * counters are this gateway's own since it started; the engine adds up each gateway's increases
+ * (a counter that went down means the gateway restarted), so counters of several gateways never
+ * mix. What an automaton reads ({@code TargetContext.requests()}) is that sum over the gateways,
+ * with monotonic totals counted by the engine.
  *
  * @param held requests waiting for a ready endpoint now
  * @param inFlight requests forwarded and not yet finished now (an open stream or WebSocket counts

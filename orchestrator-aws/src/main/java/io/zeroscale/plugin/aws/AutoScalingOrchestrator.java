@@ -1,0 +1,490 @@
+package io.zeroscale.plugin.aws;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.plugin.support.SerialExecutor;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.Endpoints;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsRequest;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsResponse;
+import software.amazon.awssdk.services.autoscaling.model.Instance;
+import software.amazon.awssdk.services.autoscaling.model.Tag;
+import software.amazon.awssdk.services.autoscaling.model.TagDescription;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
+import software.amazon.awssdk.services.ec2.model.Reservation;
+
+/**
+ * The {@code aws-autoscaling} orchestrator: one EC2 Auto Scaling group per target, in one region.
+ *
+ * <p>Scaling sets the group's desired capacity within its MinSize..MaxSize. Reaching zero below a
+ * MinSize above 0 lowers MinSize to 0 only when the target's {@code lower-min-size} allows it,
+ * first writing the original into the group's tag {@value #MIN_SIZE_TAG} so that it survives a
+ * daemon restart (state lives in AWS, never in local files); the next scale-up restores it.
+ *
+ * <p>State: every {@code poll-interval} one batched DescribeAutoScalingGroups (all watched groups,
+ * up to {@value #NAMES_PER_PAGE} names and records per page) and one DescribeInstances for
+ * instances whose private IP is not known yet, pushed to the watchers as {@link
+ * WorkloadEvent.Changed} when a group's state changed. A throttled poll waits 2, 4, then 8
+ * intervals before the next one. A failed poll pushes nothing: the engine keeps the last state and
+ * never reads a failure as zero.
+ *
+ * <p>Thread-safe: calls for different targets run concurrently; polls run one at a time on the
+ * blocking executor, which also delivers the events (in order per target).
+ */
+final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
+    private static final Logger log = LoggerFactory.getLogger(AutoScalingOrchestrator.class);
+    /** The tag holding a group's MinSize from before a scale to zero lowered it. */
+    static final String MIN_SIZE_TAG = "zeroscale:original-min-size";
+    /** DescribeAutoScalingGroups' largest page (MaxRecords); also the most names sent per request. */
+    static final int NAMES_PER_PAGE = 100;
+    /** Instance ids per DescribeInstances request. */
+    static final int INSTANCES_PER_REQUEST = 200;
+    /** A throttled poll backs off to at most this many intervals. */
+    static final int MAX_BACKOFF_INTERVALS = 8;
+
+    private final String name;
+    private final AwsConfig config;
+    private final AutoScalingClient autoScaling;
+    private final Ec2Client ec2;
+    private final InstanceProbe probe;
+    private final PluginContext context;
+    private final AutoCloseable resources;
+    private final Map<TargetRef, GroupSettings> groups = new ConcurrentHashMap<>();
+    /** What DescribeInstances said of an instance; neither changes during its life. */
+    private final Map<String, InstanceFacts> instances = new ConcurrentHashMap<>();
+    private final List<Watch> watches = new CopyOnWriteArrayList<>();
+    private final SerialExecutor polls;
+    private final AtomicBoolean pollQueued = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private @Nullable Subscription ticker;
+    /** Poll ticks still to skip after throttling (touched by the serial poll only). */
+    private int skipTicks;
+    private int backoffIntervals;
+
+    /** Private IP and launch time of one instance. */
+    record InstanceFacts(@Nullable String privateIp, Instant launchTime) {}
+
+    AutoScalingOrchestrator(String name, AwsConfig config, AutoScalingClient autoScaling, Ec2Client ec2,
+            InstanceProbe probe, PluginContext context, AutoCloseable resources) {
+        this.name = requireNonNull(name, "name is null");
+        this.config = requireNonNull(config, "config is null");
+        this.autoScaling = requireNonNull(autoScaling, "autoScaling is null");
+        this.ec2 = requireNonNull(ec2, "ec2 is null");
+        this.probe = requireNonNull(probe, "probe is null");
+        this.context = requireNonNull(context, "context is null");
+        this.resources = requireNonNull(resources, "resources is null");
+        this.polls = new SerialExecutor(context.blockingExecutor());
+    }
+
+    @Override
+    public void attach(Workload workload) {
+        GroupSettings settings = GroupSettings.parse(workload.target(), workload.settings());
+        groups.put(workload.target(), settings);
+    }
+
+    @Override
+    public ObservedState observe(TargetRef target) {
+        GroupSettings settings = settings(target);
+        AutoScalingGroup group = describeOne(settings);
+        learnInstances(List.of(group));
+        return state(settings, group, probeAll(List.of(settings), List.of(group)));
+    }
+
+    @Override
+    public void scale(TargetRef target, int replicas) {
+        if (replicas < 0) {
+            throw new IllegalArgumentException("replicas must not be negative, got " + replicas);
+        }
+        GroupSettings settings = settings(target);
+        String group = settings.groupName();
+        AutoScalingGroup current = describeOne(settings);
+        int min = current.minSize();
+        int max = current.maxSize();
+        Integer original = originalMinSize(current);
+        if (replicas > max) {
+            throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group + "' to "
+                    + replicas + ": its MaxSize is " + max + "; raise MaxSize in AWS or lower the target's maximum replicas");
+        }
+        if (replicas == 0 && min > 0) {
+            if (!settings.lowerMinSize()) {
+                throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group
+                        + "' to 0: its MinSize is " + min + "; set " + settings.settings().pathOf("lower-min-size")
+                        + ": true to let zeroscale lower MinSize to 0 (and restore it on the next scale-up), or set MinSize to 0 in AWS");
+            }
+            if (original == null) {
+                // The original goes into the tag first: a crash between the two writes must not lose it.
+                AwsErrors.call("CreateOrUpdateTags of group " + group, settings.settings().pathOf("name"),
+                        () -> autoScaling.createOrUpdateTags(r -> r.tags(List.of(Tag.builder().resourceId(group).resourceType("auto-scaling-group")
+                                .key(MIN_SIZE_TAG).value(Integer.toString(min)).propagateAtLaunch(false).build()))));
+            }
+            log.info("lowering MinSize of Auto Scaling group '{}' from {} to 0 to reach zero ({}: true); "
+                    + "the original is kept in its tag {} and restored on the next scale-up",
+                    group, min, settings.settings().pathOf("lower-min-size"), MIN_SIZE_TAG);
+            AwsErrors.call("UpdateAutoScalingGroup of group " + group, settings.settings().pathOf("name"),
+                    () -> autoScaling.updateAutoScalingGroup(r -> r.autoScalingGroupName(group).minSize(0).desiredCapacity(0)));
+            return;
+        }
+        if (original != null && replicas > 0) {
+            int restored = Math.min(original, replicas);
+            if (min != restored || current.desiredCapacity() != replicas) {
+                log.info("restoring MinSize of Auto Scaling group '{}' to {} (its original {}, kept in tag {}) while scaling to {}",
+                        group, restored, original, MIN_SIZE_TAG, replicas);
+                AwsErrors.call("UpdateAutoScalingGroup of group " + group, settings.settings().pathOf("name"),
+                        () -> autoScaling.updateAutoScalingGroup(r -> r.autoScalingGroupName(group).minSize(restored).desiredCapacity(replicas)));
+            }
+            if (restored == original) {
+                AwsErrors.call("DeleteTags of group " + group, settings.settings().pathOf("name"),
+                        () -> autoScaling.deleteTags(r -> r.tags(List.of(
+                                Tag.builder().resourceId(group).resourceType("auto-scaling-group").key(MIN_SIZE_TAG).build()))));
+            }
+            return;
+        }
+        if (replicas < min) {
+            throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group + "' to "
+                    + replicas + ": its MinSize is " + min + "; lower MinSize in AWS or raise the target's minimum replicas");
+        }
+        if (current.desiredCapacity() == replicas) {
+            return;
+        }
+        AwsErrors.call("SetDesiredCapacity of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(replicas).honorCooldown(false)));
+    }
+
+    @Override
+    public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
+        GroupSettings settings = settings(target);
+        Watch watch = new Watch(settings, requireNonNull(listener, "listener is null"));
+        watches.add(watch);
+        startTicker();
+        requestPoll();
+        return () -> watches.remove(watch);
+    }
+
+    /** Polls every watched group now (besides the regular ticks); coalesces with a poll already waiting. */
+    void requestPoll() {
+        if (!closed.get() && pollQueued.compareAndSet(false, true)) {
+            polls.execute(() -> {
+                pollQueued.set(false);
+                pollWatched();
+            });
+        }
+    }
+
+    private synchronized void startTicker() {
+        if (ticker == null && !closed.get()) {
+            ticker = context.scheduler().scheduleAtFixedRate(config.pollInterval(), this::tick);
+        }
+    }
+
+    private void tick() {
+        if (closed.get() || watches.isEmpty() || pollQueued.get()) {
+            return;
+        }
+        polls.execute(() -> {
+            if (skipTicks > 0) {
+                skipTicks--;
+                return;
+            }
+            pollWatched();
+        });
+    }
+
+    /** One poll of every watched group: batched reads, then an event per group whose state changed. */
+    private void pollWatched() {
+        List<Watch> current = List.copyOf(watches);
+        if (current.isEmpty() || closed.get()) {
+            return;
+        }
+        Map<String, GroupSettings> byName = new LinkedHashMap<>();
+        for (Watch watch : current) {
+            byName.putIfAbsent(watch.settings.groupName(), watch.settings);
+        }
+        Map<String, AutoScalingGroup> found;
+        try {
+            found = describeMany(new ArrayList<>(byName.keySet()));
+            learnInstances(found.values());
+            backoffIntervals = 0;
+        } catch (ZeroscaleException e) {
+            if (e.errorCode() == AwsErrorCode.THROTTLED) {
+                backoffIntervals = Math.min(MAX_BACKOFF_INTERVALS, Math.max(2, backoffIntervals * 2));
+                skipTicks = backoffIntervals - 1;
+                log.warn("orchestrator {}: polling {} Auto Scaling group(s) was throttled; next poll in {} intervals",
+                        name, byName.size(), backoffIntervals);
+            } else {
+                log.warn("orchestrator {}: polling {} Auto Scaling group(s) failed; the last state is kept: {}",
+                        name, byName.size(), e.getMessage());
+            }
+            return;
+        }
+        List<GroupSettings> present = new ArrayList<>();
+        List<AutoScalingGroup> presentGroups = new ArrayList<>();
+        for (Map.Entry<String, GroupSettings> entry : byName.entrySet()) {
+            AutoScalingGroup group = found.get(entry.getKey());
+            if (group != null) {
+                present.add(entry.getValue());
+                presentGroups.add(group);
+            }
+        }
+        Set<String> probed = probeAll(present, presentGroups);
+        Set<String> seen = new HashSet<>();
+        for (Watch watch : current) {
+            AutoScalingGroup group = found.get(watch.settings.groupName());
+            if (group == null) {
+                watch.missing(name);
+                continue;
+            }
+            group.instances().forEach(i -> seen.add(i.instanceId()));
+            watch.deliver(state(watch.settings, group, probed));
+        }
+        // Only watched groups' instances stay cached, so the cache is bounded by what runs.
+        instances.keySet().retainAll(seen);
+    }
+
+    /** DescribeAutoScalingGroups of the named groups: {@value #NAMES_PER_PAGE} names per request, every page. */
+    private Map<String, AutoScalingGroup> describeMany(List<String> names) {
+        Map<String, AutoScalingGroup> found = new HashMap<>();
+        for (int from = 0; from < names.size(); from += NAMES_PER_PAGE) {
+            List<String> chunk = names.subList(from, Math.min(names.size(), from + NAMES_PER_PAGE));
+            String token = null;
+            do {
+                String next = token;
+                DescribeAutoScalingGroupsRequest request = DescribeAutoScalingGroupsRequest.builder()
+                        .autoScalingGroupNames(chunk).maxRecords(NAMES_PER_PAGE).nextToken(next).build();
+                DescribeAutoScalingGroupsResponse page = AwsErrors.call("DescribeAutoScalingGroups of " + chunk.size() + " group(s)",
+                        "the targets' workload names", () -> autoScaling.describeAutoScalingGroups(request));
+                page.autoScalingGroups().forEach(g -> found.put(g.autoScalingGroupName(), g));
+                token = page.nextToken();
+            } while (token != null && !token.isEmpty());
+        }
+        return found;
+    }
+
+    private AutoScalingGroup describeOne(GroupSettings settings) {
+        AutoScalingGroup group = describeMany(List.of(settings.groupName())).get(settings.groupName());
+        if (group == null) {
+            throw new ZeroscaleException(AwsErrorCode.GROUP_NOT_FOUND, "Auto Scaling group '" + settings.groupName()
+                    + "' does not exist in region " + regionText() + "; check " + settings.settings().pathOf("name")
+                    + " (defaults to the target's name) and the orchestrator's region");
+        }
+        return group;
+    }
+
+    /** DescribeInstances for the instances whose private IP and launch time are not known yet. */
+    private void learnInstances(Iterable<AutoScalingGroup> groups) {
+        List<String> unknown = new ArrayList<>();
+        for (AutoScalingGroup group : groups) {
+            for (Instance instance : group.instances()) {
+                InstanceFacts facts = instances.get(instance.instanceId());
+                if (facts == null || facts.privateIp() == null) {
+                    unknown.add(instance.instanceId());
+                }
+            }
+        }
+        for (int from = 0; from < unknown.size(); from += INSTANCES_PER_REQUEST) {
+            List<String> chunk = unknown.subList(from, Math.min(unknown.size(), from + INSTANCES_PER_REQUEST));
+            String token = null;
+            do {
+                String next = token;
+                DescribeInstancesResponse page = AwsErrors.call("DescribeInstances of " + chunk.size() + " instance(s)",
+                        "the orchestrator's region", () -> ec2.describeInstances(r -> r.instanceIds(chunk).nextToken(next)));
+                for (Reservation reservation : page.reservations()) {
+                    for (software.amazon.awssdk.services.ec2.model.Instance instance : reservation.instances()) {
+                        Instant launched = instance.launchTime() == null ? Instant.EPOCH : instance.launchTime();
+                        instances.put(instance.instanceId(), new InstanceFacts(instance.privateIpAddress(), launched));
+                    }
+                }
+                token = page.nextToken();
+            } while (token != null && !token.isEmpty());
+        }
+    }
+
+    /** Runs the readiness probe of every InService instance of the groups that have one; returns the ids that passed. */
+    private Set<String> probeAll(List<GroupSettings> settings, List<AutoScalingGroup> groups) {
+        Map<String, CompletableFuture<Boolean>> running = new LinkedHashMap<>();
+        for (int i = 0; i < settings.size(); i++) {
+            GroupSettings.Readiness readiness = settings.get(i).readiness();
+            if (readiness == null) {
+                continue;
+            }
+            int port = settings.get(i).port();
+            for (Instance instance : groups.get(i).instances()) {
+                Optional<Endpoint> endpoint = endpoint(instance, port);
+                if (inService(instance) && endpoint.isPresent()) {
+                    running.put(instance.instanceId(), CompletableFuture.supplyAsync(
+                            () -> probe.ready(endpoint.get(), readiness), context.blockingExecutor()));
+                }
+            }
+        }
+        Set<String> passed = new HashSet<>();
+        running.forEach((id, result) -> {
+            if (result.join()) {
+                passed.add(id);
+            }
+        });
+        return passed;
+    }
+
+    /** The observed state of {@code group}: desired capacity, instances that exist, ready ones oldest first. */
+    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed) {
+        int existing = 0;
+        List<Instance> ready = new ArrayList<>();
+        List<Instance> listed = group.instances();
+        for (Instance instance : listed) {
+            if (!exists(instance)) {
+                continue;
+            }
+            existing++;
+            if (inService(instance) && endpoint(instance, settings.port()).isPresent()
+                    && (settings.readiness() == null || probed.contains(instance.instanceId()))) {
+                ready.add(instance);
+            }
+        }
+        // Oldest first: by launch time, then by the group's own listing order (launch times have
+        // whole seconds, and instances launched together share one).
+        Map<String, Integer> position = new HashMap<>();
+        for (int i = 0; i < listed.size(); i++) {
+            position.put(listed.get(i).instanceId(), i);
+        }
+        ready.sort(Comparator.comparing((Instance i) -> facts(i).launchTime()).thenComparing(i -> position.get(i.instanceId())));
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Instance instance : ready) {
+            endpoints.add(endpoint(instance, settings.port()).orElseThrow());
+        }
+        return new ObservedState(group.desiredCapacity(), existing, endpoints.size(), 0, endpoints, context.scheduler().clock().instant());
+    }
+
+    private InstanceFacts facts(Instance instance) {
+        return instances.getOrDefault(instance.instanceId(), new InstanceFacts(null, Instant.EPOCH));
+    }
+
+    private Optional<Endpoint> endpoint(Instance instance, int port) {
+        String ip = facts(instance).privateIp();
+        return ip == null || ip.isBlank() ? Optional.empty() : Optional.of(new Endpoint(ip, port));
+    }
+
+    /** Launching, running or on its way out: it exists. Detached, in standby or in a warm pool: not a replica. */
+    static boolean exists(Instance instance) {
+        String state = instance.lifecycleStateAsString();
+        return state != null && (state.startsWith("Pending") || state.equals("InService") || state.startsWith("Terminating"));
+    }
+
+    static boolean inService(Instance instance) {
+        return "InService".equals(instance.lifecycleStateAsString()) && !"Unhealthy".equalsIgnoreCase(instance.healthStatus());
+    }
+
+    private static @Nullable Integer originalMinSize(AutoScalingGroup group) {
+        for (TagDescription tag : group.tags()) {
+            if (MIN_SIZE_TAG.equals(tag.key())) {
+                try {
+                    return Integer.parseInt(tag.value().trim());
+                } catch (NumberFormatException e) {
+                    log.warn("Auto Scaling group '{}' has tag {}='{}', which is not a number; ignored",
+                            group.autoScalingGroupName(), MIN_SIZE_TAG, tag.value());
+                }
+            }
+        }
+        return null;
+    }
+
+    private GroupSettings settings(TargetRef target) {
+        GroupSettings settings = groups.get(requireNonNull(target, "target is null"));
+        if (settings == null) {
+            throw new ZeroscaleException(AwsErrorCode.UNKNOWN_TARGET,
+                    "target " + target + " was never attached to orchestrator '" + name + "'");
+        }
+        return settings;
+    }
+
+    private String regionText() {
+        return String.valueOf(autoScaling.serviceClientConfiguration().region());
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        Subscription running;
+        synchronized (this) {
+            running = ticker;
+            ticker = null;
+        }
+        if (running != null) {
+            running.close();
+        }
+        watches.clear();
+        try {
+            resources.close();
+        } catch (Exception e) {
+            log.warn("orchestrator {}: closing the AWS clients failed", name, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "aws-autoscaling orchestrator '" + name + "' (" + regionText() + ")";
+    }
+
+    /** One watcher of one group, with the state it last heard; touched by the serial poll only. */
+    private static final class Watch {
+        private final GroupSettings settings;
+        private final Consumer<WorkloadEvent> listener;
+        private @Nullable ObservedState last;
+        private boolean missingReported;
+
+        Watch(GroupSettings settings, Consumer<WorkloadEvent> listener) {
+            this.settings = settings;
+            this.listener = listener;
+        }
+
+        void deliver(ObservedState state) {
+            missingReported = false;
+            ObservedState previous = last;
+            if (previous == null || state.differsFrom(previous)) {
+                last = state;
+                try {
+                    listener.accept(new WorkloadEvent.Changed(state));
+                } catch (RuntimeException e) {
+                    log.warn("a watcher of {} failed", settings.target(), e);
+                }
+            }
+        }
+
+        void missing(String orchestrator) {
+            if (!missingReported) {
+                missingReported = true;
+                log.warn("orchestrator {}: Auto Scaling group '{}' was not found; nothing is reported for {} until it exists",
+                        orchestrator, settings.groupName(), settings.target());
+            }
+        }
+    }
+}
