@@ -138,8 +138,9 @@ class KubernetesWakeIT {
         // Idle 15 s: back to zero through /scale; the pod and its process go.
         await("idle to zero").atMost(Duration.ofMinutes(2))
                 .untilAsserted(() -> assertThat(client.states("web")).endsWith("ZERO").hasSizeGreaterThan(3));
-        Deployment idle = k8s.apps().deployments().inNamespace(NS).withName("web").get();
-        assertThat(idle.getSpec().getReplicas()).isZero();
+        // The state turns ZERO at the decision; the scale call follows on the target's call queue.
+        Deployment idle = await("the Deployment scaled to 0").atMost(Duration.ofMinutes(1))
+                .until(() -> k8s.apps().deployments().inNamespace(NS).withName("web").get(), d -> d.getSpec().getReplicas() == 0);
         assertThat(idle.getMetadata().getAnnotations()).containsEntry("zeroscale.io/replicas-before-zero", "1");
         await("the pod's process stopped").atMost(Duration.ofMinutes(1)).until(() -> peer.podNetwork().running().isEmpty());
         assertThat(client.journal("web")).noneMatch(entry -> List.of("SAFETY", "ACTUATION_FAILED", "ALERT", "FAILED_HELD")
