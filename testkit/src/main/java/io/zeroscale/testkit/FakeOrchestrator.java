@@ -42,6 +42,7 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
     private volatile Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    private final List<String> attaches = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
     private volatile boolean closed;
     private volatile boolean controllerLag;
@@ -171,6 +172,17 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         Workload workload = workload(target);
         for (Consumer<WorkloadEvent> listener : workload.listeners) {
             listener.accept(new WorkloadEvent.Removing(endpoints, reason));
+        }
+    }
+
+    /**
+     * Tells watchers that a replica started and from which tier (e.g. {@code stopped}), as a
+     * {@link WorkloadEvent.ReplicaStarted}, the way an orchestrator with a stopped tier does.
+     */
+    public void announceStart(TargetRef target, String replica, String tier) {
+        Workload workload = workload(target);
+        for (Consumer<WorkloadEvent> listener : workload.listeners) {
+            listener.accept(new WorkloadEvent.ReplicaStarted(replica, tier));
         }
     }
 
@@ -308,6 +320,31 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
             workload.paused = false;
         }
         publish(target);
+    }
+
+    /**
+     * Listed in {@link #attaches}, not in {@link #calls()}. Refuses a workload whose settings have
+     * {@code invalid: <message>} with CONFIG_INVALID at {@code <workload path>.invalid}, as a real
+     * orchestrator refuses a bad key.
+     */
+    @Override
+    public void attach(io.zeroscale.spi.orchestrator.Workload workload) {
+        workload.settings().string("invalid").ifPresent(message -> {
+            throw workload.settings().invalid("invalid", message);
+        });
+        attaches.add(workload.target().name());
+    }
+
+    /** The names of the workloads attached so far, in order (one entry per attach). */
+    public List<String> attaches() {
+        return List.copyOf(attaches);
+    }
+
+    /** Records {@code detach app} and drops the target's watchers; its replicas stay as they are. */
+    @Override
+    public void detach(io.zeroscale.spi.orchestrator.Workload workload) {
+        calls.add("detach " + workload.target().name());
+        workload(workload.target()).listeners.clear();
     }
 
     @Override
