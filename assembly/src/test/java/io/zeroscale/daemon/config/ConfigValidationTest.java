@@ -129,7 +129,7 @@ class ConfigValidationTest {
                         + " plugin's jars in plugins/<name>/ (daemon) or on the classpath (SDK).");
         assertInvalid(VALID.replace("automaton: zero-to-n", "automaton: zero-to-one"),
                 "targets.hello.policy.automaton: unknown automaton 'zero-to-one'; did you mean 'zero-to-n'? "
-                        + "installed: [custom, latency-band, schedule, step, target-tracking, threshold, zero-to-n]");
+                        + "installed: [adaptive, custom, latency-band, schedule, step, target-tracking, threshold, zero-to-n]");
     }
 
     @Test
