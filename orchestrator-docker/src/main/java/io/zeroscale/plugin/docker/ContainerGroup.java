@@ -17,6 +17,7 @@ import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -71,6 +72,10 @@ final class ContainerGroup {
     private final Set<String> knownIds = ConcurrentHashMap.newKeySet();
     /** Containers we started and have not seen die or stopped: one that dies before any refresh saw it run still failed. */
     private final Set<String> launched = ConcurrentHashMap.newKeySet();
+    /** When the group first saw each running container not ready, for {@code readiness.start-timeout}. */
+    private final Map<String, Instant> unreadySince = new ConcurrentHashMap<>();
+    /** Containers stopped because they missed the start timeout: already reported as failed. */
+    private final Set<String> timedOut = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<Void>> stops = ConcurrentHashMap.newKeySet();
     /** The stopped tier: our containers a scale-down stopped and kept (not removed), and since when. */
     private final Map<String, Kept> kept = new ConcurrentHashMap<>();
@@ -344,6 +349,11 @@ final class ContainerGroup {
     private ObservedState evaluateLocked(List<Member> members) {
         Set<String> previouslyLive = liveIds;
         List<WorkloadEvent> failures = new ArrayList<>();
+        Set<String> present = new HashSet<>();
+        members.forEach(m -> present.add(m.view.id()));
+        // Containers gone altogether (removed) need no start-timeout bookkeeping any more.
+        unreadySince.keySet().retainAll(present);
+        timedOut.retainAll(present);
         for (Member m : members) {
             if (stopping.contains(m.view.id()) || m.view.state().live() || m.view.state() == State.REMOVING) {
                 if (m.view.state().live() && !stopping.contains(m.view.id())) {
@@ -357,6 +367,11 @@ final class ContainerGroup {
                 continue;
             }
             boolean launchedByUs = launched.remove(m.view.id());
+            unreadySince.remove(m.view.id());
+            if (timedOut.remove(m.view.id())) {
+                // Reported when it missed its start timeout; its stop is not a second failure.
+                continue;
+            }
             if (previouslyLive.contains(m.view.id()) || launchedByUs) {
                 String reason = failureReason(m, readyIds.contains(m.view.id()));
                 // Read before the removal below takes the logs with it.
@@ -391,13 +406,15 @@ final class ContainerGroup {
             if (m.view.state() == State.PAUSED) {
                 paused++;
             } else if (ready(m)) {
+                unreadySince.remove(m.view.id());
                 ready++;
                 readyNow.add(m.view.id());
                 Endpoint endpoint = endpoint(m);
                 if (endpoint != null) {
                     endpoints.add(endpoint);
                 }
-            } else {
+            } else if (!missedStartTimeout(m, current, failures)) {
+                // (a container that missed its start timeout is being stopped: neither ready nor waited for)
                 waiting = true;
                 if (m.view.state() == State.RUNNING && m.view.health() != DockerEngine.Health.UNHEALTHY
                         && current.readiness().kind() != GroupSpec.ProbeKind.NONE && endpoint(m) != null) {
@@ -426,6 +443,33 @@ final class ContainerGroup {
             scheduleStartupProbe();
         }
         return state;
+    }
+
+    /**
+     * With {@code readiness.start-timeout}: a running container still not ready that long after the
+     * group first saw it is a failed start, reported with its last output and stopped (never kept in
+     * the stopped tier), so the engine's crash-loop backoff applies as for a container that exits.
+     */
+    private boolean missedStartTimeout(Member m, GroupSpec current, List<WorkloadEvent> failures) {
+        Duration timeout = current.readiness().startTimeout();
+        String id = m.view.id();
+        if (timeout == null || m.view.state() != State.RUNNING || stopping.contains(id)) {
+            return false;
+        }
+        Instant now = scheduler.clock().instant();
+        Instant since = unreadySince.computeIfAbsent(id, ignored -> now);
+        if (now.isBefore(since.plus(timeout))) {
+            return false;
+        }
+        String reason = "was not ready within readiness.start-timeout " + io.zeroscale.spi.Durations.format(timeout)
+                + " (on " + m.engine.host() + "); stopping it";
+        List<String> output = m.engine.logs(id, OUTPUT_LINES);
+        failures.add(new WorkloadEvent.ReplicaFailed(m.view.name(), reason, output));
+        log.warn("{}: container {} {}; last output: {}", target, m.view.name(), reason, output);
+        unreadySince.remove(id);
+        timedOut.add(id);
+        stopAsync(m, false);
+        return true;
     }
 
     /**
@@ -711,18 +755,23 @@ final class ContainerGroup {
         announce(new WorkloadEvent.ReplicaStarted(name, "created"));
     }
 
+    private void stopAsync(Member m) {
+        stopAsync(m, true);
+    }
+
     // stops holds each stop's own CompletableFuture and removes that same instance: identity
     // equality is what is wanted, so Future's lack of a value equals() does not matter here.
     @SuppressWarnings("CollectionUndefinedEquality")
-    private void stopAsync(Member m) {
+    private void stopAsync(Member m, boolean mayKeep) {
         String id = m.view.id();
         if (!stopping.add(id)) {
             return;
         }
         launched.remove(id);
         boolean remove = ours(m);
-        // The stopped tier: keep up to keep-stopped of our containers created but stopped.
-        boolean keep = remove && spec.stoppedTier().keep() > kept.size() + toKeep.size();
+        // The stopped tier: keep up to keep-stopped of our containers created but stopped (never
+        // one that failed its start: the next wake would start it again).
+        boolean keep = mayKeep && remove && spec.stoppedTier().keep() > kept.size() + toKeep.size();
         if (keep) {
             toKeep.add(id);
             remove = false;

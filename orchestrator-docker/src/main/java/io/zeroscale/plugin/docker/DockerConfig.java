@@ -270,7 +270,7 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
 
     private static GroupSpec.Readiness readiness(Config w, @Nullable Integer port) {
         Config r = w.child("readiness");
-        r.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout"));
+        r.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout", "start-timeout"));
         Duration interval = r.duration("interval", Duration.ofMillis(250));
         Duration timeout = r.duration("timeout", Duration.ofSeconds(1));
         if (interval.isZero() || timeout.isZero()) {
@@ -281,6 +281,10 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
                 interval.compareTo(DEFAULT_STARTUP_INTERVAL) < 0 ? interval : DEFAULT_STARTUP_INTERVAL);
         if (startupInterval.isZero() || startupInterval.isNegative()) {
             throw r.invalid("startup-interval", "must be more than 0s, e.g. 10ms");
+        }
+        Duration startTimeout = r.has("start-timeout") ? r.duration("start-timeout", Duration.ZERO) : null;
+        if (startTimeout != null && (startTimeout.isZero() || startTimeout.isNegative())) {
+            throw r.invalid("start-timeout", "must be more than 0s, e.g. 2m (longer than the slowest good start)");
         }
         String http = r.string("http").map(String::trim).orElse(null);
         boolean tcp = r.bool("tcp", http == null && port != null);
@@ -295,9 +299,9 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
             if (!http.startsWith("/")) {
                 throw r.invalid("http", "'" + http + "' must be a path starting with '/', e.g. /health");
             }
-            return new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, http, interval, startupInterval, timeout);
+            return new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, http, interval, startupInterval, timeout, startTimeout);
         }
         return new GroupSpec.Readiness(tcp ? GroupSpec.ProbeKind.TCP : GroupSpec.ProbeKind.NONE, "/", interval,
-                startupInterval, timeout);
+                startupInterval, timeout, startTimeout);
     }
 }

@@ -70,9 +70,12 @@ record GroupSpec(
     /**
      * Our own probe of the published port, used when the container has no healthcheck status: every
      * {@code startupInterval} while a container starts (a wake waits on it, so it is short, and it
-     * probes the port only, without reading the engine), every {@code interval} otherwise.
+     * probes the port only, without reading the engine), every {@code interval} otherwise. With a
+     * {@code startTimeout}, a container of this group still not ready that long after the group
+     * first saw it running is a failed start.
      */
-    record Readiness(ProbeKind kind, String path, Duration interval, Duration startupInterval, Duration timeout) {
+    record Readiness(ProbeKind kind, String path, Duration interval, Duration startupInterval, Duration timeout,
+            @Nullable Duration startTimeout) {
         Readiness {
             requireNonNull(kind, "kind is null");
             requireNonNull(path, "path is null");

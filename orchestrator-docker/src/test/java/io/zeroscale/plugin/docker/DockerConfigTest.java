@@ -81,7 +81,7 @@ class DockerConfigTest {
         assertThat(spec.healthcheck().test()).containsExactly("CMD", "/bin/check", "--fast");
         assertThat(spec.healthcheck().retries()).isEqualTo(5);
         assertThat(spec.readiness()).isEqualTo(new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, "/health",
-                Duration.ofMillis(100), Duration.ofMillis(10), Duration.ofSeconds(2)));
+                Duration.ofMillis(100), Duration.ofMillis(10), Duration.ofSeconds(2), null));
         assertThat(spec.stopGrace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(spec.stoppedTier()).isEqualTo(new GroupSpec.StoppedTier(0, Duration.ofHours(1)));
         assertThat(spec.adopting()).isFalse();

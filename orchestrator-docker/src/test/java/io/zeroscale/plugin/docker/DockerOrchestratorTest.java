@@ -282,6 +282,41 @@ class DockerOrchestratorTest {
     }
 
     @Test
+    void aContainerNeverReadyWithinItsStartTimeoutIsAFailedStartStoppedAndNotKept() {
+        DockerOrchestrator orchestrator = attached(Map.of("keep-stopped", 1,
+                "readiness", Map.of("tcp", true, "start-timeout", "5s")));
+        orchestrator.watch(WEB, events::add);
+        silent.add(new Endpoint("127.0.0.1", 40000)); // the fake engine's first published port
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        Box box = live(engine).get(0);
+        assertThat(box.ports.get(8080).port()).isEqualTo(40000);
+        box.logs = List.of("loading model", "waiting for a GPU");
+        events.clear();
+
+        scheduler.advance(Duration.ofSeconds(4));
+        executor.runAll();
+        assertThat(events).as("still within its start timeout").noneMatch(e -> e instanceof WorkloadEvent.ReplicaFailed);
+
+        scheduler.advance(Duration.ofSeconds(2));
+        executor.runAll();
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed).singleElement()
+                .isInstanceOfSatisfying(WorkloadEvent.ReplicaFailed.class, failed -> {
+                    assertThat(failed.replica()).isEqualTo(box.name);
+                    assertThat(failed.reason()).isEqualTo("was not ready within readiness.start-timeout 5s"
+                            + " (on unix:///fake/one.sock); stopping it");
+                    assertThat(failed.output()).containsExactly("loading model", "waiting for a GPU");
+                });
+        assertThat(engine.containers).as("a failed start is removed, not kept in the stopped tier")
+                .doesNotContainKey(box.id);
+
+        scheduler.advance(Duration.ofMinutes(1));
+        executor.runAll();
+        assertThat(events).as("its stop is not a second failure").filteredOn(e -> e instanceof WorkloadEvent.ReplicaFailed)
+                .hasSize(1);
+    }
+
+    @Test
     void aContainerThatDiesBeforeAnyRefreshSawItRunIsStillAFailureBeforeItWasReady() {
         DockerOrchestrator orchestrator = attached(Map.of("memory", "64m"));
         orchestrator.watch(WEB, events::add);
