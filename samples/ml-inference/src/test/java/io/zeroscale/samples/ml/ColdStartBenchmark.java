@@ -85,11 +85,11 @@ public final class ColdStartBenchmark {
         for (String variant : variants) {
             Path data = Files.createTempDirectory("zs-ml-bench");
             new ColdStartBenchmark().measure(variant, runs, data, samples, setup);
-            System.out.printf("ml-inference %s: done%n", variant);
+            // Written after each variant, so a run stopped at its bound keeps the variants it finished.
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.writeString(out, JSON.writeValueAsString(result), UTF_8);
+            System.out.printf("ml-inference %s: done, wrote %s%n", variant, out);
         }
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, JSON.writeValueAsString(result), UTF_8);
-        System.out.println("ml-inference: wrote " + out);
     }
 
     private void measure(String variant, int runs, Path data, ArrayNode samples, ObjectNode setup) throws Exception {
