@@ -4,8 +4,9 @@
 Used by benchmarks/run (standard library only, Python 3.8+):
 
   report.py begin                       prints the run's start facts (JSON) on stdout
-  report.py stamp ENTRY FILE BEGIN LOG COMMAND SETTINGS
-                                        adds a "run" block to the results FILE: the commit (and
+  report.py stamp ENTRY FILE BEGIN LOG COMMAND SETTINGS [OUTPUT]
+                                        adds a "run" block to the results (read from OUTPUT, the
+                                        harness's own file, written to FILE): the commit (and
                                         whether the work tree had changes), the command, the
                                         settings, the JVM, the machine, the load average at start
                                         (from BEGIN) and now, and facts read from the LOG
@@ -49,13 +50,14 @@ def load_average():
 
 
 def git(*args):
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False).stdout.strip()
+    # Not stripped: porcelain lines start with a space (" M path") that the path slicing below needs.
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False).stdout
 
 
 def commit_facts():
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
     changed = [path for path in changed if not path.startswith(OWN_OUTPUTS)]
-    return {"commit": git("rev-parse", "HEAD") or "unknown", "dirty": bool(changed), "changedFiles": changed[:20]}
+    return {"commit": git("rev-parse", "HEAD").strip() or "unknown", "dirty": bool(changed), "changedFiles": changed[:20]}
 
 
 def machine():
@@ -102,9 +104,12 @@ def log_facts(entry, log_text):
     return facts
 
 
-def stamp(entry, file, begin_json, log, command, settings):
+def stamp(entry, file, begin_json, log, command, settings, output=None):
+    """Reads what the harness wrote (output, default file), stamps it, writes it to file."""
     path = pathlib.Path(file)
-    data = json.loads(path.read_text())
+    data = json.loads(pathlib.Path(output or file).read_text())
+    if not data or (isinstance(data, dict) and not (data.get("samples") or data.get("rounds") or data.get("budgets"))):
+        raise SystemExit(f"report: {output or file} holds no results (the harness failed: see {log}); {file} is left as it was")
     started = json.loads(begin_json)
     log_text = pathlib.Path(log).read_text(errors="replace") if log and os.path.exists(log) else ""
     run = {
@@ -291,7 +296,9 @@ def read_docker_wake(name, data):
             p50, p99 = rank(over, 0.5), rank(over, 0.99)
             figure = f"p50 {ms(p50)}, p99 {ms(p99)} ({len(xs)} wakes; own start p50 {ms(rank(own, 0.5))})"
         budget_id, what, budget, ok = budgets[tier]
-        tiers_ok = all(s.get("journalTier") == tier for s in xs)
+        # A wake from zero is journaled as a replica started from tier 'created' (create + start).
+        expected = {"zero": "created"}.get(tier, tier)
+        tiers_ok = all(s.get("journalTier") == expected for s in xs)
         text = verdict(ok(p50, p99) and tiers_ok)
         if not tiers_ok:
             text += " (the journal named another tier for some wakes)"
@@ -411,7 +418,13 @@ def generate():
 
     def stamped(name):
         cell = dict(runs).get(name)
-        return f"[{name}](results/{name})" + ("" if cell else " (not stamped: commit unknown)")
+        if not cell:
+            return f"[{name}](results/{name}) (not stamped: commit unknown)"
+        run = cell[5]
+        cores = run.get("machine", {}).get("cores") or 0
+        load = max(run.get("loadAverage", {}).get("start", [0])[0], run.get("loadAverage", {}).get("end", [0])[0])
+        busy = f"; **load {load:.0f} on {cores} cores: overloaded, figures inflated**" if cores and load > cores else ""
+        return f"[{name}](results/{name}) at `{run['commit'][:10]}`{busy}"
 
     lines = [BEGIN_MARK, "", f"Generated {now()} by `benchmarks/report.py`.", "",
              "### Budgets", "",
@@ -485,8 +498,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "begin":
         begin()
-    elif cmd == "stamp" and len(sys.argv) == 8:
-        stamp(*sys.argv[2:8])
+    elif cmd == "stamp" and len(sys.argv) in (8, 9):
+        stamp(*sys.argv[2:9])
     elif cmd == "readme":
         generate()
     else:

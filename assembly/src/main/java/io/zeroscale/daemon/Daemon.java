@@ -115,6 +115,18 @@ public final class Daemon implements AutoCloseable {
                             + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
                 }
             }
+            Config trafficHub = config.trafficHub();
+            if (trafficHub != null) {
+                // Only the type is checked: creating it would connect to other daemons.
+                String type = trafficHub.requireString("type");
+                java.util.Set<String> installed = new java.util.TreeSet<>();
+                plugins.plugins().forEach(plugin -> plugin.trafficHubFactories().forEach(factory -> installed.add(factory.type())));
+                if (!installed.contains(type)) {
+                    throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, trafficHub.pathOf("type") + ": no plugin provides type '"
+                            + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
+                }
+            }
+            builder.traffic(config.traffic());
             config.targets().forEach(builder::target);
             builder.alerts(config.alerts());
             // Sinks are built (their config checked) but never contacted: creating one sends nothing.

@@ -61,6 +61,11 @@ final class DaemonModule extends AbstractModule {
         config.targets().forEach(builder::target);
         builder.alerts(config.alerts());
         config.alertSinks().forEach(builder::alertSink);
+        builder.traffic(config.traffic());
+        Config trafficHub = config.trafficHub();
+        if (trafficHub != null) {
+            builder.trafficHub(trafficHub);
+        }
         return track(builder.build());
     }
 

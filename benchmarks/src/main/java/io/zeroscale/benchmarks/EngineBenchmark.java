@@ -112,7 +112,7 @@ public class EngineBenchmark {
         CompletableFuture<Void> decided = new CompletableFuture<>();
         pending.set(i, decided);
         arrivals[i]++;
-        zeroscale.trafficHub().report(refs[i], new RequestStats(0, (int) (arrivals[i] % 4), arrivals[i], arrivals[i], 0));
+        zeroscale.trafficHub().report("benchmark", refs[i], new RequestStats(0, (int) (arrivals[i] % 4), arrivals[i], arrivals[i], 0));
         try {
             decided.get(10, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {

@@ -53,6 +53,8 @@ final class ActuationQueue {
     private final ArrayDeque<Call<?>> waiting = new ArrayDeque<>();
     private boolean running;
     private boolean closed;
+    /** The queue that took over from this one; starts once this one's running call returned. */
+    private @Nullable ActuationQueue successor;
 
     ActuationQueue(String target, Executor blocking, Leadership leadership) {
         this.target = target;
@@ -112,6 +114,59 @@ final class ActuationQueue {
         waiting.clear();
     }
 
+    /**
+     * Closes this queue and returns the one that replaces it for the same target (the target was
+     * reconfigured and its actor replaced): the new queue's calls wait until the call this one is
+     * running (if any) returned, so the backend still sees one call at a time for the target.
+     */
+    ActuationQueue handOver() {
+        ActuationQueue next = new ActuationQueue(target, blocking, leadership);
+        next.running = true; // holds its calls until released below
+        boolean releaseNow;
+        synchronized (this) {
+            closed = true;
+            waiting.clear();
+            releaseNow = !running;
+            if (!releaseNow) {
+                successor = next;
+            }
+        }
+        if (releaseNow) {
+            next.release();
+        }
+        return next;
+    }
+
+    /** The queue this one took over from is idle: run what waited meanwhile. */
+    private void release() {
+        synchronized (this) {
+            if (waiting.isEmpty()) {
+                running = false;
+                return;
+            }
+        }
+        try {
+            blocking.execute(this::drain);
+        } catch (RejectedExecutionException e) {
+            synchronized (this) {
+                running = false;
+                waiting.clear();
+            }
+        }
+    }
+
+    private void finished() {
+        ActuationQueue next;
+        synchronized (this) {
+            running = false;
+            next = successor;
+            successor = null;
+        }
+        if (next != null) {
+            next.release();
+        }
+    }
+
     private void replace(Call<?> older, Call<?> newer) {
         // ArrayDeque has no set(index): rebuild in order, which keeps the newer call in the older one's place.
         ArrayDeque<Call<?>> rebuilt = new ArrayDeque<>(waiting.size());
@@ -125,20 +180,27 @@ final class ActuationQueue {
     private void drain() {
         while (true) {
             Call<?> next;
+            ActuationQueue after = null;
             synchronized (this) {
                 next = waiting.pollFirst();
                 if (next == null) {
+                    // In the same step as the poll: a call submitted after it starts a new drain.
                     running = false;
-                    return;
+                    after = successor;
+                    successor = null;
                 }
+            }
+            if (next == null) {
+                if (after != null) {
+                    after.release();
+                }
+                return;
             }
             try {
                 next.run();
             } catch (Throwable e) {
                 // An Error (or a throwing completion) must not leave the queue marked busy forever.
-                synchronized (this) {
-                    running = false;
-                }
+                finished();
                 throw e;
             }
         }

@@ -14,6 +14,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.ZeroscaleException;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -26,9 +27,20 @@ final class Actuator {
     private final Retry retry;
     private final CircuitBreaker breaker;
     private final RateLimiter limiter;
+    private final Consumer<String> errors;
 
     Actuator(String orchestrator, ActuationSettings settings) {
+        this(orchestrator, settings, code -> {});
+    }
+
+    /**
+     * An actuator that hands the error code of every failed attempt (retried ones included) to
+     * {@code errors}: an {@link io.zeroscale.spi.ErrorCode}'s name, e.g. {@code THROTTLED}, or the
+     * exception's class name for anything else. Called on the calling thread; must not block.
+     */
+    Actuator(String orchestrator, ActuationSettings settings, Consumer<String> errors) {
         this.orchestrator = orchestrator;
+        this.errors = errors;
         double multiplier = 2.0;
         IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(
                 Math.max(1, settings.initialBackoff().toMillis()), multiplier, 0.5, Math.max(1, settings.maxBackoff().toMillis()));
@@ -59,8 +71,19 @@ final class Actuator {
      *     is open, or the rate limit wait timed out; a user error is rethrown as it is
      */
     <T> T call(String what, Supplier<T> call) {
+        Supplier<T> counted = () -> {
+            try {
+                return call.get();
+            } catch (ZeroscaleException e) {
+                errors.accept(e.errorCode().toString());
+                throw e;
+            } catch (RuntimeException e) {
+                errors.accept(e.getClass().getSimpleName());
+                throw e;
+            }
+        };
         Supplier<T> guarded = Retry.decorateSupplier(retry,
-                CircuitBreaker.decorateSupplier(breaker, RateLimiter.decorateSupplier(limiter, call)));
+                CircuitBreaker.decorateSupplier(breaker, RateLimiter.decorateSupplier(limiter, counted)));
         try {
             return guarded.get();
         } catch (CallNotPermittedException e) {

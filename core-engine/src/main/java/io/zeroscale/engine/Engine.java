@@ -1,5 +1,6 @@
 package io.zeroscale.engine;
 
+import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
 import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 
@@ -22,13 +23,16 @@ import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
 import io.zeroscale.spi.traffic.RouteListener;
+import io.zeroscale.spi.traffic.Routing;
 import io.zeroscale.spi.traffic.TrafficHub;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +75,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
     /** When each gateway was last heard from (any report, drain or heartbeat), on the engine's clock. */
     private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
     private final List<AutoCloseable> owned;
+    /** Orders route publications against target removals and replacements. */
+    private final Object routeLock = new Object();
     private Subscription leadershipWatch = Subscription.NONE;
     private volatile boolean started;
     private volatile boolean closed;
@@ -111,34 +117,267 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     /**
      * Adds a target: checks that its orchestrator, metric sources and automaton exist, builds the
-     * automaton (which validates the policy) and attaches the workload. Before {@link #start()}.
+     * automaton (which validates the policy) and attaches the workload. Before {@link #start()} the
+     * target starts with the engine; after it, at once.
      *
-     * @throws ZeroscaleException naming every problem of the target, each with its config path and fix
+     * @throws ZeroscaleException naming every problem of the target, each with its config path and
+     *     fix; nothing was added then
      */
-    public synchronized void addTarget(TargetSpec spec) {
-        ConfigProblems problems = new ConfigProblems();
-        addTarget(spec, problems, Set.of(), Set.of());
-        problems.throwIfAny();
+    public void addTarget(TargetSpec spec) {
+        change(List.of(spec), List.of(), List.of(), "added");
     }
 
     /**
+     * Reconfigures a running target of the same name: a changed policy restarts its automaton from
+     * {@code Start} with a fresh observation (an operator's override and automation pause stay); a
+     * changed workload (orchestrator, reference or settings) is a removal plus an addition. The
+     * same spec as now changes nothing.
+     *
+     * @throws ZeroscaleException naming every problem; the target then runs on as it was
+     */
+    public void updateTarget(TargetSpec spec) {
+        change(List.of(), List.of(spec), List.of(), "updated");
+    }
+
+    /**
+     * Removes a target and leaves its workload exactly as it is (nothing is scaled): its actor
+     * stops, the orchestrator {@linkplain Orchestrator#detach detaches} the workload, and the
+     * gateway (through {@link RouteListener#onRemoved}) answers its held requests 503 with
+     * {@code Retry-After} and {@code reason}, lets its requests in flight finish, and stops routing
+     * to it.
+     *
+     * @throws ZeroscaleException {@code NOT_FOUND} when there is no target named {@code name}
+     */
+    public void removeTarget(String name, String reason) {
+        change(List.of(), List.of(), List.of(name), reason);
+    }
+
+    /**
+     * Applies one batch of target changes all or nothing: every added or updated target is checked
+     * first (as {@link #addTarget} does), and when anything is wrong nothing changes.
+     *
+     * @param origin why, one line for the journal and the log (e.g. "config reload")
+     * @return what actually changed (an update to the same spec as now is not listed)
+     * @throws ZeroscaleException naming every problem with its config path and fix
+     */
+    public synchronized TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin) {
+        if (closed) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        ConfigProblems problems = new ConfigProblems();
+        Set<String> removing = new LinkedHashSet<>();
+        for (String name : remove) {
+            if (!actorsByName.containsKey(name)) {
+                problems.add(new ZeroscaleException(NOT_FOUND, "targets." + name + ": no target named '" + name
+                        + "' to remove; targets are " + actorsByName.keySet()));
+            } else if (!removing.add(name)) {
+                problems.add(new ZeroscaleException(CONFIG_INVALID, "targets." + name + ": removed twice in one change"));
+            }
+        }
+        // The set after the change, to find references two targets would share.
+        Map<String, TargetSpec> after = new LinkedHashMap<>();
+        actorsByName.forEach((name, actor) -> after.put(name, actor.spec()));
+        removing.forEach(after::remove);
+        List<TargetSpec> added = new ArrayList<>();
+        List<TargetSpec> restarted = new ArrayList<>();
+        List<TargetSpec> replaced = new ArrayList<>();
+        for (TargetSpec spec : update) {
+            TargetActor current = actorsByName.get(spec.name());
+            if (current == null || removing.contains(spec.name())) {
+                problems.add(new ZeroscaleException(NOT_FOUND, "targets." + spec.name() + ": no target named '" + spec.name()
+                        + "' to update; add it instead"));
+                continue;
+            }
+            TargetSpec old = current.spec();
+            if (old.equals(spec)) {
+                continue;
+            }
+            after.put(spec.name(), spec);
+            if (old.ref().equals(spec.ref()) && old.workload().equals(spec.workload())) {
+                restarted.add(spec);
+            } else {
+                replaced.add(spec);
+            }
+        }
+        for (TargetSpec spec : add) {
+            if (after.containsKey(spec.name())) {
+                problems.add(new ZeroscaleException(CONFIG_INVALID, "targets." + spec.name() + ": a target named '" + spec.name()
+                        + "' is already defined; update it, or give the new one another name"));
+                continue;
+            }
+            after.put(spec.name(), spec);
+            added.add(spec);
+        }
+        Map<TargetRef, String> owners = new HashMap<>();
+        for (TargetSpec spec : after.values()) {
+            String other = owners.putIfAbsent(spec.ref(), spec.name());
+            if (other != null) {
+                problems.add(new ZeroscaleException(CONFIG_INVALID, "targets." + spec.name() + ".workload: " + spec.ref()
+                        + " is already scaled by targets." + other + "; one workload has one target"));
+            }
+        }
+        Map<String, Prepared> prepared = new LinkedHashMap<>();
+        for (TargetSpec spec : concat(added, restarted, replaced)) {
+            Prepared ready = prepare(spec, problems, Set.of(), Set.of());
+            if (ready != null) {
+                prepared.put(spec.name(), ready);
+            }
+        }
+        problems.throwIfAny();
+        attachAll(concat(added, replaced), prepared);
+        // From here on nothing can fail for a config reason: the change is committed.
+        for (String name : removing) {
+            TargetActor actor = requireNonNull(actorsByName.remove(name));
+            retire(actor, null, origin);
+        }
+        for (TargetSpec spec : replaced) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            boolean sameRef = old.spec().ref().equals(spec.ref());
+            TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
+            install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
+                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
+        }
+        for (TargetSpec spec : restarted) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            TargetActor.Predecessor predecessor = old.retire();
+            install(requireNonNull(prepared.get(spec.name())), predecessor,
+                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
+        }
+        for (TargetSpec spec : added) {
+            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
+        }
+        TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
+                concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
+        if (started && !changes.isEmpty()) {
+            log.info("targets changed ({}): {}", origin, changes);
+        }
+        return changes;
+    }
+
+    /** Names of the targets a {@link #change} added, updated and removed. */
+    public record TargetChanges(List<String> added, List<String> updated, List<String> removed) {
+        public TargetChanges {
+            added = List.copyOf(added);
+            updated = List.copyOf(updated);
+            removed = List.copyOf(removed);
+        }
+
+        /** Nothing changed. */
+        public boolean isEmpty() {
+            return added.isEmpty() && updated.isEmpty() && removed.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return isEmpty() ? "no change" : "added " + added + ", updated " + updated + ", removed " + removed;
+        }
+    }
+
+    private static String describeWorkload(TargetSpec spec) {
+        return spec.ref() + (spec.workload().asMap().isEmpty() ? "" : " " + spec.workload().asMap());
+    }
+
+    @SafeVarargs
+    private static List<TargetSpec> concat(List<TargetSpec>... lists) {
+        List<TargetSpec> out = new ArrayList<>();
+        for (List<TargetSpec> list : lists) {
+            out.addAll(list);
+        }
+        return out;
+    }
+
+    /**
+     * Attaches the workloads of new and replaced targets; when one fails, undoes the others (and
+     * gives replaced targets their old workload back) and throws every problem.
+     */
+    private void attachAll(List<TargetSpec> specs, Map<String, Prepared> prepared) {
+        ConfigProblems problems = new ConfigProblems();
+        List<Runnable> undo = new ArrayList<>();
+        for (TargetSpec spec : specs) {
+            Prepared ready = requireNonNull(prepared.get(spec.name()));
+            TargetActor old = actorsByName.get(spec.name());
+            if (old != null && old.spec().ref().equals(spec.ref())) {
+                // The same workload with other settings: the orchestrator forgets the old ones first.
+                Orchestrator previous = requireNonNull(orchestrators.get(old.spec().ref().orchestrator()));
+                detach(previous, old.spec());
+                undo.add(() -> problems.check(() -> previous.attach(old.spec().toWorkload())));
+            }
+            if (problems.check(() -> ready.orchestrator().attach(spec.toWorkload()))) {
+                undo.add(() -> detach(ready.orchestrator(), spec));
+            }
+        }
+        if (!problems.isEmpty()) {
+            undo.reversed().forEach(Runnable::run);
+            problems.throwIfAny();
+        }
+    }
+
+    private static void detach(Orchestrator orchestrator, TargetSpec spec) {
+        try {
+            orchestrator.detach(spec.toWorkload());
+        } catch (RuntimeException e) {
+            log.warn("detaching {} from its orchestrator failed; its workload is left as it is", spec.ref(), e);
+        }
+    }
+
+    /**
+     * Stops {@code actor} for good. Removed (or moved to another workload): the gateway is told,
+     * and its workload detached unless {@code keepsWorkload} takes it over (it was detached and
+     * attached again already); the workload itself is left as it is.
+     */
+    private TargetActor.Predecessor retire(TargetActor actor, @Nullable TargetSpec keepsWorkload, String origin) {
+        TargetSpec spec = actor.spec();
+        TargetActor.Predecessor predecessor = actor.retire();
+        if (keepsWorkload != null) {
+            return predecessor;
+        }
+        String reason = "target '" + spec.name() + "' was removed (" + origin + ")";
+        synchronized (routeLock) {
+            actors.remove(spec.ref(), actor);
+            for (RouteListener listener : routeListeners) {
+                try {
+                    listener.onRemoved(spec.ref(), reason);
+                } catch (RuntimeException e) {
+                    log.warn("route listener failed for {}", spec.ref(), e);
+                }
+            }
+        }
+        detach(requireNonNull(orchestrators.get(spec.ref().orchestrator())), spec);
+        journal.append(new JournalEntry(scheduler.clock().instant(), spec.ref(), JournalEntry.Kind.CONFIG, "removed",
+                actor.status().desiredReplicas(), Routing.HOLD, "removed (" + origin + "): the workload is left as it is,"
+                + " held requests answered 503"));
+        return predecessor;
+    }
+
+    /** A target that passed every check and may be installed. */
+    private record Prepared(TargetSpec spec, Automaton automaton, Orchestrator orchestrator, Map<String, MetricSource> sources) {}
+
+    /**
      * Adds a target, recording every problem in {@code problems} instead of throwing; the target
-     * is added only when it has none.
+     * is added only when it has none. Before {@link #start()}, by the builder.
      *
      * @param brokenOrchestrators orchestrators the config defines whose own config failed (already
      *     reported): a target naming one is not told that it does not exist
      * @param brokenSources the same for metric sources
      */
     synchronized void addTarget(TargetSpec spec, ConfigProblems problems, Set<String> brokenOrchestrators, Set<String> brokenSources) {
-        if (started) {
-            throw new IllegalStateException("targets are added before start()");
-        }
         String path = "targets." + spec.name();
         if (actorsByName.containsKey(spec.name()) || actors.containsKey(spec.ref())) {
             problems.add(new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID,
                     path + ": a target for " + spec.ref() + " is already defined"));
             return;
         }
+        Prepared ready = prepare(spec, problems, brokenOrchestrators, brokenSources);
+        if (ready == null || !problems.check(() -> ready.orchestrator().attach(spec.toWorkload()))) {
+            return;
+        }
+        install(ready, null, null);
+    }
+
+    /** Checks everything about {@code spec} that can be checked without touching its workload. */
+    private @Nullable Prepared prepare(TargetSpec spec, ConfigProblems problems, Set<String> brokenOrchestrators,
+            Set<String> brokenSources) {
+        String path = "targets." + spec.name();
         boolean valid = true;
         String orchestratorName = spec.ref().orchestrator();
         Orchestrator orchestrator = orchestrators.get(orchestratorName);
@@ -166,15 +405,34 @@ public final class Engine implements TrafficHub, AutoCloseable {
             }
         }
         Automaton automaton = problems.attempt(() -> createAutomaton(spec)).orElse(null);
-        if (!valid || orchestrator == null || automaton == null || !problems.check(() -> orchestrator.attach(spec.toWorkload()))) {
-            return;
+        if (!valid || orchestrator == null || automaton == null) {
+            return null;
         }
-        Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation));
         Map<String, MetricSource> used = new LinkedHashMap<>();
-        spec.policy().signals().values().forEach(signal -> used.put(signal.source(), sources.get(signal.source())));
-        TargetActor actor = new TargetActor(spec, automaton, orchestrator, actuator, used, this, leadership, scheduler, dispatcher, blocking);
-        actors.put(spec.ref(), actor);
+        spec.policy().signals().values().forEach(signal -> used.put(signal.source(), requireNonNull(sources.get(signal.source()))));
+        return new Prepared(spec, automaton, orchestrator, used);
+    }
+
+    /** Registers a checked, attached target; starts it when the engine runs. */
+    private void install(Prepared ready, TargetActor.@Nullable Predecessor predecessor, @Nullable String journalMessage) {
+        TargetSpec spec = ready.spec();
+        String orchestratorName = spec.ref().orchestrator();
+        Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation,
+                code -> telemetry.orchestratorError(name, code)));
+        TargetActor actor = new TargetActor(spec, ready.automaton(), ready.orchestrator(), actuator, ready.sources(), this, leadership,
+                scheduler, dispatcher, blocking, predecessor);
+        synchronized (routeLock) {
+            // Under the route lock: the predecessor's publications stop here, the successor's start.
+            actors.put(spec.ref(), actor);
+        }
         actorsByName.put(spec.name(), actor);
+        if (journalMessage != null) {
+            journal.append(new JournalEntry(scheduler.clock().instant(), spec.ref(), JournalEntry.Kind.CONFIG, "Start",
+                    actor.status().desiredReplicas(), Routing.HOLD, journalMessage));
+        }
+        if (started) {
+            actor.start();
+        }
     }
 
     /** Builds a fresh automaton for {@code spec}; also used by validation and simulation. */
@@ -233,6 +491,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
         TargetActor actor = actors.get(target);
         if (actor != null) {
             actor.onRequests(gateway, stats);
+            TargetActor now = actors.get(target);
+            if (now != null && now != actor) {
+                // Reconfigured meanwhile: its successor may have taken over the counters before these.
+                now.onRequests(gateway, stats);
+            }
         }
     }
 
@@ -300,25 +563,41 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     @Override
     public Subscription subscribe(RouteListener listener) {
-        routeListeners.add(listener);
-        for (TargetActor actor : actors.values()) {
-            Route route = actor.route();
-            listener.onRoute(actor.spec().ref(), route == null ? Route.hold() : route);
+        synchronized (routeLock) {
+            routeListeners.add(listener);
+            for (TargetActor actor : actors.values()) {
+                Route route = actor.route();
+                listener.onRoute(actor.spec().ref(), route == null ? Route.hold() : route);
+            }
         }
         return () -> routeListeners.remove(listener);
     }
 
-    void publishRoute(TargetRef target, Route route) {
-        for (RouteListener listener : routeListeners) {
-            try {
-                listener.onRoute(target, route);
-            } catch (RuntimeException e) {
-                log.warn("route listener failed for {}", target, e);
+    /**
+     * Publishes {@code from}'s route, unless {@code from} was replaced or removed meanwhile: under
+     * the route lock, so no route of a removed target follows its {@link RouteListener#onRemoved}.
+     */
+    void publishRoute(TargetActor from, Route route) {
+        TargetRef target = from.spec().ref();
+        synchronized (routeLock) {
+            if (actors.get(target) != from) {
+                return;
+            }
+            for (RouteListener listener : routeListeners) {
+                try {
+                    listener.onRoute(target, route);
+                } catch (RuntimeException e) {
+                    log.warn("route listener failed for {}", target, e);
+                }
             }
         }
     }
 
-    void failHeld(TargetRef target, int status, String reason) {
+    void failHeld(TargetActor from, int status, String reason) {
+        TargetRef target = from.spec().ref();
+        if (actors.get(target) != from) {
+            return;
+        }
         for (RouteListener listener : routeListeners) {
             try {
                 listener.onFailHeld(target, status, reason);

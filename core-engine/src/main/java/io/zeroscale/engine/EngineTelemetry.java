@@ -25,6 +25,7 @@ final class EngineTelemetry implements AutoCloseable {
     private static final AttributeKey<String> ORCHESTRATOR = AttributeKey.stringKey("orchestrator");
     private static final AttributeKey<String> OPERATION = AttributeKey.stringKey("operation");
     private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+    private static final AttributeKey<String> CODE = AttributeKey.stringKey("code");
 
     /**
      * Boundaries of {@code zeroscale.actuation.duration}, in seconds: from a quick API call (5 ms)
@@ -36,6 +37,7 @@ final class EngineTelemetry implements AutoCloseable {
     private final LongCounter decisions;
     private final LongCounter safetyHolds;
     private final LongCounter actuations;
+    private final LongCounter orchestratorErrors;
     private final DoubleHistogram actuationDuration;
     private final ObservableLongGauge desired;
     private final ObservableLongGauge ready;
@@ -52,6 +54,9 @@ final class EngineTelemetry implements AutoCloseable {
                 .build();
         actuations = meter.counterBuilder("zeroscale.actuations")
                 .setDescription("Orchestrator calls, by outcome")
+                .build();
+        orchestratorErrors = meter.counterBuilder("zeroscale.orchestrator.errors")
+                .setDescription("Failed attempts of orchestrator calls (each retry counts), by error code, e.g. THROTTLED")
                 .build();
         actuationDuration = meter.histogramBuilder("zeroscale.actuation.duration")
                 .setUnit("s")
@@ -109,6 +114,11 @@ final class EngineTelemetry implements AutoCloseable {
         Attributes attributes = Attributes.of(ORCHESTRATOR, orchestrator, OPERATION, operation, OUTCOME, success ? "success" : "failure");
         actuations.add(1, attributes);
         actuationDuration.record(took.toNanos() / 1e9, attributes);
+    }
+
+    /** One failed attempt of an orchestrator call, retried or not, by its error code. */
+    void orchestratorError(String orchestrator, String code) {
+        orchestratorErrors.add(1, Attributes.of(ORCHESTRATOR, orchestrator, CODE, code));
     }
 
     @Override

@@ -50,5 +50,10 @@ public record JournalEntry(
         OPERATOR,
         /** This daemon became the leader, or stopped being it (see {@link io.zeroscale.spi.Leadership}). */
         LEADERSHIP,
+        /**
+         * The target was added, reconfigured or removed while the engine ran (a config reload, a
+         * target source); the message says what changed and why.
+         */
+        CONFIG,
     }
 }

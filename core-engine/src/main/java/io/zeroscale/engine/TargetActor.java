@@ -83,6 +83,7 @@ final class TargetActor {
     /** Each gateway's newest counters not yet taken by the actor (coalesced: only the newest matter). */
     private final ConcurrentHashMap<String, RequestStats> pendingStats = new ConcurrentHashMap<>();
     private final AtomicBoolean statsPosted = new AtomicBoolean();
+    /** Every gateway's reports; handed to the actor that replaces this one when the target is reconfigured. */
     private final TrafficReports traffic;
     private final List<Subscription> subscriptions = new ArrayList<>();
 
@@ -116,7 +117,8 @@ final class TargetActor {
             Leadership leadership,
             Scheduler scheduler,
             Executor dispatcher,
-            Executor blocking) {
+            Executor blocking,
+            @Nullable Predecessor predecessor) {
         this.spec = spec;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
@@ -126,11 +128,14 @@ final class TargetActor {
         this.dispatcher = dispatcher;
         this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
                 (name, value) -> post(() -> onSignal(name, value)));
-        this.calls = new ActuationQueue(spec.name(), blocking, leadership);
+        this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
-        this.traffic = new TrafficReports(engine.trafficSettings(), engine::lastHeard);
+        // Gateways report only on change: a successor keeps what every gateway last said.
+        this.traffic = predecessor == null
+                ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
+                : predecessor.traffic();
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
                 startFailures,
                 new WorkloadActuation.Target() {
@@ -159,7 +164,35 @@ final class TargetActor {
                         publishRoute();
                     }
                 });
+        if (predecessor != null) {
+            // What an operator set and what the gateway holds outlive a reconfiguration; the
+            // automaton, its timers and what it decided do not: it starts over from Start.
+            automationPaused = predecessor.automationPaused();
+            overrideReplicas = predecessor.overrideReplicas();
+            overrideUntil = predecessor.overrideUntil();
+            view.requests(traffic.sum(), traffic.unknownReason());
+        }
         this.status = snapshot("not observed yet");
+    }
+
+    /**
+     * What an actor replaced by a reconfiguration of its target hands to its successor.
+     *
+     * @param calls the target's call queue, handed over so calls stay one at a time
+     * @param traffic every gateway's reports (gateways report only on change)
+     */
+    record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
+            @Nullable Instant overrideUntil, TrafficReports traffic) {}
+
+    /**
+     * Stops this actor for good because its target is reconfigured or removed, and returns what
+     * its successor (if any) takes over. Called by the engine, under its lock, on any thread.
+     */
+    Predecessor retire() {
+        ActuationQueue next = calls.handOver();
+        TargetStatus last = status;
+        close();
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic);
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -416,6 +449,8 @@ final class TargetActor {
                         + "): draining them first");
                 actuation.announced(removing.endpoints());
             }
+            case WorkloadEvent.ReplicaStarted started -> journal(JournalEntry.Kind.DECISION,
+                    "replica " + started.replica() + " started from tier '" + started.tier() + "'");
         }
     }
 
@@ -622,7 +657,7 @@ final class TargetActor {
                 case Action.FailHeld fail -> {
                     // Answers this daemon's own gateway's held requests: every replica does that for its own.
                     journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
-                    engine.failHeld(spec.ref(), fail.status(), fail.reason());
+                    engine.failHeld(this, fail.status(), fail.reason());
                 }
             }
         }
@@ -655,7 +690,7 @@ final class TargetActor {
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
             traffic.draining(route.draining());
-            engine.publishRoute(spec.ref(), route);
+            engine.publishRoute(this, route);
         }
     }
 

@@ -27,6 +27,8 @@ final class EngineHarness implements AutoCloseable {
     final TargetRef ref;
     final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
     final List<String> failedHeld = new ArrayList<>();
+    /** Targets the engine told the gateway it removed, as {@code name: reason}. */
+    final List<String> removed = new ArrayList<>();
     /** Requests the fake gateway answered 503 because the route refused them (held or new), with the reason. */
     final List<String> refused = new ArrayList<>();
     /** The fake gateways by id, the first one ({@link #GATEWAY}) made with the harness. */
@@ -76,6 +78,12 @@ final class EngineHarness implements AutoCloseable {
             @Override
             public void onFailHeld(TargetRef target, int status, String reason) {
                 failedHeld.add(status + " " + reason);
+            }
+
+            @Override
+            public void onRemoved(TargetRef target, String reason) {
+                routes.remove(target);
+                removed.add(target.name() + ": " + reason);
             }
         });
         gateways.put(GATEWAY, new Gateway(GATEWAY));

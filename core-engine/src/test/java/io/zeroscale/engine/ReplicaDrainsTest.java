@@ -155,4 +155,15 @@ class ReplicaDrainsTest {
             assertThat(engine.journal()).anyMatch(entry -> entry.message().contains("node drained"));
         }
     }
+
+    @Test
+    void theJournalSaysWhichTierAStartedReplicaCameFrom() {
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(5), 1)) {
+            engine.orchestrator.announceStart(engine.ref, "zs-app-1a2b3c", "stopped");
+            engine.time.runDue();
+
+            assertThat(engine.journal()).anyMatch(entry -> entry.kind() == JournalEntry.Kind.DECISION
+                    && entry.message().equals("replica zs-app-1a2b3c started from tier 'stopped'"));
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
@@ -52,6 +53,39 @@ class TelemetryTest {
                                 .containsExactly(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0);
                         assertThat(point.getCount()).isPositive();
                     });
+        } finally {
+            sdk.close();
+        }
+    }
+
+    @Test
+    void everyFailedAttemptIsCountedByErrorCode() {
+        InMemoryMetricReader metrics = InMemoryMetricReader.create();
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+                .build();
+        VirtualScheduler time = new VirtualScheduler(Instant.parse("2026-01-01T00:00:00Z"));
+        FakeOrchestrator orchestrator = new FakeOrchestrator(time, Duration.ofSeconds(2));
+        TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse("orchestrator: fake\nworkload: { kind: Process }\n", "t", "targets.app"));
+        ActuationSettings twoQuickAttempts = new ActuationSettings(2, Duration.ofMillis(1), Duration.ofMillis(1), Duration.ofSeconds(30), 50);
+        try (Zeroscale zeroscale = Zeroscale.builder().virtualTime(time).openTelemetry(sdk).actuation(twoQuickAttempts)
+                .orchestrator("fake", orchestrator).target(spec).build()) {
+            zeroscale.start();
+            time.runDue();
+            orchestrator.setFailing(true);
+            zeroscale.trafficHub().report("gw", spec.ref(), new RequestStats(1, 0, 1, 0, 0));
+            // Less than the engine's own 1 s pause after a failed write: one scale, two attempts.
+            time.advance(Duration.ofMillis(500));
+
+            MetricData errors = metrics.collectAllMetrics().stream()
+                    .filter(metric -> metric.getName().equals("zeroscale.orchestrator.errors"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(errors.getLongSumData().getPoints()).singleElement().satisfies(point -> {
+                assertThat(point.getValue()).as("both attempts of the scale").isEqualTo(2);
+                assertThat(point.getAttributes().asMap()).containsEntry(AttributeKey.stringKey("orchestrator"), "fake")
+                        .containsEntry(AttributeKey.stringKey("code"), "ORCHESTRATOR_UNAVAILABLE");
+            });
         } finally {
             sdk.close();
         }

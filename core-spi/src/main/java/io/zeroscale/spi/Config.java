@@ -357,6 +357,20 @@ public final class Config {
         return d[a.length()][b.length()];
     }
 
+    /**
+     * Equal when the path and every value are equal (maps compared as maps, so key order does not
+     * matter): how a reload tells a changed target from an unchanged one.
+     */
+    @Override
+    public boolean equals(@Nullable Object other) {
+        return other instanceof Config that && path.equals(that.path) && values.equals(that.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * path.hashCode() + values.hashCode();
+    }
+
     @Override
     public String toString() {
         return (path.isEmpty() ? "<root>" : path) + "=" + values;

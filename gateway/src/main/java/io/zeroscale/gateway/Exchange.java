@@ -91,6 +91,10 @@ final class Exchange implements UpstreamPool.Callback {
     private final boolean idempotent;
     /** This request counts against max-held-per-client and max-held-total. */
     private boolean holdCounted;
+    /** A gRPC call: the gateway's own answers are trailers-only gRPC statuses, and its body streams at once. */
+    private final boolean grpc;
+    /** Sent to the endpoint over HTTP/2 (h2c): a gRPC call, or a target whose backend-protocol is h2c. */
+    private final boolean http2Upstream;
 
     private Phase phase = Phase.NEW;
     /** Body received before an upstream connection exists; kept until a response starts if replayable. */
@@ -132,6 +136,13 @@ final class Exchange implements UpstreamPool.Callback {
         this.headRequest = headRequest;
         this.client = client;
         this.idempotent = isIdempotent(request.method());
+        this.grpc = Responses.isGrpc(request);
+        this.http2Upstream = config.backendProtocol().http2For(grpc);
+        if (http2Upstream && grpc) {
+            // gRPC servers require it; HTTP/2 allows this one value of TE (RFC 9113 section 8.2.2).
+            request.headers().set(io.netty.handler.codec.http.HttpHeaderNames.TE,
+                    io.netty.handler.codec.http.HttpHeaderValues.TRAILERS);
+        }
         if (bodyless) {
             // Whole from the start, so it is replayable even on a connection taken from the pool at once.
             requestComplete = true;
@@ -303,7 +314,8 @@ final class Exchange implements UpstreamPool.Callback {
 
     private void forwardTo(Endpoint to) {
         releaseHold();
-        if (requestComplete || bodyBytes >= REPLAY_BUFFER) {
+        // A gRPC stream may wait for the endpoint's first message before sending more: never wait for its body.
+        if (requestComplete || bodyBytes >= REPLAY_BUFFER || grpc) {
             connect(to, false);
         } else {
             phase = Phase.AWAITING_BODY;
@@ -315,7 +327,7 @@ final class Exchange implements UpstreamPool.Callback {
         phase = Phase.CONNECTING;
         connectingTo = to;
         proxy.pool(loop).acquire(to, fresh, idempotent ? Long.MAX_VALUE : UNSAFE_REUSE_NANOS,
-                config.connectTimeout(), this);
+                config.connectTimeout(), this, http2Upstream);
     }
 
     @Override
@@ -704,11 +716,12 @@ final class Exchange implements UpstreamPool.Callback {
     }
 
     /** Answers with the gateway's own response; only before a response from the endpoint started. */
-    private void respond(FullHttpResponse response) {
+    private void respond(FullHttpResponse answer) {
         if (phase == Phase.RESPONDING || phase == Phase.RELAYING || phase == Phase.DONE) {
-            response.release();
+            answer.release();
             return;
         }
+        FullHttpResponse response = grpc ? Responses.grpc(answer) : answer;
         boolean close = closeAfterError() || !HttpUtil.isKeepAlive(response);
         closeUpstream();
         ChannelFuture written = down.writeAndFlush(response);

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection: parses requests, routes each to its target, and runs one {@link Exchange}
  * at a time (HTTP/1.1 answers in order, so a pipelined request waits in {@link #stash} and reading
- * pauses until the current one is answered).
+ * pauses until the current one is answered). For HTTP/2 there is one per stream (a {@code stream}
+ * handler): it serves the stream's one request the same way, while the connection's own limits and
+ * idle timeout are kept by {@link FrontendPipeline}.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
@@ -59,8 +61,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private @Nullable Boolean peerTrusted;
     /** The peer's address as text, once per connection. */
     private @Nullable String peerText;
-    /** This connection counts against max-connections (and the client's share of it). */
-    private boolean counted;
 
     /** What the connection waits for from the client, which decides the timeout that applies. */
     private enum Wait {
@@ -92,30 +92,46 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The client connected with TLS: the endpoint is told {@code X-Forwarded-Proto: https}. */
     private final boolean secure;
 
-    FrontendHandler(Proxy proxy, boolean secure) {
+    /** Serves one HTTP/2 stream, not a connection. */
+    private final boolean stream;
+    private boolean started;
+
+    FrontendHandler(Proxy proxy, boolean secure, boolean stream) {
         this.proxy = proxy;
         this.secure = secure;
+        this.stream = stream;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            // Added once TLS and ALPN (or the cleartext preface check) decided on HTTP/1.1.
+            start(ctx);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        String over = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null
-                ? proxy.openConnection(address.getAddress(), peerTrusted())
-                : null;
+        start(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void start(ChannelHandlerContext ctx) {
+        if (started || stream) {
+            // A stream's request is already arriving; its connection was counted when it was accepted.
+            started = true;
+            return;
+        }
+        started = true;
+        String over = ctx.channel().attr(FrontendPipeline.REFUSED).get();
         if (over != null) {
             log.debug("Refused a connection from {}: {}", ctx.channel().remoteAddress(), over);
             closeAfter(ctx.writeAndFlush(Responses.retryLater(ctx.alloc(), 503, over, proxy.defaults().retryAfter(),
                     true)), true);
         } else {
-            counted = ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null;
             await(Wait.IDLE);
         }
-        ctx.fireChannelActive();
     }
 
     // --- client timeouts ---
@@ -280,6 +296,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             rejectMalformed(request.decoderResult().cause());
             return;
         }
+        HttpVersion version = request.protocolVersion();
+        if (!version.equals(HttpVersion.HTTP_1_1) && !version.equals(HttpVersion.HTTP_1_0)) {
+            // HTTP/2 arrives through ALPN or the cleartext preface, never as an HTTP/1 request line.
+            reject(request, 505, "HTTP version " + version.text() + " is not supported here; send HTTP/1.1"
+                    + " (or HTTP/2 with TLS and ALPN, or with prior knowledge)", true);
+            return;
+        }
         if (HttpMethod.CONNECT.equals(request.method())) {
             reject(request, 405, "CONNECT is not supported: this gateway is a reverse proxy", true);
             return;
@@ -334,13 +357,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             hostHeader = localHost();
             request.headers().set(HttpHeaderNames.HOST, hostHeader);
         }
-        GatewayRoute route = proxy.router().route(Hosts.normalize(hostHeader), path);
-        if (route == null) {
+        TargetTraffic target = proxy.route(Hosts.normalize(hostHeader), path);
+        if (target == null) {
             reject(request, 404, "no route for host '" + (hostHeader == null ? "" : hostHeader) + "' and path '"
                     + pathOnly(path) + "'", false);
             return;
         }
-        TargetTraffic target = proxy.traffic(route.target());
         GatewayConfig config = target.config();
         long contentLength = HttpUtil.getContentLength(request, -1L);
         if (contentLength > config.maxBodySize()) {
@@ -402,7 +424,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 || HttpUtil.getContentLength(request, 0L) > 0;
         boolean close = alwaysClose || bodyExpected || !HttpUtil.isKeepAlive(request)
                 || !request.protocolVersion().equals(HttpVersion.HTTP_1_1) || proxy.shuttingDown();
-        FullHttpResponse response = Responses.text(requireContext().alloc(), status, reason, close);
+        FullHttpResponse text = Responses.text(requireContext().alloc(), status, reason, close);
+        FullHttpResponse response = Responses.isGrpc(request) ? Responses.grpc(text) : text;
         if (close) {
             closeAfter(requireContext().writeAndFlush(response), bodyExpected);
         } else {
@@ -419,7 +442,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         current = null;
         backpressured = false;
-        if (closeAfter) {
+        if (closeAfter || stream) {
+            // An HTTP/2 stream carries one request; it closes once both sides ended.
             closing = true;
             releaseStash();
             return;
@@ -543,10 +567,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
         cancelTimer();
-        if (counted && ctx.channel().remoteAddress() instanceof InetSocketAddress address) {
-            counted = false;
-            proxy.closeConnection(address.getAddress(), peerTrusted());
-        }
         releaseStash();
         Exchange exchange = current;
         current = null;

@@ -4,11 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.EventExecutor;
 import io.zeroscale.spi.Durations;
@@ -35,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP/1.1 load balancer with service turn-off. It routes each request by host and path to a
+ * The HTTP/1.1 and HTTP/2 load balancer with service turn-off. It routes each request by host and path to a
  * target and forwards it to one of the target's ready endpoints; while the target has none it holds
  * the request (bounded), tells the {@link TrafficHub} at once, and forwards it the moment the hub
  * publishes a ready endpoint. On the hub's drain decision it stops sending to the endpoints being
@@ -127,6 +125,29 @@ public final class Gateway implements AutoCloseable {
         requireNonNull(target, "target is null");
         TargetTraffic traffic = proxy.find(target);
         return traffic == null ? RequestStats.IDLE : traffic.stats();
+    }
+
+    /**
+     * Replaces the routes of {@code target} while the gateway runs, in one step: a request is
+     * routed by the table before the change or after it, never by half of it, and other targets'
+     * requests are untouched. An empty list stops routing to the target (its requests get 404);
+     * requests already routed to it go on. {@code targetConfig}, when given, replaces the target's
+     * own settings (as {@link Builder#targetConfig}) for requests admitted from now on. A target
+     * the hub removes (see {@link io.zeroscale.spi.traffic.RouteListener#onRemoved}) loses its
+     * routes by itself. Thread-safe.
+     *
+     * @throws IllegalArgumentException when a route is not {@code target}'s, or has exactly the
+     *     host and path of another target's route
+     */
+    public void routes(TargetRef target, List<GatewayRoute> routes, @Nullable GatewayConfig targetConfig) {
+        requireNonNull(target, "target is null");
+        proxy.setRoutes(target, List.copyOf(routes), targetConfig);
+        log.info("Gateway on {}: routes of {} are now {}", address, target, routes);
+    }
+
+    /** The routes of {@code target} now; empty when it has none. */
+    public List<GatewayRoute> routes(TargetRef target) {
+        return proxy.routes(requireNonNull(target, "target is null"));
     }
 
     /**
@@ -339,7 +360,8 @@ public final class Gateway implements AutoCloseable {
             InetSocketAddress unresolved = listen == null ? config.listen() : listen;
             TlsConfig tlsConfig = config.tls();
             // Read before anything starts: a certificate that cannot be used stops startup with the reason.
-            TlsCertificates tls = tlsConfig == null ? null : TlsCertificates.load(tlsConfig, null);
+            TlsCertificates tls = tlsConfig == null ? null
+                    : TlsCertificates.load(tlsConfig, FrontendPipeline.alpn(config.http2()));
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
             String gatewayId = id == null ? defaultId() : id;
             Proxy proxy = new Proxy(hub, gatewayId, clock, config, targetConfigs, routes, chosen, group);
@@ -357,18 +379,7 @@ public final class Gateway implements AutoCloseable {
                         .option(ChannelOption.SO_REUSEADDR, true)
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.SO_KEEPALIVE, true)
-                        .childHandler(new ChannelInitializer<SocketChannel>() {
-                            @Override
-                            protected void initChannel(SocketChannel channel) {
-                                FrontendHandler front = new FrontendHandler(proxy, tls != null);
-                                if (tls != null) {
-                                    channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
-                                }
-                                channel.pipeline()
-                                        .addLast("codec", new FrontendCodec(decoder, front::headStarted))
-                                        .addLast("front", front);
-                            }
-                        })
+                        .childHandler(new FrontendPipeline(proxy, decoder, tls, config.http2()).initializer())
                         .bind(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()))
                         .syncUninterruptibly()
                         .channel();
@@ -384,8 +395,10 @@ public final class Gateway implements AutoCloseable {
                 if (tls != null) {
                     tls.startWatching();
                 }
-                log.info("Gateway {} listening on {} ({}, {}, {} io threads, {} routes)", gatewayId, gateway.address(),
-                        tls == null ? "cleartext" : "TLS " + tls.description(), chosen.name(), ioThreads, routes.size());
+                String protocols = config.http2().enabled() ? "HTTP/1.1 and HTTP/2" : "HTTP/1.1";
+                log.info("Gateway {} listening on {} ({}, {}, {}, {} io threads, {} routes)", gatewayId,
+                        gateway.address(), tls == null ? "cleartext" : "TLS " + tls.description(), protocols,
+                        chosen.name(), ioThreads, routes.size());
                 return gateway;
             } catch (RuntimeException e) {
                 subscription.close();

@@ -45,6 +45,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxHeldPerClient the most requests held for one client across all targets; gateway-wide only
  * @param maxHeldTotal the most requests held across all targets; gateway-wide only
  * @param tls TLS on the listener, or null for cleartext; gateway-wide only
+ * @param http2 HTTP/2 from clients and its limits; gateway-wide only
+ * @param backendProtocol how requests go to endpoints: HTTP/1.1, or HTTP/2 (h2c) for gRPC calls or all
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -67,7 +69,9 @@ public record GatewayConfig(
         int maxConnectionsPerClient,
         int maxHeldPerClient,
         int maxHeldTotal,
-        @Nullable TlsConfig tls) {
+        @Nullable TlsConfig tls,
+        Http2Config http2,
+        BackendProtocol backendProtocol) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -90,7 +94,9 @@ public record GatewayConfig(
             "max-connections-per-client",
             "max-held-per-client",
             "max-held-total",
-            "tls");
+            "tls",
+            "http2",
+            "backend-protocol");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -114,7 +120,9 @@ public record GatewayConfig(
             1024,
             1000,
             10_000,
-            null);
+            null,
+            Http2Config.defaults(),
+            BackendProtocol.AUTO);
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -124,6 +132,8 @@ public record GatewayConfig(
         requireNonNull(responseTimeout, "responseTimeout is null");
         requireNonNull(loadBalancing, "loadBalancing is null");
         requireNonNull(retryAfter, "retryAfter is null");
+        requireNonNull(http2, "http2 is null");
+        requireNonNull(backendProtocol, "backendProtocol is null");
         trustedProxies = List.copyOf(requireNonNull(trustedProxies, "trustedProxies is null"));
         for (String cidr : trustedProxies) {
             TrustedProxies.parse(cidr);
@@ -258,6 +268,14 @@ public record GatewayConfig(
         count(config, "max-held-per-client").ifPresent(builder::maxHeldPerClient);
         count(config, "max-held-total").ifPresent(builder::maxHeldTotal);
         config.optionalChild("tls").ifPresent(section -> builder.tls(TlsConfig.fromConfig(section)));
+        config.optionalChild("http2").ifPresent(section -> builder.http2(Http2Config.fromConfig(section)));
+        config.string("backend-protocol").ifPresent(text -> {
+            try {
+                builder.backendProtocol(BackendProtocol.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw config.invalid("backend-protocol", String.valueOf(e.getMessage()));
+            }
+        });
         return builder.build();
     }
 
@@ -346,6 +364,8 @@ public record GatewayConfig(
         private int maxHeldPerClient;
         private int maxHeldTotal;
         private @Nullable TlsConfig tls;
+        private Http2Config http2;
+        private BackendProtocol backendProtocol;
 
         private Builder(GatewayConfig from) {
             listen = from.listen;
@@ -369,6 +389,8 @@ public record GatewayConfig(
             maxHeldPerClient = from.maxHeldPerClient;
             maxHeldTotal = from.maxHeldTotal;
             tls = from.tls;
+            http2 = from.http2;
+            backendProtocol = from.backendProtocol;
         }
 
         public Builder listen(InetSocketAddress value) {
@@ -478,6 +500,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** How requests go to endpoints; {@link BackendProtocol#AUTO} by default. */
+        public Builder backendProtocol(BackendProtocol value) {
+            backendProtocol = value;
+            return this;
+        }
+
+        /** HTTP/2 from clients and its limits. */
+        public Builder http2(Http2Config value) {
+            http2 = value;
+            return this;
+        }
+
         /** TLS on the listener; null (the default) serves cleartext. */
         public Builder tls(@Nullable TlsConfig value) {
             tls = value;
@@ -493,7 +527,7 @@ public record GatewayConfig(
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
                     headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
-                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls);
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2, backendProtocol);
         }
     }
 }

@@ -9,8 +9,11 @@ import io.zeroscale.spi.traffic.Route;
 import io.zeroscale.spi.traffic.RouteListener;
 import io.zeroscale.spi.traffic.TrafficHub;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +28,13 @@ final class Proxy implements RouteListener {
     private final InstantSource clock;
     private final GatewayConfig defaults;
     private final Map<TargetRef, GatewayConfig> targetConfigs;
-    private final Router router;
+    /**
+     * What a request is routed by: replaced whole (never changed in place) when a target's routes
+     * change, so a request sees the table before or after a change, never half of it.
+     */
+    private volatile Table table;
+    /** Serializes changes of {@link #table}; requests only read it. */
+    private final Object tableLock = new Object();
     private final Transport transport;
     private final EventLoopGroup group;
     private final ConcurrentHashMap<TargetRef, TargetTraffic> targets = new ConcurrentHashMap<>();
@@ -43,18 +52,79 @@ final class Proxy implements RouteListener {
         this.gateway = gateway;
         this.clock = clock;
         this.defaults = defaults;
-        this.targetConfigs = Map.copyOf(targetConfigs);
-        this.router = new Router(routes);
+        this.targetConfigs = new ConcurrentHashMap<>(targetConfigs);
         this.transport = transport;
         this.group = group;
         this.trustedProxies = new TrustedProxies(defaults.trustedProxies());
+        Map<TargetRef, TargetTraffic> routed = new LinkedHashMap<>();
         for (GatewayRoute route : routes) {
-            traffic(route.target());
+            routed.put(route.target(), traffic(route.target()));
+        }
+        this.table = new Table(List.copyOf(routes), new Router(routes), routed);
+    }
+
+    /**
+     * One consistent routing table: the routes, the router built from them, and the traffic of
+     * every routed target as it was when the table was made.
+     */
+    private record Table(List<GatewayRoute> routes, Router router, Map<TargetRef, TargetTraffic> traffic) {}
+
+    /** The target a request for {@code host} (normalized) and {@code path} goes to, or null (404). */
+    @Nullable TargetTraffic route(@Nullable String host, String path) {
+        Table current = table;
+        GatewayRoute route = current.router().route(host, path);
+        return route == null ? null : current.traffic().get(route.target());
+    }
+
+    /**
+     * Replaces {@code target}'s routes (and its own settings, when given) in one step; other
+     * targets' routes and requests are untouched.
+     *
+     * @throws IllegalArgumentException when a route names another target, or matches exactly the
+     *     host and path of another target's route
+     */
+    void setRoutes(TargetRef target, List<GatewayRoute> routes, @Nullable GatewayConfig config) {
+        for (GatewayRoute route : routes) {
+            if (!route.target().equals(target)) {
+                throw new IllegalArgumentException("route " + route + " is not a route of " + target);
+            }
+        }
+        synchronized (tableLock) {
+            Table current = table;
+            List<GatewayRoute> next = new ArrayList<>();
+            for (GatewayRoute route : current.routes()) {
+                if (route.target().equals(target)) {
+                    continue;
+                }
+                for (GatewayRoute added : routes) {
+                    if (Objects.equals(route.host(), added.host()) && route.pathPrefix().equals(added.pathPrefix())) {
+                        throw new IllegalArgumentException("host " + (added.host() == null ? "*" : added.host()) + " and path "
+                                + added.pathPrefix() + " already go to " + route.target() + "; give " + target
+                                + " another host or path");
+                    }
+                }
+                next.add(route);
+            }
+            next.addAll(routes);
+            if (config != null) {
+                targetConfigs.put(target, config);
+            }
+            TargetTraffic traffic = traffic(target);
+            if (config != null) {
+                traffic.reconfigure(config);
+            }
+            Map<TargetRef, TargetTraffic> routed = new LinkedHashMap<>(current.traffic());
+            routed.remove(target);
+            if (!routes.isEmpty()) {
+                routed.put(target, traffic);
+            }
+            table = new Table(List.copyOf(next), new Router(next), routed);
         }
     }
 
-    Router router() {
-        return router;
+    /** The routes of {@code target} now. */
+    List<GatewayRoute> routes(TargetRef target) {
+        return table.routes().stream().filter(route -> route.target().equals(target)).toList();
     }
 
     private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
@@ -201,5 +271,27 @@ final class Proxy implements RouteListener {
     @Override
     public void onFailHeld(TargetRef target, int status, String reason) {
         traffic(target).failHeld(status, reason);
+    }
+
+    /**
+     * The hub removed {@code target}: its routes leave the table (its requests get 404 from now on),
+     * its held requests are answered 503 with {@code Retry-After} and {@code reason}, and a request
+     * that was routed by the previous table gets the same 503; requests in flight finish.
+     */
+    @Override
+    public void onRemoved(TargetRef target, String reason) {
+        TargetTraffic removed;
+        synchronized (tableLock) {
+            Table current = table;
+            List<GatewayRoute> next = current.routes().stream().filter(route -> !route.target().equals(target)).toList();
+            Map<TargetRef, TargetTraffic> routed = new LinkedHashMap<>(current.traffic());
+            routed.remove(target);
+            table = new Table(next, new Router(next), routed);
+            targetConfigs.remove(target);
+            removed = targets.remove(target);
+        }
+        if (removed != null) {
+            removed.remove(reason);
+        }
     }
 }

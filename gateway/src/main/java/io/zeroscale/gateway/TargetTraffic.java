@@ -77,7 +77,7 @@ final class TargetTraffic {
     }
 
     private final TargetRef target;
-    private final GatewayConfig config;
+    private volatile GatewayConfig config;
     private final TrafficHub hub;
     /** This gateway's id, which every call to the hub carries. */
     private final String gateway;
@@ -105,6 +105,8 @@ final class TargetTraffic {
     private double latencySecondsSum;
     private int roundRobin;
     private boolean closed;
+    /** Why the hub removed this target, or null while it has not. */
+    private volatile @Nullable String removedReason;
 
     private final AtomicInteger reportsPending = new AtomicInteger();
     private @Nullable RequestStats lastReported;
@@ -425,9 +427,29 @@ final class TargetTraffic {
         return Duration.ofSeconds(seconds);
     }
 
-    /** The one-line answer to requests that arrive or are still held while the gateway shuts down. */
+    /**
+     * The one-line answer to requests that arrive or are still held while the gateway shuts down,
+     * or after the target was removed.
+     */
     String shutdownReason() {
-        return "zeroscale is shutting down; retry in " + config.retryAfter().toSeconds() + "s";
+        String why = removedReason;
+        return (why != null ? why : "zeroscale is shutting down") + "; retry in " + config.retryAfter().toSeconds() + "s";
+    }
+
+    /** New settings for this target; requests admitted from now on use them. */
+    void reconfigure(GatewayConfig value) {
+        config = requireNonNull(value, "config is null");
+    }
+
+    /**
+     * The hub removed this target: refuse new requests and answer the held ones with 503 and
+     * {@code reason}; requests in flight finish, and their counters are no longer reported (the
+     * target may be added again, with a new traffic object, under the same reference).
+     */
+    void remove(String reason) {
+        removedReason = requireNonNull(reason, "reason is null");
+        close();
+        log.info("Target {} was removed: {}", target, reason);
     }
 
     /** The gateway is closing: refuse new requests and answer the held ones with 503. */
@@ -457,6 +479,9 @@ final class TargetTraffic {
      * the engine never keeps a stale snapshot (a stale "held 0" would leave a target asleep).
      */
     void report() {
+        if (removedReason != null) {
+            return; // the target is gone, and a target added again under its reference has its own counters
+        }
         if (reportsPending.getAndIncrement() != 0) {
             return;
         }

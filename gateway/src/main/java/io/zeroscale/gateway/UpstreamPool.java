@@ -9,7 +9,20 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,11 +33,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keep-alive connections to endpoints, for one event loop. Each client connection is served by one
+ * Keep-alive connections to endpoints, for one event loop. HTTP/1.1 connections carry one request
+ * at a time and wait idle in the pool between requests; an HTTP/2 (h2c) connection per endpoint
+ * carries many requests at once, each on a stream of its own that the exchange uses like an
+ * HTTP/1.1 connection (the stream codec turns frames into the same response objects, trailers
+ * included).
+ * Each client connection is served by one
  * loop and takes its upstream connections from that loop's pool, so a request never crosses
  * threads and the pool needs no locking: every method must be called on {@link #loop}.
  */
 final class UpstreamPool {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamPool.class);
     static final String CODEC = "codec";
     static final String HANDLER = "upstream";
 
@@ -42,10 +61,16 @@ final class UpstreamPool {
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
+    private final Bootstrap h2Bootstrap;
     private final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
+    /** The HTTP/2 connection to each endpoint new streams open on. */
+    private final Map<Endpoint, Channel> h2Connections = new HashMap<>();
+    /** An HTTP/2 connection being made; requests meanwhile wait for it instead of connecting again. */
+    private final Map<Endpoint, ChannelFuture> h2Connecting = new HashMap<>();
 
     UpstreamPool(EventLoop loop, Transport transport) {
         this.loop = loop;
+        this.h2Bootstrap = h2Bootstrap(loop, transport);
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
@@ -67,6 +92,45 @@ final class UpstreamPool {
                 });
     }
 
+    private static Bootstrap h2Bootstrap(EventLoop loop, Transport transport) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                                .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
+                                        .maxHeaderListSize(64 * 1024))
+                                .validateHeaders(true)
+                                .build();
+                        channel.pipeline()
+                                .addLast("h2", codec)
+                                // The endpoint cannot open streams to us (push is off): nothing to handle.
+                                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
+                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toMillis(),
+                                        TimeUnit.MILLISECONDS))
+                                .addLast("h2-idle", new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                        if (evt instanceof IdleStateEvent && codec.connection().numActiveStreams() == 0) {
+                                            ctx.close();
+                                            return;
+                                        }
+                                        ctx.fireUserEventTriggered(evt);
+                                    }
+
+                                    @Override
+                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                        log.debug("HTTP/2 connection {} to an endpoint failed", ctx.channel(), cause);
+                                    }
+                                });
+                    }
+                });
+    }
+
     EventLoop loop() {
         return loop;
     }
@@ -77,6 +141,20 @@ final class UpstreamPool {
      * idle one older than {@code maxIdleNanos} is not used (a request that must not be sent twice).
      */
     void acquire(Endpoint endpoint, boolean fresh, long maxIdleNanos, Duration connectTimeout, Callback callback) {
+        acquire(endpoint, fresh, maxIdleNanos, connectTimeout, callback, false);
+    }
+
+    /**
+     * Like {@link #acquire(Endpoint, boolean, long, Duration, Callback)}; with {@code http2} the
+     * callback gets a new stream on the endpoint's HTTP/2 connection (made first if there is none, or
+     * none that can open another stream). A stream on an existing connection counts as reused.
+     */
+    void acquire(Endpoint endpoint, boolean fresh, long maxIdleNanos, Duration connectTimeout, Callback callback,
+            boolean http2) {
+        if (http2) {
+            acquireStream(endpoint, connectTimeout, callback);
+            return;
+        }
         if (!fresh) {
             ArrayDeque<Channel> channels = idle.get(endpoint);
             while (channels != null && !channels.isEmpty()) {
@@ -104,6 +182,65 @@ final class UpstreamPool {
         });
     }
 
+    private void acquireStream(Endpoint endpoint, Duration connectTimeout, Callback callback) {
+        Channel connection = h2Connections.get(endpoint);
+        if (connection != null && connection.isActive() && canOpenStream(connection)) {
+            openStream(connection, true, callback);
+            return;
+        }
+        ChannelFuture pending = h2Connecting.get(endpoint);
+        if (pending == null) {
+            ChannelFuture connect = h2Bootstrap.clone()
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                            (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                    .connect(InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port()));
+            h2Connecting.put(endpoint, connect);
+            connect.addListener((ChannelFuture future) -> {
+                h2Connecting.remove(endpoint, future);
+                if (future.isSuccess()) {
+                    Channel made = future.channel();
+                    h2Connections.put(endpoint, made);
+                    made.closeFuture().addListener(closed -> h2Connections.remove(endpoint, made));
+                }
+            });
+            pending = connect;
+        }
+        pending.addListener((ChannelFuture future) -> {
+            if (future.isSuccess()) {
+                openStream(future.channel(), false, callback);
+            } else {
+                callback.failed(future.cause());
+            }
+        });
+    }
+
+    /** Not told to go away, and below the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS. */
+    private static boolean canOpenStream(Channel connection) {
+        Http2FrameCodec codec = connection.pipeline().get(Http2FrameCodec.class);
+        return codec != null && !codec.connection().goAwayReceived() && codec.connection().local().canOpenStream();
+    }
+
+    private static void openStream(Channel connection, boolean reused, Callback callback) {
+        new Http2StreamChannelBootstrap(connection)
+                .handler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        stream.pipeline()
+                                .addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(false))
+                                .addLast("split", HttpMessageSplitter.INSTANCE)
+                                .addLast(HANDLER, new UpstreamHandler());
+                    }
+                })
+                .open()
+                .addListener((Future<Http2StreamChannel> future) -> {
+                    if (future.isSuccess()) {
+                        callback.connected(future.getNow(), reused);
+                    } else {
+                        callback.failed(future.cause());
+                    }
+                });
+    }
+
     private static boolean tooLongIdle(Channel channel, long maxIdleNanos) {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
         return handler != null && System.nanoTime() - handler.idleSince() > maxIdleNanos;
@@ -114,6 +251,11 @@ final class UpstreamPool {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
         if (handler != null) {
             handler.detach();
+        }
+        if (channel instanceof Http2StreamChannel) {
+            // A stream is used once; it ended with the response, its connection stays for the next one.
+            channel.close();
+            return;
         }
         if (!channel.isActive()) {
             return;
@@ -142,6 +284,11 @@ final class UpstreamPool {
                 for (Channel channel : channels.toArray(new Channel[0])) {
                     channel.close();
                 }
+            }
+            Channel connection = h2Connections.remove(endpoint);
+            if (connection != null) {
+                // A graceful close: GOAWAY, and streams still open run to their end before it closes.
+                connection.close();
             }
         }
     }

@@ -77,6 +77,14 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
         publish(target, new Route(Routing.FORWARD, List.of(endpoints), List.of()));
     }
 
+    /** As the engine does when a target is removed: no route for it any more. */
+    void remove(TargetRef target, String reason) {
+        routes.remove(target);
+        for (RouteListener listener : listeners) {
+            listener.onRemoved(target, reason);
+        }
+    }
+
     void failHeld(TargetRef target, int status, String reason) {
         for (RouteListener listener : listeners) {
             listener.onFailHeld(target, status, reason);

@@ -143,6 +143,46 @@ class GatewayConfigTest {
     }
 
     @Test
+    void anHttp2SectionAndTheBackendProtocolAreRead() {
+        GatewayConfig defaults = GatewayConfig.defaults();
+        assertThat(defaults.http2()).isEqualTo(Http2Config.defaults());
+        assertThat(defaults.http2().enabled()).isTrue();
+        assertThat(defaults.http2().maxConcurrentStreams()).isEqualTo(100);
+        assertThat(defaults.http2().maxHeaderListSize()).isEqualTo(16 * 1024);
+        assertThat(defaults.http2().streamWindow()).isEqualTo(64 * 1024);
+        assertThat(defaults.http2().connectionWindow()).isEqualTo(1024 * 1024);
+        assertThat(defaults.http2().maxResets()).isEqualTo(200);
+        assertThat(defaults.http2().floodWindow()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.backendProtocol()).isEqualTo(BackendProtocol.AUTO);
+
+        GatewayConfig config = GatewayConfig.fromConfig(gateway(Map.of("backend-protocol", "h2c", "http2", Map.of(
+                "cleartext", false, "max-concurrent-streams", 10, "max-header-list-size", "32KiB",
+                "stream-window", "1MiB", "connection-window", "8MiB", "max-resets", 50, "max-control-frames", 20,
+                "flood-window", "10s", "max-queued-control-frames", 100, "max-continuation-frames", 4))));
+        Http2Config http2 = config.http2();
+        assertThat(config.backendProtocol()).isEqualTo(BackendProtocol.H2C);
+        assertThat(http2.cleartext()).isFalse();
+        assertThat(http2.maxConcurrentStreams()).isEqualTo(10);
+        assertThat(http2.maxHeaderListSize()).isEqualTo(32 * 1024);
+        assertThat(http2.streamWindow()).isEqualTo(1024 * 1024);
+        assertThat(http2.connectionWindow()).isEqualTo(8 * 1024 * 1024);
+        assertThat(http2.maxResets()).isEqualTo(50);
+        assertThat(http2.maxControlFrames()).isEqualTo(20);
+        assertThat(http2.floodWindow()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(http2.maxQueuedControlFrames()).isEqualTo(100);
+        assertThat(http2.maxContinuationFrames()).isEqualTo(4);
+
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("backend-protocol", "grpc"))))
+                .hasMessage("gateway.backend-protocol: unknown value 'grpc'; valid values are auto, http1, h2c");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("http2", Map.of("max-resets", 0)))))
+                .hasMessageStartingWith("gateway.http2.max-resets: must be a whole number of at least 1");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("http2", Map.of("stream-window", "3GiB")))))
+                .hasMessageStartingWith("gateway.http2.stream-window: must be between");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("http2", Map.of("max-streams", 5)))))
+                .hasMessageStartingWith("gateway.http2.max-streams: unknown key");
+    }
+
+    @Test
     void aTlsSectionNamesWhatIsMissingOrWrong() {
         assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("tls", Map.of("certificate", "c.pem")))))
                 .hasMessageStartingWith("gateway.tls: needs both 'certificate' and 'key'");

@@ -42,6 +42,7 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
     private volatile Duration startup;
     private final Map<TargetRef, Workload> workloads = new ConcurrentHashMap<>();
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    private final List<String> attaches = new CopyOnWriteArrayList<>();
     private volatile boolean failing;
     private volatile boolean closed;
     private volatile boolean controllerLag;
@@ -79,6 +80,109 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
 
     public boolean closed() {
         return closed;
+    }
+
+    /**
+     * A change one client made to the backend, as a backend's audit log would show it.
+     *
+     * @param client the name of the {@link #client} that made it
+     * @param leader whether that client's daemon held leadership when the write reached the backend
+     * @param call the call, e.g. {@code scale app 0}, {@code wakeIfZero app}, {@code pause app}
+     * @param desiredBefore the desired replica count right before the call
+     * @param desiredAfter the desired replica count right after it
+     * @param pausedBefore whether the replicas were paused right before
+     * @param pausedAfter whether they were paused right after
+     */
+    public record Write(String client, boolean leader, String call, TargetRef target, int desiredBefore, int desiredAfter,
+            boolean pausedBefore, boolean pausedAfter, java.time.Instant at) {
+        /** True when the call changed the replica count or the pause. */
+        public boolean changed() {
+            return desiredBefore != desiredAfter || pausedBefore != pausedAfter;
+        }
+    }
+
+    private final List<Write> writes = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Write>> writeListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * A view of this backend for one of several daemons (engines) sharing it: every write made
+     * through it is logged in {@link #writes()} with {@code name} and whether {@code leader} said
+     * the daemon was the leader at that moment. Reads and watches go to this fake unchanged.
+     */
+    public Client client(String name, java.util.function.BooleanSupplier leader) {
+        return new Client(name, leader);
+    }
+
+    /** Every write made through a {@link #client}, in order. */
+    public List<Write> writes() {
+        return List.copyOf(writes);
+    }
+
+    /** Calls {@code listener} right after each write through a {@link #client}, on the writing thread. */
+    public void onWrite(Consumer<Write> listener) {
+        writeListeners.add(listener);
+    }
+
+    /** One daemon's connection to the shared fake backend; see {@link #client}. */
+    public final class Client implements Orchestrator, Endpoints, Pausable, ConditionalWake, Drainable {
+        private final String name;
+        private final java.util.function.BooleanSupplier leader;
+
+        private Client(String name, java.util.function.BooleanSupplier leader) {
+            this.name = name;
+            this.leader = leader;
+        }
+
+        @Override
+        public ObservedState observe(TargetRef target) {
+            return FakeOrchestrator.this.observe(target);
+        }
+
+        @Override
+        public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
+            return FakeOrchestrator.this.watch(target, listener);
+        }
+
+        @Override
+        public void scale(TargetRef target, int replicas) {
+            logged("scale " + target.name() + " " + replicas, target, () -> FakeOrchestrator.this.scale(target, replicas));
+        }
+
+        @Override
+        public boolean wakeIfZero(TargetRef target) {
+            boolean[] woke = new boolean[1];
+            logged("wakeIfZero " + target.name(), target, () -> woke[0] = FakeOrchestrator.this.wakeIfZero(target));
+            return woke[0];
+        }
+
+        @Override
+        public void remove(TargetRef target, List<Endpoint> drained) {
+            logged("remove " + target.name() + " " + drained, target, () -> FakeOrchestrator.this.remove(target, drained));
+        }
+
+        @Override
+        public void pause(TargetRef target) {
+            logged("pause " + target.name(), target, () -> FakeOrchestrator.this.pause(target));
+        }
+
+        @Override
+        public void resume(TargetRef target) {
+            logged("resume " + target.name(), target, () -> FakeOrchestrator.this.resume(target));
+        }
+
+        @Override
+        public void close() {}
+
+        private void logged(String call, TargetRef target, Runnable body) {
+            boolean isLeader = leader.getAsBoolean();
+            ObservedState before = state(target);
+            body.run();
+            ObservedState after = state(target);
+            Write write = new Write(name, isLeader, call, target, before.desiredReplicas(), after.desiredReplicas(),
+                    before.pausedReplicas() > 0, after.pausedReplicas() > 0, scheduler.clock().instant());
+            writes.add(write);
+            writeListeners.forEach(listener -> listener.accept(write));
+        }
     }
 
     /** Only the remove calls, as the endpoints each one named. */
@@ -171,6 +275,17 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
         Workload workload = workload(target);
         for (Consumer<WorkloadEvent> listener : workload.listeners) {
             listener.accept(new WorkloadEvent.Removing(endpoints, reason));
+        }
+    }
+
+    /**
+     * Tells watchers that a replica started and from which tier (e.g. {@code stopped}), as a
+     * {@link WorkloadEvent.ReplicaStarted}, the way an orchestrator with a stopped tier does.
+     */
+    public void announceStart(TargetRef target, String replica, String tier) {
+        Workload workload = workload(target);
+        for (Consumer<WorkloadEvent> listener : workload.listeners) {
+            listener.accept(new WorkloadEvent.ReplicaStarted(replica, tier));
         }
     }
 
@@ -308,6 +423,31 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
             workload.paused = false;
         }
         publish(target);
+    }
+
+    /**
+     * Listed in {@link #attaches}, not in {@link #calls()}. Refuses a workload whose settings have
+     * {@code invalid: <message>} with CONFIG_INVALID at {@code <workload path>.invalid}, as a real
+     * orchestrator refuses a bad key.
+     */
+    @Override
+    public void attach(io.zeroscale.spi.orchestrator.Workload workload) {
+        workload.settings().string("invalid").ifPresent(message -> {
+            throw workload.settings().invalid("invalid", message);
+        });
+        attaches.add(workload.target().name());
+    }
+
+    /** The names of the workloads attached so far, in order (one entry per attach). */
+    public List<String> attaches() {
+        return List.copyOf(attaches);
+    }
+
+    /** Records {@code detach app} and drops the target's watchers; its replicas stay as they are. */
+    @Override
+    public void detach(io.zeroscale.spi.orchestrator.Workload workload) {
+        calls.add("detach " + workload.target().name());
+        workload(workload.target()).listeners.clear();
     }
 
     @Override

@@ -12,10 +12,16 @@ import org.jspecify.annotations.Nullable;
  * @param body the request body (empty when none)
  * @param caller who sent it, for the journal
  * @param accept the {@code Accept} header, or null
+ * @param session the dashboard session its cookie names, or null
  */
 // The body stays a byte[] (no copy per request); nothing compares or hashes requests.
 @SuppressWarnings("ArrayRecordComponent")
-record ApiRequest(Map<String, String> path, Map<String, List<String>> query, byte[] body, String caller, @Nullable String accept) {
+record ApiRequest(Map<String, String> path, Map<String, List<String>> query, byte[] body, String caller, @Nullable String accept,
+        Sessions.@Nullable Session session) {
+    ApiRequest(Map<String, String> path, Map<String, List<String>> query, byte[] body, String caller, @Nullable String accept) {
+        this(path, query, body, caller, accept, null);
+    }
+
     /** The first value of query parameter {@code name}, or null. */
     @Nullable String queryValue(String name) {
         List<String> values = query.get(name);

@@ -65,6 +65,8 @@ public final class ApiServer implements AutoCloseable {
     private final LongCounter requests;
     private final DoubleHistogram duration;
     private final EventStream events;
+    private final Sessions sessions;
+    private final TargetSeries series;
 
     /**
      * Boundaries of {@code zeroscale.api.request.duration}, in seconds: from a status read from
@@ -87,6 +89,11 @@ public final class ApiServer implements AutoCloseable {
         this.events = new EventStream(settings.events(), handlers);
         List<ApiRoute> all = new ArrayList<>(handlers.routes());
         all.add(new ApiRoute("GET", "/events", false, events::open));
+        this.sessions = new Sessions(settings.tokenRequired());
+        all.addAll(sessions.routes());
+        all.addAll(new Dashboard().routes());
+        this.series = new TargetSeries(handlers);
+        all.add(new ApiRoute("GET", "/targets/{name}/series", false, series::get));
         all.add(new ApiRoute("GET", "/openapi.json", true, request -> new ApiResponse(200, ApiResponse.JSON, openApiDocument(), Map.of())));
         all.add(new ApiRoute("GET", "/metrics", false, this::metrics));
         this.routes = List.copyOf(all);
@@ -116,6 +123,7 @@ public final class ApiServer implements AutoCloseable {
             server = created;
             executor = threads;
             events.start();
+            series.start();
         } catch (IOException e) {
             throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "api.listen: cannot listen on " + settings.host() + ":"
                     + settings.port() + " (" + e.getMessage() + "); pick a free port or an address of this host", e);
@@ -168,6 +176,7 @@ public final class ApiServer implements AutoCloseable {
     public synchronized void close() {
         // Streams first: an open stream would hold stop() for its whole delay.
         events.close();
+        series.close();
         if (server != null) {
             server.stop(1);
             server = null;
@@ -227,16 +236,24 @@ public final class ApiServer implements AutoCloseable {
                 template = matched.template();
                 span.updateName(method + " " + template);
                 span.setAttribute(ROUTE, template);
-                if (!matched.open() && !authorized(settings.token(), exchange.getRequestHeaders().getFirst("Authorization"))) {
+                Sessions.Session session = sessions.find(exchange.getRequestHeaders().getFirst("Cookie"));
+                boolean bearer = authorized(settings.token(), exchange.getRequestHeaders().getFirst("Authorization"));
+                if (!matched.open() && !bearer && session == null) {
                     response = withHeader(error(401, "unauthorized", "this API needs a bearer token: send Authorization: Bearer <api.token>"),
                             "WWW-Authenticate", "Bearer realm=\"zeroscale\"");
+                } else if (!matched.open() && !bearer && session != null && !SAFE.contains(method)
+                        && !Sessions.csrfMatches(session, exchange.getRequestHeaders().getFirst(Sessions.CSRF_HEADER))) {
+                    // The cookie alone would be sent by any page of this origin's browser; the CSRF
+                    // token only by the page that signed in.
+                    response = error(403, "forbidden", method + " with a session cookie needs the session's CSRF token in "
+                            + Sessions.CSRF_HEADER + " (GET /session returns it)");
                 } else if (MUTATING.contains(method) && !isJson(exchange.getRequestHeaders().getFirst("Content-Type"))) {
                     // A web page can send a form or text/plain to any address without asking first; JSON it cannot.
                     response = error(415, "unsupported_media_type", method + " needs Content-Type: application/json, got "
                             + Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("none"));
                 } else {
                     ApiRequest request = new ApiRequest(parameters, query(exchange.getRequestURI().getRawQuery()), body(exchange),
-                            caller(exchange), exchange.getRequestHeaders().getFirst("Accept"));
+                            caller(exchange), exchange.getRequestHeaders().getFirst("Accept"), session);
                     response = matched.handler().handle(request);
                 }
             }
@@ -295,6 +312,9 @@ public final class ApiServer implements AutoCloseable {
             log.debug("stream ended: {}", e.toString());
         }
     }
+
+    /** The methods that change nothing; every other one needs the CSRF token when a cookie authenticates it. */
+    private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS");
 
     /** The methods whose calls change something; they carry a JSON body. */
     private static final Set<String> MUTATING = Set.of("POST", "PUT", "PATCH");

@@ -188,6 +188,9 @@ final class EventStream implements AutoCloseable {
         headers.put("Cache-Control", "no-store");
         // A buffering reverse proxy would hold events back until its buffer fills.
         headers.put("X-Accel-Buffering", "no");
+        // However the stream ends (dropped, max-duration, shutdown), the connection ends with it:
+        // a dropped client whose stream ended cleanly must not keep an idle keep-alive connection.
+        headers.put("Connection", "close");
         return ApiResponse.stream(200, CONTENT_TYPE, headers, client);
     }
 

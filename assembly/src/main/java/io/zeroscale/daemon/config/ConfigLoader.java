@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.TrafficSettings;
 import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
@@ -150,8 +151,11 @@ public final class ConfigLoader {
         Config alertsNode = root.child("alerts");
         AlertSettings alerts = problems.attempt(() -> AlertSettings.fromConfig(alertsNode)).orElse(AlertSettings.DEFAULT);
         Map<String, Config> alertSinks = problems.attempt(() -> AlertSettings.sinks(alertsNode)).orElse(Map.of());
+        Config trafficNode = root.child("traffic");
+        TrafficSettings traffic = problems.attempt(() -> TrafficSettings.fromConfig(trafficNode)).orElse(TrafficSettings.DEFAULT);
+        Config trafficHub = trafficNode.optionalChild("hub").orElse(null);
         return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry,
-                alerts, alertSinks);
+                alerts, alertSinks, traffic, trafficHub);
     }
 
     /** The target's gateway route, or null when it has none. */

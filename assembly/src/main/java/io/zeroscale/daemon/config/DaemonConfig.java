@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.AlertSettings;
 import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.TrafficSettings;
 import io.zeroscale.engine.automaton.WakeTimeout;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
@@ -33,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  * @param telemetry the daemon's own telemetry
  * @param alerts when alerts are raised ({@code alerts:} without its sinks)
  * @param alertSinks each {@code alerts.sinks.<name>} node, with its {@code type}; empty: no alerts are sent
+ * @param traffic how the engine treats the gateways that report to it ({@code traffic:})
+ * @param trafficHub the {@code traffic.hub} node, with its {@code type}; null when absent (the
+ *     gateway reports to the local engine)
  */
 public record DaemonConfig(
         String source,
@@ -46,7 +50,9 @@ public record DaemonConfig(
         ApiSettings api,
         TelemetrySettings telemetry,
         AlertSettings alerts,
-        Map<String, Config> alertSinks) {
+        Map<String, Config> alertSinks,
+        TrafficSettings traffic,
+        @Nullable Config trafficHub) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -59,6 +65,7 @@ public record DaemonConfig(
         requireNonNull(telemetry, "telemetry is null");
         requireNonNull(alerts, "alerts is null");
         alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
+        requireNonNull(traffic, "traffic is null");
     }
 
     /**

@@ -87,6 +87,18 @@ class ConfigValidationTest {
     }
 
     @Test
+    void trafficSettingsAreReadAndABadOneIsNamed() {
+        DaemonConfig config = load(VALID + "traffic: { reporter-ttl: 20s }\n");
+        assertThat(config.traffic().reporterTtl()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(config.traffic().forgetAfter()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.trafficHub()).isNull();
+        assertInvalid(VALID + "traffic: { reporter-ttl: 1m, forget-after: 30s }\n",
+                "traffic.forget-after: must be longer than reporter-ttl (1m), got 30s");
+        assertInvalid(VALID + "traffic: { hub: { type: leader-forward } }\n",
+                "traffic.hub.type: no plugin provides type 'leader-forward'; installed types: []. Put the plugin's jars in plugins/<name>/.");
+    }
+
+    @Test
     void aTypoInAPluginsOwnSectionIsCaughtByThePlugin() {
         assertInvalid(VALID.replace("idle: 30s", "idel: 30s"),
                 "targets.hello.policy.idel: unknown key; did you mean 'idle'?");

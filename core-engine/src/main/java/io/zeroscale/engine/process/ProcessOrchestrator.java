@@ -129,6 +129,31 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         workloads.put(target, managed);
     }
 
+    /**
+     * Forgets {@code workload} and leaves its processes running: probes, timers and watches are
+     * cancelled, and the state file stays, so attaching it again (or the next run) adopts them. A
+     * replica in its stop grace period is left to exit on its own (the state file marks it as
+     * stopping, and the next attach finishes the stop).
+     */
+    @Override
+    public void detach(Workload workload) {
+        ManagedWorkload managed = workloads.remove(workload.target());
+        if (managed == null) {
+            return;
+        }
+        synchronized (managed) {
+            managed.detached = true;
+            for (Replica replica : managed.replicas) {
+                replica.probe.close();
+                replica.forceKill.close();
+                replica.startDeadline.close();
+            }
+            managed.watches.forEach(watch -> watch.cancelled = true);
+            managed.watches.clear();
+        }
+        log.info("{}: detached; its {} process(es) keep running", workload.target(), managed.replicas.size());
+    }
+
     @Override
     public ObservedState observe(TargetRef target) {
         ensureOpen();
@@ -515,7 +540,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
             replica.forceKill.close();
             replica.startDeadline.close();
             workload.replicas.remove(replica);
-            if (closed) {
+            if (closed || workload.detached) {
                 return;
             }
             if (replica.stopping) {
@@ -533,7 +558,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
     }
 
     private void scheduleProbeLocked(ManagedWorkload workload, Replica replica) {
-        if (closed || replica.gone || replica.stopping) {
+        if (closed || workload.detached || replica.gone || replica.stopping) {
             return;
         }
         // A starting replica is probed often (a wake from zero waits on it); a ready one less so.
@@ -543,13 +568,13 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
 
     private void probeOnce(ManagedWorkload workload, Replica replica) {
         synchronized (workload) {
-            if (closed || replica.gone || replica.stopping) {
+            if (closed || workload.detached || replica.gone || replica.stopping) {
                 return;
             }
         }
         ReadinessProbe.Result result = probe.check(workload.spec.readiness(), replica.port);
         synchronized (workload) {
-            if (closed || replica.gone || replica.stopping) {
+            if (closed || workload.detached || replica.gone || replica.stopping) {
                 return;
             }
             if (!result.ready() && !replica.handle.isAlive()) {
@@ -589,7 +614,7 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         }
         replica.startDeadline = schedule(timeout, () -> runBlocking(() -> {
             synchronized (workload) {
-                if (closed || replica.gone || replica.stopping || replica.ready) {
+                if (closed || workload.detached || replica.gone || replica.stopping || replica.ready) {
                     return;
                 }
                 String reason = "was not ready within " + workload.spec.pathOf("readiness") + ".start-timeout "
@@ -714,6 +739,8 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         final List<Replica> replicas = new ArrayList<>();
         final List<Watch> watches = new CopyOnWriteArrayList<>();
         @Nullable ObservedState published;
+        /** {@link #detach} forgot it: its processes run on untouched, and nothing here acts on them. */
+        boolean detached;
 
         ManagedWorkload(TargetRef target, ProcessWorkloadSpec spec, SerialExecutor events) {
             this.target = target;

@@ -46,6 +46,34 @@ class ProcessAdoptionTest {
     }
 
     @Test
+    void aDetachedWorkloadKeepsRunningAndIsAdoptedWhenAttachedAgain() {
+        ProcessOrchestrator orchestrator = fixture.newOrchestrator();
+        Workload workload = ProcessFixture.workload("detached", fixture.backendSettings());
+        TargetRef target = workload.target();
+        orchestrator.attach(workload);
+        List<io.zeroscale.spi.orchestrator.WorkloadEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        orchestrator.watch(target, events::add);
+        orchestrator.scale(target, 1);
+        await("the replica is ready").atMost(TIMEOUT).until(() -> orchestrator.observe(target).readyReplicas() == 1);
+        long pid = fixture.backends().get(0).pid();
+
+        orchestrator.detach(workload);
+        orchestrator.detach(workload);
+
+        assertThat(fixture.backends()).as("the process keeps running").extracting(ProcessHandle::pid).containsExactly(pid);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> orchestrator.observe(target))
+                .hasMessageContaining("has no workload " + target + "; attach it first");
+        int eventsAtDetach = events.size();
+
+        orchestrator.attach(workload);
+
+        ObservedState state = orchestrator.observe(target);
+        assertThat(state.replicas()).as("adopted again").isEqualTo(1);
+        assertThat(fixture.backends()).as("the same process, no new one").extracting(ProcessHandle::pid).containsExactly(pid);
+        assertThat(events).as("no event reached the watch of the detached workload").hasSize(eventsAtDetach);
+    }
+
+    @Test
     void aRestartedDaemonAdoptsTheReplicaItsCrashedPredecessorStarted() throws Exception {
         Workload workload = ProcessFixture.workload("survivor", fixture.backendSettings());
         TargetRef target = workload.target();

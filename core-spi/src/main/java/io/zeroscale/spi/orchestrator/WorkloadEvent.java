@@ -60,4 +60,26 @@ public sealed interface WorkloadEvent {
             }
         }
     }
+
+    /**
+     * The orchestrator started a replica, and says from which tier: how much of it already existed.
+     * A wake from a tier that keeps more (a stopped container: a start, no create) is faster, so
+     * the engine journals this to explain a wake's time. Informational: the engine decides nothing
+     * on it, and an orchestrator that sends none is fine. The orchestrator follows with a {@link
+     * Changed} once the replica is ready. Sent from the orchestrator's own thread, in order with the
+     * target's other events.
+     *
+     * @param replica which replica, in the backend's words (container name)
+     * @param tier where it came from, one word, e.g. {@code created} (made new: create and start) or
+     *     {@code stopped} (kept stopped after an earlier scale-down: a start only)
+     */
+    record ReplicaStarted(String replica, String tier) implements WorkloadEvent {
+        public ReplicaStarted {
+            requireNonNull(replica, "replica is null");
+            requireNonNull(tier, "tier is null");
+            if (tier.isBlank()) {
+                throw new IllegalArgumentException("tier is blank: name where the replica came from, e.g. stopped");
+            }
+        }
+    }
 }

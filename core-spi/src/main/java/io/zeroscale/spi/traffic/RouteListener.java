@@ -15,4 +15,15 @@ public interface RouteListener {
      * {@code reason} (e.g. 504 after a failed wake). Never drop them silently.
      */
     void onFailHeld(TargetRef target, int status, String reason);
+
+    /**
+     * {@code target} was removed from the engine (a config reload dropped it, a target source
+     * removed it): answer its held requests at once with 503, {@code Retry-After} and the one-line
+     * {@code reason}, let its requests in flight finish, and stop routing to it (a gateway answers
+     * its routes 404 from now on). Called after the target's last {@link #onRoute}, never followed
+     * by another call for it unless it is added again (then {@link #onRoute} comes first). Called on
+     * the thread that removed the target; must not block. The default does nothing, for listeners
+     * that keep nothing per target.
+     */
+    default void onRemoved(TargetRef target, String reason) {}
 }

@@ -111,12 +111,20 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
         groups.put(workload.target(), settings);
     }
 
+    /** Stops polling the group and forgets its settings; the group keeps its capacity and its tags. */
+    @Override
+    public void detach(Workload workload) {
+        TargetRef target = workload.target();
+        watches.removeIf(watch -> watch.settings.target().equals(target));
+        groups.remove(target);
+    }
+
     @Override
     public ObservedState observe(TargetRef target) {
         GroupSettings settings = settings(target);
         AutoScalingGroup group = describeOne(settings);
-        learnInstances(List.of(group));
-        return state(settings, group, probeAll(List.of(settings), List.of(group)));
+        Map<String, InstanceFacts> facts = learnInstances(List.of(group));
+        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts);
     }
 
     @Override
@@ -229,9 +237,10 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
             byName.putIfAbsent(watch.settings.groupName(), watch.settings);
         }
         Map<String, AutoScalingGroup> found;
+        Map<String, InstanceFacts> facts;
         try {
             found = describeMany(new ArrayList<>(byName.keySet()));
-            learnInstances(found.values());
+            facts = learnInstances(found.values());
             backoffIntervals = 0;
         } catch (ZeroscaleException e) {
             if (e.errorCode() == AwsErrorCode.THROTTLED) {
@@ -254,7 +263,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
                 presentGroups.add(group);
             }
         }
-        Set<String> probed = probeAll(present, presentGroups);
+        Set<String> probed = probeAll(present, presentGroups, facts);
         Set<String> seen = new HashSet<>();
         for (Watch watch : current) {
             AutoScalingGroup group = found.get(watch.settings.groupName());
@@ -263,7 +272,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
                 continue;
             }
             group.instances().forEach(i -> seen.add(i.instanceId()));
-            watch.deliver(state(watch.settings, group, probed));
+            watch.deliver(state(watch.settings, group, probed, facts));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
@@ -298,14 +307,21 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
         return group;
     }
 
-    /** DescribeInstances for the instances whose private IP and launch time are not known yet. */
-    private void learnInstances(Iterable<AutoScalingGroup> groups) {
+    /**
+     * The private IP and launch time of every instance of {@code groups}: from the cache, with one
+     * DescribeInstances for those not known yet. The answer is the caller's own copy, so a poll
+     * trimming the cache meanwhile cannot make an instance lose its address.
+     */
+    private Map<String, InstanceFacts> learnInstances(Iterable<AutoScalingGroup> groups) {
+        Map<String, InstanceFacts> known = new HashMap<>();
         List<String> unknown = new ArrayList<>();
         for (AutoScalingGroup group : groups) {
             for (Instance instance : group.instances()) {
                 InstanceFacts facts = instances.get(instance.instanceId());
                 if (facts == null || facts.privateIp() == null) {
                     unknown.add(instance.instanceId());
+                } else {
+                    known.put(instance.instanceId(), facts);
                 }
             }
         }
@@ -319,16 +335,19 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
                 for (Reservation reservation : page.reservations()) {
                     for (software.amazon.awssdk.services.ec2.model.Instance instance : reservation.instances()) {
                         Instant launched = instance.launchTime() == null ? Instant.EPOCH : instance.launchTime();
-                        instances.put(instance.instanceId(), new InstanceFacts(instance.privateIpAddress(), launched));
+                        InstanceFacts facts = new InstanceFacts(instance.privateIpAddress(), launched);
+                        instances.put(instance.instanceId(), facts);
+                        known.put(instance.instanceId(), facts);
                     }
                 }
                 token = page.nextToken();
             } while (token != null && !token.isEmpty());
         }
+        return known;
     }
 
     /** Runs the readiness probe of every InService instance of the groups that have one; returns the ids that passed. */
-    private Set<String> probeAll(List<GroupSettings> settings, List<AutoScalingGroup> groups) {
+    private Set<String> probeAll(List<GroupSettings> settings, List<AutoScalingGroup> groups, Map<String, InstanceFacts> facts) {
         Map<String, CompletableFuture<Boolean>> running = new LinkedHashMap<>();
         for (int i = 0; i < settings.size(); i++) {
             GroupSettings.Readiness readiness = settings.get(i).readiness();
@@ -337,7 +356,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
             }
             int port = settings.get(i).port();
             for (Instance instance : groups.get(i).instances()) {
-                Optional<Endpoint> endpoint = endpoint(instance, port);
+                Optional<Endpoint> endpoint = endpoint(instance, port, facts);
                 if (inService(instance) && endpoint.isPresent()) {
                     running.put(instance.instanceId(), CompletableFuture.supplyAsync(
                             () -> probe.ready(endpoint.get(), readiness), context.blockingExecutor()));
@@ -354,7 +373,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     }
 
     /** The observed state of {@code group}: desired capacity, instances that exist, ready ones oldest first. */
-    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed) {
+    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, InstanceFacts> facts) {
         int existing = 0;
         List<Instance> ready = new ArrayList<>();
         List<Instance> listed = group.instances();
@@ -363,7 +382,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
                 continue;
             }
             existing++;
-            if (inService(instance) && endpoint(instance, settings.port()).isPresent()
+            if (inService(instance) && endpoint(instance, settings.port(), facts).isPresent()
                     && (settings.readiness() == null || probed.contains(instance.instanceId()))) {
                 ready.add(instance);
             }
@@ -374,20 +393,22 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
         for (int i = 0; i < listed.size(); i++) {
             position.put(listed.get(i).instanceId(), i);
         }
-        ready.sort(Comparator.comparing((Instance i) -> facts(i).launchTime()).thenComparing(i -> position.get(i.instanceId())));
+        ready.sort(Comparator.comparing((Instance i) -> launchTime(i, facts)).thenComparing(i -> position.get(i.instanceId())));
         List<Endpoint> endpoints = new ArrayList<>();
         for (Instance instance : ready) {
-            endpoints.add(endpoint(instance, settings.port()).orElseThrow());
+            endpoints.add(endpoint(instance, settings.port(), facts).orElseThrow());
         }
         return new ObservedState(group.desiredCapacity(), existing, endpoints.size(), 0, endpoints, context.scheduler().clock().instant());
     }
 
-    private InstanceFacts facts(Instance instance) {
-        return instances.getOrDefault(instance.instanceId(), new InstanceFacts(null, Instant.EPOCH));
+    private static Instant launchTime(Instance instance, Map<String, InstanceFacts> facts) {
+        InstanceFacts known = facts.get(instance.instanceId());
+        return known == null ? Instant.EPOCH : known.launchTime();
     }
 
-    private Optional<Endpoint> endpoint(Instance instance, int port) {
-        String ip = facts(instance).privateIp();
+    private static Optional<Endpoint> endpoint(Instance instance, int port, Map<String, InstanceFacts> facts) {
+        InstanceFacts known = facts.get(instance.instanceId());
+        String ip = known == null ? null : known.privateIp();
         return ip == null || ip.isBlank() ? Optional.empty() : Optional.of(new Endpoint(ip, port));
     }
 

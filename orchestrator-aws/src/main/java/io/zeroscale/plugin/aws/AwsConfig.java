@@ -39,13 +39,14 @@ public record AwsConfig(@Nullable String region, @Nullable URI endpoint, Duratio
         URI endpoint = null;
         Optional<String> text = config.string("endpoint");
         if (text.isPresent()) {
+            String notUrl = "'" + text.get() + "' is not an http(s) URL with a host; use e.g. http://127.0.0.1:5000";
             try {
                 endpoint = new URI(text.get());
             } catch (URISyntaxException e) {
-                throw config.invalid("endpoint", "'" + text.get() + "' is not a URL: " + e.getMessage());
+                throw config.invalid("endpoint", notUrl);
             }
             if (!("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme())) || endpoint.getHost() == null) {
-                throw config.invalid("endpoint", "'" + text.get() + "' is not an http(s) URL with a host; use e.g. http://127.0.0.1:5000");
+                throw config.invalid("endpoint", notUrl);
             }
         }
         Duration poll = config.duration("poll-interval", DEFAULT_POLL_INTERVAL);

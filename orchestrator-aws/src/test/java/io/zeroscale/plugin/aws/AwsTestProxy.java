@@ -48,7 +48,8 @@ import org.w3c.dom.NodeList;
  *   <li>Boot time: an Auto Scaling instance goes Pending → InService ("Amazon EC2 Auto Scaling
  *       instance lifecycle"); moto makes it InService at once. With {@link #pendingFor}, every
  *       instance that a DescribeAutoScalingGroups answer lists as InService is rewritten to {@code
- *       Pending} until that long after the proxy first saw it.
+ *       Pending} until that long after the proxy first saw it; once answered InService, an
+ *       instance stays so (the lifecycle never goes back to Pending).
  *   <li>Throttling: {@link #throttle} makes the next calls of an action fail as AWS does when a
  *       request rate is exceeded: Auto Scaling answers HTTP 400 with error code {@code Throttling}
  *       ("Rate exceeded") in the Query API's {@code ErrorResponse} shape; EC2 answers HTTP 503 with
@@ -57,11 +58,13 @@ import org.w3c.dom.NodeList;
  *
  * It also counts every call by IAM action name ({@code autoscaling:SetDesiredCapacity}, the
  * service taken from the SigV4 credential scope, the action from the form body), each page of a
- * paged Describe being one call, and adds each action to {@link #ALL_ACTIONS}, the actions seen
- * by every proxy of the test JVM (the IAM policy test compares them with the policy).
+ * paged Describe being one call. A proxy in front of the plugin ({@link #start}) also adds each
+ * action to {@link #ALL_ACTIONS}, the actions the plugin called through any proxy of the test JVM
+ * (the IAM policy test compares them with the policy); one for other clients ({@link
+ * #startUnrecorded}) does not.
  */
 final class AwsTestProxy implements AutoCloseable {
-    /** Every IAM action any proxy of this JVM forwarded or throttled. */
+    /** Every IAM action the plugin called through a proxy of this JVM (forwarded or throttled). */
     static final Set<String> ALL_ACTIONS = ConcurrentHashMap.newKeySet();
 
     private static final Pattern SCOPE = Pattern.compile("Credential=[^/,]+/\\d{8}/[^/,]+/([^/,]+)/aws4_request");
@@ -77,20 +80,36 @@ final class AwsTestProxy implements AutoCloseable {
     private final Map<String, AtomicInteger> throttles = new ConcurrentHashMap<>();
     private final AtomicInteger throttled = new AtomicInteger();
     private final Map<String, Long> firstSeen = new ConcurrentHashMap<>();
+    /** Instances already answered as InService: they stay so, whatever {@link #pendingFor} says later. */
+    private final Set<String> inService = ConcurrentHashMap.newKeySet();
     private volatile Duration pending = Duration.ZERO;
+    private final boolean recorded;
 
-    private AwsTestProxy(URI upstream) throws IOException {
+    private AwsTestProxy(URI upstream, boolean recorded) throws IOException {
         this.upstream = upstream;
+        this.recorded = recorded;
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
     }
 
-    /** Starts a proxy on a free loopback port in front of {@code upstream} (moto's base URL). */
+    /**
+     * Starts a proxy for the plugin on a free loopback port in front of {@code upstream} (moto's
+     * base URL); its calls go into {@link #ALL_ACTIONS}.
+     */
     static AwsTestProxy start(String upstream) {
+        return start(upstream, true);
+    }
+
+    /** A proxy for other clients (the proxy's own test): its calls stay out of {@link #ALL_ACTIONS}. */
+    static AwsTestProxy startUnrecorded(String upstream) {
+        return start(upstream, false);
+    }
+
+    private static AwsTestProxy start(String upstream, boolean recorded) {
         try {
-            return new AwsTestProxy(URI.create(upstream));
+            return new AwsTestProxy(URI.create(upstream), recorded);
         } catch (IOException e) {
             throw new IllegalStateException("could not start the proxy", e);
         }
@@ -145,7 +164,9 @@ final class AwsTestProxy implements AutoCloseable {
             String action = action(exchange, body);
             calls.computeIfAbsent(action, a -> new AtomicInteger()).incrementAndGet();
             log.add(action);
-            ALL_ACTIONS.add(action);
+            if (recorded) {
+                ALL_ACTIONS.add(action);
+            }
             AtomicInteger left = throttles.get(action);
             if (left != null && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throttled.incrementAndGet();
@@ -259,10 +280,17 @@ final class AwsTestProxy implements AutoCloseable {
                     if (id == null || state == null) {
                         continue;
                     }
-                    long seen = firstSeen.computeIfAbsent(id.getTextContent(), k -> now);
-                    if ("InService".equals(state.getTextContent()) && now - seen < pendingNanos) {
+                    String instanceId = id.getTextContent();
+                    long seen = firstSeen.computeIfAbsent(instanceId, k -> now);
+                    if (!"InService".equals(state.getTextContent()) || inService.contains(instanceId)) {
+                        continue;
+                    }
+                    if (now - seen < pendingNanos) {
                         state.setTextContent("Pending");
                         changed = true;
+                    } else {
+                        // AWS's lifecycle never goes back from InService to Pending.
+                        inService.add(instanceId);
                     }
                 }
             }

@@ -66,13 +66,19 @@ final class ContainerGroup {
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private final AtomicBoolean probeScheduled = new AtomicBoolean();
+    private final AtomicBoolean startupProbeScheduled = new AtomicBoolean();
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final Set<String> knownIds = ConcurrentHashMap.newKeySet();
     /** Containers we started and have not seen die or stopped: one that dies before any refresh saw it run still failed. */
     private final Set<String> launched = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<Void>> stops = ConcurrentHashMap.newKeySet();
+    /** The stopped tier: our containers a scale-down stopped and kept (not removed), and since when. */
+    private final Map<String, Kept> kept = new ConcurrentHashMap<>();
+    /** Containers being stopped that will join {@link #kept} once stopped. */
+    private final Set<String> toKeep = ConcurrentHashMap.newKeySet();
     private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile Subscription probeTimer = Subscription.NONE;
+    private volatile Subscription startupProbeTimer = Subscription.NONE;
     private volatile GroupSpec spec;
     private volatile boolean closed;
 
@@ -83,6 +89,10 @@ final class ContainerGroup {
     private final List<Consumer<WorkloadEvent>> newListeners = new ArrayList<>();
     private @Nullable ObservedState lastPushed;
     private final Set<String> warnedNoPort = new HashSet<>();
+    /** Running containers with a port our probe has not passed yet, probed every startup-interval. */
+    private List<Member> starting = List.of();
+    /** The live containers of the last read, so a passed startup probe is pushed without re-reading the hosts. */
+    private List<Member> lastLive = List.of();
 
     ContainerGroup(TargetRef target, GroupSpec spec, List<DockerEngine> engines, Probe probe, Scheduler scheduler,
             Executor executor) {
@@ -101,7 +111,13 @@ final class ContainerGroup {
     }
 
     void respecify(GroupSpec newSpec) {
-        spec = requireNonNull(newSpec, "newSpec is null");
+        requireNonNull(newSpec, "newSpec is null");
+        GroupSpec old = spec;
+        spec = newSpec;
+        if (!old.equals(newSpec)) {
+            // A kept container was made from the old template: it must not come back as a replica.
+            discardKept("the workload's settings changed");
+        }
     }
 
     /** Reads what a previous run left: removes our dead and never-started containers, adopts the rest. */
@@ -110,7 +126,21 @@ final class ContainerGroup {
         try {
             List<Member> members = read();
             if (!spec.adopting()) {
+                // The newest stopped containers a previous run kept are the stopped tier again.
+                int keep = spec.stoppedTier().keep() - kept.size();
+                List<Member> byNewest = new ArrayList<>(members);
+                byNewest.sort(Comparator.comparingLong((Member m) -> m.view.createdAt()).reversed());
+                for (Member m : byNewest) {
+                    if (keep > 0 && m.view.state() == State.EXITED && !kept.containsKey(m.view.id())) {
+                        log.info("{}: keeping stopped container {} on {} (stopped tier)", target, m.view.name(), m.engine.host());
+                        kept.put(m.view.id(), new Kept(m.engine, m.view.name(), scheduler.clock().instant()));
+                        keep--;
+                    }
+                }
                 for (Member m : members) {
+                    if (kept.containsKey(m.view.id())) {
+                        continue;
+                    }
                     if (m.view.state() == State.CREATED || !m.view.state().live()) {
                         log.info("{}: removing leftover container {} ({}) on {}", target, m.view.name(),
                                 m.view.state(), m.engine.host());
@@ -179,6 +209,8 @@ final class ContainerGroup {
         lock.lock();
         try {
             spec = spec.with(profile);
+            // Kept containers have the old limits; new ones get the new profile.
+            discardKept("the resource profile changed");
             for (Member m : live(read())) {
                 if (m.view.state() == State.RUNNING || m.view.state() == State.PAUSED) {
                     m.engine.update(m.view.id(), profile.cpus(), profile.memoryBytes());
@@ -287,6 +319,7 @@ final class ContainerGroup {
     void close() {
         closed = true;
         probeTimer.close();
+        startupProbeTimer.close();
         listeners.clear();
         lock.lock();
         try {
@@ -300,10 +333,27 @@ final class ContainerGroup {
 
     private ObservedState refreshLocked() {
         List<Member> members = read();
+        expireKept(members);
+        return evaluateLocked(members);
+    }
+
+    /**
+     * The group's state from {@code members} (a fresh read, or the live members of the last one when
+     * a startup probe just passed), pushed to watchers when it changed.
+     */
+    private ObservedState evaluateLocked(List<Member> members) {
         Set<String> previouslyLive = liveIds;
         List<WorkloadEvent> failures = new ArrayList<>();
         for (Member m : members) {
             if (stopping.contains(m.view.id()) || m.view.state().live() || m.view.state() == State.REMOVING) {
+                if (m.view.state().live() && !stopping.contains(m.view.id())) {
+                    // Started by someone else: no longer in the stopped tier.
+                    kept.remove(m.view.id());
+                }
+                continue;
+            }
+            if (kept.containsKey(m.view.id())) {
+                // Stopped on purpose and kept: the stopped tier, not a failure.
                 continue;
             }
             boolean launchedByUs = launched.remove(m.view.id());
@@ -326,9 +376,11 @@ final class ContainerGroup {
         Set<String> ids = new HashSet<>();
         Set<String> readyNow = new HashSet<>();
         List<Endpoint> endpoints = new ArrayList<>();
+        List<Member> startingNow = new ArrayList<>();
         int ready = 0;
         int paused = 0;
         boolean waiting = false;
+        GroupSpec current = spec;
         // Oldest first, as ObservedState promises: the engine drains from the end of the list on a
         // scale-down. Ties (an engine that reports creation coarsely) keep a stable order by address.
         List<Member> byAge = new ArrayList<>(live);
@@ -347,8 +399,14 @@ final class ContainerGroup {
                 }
             } else {
                 waiting = true;
+                if (m.view.state() == State.RUNNING && m.view.health() != DockerEngine.Health.UNHEALTHY
+                        && current.readiness().kind() != GroupSpec.ProbeKind.NONE && endpoint(m) != null) {
+                    startingNow.add(m);
+                }
             }
         }
+        lastLive = List.copyOf(live);
+        starting = List.copyOf(startingNow);
         knownIds.addAll(ids);
         liveIds = Set.copyOf(ids);
         readyIds = Set.copyOf(readyNow);
@@ -364,7 +422,121 @@ final class ContainerGroup {
         if (waiting) {
             scheduleProbe();
         }
+        if (!startingNow.isEmpty()) {
+            scheduleStartupProbe();
+        }
         return state;
+    }
+
+    /**
+     * Probes the ports of starting containers every {@code readiness.startup-interval} (10 ms by
+     * default), without reading the hosts: a wake waits for exactly this moment, and a full read
+     * every 10 ms would load the engine. The engine's event stream says when a container starts
+     * (which reads the group and finds its port); this finds when it listens.
+     */
+    private void scheduleStartupProbe() {
+        if (closed || !startupProbeScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        startupProbeTimer = scheduler.schedule(spec.readiness().startupInterval(), () -> executor.execute(this::startupProbe));
+    }
+
+    private void startupProbe() {
+        startupProbeScheduled.set(false);
+        if (closed) {
+            return;
+        }
+        List<Member> candidates;
+        lock.lock();
+        try {
+            candidates = starting;
+        } finally {
+            lock.unlock();
+        }
+        if (candidates.isEmpty()) {
+            return;
+        }
+        GroupSpec.Readiness readiness = spec.readiness();
+        // Outside the lock: one probe may block up to its timeout.
+        boolean passed = false;
+        for (Member m : candidates) {
+            Endpoint endpoint = endpoint(m);
+            if (endpoint != null && probe.ready(endpoint, readiness)) {
+                passed = true;
+                break;
+            }
+        }
+        if (!passed) {
+            scheduleStartupProbe();
+            return;
+        }
+        lock.lock();
+        try {
+            if (!closed) {
+                evaluateLocked(lastLive);
+            }
+        } catch (ZeroscaleException e) {
+            log.warn("{}: could not evaluate the group", target, e);
+        } finally {
+            lock.unlock();
+        }
+        // Confirm with a full read (and go on probing any container still starting).
+        requestRefresh();
+    }
+
+    /** Removes kept stopped containers older than keep-stopped-for, and forgets those gone. */
+    private void expireKept(List<Member> members) {
+        if (kept.isEmpty()) {
+            return;
+        }
+        Set<String> present = new HashSet<>();
+        members.forEach(m -> present.add(m.view.id()));
+        java.time.Instant now = scheduler.clock().instant();
+        Duration keepFor = spec.stoppedTier().keepFor();
+        // A copy: entries are removed while going through them.
+        for (Map.Entry<String, Kept> entry : List.copyOf(kept.entrySet())) {
+            Kept k = entry.getValue();
+            if (!present.contains(entry.getKey())) {
+                kept.remove(entry.getKey());
+            } else if (!k.since().plus(keepFor).isAfter(now)) {
+                kept.remove(entry.getKey());
+                log.info("{}: removing stopped container {} on {}: kept for {}", target, k.name(), k.engine().host(),
+                        io.zeroscale.spi.Durations.format(keepFor));
+                try {
+                    k.engine().remove(entry.getKey());
+                } catch (ZeroscaleException e) {
+                    log.warn("{}: could not remove stopped container {}", target, k.name(), e);
+                }
+            }
+        }
+    }
+
+    /** Removes every kept stopped container (in the background): they no longer match the template. */
+    private void discardKept(String why) {
+        List<Map.Entry<String, Kept>> discarded = List.copyOf(kept.entrySet());
+        toKeep.clear();
+        if (discarded.isEmpty()) {
+            return;
+        }
+        discarded.forEach(entry -> kept.remove(entry.getKey()));
+        executor.execute(() -> {
+            for (Map.Entry<String, Kept> entry : discarded) {
+                log.info("{}: removing stopped container {}: {}", target, entry.getValue().name(), why);
+                try {
+                    entry.getValue().engine().remove(entry.getKey());
+                } catch (ZeroscaleException e) {
+                    log.warn("{}: could not remove stopped container {}", target, entry.getValue().name(), e);
+                }
+            }
+        });
+    }
+
+    /** Tells watchers something that is not a state, in order with the state changes. */
+    private void announce(WorkloadEvent event) {
+        List<Consumer<WorkloadEvent>> established = List.copyOf(listeners);
+        if (!established.isEmpty()) {
+            delivery.execute(() -> established.forEach(listener -> listener.accept(event)));
+        }
     }
 
     /**
@@ -431,6 +603,37 @@ final class ContainerGroup {
         }
         if (live.size() < want) {
             int missing = want - live.size();
+            Map<DockerEngine, Integer> perHost = new LinkedHashMap<>();
+            engines.forEach(e -> perHost.put(e, 0));
+            live.forEach(m -> perHost.merge(m.engine, 1, Integer::sum));
+            // The stopped tier first: a start, not a create and a start.
+            for (Member m : members) {
+                if (missing == 0) {
+                    break;
+                }
+                String id = m.view.id();
+                if (kept.remove(id) == null || stopping.contains(id) || m.view.state() != State.EXITED) {
+                    continue;
+                }
+                try {
+                    m.engine.start(id);
+                } catch (ZeroscaleException e) {
+                    log.warn("{}: could not start stopped container {}; removing it and creating a new one", target,
+                            m.view.name(), e);
+                    try {
+                        m.engine.remove(id);
+                    } catch (ZeroscaleException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                    continue;
+                }
+                log.info("{}: started stopped container {} on {} (stopped tier)", target, m.view.name(), m.engine.host());
+                knownIds.add(id);
+                launched.add(id);
+                perHost.merge(m.engine, 1, Integer::sum);
+                announce(new WorkloadEvent.ReplicaStarted(m.view.name(), "stopped"));
+                missing--;
+            }
             if (spec.adopting()) {
                 for (Member m : members) {
                     if (missing == 0) {
@@ -441,6 +644,7 @@ final class ContainerGroup {
                         m.engine.start(m.view.id());
                         knownIds.add(m.view.id());
                         launched.add(m.view.id());
+                        announce(new WorkloadEvent.ReplicaStarted(m.view.name(), "stopped"));
                         missing--;
                     }
                 }
@@ -451,9 +655,6 @@ final class ContainerGroup {
                             + " or lower the replica maximum");
                 }
             }
-            Map<DockerEngine, Integer> perHost = new LinkedHashMap<>();
-            engines.forEach(e -> perHost.put(e, 0));
-            live.forEach(m -> perHost.merge(m.engine, 1, Integer::sum));
             for (int i = 0; i < missing; i++) {
                 DockerEngine host = perHost.entrySet().stream()
                         .min(Map.Entry.comparingByValue())
@@ -507,6 +708,7 @@ final class ContainerGroup {
             }
             throw e;
         }
+        announce(new WorkloadEvent.ReplicaStarted(name, "created"));
     }
 
     // stops holds each stop's own CompletableFuture and removes that same instance: identity
@@ -519,9 +721,16 @@ final class ContainerGroup {
         }
         launched.remove(id);
         boolean remove = ours(m);
+        // The stopped tier: keep up to keep-stopped of our containers created but stopped.
+        boolean keep = remove && spec.stoppedTier().keep() > kept.size() + toKeep.size();
+        if (keep) {
+            toKeep.add(id);
+            remove = false;
+        }
+        boolean removeAfter = remove;
         Duration grace = spec.stopGrace();
-        log.info("{}: stopping container {} on {} (grace {})", target, m.view.name(), m.engine.host(),
-                io.zeroscale.spi.Durations.format(grace));
+        log.info("{}: stopping container {} on {} (grace {}{})", target, m.view.name(), m.engine.host(),
+                io.zeroscale.spi.Durations.format(grace), keep ? "; keeping it stopped" : "");
         CompletableFuture<Void> done = new CompletableFuture<>();
         stops.add(done);
         executor.execute(() -> {
@@ -531,12 +740,16 @@ final class ContainerGroup {
                     m.engine.unpause(id);
                 }
                 m.engine.stop(id, grace);
-                if (remove) {
+                if (removeAfter) {
                     m.engine.remove(id);
+                } else if (toKeep.remove(id)) {
+                    kept.put(id, new Kept(m.engine, m.view.name(), scheduler.clock().instant()));
                 }
             } catch (ZeroscaleException e) {
                 log.warn("{}: could not stop container {}", target, m.view.name(), e);
             } finally {
+                // A stop that failed keeps nothing.
+                toKeep.remove(id);
                 stopping.remove(id);
                 stops.remove(done);
                 done.complete(null);
@@ -657,4 +870,6 @@ final class ContainerGroup {
     }
 
     private record Member(DockerEngine engine, ContainerView view) {}
+
+    private record Kept(DockerEngine engine, String name, java.time.Instant since) {}
 }

@@ -31,8 +31,12 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
 
     static final Set<String> KEYS = Set.of("type", "host", "hosts", "timeout", "poll-interval");
     static final Set<String> WORKLOAD_KEYS = Set.of("kind", "name", "image", "command", "env", "port", "labels",
-            "cpus", "memory", "gpus", "healthcheck", "readiness", "stop-grace", "adopt-label");
+            "cpus", "memory", "gpus", "healthcheck", "readiness", "stop-grace", "adopt-label", "keep-stopped",
+            "keep-stopped-for");
     static final String KIND = "ContainerGroup";
+
+    /** A starting container's port is probed this often by default: a wake waits on it. */
+    static final Duration DEFAULT_STARTUP_INTERVAL = Duration.ofMillis(10);
 
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(i?b)?");
 
@@ -164,7 +168,23 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
         GroupSpec.Readiness readiness = readiness(w, port);
         Duration stopGrace = w.duration("stop-grace", Duration.ofSeconds(10));
         return new GroupSpec(image, command, w.stringMap("env"), port, labels, cpus, memory, gpus, healthcheck,
-                readiness, stopGrace, adoptLabel);
+                readiness, stopGrace, adoptLabel, stoppedTier(w, adoptLabel));
+    }
+
+    private static GroupSpec.StoppedTier stoppedTier(Config w, @Nullable String adoptLabel) {
+        int keep = w.integer("keep-stopped", 0);
+        if (keep < 0) {
+            throw w.invalid("keep-stopped", "must be 0 (remove stopped containers) or more, e.g. 1");
+        }
+        if (keep > 0 && adoptLabel != null) {
+            throw w.invalid("keep-stopped", "applies to containers this orchestrator creates; adopted containers"
+                    + " (adopt-label) are always kept stopped, never removed: leave keep-stopped out");
+        }
+        Duration keepFor = w.duration("keep-stopped-for", GroupSpec.StoppedTier.NONE.keepFor());
+        if (keepFor.isZero() || keepFor.isNegative()) {
+            throw w.invalid("keep-stopped-for", "must be more than 0s, e.g. 1h");
+        }
+        return new GroupSpec.StoppedTier(keep, keepFor);
     }
 
     private static List<String> command(Config w) {
@@ -250,11 +270,17 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
 
     private static GroupSpec.Readiness readiness(Config w, @Nullable Integer port) {
         Config r = w.child("readiness");
-        r.requireOnlyKeys(Set.of("http", "tcp", "interval", "timeout"));
+        r.requireOnlyKeys(Set.of("http", "tcp", "interval", "startup-interval", "timeout"));
         Duration interval = r.duration("interval", Duration.ofMillis(250));
         Duration timeout = r.duration("timeout", Duration.ofSeconds(1));
         if (interval.isZero() || timeout.isZero()) {
             throw r.invalid("interval and timeout must be more than 0s, e.g. interval: 250ms, timeout: 1s");
+        }
+        // Never probe a starting container less often than a ready one.
+        Duration startupInterval = r.duration("startup-interval",
+                interval.compareTo(DEFAULT_STARTUP_INTERVAL) < 0 ? interval : DEFAULT_STARTUP_INTERVAL);
+        if (startupInterval.isZero() || startupInterval.isNegative()) {
+            throw r.invalid("startup-interval", "must be more than 0s, e.g. 10ms");
         }
         String http = r.string("http").map(String::trim).orElse(null);
         boolean tcp = r.bool("tcp", http == null && port != null);
@@ -269,8 +295,9 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
             if (!http.startsWith("/")) {
                 throw r.invalid("http", "'" + http + "' must be a path starting with '/', e.g. /health");
             }
-            return new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, http, interval, timeout);
+            return new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, http, interval, startupInterval, timeout);
         }
-        return new GroupSpec.Readiness(tcp ? GroupSpec.ProbeKind.TCP : GroupSpec.ProbeKind.NONE, "/", interval, timeout);
+        return new GroupSpec.Readiness(tcp ? GroupSpec.ProbeKind.TCP : GroupSpec.ProbeKind.NONE, "/", interval,
+                startupInterval, timeout);
     }
 }

@@ -103,6 +103,19 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
         }
     }
 
+    /**
+     * Stops watching the workload's containers and forgets them; the containers keep running (or
+     * paused, or stopped) as they are, and attaching the workload again adopts them by their labels.
+     */
+    @Override
+    public void detach(Workload workload) {
+        ContainerGroup group = groups.remove(workload.target());
+        if (group != null) {
+            group.close();
+            log.info("{}: detached; its containers are left as they are", workload.target());
+        }
+    }
+
     @Override
     public ObservedState observe(TargetRef target) {
         return group(target).observe();

@@ -25,7 +25,8 @@ record GroupSpec(
         @Nullable Healthcheck healthcheck,
         Readiness readiness,
         Duration stopGrace,
-        @Nullable String adoptLabel) {
+        @Nullable String adoptLabel,
+        StoppedTier stoppedTier) {
     /** {@code gpus: all}, as Docker's device request count -1. */
     static final int ALL_GPUS = -1;
 
@@ -35,6 +36,7 @@ record GroupSpec(
         labels = Map.copyOf(requireNonNull(labels, "labels is null"));
         requireNonNull(readiness, "readiness is null");
         requireNonNull(stopGrace, "stopGrace is null");
+        requireNonNull(stoppedTier, "stoppedTier is null");
         if (image == null && adoptLabel == null) {
             throw new IllegalArgumentException("a group needs an image or an adopt label");
         }
@@ -53,7 +55,7 @@ record GroupSpec(
                 profile.cpus() != null ? profile.cpus() : cpus,
                 profile.memoryBytes() != null ? profile.memoryBytes() : memoryBytes,
                 profile.gpus() != null ? (profile.gpus() == 0 ? null : profile.gpus()) : gpus,
-                healthcheck, readiness, stopGrace, adoptLabel);
+                healthcheck, readiness, stopGrace, adoptLabel, stoppedTier);
     }
 
     enum ProbeKind {
@@ -65,13 +67,33 @@ record GroupSpec(
         HTTP,
     }
 
-    /** Our own probe of the published port, used when the container has no healthcheck status. */
-    record Readiness(ProbeKind kind, String path, Duration interval, Duration timeout) {
+    /**
+     * Our own probe of the published port, used when the container has no healthcheck status: every
+     * {@code startupInterval} while a container starts (a wake waits on it, so it is short, and it
+     * probes the port only, without reading the engine), every {@code interval} otherwise.
+     */
+    record Readiness(ProbeKind kind, String path, Duration interval, Duration startupInterval, Duration timeout) {
         Readiness {
             requireNonNull(kind, "kind is null");
             requireNonNull(path, "path is null");
             requireNonNull(interval, "interval is null");
+            requireNonNull(startupInterval, "startupInterval is null");
             requireNonNull(timeout, "timeout is null");
+        }
+    }
+
+    /**
+     * How many of the group's own containers a scale-down keeps created but stopped (so the next
+     * wake is a start, not a create and a start), and for how long before they are removed.
+     */
+    record StoppedTier(int keep, Duration keepFor) {
+        static final StoppedTier NONE = new StoppedTier(0, Duration.ofHours(1));
+
+        StoppedTier {
+            requireNonNull(keepFor, "keepFor is null");
+            if (keep < 0) {
+                throw new IllegalArgumentException("keep must not be negative, got " + keep);
+            }
         }
     }
 

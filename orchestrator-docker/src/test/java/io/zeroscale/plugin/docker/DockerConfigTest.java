@@ -81,8 +81,9 @@ class DockerConfigTest {
         assertThat(spec.healthcheck().test()).containsExactly("CMD", "/bin/check", "--fast");
         assertThat(spec.healthcheck().retries()).isEqualTo(5);
         assertThat(spec.readiness()).isEqualTo(new GroupSpec.Readiness(GroupSpec.ProbeKind.HTTP, "/health",
-                Duration.ofMillis(100), Duration.ofSeconds(2)));
+                Duration.ofMillis(100), Duration.ofMillis(10), Duration.ofSeconds(2)));
         assertThat(spec.stopGrace()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(spec.stoppedTier()).isEqualTo(new GroupSpec.StoppedTier(0, Duration.ofHours(1)));
         assertThat(spec.adopting()).isFalse();
     }
 
@@ -125,5 +126,40 @@ class DockerConfigTest {
                 "labels.io.zeroscale.group", "reserved");
         rejects(() -> workload(Map.of("image", "x", "stop-grace", "soon")), "stop-grace", "30s");
         rejects(() -> workload(Map.of("image", "x", "command", List.of())), "command", "empty");
+    }
+
+    @Test
+    void startingContainersAreProbedEvery10msByDefaultAndNeverLessOftenThanReadyOnes() {
+        GroupSpec defaults = DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "port", 80)));
+        assertThat(defaults.readiness().interval()).isEqualTo(Duration.ofMillis(250));
+        assertThat(defaults.readiness().startupInterval()).isEqualTo(Duration.ofMillis(10));
+
+        GroupSpec fast = DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "port", 80,
+                "readiness", Map.of("interval", "5ms"))));
+        assertThat(fast.readiness().startupInterval()).isEqualTo(Duration.ofMillis(5));
+
+        GroupSpec set = DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "port", 80,
+                "readiness", Map.of("startup-interval", "50ms"))));
+        assertThat(set.readiness().startupInterval()).isEqualTo(Duration.ofMillis(50));
+
+        assertThatThrownBy(() -> DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "port", 80,
+                "readiness", Map.of("startup-interval", "0s")))))
+                .hasMessageContaining("startup-interval").hasMessageContaining("10ms");
+    }
+
+    @Test
+    void theStoppedTierIsReadAndCheckedAndNotForAdoptedContainers() {
+        GroupSpec spec = DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "keep-stopped", 2,
+                "keep-stopped-for", "30m")));
+        assertThat(spec.stoppedTier()).isEqualTo(new GroupSpec.StoppedTier(2, Duration.ofMinutes(30)));
+
+        assertThatThrownBy(() -> DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "keep-stopped", -1))))
+                .hasMessageContaining("keep-stopped").hasMessageContaining("0");
+        assertThatThrownBy(() -> DockerConfig.parseWorkload(Config.of("w", Map.of("image", "i", "keep-stopped", 1,
+                "keep-stopped-for", "0s"))))
+                .hasMessageContaining("keep-stopped-for").hasMessageContaining("1h");
+        assertThatThrownBy(() -> DockerConfig.parseWorkload(Config.of("w", Map.of("adopt-label", "app=web",
+                "keep-stopped", 1))))
+                .hasMessageContaining("keep-stopped").hasMessageContaining("adopt");
     }
 }

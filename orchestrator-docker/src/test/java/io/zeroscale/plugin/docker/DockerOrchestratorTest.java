@@ -533,4 +533,128 @@ class DockerOrchestratorTest {
         assertThat(engine.calls).noneMatch(c -> c.startsWith("stop") || c.startsWith("remove") || c.startsWith("pause"));
         assertThat(scheduler.pending()).isZero();
     }
+
+    @Test
+    void aStartingContainerIsProbedOnTheStartupIntervalWithoutReadingTheHost() {
+        DockerOrchestrator orchestrator = attached(Map.of("readiness", Map.of("tcp", true, "interval", "1s")));
+        orchestrator.watch(WEB, events::add);
+        executor.runAll();
+        silent.add(new Endpoint("127.0.0.1", 40000));
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        assertThat(lastChanged().readyReplicas()).isZero();
+
+        // Five startup probes (10 ms apart) fail: the port is probed, the host is not read again.
+        engine.calls.clear();
+        for (int i = 0; i < 5; i++) {
+            scheduler.advance(Duration.ofMillis(10));
+            executor.runAll();
+        }
+        assertThat(engine.calls).as("host calls while only the port is probed").isEmpty();
+        assertThat(lastChanged().readyReplicas()).isZero();
+
+        // The port answers: ready at the next startup probe, long before the 1 s interval.
+        silent.clear();
+        scheduler.advance(Duration.ofMillis(10));
+        executor.runAll();
+        assertThat(lastChanged().readyEndpoints()).containsExactly(new Endpoint("127.0.0.1", 40000));
+
+        // Ready: no more startup probes.
+        int pushed = events.size();
+        engine.calls.clear();
+        scheduler.advance(Duration.ofMillis(500));
+        executor.runAll();
+        assertThat(engine.calls).isEmpty();
+        assertThat(events).hasSize(pushed);
+    }
+
+    @Test
+    void aScaleDownKeepsStoppedContainersAndAWakeStartsThemInsteadOfCreating() {
+        DockerOrchestrator orchestrator = attached(Map.of("keep-stopped", 1));
+        orchestrator.watch(WEB, events::add);
+        executor.runAll();
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaStarted)
+                .extracting(e -> ((WorkloadEvent.ReplicaStarted) e).tier()).containsExactly("created", "created");
+
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers.values()).as("one kept stopped, one removed").singleElement()
+                .satisfies(box -> assertThat(box.state).isEqualTo(State.EXITED));
+        Box kept = engine.containers.values().iterator().next();
+        assertThat(events).noneMatch(e -> e instanceof WorkloadEvent.ReplicaFailed);
+        assertThat(lastChanged().replicas()).isZero();
+        assertThat(orchestrator.observe(WEB).replicas()).as("a stopped container is no replica").isZero();
+
+        events.clear();
+        engine.calls.clear();
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        assertThat(engine.calls).contains("start " + kept.id);
+        assertThat(engine.calls).filteredOn(call -> call.startsWith("create")).hasSize(1);
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaStarted).containsExactly(
+                new WorkloadEvent.ReplicaStarted(kept.name, "stopped"),
+                new WorkloadEvent.ReplicaStarted(live(engine).get(1).name, "created"));
+        assertThat(lastChanged().readyReplicas()).isEqualTo(2);
+    }
+
+    @Test
+    void keptStoppedContainersAreRemovedAfterKeepStoppedFor() {
+        DockerOrchestrator orchestrator = attached(Map.of("keep-stopped", 1, "keep-stopped-for", "10m"));
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers).hasSize(1);
+
+        scheduler.advance(Duration.ofMinutes(9));
+        orchestrator.observe(WEB);
+        assertThat(engine.containers).as("kept for 9 of 10 minutes").hasSize(1);
+
+        scheduler.advance(Duration.ofMinutes(1));
+        orchestrator.observe(WEB);
+        assertThat(engine.containers).isEmpty();
+    }
+
+    @Test
+    void changedSettingsDiscardTheKeptContainersMadeFromTheOldTemplate() {
+        DockerOrchestrator orchestrator = attached(Map.of("keep-stopped", 1));
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        assertThat(engine.containers).hasSize(1);
+
+        orchestrator.attach(workload(Map.of("keep-stopped", 1, "env", Map.of("MODEL", "large"))));
+        executor.runAll();
+        assertThat(engine.containers).isEmpty();
+
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> assertThat(box.spec.env()).containsEntry("MODEL", "large"));
+    }
+
+    @Test
+    void aRestartedOrchestratorKeepsTheStoppedTierItFindsAndRemovesTheRest() {
+        DockerOrchestrator first = attached(Map.of("keep-stopped", 1));
+        first.scale(WEB, 2);
+        executor.runAll();
+        first.scale(WEB, 0);
+        executor.runAll();
+        Box older = engine.containers.values().iterator().next();
+        // Another stopped container of ours, made after it (e.g. by another run).
+        Box newer = engine.external("zs-web-new", Map.of(ContainerGroup.GROUP_LABEL, WEB.toString()), 8080, State.EXITED);
+        first.close();
+
+        DockerOrchestrator second = attached(Map.of("keep-stopped", 1));
+        executor.runAll();
+        assertThat(engine.containers.keySet()).as("the newest stopped one is kept, the other removed")
+                .containsExactly(newer.id).doesNotContain(older.id);
+
+        engine.calls.clear();
+        second.scale(WEB, 1);
+        executor.runAll();
+        assertThat(engine.calls).contains("start " + newer.id).noneMatch(call -> call.startsWith("create"));
+    }
 }

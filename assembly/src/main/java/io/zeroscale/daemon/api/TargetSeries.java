@@ -1,0 +1,133 @@
+package io.zeroscale.daemon.api;
+
+import static java.util.Objects.requireNonNull;
+
+import io.zeroscale.engine.TargetStatus;
+import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.metrics.SignalValue;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bounded history per target of its replicas, requests and signals, for the dashboard's charts
+ * ({@code GET /targets/{name}/series}). A decision only marks its target (a set insert on the
+ * actor thread); a sampler thread reads the marked targets' statuses every {@link #SAMPLE} and
+ * keeps a point when something changed, so the series shows observed replicas as they change,
+ * not only at scaling decisions, and the signals that drove each decision. At most
+ * {@link #MAX_POINTS} points per target are kept (the oldest go first): 1,000 targets cost a few
+ * tens of megabytes at most.
+ */
+final class TargetSeries implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TargetSeries.class);
+    static final int MAX_POINTS = 720;
+    static final Duration SAMPLE = Duration.ofMillis(250);
+
+    /** One sample; a signal's value is null while it is unknown. */
+    record Point(String at, int desired, int observed, int ready, int held, int inFlight, Map<String, @Nullable Double> signals) {
+        boolean sameAs(Point other) {
+            return desired == other.desired && observed == other.observed && ready == other.ready && held == other.held
+                    && inFlight == other.inFlight && signals.equals(other.signals);
+        }
+    }
+
+    private final ApiHandlers handlers;
+    private final Map<String, ArrayDeque<Point>> series = new ConcurrentHashMap<>();
+    private final Set<TargetRef> changed = ConcurrentHashMap.newKeySet();
+    private @Nullable Subscription subscription;
+    private @Nullable Thread sampler;
+    private volatile boolean closed;
+
+    TargetSeries(ApiHandlers handlers) {
+        this.handlers = requireNonNull(handlers, "handlers is null");
+    }
+
+    synchronized void start() {
+        if (subscription != null || closed) {
+            return;
+        }
+        subscription = handlers.engine().subscribeDecisions((ref, event, decision) -> changed.add(ref));
+        handlers.engine().statuses().forEach(status -> changed.add(status.ref()));
+        sampler = Thread.ofVirtual().name("zeroscale-series").start(this::sample);
+    }
+
+    private void sample() {
+        try {
+            while (!closed) {
+                Thread.sleep(SAMPLE);
+                for (TargetRef ref : List.copyOf(changed)) {
+                    changed.remove(ref);
+                    TargetStatus status = handlers.statusOf(ref);
+                    if (status != null) {
+                        record(status);
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("the dashboard's series sampler failed; charts stop until the daemon restarts", e);
+        }
+    }
+
+    private void record(TargetStatus status) {
+        Map<String, @Nullable Double> signals = new LinkedHashMap<>();
+        status.signals().forEach((name, value) -> signals.put(name,
+                value instanceof SignalValue.Known known && Double.isFinite(known.value()) ? known.value() : null));
+        Point point = new Point(status.updatedAt().toString(), status.desiredReplicas(), status.observedReplicas(),
+                status.readyReplicas(), status.requests().held(), status.requests().inFlight(), signals);
+        ArrayDeque<Point> points = series.computeIfAbsent(status.name(), name -> new ArrayDeque<>());
+        synchronized (points) {
+            Point last = points.peekLast();
+            if (last != null && last.sameAs(point)) {
+                return;
+            }
+            if (points.size() >= MAX_POINTS) {
+                points.removeFirst();
+            }
+            points.addLast(point);
+        }
+    }
+
+    /** {@code GET /targets/{name}/series}. */
+    ApiResponse get(ApiRequest request) {
+        String name = request.pathParameter("name");
+        if (handlers.engine().status(name).isEmpty()) {
+            throw ApiException.notFound("no target named '" + name + "'");
+        }
+        ArrayDeque<Point> points = series.get(name);
+        List<Point> copy = new ArrayList<>();
+        if (points != null) {
+            synchronized (points) {
+                copy.addAll(points);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("maxPoints", MAX_POINTS);
+        out.put("points", copy);
+        return ApiResponse.ok(out);
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        Subscription current = subscription;
+        if (current != null) {
+            current.close();
+        }
+        Thread thread = sampler;
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+}

@@ -1,0 +1,376 @@
+// The Zeroscale dashboard: the targets table and one target's details, kept live by the daemon's
+// Server-Sent Events (GET /events). Plain DOM, no framework; every text from the daemon goes in
+// through textContent, never as HTML. Served by the daemon with a strict Content-Security-Policy,
+// so nothing here is inline and nothing is loaded from anywhere else.
+'use strict';
+
+const PAGE_SIZE = 100;
+const JOURNAL_SHOWN = 200;
+
+const state = {
+  targets: new Map(), // name -> the target as GET /targets/{name} shows it
+  names: [],          // in the daemon's order
+  page: 0,
+  filter: '',
+  selected: null,
+  csrf: null,         // the session's CSRF token, when signed in with a cookie
+  events: null,
+  series: null,       // the selected target's points, as GET /targets/{name}/series
+  charts: [],         // its uPlot charts
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('data-')) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  const response = await fetch(path, {
+    method, headers, credentials: 'same-origin', cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+  if (!response.ok) {
+    const error = new Error(json && json.message ? json.message : response.status + ' ' + response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return json;
+}
+
+// ---- sign-in (only when the daemon has an API token) ---------------------------------------------
+
+async function start() {
+  try {
+    const session = await api('GET', '/session');
+    state.csrf = session && session.csrf ? session.csrf : null;
+  } catch (e) {
+    if (e.status === 401) { showLogin(); return; }
+    // No session route answered: a daemon without a token needs none.
+  }
+  showMain();
+}
+
+function showLogin() {
+  $('login').hidden = false;
+  $('main').hidden = true;
+  $('connection').dataset.state = 'signed-out';
+  $('connection').textContent = 'signed out';
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('login-error').textContent = '';
+  try {
+    const response = await fetch('/session', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + $('login-token').value },
+      body: '{}',
+    });
+    const json = await response.json();
+    if (!response.ok) throw new Error(json.message || response.statusText);
+    state.csrf = json.csrf;
+    $('login-token').value = '';
+    $('login').hidden = true;
+    showMain();
+  } catch (e) {
+    $('login-error').textContent = e.message;
+  }
+});
+
+function showMain() {
+  $('main').hidden = false;
+  api('GET', '/version').then((v) => { $('version').textContent = 'v' + v.version; }).catch(() => {});
+  connect();
+}
+
+// ---- live updates ---------------------------------------------------------------------------------
+
+function connect() {
+  const events = new EventSource('/events');
+  state.events = events;
+  events.addEventListener('open', () => setConnection('live'));
+  events.addEventListener('error', () => setConnection(events.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'));
+  events.addEventListener('snapshot', (event) => {
+    // Sent first on every (re)connection: the whole truth, so nothing missed while away is kept.
+    const targets = JSON.parse(event.data);
+    state.targets = new Map(targets.map((target) => [target.name, target]));
+    state.names = targets.map((target) => target.name);
+    renderTable();
+    renderDetail();
+  });
+  events.addEventListener('status', (event) => {
+    const target = JSON.parse(event.data);
+    const known = state.targets.has(target.name);
+    state.targets.set(target.name, target);
+    if (!known) {
+      state.names.push(target.name);
+      renderTable();
+    } else {
+      updateRow(target);
+    }
+    if (state.selected === target.name) {
+      renderFacts(target);
+      addPoint(target);
+    }
+  });
+  events.addEventListener('journal', (event) => {
+    const entry = JSON.parse(event.data);
+    if (state.selected === entry.target) prependJournal(entry);
+  });
+}
+
+function setConnection(value) {
+  $('connection').dataset.state = value;
+  $('connection').textContent = value;
+}
+
+// ---- the targets table (paged: only the rows of one page exist) ----------------------------------
+
+function visibleNames() {
+  const filter = state.filter.trim().toLowerCase();
+  if (!filter) return state.names;
+  return state.names.filter((name) => {
+    const target = state.targets.get(name);
+    return name.toLowerCase().includes(filter) || (target && target.state.toLowerCase() === filter);
+  });
+}
+
+function renderTable() {
+  const names = visibleNames();
+  const pages = Math.max(1, Math.ceil(names.length / PAGE_SIZE));
+  state.page = Math.min(state.page, pages - 1);
+  const body = $('targets').tBodies[0];
+  const rows = names.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE).map((name) => row(state.targets.get(name)));
+  body.replaceChildren(...rows);
+  $('page').textContent = 'page ' + (state.page + 1) + ' of ' + pages;
+  $('prev').disabled = state.page === 0;
+  $('next').disabled = state.page >= pages - 1;
+  $('counts').textContent = names.length + ' of ' + state.names.length + ' targets';
+}
+
+function row(target) {
+  const tr = el('tr', { 'data-target': target.name });
+  fillRow(tr, target);
+  return tr;
+}
+
+function updateRow(target) {
+  const tr = $('targets').tBodies[0].querySelector('tr[data-target="' + CSS.escape(target.name) + '"]');
+  if (tr) fillRow(tr, target);
+}
+
+function fillRow(tr, target) {
+  const r = target.replicas;
+  const name = el('button', { class: 'link', type: 'button', title: 'details' }, target.name);
+  name.addEventListener('click', () => select(target.name));
+  tr.classList.toggle('selected', state.selected === target.name);
+  tr.replaceChildren(
+    el('td', { class: 'name' }, name),
+    el('td', {}, el('span', { class: 'state', 'data-state': target.state }, target.state)),
+    el('td', { class: 'replicas' }, r.desired + ' / ' + r.observed + ' / ' + r.ready),
+    el('td', { class: 'requests' }, target.requests.held + ' held, ' + target.requests.inFlight + ' in flight'),
+    el('td', { class: 'signals' }, ...signals(target)),
+    el('td', { class: 'control' }, control(target)),
+    el('td', { class: 'reason' }, target.lastReason),
+  );
+}
+
+function signals(target) {
+  const out = [];
+  for (const [name, signal] of Object.entries(target.signals)) {
+    if (out.length) out.push(', ');
+    out.push(signal.known
+      ? el('span', { title: 'at ' + signal.at }, name + '=' + format(signal.value))
+      : el('span', { class: 'unknown', title: signal.reason || '' }, name + '=unknown'));
+  }
+  return out.length ? out : ['none'];
+}
+
+function format(value) {
+  if (value === null) return '?';
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function control(target) {
+  const parts = [];
+  if (target.automationPaused) parts.push('paused');
+  if (target.override) parts.push('override ' + target.override.replicas + (target.override.until ? ' until ' + target.override.until : ''));
+  return el('span', { class: parts.length ? 'paused' : '' }, parts.length ? parts.join(', ') : 'automatic');
+}
+
+$('filter').addEventListener('input', (event) => { state.filter = event.target.value; state.page = 0; renderTable(); });
+$('prev').addEventListener('click', () => { state.page = Math.max(0, state.page - 1); renderTable(); });
+$('next').addEventListener('click', () => { state.page += 1; renderTable(); });
+
+// ---- one target ---------------------------------------------------------------------------------
+
+async function select(name) {
+  state.selected = name;
+  state.series = null;
+  state.charts.forEach((chart) => chart.destroy());
+  state.charts = [];
+  renderTable();
+  renderDetail();
+  loadSeries(name);
+  try {
+    const entries = await api('GET', '/journal?target=' + encodeURIComponent(name) + '&limit=' + JOURNAL_SHOWN);
+    if (state.selected !== name) return;
+    $('journal').replaceChildren(...entries.reverse().map(journalItem));
+  } catch (e) {
+    $('journal').replaceChildren(el('li', { class: 'error' }, e.message));
+  }
+}
+
+function renderDetail() {
+  const target = state.selected && state.targets.get(state.selected);
+  $('detail').hidden = !target;
+  if (target) renderFacts(target);
+}
+
+function renderFacts(target) {
+  $('detail-name').textContent = target.name;
+  $('detail-state').textContent = target.state;
+  $('detail-state').dataset.state = target.state;
+  const w = target.workload;
+  const facts = [
+    ['workload', w.orchestrator + ' ' + w.kind + ' ' + (w.namespace ? w.namespace + '/' : '') + w.name],
+    ['replicas', 'desired ' + target.replicas.desired + ', observed ' + target.replicas.observed + ', ready ' + target.replicas.ready],
+    ['requests', target.requests.held + ' held, ' + target.requests.inFlight + ' in flight, ' + target.requests.arrivals + ' arrived'],
+    ['routing', target.routing],
+    ['control', control(target).textContent],
+    ['last decision', target.lastReason],
+  ];
+  if (target.startFailures) facts.push(['start failures', target.startFailures.failuresInARow + ' in a row: ' + target.startFailures.lastReason]);
+  $('detail-facts').replaceChildren(...facts.flatMap(([key, value]) => [el('dt', {}, key), el('dd', { 'data-fact': key }, value)]));
+  $('override-replicas').max = String(Math.max(target.replicas.desired, 1000));
+}
+
+function journalItem(entry) {
+  return el('li', { 'data-kind': entry.kind }, entry.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') + '  ' + entry.state + '  ' + entry.message);
+}
+
+function prependJournal(entry) {
+  const list = $('journal');
+  list.prepend(journalItem(entry));
+  while (list.children.length > JOURNAL_SHOWN) list.lastChild.remove();
+}
+
+// ---- charts (uPlot, served by the daemon from its WebJar) ----------------------------------------
+
+const COLORS = ['#1a56c4', '#1f7a3a', '#a15c00', '#a11d1d', '#6b3fa0', '#00838f'];
+
+async function loadSeries(name) {
+  try {
+    const series = await api('GET', '/targets/' + encodeURIComponent(name) + '/series');
+    if (state.selected !== name) return;
+    state.series = series;
+    drawCharts();
+  } catch (e) {
+    $('replicas-chart').replaceChildren(el('p', { class: 'error' }, e.message));
+  }
+}
+
+function pointOf(target) {
+  const signals = {};
+  for (const [key, signal] of Object.entries(target.signals)) signals[key] = signal.known ? signal.value : null;
+  return {
+    at: target.updatedAt, desired: target.replicas.desired, observed: target.replicas.observed, ready: target.replicas.ready,
+    held: target.requests.held, inFlight: target.requests.inFlight, signals,
+  };
+}
+
+function addPoint(target) {
+  if (!state.series || state.series.target !== target.name) return;
+  const points = state.series.points;
+  points.push(pointOf(target));
+  if (points.length > state.series.maxPoints) points.shift();
+  updateCharts();
+}
+
+function chartData() {
+  const points = state.series.points;
+  const xs = points.map((p) => Date.parse(p.at) / 1000);
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.signals)))];
+  return {
+    replicas: [xs, ...['desired', 'observed', 'ready', 'held', 'inFlight'].map((key) => points.map((p) => p[key]))],
+    names,
+    signals: [xs, ...names.map((key) => points.map((p) => (key in p.signals ? p.signals[key] : null)))],
+  };
+}
+
+function drawCharts() {
+  state.charts.forEach((chart) => chart.destroy());
+  state.charts = [];
+  if (typeof uPlot === 'undefined' || !state.series) return;
+  const data = chartData();
+  const width = Math.max(400, $('detail').clientWidth - 40);
+  const stepped = uPlot.paths.stepped({ align: 1 });
+  const line = (label, i, dash) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, paths: stepped, dash, spanGaps: false });
+  state.charts.push(new uPlot({
+    width, height: 220, scales: { x: { time: true } }, axes: [{}, { label: 'count' }],
+    series: [{}, line('desired', 0), line('observed', 1, [6, 4]), line('ready', 2), line('held', 3, [2, 3]), line('in flight', 4, [2, 3])],
+  }, data.replicas, $('replicas-chart')));
+  state.charts.push(new uPlot({
+    width, height: 180, scales: { x: { time: true } },
+    // A gap in a line is a signal that was unknown then: unknown is not zero.
+    series: [{}, ...data.names.map((name, i) => line(name, i))],
+  }, data.signals, $('signals-chart')));
+  state.signalNames = data.names.join(',');
+}
+
+function updateCharts() {
+  if (state.charts.length !== 2) { drawCharts(); return; }
+  const data = chartData();
+  if (data.names.join(',') !== state.signalNames) { drawCharts(); return; }
+  state.charts[0].setData(data.replicas);
+  state.charts[1].setData(data.signals);
+}
+
+// Manual actions change what the daemon does: each asks first.
+async function act(question, method, path, body) {
+  if (!window.confirm(question)) {
+    $('action-result').textContent = 'cancelled';
+    return;
+  }
+  try {
+    await api(method, path, body);
+    $('action-result').textContent = 'done';
+  } catch (e) {
+    $('action-result').textContent = e.message;
+  }
+}
+
+const targetPath = (suffix) => '/targets/' + encodeURIComponent(state.selected) + suffix;
+
+$('pause').addEventListener('click', () => act('Pause automation of ' + state.selected + '? Its replicas stay as they are until resumed.',
+  'POST', targetPath('/automation'), { action: 'pause' }));
+$('resume').addEventListener('click', () => act('Resume automation of ' + state.selected + '?',
+  'POST', targetPath('/automation'), { action: 'resume' }));
+$('clear-override').addEventListener('click', () => act('Clear the override of ' + state.selected + '?',
+  'DELETE', targetPath('/override')));
+$('override-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const replicas = Number($('override-replicas').value);
+  const expiry = $('override-expiry').value.trim();
+  const body = expiry ? { replicas, expiry } : { replicas };
+  act('Override ' + state.selected + ' to ' + replicas + ' replica(s)' + (expiry ? ' for ' + expiry : '') + '?',
+    'PUT', targetPath('/override'), body);
+});
+
+start();

@@ -1,0 +1,242 @@
+package io.zeroscale.daemon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import io.zeroscale.daemon.Daemon;
+import io.zeroscale.daemon.Plugins;
+import io.zeroscale.daemon.config.ConfigLoader;
+import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.process.ProcessOrchestrator;
+import io.zeroscale.engine.process.ProcessOrchestratorFactory;
+import io.zeroscale.engine.time.SystemScheduler;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Scheduler;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.UnexpectedAlertBehaviour;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser (Debian's headless chromium through its chromedriver, driven by
+ * Selenium) against a running daemon with a real backend process: a request through the gateway
+ * wakes the target and the page shows ZERO, WAKING, ACTIVE and ZERO again as they happen, without
+ * reloading; the target's charts hold its replicas as they changed; an override asks for confirmation, a dismissed one changes nothing, an accepted one
+ * takes effect. A screenshot is kept in {@code target/screenshots}.
+ */
+class DashboardIT {
+    private static final String CHROMIUM = "/usr/bin/chromium";
+    private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    private static final String INSTALL = "install them with: sudo apt-get install -y chromium chromium-driver"
+            + " (or run ./scripts/test, whose peer script scripts/peers.d/chromium.sh does)";
+
+    @TempDir
+    Path data;
+
+    @TempDir
+    Path profile;
+
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private Daemon daemon;
+    private DaemonConfig config;
+    private WebDriver browser;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (daemon != null) {
+            daemon.stop();
+        }
+        if (config != null) {
+            // The daemon leaves workloads running on purpose; the test must not.
+            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
+                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
+                        context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
+                for (TargetSpec target : config.targets()) {
+                    orchestrator.attach(target.toWorkload());
+                }
+                orchestrator.stopAll();
+                orchestrator.close();
+            }
+        }
+        client.close();
+    }
+
+    private WebDriver chromium() {
+        if (!new File(CHROMIUM).canExecute()) {
+            fail("No browser: " + CHROMIUM + " is missing; " + INSTALL);
+        }
+        if (!new File(CHROMEDRIVER).canExecute()) {
+            fail("No browser driver: " + CHROMEDRIVER + " is missing; " + INSTALL);
+        }
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--window-size=1400,900", "--user-data-dir=" + profile);
+        // The test answers the confirmation dialogs itself.
+        options.setUnhandledPromptBehaviour(UnexpectedAlertBehaviour.IGNORE);
+        // The driver is given: Selenium must not try to download one (nothing can be downloaded here).
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
+                .usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+
+    @Test
+    void thePageShowsAWakeAndTheReturnToZeroLiveAndAnOverrideAfterConfirmation() throws Exception {
+        Path backend = data.resolve("slow_backend.py");
+        Files.copy(Path.of("src/test/resources/dashboard/slow_backend.py"), backend, StandardCopyOption.REPLACE_EXISTING);
+        String yaml = """
+                orchestrators:
+                  local: { type: process }
+                gateway: { listen: 127.0.0.1:0 }
+                api: { listen: 127.0.0.1:0 }
+                targets:
+                  web:
+                    orchestrator: local
+                    workload:
+                      kind: Process
+                      command: [python3, "%s"]
+                      readiness: { tcp: true, startup-interval: 50ms }
+                    route: { path: / }
+                    policy: { automaton: zero-to-n, idle: 3s, replicas: { min: 0, max: 2 } }
+                """.formatted(backend);
+        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "dashboard.yaml", data, Map.of("data-dir", data.toString()));
+        daemon = Daemon.create(config, Plugins.load(null)).start();
+
+        browser = chromium();
+        String dashboard = "http://127.0.0.1:" + daemon.apiPort() + "/dashboard";
+        browser.get(dashboard);
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(20));
+        wait.until(ExpectedConditions.attributeToBe(By.id("connection"), "data-state", "live"));
+        By state = By.cssSelector("#targets tr[data-target='web'] .state");
+        wait.until(ExpectedConditions.textToBe(state, "ZERO"));
+        // Gone after a reload: its presence at the end proves the page was updated in place.
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        js.executeScript("window.zeroscaleTestMarker = 'not reloaded';");
+
+        // Every state the row shows, in order, watched inside the page so no short one is missed.
+        js.executeScript("""
+                window.zeroscaleStates = [];
+                const cell = () => document.querySelector("#targets tr[data-target='web'] .state");
+                const record = () => { const text = cell() && cell().textContent;
+                  if (text && window.zeroscaleStates[window.zeroscaleStates.length - 1] !== text) window.zeroscaleStates.push(text); };
+                record();
+                new MutationObserver(record).observe(document.querySelector('#targets tbody'),
+                  { childList: true, subtree: true, characterData: true });
+                """);
+
+        CompletableFuture<HttpResponse<String>> request = client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/hello")).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        wait.until(ExpectedConditions.textToBe(state, "WAKING"));
+        wait.until(ExpectedConditions.textToBe(state, "ACTIVE"));
+        HttpResponse<String> answer = request.get(60, TimeUnit.SECONDS);
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo("ok\n");
+        assertThat(browser.findElement(By.cssSelector("#targets tr[data-target='web'] .replicas")).getText()).isEqualTo("1 / 1 / 1");
+        // Idle for 3 s: drained and scaled to zero, and the page follows.
+        new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(20)).until(ExpectedConditions.textToBe(state, "ZERO"));
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .replicas"), "0 / 0 / 0"));
+        @SuppressWarnings("unchecked")
+        List<String> seen = new ArrayList<>((List<String>) js.executeScript("return window.zeroscaleStates;"));
+        assertThat(seen).as("states the row showed, in order").startsWith("ZERO", "WAKING", "ACTIVE").endsWith("ZERO");
+        assertThat(seen.stream().filter(s -> !s.equals("DRAINING")).toList()).containsExactly("ZERO", "WAKING", "ACTIVE", "ZERO");
+
+        // The target's page: its journal with the reasons.
+        browser.findElement(By.cssSelector("#targets tr[data-target='web'] .name button")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
+        wait.until(ExpectedConditions.textMatches(By.id("journal"), java.util.regex.Pattern.compile("ZERO -> WAKING")));
+        // Its charts (uPlot): replicas as they changed, ready 1 during the wake and 0 again now.
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#replicas-chart canvas")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#signals-chart canvas")));
+        @SuppressWarnings("unchecked")
+        List<Long> ready = (List<Long>) js.executeScript("return state.series.points.map(p => p.ready);");
+        assertThat(ready).as("ready replicas in the chart's series").contains(1L).endsWith(0L);
+
+        // An override asks first; dismissed, nothing changes.
+        WebElement replicas = browser.findElement(By.id("override-replicas"));
+        replicas.clear();
+        replicas.sendKeys("1");
+        browser.findElement(By.cssSelector("#override-form button[type=submit]")).click();
+        wait.until(ExpectedConditions.alertIsPresent());
+        assertThat(browser.switchTo().alert().getText()).isEqualTo("Override web to 1 replica(s) for 10m?");
+        browser.switchTo().alert().dismiss();
+        wait.until(ExpectedConditions.textToBe(By.id("action-result"), "cancelled"));
+        assertThat(browser.findElement(By.cssSelector("#targets tr[data-target='web'] .control")).getText()).isEqualTo("automatic");
+
+        // Accepted, it takes effect: the override shows, and one replica runs without a request.
+        browser.findElement(By.cssSelector("#override-form button[type=submit]")).click();
+        wait.until(ExpectedConditions.alertIsPresent());
+        browser.switchTo().alert().accept();
+        wait.until(ExpectedConditions.textToBe(By.id("action-result"), "done"));
+        wait.until(ExpectedConditions.textMatches(By.cssSelector("#targets tr[data-target='web'] .control"),
+                java.util.regex.Pattern.compile("^override 1 until ")));
+        new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50))
+                .until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .replicas"), "1 / 1 / 1"));
+        wait.until(ExpectedConditions.textMatches(By.id("journal"), java.util.regex.Pattern.compile("manual override to 1 replicas by api")));
+
+        Path screenshots = Path.of(System.getProperty("zeroscale.screenshots", "target/screenshots"));
+        Files.createDirectories(screenshots);
+        Files.write(screenshots.resolve("dashboard.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        // Cleared (after confirming), automation takes over again and the idle target goes back to zero.
+        browser.findElement(By.id("clear-override")).click();
+        wait.until(ExpectedConditions.alertIsPresent());
+        browser.switchTo().alert().accept();
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .control"), "automatic"));
+        new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50)).until(ExpectedConditions.textToBe(state, "ZERO"));
+
+        assertThat(js.executeScript("return window.zeroscaleTestMarker;")).isEqualTo("not reloaded");
+    }
+
+    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
+        return new PluginContext() {
+            @Override
+            public Scheduler scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public java.util.concurrent.Executor blockingExecutor() {
+                return blocking;
+            }
+
+            @Override
+            public Path dataDirectory() {
+                return directory;
+            }
+        };
+    }
+}

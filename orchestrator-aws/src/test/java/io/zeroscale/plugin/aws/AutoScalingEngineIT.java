@@ -1,0 +1,153 @@
+package io.zeroscale.plugin.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.TargetStatus;
+import io.zeroscale.engine.Zeroscale;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.traffic.RequestStats;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real engine over the aws-autoscaling plugin (made from config by its factory, as the daemon
+ * does), against moto through the test proxy: a held request wakes a group from 0 to 3 and idling
+ * brings it back to 0, with the observed state following; throttled writes are retried by the
+ * engine and counted in its metrics.
+ */
+class AutoScalingEngineIT {
+    @TempDir
+    Path home;
+
+    private AwsTestProxy proxy;
+    private final InMemoryMetricReader metrics = InMemoryMetricReader.create();
+    private final OpenTelemetrySdk telemetry = OpenTelemetrySdk.builder()
+            .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
+
+    @BeforeEach
+    void start() {
+        proxy = AwsTestProxy.start(Moto.peer().url());
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        telemetry.close();
+    }
+
+    private Zeroscale engine(String group) {
+        Config orchestrator = Config.of("orchestrators.aws", Map.of("type", "aws-autoscaling", "region", Moto.REGION,
+                "endpoint", proxy.url(), "poll-interval", "200ms"));
+        TargetSpec target = TargetSpec.fromConfig("web", Config.of("targets.web", Map.of(
+                "orchestrator", "aws",
+                "workload", Map.of("kind", "AutoScalingGroup", "name", group, "port", Moto.PORT),
+                "policy", Map.of("automaton", "zero-to-n", "idle", "1s", "drain-timeout", "1s", "wake-timeout", "2m",
+                        "replicas", Map.of("min", 0, "max", 3)))));
+        return Zeroscale.builder().dataDirectory(home).openTelemetry(telemetry).plugin(new AwsPlugin())
+                .orchestrator("aws", orchestrator).target(target).build().start();
+    }
+
+    @Test
+    void aHeldRequestWakesTheGroupFromZeroToThreeAndIdlingBringsItBackToZero() {
+        String group = Moto.group("engine", 0, 3);
+        proxy.pendingFor(Duration.ofSeconds(2));
+        try (Zeroscale zeroscale = engine(group)) {
+            List<TargetStatus> seen = new CopyOnWriteArrayList<>();
+            TargetStatus zero = await("started at ZERO").atMost(Duration.ofSeconds(30))
+                    .until(() -> record(zeroscale, seen), s -> s.started() && s.state().equals("ZERO"));
+            assertThat(zero.observedReplicas()).isZero();
+
+            // zero-to-n wakes to max(1, min) replicas, and a min of 3 would forbid zero: an operator
+            // override asks for 3 (expected traffic), and a held request wakes the target.
+            zeroscale.engine().setOverride("web", 3, null, "test");
+            zeroscale.trafficHub().report("test-gateway", zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
+
+            TargetStatus active = await("ACTIVE with 3 ready replicas").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> record(zeroscale, seen), s -> s.state().equals("ACTIVE") && s.readyReplicas() == 3);
+            assertThat(active.backendDesiredReplicas()).isEqualTo(3);
+            assertThat(seen).as("WAKING while the instances were Pending (launched, not ready)")
+                    .anySatisfy(s -> {
+                        assertThat(s.state()).isEqualTo("WAKING");
+                        assertThat(s.observedReplicas()).isPositive();
+                        assertThat(s.readyReplicas()).isZero();
+                    });
+            assertThat(Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+                    .autoScalingGroups().get(0).desiredCapacity()).isEqualTo(3);
+
+            // The override ends, the held request is answered and finishes; after idle and the drain
+            // the group goes to 0.
+            zeroscale.engine().setOverride("web", null, null, "test");
+            TargetStatus back = await("back to ZERO with no instance").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        zeroscale.trafficHub().report("test-gateway", active.ref(), new RequestStats(0, 0, 1, 1, 0.01));
+                        return record(zeroscale, seen);
+                    }, s -> s.state().equals("ZERO") && s.observedReplicas() == 0 && s.backendDesiredReplicas() == 0);
+            assertThat(back.readyReplicas()).isZero();
+            assertThat(seen).extracting(TargetStatus::state).containsSubsequence("ZERO", "WAKING", "ACTIVE", "DRAINING", "ZERO");
+            assertThat(seen).extracting(TargetStatus::backendDesiredReplicas).as("the group's desired capacity, as observed")
+                    .containsSubsequence(0, 3, 0).allMatch(n -> n == 0 || n == 1 || n == 3);
+            assertThat(Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+                    .autoScalingGroups().get(0).instances()).isEmpty();
+        }
+    }
+
+    @Test
+    void throttledWritesAreRetriedByTheEngineAndCountedInItsMetrics() {
+        String group = Moto.group("engine-throttle", 0, 3);
+        try (Zeroscale zeroscale = engine(group)) {
+            await("started").atMost(Duration.ofSeconds(30)).until(() -> zeroscale.status("web").orElseThrow().started());
+            proxy.throttle("autoscaling:SetDesiredCapacity", 2);
+
+            zeroscale.trafficHub().report("test-gateway", zeroscale.status("web").orElseThrow().ref(), new RequestStats(1, 0, 1, 0, 0));
+
+            await("ACTIVE despite two throttled attempts").atMost(Duration.ofSeconds(60))
+                    .until(() -> zeroscale.status("web").orElseThrow(), s -> s.state().equals("ACTIVE") && s.readyReplicas() == 1);
+            assertThat(proxy.throttled()).isEqualTo(2);
+            assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("two throttled, the third went through").isEqualTo(3);
+            assertThat(throttles()).as("zeroscale.orchestrator.errors{orchestrator=aws, code=THROTTLED}").isEqualTo(2);
+        }
+    }
+
+    private long throttles() {
+        long total = 0;
+        for (MetricData metric : metrics.collectAllMetrics()) {
+            if (metric.getName().equals("zeroscale.orchestrator.errors")) {
+                for (LongPointData point : metric.getLongSumData().getPoints()) {
+                    if ("THROTTLED".equals(point.getAttributes().get(AttributeKey.stringKey("code")))
+                            && "aws".equals(point.getAttributes().get(AttributeKey.stringKey("orchestrator")))) {
+                        total += point.getValue();
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    private static TargetStatus record(Zeroscale zeroscale, List<TargetStatus> seen) {
+        TargetStatus status = zeroscale.status("web").orElseThrow();
+        if (seen.isEmpty() || !same(seen.get(seen.size() - 1), status)) {
+            seen.add(status);
+        }
+        return status;
+    }
+
+    private static boolean same(TargetStatus a, TargetStatus b) {
+        return a.state().equals(b.state()) && a.observedReplicas() == b.observedReplicas() && a.readyReplicas() == b.readyReplicas()
+                && a.backendDesiredReplicas() == b.backendDesiredReplicas();
+    }
+}

@@ -1,0 +1,115 @@
+package io.zeroscale.plugin.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.ErrorType;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.engine.YamlConfig;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.testkit.TestPluginContext;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
+
+/** Config reading and error mapping, without AWS. */
+class AwsConfigTest {
+    @Test
+    void defaultsAndOverrides() {
+        AwsConfig defaults = AwsConfig.parse(Config.of("orchestrators.aws", Map.of("type", "aws-autoscaling")));
+        assertThat(defaults).isEqualTo(new AwsConfig(null, null, Duration.ofSeconds(5), Duration.ofSeconds(10)));
+
+        AwsConfig set = AwsConfig.parse(Config.of("orchestrators.aws", Map.of("type", "aws-autoscaling", "region", "eu-west-1",
+                "endpoint", "http://127.0.0.1:5000", "poll-interval", "1s", "timeout", "3s")));
+        assertThat(set).isEqualTo(new AwsConfig("eu-west-1", URI.create("http://127.0.0.1:5000"), Duration.ofSeconds(1), Duration.ofSeconds(3)));
+    }
+
+    @Test
+    void badOrchestratorKeysNameThePath() {
+        assertThatThrownBy(() -> AwsConfig.parse(Config.of("orchestrators.aws", Map.of("regoin", "us-east-1"))))
+                .hasMessage("orchestrators.aws.regoin: unknown key; did you mean 'region'?");
+        assertThatThrownBy(() -> AwsConfig.parse(Config.of("orchestrators.aws", Map.of("region", "US East"))))
+                .hasMessage("orchestrators.aws.region: 'US East' is not an AWS region name; use one such as us-east-1");
+        assertThatThrownBy(() -> AwsConfig.parse(Config.of("orchestrators.aws", Map.of("endpoint", "127.0.0.1:5000"))))
+                .hasMessageStartingWith("orchestrators.aws.endpoint: '127.0.0.1:5000' is not an http(s) URL with a host");
+        assertThatThrownBy(() -> AwsConfig.parse(Config.of("orchestrators.aws", Map.of("poll-interval", "10ms"))))
+                .hasMessage("orchestrators.aws.poll-interval: must be at least 100ms, got 10ms");
+    }
+
+    @Test
+    void workloadSettings() {
+        TargetRef ref = TargetRef.of("aws", "AutoScalingGroup", "gpu");
+        GroupSettings settings = GroupSettings.parse(ref, Config.of("targets.gpu.workload",
+                Map.of("port", 8080, "lower-min-size", true, "readiness", Map.of("http", "/health", "timeout", "2s"))));
+        assertThat(settings.port()).isEqualTo(8080);
+        assertThat(settings.lowerMinSize()).isTrue();
+        assertThat(settings.readiness()).isEqualTo(new GroupSettings.Readiness("/health", Duration.ofSeconds(2)));
+
+        assertThatThrownBy(() -> GroupSettings.parse(ref, Config.of("targets.gpu.workload", Map.of())))
+                .hasMessage("targets.gpu.workload.port: required key is missing; add a whole number");
+        assertThatThrownBy(() -> GroupSettings.parse(TargetRef.of("aws", "Service", "gpu"), Config.of("targets.gpu.workload", Map.of("port", 1))))
+                .hasMessage("targets.gpu.workload.kind: 'Service' is not a kind of the aws-autoscaling orchestrator; use AutoScalingGroup");
+        assertThatThrownBy(() -> GroupSettings.parse(ref, Config.of("targets.gpu.workload", Map.of("port", 1, "readiness", Map.of("http", "health")))))
+                .hasMessage("targets.gpu.workload.readiness.http: 'health' must start with '/', e.g. /health");
+    }
+
+    @Test
+    void throttlingIsExternalValidationIsAUserErrorNamingTheKey() {
+        ZeroscaleException throttled = AwsErrors.map("SetDesiredCapacity of group g", "targets.g.workload.name", service("Throttling", 400));
+        assertThat(throttled.errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
+        assertThat(throttled.errorCode().type()).isEqualTo(ErrorType.EXTERNAL);
+
+        ZeroscaleException invalid = AwsErrors.map("SetDesiredCapacity of group g", "targets.g.workload.name", service("ValidationError", 400));
+        assertThat(invalid.errorCode().type()).isEqualTo(ErrorType.USER_ERROR);
+        assertThat(invalid.getMessage()).isEqualTo("SetDesiredCapacity of group g: AWS refused it as invalid (message of ValidationError); "
+                + "check targets.g.workload.name");
+
+        ZeroscaleException denied = AwsErrors.map("DescribeInstances of 1 instance(s)", "x", service("UnauthorizedOperation", 403));
+        assertThat(denied.errorCode()).isEqualTo(AwsErrorCode.ACCESS_DENIED);
+        assertThat(denied.getMessage()).contains("deploy/aws/iam-policy.json");
+
+        assertThat(AwsErrors.map("x", "y", service("InternalFailure", 500)).errorCode()).isEqualTo(AwsErrorCode.AWS_UNAVAILABLE);
+        assertThat(AwsErrors.map("x", "y", service("ScalingActivityInProgress", 400)).errorCode()).isEqualTo(AwsErrorCode.AWS_REJECTED);
+        assertThat(AwsErrors.map("x", "y", SdkClientException.create("Connection refused")).errorCode()).isEqualTo(AwsErrorCode.AWS_UNAVAILABLE);
+        assertThat(AwsErrors.map("x", "y", SdkClientException.create("Unable to load credentials from any of the providers")).errorCode())
+                .isEqualTo(AwsErrorCode.BAD_CREDENTIALS);
+    }
+
+    @Test
+    void theFactoryNeedsARegionFromConfigOrTheChain() {
+        assertThat(new AutoScalingOrchestratorFactory().type()).isEqualTo("aws-autoscaling");
+        assertThat(new AwsPlugin().orchestratorFactories()).singleElement().isInstanceOf(AutoScalingOrchestratorFactory.class);
+        assertThat(StandardErrorCode.CONFIG_INVALID.type()).isEqualTo(ErrorType.USER_ERROR);
+    }
+
+    private static AutoScalingException service(String code, int status) {
+        return (AutoScalingException) AutoScalingException.builder().statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("message of " + code).build()).build();
+    }
+
+    @Test
+    void theReadmeExampleIsValid() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        int example = readme.indexOf("## Example");
+        int start = readme.indexOf("```yaml\n", example) + "```yaml\n".length();
+        Config root = YamlConfig.parse(readme.substring(start, readme.indexOf("```", start)), "README.md", "");
+        TargetSpec target = TargetSpec.fromConfig("embedder", root.child("targets").child("embedder"));
+        try (TestPluginContext context = TestPluginContext.realTime(Files.createTempDirectory("aws-readme"));
+                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws", root.child("orchestrators").child("aws"), context)) {
+            orchestrator.attach(target.toWorkload());
+        }
+        GroupSettings settings = GroupSettings.parse(target.ref(), target.workload());
+        assertThat(settings.groupName()).isEqualTo("gpu-embedder");
+        assertThat(settings.lowerMinSize()).isTrue();
+    }
+}

@@ -1,0 +1,146 @@
+package io.zeroscale.plugin.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsResponse;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+
+/**
+ * The test proxy on its own, with the AWS SDK's own clients (not the plugin) through it to moto:
+ * what AWS documents for throttling and instance boot, and its counting and recording.
+ */
+class AwsTestProxyIT {
+    private AwsTestProxy proxy;
+    private AutoScalingClient autoScaling;
+    private Ec2Client ec2;
+
+    @BeforeEach
+    void start() {
+        proxy = AwsTestProxy.startUnrecorded(Moto.peer().url());
+        var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+        autoScaling = AutoScalingClient.builder().region(Region.of(Moto.REGION)).endpointOverride(URI.create(proxy.url()))
+                .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry())).build();
+        ec2 = Ec2Client.builder().region(Region.of(Moto.REGION)).endpointOverride(URI.create(proxy.url()))
+                .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry())).build();
+    }
+
+    @AfterEach
+    void stop() {
+        autoScaling.close();
+        ec2.close();
+        proxy.close();
+    }
+
+    @Test
+    void forwardsAndRecordsEachCallAsItsIamAction() {
+        String group = Moto.group("proxy-record", 0, 3);
+
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
+        DescribeAutoScalingGroupsResponse answer = autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group));
+        ec2.describeInstances(r -> r.instanceIds(answer.autoScalingGroups().get(0).instances().get(0).instanceId()));
+
+        assertThat(answer.autoScalingGroups().get(0).desiredCapacity()).as("moto's answer came through").isEqualTo(1);
+        assertThat(proxy.log()).containsExactly("autoscaling:SetDesiredCapacity", "autoscaling:DescribeAutoScalingGroups",
+                "ec2:DescribeInstances");
+    }
+
+    @Test
+    void throttledAutoScalingCallsFailAsAwsDocumentsThenPassAgain() {
+        String group = Moto.group("proxy-throttle", 0, 3);
+        proxy.throttle("autoscaling:SetDesiredCapacity", 2);
+
+        for (int i = 0; i < 2; i++) {
+            AutoScalingException e = catchThrowableOfType(AutoScalingException.class,
+                    () -> autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2)));
+            assertThat(e.statusCode()).as("HTTP status of a throttled Auto Scaling call").isEqualTo(400);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo("Throttling");
+            assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("Rate exceeded");
+            assertThat(e.isThrottlingException()).as("the SDK reads it as throttling").isTrue();
+        }
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+
+        assertThat(describe(group).desiredCapacity()).as("only the third call reached moto").isEqualTo(2);
+        assertThat(proxy.throttled()).isEqualTo(2);
+        assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("throttled calls are counted too").isEqualTo(3);
+    }
+
+    @Test
+    void throttledEc2CallsFailWithRequestLimitExceeded() {
+        proxy.throttle("ec2:DescribeInstances", 1);
+
+        Ec2Exception e = catchThrowableOfType(Ec2Exception.class, () -> ec2.describeInstances());
+
+        assertThat(e.statusCode()).isEqualTo(503);
+        assertThat(e.awsErrorDetails().errorCode()).isEqualTo("RequestLimitExceeded");
+        assertThat(e.isThrottlingException()).isTrue();
+        ec2.describeInstances();
+    }
+
+    @Test
+    void newInstancesArePendingForTheBootTimeThenInService() {
+        String group = Moto.group("proxy-boot", 0, 3);
+        proxy.pendingFor(Duration.ofSeconds(2));
+
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+
+        AutoScalingGroup booting = describe(group);
+        assertThat(booting.instances()).hasSize(2)
+                .allSatisfy(instance -> assertThat(instance.lifecycleStateAsString()).isEqualTo("Pending"));
+        assertThat(booting.desiredCapacity()).as("the rest of the answer is moto's").isEqualTo(2);
+        await("both instances InService after the boot time").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> describe(group).instances(), instances -> instances.size() == 2
+                        && instances.stream().allMatch(i -> "InService".equals(i.lifecycleStateAsString())));
+    }
+
+    @Test
+    void instancesSeenBeforeABootTimeIsSetStayInService() {
+        String group = Moto.group("proxy-old", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
+        assertThat(describe(group).instances().get(0).lifecycleStateAsString()).isEqualTo("InService");
+        proxy.pendingFor(Duration.ofMinutes(10));
+
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+
+        List<String> states = describe(group).instances().stream().map(i -> i.lifecycleStateAsString()).toList();
+        assertThat(states).containsExactlyInAnyOrder("InService", "Pending");
+    }
+
+    @Test
+    void countsEveryPageOfAPagedDescribe() {
+        String a = Moto.group("proxy-page", 0, 1);
+        String b = Moto.group("proxy-page", 0, 1);
+        String c = Moto.group("proxy-page", 0, 1);
+
+        int groups = 0;
+        for (DescribeAutoScalingGroupsResponse page : autoScaling.describeAutoScalingGroupsPaginator(
+                r -> r.autoScalingGroupNames(a, b, c).maxRecords(1))) {
+            groups += page.autoScalingGroups().size();
+        }
+
+        assertThat(groups).isEqualTo(3);
+        assertThat(proxy.calls("autoscaling:DescribeAutoScalingGroups")).as("one call per page of one record").isEqualTo(3);
+    }
+
+    private AutoScalingGroup describe(String group) {
+        return autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0);
+    }
+}

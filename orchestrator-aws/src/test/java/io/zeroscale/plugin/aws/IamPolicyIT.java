@@ -1,0 +1,67 @@
+package io.zeroscale.plugin.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.ObservedState;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code deploy/aws/iam-policy.json} is exactly what the plugin needs: every action the plugin
+ * called through the test proxies of this JVM is in it, and it has no action the plugin never
+ * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
+ * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
+ * lowered to zero and restored), so it also holds when it runs alone.
+ */
+@Order(Integer.MAX_VALUE)
+class IamPolicyIT {
+    @Test
+    void thePolicyAllowsEveryActionThePluginCalledAndNothingElse() throws IOException {
+        Set<String> policy = policyActions();
+        String group = Moto.group("iam", 1, 3);
+        Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
+        TargetRef ref = TargetRef.of("aws", "AutoScalingGroup", group);
+        try (AwsTestProxy proxy = AwsTestProxy.start(Moto.peer().url());
+                ManualTicks ticks = new ManualTicks();
+                AutoScalingOrchestrator orchestrator = Moto.orchestrator(proxy.url(), ticks, Map.of(), null)) {
+            orchestrator.attach(Moto.workload("aws", group, Map.of("lower-min-size", true)));
+            List<ObservedState> seen = new CopyOnWriteArrayList<>();
+            orchestrator.watch(ref, event -> seen.add(((WorkloadEvent.Changed) event).state()));
+            await("first event").atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+            assertThat(orchestrator.observe(ref).readyReplicas()).isEqualTo(1);
+            orchestrator.scale(ref, 0);
+            orchestrator.scale(ref, 2);
+            orchestrator.scale(ref, 3);
+
+            assertThat(proxy.actions()).as("actions of a run through every path").isEqualTo(policy);
+        }
+        assertThat(new TreeSet<>(AwsTestProxy.ALL_ACTIONS)).as("every action the plugin called in this JVM")
+                .isSubsetOf(policy)
+                .containsAll(policy);
+    }
+
+    private static Set<String> policyActions() throws IOException {
+        Path file = Path.of(System.getProperty("zeroscale.deploy", "../deploy")).resolve("aws/iam-policy.json");
+        JsonNode policy = new ObjectMapper().readTree(file.toFile());
+        assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
+        Set<String> actions = new TreeSet<>();
+        for (JsonNode statement : policy.path("Statement")) {
+            assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+            statement.path("Action").forEach(action -> assertThat(actions.add(action.asText())).as("listed once: " + action).isTrue());
+        }
+        return actions;
+    }
+}

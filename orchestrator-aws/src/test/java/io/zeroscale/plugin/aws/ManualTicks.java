@@ -1,0 +1,67 @@
+package io.zeroscale.plugin.aws;
+
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.Subscription;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A plugin context whose periodic tasks run only when the test calls {@link #tick()}, so a test
+ * counts exactly how many poll intervals passed. Blocking work runs on virtual threads; one-off
+ * tasks run at once on them.
+ */
+final class ManualTicks implements PluginContext, AutoCloseable {
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final List<Runnable> periodic = new CopyOnWriteArrayList<>();
+    private final Instant now = Instant.parse("2026-12-01T00:00:00Z");
+
+    /** Runs every periodic task once: one poll interval passed. */
+    void tick() {
+        periodic.forEach(Runnable::run);
+    }
+
+    @Override
+    public Scheduler scheduler() {
+        return new Scheduler() {
+            @Override
+            public InstantSource clock() {
+                return () -> now;
+            }
+
+            @Override
+            public Subscription schedule(Duration delay, Runnable task) {
+                executor.execute(task);
+                return Subscription.NONE;
+            }
+
+            @Override
+            public Subscription scheduleAtFixedRate(Duration period, Runnable task) {
+                periodic.add(task);
+                return () -> periodic.remove(task);
+            }
+        };
+    }
+
+    @Override
+    public Executor blockingExecutor() {
+        return executor;
+    }
+
+    @Override
+    public Path dataDirectory() {
+        throw new UnsupportedOperationException("the aws orchestrator keeps no local state");
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
