@@ -7,15 +7,20 @@ import com.google.inject.Guice;
 import com.google.inject.ProvisionException;
 import com.google.inject.Stage;
 import com.google.inject.spi.Message;
+import io.zeroscale.daemon.api.ApiHandlers;
 import io.zeroscale.daemon.api.ApiServer;
+import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.gateway.Gateway;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.targets.TargetChange;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -36,18 +41,24 @@ public final class Daemon implements AutoCloseable {
     private final DaemonTelemetry telemetry;
     private final Zeroscale zeroscale;
     private final ApiServer api;
+    private final ApiHandlers handlers;
     private final Readiness readiness;
+    private @Nullable Path configFile;
+    private Map<String, String> configOverrides = Map.of();
+    private @Nullable ConfigFileTargets configTargets;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private @Nullable Gateway gateway;
     private boolean started;
     private boolean closed;
 
-    Daemon(DaemonConfig config, Plugins plugins, DaemonTelemetry telemetry, Zeroscale zeroscale, ApiServer api, Readiness readiness) {
+    Daemon(DaemonConfig config, Plugins plugins, DaemonTelemetry telemetry, Zeroscale zeroscale, ApiServer api, ApiHandlers handlers,
+            Readiness readiness) {
         this.config = requireNonNull(config, "config is null");
         this.plugins = requireNonNull(plugins, "plugins is null");
         this.telemetry = requireNonNull(telemetry, "telemetry is null");
         this.zeroscale = requireNonNull(zeroscale, "zeroscale is null");
         this.api = requireNonNull(api, "api is null");
+        this.handlers = requireNonNull(handlers, "handlers is null");
         this.readiness = requireNonNull(readiness, "readiness is null");
     }
 
@@ -145,6 +156,42 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the targets reloadable from {@code file}, the file {@code config} was read from with
+     * these {@code overrides} ({@code --set}): once started, the daemon reloads it when it changes
+     * and on {@code POST /config/reload}. Before {@link #start()}.
+     */
+    public synchronized Daemon reloadFrom(Path file, Map<String, String> overrides) {
+        if (started) {
+            throw new IllegalStateException("reloadFrom is called before start()");
+        }
+        configFile = requireNonNull(file, "file is null");
+        configOverrides = Map.copyOf(overrides);
+        return this;
+    }
+
+    /**
+     * Reads the config file again and applies what changed under {@code targets:}: targets added,
+     * changed (a changed policy restarts the automaton, a changed workload is a removal plus an
+     * addition, a changed route is swapped in the gateway) and removed (their workloads are left as
+     * they are). All or nothing.
+     *
+     * @param origin who asked, for the journal and the log
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming every problem (the running targets
+     *     stay as they were), including a change outside {@code targets:}, which needs a restart
+     * @throws IllegalStateException when the daemon runs without a config file ({@link #reloadFrom})
+     */
+    public TargetChange reloadConfig(String origin) {
+        ConfigFileTargets source;
+        synchronized (this) {
+            source = configTargets;
+        }
+        if (source == null) {
+            throw new IllegalStateException("this daemon was not started from a config file; there is nothing to reload");
+        }
+        return source.reload(origin);
+    }
+
     /** Starts the engine, then the gateway and the API; ready once all listen. */
     public synchronized Daemon start() {
         if (started) {
@@ -162,6 +209,14 @@ public final class Daemon implements AutoCloseable {
                 gateway = builder.start();
             } catch (Exception e) { // Netty throws its bind failure as an undeclared IOException
                 throw listenFailure("gateway.listen", gatewayListen, e);
+            }
+            Path file = configFile;
+            Gateway running = gateway;
+            if (file != null && running != null) {
+                ConfigFileTargets source = new ConfigFileTargets(file, configOverrides, ConfigLoader.fromEnvironment(), config);
+                source.subscribe(new TargetRegistry(zeroscale.engine(), config, running));
+                configTargets = source;
+                handlers.reloadWith(source::reload);
             }
             try {
                 api.start();
@@ -251,6 +306,10 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         readiness.set(false);
         log.info("zeroscale is shutting down: draining, then leaving every workload as it is");
+        ConfigFileTargets source = configTargets;
+        if (source != null) {
+            source.close();
+        }
         // The engine stops first, so nothing is scaled from here on: a replica that exits during
         // shutdown (one in the daemon's process group gets a terminal's Ctrl-C too, see the process
         // orchestrator's setsid) is not replaced by one that outlives the daemon. Routes already

@@ -77,14 +77,21 @@ final class DaemonModule extends AbstractModule {
 
     @Provides
     @Singleton
-    ApiServer api(DaemonConfig config, Zeroscale zeroscale, DaemonTelemetry telemetry, Readiness readiness) {
-        return track(new ApiServer(config.api(), new ApiHandlers(zeroscale.engine(), config.targets(), readiness, Version.get()), telemetry));
+    ApiHandlers handlers(DaemonConfig config, Zeroscale zeroscale, Readiness readiness) {
+        return new ApiHandlers(zeroscale.engine(), config.targets(), readiness, Version.get());
     }
 
     @Provides
     @Singleton
-    Daemon daemon(DaemonConfig config, Plugins plugins, DaemonTelemetry telemetry, Zeroscale zeroscale, ApiServer api, Readiness readiness) {
-        return new Daemon(config, plugins, telemetry, zeroscale, api, readiness);
+    ApiServer api(DaemonConfig config, ApiHandlers handlers, DaemonTelemetry telemetry) {
+        return track(new ApiServer(config.api(), handlers, telemetry));
+    }
+
+    @Provides
+    @Singleton
+    Daemon daemon(DaemonConfig config, Plugins plugins, DaemonTelemetry telemetry, Zeroscale zeroscale, ApiServer api, ApiHandlers handlers,
+            Readiness readiness) {
+        return new Daemon(config, plugins, telemetry, zeroscale, api, handlers, readiness);
     }
 
     private <T extends AutoCloseable> T track(T resource) {

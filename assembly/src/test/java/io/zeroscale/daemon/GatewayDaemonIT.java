@@ -57,6 +57,9 @@ class GatewayDaemonIT {
         client.close();
     }
 
+    /** Longer than any wait a loaded machine adds, far shorter than the timers a stuck request would wait for. */
+    private static final Duration STUCK = Duration.ofSeconds(10);
+
     @Test
     void eightyWakesWithBurstsOfTwentyAgainstABacklogOfFiveFailNothing() throws Exception {
         Path backend = Path.of("src/test/resources/soak/backlog5.py").toAbsolutePath();
@@ -114,7 +117,9 @@ class GatewayDaemonIT {
             }
             if (first != Long.MAX_VALUE) {
                 worstOverStart = Math.max(worstOverStart, last - first);
-                if (last - first > TimeUnit.SECONDS.toNanos(2)) {
+                // Catches a request left to a long timer (the 3m wake timeout, a retry backoff that
+                // never resets), not speed: on a loaded 2-core machine scheduling alone has added 2 s.
+                if (last - first > STUCK.toNanos()) {
                     problems.add("cycle " + cycle + ": a request waited " + TimeUnit.NANOSECONDS.toMillis(last - first)
                             + "ms longer than the first answer (" + TimeUnit.NANOSECONDS.toMillis(first) + "ms)");
                 }

@@ -19,6 +19,7 @@ public final class BuiltinPlugin implements Plugin {
     public List<AutomatonFactory> automatonFactories() {
         return List.of(
                 new ZeroToNAutomatonFactory(),
+                ZeroToNAutomatonFactory.adaptive(),
                 new TargetTrackingAutomatonFactory(),
                 new ThresholdAutomatonFactory(),
                 new StepAutomatonFactory(),

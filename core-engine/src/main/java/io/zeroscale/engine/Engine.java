@@ -5,6 +5,9 @@ import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.zeroscale.engine.history.ArrivalHistories;
+import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Leadership;
@@ -75,6 +78,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     /** When each gateway was last heard from (any report, drain or heartbeat), on the engine's clock. */
     private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
     private final List<AutoCloseable> owned;
+    private final ArrivalHistories histories;
+    /** Problems met while reading a target's history, journalled once its actor exists. */
+    private final Map<String, String> historyProblems = new ConcurrentHashMap<>();
     /** Orders route publications against target removals and replacements. */
     private final Object routeLock = new Object();
     private Subscription leadershipWatch = Subscription.NONE;
@@ -94,7 +100,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Map<String, AutomatonFactory> automata,
             Leadership leadership,
             TrafficSettings traffic,
-            List<AutoCloseable> owned) {
+            List<AutoCloseable> owned,
+            boolean persistentHistory) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.blocking = requireNonNull(blocking, "blocking is null");
@@ -108,6 +115,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.traffic = requireNonNull(traffic, "traffic is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
+        this.histories = new ArrivalHistories(persistentHistory ? dataDirectory.resolve("history") : null, scheduler, blocking,
+                historyProblems::put);
     }
 
     /** The automaton types this engine knows. */
@@ -165,6 +174,59 @@ public final class Engine implements TrafficHub, AutoCloseable {
             throw new IllegalStateException("the engine is closed");
         }
         ConfigProblems problems = new ConfigProblems();
+        Plan plan = plan(add, update, remove, problems);
+        List<TargetSpec> added = plan.added();
+        List<TargetSpec> restarted = plan.restarted();
+        List<TargetSpec> replaced = plan.replaced();
+        Set<String> removing = plan.removing();
+        Map<String, Prepared> prepared = plan.prepared();
+        problems.throwIfAny();
+        attachAll(concat(added, replaced), prepared);
+        // From here on nothing can fail for a config reason: the change is committed.
+        for (String name : removing) {
+            TargetActor actor = requireNonNull(actorsByName.remove(name));
+            retire(actor, null, origin);
+            // The history goes with the target; its file stays for when a target of that name comes back.
+            histories.release(name);
+        }
+        for (TargetSpec spec : replaced) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            boolean sameRef = old.spec().ref().equals(spec.ref());
+            TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
+            install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
+                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
+        }
+        for (TargetSpec spec : restarted) {
+            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
+            TargetActor.Predecessor predecessor = old.retire();
+            install(requireNonNull(prepared.get(spec.name())), predecessor,
+                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
+        }
+        for (TargetSpec spec : added) {
+            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
+        }
+        TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
+                concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
+        if (started && !changes.isEmpty()) {
+            log.info("targets changed ({}): {}", origin, changes);
+        }
+        return changes;
+    }
+
+    /**
+     * Records in {@code problems} every problem {@link #change} would refuse, without changing
+     * anything or touching a workload (the orchestrator's own check of workload settings runs at
+     * {@link Orchestrator#attach} and is not part of it).
+     */
+    public synchronized void check(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, ConfigProblems problems) {
+        plan(add, update, remove, problems);
+    }
+
+    /** What a change does, once checked. */
+    private record Plan(List<TargetSpec> added, List<TargetSpec> restarted, List<TargetSpec> replaced, Set<String> removing,
+            Map<String, Prepared> prepared) {}
+
+    private Plan plan(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, ConfigProblems problems) {
         Set<String> removing = new LinkedHashSet<>();
         for (String name : remove) {
             if (!actorsByName.containsKey(name)) {
@@ -223,35 +285,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 prepared.put(spec.name(), ready);
             }
         }
-        problems.throwIfAny();
-        attachAll(concat(added, replaced), prepared);
-        // From here on nothing can fail for a config reason: the change is committed.
-        for (String name : removing) {
-            TargetActor actor = requireNonNull(actorsByName.remove(name));
-            retire(actor, null, origin);
-        }
-        for (TargetSpec spec : replaced) {
-            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
-            boolean sameRef = old.spec().ref().equals(spec.ref());
-            TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
-            install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
-                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
-        }
-        for (TargetSpec spec : restarted) {
-            TargetActor old = requireNonNull(actorsByName.get(spec.name()));
-            TargetActor.Predecessor predecessor = old.retire();
-            install(requireNonNull(prepared.get(spec.name())), predecessor,
-                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
-        }
-        for (TargetSpec spec : added) {
-            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
-        }
-        TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
-                concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
-        if (started && !changes.isEmpty()) {
-            log.info("targets changed ({}): {}", origin, changes);
-        }
-        return changes;
+        return new Plan(added, restarted, replaced, removing, prepared);
     }
 
     /** Names of the targets a {@link #change} added, updated and removed. */
@@ -420,7 +454,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation,
                 code -> telemetry.orchestratorError(name, code)));
         TargetActor actor = new TargetActor(spec, ready.automaton(), ready.orchestrator(), actuator, ready.sources(), this, leadership,
-                scheduler, dispatcher, blocking, predecessor);
+                scheduler, dispatcher, blocking, predecessor, histories.open(spec.name()), historyProblems.remove(spec.name()));
         synchronized (routeLock) {
             // Under the route lock: the predecessor's publications stop here, the successor's start.
             actors.put(spec.ref(), actor);
@@ -443,8 +477,27 @@ public final class Engine implements TrafficHub, AutoCloseable {
                     + spec.policy().automaton() + "'; " + Config.didYouMean(spec.policy().automaton(), automata.keySet())
                     .map(hint -> hint + " ").orElse("") + "installed: " + automatonTypes());
         }
-        return factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
+        Automaton automaton = factory.create(new AutomatonSpec(spec.ref(), spec.policy().bounds(), spec.policy().signals().keySet(),
                 spec.policy().settings()), pluginContext("automaton-" + factory.type()));
+        if (automaton instanceof UsesArrivalHistory predicting) {
+            predicting.useArrivalHistory(histories.open(spec.name()));
+        }
+        return automaton;
+    }
+
+    /** The arrival history of {@code target}, or empty when there is no such target. */
+    public Optional<ArrivalHistory> arrivalHistory(String target) {
+        synchronized (this) {
+            if (!actorsByName.containsKey(target)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.ofNullable(histories.get(target));
+    }
+
+    /** Writes every arrival history that changed (also done once a minute and on close). */
+    public void flushArrivalHistory() {
+        histories.flush();
     }
 
     PluginContext pluginContext(String name) {
@@ -476,6 +529,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
         leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
+        histories.start();
         log.info("engine started with {} target(s)", actors.size());
     }
 
@@ -690,6 +744,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 || state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.FORCED_OPEN;
     }
 
+    /** The spec of the target named {@code name} now, if there is one. */
+    public synchronized Optional<TargetSpec> spec(String name) {
+        return Optional.ofNullable(actorsByName.get(name)).map(TargetActor::spec);
+    }
+
     public Optional<TargetStatus> status(String target) {
         TargetActor actor;
         synchronized (this) {
@@ -731,6 +790,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         closed = true;
         leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
+        histories.close();
         telemetry.close();
         for (AutoCloseable resource : owned) {
             try {

@@ -55,5 +55,7 @@ public record JournalEntry(
          * target source); the message says what changed and why.
          */
         CONFIG,
+        /** The target's arrival history: a file that could not be read and was set aside. */
+        HISTORY,
     }
 }

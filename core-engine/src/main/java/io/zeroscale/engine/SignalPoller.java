@@ -44,6 +44,16 @@ final class SignalPoller {
         return subscriptions;
     }
 
+    /** True when {@code signal} comes from a push source (its values arrive as they happen). */
+    boolean pushed(String signal) {
+        for (SignalSpec spec : signals) {
+            if (spec.name().equals(signal)) {
+                return sources.get(spec.source()) instanceof PushMetricSource;
+            }
+        }
+        return false;
+    }
+
     /** Queries every pull source once, each on its own blocking task. */
     void poll() {
         for (SignalSpec signal : signals) {

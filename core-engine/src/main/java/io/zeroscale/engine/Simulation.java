@@ -50,6 +50,11 @@ import java.util.function.Consumer;
  * {@code time} column (an ISO-8601 instant, or seconds from the start), one column per signal
  * named as in the policy, and optionally the gateway counters {@code held}, {@code inflight} and
  * {@code arrivals}. An empty cell (or JSON null) is an unknown value: the source failed then.
+ *
+ * <p>Instead of the gateway counters a series may give {@code requests}: how many requests arrive
+ * at that row's time (an exported arrival history is such a series). The simulated gateway then
+ * plays each request: held while no replica is ready, forwarded once one is, in flight for the
+ * service time. That is what {@link #compare} measures policies by ({@link Metrics}).
  */
 public final class Simulation {
     private static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
@@ -65,6 +70,29 @@ public final class Simulation {
 
     /** One decision of the timeline. */
     public record Step(Instant at, String state, int replicas, int ready, Routing routing, JournalEntry.Kind kind, String reason) {}
+
+    /** The column of a series that gives request arrivals (instead of the gateway counters). */
+    public static final String REQUESTS = "requests";
+
+    /**
+     * What a policy cost over a series that gives {@code requests}.
+     *
+     * @param requests requests that arrived
+     * @param coldStarts requests that arrived while no replica was ready and waited for a wake
+     * @param addedWait the summed wait of every held request until it was forwarded (or failed)
+     * @param maxWait the longest such wait
+     * @param idleReplicaSeconds replica-seconds of scaled replicas (starting, ready or draining)
+     *     beyond the requests in flight: what was kept up for nothing
+     * @param failed held requests that were answered with an error (a wake that failed)
+     */
+    public record Metrics(long requests, long coldStarts, Duration addedWait, Duration maxWait, double idleReplicaSeconds,
+            long failed) {}
+
+    /** One policy's run: its timeline and what it cost. */
+    public record Outcome(String policy, List<Step> steps, Metrics metrics) {}
+
+    /** A policy to compare, by name: a variant of a target (see {@link #variant}). */
+    public record Candidate(String name, TargetSpec target) {}
 
     private Simulation() {}
 
@@ -158,8 +186,75 @@ public final class Simulation {
      * @param plugins extra plugins whose automata the policy may use (the built-ins are always there)
      */
     public static List<Step> run(TargetSpec target, List<Row> rows, Duration startup, Duration tail, List<Plugin> plugins) {
+        return simulate(target.name(), target, rows, startup, Duration.ofSeconds(1), tail, plugins).steps();
+    }
+
+    /**
+     * Runs every candidate over the same series, one after the other, each on its own engine.
+     *
+     * @param service how long each request of a {@code requests} series is in flight
+     */
+    public static List<Outcome> compare(List<Candidate> candidates, List<Row> rows, Duration startup, Duration service, Duration tail,
+            List<Plugin> plugins) {
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Candidate candidate : candidates) {
+            outcomes.add(simulate(candidate.name(), candidate.target(), rows, startup, service, tail, plugins));
+        }
+        return List.copyOf(outcomes);
+    }
+
+    /**
+     * {@code target} with its lifecycle policy replaced for a comparison: {@code fixed:DURATION}
+     * ({@code zero-to-n} with that idle time and no adaptive keep-alive), {@code adaptive}
+     * ({@code zero-to-n} with the adaptive keep-alive and pre-wake, its {@code adaptive:} settings
+     * kept when the target has them), or {@code configured} (the target as it is). Other settings
+     * (wake timeout, drain timeout, activation, target tracking) are kept.
+     *
+     * @throws ZeroscaleException when {@code policy} is none of these, or the target's automaton
+     *     is not {@code zero-to-n} or {@code adaptive}
+     */
+    public static TargetSpec variant(TargetSpec target, String policy) {
+        if (policy.equals("configured")) {
+            return target;
+        }
+        String automaton = target.policy().automaton();
+        if (!automaton.equals("zero-to-n") && !automaton.equals("adaptive")) {
+            throw new ZeroscaleException(CONFIG_INVALID, "cannot compare idle policies for target '" + target.name() + "': its automaton is '"
+                    + automaton + "'; comparisons vary the idle time of zero-to-n or adaptive");
+        }
+        Map<String, Object> settings = new LinkedHashMap<>(target.policy().settings().asMap());
+        if (policy.startsWith("fixed:")) {
+            try {
+                io.zeroscale.spi.Durations.parse(policy.substring("fixed:".length()));
+            } catch (IllegalArgumentException e) {
+                throw new ZeroscaleException(CONFIG_INVALID, "policy '" + policy + "': " + e.getMessage() + "; e.g. fixed:5m");
+            }
+            settings.put("idle", policy.substring("fixed:".length()));
+            settings.put("adaptive", false);
+        } else if (policy.equals("adaptive")) {
+            if (!(settings.get("adaptive") instanceof Map<?, ?>)) {
+                settings.put("adaptive", true);
+            }
+        } else {
+            throw new ZeroscaleException(CONFIG_INVALID, "unknown policy '" + policy + "'; use fixed:DURATION (e.g. fixed:5m), adaptive or "
+                    + "configured");
+        }
+        PolicySpec base = target.policy();
+        return new TargetSpec(target.name(), target.ref(), target.workload(), new PolicySpec("zero-to-n", base.bounds(), base.signals(),
+                base.tick(), base.startFailures(), io.zeroscale.spi.Config.of(base.settings().path(), settings)));
+    }
+
+    private static Outcome simulate(String name, TargetSpec target, List<Row> rows, Duration startup, Duration service, Duration tail,
+            List<Plugin> plugins) {
+        boolean requestModel = rows.stream().anyMatch(row -> row.values().containsKey(REQUESTS));
+        if (requestModel && rows.stream().anyMatch(row -> row.values().containsKey(ReservedSignals.HELD)
+                || row.values().containsKey(ReservedSignals.INFLIGHT) || row.values().containsKey("arrivals"))) {
+            throw new ZeroscaleException(CONFIG_INVALID, "the series has both a 'requests' column and gateway counters (held, inflight, "
+                    + "arrivals); give either requests (arrivals per row) or the counters");
+        }
         VirtualScheduler time = new VirtualScheduler(rows.getFirst().at());
-        SimulatedWorkload workload = new SimulatedWorkload(time, startup);
+        Meter meter = new Meter(time);
+        SimulatedWorkload workload = new SimulatedWorkload(time, startup, meter);
         SeriesSource series = new SeriesSource(time, rows);
         TargetSpec simulated = new TargetSpec(target.name(),
                 new TargetRef("simulated", target.ref().kind(), target.ref().namespace(), target.ref().name()),
@@ -167,6 +262,7 @@ public final class Simulation {
         Zeroscale.Builder builder = Zeroscale.builder()
                 .virtualTime(time)
                 .dataDirectory(Path.of(System.getProperty("java.io.tmpdir"), "zeroscale-simulation"))
+                .persistentArrivalHistory(false) // a replay learns only from the series, never from a stored history
                 .orchestrator("simulated", workload)
                 .target(simulated);
         plugins.forEach(builder::plugin);
@@ -176,7 +272,7 @@ public final class Simulation {
                 .forEach(source -> builder.metricSource(source, series));
         List<Step> steps = new ArrayList<>();
         try (Zeroscale zeroscale = builder.build()) {
-            TrafficFromSeries traffic = new TrafficFromSeries(zeroscale, simulated.ref());
+            TrafficFromSeries traffic = new TrafficFromSeries(zeroscale, simulated.ref(), time, workload, meter, service, requestModel);
             zeroscale.trafficHub().subscribe(traffic);
             // As a real gateway does between changes, so its counters never count as unknown.
             time.scheduleAtFixedRate(HEARTBEAT, () -> zeroscale.trafficHub().heartbeat(TrafficFromSeries.GATEWAY));
@@ -190,8 +286,58 @@ public final class Simulation {
                 time.runDue();
             }
             time.advance(tail);
+            meter.change(time.now());
+            return new Outcome(name, List.copyOf(steps), new Metrics(traffic.requests, traffic.coldStarts, traffic.addedWait,
+                    traffic.maxWait, meter.idleReplicaSeconds, traffic.failed));
         }
-        return List.copyOf(steps);
+    }
+
+    /** The policies' costs side by side, one line per policy. */
+    public static String formatComparison(List<Outcome> outcomes) {
+        StringBuilder out = new StringBuilder(String.format(java.util.Locale.ROOT, "%-16s %9s %11s %14s %14s %14s %8s%n", "POLICY",
+                "REQUESTS", "COLD STARTS", "ADDED WAIT", "MEAN WAIT", "IDLE REPLICA-S", "FAILED"));
+        for (Outcome outcome : outcomes) {
+            Metrics m = outcome.metrics();
+            Duration mean = m.coldStarts() == 0 ? Duration.ZERO : m.addedWait().dividedBy(Math.max(1, m.coldStarts()));
+            out.append(String.format(java.util.Locale.ROOT, "%-16s %9d %11d %14s %14s %14.0f %8d%n", outcome.policy(), m.requests(),
+                    m.coldStarts(), seconds(m.addedWait()), seconds(mean), m.idleReplicaSeconds(), m.failed()));
+        }
+        return out.toString();
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(java.util.Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
+    }
+
+    /** Integrates idle replicas (scaled replicas beyond the requests in flight) over virtual time. */
+    private static final class Meter {
+        private Instant last;
+        private int replicas;
+        private int inFlight;
+        double idleReplicaSeconds;
+
+        Meter(VirtualScheduler time) {
+            this.last = time.now();
+        }
+
+        /** Call before {@code replicas} or {@code inFlight} change. */
+        void change(Instant now) {
+            if (now.isAfter(last)) {
+                int idle = replicas - Math.min(replicas, inFlight);
+                idleReplicaSeconds += idle * (Duration.between(last, now).toNanos() / 1e9);
+                last = now;
+            }
+        }
+
+        void replicas(Instant now, int replicas) {
+            change(now);
+            this.replicas = replicas;
+        }
+
+        void inFlight(Instant now, int inFlight) {
+            change(now);
+            this.inFlight = inFlight;
+        }
     }
 
     /** The timeline as a fixed-width text table, one line per step. */
@@ -236,19 +382,48 @@ public final class Simulation {
         public void close() {}
     }
 
-    /** Plays the gateway: reports the series' request counters and drains when nothing is in flight. */
+    /**
+     * Plays the gateway: reports the series' request counters and drains when nothing is in flight;
+     * or, for a {@code requests} series, plays each request (held, forwarded, in flight for the
+     * service time) and measures the waits.
+     */
     private static final class TrafficFromSeries implements RouteListener {
         static final String GATEWAY = "simulation";
         private final Zeroscale zeroscale;
         private final TargetRef ref;
+        private final VirtualScheduler time;
+        private final SimulatedWorkload workload;
+        private final Meter meter;
+        private final Duration service;
+        private final boolean requestModel;
+        private final java.util.ArrayDeque<Instant> heldSince = new java.util.ArrayDeque<>();
         private RequestStats stats = RequestStats.IDLE;
+        private Route route = Route.hold();
+        long requests;
+        long coldStarts;
+        long failed;
+        Duration addedWait = Duration.ZERO;
+        Duration maxWait = Duration.ZERO;
 
-        TrafficFromSeries(Zeroscale zeroscale, TargetRef ref) {
+        TrafficFromSeries(Zeroscale zeroscale, TargetRef ref, VirtualScheduler time, SimulatedWorkload workload, Meter meter,
+                Duration service, boolean requestModel) {
             this.zeroscale = zeroscale;
             this.ref = ref;
+            this.time = time;
+            this.workload = workload;
+            this.meter = meter;
+            this.service = service;
+            this.requestModel = requestModel;
         }
 
         void apply(Row row) {
+            if (requestModel) {
+                Double count = row.values().get(REQUESTS);
+                for (long i = 0; count != null && i < count.longValue(); i++) {
+                    arrive();
+                }
+                return;
+            }
             Double held = row.values().get(ReservedSignals.HELD);
             Double inFlight = row.values().get(ReservedSignals.INFLIGHT);
             Double arrivals = row.values().get("arrivals");
@@ -263,8 +438,56 @@ public final class Simulation {
             zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
 
+        private boolean forwarding() {
+            return route.routing() == Routing.FORWARD && !route.endpoints().isEmpty();
+        }
+
+        private void arrive() {
+            requests++;
+            if (forwarding()) {
+                stats = new RequestStats(stats.held(), stats.inFlight() + 1, stats.arrivals() + 1, stats.completed(), 0);
+                startService(1);
+            } else {
+                if (workload.ready == 0) {
+                    coldStarts++;
+                }
+                heldSince.add(time.now());
+                stats = new RequestStats(stats.held() + 1, stats.inFlight(), stats.arrivals() + 1, stats.completed(), 0);
+            }
+            zeroscale.trafficHub().report(GATEWAY, ref, stats);
+        }
+
+        private void startService(int count) {
+            meter.inFlight(time.now(), stats.inFlight());
+            time.schedule(service, () -> {
+                stats = new RequestStats(stats.held(), stats.inFlight() - count, stats.arrivals(), stats.completed() + count, 0);
+                meter.inFlight(time.now(), stats.inFlight());
+                zeroscale.trafficHub().report(GATEWAY, ref, stats);
+                if (route.routing() == Routing.DRAIN && stats.inFlight() == 0) {
+                    zeroscale.trafficHub().drained(GATEWAY, ref, route.draining());
+                }
+            });
+        }
+
+        private void waited(Instant since) {
+            Duration wait = Duration.between(since, time.now());
+            addedWait = addedWait.plus(wait);
+            if (wait.compareTo(maxWait) > 0) {
+                maxWait = wait;
+            }
+        }
+
         @Override
         public void onRoute(TargetRef target, Route route) {
+            this.route = route;
+            if (requestModel && forwarding() && !heldSince.isEmpty()) {
+                int released = heldSince.size();
+                heldSince.forEach(this::waited);
+                heldSince.clear();
+                stats = new RequestStats(0, stats.inFlight() + released, stats.arrivals(), stats.completed(), 0);
+                startService(released);
+                zeroscale.trafficHub().report(GATEWAY, ref, stats);
+            }
             if (route.routing() == Routing.DRAIN && stats.inFlight() == 0) {
                 zeroscale.trafficHub().drained(GATEWAY, target, route.draining());
             }
@@ -272,6 +495,9 @@ public final class Simulation {
 
         @Override
         public void onFailHeld(TargetRef target, int status, String reason) {
+            failed += heldSince.size();
+            heldSince.forEach(this::waited);
+            heldSince.clear();
             stats = new RequestStats(0, stats.inFlight(), stats.arrivals(), stats.completed() + stats.held(), 0);
             zeroscale.trafficHub().report(GATEWAY, ref, stats);
         }
@@ -281,14 +507,16 @@ public final class Simulation {
     private static final class SimulatedWorkload implements Orchestrator, Endpoints {
         private final VirtualScheduler time;
         private final Duration startup;
+        private final Meter meter;
         private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
         private int replicas;
         private int ready;
         private long generation;
 
-        SimulatedWorkload(VirtualScheduler time, Duration startup) {
+        SimulatedWorkload(VirtualScheduler time, Duration startup, Meter meter) {
             this.time = time;
             this.startup = startup;
+            this.meter = meter;
         }
 
         @Override
@@ -306,6 +534,7 @@ public final class Simulation {
                 return;
             }
             long current = ++generation;
+            meter.replicas(time.now(), replicas);
             this.replicas = replicas;
             ready = Math.min(ready, replicas);
             publish(target);

@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
+import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
@@ -77,6 +78,9 @@ final class TargetActor {
     private final TargetView view;
     private final WorkloadActuation actuation;
     private final StartFailures startFailures;
+    private final ArrivalHistory history;
+    /** Why the history file was set aside at load, journalled once on start; or null. */
+    private @Nullable String historyProblem;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -85,6 +89,12 @@ final class TargetActor {
     private final AtomicBoolean statsPosted = new AtomicBoolean();
     /** Every gateway's reports; handed to the actor that replaces this one when the target is reconfigured. */
     private final TrafficReports traffic;
+    /**
+     * Each gateway's newest counters, taken or not: a successor replays them onto the reports it
+     * takes over, so counters this actor had not taken yet are not lost (replaying a taken one
+     * changes nothing: the reports count increases).
+     */
+    private final ConcurrentHashMap<String, RequestStats> latestStats = new ConcurrentHashMap<>();
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
@@ -118,8 +128,12 @@ final class TargetActor {
             Scheduler scheduler,
             Executor dispatcher,
             Executor blocking,
-            @Nullable Predecessor predecessor) {
+            @Nullable Predecessor predecessor,
+            ArrivalHistory history,
+            @Nullable String historyProblem) {
         this.spec = spec;
+        this.history = history;
+        this.historyProblem = historyProblem;
         this.automaton = automaton;
         this.orchestrator = orchestrator;
         this.engine = engine;
@@ -170,6 +184,11 @@ final class TargetActor {
             automationPaused = predecessor.automationPaused();
             overrideReplicas = predecessor.overrideReplicas();
             overrideUntil = predecessor.overrideUntil();
+            Instant now = scheduler.clock().instant();
+            predecessor.requests().forEach((gateway, stats) -> {
+                latestStats.put(gateway, stats);
+                traffic.report(gateway, stats, now);
+            });
             view.requests(traffic.sum(), traffic.unknownReason());
         }
         this.status = snapshot("not observed yet");
@@ -180,9 +199,10 @@ final class TargetActor {
      *
      * @param calls the target's call queue, handed over so calls stay one at a time
      * @param traffic every gateway's reports (gateways report only on change)
+     * @param requests each gateway's newest counters, including those not yet taken into {@code traffic}
      */
     record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
-            @Nullable Instant overrideUntil, TrafficReports traffic) {}
+            @Nullable Instant overrideUntil, TrafficReports traffic, Map<String, RequestStats> requests) {}
 
     /**
      * Stops this actor for good because its target is reconfigured or removed, and returns what
@@ -192,7 +212,8 @@ final class TargetActor {
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
-        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic);
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic,
+                Map.copyOf(latestStats));
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -238,6 +259,11 @@ final class TargetActor {
         post(() -> {
             begun = true;
             leader = leadership.isLeader();
+            String problem = historyProblem;
+            if (problem != null) {
+                historyProblem = null;
+                journal(JournalEntry.Kind.HISTORY, problem);
+            }
             if (orchestrator instanceof Endpoints endpoints) {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
@@ -273,6 +299,7 @@ final class TargetActor {
     // ---- inputs --------------------------------------------------------------------------------
 
     void onRequests(String gateway, RequestStats stats) {
+        latestStats.put(gateway, stats);
         // Coalesce: under load a gateway reports on every request; the actor needs only the newest
         // of each gateway.
         pendingStats.put(gateway, stats);
@@ -297,6 +324,10 @@ final class TargetActor {
 
     private void requestsChanged() {
         view.arrivalsJoined(traffic.takeJoinedArrivals());
+        // The one place arrivals enter the history: the sum over gateways (a gateway that joins
+        // counts as a counter starting at zero), before the automaton hears of them, so a
+        // prediction made on this event already counts them.
+        history.counter(now(), traffic.sum().arrivals());
         view.requests(traffic.sum(), traffic.unknownReason());
         deliver(new Event.RequestsChanged());
     }
@@ -540,6 +571,12 @@ final class TargetActor {
     }
 
     private void onSignal(String name, SignalValue value) {
+        if (poller.pushed(name) && value instanceof SignalValue.Known known && known.value() > 0
+                && !(view.signal(name) instanceof SignalValue.Known before && before.value() > 0)) {
+            // Work announced by a pushed signal (a queue that was empty now holds messages) is an
+            // arrival as much as a request is: the history counts the rise, once.
+            history.record(now(), 1);
+        }
         view.signal(name, value);
         deliver(new Event.SignalChanged(name));
     }

@@ -151,6 +151,7 @@ public final class Zeroscale implements AutoCloseable {
         private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private ActuationSettings actuation = ActuationSettings.DEFAULT;
         private int journalCapacity = 10_000;
+        private boolean persistentHistory = true;
         private final List<Plugin> plugins = new ArrayList<>(List.of(new BuiltinPlugin()));
         private final Map<String, Orchestrator> orchestrators = new LinkedHashMap<>();
         private final Map<String, Config> orchestratorConfigs = new LinkedHashMap<>();
@@ -250,6 +251,15 @@ public final class Zeroscale implements AutoCloseable {
         /** Retries, circuit breaker and rate limit of orchestrator calls (default {@link ActuationSettings#DEFAULT}). */
         public Builder actuation(ActuationSettings actuation) {
             this.actuation = requireNonNull(actuation, "actuation is null");
+            return this;
+        }
+
+        /**
+         * Whether arrival histories are stored under the data directory (the default) or kept in
+         * memory only, as simulations do.
+         */
+        public Builder persistentArrivalHistory(boolean persistent) {
+            this.persistentHistory = persistent;
             return this;
         }
 
@@ -411,7 +421,8 @@ public final class Zeroscale implements AutoCloseable {
                             .ifPresent(sink -> sinks.put(entry.getKey(), sink));
                 }
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
-                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, trafficSettings, owned);
+                        journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, trafficSettings, owned,
+                        persistentHistory);
                 for (TargetSpec target : targets) {
                     engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
                 }

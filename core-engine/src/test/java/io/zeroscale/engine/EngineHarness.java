@@ -61,7 +61,8 @@ final class EngineHarness implements AutoCloseable {
         if (runningReplicas > 0) {
             orchestrator.preset(ref, runningReplicas);
         }
-        zeroscale = extra.apply(Zeroscale.builder())
+        // Histories in memory unless a test asks for files (through extra): tests must not share them.
+        zeroscale = extra.apply(Zeroscale.builder().persistentArrivalHistory(false))
                 .virtualTime(time)
                 .orchestrator("fake", orchestrator)
                 .metricSource("prom", metrics)

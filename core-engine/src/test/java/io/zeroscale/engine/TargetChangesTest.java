@@ -44,7 +44,7 @@ class TargetChangesTest {
             assertThat(engine.orchestrator.attaches()).containsExactly("app", "web");
             assertThat(engine.zeroscale.engine().status("web").orElseThrow().state()).isEqualTo("ZERO");
 
-            engine.zeroscale.trafficHub().report("gw", web.ref(), new RequestStats(1, 0, 1, 0, 0));
+            engine.zeroscale.trafficHub().report("gateway-a", web.ref(), new RequestStats(1, 0, 1, 0, 0));
             engine.time.runDue();
             assertThat(engine.zeroscale.engine().status("web").orElseThrow().state()).isEqualTo("WAKING");
             assertThat(engine.orchestrator.calls()).contains("scale web 1");

@@ -34,7 +34,9 @@ public final class ApiHandlers {
 
     private final Engine engine;
     private final Map<String, TargetSpec> targets = new LinkedHashMap<>();
-    private final Map<TargetRef, String> names = new LinkedHashMap<>();
+    /** Every target name ever seen per workload, so journal entries of removed targets keep their name. */
+    private final Map<TargetRef, String> names = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile @org.jspecify.annotations.Nullable ConfigReloader reloader;
     private final BooleanSupplier ready;
     private final String version;
 
@@ -52,6 +54,25 @@ public final class ApiHandlers {
         });
         this.ready = requireNonNull(ready, "ready is null");
         this.version = requireNonNull(version, "version is null");
+    }
+
+    /**
+     * Reloads the daemon's config file's targets. Called on the API's request thread; throws a
+     * {@link io.zeroscale.spi.ZeroscaleException} naming every problem when the file is refused.
+     */
+    @FunctionalInterface
+    public interface ConfigReloader {
+        /**
+         * Reloads and returns what changed.
+         *
+         * @param origin who asked, for the journal and the log
+         */
+        io.zeroscale.spi.targets.TargetChange reload(String origin);
+    }
+
+    /** Enables {@code POST /config/reload}; until then it answers 409 (the daemon has no config file). */
+    public void reloadWith(ConfigReloader value) {
+        reloader = requireNonNull(value, "value is null");
     }
 
     /** The largest {@code replicas.max} of all targets: what the OpenAPI document allows in an override. */
@@ -76,7 +97,8 @@ public final class ApiHandlers {
                 new ApiRoute("GET", "/journal", false, this::journal),
                 new ApiRoute("POST", "/targets/{name}/automation", false, this::automation),
                 new ApiRoute("PUT", "/targets/{name}/override", false, this::setOverride),
-                new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride));
+                new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride),
+                new ApiRoute("POST", "/config/reload", false, this::reloadConfig));
     }
 
     /** The engine the routes read; for the event stream. */
@@ -86,8 +108,8 @@ public final class ApiHandlers {
 
     /** The status of the target that scales {@code ref}, or null when none does. */
     @org.jspecify.annotations.Nullable TargetStatus statusOf(TargetRef ref) {
-        String name = names.get(ref);
-        return name == null ? null : engine.status(name).orElse(null);
+        // Live: targets come and go with config reloads.
+        return engine.statuses().stream().filter(status -> status.ref().equals(ref)).findFirst().orElse(null);
     }
 
     /** Every target as {@code GET /targets} shows it. */
@@ -100,19 +122,51 @@ public final class ApiHandlers {
     }
 
     private TargetSpec spec(String name) {
-        TargetSpec spec = targets.get(name);
-        if (spec == null) {
-            throw unknownTarget(name);
-        }
+        // Live: targets come and go with config reloads.
+        TargetSpec spec = engine.spec(name).orElseThrow(() -> unknownTarget(name));
+        names.put(spec.ref(), name);
         return spec;
     }
 
     private ApiException unknownTarget(String name) {
+        Set<String> known = new java.util.LinkedHashSet<>(engine.statuses().stream().map(TargetStatus::name).toList());
         return ApiException.notFound("no target named '" + name + "'; "
-                + (targets.isEmpty() ? "none is configured" : Config.suggestion(name, targets.keySet(), "targets are")));
+                + (known.isEmpty() ? "none is configured" : Config.suggestion(name, known, "targets are")));
+    }
+
+    /**
+     * {@code POST /config/reload}: reads the config file again and applies what changed under
+     * {@code targets:}; 422 with every problem when the file is refused (nothing changes then).
+     */
+    private ApiResponse reloadConfig(ApiRequest request) {
+        object(request.body(), Set.of());
+        ConfigReloader current = reloader;
+        if (current == null) {
+            throw new ApiException(409, "conflict", "this daemon was not started from a config file (zeroscale run --config);"
+                    + " there is nothing to reload");
+        }
+        io.zeroscale.spi.targets.TargetChange change;
+        try {
+            change = current.reload("POST /config/reload by " + request.caller());
+        } catch (io.zeroscale.spi.ZeroscaleException e) {
+            if (e.errorCode().type() != io.zeroscale.spi.ErrorType.USER_ERROR) {
+                throw e;
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("error", "config_invalid");
+            out.put("message", "the config file was not reloaded, the running targets stay as they were: " + e.getMessage());
+            out.put("problems", e.problems());
+            return ApiResponse.json(422, out);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("added", change.added().stream().map(io.zeroscale.spi.targets.TargetDefinition::name).toList());
+        out.put("updated", change.updated().stream().map(io.zeroscale.spi.targets.TargetDefinition::name).toList());
+        out.put("removed", change.removed());
+        return ApiResponse.ok(out);
     }
 
     private ApiResponse journal(ApiRequest request) {
+        engine.statuses().forEach(status -> names.put(status.ref(), status.name()));
         int limit = 100;
         String limitText = request.queryValue("limit");
         if (limitText != null) {

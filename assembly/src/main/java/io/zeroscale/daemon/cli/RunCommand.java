@@ -28,6 +28,7 @@ final class RunCommand implements Callable<Integer> {
             plugins.close();
             throw e;
         }
+        daemon.reloadFrom(options.requireConfig(), options.overrides);
         Thread hook = new Thread(daemon::stop, "zeroscale-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         daemon.start();

@@ -29,7 +29,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Replays a recorded signal series through a target's policy on virtual time and prints every",
             "decision the engine would have made (safety rules included). The workload is simulated: it is ready",
-            "--startup after each scale-up. With --out, also writes a chart (.html or .png)."})
+            "--startup after each scale-up. With --out, also writes a chart (.html or .png).",
+            "With --compare, replays the same series (one with a 'requests' column, such as an exported arrival",
+            "history) through each given idle policy and prints, for each, the cold starts (requests that waited",
+            "for a wake), their added wait and the idle replica-seconds."})
 final class SimulateCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -48,6 +51,15 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--startup", paramLabel = "DURATION", defaultValue = "20s",
             description = "How long the simulated workload takes to become ready (default ${DEFAULT-VALUE}).")
     String startup = "20s";
+
+    @Option(names = "--compare", paramLabel = "POLICY", split = ",",
+            description = {"Compare idle policies on the series: fixed:DURATION (zero-to-n with that idle time), adaptive",
+                "(the adaptive keep-alive and pre-wake) or configured (the target's own). Repeatable or comma-separated."})
+    List<String> compare = new java.util.ArrayList<>();
+
+    @Option(names = "--service", paramLabel = "DURATION", defaultValue = "1s",
+            description = "How long each request of a 'requests' series is in flight (default ${DEFAULT-VALUE}).")
+    String service = "1s";
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the timeline as a chart: FILE.html or FILE.png.")
     @Nullable Path out;
@@ -68,6 +80,9 @@ final class SimulateCommand implements Callable<Integer> {
         if (series == null) {
             throw new IllegalStateException("--series is required");
         }
+        if (!compare.isEmpty()) {
+            return compare(targetSpec, series, startupTime);
+        }
         List<Simulation.Step> steps;
         try (Plugins plugins = options.loadPlugins()) {
             steps = Simulation.run(targetSpec, Simulation.readSeries(series), startupTime, targetSpec.policy().tick().multipliedBy(600), plugins.plugins());
@@ -83,6 +98,39 @@ final class SimulateCommand implements Callable<Integer> {
             } else {
                 throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " must end in .html or .png");
             }
+            spec.commandLine().getErr().println("zeroscale: wrote " + out);
+        }
+        return 0;
+    }
+
+    private Integer compare(TargetSpec targetSpec, Path seriesFile, Duration startupTime) throws IOException {
+        Duration serviceTime;
+        try {
+            serviceTime = Durations.parse(service);
+        } catch (IllegalArgumentException e) {
+            throw new ZeroscaleException(CONFIG_INVALID, "--service: " + e.getMessage(), e);
+        }
+        if (out != null && !out.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.html?")) {
+            throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " must end in .html: a comparison is written as an HTML page");
+        }
+        List<Simulation.Row> rows = Simulation.readSeries(seriesFile);
+        if (rows.stream().noneMatch(row -> row.values().containsKey(Simulation.REQUESTS))) {
+            throw new ZeroscaleException(CONFIG_INVALID, "--compare: " + seriesFile + " has no '" + Simulation.REQUESTS + "' column; "
+                    + "a comparison replays requests (time,requests rows, as an exported arrival history has)");
+        }
+        List<Simulation.Candidate> candidates = new java.util.ArrayList<>();
+        for (String policy : compare) {
+            candidates.add(new Simulation.Candidate(policy, Simulation.variant(targetSpec, policy.strip())));
+        }
+        List<Simulation.Outcome> outcomes;
+        try (Plugins plugins = options.loadPlugins()) {
+            outcomes = Simulation.compare(candidates, rows, startupTime, serviceTime, targetSpec.policy().tick().multipliedBy(600),
+                    plugins.plugins());
+        }
+        spec.commandLine().getOut().print(Simulation.formatComparison(outcomes));
+        if (out != null) {
+            String title = "zeroscale simulate: " + target + " over " + seriesFile.getFileName() + ", " + compare.size() + " policies";
+            Files.writeString(out, TimelineChart.comparisonHtml(title, outcomes), StandardCharsets.UTF_8);
             spec.commandLine().getErr().println("zeroscale: wrote " + out);
         }
         return 0;

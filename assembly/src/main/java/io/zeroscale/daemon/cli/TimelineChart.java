@@ -68,6 +68,39 @@ final class TimelineChart {
                 """.formatted(escape(title), escape(title), image, escape(io.zeroscale.engine.Simulation.formatTable(steps)));
     }
 
+    /** The comparison table, then each policy's timeline chart and decisions. */
+    static String comparisonHtml(String title, List<Simulation.Outcome> outcomes) {
+        StringBuilder rows = new StringBuilder();
+        StringBuilder charts = new StringBuilder();
+        for (Simulation.Outcome outcome : outcomes) {
+            Simulation.Metrics m = outcome.metrics();
+            rows.append("<tr><td>").append(escape(outcome.policy())).append("</td><td>").append(m.requests())
+                    .append("</td><td>").append(m.coldStarts())
+                    .append("</td><td>").append(String.format(java.util.Locale.ROOT, "%.1f", m.addedWait().toMillis() / 1000.0))
+                    .append("</td><td>").append(String.format(java.util.Locale.ROOT, "%.0f", m.idleReplicaSeconds()))
+                    .append("</td><td>").append(m.failed()).append("</td></tr>\n");
+            String image = Base64.getEncoder().encodeToString(png(outcome.policy(), outcome.steps()));
+            charts.append("<h2>").append(escape(outcome.policy())).append("</h2>\n")
+                    .append("<img alt=\"replicas and states over time: ").append(escape(outcome.policy()))
+                    .append("\" src=\"data:image/png;base64,").append(image).append("\">\n")
+                    .append("<details><summary>decisions</summary><pre>").append(escape(Simulation.formatTable(outcome.steps())))
+                    .append("</pre></details>\n");
+        }
+        return """
+                <!DOCTYPE html>
+                <html lang="en"><head><meta charset="utf-8"><title>%s</title>
+                <style>body{font-family:sans-serif;margin:2em}pre{font-size:12px}td,th{padding:2px 10px;text-align:right}
+                td:first-child,th:first-child{text-align:left}</style></head>
+                <body><h1>%s</h1>
+                <table id="comparison"><tr><th>policy</th><th>requests</th><th>cold starts</th><th>added wait (s)</th>
+                <th>idle replica-seconds</th><th>failed</th></tr>
+                %s</table>
+                <p>Cold starts: requests that arrived while no replica was ready and waited for a wake. Idle replica-seconds:
+                scaled replicas beyond the requests in flight, over time.</p>
+                %s</body></html>
+                """.formatted(escape(title), escape(title), rows, charts);
+    }
+
     private static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }

@@ -155,17 +155,34 @@ public final class ConfigLoader {
         TrafficSettings traffic = problems.attempt(() -> TrafficSettings.fromConfig(trafficNode)).orElse(TrafficSettings.DEFAULT);
         Config trafficHub = trafficNode.optionalChild("hub").orElse(null);
         return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry,
-                alerts, alertSinks, traffic, trafficHub);
+                alerts, alertSinks, traffic, trafficHub, targetNodes);
     }
 
-    /** The target's gateway route, or null when it has none. */
-    private static @Nullable GatewayRoute route(Config target, TargetSpec spec, Map<String, String> routeOwners) {
+    /**
+     * The gateway route of a {@code targets.<name>} node, or null when it has none.
+     *
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming the bad key of {@code route}
+     */
+    public static @Nullable GatewayRoute route(Config target, TargetSpec spec) {
         Config route = target.optionalChild("route").orElse(null);
         if (route == null) {
             return null;
         }
         route.requireOnlyKeys(ROUTE_KEYS);
-        GatewayRoute gatewayRoute = new GatewayRoute(spec.ref(), route.string("host").orElse(null), route.string("path", "/"));
+        String path = route.string("path", "/");
+        if (!path.startsWith("/")) {
+            throw route.invalid("path", "must start with '/', got '" + path + "'");
+        }
+        return new GatewayRoute(spec.ref(), route.string("host").orElse(null), path);
+    }
+
+    /** The target's gateway route, or null when it has none; a route another target has is refused. */
+    private static @Nullable GatewayRoute route(Config target, TargetSpec spec, Map<String, String> routeOwners) {
+        GatewayRoute gatewayRoute = route(target, spec);
+        if (gatewayRoute == null) {
+            return null;
+        }
+        Config route = target.requireChild("route");
         String key = gatewayRoute.host() + " " + gatewayRoute.pathPrefix();
         String other = routeOwners.putIfAbsent(key, spec.name());
         if (other != null) {

@@ -37,6 +37,8 @@ import org.jspecify.annotations.Nullable;
  * @param traffic how the engine treats the gateways that report to it ({@code traffic:})
  * @param trafficHub the {@code traffic.hub} node, with its {@code type}; null when absent (the
  *     gateway reports to the local engine)
+ * @param targetNodes each {@code targets.<name>} node as written (after overrides and substitution),
+ *     which a config reload compares to tell changed targets from unchanged ones
  */
 public record DaemonConfig(
         String source,
@@ -52,7 +54,8 @@ public record DaemonConfig(
         AlertSettings alerts,
         Map<String, Config> alertSinks,
         TrafficSettings traffic,
-        @Nullable Config trafficHub) {
+        @Nullable Config trafficHub,
+        Map<String, Config> targetNodes) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -66,6 +69,15 @@ public record DaemonConfig(
         requireNonNull(alerts, "alerts is null");
         alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
         requireNonNull(traffic, "traffic is null");
+        targetNodes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targetNodes));
+    }
+
+    /**
+     * The gateway settings of one target: the gateway-wide ones with the target's own {@code
+     * policy.wake-timeout} (see {@link #targetGateways()}).
+     */
+    public GatewayConfig targetGateway(TargetSpec target) {
+        return gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build();
     }
 
     /**
@@ -76,7 +88,7 @@ public record DaemonConfig(
     public Map<TargetRef, GatewayConfig> targetGateways() {
         Map<TargetRef, GatewayConfig> out = new LinkedHashMap<>();
         for (TargetSpec target : targets) {
-            out.put(target.ref(), gateway.toBuilder().wakeTimeout(WakeTimeout.of(target.policy().settings())).build());
+            out.put(target.ref(), targetGateway(target));
         }
         return java.util.Collections.unmodifiableMap(out);
     }

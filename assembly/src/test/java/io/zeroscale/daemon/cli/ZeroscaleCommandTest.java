@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,6 +129,44 @@ class ZeroscaleCommandTest {
         Result unknown = run("simulate", "-c", SIMULATE.toString(), "-t", "apj", "-s", SERIES.toString());
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err()).isEqualTo("zeroscale: --target: no target named 'apj' in " + SIMULATE + "; did you mean 'api'?\n");
+    }
+
+    @Test
+    void simulateComparesIdlePoliciesOnAnArrivalHistory() throws Exception {
+        Path html = temp.resolve("compare.html");
+        Result compared = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
+                "--compare", "fixed:1m,fixed:30m", "--compare", "adaptive", "-o", html.toString());
+        assertThat(compared.status()).as(compared.err()).isZero();
+        List<String> lines = compared.out().lines().toList();
+        assertThat(lines.getFirst()).startsWith("POLICY").contains("COLD STARTS", "ADDED WAIT", "IDLE REPLICA-S");
+        assertThat(lines).hasSize(4);
+        long[] fixed1 = numbers(lines.get(1));
+        long[] fixed30 = numbers(lines.get(2));
+        long[] adaptive = numbers(lines.get(3));
+        // Two days of a 15-minute timer: 192 requests. One minute of idle misses every one of them,
+        // thirty minutes misses only the first; adaptive learns the timer and pre-wakes, idling less than 30m.
+        assertThat(fixed1[0]).isEqualTo(192);
+        assertThat(fixed1[1]).isEqualTo(192);
+        assertThat(fixed30[1]).isEqualTo(1);
+        assertThat(adaptive[1]).isLessThan(20);
+        assertThat(adaptive[2]).isLessThan(fixed30[2]);
+        assertThat(Files.readString(html)).contains("<table id=\"comparison\">", "<td>adaptive</td><td>192</td>",
+                "pre-wake: next request expected from");
+
+        Result unknownPolicy = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
+                "--compare", "fixed:1m,sometimes");
+        assertThat(unknownPolicy.status()).isEqualTo(2);
+        assertThat(unknownPolicy.err()).contains("unknown policy 'sometimes'; use fixed:DURATION (e.g. fixed:5m), adaptive or configured");
+
+        Result noRequests = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", SERIES.toString(), "--compare", "adaptive");
+        assertThat(noRequests.status()).isEqualTo(2);
+        assertThat(noRequests.err()).contains("has no 'requests' column");
+    }
+
+    /** requests, cold starts and idle replica-seconds of a comparison line. */
+    private static long[] numbers(String line) {
+        String[] cells = line.trim().split("\\s+");
+        return new long[] {Long.parseLong(cells[1]), Long.parseLong(cells[2]), Long.parseLong(cells[5])};
     }
 
     @Test

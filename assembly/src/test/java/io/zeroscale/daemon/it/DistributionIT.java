@@ -33,10 +33,14 @@ class DistributionIT {
         // plugin still loads its own copy (its class loader's parent is the platform loader).
         assertStartsWith(lib, "core-engine-", "gateway-", "core-spi-", "slf4j-api-", "plugin-support-");
         assertThat(lib).as("lib/").noneMatch(jar -> jar.startsWith("orchestrator-docker-") || jar.startsWith("orchestrator-aws-") || jar.startsWith("metrics-prometheus-")
-                        || jar.startsWith("metrics-tempo-") || jar.startsWith("alerts-webhook-") || jar.startsWith("docker-java-"));
+                        || jar.startsWith("metrics-tempo-") || jar.startsWith("alerts-webhook-") || jar.startsWith("docker-java-")
+                        || jar.startsWith("orchestrator-k8s-") || jar.startsWith("kubernetes-client-"));
 
         List<String> docker = jars(Distribution.plugins().resolve("docker"));
         assertStartsWith(docker, "orchestrator-docker-", "plugin-support-", "docker-java-core-", "docker-java-transport-zerodep-", "jna-");
+        List<String> kubernetes = jars(Distribution.plugins().resolve("kubernetes"));
+        assertStartsWith(kubernetes, "orchestrator-k8s-", "plugin-support-", "kubernetes-client-", "kubernetes-httpclient-jdk-",
+                "kubernetes-model-apps-", "kubernetes-model-discovery-");
         List<String> aws = jars(Distribution.plugins().resolve("aws"));
         assertStartsWith(aws, "orchestrator-aws-", "plugin-support-", "autoscaling-", "ec2-", "url-connection-client-");
         assertThat(aws).as("plugins/aws: the URL-connection client only").noneMatch(jar -> jar.startsWith("apache") || jar.startsWith("netty"));
@@ -46,7 +50,7 @@ class DistributionIT {
         assertStartsWith(tempo, "metrics-tempo-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");
         List<String> alerts = jars(Distribution.plugins().resolve("alerts"));
         assertStartsWith(alerts, "alerts-webhook-", "plugin-support-", "jackson-databind-");
-        for (List<String> folder : List.of(docker, aws, prometheus, tempo, alerts)) {
+        for (List<String> folder : List.of(docker, kubernetes, aws, prometheus, tempo, alerts)) {
             assertThat(folder).noneMatch(jar -> SHARED.stream().anyMatch(jar::startsWith));
         }
         assertThat(Distribution.plugins().resolve("README.md")).exists();

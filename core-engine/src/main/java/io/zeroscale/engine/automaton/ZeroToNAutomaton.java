@@ -3,6 +3,8 @@ package io.zeroscale.engine.automaton;
 import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
@@ -39,8 +41,14 @@ import org.jspecify.annotations.Nullable;
  * In ACTIVE the replica count follows target tracking (HPA formula) within [max(1, min), max].
  * A workload that loses every ready replica while ACTIVE (stopped behind our back) goes back to
  * WAKING and its requests are held, not failed.
+ *
+ * <p>With {@code adaptive:} (or as the {@code adaptive} automaton) the idle time is not fixed but
+ * predicted from the target's arrival history ({@link HybridHistogram}): either kept alive until the
+ * expected tail of the next idle time, or scaled to zero at once and woken again ahead of the next
+ * expected request (ZERO --pre-wake timer--> WAKING), kept up until the tail if that request does
+ * not come. While the history cannot predict, the fixed {@code idle} applies, and the reasons say so.
  */
-final class ZeroToNAutomaton implements Automaton {
+final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
     enum State {
         ZERO,
         WAKING,
@@ -59,6 +67,9 @@ final class ZeroToNAutomaton implements Automaton {
     static final String WAKE_TIMER = "wake-timeout";
     static final String IDLE_TIMER = "idle";
     static final String DRAIN_TIMER = "drain-timeout";
+    static final String PREWAKE_TIMER = "pre-wake";
+    /** How long a target that will be pre-woken stays up once idle. */
+    static final Duration PREWAKE_GRACE = Duration.ofSeconds(1);
 
     private final ZeroToNSettings settings;
     private final ReplicaBounds bounds;
@@ -69,12 +80,24 @@ final class ZeroToNAutomaton implements Automaton {
     private long lastArrivals = -1;
     private @Nullable Instant wakeStarted;
     private long arrivalsAtFailedWake = -1;
+    private ArrivalHistory history = new ArrivalHistory();
+    /** The adaptive prediction made at the last activity; null without {@code adaptive:}. */
+    private HybridHistogram.@Nullable Prediction prediction;
+    /** How long the last wake took, a lower bound for the pre-wake's lead. */
+    private @Nullable Duration lastWakeTook;
+    /** Woken by the pre-wake, and no request since. */
+    private boolean prewoken;
 
     ZeroToNAutomaton(ZeroToNSettings settings, ReplicaBounds bounds, @Nullable TargetTracker tracker) {
         this.settings = settings;
         this.bounds = bounds;
         this.tracker = tracker;
         this.decision = Decision.of(0, Routing.HOLD, "not started");
+    }
+
+    @Override
+    public void useArrivalHistory(ArrivalHistory history) {
+        this.history = history;
     }
 
     @Override
@@ -141,6 +164,13 @@ final class ZeroToNAutomaton implements Automaton {
         } else {
             state = State.ZERO;
             decision = Decision.of(0, Routing.HOLD, "started at zero");
+            // After a restart the history knows when the last request came: the pre-wake it predicts still holds.
+            Instant lastArrival = history.lastArrival();
+            if (lastArrival != null && lastArrival.isBefore(ctx.now())) {
+                lastActivity = lastArrival;
+            }
+            predict();
+            schedulePrewake(ctx);
             evaluate(ctx);
         }
     }
@@ -167,7 +197,10 @@ final class ZeroToNAutomaton implements Automaton {
                 if (ready(ctx)) {
                     moveTo(State.ACTIVE);
                     ctx.timers().cancel(WAKE_TIMER);
-                    ctx.timers().set(IDLE_TIMER, settings.idle());
+                    setIdleTimer(ctx);
+                    if (wakeStarted != null) {
+                        lastWakeTook = Duration.between(wakeStarted, ctx.now());
+                    }
                     String took = wakeStarted == null ? "" : " after " + Durations.format(Duration.between(wakeStarted, ctx.now()));
                     decision = Decision.of(activeReplicas(ctx, decision.replicas()), Routing.FORWARD,
                             ctx.observed().readyReplicas() + " replica(s) ready" + took + "; forwarding held requests");
@@ -186,7 +219,7 @@ final class ZeroToNAutomaton implements Automaton {
                 if (replicas != decision.replicas()) {
                     decision = Decision.of(replicas, Routing.FORWARD, trackingReason(replicas));
                 }
-                if (idleFor(ctx, settings.idle())) {
+                if (idleFor(ctx, idle())) {
                     startDraining(ctx);
                 } else if (settings.pauseAfter() != null && lastActivity != null && idleFor(ctx, settings.pauseAfter())) {
                     moveTo(State.PAUSED);
@@ -199,7 +232,7 @@ final class ZeroToNAutomaton implements Automaton {
                 if (activeNow(ctx)) {
                     moveTo(State.ACTIVE);
                     ctx.timers().cancel(DRAIN_TIMER);
-                    ctx.timers().set(IDLE_TIMER, settings.idle());
+                    setIdleTimer(ctx);
                     decision = Decision.of(decision.replicas(), Routing.FORWARD, "request arrived while draining; drain cancelled");
                 }
             }
@@ -238,6 +271,14 @@ final class ZeroToNAutomaton implements Automaton {
                 }
             }
             case IDLE_TIMER -> evaluate(ctx);
+            case PREWAKE_TIMER -> {
+                if (state == State.ZERO && prediction instanceof HybridHistogram.Predicted predicted && lastActivity != null) {
+                    wake(ctx, "pre-wake: next request expected from " + lastActivity.plus(predicted.expectedFrom()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                            + " (" + predicted.describe() + ", last request " + lastActivity.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "); kept up until "
+                            + lastActivity.plus(predicted.keepUntil()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " if none comes", false);
+                    prewoken = true;
+                }
+            }
             case DRAIN_TIMER -> {
                 if (state == State.DRAINING) {
                     toZero(ctx, "drain-timeout " + Durations.format(settings.drainTimeout()) + " passed");
@@ -254,6 +295,7 @@ final class ZeroToNAutomaton implements Automaton {
         wakeStarted = ctx.now();
         ctx.timers().set(WAKE_TIMER, settings.wakeTimeout());
         ctx.timers().cancel(IDLE_TIMER);
+        ctx.timers().cancel(PREWAKE_TIMER);
         int replicas = Math.max(fromPause ? decision.replicas() : 0, wakeReplicas());
         decision = Decision.of(replicas, Routing.HOLD, (fromPause ? "resuming: " : "waking: ") + trigger);
         // The workload may already be ready (resumed instantly, or kept by the safety rules).
@@ -263,8 +305,28 @@ final class ZeroToNAutomaton implements Automaton {
     private void startDraining(TargetContext ctx) {
         moveTo(State.DRAINING);
         ctx.timers().set(DRAIN_TIMER, settings.drainTimeout());
-        decision = Decision.of(decision.replicas(), Routing.DRAIN,
-                "idle for " + Durations.format(settings.idle()) + "; draining before scale to zero");
+        decision = Decision.of(decision.replicas(), Routing.DRAIN, idleReason() + "; draining before scale to zero");
+    }
+
+    /** Why the target is idle now, naming what decided how long (fixed idle and why, or the prediction). */
+    private String idleReason() {
+        HybridHistogram.Prediction current = prediction;
+        if (current == null) {
+            return "idle for " + Durations.format(settings.idle());
+        }
+        if (current instanceof HybridHistogram.Predicted predicted && lastActivity != null) {
+            if (prewoken) {
+                return "no request by " + lastActivity.plus(predicted.keepUntil()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", the end of the expected window ("
+                        + predicted.describe() + ")";
+            }
+            Duration prewake = predicted.prewakeAfter();
+            if (prewake != null) {
+                return "request done; the next is expected no sooner than " + lastActivity.plus(predicted.expectedFrom()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                        + " (" + predicted.describe() + "): down until the pre-wake at " + lastActivity.plus(prewake).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            }
+            return "idle for " + HybridHistogram.format(predicted.keepUntil()) + " (" + predicted.describe() + " keep-alive)";
+        }
+        return "idle for " + Durations.format(settings.idle()) + " (" + current.describe() + ")";
     }
 
     private void toZero(TargetContext ctx, String why) {
@@ -272,6 +334,44 @@ final class ZeroToNAutomaton implements Automaton {
         ctx.timers().cancel(DRAIN_TIMER);
         ctx.timers().cancel(IDLE_TIMER);
         decision = Decision.of(0, Routing.HOLD, why + "; scaled to zero");
+        schedulePrewake(ctx);
+    }
+
+    /** At zero with a predicted pre-wake still ahead: sets its timer. */
+    private void schedulePrewake(TargetContext ctx) {
+        if (!prewoken && prediction instanceof HybridHistogram.Predicted predicted && predicted.prewakeAfter() != null
+                && lastActivity != null) {
+            Duration until = Duration.between(ctx.now(), lastActivity.plus(predicted.prewakeAfter()));
+            if (until.isPositive()) {
+                ctx.timers().set(PREWAKE_TIMER, until);
+            }
+        }
+    }
+
+    /** How long after the last activity the target counts as idle: fixed, or as predicted. */
+    private Duration idle() {
+        if (prediction instanceof HybridHistogram.Predicted predicted) {
+            if (prewoken || predicted.prewakeAfter() == null) {
+                return predicted.keepUntil();
+            }
+            // The pre-wake brings it back before the next request. Not zero: a zero idle timer, re-armed
+            // by every event while a request is in flight, would fire at the same instant forever.
+            return PREWAKE_GRACE;
+        }
+        return settings.idle();
+    }
+
+    /** (Re)sets the idle timer to fire when the target has been idle for {@link #idle()}. */
+    private void setIdleTimer(TargetContext ctx) {
+        Duration remaining = lastActivity == null ? idle() : Duration.between(ctx.now(), lastActivity.plus(idle()));
+        ctx.timers().set(IDLE_TIMER, remaining.isNegative() ? Duration.ZERO : remaining);
+    }
+
+    private void predict() {
+        HybridHistogram adaptive = settings.adaptive();
+        if (adaptive != null) {
+            prediction = adaptive.predict(history.idleTimes(), lastWakeTook);
+        }
     }
 
     private void moveTo(State next) {
@@ -314,8 +414,12 @@ final class ZeroToNAutomaton implements Automaton {
         lastArrivals = arrivals;
         if (!ctx.requests().quiet() || arrivedThisEvent || activationAbove(ctx)) {
             lastActivity = ctx.now();
+            if (arrivedThisEvent) {
+                prewoken = false;
+                predict();
+            }
             if (state == State.ACTIVE) {
-                ctx.timers().set(IDLE_TIMER, settings.pauseAfter() != null ? settings.pauseAfter() : settings.idle());
+                ctx.timers().set(IDLE_TIMER, settings.pauseAfter() != null ? settings.pauseAfter() : idle());
             }
         }
     }

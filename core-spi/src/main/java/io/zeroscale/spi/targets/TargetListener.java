@@ -7,6 +7,14 @@ package io.zeroscale.spi.targets;
 @FunctionalInterface
 public interface TargetListener {
     /**
+     * Records in {@code problems} every problem {@link #onChange} would refuse {@code change} for,
+     * without applying anything: a source that found problems of its own (a file that does not
+     * pass its schema) calls it so one run reports them all. Same thread rules as {@link
+     * #onChange}; idempotent; the default checks nothing.
+     */
+    default void check(TargetChange change, io.zeroscale.spi.ConfigProblems problems) {}
+
+    /**
      * Applies {@code change} all or nothing: every definition is checked first (orchestrator,
      * workload settings, policy, route), and when any problem is found nothing changes.
      *

@@ -1,0 +1,155 @@
+package io.zeroscale.plugin.k8s;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared informers of one namespace: one watch per resource type for every target there
+ * (pods, EndpointSlices, Services, HorizontalPodAutoscalers, and each workload kind in use), so a
+ * thousand targets in a namespace cost a handful of watches, not thousands. Any change calls
+ * {@code onChange}, which recomputes the namespace's watched targets from these caches. Informers
+ * re-list and re-watch by themselves after a dropped connection (fabric8's reconnect), so nothing
+ * here polls. Thread-safe.
+ */
+final class NamespaceInformers implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NamespaceInformers.class);
+
+    private final String namespace;
+    private final KubernetesClient client;
+    private final Runnable onChange;
+    private final SharedIndexInformer<Pod> pods;
+    private final SharedIndexInformer<EndpointSlice> slices;
+    private final SharedIndexInformer<Service> services;
+    private final SharedIndexInformer<HorizontalPodAutoscaler> autoscalers;
+    private final Map<String, SharedIndexInformer<GenericKubernetesResource>> workloads = new ConcurrentHashMap<>();
+    private final List<CompletableFuture<Void>> started = new ArrayList<>();
+
+    NamespaceInformers(String namespace, KubernetesClient client, PodOrder order, Runnable onChange) {
+        this.namespace = namespace;
+        this.client = client;
+        this.onChange = onChange;
+        this.pods = client.pods().inNamespace(namespace).runnableInformer(0);
+        pods.addEventHandler(handler(order::see, pod -> order.forget(pod.getMetadata().getUid()), order::save));
+        this.slices = client.discovery().v1().endpointSlices().inNamespace(namespace).runnableInformer(0);
+        slices.addEventHandler(handler(s -> {}, s -> {}, () -> {}));
+        this.services = client.services().inNamespace(namespace).runnableInformer(0);
+        services.addEventHandler(handler(s -> {}, s -> {}, () -> {}));
+        this.autoscalers = client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).runnableInformer(0);
+        autoscalers.addEventHandler(handler(s -> {}, s -> {}, () -> {}));
+        start(pods, "pods");
+        start(slices, "endpointslices");
+        start(services, "services");
+        start(autoscalers, "horizontalpodautoscalers");
+    }
+
+    private <T> ResourceEventHandler<T> handler(Consumer<T> added, Consumer<T> deleted, Runnable after) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                added.accept(obj);
+                after.run();
+                onChange.run();
+            }
+
+            @Override
+            public void onUpdate(T old, T obj) {
+                onChange.run();
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                deleted.accept(obj);
+                after.run();
+                onChange.run();
+            }
+        };
+    }
+
+    private void start(SharedIndexInformer<?> informer, String what) {
+        CompletableFuture<Void> synced = informer.start().toCompletableFuture();
+        synced.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                log.warn("namespace {}: the {} informer could not list yet; it keeps retrying", namespace, what, failure);
+            } else {
+                onChange.run();
+            }
+        });
+        synchronized (started) {
+            started.add(synced);
+        }
+    }
+
+    /** Starts the informer of a workload kind if this namespace has none yet. */
+    void watchKind(String key, ResourceDefinitionContext context) {
+        workloads.computeIfAbsent(key, k -> {
+            SharedIndexInformer<GenericKubernetesResource> informer =
+                    client.genericKubernetesResources(context).inNamespace(namespace).runnableInformer(0);
+            informer.addEventHandler(handler(w -> {}, w -> {}, () -> {}));
+            start(informer, context.getPlural());
+            return informer;
+        });
+    }
+
+    /** True once every informer here listed its resources at least once. */
+    boolean synced() {
+        if (!pods.hasSynced() || !slices.hasSynced() || !services.hasSynced()) {
+            return false;
+        }
+        return workloads.values().stream().allMatch(SharedIndexInformer::hasSynced);
+    }
+
+    /** True once the HPA informer listed; before, or when it may not list HPAs, it knows nothing. */
+    boolean autoscalersSynced() {
+        return autoscalers.hasSynced();
+    }
+
+    @Nullable GenericKubernetesResource workload(String kindKey, String name) {
+        SharedIndexInformer<GenericKubernetesResource> informer = workloads.get(kindKey);
+        return informer == null ? null : informer.getStore().getByKey(namespace + "/" + name);
+    }
+
+    Collection<Pod> pods() {
+        return pods.getStore().list();
+    }
+
+    List<EndpointSlice> slicesOf(String service) {
+        return slices.getStore().list().stream()
+                .filter(s -> s.getMetadata().getLabels() != null
+                        && service.equals(s.getMetadata().getLabels().get("kubernetes.io/service-name")))
+                .toList();
+    }
+
+    Collection<Service> services() {
+        return services.getStore().list();
+    }
+
+    Collection<HorizontalPodAutoscaler> autoscalers() {
+        return autoscalers.getStore().list();
+    }
+
+    @Override
+    public void close() {
+        pods.close();
+        slices.close();
+        services.close();
+        autoscalers.close();
+        workloads.values().forEach(SharedIndexInformer::close);
+    }
+}

@@ -1,0 +1,112 @@
+package io.zeroscale.plugin.k8s;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One target's workload as this orchestrator reads it: which resource (group, version, kind), in
+ * which namespace, and which Service and port give its endpoints.
+ *
+ * @param target the engine's reference
+ * @param namespace the namespace (the target's, else the orchestrator's default)
+ * @param apiVersion {@code group/version} of the resource, e.g. {@code apps/v1}
+ * @param service the Service whose EndpointSlices list the endpoints, or null to find the one
+ *     Service whose selector matches the pod template
+ * @param port the Service port (its name, or its number) to use, or null when the Service has one
+ */
+record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Nullable String service,
+        @Nullable String port) {
+    static final Set<String> KEYS = Set.of("api-version", "service", "port");
+    /** Kinds whose group and version need no {@code api-version}. */
+    static final Map<String, String> BUILT_IN = Map.of("Deployment", "apps/v1", "StatefulSet", "apps/v1",
+            "ReplicaSet", "apps/v1");
+
+    WorkloadSpec {
+        requireNonNull(target, "target is null");
+        requireNonNull(namespace, "namespace is null");
+        requireNonNull(apiVersion, "apiVersion is null");
+    }
+
+    String kind() {
+        return target.kind();
+    }
+
+    String name() {
+        return target.name();
+    }
+
+    /** {@code namespace/name}, the informers' key of the workload. */
+    String key() {
+        return namespace + "/" + name();
+    }
+
+    /**
+     * The resource's REST coordinates for the built-in kinds, which need no discovery call; null for
+     * any other kind (fabric8 discovers its plural from the API server).
+     */
+    @Nullable ResourceDefinitionContext builtInContext() {
+        if (!BUILT_IN.containsKey(kind()) || !BUILT_IN.get(kind()).equals(apiVersion)) {
+            return null;
+        }
+        return new ResourceDefinitionContext.Builder()
+                .withGroup("apps")
+                .withVersion("v1")
+                .withKind(kind())
+                .withPlural(kind().toLowerCase(Locale.ROOT) + "s")
+                .withNamespaced(true)
+                .build();
+    }
+
+    /**
+     * Reads a target's {@code workload:} settings strictly.
+     *
+     * @param defaultNamespace the namespace of a target that names none
+     * @throws io.zeroscale.spi.ZeroscaleException {@code CONFIG_INVALID} naming the key and the fix
+     */
+    static WorkloadSpec parse(TargetRef target, Config w, String defaultNamespace) {
+        w.requireOnlyKeys(KEYS);
+        String kind = target.kind();
+        if (!kind.matches("[A-Z][A-Za-z0-9]*")) {
+            throw w.invalid("kind", "'" + kind + "' is not a Kubernetes kind; write e.g. kind: Deployment");
+        }
+        String apiVersion = w.string("api-version").map(String::trim).orElse(BUILT_IN.get(kind));
+        if (apiVersion == null) {
+            throw w.invalid("api-version", "required for kind '" + kind + "' (only " + String.join(", ",
+                    BUILT_IN.keySet().stream().sorted().toList()) + " have a default); write the resource's"
+                    + " group/version, e.g. api-version: argoproj.io/v1alpha1");
+        }
+        if (!apiVersion.matches("([a-z0-9.-]+/)?v[0-9][a-z0-9]*")) {
+            throw w.invalid("api-version", "'" + apiVersion + "' is not group/version; write e.g. apps/v1");
+        }
+        String namespace = target.namespace() == null ? defaultNamespace : target.namespace();
+        if (!KubernetesConfig.validName(namespace)) {
+            throw w.invalid("namespace", "'" + namespace + "' is not a namespace name (lower-case letters, digits"
+                    + " and '-', at most 63)");
+        }
+        String service = w.string("service").map(String::trim).orElse(null);
+        if (service != null && !KubernetesConfig.validName(service)) {
+            throw w.invalid("service", "'" + service + "' is not a Service name (lower-case letters, digits and"
+                    + " '-', at most 63)");
+        }
+        String port = null;
+        if (w.has("port")) {
+            Object raw = w.asMap().get("port");
+            port = String.valueOf(raw).trim();
+            if (raw instanceof Number number) {
+                if (number.intValue() < 1 || number.intValue() > 65535) {
+                    throw w.invalid("port", "must be a Service port number 1..65535 or a port name, got " + raw);
+                }
+            } else if (port.isEmpty()) {
+                throw w.invalid("port", "is empty; name the Service port (e.g. http) or give its number");
+            }
+        }
+        return new WorkloadSpec(target, namespace, apiVersion, service, port);
+    }
+}

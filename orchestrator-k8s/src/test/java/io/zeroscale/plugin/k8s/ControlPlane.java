@@ -1,0 +1,137 @@
+package io.zeroscale.plugin.k8s;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.KubernetesPeer;
+import io.zeroscale.testkit.TestPluginContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one real control plane of this test JVM (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler, kwok) with a pod network: every pod scheduled to the fake node runs busybox
+ * {@code httpd} on its IP inside the network namespace the peer made, and is marked ready when it
+ * answers. Started on first use (about 6 s idle machine, more here) and stopped by the peer's JVM
+ * shutdown hook when the test JVM exits, so the IT classes share it instead of starting one each.
+ */
+final class ControlPlane {
+    static final String ORCHESTRATOR = "k8s";
+    static final int CONTAINER_PORT = 8080;
+    private static final AtomicInteger NEXT = new AtomicInteger();
+    private static KubernetesPeer peer;
+
+    private ControlPlane() {}
+
+    static synchronized KubernetesPeer peer() {
+        if (peer == null) {
+            try {
+                Path home = Files.createDirectories(Path.of("target", "k8s-peer-" + ProcessHandle.current().pid()));
+                peer = KubernetesPeer.builder(home).podNetwork().start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return peer;
+    }
+
+    static KubernetesClient client() {
+        return peer().client();
+    }
+
+    /** A fresh namespace for one test class or test. */
+    static String namespace(String prefix) {
+        String name = prefix + "-" + NEXT.incrementAndGet();
+        client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+                .create();
+        return name;
+    }
+
+    static String uniqueName(String prefix) {
+        return prefix + "-" + NEXT.incrementAndGet();
+    }
+
+    /** A new orchestrator over the control plane, as a daemon with {@code context}'s data directory would make it. */
+    static KubernetesOrchestrator orchestrator(TestPluginContext context, Map<String, Object> extra) {
+        Map<String, Object> values = new HashMap<>(extra);
+        values.put("type", "kubernetes");
+        values.put("kubeconfig", peer().kubeconfig().toString());
+        return (KubernetesOrchestrator) new KubernetesOrchestratorFactory()
+                .create(ORCHESTRATOR, Config.of("orchestrators." + ORCHESTRATOR, values), context);
+    }
+
+    /** A Deployment at 0 replicas (pods labelled app=NAME, port 8080) and a Service in front of it. */
+    static Workload deployment(String namespace, String name) {
+        client().apps().deployments().inNamespace(namespace).resource(new DeploymentBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec()
+                    .withReplicas(0)
+                    .withNewSelector().addToMatchLabels("app", name).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata().addToLabels("app", name).endMetadata()
+                        .withNewSpec()
+                            .addNewContainer().withName("app").withImage("zeroscale/httpd:test")
+                                .addNewPort().withContainerPort(CONTAINER_PORT).endPort()
+                            .endContainer()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build()).create();
+        service(namespace, name, name);
+        return new Workload(new TargetRef(ORCHESTRATOR, "Deployment", namespace, name),
+                Config.of("targets." + name + ".workload", Map.of()));
+    }
+
+    /** A StatefulSet at 0 replicas, governed by a headless Service of the same name. */
+    static Workload statefulSet(String namespace, String name) {
+        client().services().inNamespace(namespace).resource(new ServiceBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec()
+                    .withClusterIP("None")
+                    .addToSelector("app", name)
+                    .addNewPort().withName("http").withPort(CONTAINER_PORT).withTargetPort(new IntOrString(CONTAINER_PORT)).endPort()
+                .endSpec()
+                .build()).create();
+        client().apps().statefulSets().inNamespace(namespace).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec()
+                    .withReplicas(0)
+                    .withServiceName(name)
+                    .withPodManagementPolicy("Parallel")
+                    .withNewSelector().addToMatchLabels("app", name).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata().addToLabels("app", name).endMetadata()
+                        .withNewSpec()
+                            .addNewContainer().withName("app").withImage("zeroscale/httpd:test")
+                                .addNewPort().withContainerPort(CONTAINER_PORT).endPort()
+                            .endContainer()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build()).create();
+        return new Workload(new TargetRef(ORCHESTRATOR, "StatefulSet", namespace, name),
+                Config.of("targets." + name + ".workload", Map.of()));
+    }
+
+    /** A ClusterIP Service NAME selecting app=APP, port 80 to the pods' 8080. */
+    static void service(String namespace, String name, String app) {
+        client().services().inNamespace(namespace).resource(new ServiceBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec()
+                    .addToSelector("app", app)
+                    .addNewPort().withPort(80).withTargetPort(new IntOrString(CONTAINER_PORT)).endPort()
+                .endSpec()
+                .build()).create();
+    }
+}
