@@ -26,7 +26,8 @@ import java.util.concurrent.Executors;
  * </ul>
  *
  * Environment: {@code PORT}, {@code MODEL_DIR} (the directory with {@code model.onnx} and {@code
- * tokenizer.json}).
+ * tokenizer.json}), optional {@code BIND_ADDRESS} (default loopback; the container image sets {@code
+ * 0.0.0.0}).
  */
 public final class EmbeddingServer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,7 +43,10 @@ public final class EmbeddingServer {
         long started = System.nanoTime();
         Embedder embedder = Embedder.load(Path.of(modelDir));
         long loadMillis = (System.nanoTime() - started) / 1_000_000;
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(port)), 128);
+        // Loopback unless told otherwise: in a container the published port reaches it only on 0.0.0.0.
+        String bind = System.getenv("BIND_ADDRESS");
+        InetAddress address = bind == null || bind.isBlank() ? InetAddress.getLoopbackAddress() : InetAddress.getByName(bind);
+        HttpServer server = HttpServer.create(new InetSocketAddress(address, Integer.parseInt(port)), 128);
         server.setExecutor(Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors())));
         server.createContext("/health", exchange -> respond(exchange, 200, Map.of("status", "ready", "modelLoadMillis", loadMillis)));
         server.createContext("/embed", exchange -> embed(exchange, embedder));

@@ -159,7 +159,7 @@ class EmbeddingServiceIT {
         return JSON.readTree(response.body());
     }
 
-    private static double cosine(float[] a, float[] b) {
+    static double cosine(float[] a, float[] b) {
         double dot = 0;
         double na = 0;
         double nb = 0;
