@@ -148,16 +148,7 @@ final class TargetView implements TargetContext {
         if (value != null) {
             return value;
         }
-        String unknown = requestsUnknown;
-        return switch (signal) {
-            // A silent gateway's requests are unknown: a sum without them is not a value.
-            case ReservedSignals.INFLIGHT -> unknown != null ? SignalValue.unknown(unknown, now())
-                    : SignalValue.known(requests.inFlight(), now());
-            case ReservedSignals.HELD -> unknown != null ? SignalValue.unknown(unknown, now())
-                    : SignalValue.known(requests.held(), now());
-            case ReservedSignals.ARRIVAL_RATE -> SignalValue.known(arrivalRate(), now());
-            default -> SignalValue.unknown("no signal named '" + signal + "'", now());
-        };
+        return ReservedSignals.valueOf(signal, requests, this::arrivalRate, requestsUnknown, now());
     }
 
     @Override

@@ -154,12 +154,7 @@ public final class TestTargetContext implements TargetContext {
         if (value != null) {
             return value;
         }
-        return switch (signal) {
-            case ReservedSignals.INFLIGHT -> SignalValue.known(requests.inFlight(), now);
-            case ReservedSignals.HELD -> SignalValue.known(requests.held(), now);
-            case ReservedSignals.ARRIVAL_RATE -> SignalValue.known(arrivalRate, now);
-            default -> SignalValue.unknown("no value yet for signal '" + signal + "'", now);
-        };
+        return ReservedSignals.valueOf(signal, requests, () -> arrivalRate, null, now);
     }
 
     @Override
