@@ -91,15 +91,7 @@ final class ActuationQueue {
             }
             running = true;
         }
-        try {
-            blocking.execute(this::drain);
-        } catch (RejectedExecutionException e) {
-            // The engine is closing: its executor is gone, and so is the need to call anyone.
-            synchronized (this) {
-                running = false;
-                waiting.clear();
-            }
-        }
+        startDraining();
         return false;
     }
 
@@ -145,9 +137,15 @@ final class ActuationQueue {
                 return;
             }
         }
+        startDraining();
+    }
+
+    /** Runs the waiting calls on a blocking thread; the caller has set {@code running}. */
+    private void startDraining() {
         try {
             blocking.execute(this::drain);
         } catch (RejectedExecutionException e) {
+            // The engine is closing: its executor is gone, and so is the need to call anyone.
             synchronized (this) {
                 running = false;
                 waiting.clear();
