@@ -71,11 +71,7 @@ final class UpstreamPool {
     UpstreamPool(EventLoop loop, Transport transport) {
         this.loop = loop;
         this.h2Bootstrap = h2Bootstrap(loop, transport);
-        this.bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(transport.clientChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
+        this.bootstrap = connections(loop, transport)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
@@ -92,12 +88,17 @@ final class UpstreamPool {
                 });
     }
 
-    private static Bootstrap h2Bootstrap(EventLoop loop, Transport transport) {
+    /** Connections to endpoints, HTTP/1.1 or HTTP/2: on the caller's loop, no Nagle delay, keep-alive on. */
+    private static Bootstrap connections(EventLoop loop, Transport transport) {
         return new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.SO_KEEPALIVE, true);
+    }
+
+    private static Bootstrap h2Bootstrap(EventLoop loop, Transport transport) {
+        return connections(loop, transport)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
