@@ -167,10 +167,20 @@ def jmh_primary(data):
     return records[0]
 
 
-def read_engine(name, data):
+def jmh_latency(data):
+    """The engine and reaction harnesses' JMH run: its latency percentiles (µs) and target count."""
     record = jmh_primary(data)
-    pct = record["primaryMetric"]["scorePercentiles"]
-    targets = int(record["params"]["targets"])
+    return record["primaryMetric"]["scorePercentiles"], int(record["params"]["targets"])
+
+
+def latency_cells(targets, pct):
+    """The targets | p50 | p99 | p99.9 | max cells of a JMH latency run (max in ms)."""
+    return (f"| {targets:,} | {pct['50.0']:,.1f} µs | {pct['99.0']:,.1f} µs | {pct['99.9']:,.1f} µs | "
+            f"{pct['100.0'] / 1000:,.1f} ms |")
+
+
+def read_engine(name, data):
+    pct, targets = jmh_latency(data)
     run = run_of(data)
     heap = run.get("heapAfterGc")
     command = reproduce(data, "`java -jar benchmarks/target/benchmarks.jar EngineBenchmark` (not stamped)")
@@ -190,20 +200,17 @@ def read_engine(name, data):
                         "≤ 1 GiB at 100,000 targets", "NOT MEASURED", command, name))
     heap_text = "{:,.0f} MB of {:,.0f} MB".format(heap["usedMb"], heap["maxMb"]) if heap else "not recorded"
     detail = ["| targets | p50 | p99 | p99.9 | max | heap after GC |", "|---|---|---|---|---|---|",
-              f"| {targets:,} | {pct['50.0']:,.1f} µs | {pct['99.0']:,.1f} µs | {pct['99.9']:,.1f} µs | "
-              f"{pct['100.0'] / 1000:,.1f} ms | {heap_text} |"]
+              f"{latency_cells(targets, pct)} {heap_text} |"]
     return rows, detail
 
 
 def read_reaction(name, data):
-    record = jmh_primary(data)
-    pct = record["primaryMetric"]["scorePercentiles"]
-    targets = int(record["params"]["targets"])
+    pct, targets = jmh_latency(data)
     command = reproduce(data, "`java -jar benchmarks/target/benchmarks.jar ReactionBenchmark` (not stamped)")
     rows = [Row("reaction", "reaction: pushed signal → orchestrator call, p99", f"{pct['99.0']:,.1f} µs ({targets:,} targets)",
                 "≤ 100 ms", verdict(pct["99.0"] / 1000 <= 100), command, name)]
     detail = ["| targets | p50 | p99 | p99.9 | max |", "|---|---|---|---|---|",
-              f"| {targets:,} | {pct['50.0']:,.1f} µs | {pct['99.0']:,.1f} µs | {pct['99.9']:,.1f} µs | {pct['100.0'] / 1000:,.1f} ms |"]
+              latency_cells(targets, pct)]
     return rows, detail
 
 
