@@ -2,7 +2,6 @@ package io.zeroscale.daemon.api;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.zeroscale.engine.Engine;
 import io.zeroscale.engine.FailureStreak;
@@ -252,17 +251,7 @@ public final class ApiHandlers {
         if (body.length == 0) {
             throw ApiException.badRequest("body: missing; send a JSON object with " + fields);
         }
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("body: not valid JSON (" + e.getOriginalMessage() + ")");
-        } catch (java.io.IOException e) {
-            throw ApiException.badRequest("body: cannot be read (" + e.getMessage() + ")");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("body: expected a JSON object with " + fields);
-        }
+        JsonNode node = Json.readObject(body, "a JSON object with " + fields);
         Iterator<String> names = node.fieldNames();
         while (names.hasNext()) {
             String field = names.next();

@@ -2,8 +2,6 @@ package io.zeroscale.daemon.api;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -142,18 +140,7 @@ final class Sessions {
         if (body.length == 0) {
             return;
         }
-        JsonNode node;
-        try {
-            node = Json.MAPPER.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("body: not valid JSON (" + e.getOriginalMessage() + ")");
-        } catch (java.io.IOException e) {
-            throw ApiException.badRequest("body: cannot be read (" + e.getMessage() + ")");
-        }
-        if (node == null || !node.isObject()) {
-            throw ApiException.badRequest("body: expected an empty JSON object {}");
-        }
-        Iterator<String> names = node.fieldNames();
+        Iterator<String> names = Json.readObject(body, "an empty JSON object {}").fieldNames();
         if (names.hasNext()) {
             throw ApiException.badRequest(names.next() + ": unknown field; send an empty JSON object {} and the token in Authorization");
         }
