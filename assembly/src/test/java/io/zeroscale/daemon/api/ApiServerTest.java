@@ -6,10 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ApiSettings;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -40,21 +37,7 @@ class ApiServerTest {
 
     @BeforeAll
     static void start() {
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0, token: "${API_TOKEN}" }
-                targets:
-                  hello:
-                    orchestrator: local
-                    workload: { kind: Process, command: [java, Backend.java] }
-                    route: { path: / }
-                    policy: { idle: 30s, replicas: { min: 0, max: 2 } }
-                """;
-        DaemonConfig config = new ConfigLoader(Map.of("API_TOKEN", TOKEN)::get)
-                .parse(yaml, "api-test.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
         client = HttpClient.newHttpClient();
         base = "http://127.0.0.1:" + daemon.apiPort();
     }

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,21 +36,7 @@ class DashboardServingTest {
 
     @BeforeAll
     static void start() {
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0, token: "${API_TOKEN}" }
-                targets:
-                  hello:
-                    orchestrator: local
-                    workload: { kind: Process, command: [java, Backend.java] }
-                    route: { path: / }
-                    policy: { idle: 30s, replicas: { min: 0, max: 2 } }
-                """;
-        DaemonConfig config = new ConfigLoader(Map.of("API_TOKEN", TOKEN)::get)
-                .parse(yaml, "dashboard-test.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
         client = HttpClient.newHttpClient();
         base = "http://127.0.0.1:" + daemon.apiPort();
     }

@@ -7,9 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,21 +45,7 @@ class EventStreamTest {
     private final HttpClient client = HttpClient.newHttpClient();
 
     private Daemon start(String events) {
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0, events: %s }
-                targets:
-                  hello:
-                    orchestrator: local
-                    workload: { kind: Process, command: [java, Backend.java] }
-                    route: { path: / }
-                    policy: { idle: 30s, replicas: { min: 0, max: 2 } }
-                """.formatted(events);
-        DaemonConfig config = new ConfigLoader(Map.<String, String>of()::get)
-                .parse(yaml, "events-test.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = ApiTestDaemon.start(data, ", events: " + events, Map.of());
         return daemon;
     }
 
