@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.daemon.it.LeftoverProcesses;
+import io.zeroscale.daemon.it.TestDaemon;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,17 +40,12 @@ class GatewayDaemonIT {
 
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private Daemon daemon;
-    private DaemonConfig config;
+    private TestDaemon daemon;
 
     @AfterEach
     void cleanUp() throws Exception {
         if (daemon != null) {
             daemon.stop();
-        }
-        if (config != null) {
-            // The daemon leaves workloads running on purpose; the test must not.
-            LeftoverProcesses.stop(data, config.targets());
         }
         client.close();
     }
@@ -66,23 +59,8 @@ class GatewayDaemonIT {
         assertThat(backend).exists();
         assertThat(python3())
                 .as("python3 runs the soak's backend; install it with: sudo apt-get install -y python3").isTrue();
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0 }
-                targets:
-                  soak:
-                    orchestrator: local
-                    workload:
-                      kind: Process
-                      command: [python3, "%s"]
-                      readiness: { tcp: true, startup-interval: 50ms }
-                    route: { path: / }
-                    policy: { automaton: zero-to-n, idle: 1s, replicas: { min: 0, max: 1 } }
-                """.formatted(backend);
-        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "soak.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = TestDaemon.start(TestDaemon.processTarget("soak", "python3, \"" + backend + "\"", "",
+                "idle: 1s, replicas: { min: 0, max: 1 }"), data);
         String gateway = "http://127.0.0.1:" + daemon.gatewayPort() + "/";
         String api = "http://127.0.0.1:" + daemon.apiPort() + "/targets/soak";
 
@@ -137,23 +115,8 @@ class GatewayDaemonIT {
         Path backend = Path.of("src/test/resources/soak/backlog5.py").toAbsolutePath();
         assertThat(python3())
                 .as("python3 runs the backend; install it with: sudo apt-get install -y python3").isTrue();
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0, body-timeout: 2s }
-                api: { listen: 127.0.0.1:0 }
-                targets:
-                  soak:
-                    orchestrator: local
-                    workload:
-                      kind: Process
-                      command: [python3, "%s"]
-                      readiness: { tcp: true, startup-interval: 50ms }
-                    route: { path: / }
-                    policy: { automaton: zero-to-n, idle: 1s, replicas: { min: 0, max: 1 } }
-                """.formatted(backend);
-        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "stall.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = TestDaemon.start(TestDaemon.processTarget("soak", "python3, \"" + backend + "\"", "",
+                "idle: 1s, replicas: { min: 0, max: 1 }"), data, Map.of("gateway.body-timeout", "2s"));
         String api = "http://127.0.0.1:" + daemon.apiPort() + "/targets/soak";
 
         try (java.net.Socket upload = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), daemon.gatewayPort())) {
@@ -174,26 +137,10 @@ class GatewayDaemonIT {
     @Test
     void heldRequestsFailAtThePolicysWakeTimeoutWithOneStatusAndText() throws Exception {
         // A replica that never listens: the wake can only end by the wake-timeout.
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0 }
-                targets:
-                  stuck:
-                    orchestrator: local
-                    workload:
-                      kind: Process
-                      command: [sleep, "600"]
-                      readiness: { tcp: true, startup-interval: 50ms }
-                      stop-grace: 1s
-                    route: { path: / }
-                    policy: { automaton: zero-to-n, wake-timeout: 2s, idle: 1s, replicas: { min: 0, max: 1 } }
-                """;
-        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "stuck.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = TestDaemon.start(TestDaemon.processTarget("stuck", "sleep, \"600\"", "stop-grace: 1s",
+                "wake-timeout: 2s, idle: 1s, replicas: { min: 0, max: 1 }"), data);
         URI uri = URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/");
-        String expected = "target " + config.target("stuck").orElseThrow().ref()
+        String expected = "target " + daemon.config().target("stuck").orElseThrow().ref()
                 + " did not become ready within 2s (wake-timeout); try again later\n";
 
         long start = System.nanoTime();

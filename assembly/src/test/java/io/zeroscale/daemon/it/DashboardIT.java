@@ -3,17 +3,6 @@ package io.zeroscale.daemon.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,10 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,8 +52,7 @@ class DashboardIT {
     Path profile;
 
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private Daemon daemon;
-    private DaemonConfig config;
+    private TestDaemon daemon;
     private WebDriver browser;
 
     @AfterEach
@@ -77,18 +62,6 @@ class DashboardIT {
         }
         if (daemon != null) {
             daemon.stop();
-        }
-        if (config != null) {
-            // The daemon leaves workloads running on purpose; the test must not.
-            try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-                ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                        context(scheduler, blocking, data.resolve("orchestrators").resolve("local")));
-                for (TargetSpec target : config.targets()) {
-                    orchestrator.attach(target.toWorkload());
-                }
-                orchestrator.stopAll();
-                orchestrator.close();
-            }
         }
         client.close();
     }
@@ -117,23 +90,8 @@ class DashboardIT {
     void thePageShowsAWakeAndTheReturnToZeroLiveAndAnOverrideAfterConfirmation() throws Exception {
         Path backend = data.resolve("slow_backend.py");
         Files.copy(Path.of("src/test/resources/dashboard/slow_backend.py"), backend, StandardCopyOption.REPLACE_EXISTING);
-        String yaml = """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0 }
-                targets:
-                  web:
-                    orchestrator: local
-                    workload:
-                      kind: Process
-                      command: [python3, "%s"]
-                      readiness: { tcp: true, startup-interval: 50ms }
-                    route: { path: / }
-                    policy: { automaton: zero-to-n, idle: 3s, replicas: { min: 0, max: 2 } }
-                """.formatted(backend);
-        config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "dashboard.yaml", data, Map.of("data-dir", data.toString()));
-        daemon = Daemon.create(config, Plugins.load(null)).start();
+        daemon = TestDaemon.start(TestDaemon.processTarget("web", "python3, \"" + backend + "\"", "",
+                "idle: 3s, replicas: { min: 0, max: 2 }"), data);
 
         browser = chromium();
         String dashboard = "http://127.0.0.1:" + daemon.apiPort() + "/dashboard";
@@ -219,24 +177,5 @@ class DashboardIT {
         new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50)).until(ExpectedConditions.textToBe(state, "ZERO"));
 
         assertThat(js.executeScript("return window.zeroscaleTestMarker;")).isEqualTo("not reloaded");
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }
