@@ -2,10 +2,14 @@ package io.zeroscale.testkit;
 
 import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.zeroscale.spi.ErrorType;
+import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
@@ -74,6 +78,32 @@ public abstract class OrchestratorContract {
      */
     protected Endpoint reachable(Endpoint endpoint) {
         return endpoint;
+    }
+
+    /**
+     * A workload whose settings this orchestrator must refuse at {@link Orchestrator#attach}, with
+     * the settings key the error must name; null (the default) reports {@link
+     * #attachRejectsBadSettingsNamingTheKey} as skipped.
+     */
+    protected @Nullable BadWorkload badWorkload() {
+        return null;
+    }
+
+    /**
+     * A new orchestrator over a backend that cannot be reached (a socket or port nothing answers
+     * on), configured like {@link #newOrchestrator()} otherwise; the suite closes it. Null (the
+     * default) reports {@link #observeFailsWhileTheBackendCannotBeReached} as skipped.
+     */
+    protected @Nullable Orchestrator newOrchestratorWithBackendDown() {
+        return null;
+    }
+
+    /** See {@link #badWorkload()}: the workload, and the key its error must name (e.g. {@code replicas}). */
+    public record BadWorkload(Workload workload, String key) {
+        public BadWorkload {
+            requireNonNull(workload, "workload is null");
+            requireNonNull(key, "key is null");
+        }
     }
 
     /** Runs before the suite creates its first orchestrator of a test. */
@@ -310,6 +340,52 @@ public abstract class OrchestratorContract {
         for (Endpoint endpoint : kept) {
             assertAnswersHttp(endpoint);
         }
+    }
+
+    /**
+     * Bad settings are refused at attach with {@code CONFIG_INVALID} naming the key, and the refusal
+     * loses nothing: the orchestrator still drives the workloads it had. Reported as skipped (with
+     * the reason) when the subclass supplies no {@link #badWorkload()}.
+     */
+    @Test
+    void attachRejectsBadSettingsNamingTheKey() throws Exception {
+        BadWorkload supplied = badWorkload();
+        assumeTrue(supplied != null, getClass().getSimpleName() + " supplies no badWorkload()");
+        BadWorkload bad = requireNonNull(supplied);
+
+        assertThatThrownBy(() -> orchestrator().attach(bad.workload()))
+                .as("attach of a workload with a bad '%s'", bad.key())
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID);
+                    assertThat(e.getMessage()).contains(bad.key());
+                });
+
+        orchestrator().scale(target(), 1);
+        assertAnswersHttp(awaitReady(orchestrator(), 1).readyEndpoints().get(0));
+    }
+
+    /**
+     * Unknown is not zero: while the backend cannot be reached, {@code observe} throws a {@link
+     * ZeroscaleException} of an external type, never a state with zero replicas. Reported as
+     * skipped (with the reason) when the subclass supplies no {@link #newOrchestratorWithBackendDown()}.
+     */
+    @Test
+    void observeFailsWhileTheBackendCannotBeReached() {
+        Orchestrator supplied = newOrchestratorWithBackendDown();
+        assumeTrue(supplied != null, getClass().getSimpleName() + " supplies no newOrchestratorWithBackendDown()");
+        Orchestrator down = requireNonNull(supplied);
+        created.add(down);
+        try {
+            // An orchestrator may check its backend at attach; if it does, it must say so the same way.
+            down.attach(workload());
+        } catch (ZeroscaleException e) {
+            assertThat(e.errorCode().type()).as("type of the error at attach: %s", e.getMessage()).isEqualTo(ErrorType.EXTERNAL);
+        }
+
+        assertThatThrownBy(() -> down.observe(target()))
+                .as("observe while the backend cannot be reached")
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.errorCode().type())
+                        .as("type of the error: %s", e.getMessage()).isEqualTo(ErrorType.EXTERNAL));
     }
 
     /** Polls {@code observe} until {@code ready} replicas are ready with as many endpoints. */

@@ -7,6 +7,8 @@ import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.EndpointsContract;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +42,13 @@ class ProcessOrchestratorTest extends EndpointsContract {
     @Override
     protected Workload newWorkload() {
         return ProcessFixture.workload("backend-" + WORKLOADS.incrementAndGet(), fixture().backendSettings());
+    }
+
+    @Override
+    protected BadWorkload badWorkload() {
+        Map<String, Object> settings = new LinkedHashMap<>(fixture().backendSettings());
+        settings.put("workdir", "/no/such/directory");
+        return new BadWorkload(ProcessFixture.workload("bad-" + WORKLOADS.incrementAndGet(), settings), "workdir");
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.EndpointsContract;
+import io.zeroscale.testkit.FreePorts;
 import java.time.Duration;
 import java.util.Map;
 
@@ -23,6 +24,17 @@ class DockerOrchestratorContractIT extends EndpointsContract {
     @Override
     protected Workload newWorkload() {
         return Podman.httpd(Podman.uniqueName("contract"), Map.of());
+    }
+
+    @Override
+    protected BadWorkload badWorkload() {
+        return new BadWorkload(Podman.httpd(Podman.uniqueName("bad"), Map.of("memory", "2m")), "memory");
+    }
+
+    /** A TCP host where nothing listens: the outage, without touching the engine other tests share. */
+    @Override
+    protected Orchestrator newOrchestratorWithBackendDown() {
+        return Podman.orchestrator(Map.of("host", "tcp://127.0.0.1:" + FreePorts.next(), "timeout", "2s"));
     }
 
     @Override
