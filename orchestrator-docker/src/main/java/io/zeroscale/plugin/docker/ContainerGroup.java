@@ -182,6 +182,128 @@ final class ContainerGroup {
         requestRefresh();
     }
 
+    /**
+     * {@code ConditionalWake}: one replica if the group has none, decided by the host rather than by
+     * this instance's view, so that of several orchestrators racing (daemons over one host, each
+     * with its own view) exactly one wakes it. The replica has a name fixed per group ({@link
+     * #wakeName()}) on the first host, which refuses a second container of one name; whoever finds
+     * it created or stopped starts it, and the host answers "already started" (304) to all but
+     * one. An adopting group without an image starts its first stopped container by name instead.
+     *
+     * @return true when this call started a replica
+     */
+    boolean wakeIfZero() {
+        lock.lock();
+        try {
+            // A few reads at most: each retry follows another caller's create or a stop under way.
+            for (int attempt = 0; attempt < 5; attempt++) {
+                List<Member> members = read();
+                if (!live(members).isEmpty()) {
+                    return false;
+                }
+                if (!stops.isEmpty()) {
+                    // A replica is being stopped: once stopped, the name it may hold is free to start again.
+                    awaitStops(spec.stopGrace().plus(Duration.ofSeconds(30)));
+                    continue;
+                }
+                if (spec.adopting() && spec.image() == null) {
+                    Member first = members.stream()
+                            .filter(m -> !ours(m) && m.view.state() == State.EXITED)
+                            .min(Comparator.comparing((Member m) -> m.view.name()))
+                            .orElse(null);
+                    if (first == null) {
+                        throw new ZeroscaleException(DockerErrorCode.NOT_ENOUGH_CONTAINERS, target + ": asked to wake,"
+                                + " but no stopped container carries the label '" + spec.adoptLabel() + "'");
+                    }
+                    return startedByWake(first.engine, first.view.id(), first.view.name(), "stopped", false);
+                }
+                DockerEngine host = engines.get(0);
+                String name = wakeName();
+                Member named = members.stream()
+                        .filter(m -> m.engine == host && m.view.name().equals(name))
+                        .findFirst()
+                        .orElse(null);
+                if (named == null) {
+                    String id = host.createIfAbsent(containerSpec(host, name));
+                    if (id == null) {
+                        // Another orchestrator created it between our read and our create: read again.
+                        continue;
+                    }
+                    return startedByWake(host, id, name, "created", true);
+                }
+                State state = named.view.state();
+                if (state == State.CREATED || state == State.EXITED) {
+                    return startedByWake(host, named.view.id(), name, state == State.CREATED ? "created" : "stopped", false);
+                }
+                // DEAD or REMOVING: let it go, then read again.
+                awaitGone(host, named.view.id());
+            }
+            throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, target + ": could not wake: the container "
+                    + wakeName() + " on " + engines.get(0).host() + " kept changing while it was read; the next wake tries again");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The name of the replica a conditional wake makes: the same for every orchestrator instance
+     * over this group (the target's name and a hash of the whole target), so the host's refusal of
+     * a second container of one name is the lock.
+     */
+    String wakeName() {
+        return "zs-" + target.name().replaceAll("[^a-zA-Z0-9_.-]", "-") + "-wake-"
+                + HexFormat.of().toHexDigits(groupValue.hashCode());
+    }
+
+    /** Starts {@code id} for a conditional wake; {@code createdHere}: this call created it, and removes it if it cannot start. */
+    private boolean startedByWake(DockerEngine host, String id, String name, String tier, boolean createdHere) {
+        boolean started;
+        try {
+            started = host.start(id);
+        } catch (ZeroscaleException e) {
+            if (createdHere) {
+                // Left created, it would count as a replica starting and block every later wake.
+                try {
+                    host.remove(id);
+                } catch (ZeroscaleException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+        if (!started) {
+            // Another orchestrator started it first.
+            return false;
+        }
+        kept.remove(id);
+        knownIds.add(id);
+        launched.add(id);
+        desired = Math.max(desired == null ? 0 : desired, 1);
+        log.info("{}: started container {} on {} (conditional wake, tier '{}')", target, name, host.host(), tier);
+        announce(new WorkloadEvent.ReplicaStarted(name, tier));
+        requestRefresh();
+        return true;
+    }
+
+    /**
+     * Waits (bounded, under the lock) until {@code id} is no longer on {@code host}: a dead container
+     * of ours, which the refresh removes, or one the engine is removing.
+     */
+    private void awaitGone(DockerEngine host, String id) {
+        refreshLocked();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        try {
+            while (System.nanoTime() < deadline
+                    && host.containers(GROUP_LABEL + "=" + groupValue).stream().anyMatch(view -> view.id().equals(id))) {
+                // Paces the polling of the host: the engine sends no event we could wait on here.
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, target + ": interrupted while waking", e);
+        }
+    }
+
     void pause() {
         lock.lock();
         try {
@@ -721,7 +843,8 @@ final class ContainerGroup {
         }
     }
 
-    private void createAndStart(DockerEngine host) {
+    /** A container of the group's current template named {@code name}, to create on {@code host}. */
+    private ContainerSpec containerSpec(DockerEngine host, String name) {
         GroupSpec template = spec;
         String image = requireNonNull(template.image(), "image is null");
         Map<String, String> labels = new LinkedHashMap<>(template.labels());
@@ -731,13 +854,16 @@ final class ContainerGroup {
             int eq = adopt.indexOf('=');
             labels.put(eq < 0 ? adopt : adopt.substring(0, eq), eq < 0 ? "" : adopt.substring(eq + 1));
         }
-        String name = "zs-" + target.name().replaceAll("[^a-zA-Z0-9_.-]", "-") + "-"
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
         String publishIp = host.publishedAddress().equals("127.0.0.1") ? "127.0.0.1" : "0.0.0.0";
-        ContainerSpec container = new ContainerSpec(name, image, template.command(), template.env(), labels,
+        return new ContainerSpec(name, image, template.command(), template.env(), labels,
                 template.port(), publishIp, template.cpus(), template.memoryBytes(), template.gpus(),
                 template.healthcheck(), template.stopGrace());
-        String id = host.create(container);
+    }
+
+    private void createAndStart(DockerEngine host) {
+        String name = "zs-" + target.name().replaceAll("[^a-zA-Z0-9_.-]", "-") + "-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
+        String id = host.create(containerSpec(host, name));
         knownIds.add(id);
         launched.add(id);
         log.info("{}: created container {} on {}", target, name, host.host());

@@ -31,7 +31,20 @@ interface DockerEngine extends AutoCloseable {
     /** Creates (does not start) a container; returns its id. */
     String create(ContainerSpec spec);
 
-    void start(String id);
+    /**
+     * Creates (does not start) a container unless the host already has one of that name; returns
+     * its id, or null when the name is taken. The host decides, so of several callers racing with
+     * one name exactly one gets an id.
+     */
+    @Nullable String createIfAbsent(ContainerSpec spec);
+
+    /**
+     * Starts a created or stopped container.
+     *
+     * @return true when this call started it; false when it was already running (the engine
+     *     answers 304, so of several callers racing exactly one gets true) or is gone
+     */
+    boolean start(String id);
 
     /** Stops with the container's stop signal, then SIGKILL after {@code grace}. */
     void stop(String id, Duration grace);

@@ -217,11 +217,29 @@ final class DockerJavaEngine implements DockerEngine {
     }
 
     @Override
-    public void start(String id) {
-        orNullIfGone("start container " + id, () -> {
+    public @Nullable String createIfAbsent(ContainerSpec spec) {
+        try {
+            return create(spec);
+        } catch (ZeroscaleException e) {
+            // A container of that name exists: Docker answers 409; so does Podman 4.3 when the
+            // name was taken before, but when two creates race it answers 500 "that name is
+            // already in use" from its storage layer (seen in ConditionalWakeIT).
+            Throwable cause = e.getCause();
+            if (cause instanceof ConflictException || (cause instanceof DockerException && cause.getMessage() != null
+                    && cause.getMessage().contains("already in use"))) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean start(String id) {
+        // Null when the engine answered 304 (already started) or the container is gone.
+        return orNullIfGone("start container " + id, () -> {
             fast.startContainerCmd(id).exec();
             return Boolean.TRUE;
-        });
+        }) != null;
     }
 
     @Override

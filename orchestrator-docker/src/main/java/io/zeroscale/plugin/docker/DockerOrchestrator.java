@@ -6,6 +6,7 @@ import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * same label finds them again, so nothing is created twice. Closing it leaves every container as
  * it is.
  */
-public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausable, Resizable, Drainable {
+public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausable, Resizable, Drainable, ConditionalWake {
     private static final Logger log = LoggerFactory.getLogger(DockerOrchestrator.class);
     private static final Duration DISCONNECTED_POLL = Duration.ofSeconds(2);
 
@@ -144,6 +145,15 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
     @Override
     public void resize(TargetRef target, ResourceProfile profile) {
         group(target).resize(profile);
+    }
+
+    /**
+     * Starts one container if the group has none, as one step the host decides (see the README's
+     * conditional wake): of several daemons racing over one host, exactly one gets true.
+     */
+    @Override
+    public boolean wakeIfZero(TargetRef target) {
+        return group(target).wakeIfZero();
     }
 
     @Override

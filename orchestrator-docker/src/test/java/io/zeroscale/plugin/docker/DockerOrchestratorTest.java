@@ -102,6 +102,46 @@ class DockerOrchestratorTest {
     }
 
     @Test
+    void conditionalWakeCreatesTheGroupsOneWakeContainerOnlyFromZeroWhicheverOrchestratorAsks() {
+        DockerOrchestrator first = attached(Map.of());
+        DockerOrchestrator second = attached(Map.of());
+
+        assertThat(first.wakeIfZero(WEB)).as("the first wake from zero").isTrue();
+        assertThat(second.wakeIfZero(WEB)).as("another orchestrator's wake, a replica there").isFalse();
+        assertThat(first.wakeIfZero(WEB)).as("a repeated wake").isFalse();
+        executor.runAll();
+
+        assertThat(live(engine)).singleElement().satisfies(box -> {
+            assertThat(box.name).startsWith("zs-web-wake-");
+            assertThat(box.state).isEqualTo(State.RUNNING);
+        });
+        assertThat(first.observe(WEB).desiredReplicas()).as("desired after the wake").isEqualTo(1);
+    }
+
+    @Test
+    void conditionalWakeStartsTheWakeContainerAnotherOrchestratorCreatedButDidNotStartYet() {
+        DockerOrchestrator first = attached(Map.of());
+        DockerOrchestrator second = attached(Map.of());
+        first.wakeIfZero(WEB);
+        executor.runAll();
+        Box woken = live(engine).get(0);
+        // As if `first` lost the race between its create and its start: the container exists, created.
+        engine.stop(woken.id, Duration.ofSeconds(1));
+        woken.state = State.CREATED;
+
+        assertThat(second.wakeIfZero(WEB)).as("a wake that finds the created container").isFalse();
+        woken.state = State.EXITED;
+        assertThat(second.wakeIfZero(WEB)).as("a wake that finds it stopped").isTrue();
+        assertThat(first.wakeIfZero(WEB)).as("the other orchestrator, after that").isFalse();
+        executor.runAll();
+
+        assertThat(engine.containers.values()).singleElement().satisfies(box -> {
+            assertThat(box.id).isEqualTo(woken.id);
+            assertThat(box.state).isEqualTo(State.RUNNING);
+        });
+    }
+
+    @Test
     void scaleCreatesContainersFromTheTemplateAndIsIdempotent() {
         DockerOrchestrator orchestrator = attached(Map.of(
                 "command", List.of("serve", "--port", "8080"),

@@ -82,6 +82,11 @@ final class FakeDockerEngine implements DockerEngine {
     @Override
     public synchronized String create(ContainerSpec spec) {
         check("create " + spec.name());
+        if (containers.values().stream().anyMatch(box -> box.name.equals(spec.name()))) {
+            // As Docker and Podman answer 409.
+            throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, "conflict: the container name " + spec.name()
+                    + " is already in use", new IllegalStateException("409"));
+        }
         String id = "c" + nextId++;
         Box box = new Box(id, spec.name(), spec, new LinkedHashMap<>(spec.labels()), clock++);
         if (spec.port() != null) {
@@ -108,13 +113,24 @@ final class FakeDockerEngine implements DockerEngine {
     }
 
     @Override
-    public synchronized void start(String id) {
+    public synchronized @Nullable String createIfAbsent(ContainerSpec spec) {
+        if (containers.values().stream().anyMatch(box -> box.name.equals(spec.name()))) {
+            check("create " + spec.name());
+            return null;
+        }
+        return create(spec);
+    }
+
+    @Override
+    public synchronized boolean start(String id) {
         check("start " + id);
         Box box = containers.get(id);
         if (box != null && box.state != State.RUNNING) {
             box.state = State.RUNNING;
             emit(box, "start");
+            return true;
         }
+        return false;
     }
 
     @Override
