@@ -8,11 +8,14 @@ import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.testkit.TestPluginContext;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.zeroscale.spi.orchestrator.Workload;
 import java.net.URI;
+import java.util.LinkedHashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,14 +105,25 @@ class AwsConfigTest {
         String readme = Files.readString(Path.of("README.md"));
         int example = readme.indexOf("## Example");
         int start = readme.indexOf("```yaml\n", example) + "```yaml\n".length();
-        Config root = YamlConfig.parse(readme.substring(start, readme.indexOf("```", start)), "README.md", "");
-        TargetSpec target = TargetSpec.fromConfig("embedder", root.child("targets").child("embedder"));
+        // Read as plain YAML: the engine's reading of the whole file (policy included) is the daemon's
+        // concern; this checks the orchestrator's and the workload's keys, as the plugin reads them.
+        Map<String, Object> root = new ObjectMapper(new YAMLFactory()).readValue(readme.substring(start, readme.indexOf("```", start)),
+                new TypeReference<Map<String, Object>>() {});
+        Map<String, Object> workloadKeys = new LinkedHashMap<>(map(map(map(root, "targets"), "embedder"), "workload"));
+        TargetRef ref = TargetRef.of("aws", (String) workloadKeys.remove("kind"), (String) workloadKeys.remove("name"));
+        Workload workload = new Workload(ref, Config.of("targets.embedder.workload", workloadKeys));
         try (TestPluginContext context = TestPluginContext.realTime(Files.createTempDirectory("aws-readme"));
-                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws", root.child("orchestrators").child("aws"), context)) {
-            orchestrator.attach(target.toWorkload());
+                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws",
+                        Config.of("orchestrators.aws", map(map(root, "orchestrators"), "aws")), context)) {
+            orchestrator.attach(workload);
         }
-        GroupSettings settings = GroupSettings.parse(target.ref(), target.workload());
+        GroupSettings settings = GroupSettings.parse(ref, workload.settings());
         assertThat(settings.groupName()).isEqualTo("gpu-embedder");
         assertThat(settings.lowerMinSize()).isTrue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Map<String, Object> parent, String key) {
+        return (Map<String, Object>) parent.get(key);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.zeroscale.testkit.AwsTestProxy;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

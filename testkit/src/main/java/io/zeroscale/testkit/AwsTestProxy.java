@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.aws;
+package io.zeroscale.testkit;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -35,6 +35,7 @@ import javax.xml.transform.OutputKeys;
 import javax.xml.transform.TransformerFactory;
 import javax.xml.transform.dom.DOMSource;
 import javax.xml.transform.stream.StreamResult;
+import org.jspecify.annotations.Nullable;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -63,9 +64,9 @@ import org.w3c.dom.NodeList;
  * (the IAM policy test compares them with the policy); one for other clients ({@link
  * #startUnrecorded}) does not.
  */
-final class AwsTestProxy implements AutoCloseable {
+public final class AwsTestProxy implements AutoCloseable {
     /** Every IAM action the plugin called through a proxy of this JVM (forwarded or throttled). */
-    static final Set<String> ALL_ACTIONS = ConcurrentHashMap.newKeySet();
+    private static final Set<String> ALL_ACTIONS = ConcurrentHashMap.newKeySet();
 
     private static final Pattern SCOPE = Pattern.compile("Credential=[^/,]+/\\d{8}/[^/,]+/([^/,]+)/aws4_request");
     private static final Set<String> HOP_HEADERS = Set.of("host", "content-length", "connection", "expect", "upgrade",
@@ -98,12 +99,12 @@ final class AwsTestProxy implements AutoCloseable {
      * Starts a proxy for the plugin on a free loopback port in front of {@code upstream} (moto's
      * base URL); its calls go into {@link #ALL_ACTIONS}.
      */
-    static AwsTestProxy start(String upstream) {
+    public static AwsTestProxy start(String upstream) {
         return start(upstream, true);
     }
 
     /** A proxy for other clients (the proxy's own test): its calls stay out of {@link #ALL_ACTIONS}. */
-    static AwsTestProxy startUnrecorded(String upstream) {
+    public static AwsTestProxy startUnrecorded(String upstream) {
         return start(upstream, false);
     }
 
@@ -115,44 +116,49 @@ final class AwsTestProxy implements AutoCloseable {
         }
     }
 
+    /** Every IAM action called through a proxy started with {@link #start} in this JVM, sorted. */
+    public static Set<String> allActions() {
+        return new TreeSet<>(ALL_ACTIONS);
+    }
+
     /** The proxy's base URL: the SDK's endpoint override. */
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
     /** The next {@code times} calls of {@code action} (e.g. {@code autoscaling:SetDesiredCapacity}) are throttled. */
-    void throttle(String action, int times) {
+    public void throttle(String action, int times) {
         throttles.computeIfAbsent(action, a -> new AtomicInteger()).addAndGet(times);
     }
 
     /** Instances stay Pending this long after the proxy first saw them (zero: as moto says). */
-    void pendingFor(Duration duration) {
+    public void pendingFor(Duration duration) {
         this.pending = duration;
     }
 
     /** Calls of {@code action} so far, throttled ones included. */
-    int calls(String action) {
+    public int calls(String action) {
         AtomicInteger count = calls.get(action);
         return count == null ? 0 : count.get();
     }
 
     /** Calls answered with a throttling error so far. */
-    int throttled() {
+    public int throttled() {
         return throttled.get();
     }
 
     /** The actions this proxy saw, sorted. */
-    Set<String> actions() {
+    public Set<String> actions() {
         return new TreeSet<>(calls.keySet());
     }
 
     /** Every call in order, as IAM action names. */
-    List<String> log() {
+    public List<String> log() {
         return List.copyOf(log);
     }
 
     /** Forgets the counts (not the instances' first sightings, nor {@link #ALL_ACTIONS}). */
-    void resetCounts() {
+    public void resetCounts() {
         calls.clear();
         log.clear();
         throttled.set(0);
@@ -195,7 +201,7 @@ final class AwsTestProxy implements AutoCloseable {
     }
 
     /** {@code service:Action}: the service from the SigV4 credential scope, the action from the form or query. */
-    static String action(HttpExchange exchange, byte[] body) {
+    private static String action(HttpExchange exchange, byte[] body) {
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
         String service = "unknown";
         if (authorization != null) {
@@ -212,7 +218,7 @@ final class AwsTestProxy implements AutoCloseable {
         return service + ":" + form.getOrDefault("Action", "?");
     }
 
-    static Map<String, String> form(String text) {
+    private static Map<String, String> form(String text) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String pair : text.split("&")) {
             if (pair.isEmpty()) {
@@ -307,7 +313,7 @@ final class AwsTestProxy implements AutoCloseable {
         }
     }
 
-    private static Element child(Element parent, String name) {
+    private static @Nullable Element child(Element parent, String name) {
         for (Node node = parent.getFirstChild(); node != null; node = node.getNextSibling()) {
             if (node instanceof Element element && element.getTagName().equals(name)) {
                 return element;
