@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
+import software.amazon.awssdk.services.ecs.model.EcsException;
 
 /** Config reading and error mapping, without AWS. */
 class AwsConfigTest {
@@ -67,6 +68,41 @@ class AwsConfigTest {
     }
 
     @Test
+    void ecsServiceSettings() {
+        TargetRef ref = new TargetRef("ecs", "Service", "prod", "api");
+        ServiceSettings settings = ServiceSettings.parse(ref, Config.of("targets.api.workload",
+                Map.of("port", 8080, "readiness", Map.of("http", "/ready"))));
+        assertThat(settings.cluster()).isEqualTo("prod");
+        assertThat(settings.serviceName()).isEqualTo("api");
+        assertThat(settings.port()).isEqualTo(8080);
+        assertThat(settings.readiness()).isEqualTo(new GroupSettings.Readiness("/ready", Duration.ofSeconds(1)));
+        assertThat(ServiceSettings.parse(TargetRef.of("ecs", "Service", "api"), Config.of("targets.api.workload", Map.of("port", 1)))
+                .cluster()).as("ECS's default cluster").isEqualTo("default");
+
+        assertThatThrownBy(() -> ServiceSettings.parse(ref, Config.of("targets.api.workload", Map.of())))
+                .hasMessage("targets.api.workload.port: required key is missing; add a whole number");
+        assertThatThrownBy(() -> ServiceSettings.parse(new TargetRef("ecs", "Service", "my cluster", "api"),
+                Config.of("targets.api.workload", Map.of("port", 1))))
+                .hasMessage("targets.api.workload.namespace: 'my cluster' is not an ECS cluster name (1-255 letters, digits, '-' or '_')");
+    }
+
+    @Test
+    void ecsErrorsMapAsTheOthers() {
+        assertThat(AwsErrors.map("x", "y", ecs("ThrottlingException", 400)).errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
+        assertThat(AwsErrors.map("x", "y", ecs("AccessDeniedException", 400)).errorCode()).isEqualTo(AwsErrorCode.ACCESS_DENIED);
+        ZeroscaleException cluster = AwsErrors.map("UpdateService of ECS service api", "targets.api.workload.namespace",
+                ecs("ClusterNotFoundException", 400));
+        assertThat(cluster.errorCode()).isEqualTo(AwsErrorCode.INVALID_REQUEST);
+        assertThat(cluster.getMessage()).endsWith("check targets.api.workload.namespace");
+        assertThat(AwsErrors.map("x", "y", ecs("ServerException", 500)).errorCode()).isEqualTo(AwsErrorCode.AWS_UNAVAILABLE);
+    }
+
+    private static EcsException ecs(String code, int status) {
+        return (EcsException) EcsException.builder().statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("message of " + code).build()).build();
+    }
+
+    @Test
     void throttlingIsExternalValidationIsAUserErrorNamingTheKey() {
         ZeroscaleException throttled = AwsErrors.map("SetDesiredCapacity of group g", "targets.g.workload.name", service("Throttling", 400));
         assertThat(throttled.errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
@@ -91,7 +127,8 @@ class AwsConfigTest {
     @Test
     void theFactoryNeedsARegionFromConfigOrTheChain() {
         assertThat(new AutoScalingOrchestratorFactory().type()).isEqualTo("aws-autoscaling");
-        assertThat(new AwsPlugin().orchestratorFactories()).singleElement().isInstanceOf(AutoScalingOrchestratorFactory.class);
+        assertThat(new EcsOrchestratorFactory().type()).isEqualTo("aws-ecs");
+        assertThat(new AwsPlugin().orchestratorFactories()).extracting(f -> f.type()).containsExactly("aws-autoscaling", "aws-ecs");
         assertThat(StandardErrorCode.CONFIG_INVALID.type()).isEqualTo(ErrorType.USER_ERROR);
     }
 
