@@ -42,7 +42,7 @@ class DistributionIT {
         assertStartsWith(kubernetes, "orchestrator-k8s-", "plugin-support-", "kubernetes-client-", "kubernetes-httpclient-jdk-",
                 "kubernetes-model-apps-", "kubernetes-model-discovery-");
         List<String> aws = jars(Distribution.plugins().resolve("aws"));
-        assertStartsWith(aws, "orchestrator-aws-", "plugin-support-", "autoscaling-", "ec2-", "url-connection-client-");
+        assertStartsWith(aws, "orchestrator-aws-", "plugin-support-", "autoscaling-", "ec2-", "ecs-", "url-connection-client-");
         assertThat(aws).as("plugins/aws: the URL-connection client only").noneMatch(jar -> jar.startsWith("apache") || jar.startsWith("netty"));
         List<String> prometheus = jars(Distribution.plugins().resolve("prometheus"));
         assertStartsWith(prometheus, "metrics-prometheus-", "plugin-support-", "resilience4j-retry-", "jackson-databind-");

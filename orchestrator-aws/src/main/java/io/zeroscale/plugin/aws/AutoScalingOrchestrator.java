@@ -2,7 +2,6 @@ package io.zeroscale.plugin.aws;
 
 import static java.util.Objects.requireNonNull;
 
-import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
@@ -25,8 +24,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -57,7 +54,7 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * intervals before the next one. A failed poll pushes nothing: the engine keeps the last state and
  * never reads a failure as zero.
  *
- * <p>Thread-safe: calls for different targets run concurrently; polls run one at a time on the
+ * <p>Thread-safe: calls for different targets run concurrently; polls run one at a time ({@link Poller}) on the
  * blocking executor, which also delivers the events (in order per target).
  */
 final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
@@ -68,11 +65,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     static final int NAMES_PER_PAGE = 100;
     /** Instance ids per DescribeInstances request. */
     static final int INSTANCES_PER_REQUEST = 200;
-    /** A throttled poll backs off to at most this many intervals. */
-    static final int MAX_BACKOFF_INTERVALS = 8;
 
     private final String name;
-    private final AwsConfig config;
     private final AutoScalingClient autoScaling;
     private final Ec2Client ec2;
     private final InstanceProbe probe;
@@ -81,14 +75,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     private final Map<TargetRef, GroupSettings> groups = new ConcurrentHashMap<>();
     /** What DescribeInstances said of an instance; neither changes during its life. */
     private final Map<String, InstanceFacts> instances = new ConcurrentHashMap<>();
-    private final List<Watch> watches = new CopyOnWriteArrayList<>();
-    private final SerialExecutor polls;
-    private final AtomicBoolean pollQueued = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private @Nullable Subscription ticker;
-    /** Poll ticks still to skip after throttling (touched by the serial poll only). */
-    private int skipTicks;
-    private int backoffIntervals;
+    private final Poller<GroupSettings> poller;
 
     /** Private IP and launch time of one instance. */
     record InstanceFacts(@Nullable String privateIp, Instant launchTime) {}
@@ -96,13 +83,13 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     AutoScalingOrchestrator(String name, AwsConfig config, AutoScalingClient autoScaling, Ec2Client ec2,
             InstanceProbe probe, PluginContext context, AutoCloseable resources) {
         this.name = requireNonNull(name, "name is null");
-        this.config = requireNonNull(config, "config is null");
         this.autoScaling = requireNonNull(autoScaling, "autoScaling is null");
         this.ec2 = requireNonNull(ec2, "ec2 is null");
         this.probe = requireNonNull(probe, "probe is null");
         this.context = requireNonNull(context, "context is null");
         this.resources = requireNonNull(resources, "resources is null");
-        this.polls = new SerialExecutor(context.blockingExecutor());
+        this.poller = new Poller<>(name, "Auto Scaling group(s)", config.pollInterval(), context, this::read, GroupSettings::target,
+                g -> "Auto Scaling group '" + g.groupName() + "'");
     }
 
     @Override
@@ -115,7 +102,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     @Override
     public void detach(Workload workload) {
         TargetRef target = workload.target();
-        watches.removeIf(watch -> watch.settings.target().equals(target));
+        poller.forget(target);
         groups.remove(target);
     }
 
@@ -189,93 +176,41 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
 
     @Override
     public Subscription watch(TargetRef target, Consumer<WorkloadEvent> listener) {
-        GroupSettings settings = settings(target);
-        Watch watch = new Watch(settings, requireNonNull(listener, "listener is null"));
-        watches.add(watch);
-        startTicker();
-        requestPoll();
-        return () -> watches.remove(watch);
+        return poller.watch(settings(target), listener);
     }
 
     /** Polls every watched group now (besides the regular ticks); coalesces with a poll already waiting. */
     void requestPoll() {
-        if (!closed.get() && pollQueued.compareAndSet(false, true)) {
-            polls.execute(() -> {
-                pollQueued.set(false);
-                pollWatched();
-            });
-        }
+        poller.requestPoll();
     }
 
-    private synchronized void startTicker() {
-        if (ticker == null && !closed.get()) {
-            ticker = context.scheduler().scheduleAtFixedRate(config.pollInterval(), this::tick);
-        }
-    }
-
-    private void tick() {
-        if (closed.get() || watches.isEmpty() || pollQueued.get()) {
-            return;
-        }
-        polls.execute(() -> {
-            if (skipTicks > 0) {
-                skipTicks--;
-                return;
-            }
-            pollWatched();
-        });
-    }
-
-    /** One poll of every watched group: batched reads, then an event per group whose state changed. */
-    private void pollWatched() {
-        List<Watch> current = List.copyOf(watches);
-        if (current.isEmpty() || closed.get()) {
-            return;
-        }
+    /** One round: the state of every watched group that exists, from batched reads. */
+    private Map<GroupSettings, ObservedState> read(List<GroupSettings> watched) {
         Map<String, GroupSettings> byName = new LinkedHashMap<>();
-        for (Watch watch : current) {
-            byName.putIfAbsent(watch.settings.groupName(), watch.settings);
+        for (GroupSettings settings : watched) {
+            byName.putIfAbsent(settings.groupName(), settings);
         }
-        Map<String, AutoScalingGroup> found;
-        Map<String, InstanceFacts> facts;
-        try {
-            found = describeMany(new ArrayList<>(byName.keySet()));
-            facts = learnInstances(found.values());
-            backoffIntervals = 0;
-        } catch (ZeroscaleException e) {
-            if (e.errorCode() == AwsErrorCode.THROTTLED) {
-                backoffIntervals = Math.min(MAX_BACKOFF_INTERVALS, Math.max(2, backoffIntervals * 2));
-                skipTicks = backoffIntervals - 1;
-                log.warn("orchestrator {}: polling {} Auto Scaling group(s) was throttled; next poll in {} intervals",
-                        name, byName.size(), backoffIntervals);
-            } else {
-                log.warn("orchestrator {}: polling {} Auto Scaling group(s) failed; the last state is kept: {}",
-                        name, byName.size(), e.getMessage());
-            }
-            return;
-        }
+        Map<String, AutoScalingGroup> found = describeMany(new ArrayList<>(byName.keySet()));
+        Map<String, InstanceFacts> facts = learnInstances(found.values());
         List<GroupSettings> present = new ArrayList<>();
         List<AutoScalingGroup> presentGroups = new ArrayList<>();
-        for (Map.Entry<String, GroupSettings> entry : byName.entrySet()) {
-            AutoScalingGroup group = found.get(entry.getKey());
+        for (GroupSettings settings : watched) {
+            AutoScalingGroup group = found.get(settings.groupName());
             if (group != null) {
-                present.add(entry.getValue());
+                present.add(settings);
                 presentGroups.add(group);
             }
         }
         Set<String> probed = probeAll(present, presentGroups, facts);
         Set<String> seen = new HashSet<>();
-        for (Watch watch : current) {
-            AutoScalingGroup group = found.get(watch.settings.groupName());
-            if (group == null) {
-                watch.missing(name);
-                continue;
-            }
-            group.instances().forEach(i -> seen.add(i.instanceId()));
-            watch.deliver(state(watch.settings, group, probed, facts));
+        Map<GroupSettings, ObservedState> states = new HashMap<>();
+        for (int i = 0; i < present.size(); i++) {
+            presentGroups.get(i).instances().forEach(instance -> seen.add(instance.instanceId()));
+            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
+        return states;
     }
 
     /** DescribeAutoScalingGroups of the named groups: {@value #NAMES_PER_PAGE} names per request, every page. */
@@ -451,18 +386,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        Subscription running;
-        synchronized (this) {
-            running = ticker;
-            ticker = null;
-        }
-        if (running != null) {
-            running.close();
-        }
-        watches.clear();
+        poller.close();
         try {
             resources.close();
         } catch (Exception e) {
@@ -473,39 +397,5 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
     @Override
     public String toString() {
         return "aws-autoscaling orchestrator '" + name + "' (" + regionText() + ")";
-    }
-
-    /** One watcher of one group, with the state it last heard; touched by the serial poll only. */
-    private static final class Watch {
-        private final GroupSettings settings;
-        private final Consumer<WorkloadEvent> listener;
-        private @Nullable ObservedState last;
-        private boolean missingReported;
-
-        Watch(GroupSettings settings, Consumer<WorkloadEvent> listener) {
-            this.settings = settings;
-            this.listener = listener;
-        }
-
-        void deliver(ObservedState state) {
-            missingReported = false;
-            ObservedState previous = last;
-            if (previous == null || state.differsFrom(previous)) {
-                last = state;
-                try {
-                    listener.accept(new WorkloadEvent.Changed(state));
-                } catch (RuntimeException e) {
-                    log.warn("a watcher of {} failed", settings.target(), e);
-                }
-            }
-        }
-
-        void missing(String orchestrator) {
-            if (!missingReported) {
-                missingReported = true;
-                log.warn("orchestrator {}: Auto Scaling group '{}' was not found; nothing is reported for {} until it exists",
-                        orchestrator, settings.groupName(), settings.target());
-            }
-        }
     }
 }

@@ -53,15 +53,8 @@ public final class AutoScalingOrchestratorFactory implements OrchestratorFactory
             @Nullable UnaryOperator<Endpoint> probeAddress) {
         AwsConfig parsed = AwsConfig.parse(config);
         Region region = region(parsed, config);
-        ClientOverrideConfiguration overrides = ClientOverrideConfiguration.builder()
-                // One attempt per call: throttling and outages go back to the engine, which retries.
-                .retryStrategy(AwsRetryStrategy.doNotRetry())
-                .apiCallTimeout(parsed.timeout())
-                .build();
-        SdkHttpClient http = UrlConnectionHttpClient.builder()
-                .connectionTimeout(parsed.timeout())
-                .socketTimeout(parsed.timeout())
-                .build();
+        ClientOverrideConfiguration overrides = overrides(parsed);
+        SdkHttpClient http = http(parsed);
         DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
         AutoScalingClientBuilder autoScaling = AutoScalingClient.builder()
                 .region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
@@ -75,9 +68,7 @@ public final class AutoScalingOrchestratorFactory implements OrchestratorFactory
         AutoScalingClient autoScalingClient = autoScaling.build();
         Ec2Client ec2Client = ec2.build();
         EndpointProbe probe = new EndpointProbe(context.blockingExecutor());
-        InstanceProbe direct = InstanceProbe.http(probe);
-        InstanceProbe mapped = probeAddress == null ? direct
-                : (endpoint, readiness) -> direct.ready(probeAddress.apply(endpoint), readiness);
+        InstanceProbe mapped = probe(probe, probeAddress);
         return new AutoScalingOrchestrator(name, parsed, autoScalingClient, ec2Client, mapped, context, () -> {
             autoScalingClient.close();
             ec2Client.close();
@@ -87,7 +78,29 @@ public final class AutoScalingOrchestratorFactory implements OrchestratorFactory
         });
     }
 
-    private static Region region(AwsConfig parsed, Config config) {
+    /** One attempt per call (throttling and outages go back to the engine, which retries), bounded by {@code timeout}. */
+    static ClientOverrideConfiguration overrides(AwsConfig parsed) {
+        return ClientOverrideConfiguration.builder()
+                .retryStrategy(AwsRetryStrategy.doNotRetry())
+                .apiCallTimeout(parsed.timeout())
+                .build();
+    }
+
+    /** The JDK-based HTTP client, connection and socket bounded by {@code timeout}. */
+    static SdkHttpClient http(AwsConfig parsed) {
+        return UrlConnectionHttpClient.builder()
+                .connectionTimeout(parsed.timeout())
+                .socketTimeout(parsed.timeout())
+                .build();
+    }
+
+    /** The HTTP readiness probe, through {@code probeAddress}'s mapping when a test gives one. */
+    static InstanceProbe probe(EndpointProbe probe, @Nullable UnaryOperator<Endpoint> probeAddress) {
+        InstanceProbe direct = InstanceProbe.http(probe);
+        return probeAddress == null ? direct : (endpoint, readiness) -> direct.ready(probeAddress.apply(endpoint), readiness);
+    }
+
+    static Region region(AwsConfig parsed, Config config) {
         String region = parsed.region();
         if (region != null) {
             return Region.of(region);

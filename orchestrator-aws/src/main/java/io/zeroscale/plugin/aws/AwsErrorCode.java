@@ -23,6 +23,8 @@ public enum AwsErrorCode implements ErrorCode {
     BAD_CREDENTIALS(ErrorType.USER_ERROR),
     /** The Auto Scaling group named by a target does not exist in the orchestrator's region. */
     GROUP_NOT_FOUND(ErrorType.USER_ERROR),
+    /** The ECS service named by a target does not exist in its cluster (or was deleted: INACTIVE). */
+    SERVICE_NOT_FOUND(ErrorType.USER_ERROR),
     /** The count asked for lies outside the group's MinSize..MaxSize and the config does not allow changing it. */
     OUTSIDE_GROUP_LIMITS(ErrorType.USER_ERROR),
     /** A call named a target that was never attached to this orchestrator. */

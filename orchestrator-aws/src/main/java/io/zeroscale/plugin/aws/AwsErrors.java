@@ -21,7 +21,10 @@ final class AwsErrors {
     static final Set<String> CREDENTIALS = Set.of("InvalidClientTokenId", "UnrecognizedClientException",
             "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "AuthFailure", "MissingAuthenticationToken");
     static final Set<String> VALIDATION = Set.of("ValidationError", "ValidationException", "InvalidParameterValue",
-            "InvalidParameterCombination", "InvalidParameter", "MissingParameter");
+            "InvalidParameterCombination", "InvalidParameter", "MissingParameter",
+            // ECS: a bad value, or a cluster or service that does not exist (or no longer does).
+            "InvalidParameterException", "ClientException", "ClusterNotFoundException", "ServiceNotFoundException",
+            "ServiceNotActiveException");
     static final Set<String> PASSING = Set.of("ScalingActivityInProgress", "ResourceContention", "ServiceLinkedRoleFailure");
 
     private AwsErrors() {}

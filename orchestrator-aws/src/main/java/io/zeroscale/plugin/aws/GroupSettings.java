@@ -23,7 +23,7 @@ record GroupSettings(TargetRef target, Config settings, int port, boolean lowerM
     static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(1);
 
     /**
-     * An HTTP GET each InService instance must answer with 2xx/3xx before it counts as ready.
+     * An HTTP GET each InService instance (or RUNNING task) must answer with 2xx/3xx before it counts as ready.
      *
      * @param path the path, starting with {@code /}
      * @param timeout limit for one probe
@@ -56,21 +56,26 @@ record GroupSettings(TargetRef target, Config settings, int port, boolean lowerM
             throw settings.invalid("port", "must be 1..65535, got " + port);
         }
         boolean lowerMinSize = settings.bool("lower-min-size", false);
-        Readiness readiness = null;
-        Optional<Config> probe = settings.optionalChild("readiness");
-        if (probe.isPresent()) {
-            Config node = probe.get();
-            node.requireOnlyKeys(Set.of("http", "timeout"));
-            String path = node.requireString("http");
-            if (!path.startsWith("/")) {
-                throw node.invalid("http", "'" + path + "' must start with '/', e.g. /health");
-            }
-            Duration timeout = node.duration("timeout", DEFAULT_PROBE_TIMEOUT);
-            if (timeout.isZero()) {
-                throw node.invalid("timeout", "must be more than 0");
-            }
-            readiness = new Readiness(path, timeout);
-        }
+        Readiness readiness = readiness(settings);
         return new GroupSettings(target, settings, port, lowerMinSize, readiness);
+    }
+
+    /** The optional {@code readiness:} node of a workload (shared by the Auto Scaling group and ECS targets). */
+    static @Nullable Readiness readiness(Config settings) {
+        Optional<Config> probe = settings.optionalChild("readiness");
+        if (probe.isEmpty()) {
+            return null;
+        }
+        Config node = probe.get();
+        node.requireOnlyKeys(Set.of("http", "timeout"));
+        String path = node.requireString("http");
+        if (!path.startsWith("/")) {
+            throw node.invalid("http", "'" + path + "' must start with '/', e.g. /health");
+        }
+        Duration timeout = node.duration("timeout", DEFAULT_PROBE_TIMEOUT);
+        if (timeout.isZero()) {
+            throw node.invalid("timeout", "must be more than 0");
+        }
+        return new Readiness(path, timeout);
     }
 }

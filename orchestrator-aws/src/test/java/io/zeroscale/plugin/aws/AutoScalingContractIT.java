@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.testkit.AwsTestProxy;
 import io.zeroscale.testkit.EndpointsContract;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;

@@ -12,6 +12,7 @@ import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import io.zeroscale.testkit.AwsTestProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

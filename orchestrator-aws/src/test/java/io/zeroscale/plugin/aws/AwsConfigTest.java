@@ -8,11 +8,14 @@ import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
-import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.engine.YamlConfig;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.testkit.TestPluginContext;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.zeroscale.spi.orchestrator.Workload;
 import java.net.URI;
+import java.util.LinkedHashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
+import software.amazon.awssdk.services.ecs.model.EcsException;
 
 /** Config reading and error mapping, without AWS. */
 class AwsConfigTest {
@@ -64,6 +68,41 @@ class AwsConfigTest {
     }
 
     @Test
+    void ecsServiceSettings() {
+        TargetRef ref = new TargetRef("ecs", "Service", "prod", "api");
+        ServiceSettings settings = ServiceSettings.parse(ref, Config.of("targets.api.workload",
+                Map.of("port", 8080, "readiness", Map.of("http", "/ready"))));
+        assertThat(settings.cluster()).isEqualTo("prod");
+        assertThat(settings.serviceName()).isEqualTo("api");
+        assertThat(settings.port()).isEqualTo(8080);
+        assertThat(settings.readiness()).isEqualTo(new GroupSettings.Readiness("/ready", Duration.ofSeconds(1)));
+        assertThat(ServiceSettings.parse(TargetRef.of("ecs", "Service", "api"), Config.of("targets.api.workload", Map.of("port", 1)))
+                .cluster()).as("ECS's default cluster").isEqualTo("default");
+
+        assertThatThrownBy(() -> ServiceSettings.parse(ref, Config.of("targets.api.workload", Map.of())))
+                .hasMessage("targets.api.workload.port: required key is missing; add a whole number");
+        assertThatThrownBy(() -> ServiceSettings.parse(new TargetRef("ecs", "Service", "my cluster", "api"),
+                Config.of("targets.api.workload", Map.of("port", 1))))
+                .hasMessage("targets.api.workload.namespace: 'my cluster' is not an ECS cluster name (1-255 letters, digits, '-' or '_')");
+    }
+
+    @Test
+    void ecsErrorsMapAsTheOthers() {
+        assertThat(AwsErrors.map("x", "y", ecs("ThrottlingException", 400)).errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
+        assertThat(AwsErrors.map("x", "y", ecs("AccessDeniedException", 400)).errorCode()).isEqualTo(AwsErrorCode.ACCESS_DENIED);
+        ZeroscaleException cluster = AwsErrors.map("UpdateService of ECS service api", "targets.api.workload.namespace",
+                ecs("ClusterNotFoundException", 400));
+        assertThat(cluster.errorCode()).isEqualTo(AwsErrorCode.INVALID_REQUEST);
+        assertThat(cluster.getMessage()).endsWith("check targets.api.workload.namespace");
+        assertThat(AwsErrors.map("x", "y", ecs("ServerException", 500)).errorCode()).isEqualTo(AwsErrorCode.AWS_UNAVAILABLE);
+    }
+
+    private static EcsException ecs(String code, int status) {
+        return (EcsException) EcsException.builder().statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("message of " + code).build()).build();
+    }
+
+    @Test
     void throttlingIsExternalValidationIsAUserErrorNamingTheKey() {
         ZeroscaleException throttled = AwsErrors.map("SetDesiredCapacity of group g", "targets.g.workload.name", service("Throttling", 400));
         assertThat(throttled.errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
@@ -88,7 +127,8 @@ class AwsConfigTest {
     @Test
     void theFactoryNeedsARegionFromConfigOrTheChain() {
         assertThat(new AutoScalingOrchestratorFactory().type()).isEqualTo("aws-autoscaling");
-        assertThat(new AwsPlugin().orchestratorFactories()).singleElement().isInstanceOf(AutoScalingOrchestratorFactory.class);
+        assertThat(new EcsOrchestratorFactory().type()).isEqualTo("aws-ecs");
+        assertThat(new AwsPlugin().orchestratorFactories()).extracting(f -> f.type()).containsExactly("aws-autoscaling", "aws-ecs");
         assertThat(StandardErrorCode.CONFIG_INVALID.type()).isEqualTo(ErrorType.USER_ERROR);
     }
 
@@ -102,14 +142,25 @@ class AwsConfigTest {
         String readme = Files.readString(Path.of("README.md"));
         int example = readme.indexOf("## Example");
         int start = readme.indexOf("```yaml\n", example) + "```yaml\n".length();
-        Config root = YamlConfig.parse(readme.substring(start, readme.indexOf("```", start)), "README.md", "");
-        TargetSpec target = TargetSpec.fromConfig("embedder", root.child("targets").child("embedder"));
+        // Read as plain YAML: the engine's reading of the whole file (policy included) is the daemon's
+        // concern; this checks the orchestrator's and the workload's keys, as the plugin reads them.
+        Map<String, Object> root = new ObjectMapper(new YAMLFactory()).readValue(readme.substring(start, readme.indexOf("```", start)),
+                new TypeReference<Map<String, Object>>() {});
+        Map<String, Object> workloadKeys = new LinkedHashMap<>(map(map(map(root, "targets"), "embedder"), "workload"));
+        TargetRef ref = TargetRef.of("aws", (String) workloadKeys.remove("kind"), (String) workloadKeys.remove("name"));
+        Workload workload = new Workload(ref, Config.of("targets.embedder.workload", workloadKeys));
         try (TestPluginContext context = TestPluginContext.realTime(Files.createTempDirectory("aws-readme"));
-                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws", root.child("orchestrators").child("aws"), context)) {
-            orchestrator.attach(target.toWorkload());
+                Orchestrator orchestrator = new AutoScalingOrchestratorFactory().create("aws",
+                        Config.of("orchestrators.aws", map(map(root, "orchestrators"), "aws")), context)) {
+            orchestrator.attach(workload);
         }
-        GroupSettings settings = GroupSettings.parse(target.ref(), target.workload());
+        GroupSettings settings = GroupSettings.parse(ref, workload.settings());
         assertThat(settings.groupName()).isEqualTo("gpu-embedder");
         assertThat(settings.lowerMinSize()).isTrue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Map<String, Object> parent, String key) {
+        return (Map<String, Object>) parent.get(key);
     }
 }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.zeroscale.testkit.AwsTestProxy;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,21 +23,31 @@ import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsResponse;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.DesiredStatus;
+import software.amazon.awssdk.services.ecs.model.EcsException;
+import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.Task;
 
 /**
  * The test proxy on its own, with the AWS SDK's own clients (not the plugin) through it to moto:
- * what AWS documents for throttling and instance boot, and its counting and recording.
+ * what AWS documents for throttling, instance and task boot and ECS's service scheduler, and its
+ * counting and recording.
  */
 class AwsTestProxyIT {
     private AwsTestProxy proxy;
     private AutoScalingClient autoScaling;
     private Ec2Client ec2;
+    private EcsClient ecs;
 
     @BeforeEach
     void start() {
         proxy = AwsTestProxy.startUnrecorded(Moto.peer().url());
         var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
         autoScaling = AutoScalingClient.builder().region(Region.of(Moto.REGION)).endpointOverride(URI.create(proxy.url()))
+                .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create())
+                .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry())).build();
+        ecs = EcsClient.builder().region(Region.of(Moto.REGION)).endpointOverride(URI.create(proxy.url()))
                 .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create())
                 .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry())).build();
         ec2 = Ec2Client.builder().region(Region.of(Moto.REGION)).endpointOverride(URI.create(proxy.url()))
@@ -47,6 +59,7 @@ class AwsTestProxyIT {
     void stop() {
         autoScaling.close();
         ec2.close();
+        ecs.close();
         proxy.close();
     }
 
@@ -138,6 +151,77 @@ class AwsTestProxyIT {
 
         assertThat(groups).isEqualTo(3);
         assertThat(proxy.calls("autoscaling:DescribeAutoScalingGroups")).as("one call per page of one record").isEqualTo(3);
+    }
+
+    @Test
+    void ecsUpdateServiceRunsTasksWithAwsvpcInterfacesAsTheSchedulerDoesAndStopsTheNewestOnScaleIn() {
+        String service = Moto.service("proxy-ecs");
+
+        ecs.updateService(r -> r.cluster(Moto.CLUSTER).service(service).desiredCount(3));
+
+        List<Task> tasks = serviceTasks(service);
+        assertThat(tasks).hasSize(3).allSatisfy(task -> {
+            assertThat(task.lastStatus()).isEqualTo("RUNNING");
+            assertThat(task.taskDefinitionArn()).contains("task-definition/web");
+            assertThat(task.attachments()).singleElement().satisfies(eni -> {
+                assertThat(eni.type()).isEqualTo("ElasticNetworkInterface");
+                assertThat(eni.details()).anySatisfy(detail -> {
+                    assertThat(detail.name()).isEqualTo("privateIPv4Address");
+                    assertThat(detail.value()).isNotBlank();
+                });
+            });
+        });
+        Service described = ecs.describeServices(r -> r.cluster(Moto.CLUSTER).services(service)).services().get(0);
+        assertThat(described.runningCount()).isEqualTo(3);
+        assertThat(described.pendingCount()).isZero();
+        assertThat(serviceTasks(service)).as("described again, still running (moto's state machine is set to stay put)")
+                .extracting(Task::lastStatus).containsOnly("RUNNING");
+
+        ecs.updateService(r -> r.cluster(Moto.CLUSTER).service(service).desiredCount(1));
+
+        List<Task> left = serviceTasks(service);
+        assertThat(left).hasSize(1);
+        assertThat(left.get(0).createdAt()).as("the oldest is kept").isEqualTo(tasks.stream().map(Task::createdAt).min(Instant::compareTo).orElseThrow());
+        assertThat(proxy.log()).as("the scheduler's own calls are not counted")
+                .containsOnly("ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeServices");
+    }
+
+    @Test
+    void newTasksArePendingForTheBootTimeThenRunning() {
+        String service = Moto.service("proxy-ecs-boot");
+        proxy.pendingFor(Duration.ofSeconds(2));
+
+        ecs.updateService(r -> r.cluster(Moto.CLUSTER).service(service).desiredCount(2));
+
+        assertThat(serviceTasks(service)).hasSize(2).allSatisfy(task -> {
+            assertThat(task.lastStatus()).isEqualTo("PENDING");
+            assertThat(task.startedAt()).isNull();
+        });
+        Service booting = ecs.describeServices(r -> r.cluster(Moto.CLUSTER).services(service)).services().get(0);
+        assertThat(booting.pendingCount()).isEqualTo(2);
+        assertThat(booting.runningCount()).isZero();
+        await("both tasks RUNNING after the boot time").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> serviceTasks(service), list -> list.size() == 2 && list.stream().allMatch(t -> "RUNNING".equals(t.lastStatus())));
+    }
+
+    @Test
+    void throttledEcsCallsFailWithThrottlingException() {
+        proxy.throttle("ecs:DescribeServices", 1);
+
+        EcsException e = catchThrowableOfType(EcsException.class, () -> ecs.describeServices(r -> r.cluster(Moto.CLUSTER).services("x")));
+
+        assertThat(e.statusCode()).isEqualTo(400);
+        assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ThrottlingException");
+        assertThat(e.isThrottlingException()).as("the SDK reads it as throttling").isTrue();
+    }
+
+    private List<Task> serviceTasks(String service) {
+        List<String> arns = ecs.listTasks(r -> r.cluster(Moto.CLUSTER).desiredStatus(DesiredStatus.RUNNING)).taskArns();
+        if (arns.isEmpty()) {
+            return List.of();
+        }
+        return ecs.describeTasks(r -> r.cluster(Moto.CLUSTER).tasks(arns)).tasks().stream()
+                .filter(task -> ("service:" + service).equals(task.group())).toList();
     }
 
     private AutoScalingGroup describe(String group) {

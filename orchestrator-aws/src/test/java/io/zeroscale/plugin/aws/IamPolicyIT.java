@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import io.zeroscale.testkit.AwsTestProxy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * called through the test proxies of this JVM is in it, and it has no action the plugin never
  * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
  * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
- * lowered to zero and restored), so it also holds when it runs alone.
+ * lowered to zero and restored; an ECS service scaled up, observed and back), so it also holds when it runs alone.
  */
 @Order(Integer.MAX_VALUE)
 class IamPolicyIT {
@@ -46,9 +47,18 @@ class IamPolicyIT {
             orchestrator.scale(ref, 2);
             orchestrator.scale(ref, 3);
 
+            String service = Moto.service("iam");
+            TargetRef ecsRef = new TargetRef("ecs", "Service", Moto.CLUSTER, service);
+            try (EcsOrchestrator ecs = Moto.ecsOrchestrator(proxy.url(), ticks, Map.of(), null)) {
+                ecs.attach(Moto.ecsWorkload("ecs", service, Map.of()));
+                ecs.scale(ecsRef, 1);
+                assertThat(ecs.observe(ecsRef).replicas()).isEqualTo(1);
+                ecs.scale(ecsRef, 0);
+            }
+
             assertThat(proxy.actions()).as("actions of a run through every path").isEqualTo(policy);
         }
-        assertThat(new TreeSet<>(AwsTestProxy.ALL_ACTIONS)).as("every action the plugin called in this JVM")
+        assertThat(AwsTestProxy.allActions()).as("every action the plugin called in this JVM")
                 .isSubsetOf(policy)
                 .containsAll(policy);
     }

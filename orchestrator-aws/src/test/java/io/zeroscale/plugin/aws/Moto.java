@@ -27,11 +27,19 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.AssignPublicIp;
+import software.amazon.awssdk.services.ecs.model.AwsVpcConfiguration;
+import software.amazon.awssdk.services.ecs.model.Compatibility;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.LaunchType;
+import software.amazon.awssdk.services.ecs.model.NetworkMode;
+import software.amazon.awssdk.services.ecs.model.PortMapping;
 
 /**
  * The AWS test bed: one moto server for the test JVM (testkit's {@link MotoPeer}, stopped when the
- * JVM exits), clients that set groups up directly in moto (not through the plugin), unique group
- * names, and loopback HTTP backends standing in for instances (the reachability seam).
+ * JVM exits), clients that set groups and ECS services up directly in moto (not through the plugin),
+ * unique names, and loopback HTTP backends standing in for instances (the reachability seam).
  */
 final class Moto {
     static final String REGION = "us-east-1";
@@ -40,6 +48,10 @@ final class Moto {
     private static @Nullable MotoPeer peer;
     private static @Nullable AutoScalingClient autoScaling;
     private static @Nullable String launchConfiguration;
+    /** The ECS cluster the ECS tests' services live in. */
+    static final String CLUSTER = "zeroscale-test";
+    private static @Nullable EcsClient ecs;
+    private static @Nullable AwsVpcConfiguration awsvpc;
 
     static {
         // The plugin takes credentials from the SDK's default chain; system properties are part of it.
@@ -86,6 +98,67 @@ final class Moto {
             }
         }
         return launchConfiguration;
+    }
+
+    /** A client straight to moto's ECS, for setting services up and checking them. */
+    static synchronized EcsClient ecs() {
+        if (ecs == null) {
+            ecs = EcsClient.builder().region(Region.of(REGION)).endpointOverride(URI.create(peer().url()))
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                    .httpClient(UrlConnectionHttpClient.create()).build();
+        }
+        return ecs;
+    }
+
+    /**
+     * The cluster {@value #CLUSTER} and the Fargate task definition {@code web} (awsvpc, one
+     * container listening on {@value #PORT}), made once; the awsvpc settings on moto's default
+     * subnet and security group.
+     */
+    private static synchronized AwsVpcConfiguration ecsSetUp() {
+        if (awsvpc == null) {
+            ecs().createCluster(r -> r.clusterName(CLUSTER));
+            ecs().registerTaskDefinition(r -> r.family("web").networkMode(NetworkMode.AWSVPC).requiresCompatibilities(Compatibility.FARGATE)
+                    .cpu("256").memory("512").containerDefinitions(ContainerDefinition.builder().name("web").memory(512)
+                            .image("public.ecr.aws/nginx/nginx:latest").portMappings(PortMapping.builder().containerPort(PORT).build()).build()));
+            try (Ec2Client ec2 = Ec2Client.builder().region(Region.of(REGION)).endpointOverride(URI.create(peer().url()))
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                    .httpClient(UrlConnectionHttpClient.create()).build()) {
+                String subnet = ec2.describeSubnets().subnets().get(0).subnetId();
+                String group = ec2.describeSecurityGroups().securityGroups().get(0).groupId();
+                awsvpc = AwsVpcConfiguration.builder().subnets(subnet).securityGroups(group).assignPublicIp(AssignPublicIp.DISABLED).build();
+            }
+        }
+        return awsvpc;
+    }
+
+    /** A new Fargate service named {@code <prefix>-<n>} in {@value #CLUSTER}, at desiredCount 0. */
+    static String service(String prefix) {
+        String name = prefix + "-" + GROUPS.incrementAndGet();
+        AwsVpcConfiguration network = ecsSetUp();
+        ecs().createService(r -> r.cluster(CLUSTER).serviceName(name).taskDefinition("web").desiredCount(0).launchType(LaunchType.FARGATE)
+                .networkConfiguration(n -> n.awsvpcConfiguration(network)));
+        return name;
+    }
+
+    /** The workload of ECS service {@code name} of {@value #CLUSTER} on orchestrator {@code orchestrator}, with extra settings. */
+    static Workload ecsWorkload(String orchestrator, String name, Map<String, ?> extra) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("port", PORT);
+        settings.putAll(extra);
+        return new Workload(new TargetRef(orchestrator, "Service", CLUSTER, name), Config.of("targets." + name + ".workload", settings));
+    }
+
+    /** An aws-ecs orchestrator through {@code endpoint} (moto or a proxy in front of it), polling every 200 ms. */
+    static EcsOrchestrator ecsOrchestrator(String endpoint, PluginContext context, Map<String, ?> extra,
+            @Nullable UnaryOperator<Endpoint> probeAddress) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("type", "aws-ecs");
+        config.put("region", REGION);
+        config.put("endpoint", endpoint);
+        config.put("poll-interval", "200ms");
+        config.putAll(extra);
+        return EcsOrchestratorFactory.create("ecs", Config.of("orchestrators.ecs", config), context, probeAddress);
     }
 
     /** A new group named {@code <prefix>-<n>} with no instances. */

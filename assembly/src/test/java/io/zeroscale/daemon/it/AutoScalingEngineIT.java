@@ -1,4 +1,4 @@
-package io.zeroscale.plugin.aws;
+package io.zeroscale.daemon.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -9,62 +9,120 @@ import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.zeroscale.daemon.Plugins;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.TargetStatus;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.spi.Config;
+import io.zeroscale.spi.Plugin;
+import io.zeroscale.testkit.AwsTestProxy;
+import io.zeroscale.testkit.MotoPeer;
 import io.zeroscale.spi.traffic.RequestStats;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
- * The real engine over the aws-autoscaling plugin (made from config by its factory, as the daemon
- * does), against moto through the test proxy: a held request wakes a group from 0 to 3 and idling
+ * The real engine over the aws-autoscaling plugin as the daemon loads it (from the distribution's
+ * plugins/aws/, in its own class loader, made from config by its factory), against moto (testkit's
+ * {@link MotoPeer}) through testkit's {@link AwsTestProxy}: a held request wakes a group from 0 to 3 and idling
  * brings it back to 0, with the observed state following; throttled writes are retried by the
  * engine and counted in its metrics.
  */
 class AutoScalingEngineIT {
+    private static final String REGION = "us-east-1";
+    private static final int PORT = 8080;
+    private static final AtomicInteger GROUPS = new AtomicInteger();
+
     @TempDir
     Path home;
 
+    private MotoPeer moto;
+    private AutoScalingClient autoScaling;
     private AwsTestProxy proxy;
+    private Plugins plugins;
     private final InMemoryMetricReader metrics = InMemoryMetricReader.create();
     private final OpenTelemetrySdk telemetry = OpenTelemetrySdk.builder()
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build()).build();
 
+    static {
+        // The plugin takes credentials from the SDK's default chain; system properties are part of it.
+        System.setProperty("aws.accessKeyId", "testing");
+        System.setProperty("aws.secretAccessKey", "testing");
+    }
+
     @BeforeEach
     void start() {
-        proxy = AwsTestProxy.start(Moto.peer().url());
+        moto = MotoPeer.start(home.resolve("moto"));
+        autoScaling = AutoScalingClient.builder().region(Region.of(REGION)).endpointOverride(URI.create(moto.url()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+        proxy = AwsTestProxy.start(moto.url());
+        plugins = Distribution.loadPlugins();
     }
 
     @AfterEach
     void stop() {
-        proxy.close();
-        telemetry.close();
+        try {
+            proxy.close();
+            autoScaling.close();
+            plugins.close();
+            telemetry.close();
+        } finally {
+            moto.close();
+        }
+    }
+
+    /** A new group with no instances, on a launch configuration of one of moto's images. */
+    private String group(String prefix, int min, int max) {
+        String name = prefix + "-" + GROUPS.incrementAndGet();
+        String configuration = "lc-" + name;
+        try (Ec2Client ec2 = Ec2Client.builder().region(Region.of(REGION)).endpointOverride(URI.create(moto.url()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build()) {
+            String image = ec2.describeImages().images().get(0).imageId();
+            autoScaling.createLaunchConfiguration(r -> r.launchConfigurationName(configuration).imageId(image).instanceType("t3.micro"));
+        }
+        autoScaling.createAutoScalingGroup(r -> r.autoScalingGroupName(name).launchConfigurationName(configuration)
+                .minSize(min).maxSize(max).desiredCapacity(min).availabilityZones(REGION + "a"));
+        return name;
+    }
+
+    private Plugin awsPlugin() {
+        return plugins.found().stream().filter(found -> found.plugin().getClass().getName().equals("io.zeroscale.plugin.aws.AwsPlugin"))
+                .peek(found -> assertThat(found.origin()).isEqualTo(Distribution.plugins().resolve("aws").toString()))
+                .map(Plugins.Found::plugin).findFirst().orElseThrow(() -> new AssertionError("no aws plugin in " + Distribution.plugins()));
     }
 
     private Zeroscale engine(String group) {
-        Config orchestrator = Config.of("orchestrators.aws", Map.of("type", "aws-autoscaling", "region", Moto.REGION,
+        Config orchestrator = Config.of("orchestrators.aws", Map.of("type", "aws-autoscaling", "region", REGION,
                 "endpoint", proxy.url(), "poll-interval", "200ms"));
         TargetSpec target = TargetSpec.fromConfig("web", Config.of("targets.web", Map.of(
                 "orchestrator", "aws",
-                "workload", Map.of("kind", "AutoScalingGroup", "name", group, "port", Moto.PORT),
+                "workload", Map.of("kind", "AutoScalingGroup", "name", group, "port", PORT),
                 "policy", Map.of("automaton", "zero-to-n", "idle", "1s", "drain-timeout", "1s", "wake-timeout", "2m",
                         "replicas", Map.of("min", 0, "max", 3)))));
-        return Zeroscale.builder().dataDirectory(home).openTelemetry(telemetry).plugin(new AwsPlugin())
+        return Zeroscale.builder().dataDirectory(home.resolve("data")).openTelemetry(telemetry).plugin(awsPlugin())
                 .orchestrator("aws", orchestrator).target(target).build().start();
     }
 
     @Test
     void aHeldRequestWakesTheGroupFromZeroToThreeAndIdlingBringsItBackToZero() {
-        String group = Moto.group("engine", 0, 3);
+        String group = group("engine", 0, 3);
         proxy.pendingFor(Duration.ofSeconds(2));
         try (Zeroscale zeroscale = engine(group)) {
             List<TargetStatus> seen = new CopyOnWriteArrayList<>();
@@ -86,7 +144,7 @@ class AutoScalingEngineIT {
                         assertThat(s.observedReplicas()).isPositive();
                         assertThat(s.readyReplicas()).isZero();
                     });
-            assertThat(Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+            assertThat(autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
                     .autoScalingGroups().get(0).desiredCapacity()).isEqualTo(3);
 
             // The override ends, the held request is answered and finishes; after idle and the drain
@@ -101,14 +159,14 @@ class AutoScalingEngineIT {
             assertThat(seen).extracting(TargetStatus::state).containsSubsequence("ZERO", "WAKING", "ACTIVE", "DRAINING", "ZERO");
             assertThat(seen).extracting(TargetStatus::backendDesiredReplicas).as("the group's desired capacity, as observed")
                     .containsSubsequence(0, 3, 0).allMatch(n -> n == 0 || n == 1 || n == 3);
-            assertThat(Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+            assertThat(autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
                     .autoScalingGroups().get(0).instances()).isEmpty();
         }
     }
 
     @Test
     void throttledWritesAreRetriedByTheEngineAndCountedInItsMetrics() {
-        String group = Moto.group("engine-throttle", 0, 3);
+        String group = group("engine-throttle", 0, 3);
         try (Zeroscale zeroscale = engine(group)) {
             await("started").atMost(Duration.ofSeconds(30)).until(() -> zeroscale.status("web").orElseThrow().started());
             proxy.throttle("autoscaling:SetDesiredCapacity", 2);
