@@ -177,10 +177,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             // Unconditional: the engine's decision is the count to have, whatever changed meanwhile.
             current.getMetadata().setResourceVersion(null);
             current.getSpec().setReplicas(replicas);
-            if (replicas < now) {
-                // The pods this removes are ours to remove: no Removing for them.
-                tracked(target).ownScaleDownTo = replicas;
-            }
+            // The pods a scale-down removes are the engine's choice: no Removing for them.
+            tracked(target).ownScaleDown(replicas < now ? replicas : -1);
             resource.scale(current);
             log.debug("{}: scaled {} -> {}", target, now, replicas);
         } catch (KubernetesClientException e) {
@@ -280,8 +278,15 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         Set<String> present = new HashSet<>();
         int desired = States.desired(snapshot.workload);
         int ownTo = tracked.ownScaleDownTo;
-        if (ownTo >= 0 && (desired != ownTo || snapshot.pods.size() <= desired)) {
-            tracked.ownScaleDownTo = ownTo = -1; // that scale-down is over (or was overridden)
+        if (ownTo >= 0 && desired == ownTo) {
+            tracked.ownScaleDownSeen = true;
+            if (snapshot.pods.size() <= desired) {
+                ownTo = -1; // that scale-down is over
+                tracked.ownScaleDown(ownTo);
+            }
+        } else if (ownTo >= 0 && tracked.ownScaleDownSeen) {
+            ownTo = -1; // someone changed the count since: over too
+            tracked.ownScaleDown(ownTo);
         }
         for (Pod pod : snapshot.pods) {
             String uid = pod.getMetadata().getUid();
@@ -468,7 +473,7 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             throw new ZeroscaleException(KubernetesErrorCode.CANNOT_REMOVE, spec.target() + ": " + refusal);
         }
         int replicas = desired - ordinals.size();
-        tracked.ownScaleDownTo = replicas;
+        tracked.ownScaleDown(replicas);
         Map<String, Object> metadata = Map.of("resourceVersion", workload.getMetadata().getResourceVersion());
         String patch = client.getKubernetesSerialization().asJson(Map.of("metadata", metadata,
                 "spec", Map.of("replicas", replicas)));
@@ -508,6 +513,7 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             List<Map<?, ?>> containers = States.templateContainers(workload);
             int index = containerIndex(spec, containers);
             Map<?, ?> container = containers.get(index);
+            String containerName = String.valueOf(container.get("name"));
             Map<?, ?> current = container.get("resources") instanceof Map<?, ?> r ? r : null;
             Map<String, Object> wanted = Resources.apply(current, profile, spec.gpuResource());
             tracked.resizedTo = profile.name();
@@ -516,11 +522,11 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             }
             String path = "/spec/template/spec/containers/" + index;
             String patch = client.getKubernetesSerialization().asJson(List.of(
-                    Map.of("op", "test", "path", path + "/name", "value", container.get("name")),
+                    Map.of("op", "test", "path", path + "/name", "value", containerName),
                     Map.of("op", "add", "path", path + "/resources", "value", wanted)));
             resource.patch(PatchContext.of(PatchType.JSON), patch);
             log.info("{}: resized container {} of {} {} to profile '{}' ({}); its pods are replaced by a rollout",
-                    target, container.get("name"), spec.kind(), spec.key(), profile.name(), wanted);
+                    target, containerName, spec.kind(), spec.key(), profile.name(), wanted);
         } catch (KubernetesClientException e) {
             throw failure(spec, "resize", e);
         }
@@ -725,8 +731,15 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         final AtomicBoolean warned = new AtomicBoolean();
         /** The count of this orchestrator's own scale-down in progress (its pods are not announced), or -1. */
         volatile int ownScaleDownTo = -1;
+        /** The caches showed {@link #ownScaleDownTo} as the desired count once (before, they may lag the write). */
+        volatile boolean ownScaleDownSeen;
         /** The last profile {@link #resize} applied, for the reason of the rollout's Removing events. */
         volatile @Nullable String resizedTo;
+
+        void ownScaleDown(int to) {
+            ownScaleDownSeen = false;
+            ownScaleDownTo = to;
+        }
 
         Tracked(WorkloadSpec spec, SerialExecutor executor) {
             this.spec = spec;
