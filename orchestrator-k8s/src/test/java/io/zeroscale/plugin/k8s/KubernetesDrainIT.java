@@ -5,11 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Endpoint;
@@ -136,10 +137,13 @@ class KubernetesDrainIT {
         Endpoint victim = two.get(1);
         Pod pod = podAt(victim);
 
-        // What the taint manager or the scheduler's preemption writes before they delete a pod.
-        pod.getStatus().getConditions().add(new PodConditionBuilder().withType("DisruptionTarget").withStatus("True")
-                .withReason("DeletionByTaintManager").withMessage("Taint manager: deleting due to NoExecute taint").build());
-        client.pods().inNamespace(namespace).resource(pod).updateStatus();
+        // What the taint manager or the scheduler's preemption writes before they delete a pod
+        // (conditions merge by type: Ready stays).
+        String condition = client.getKubernetesSerialization().asJson(Map.of("status", Map.of("conditions", List.of(
+                Map.of("type", "DisruptionTarget", "status", "True", "reason", "DeletionByTaintManager",
+                        "message", "Taint manager: deleting due to NoExecute taint")))));
+        client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).subresource("status")
+                .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), condition);
 
         WorkloadEvent.Removing removing = await("a Removing event for the disrupted pod").atMost(TIMEOUT)
                 .until(() -> removingOf(events, victim), r -> r != null);
@@ -230,10 +234,12 @@ class KubernetesDrainIT {
 
     /** Adds {@code nvidia.com/gpu} to every fake node's capacity, as a device plugin advertises it. */
     private void advertiseGpus(int count) {
+        String gpus = Integer.toString(count);
+        String patch = client.getKubernetesSerialization().asJson(Map.of("status", Map.of(
+                "capacity", Map.of("nvidia.com/gpu", gpus), "allocatable", Map.of("nvidia.com/gpu", gpus))));
         for (Node node : client.nodes().list().getItems()) {
-            node.getStatus().getCapacity().put("nvidia.com/gpu", new Quantity(Integer.toString(count)));
-            node.getStatus().getAllocatable().put("nvidia.com/gpu", new Quantity(Integer.toString(count)));
-            client.nodes().resource(node).updateStatus();
+            client.nodes().withName(node.getMetadata().getName()).subresource("status")
+                    .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch);
         }
     }
 
