@@ -429,19 +429,9 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         int replicas = PodRemoval.replicasAfter(desired, live.size(), (int) staying, newly.size());
         Set<String> record = new java.util.TreeSet<>(accounted);
         newly.forEach(p -> record.add(p.getMetadata().getUid()));
-        // One write for the count and the record of what it accounts for, conditional on what was read.
-        Map<String, Object> metadata = new HashMap<>();
-        metadata.put("resourceVersion", workload.getMetadata().getResourceVersion());
-        metadata.put("annotations", Map.of(PodRemoval.REMOVED, String.join(",", record)));
-        String patch = client.getKubernetesSerialization().asJson(Map.of("metadata", metadata,
-                "spec", Map.of("replicas", replicas)));
-        try {
-            resource.patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-        } catch (KubernetesClientException e) {
-            if (e.getCode() == 409) {
-                return false;
-            }
-            throw e;
+        // One write for the count and the record of what it accounts for.
+        if (!patchIfUnchanged(resource, workload, replicas, Map.of(PodRemoval.REMOVED, String.join(",", record)))) {
+            return false;
         }
         log.debug("{}: removing {} ({} -> {} replicas)", spec.target(), names(newly), desired, replicas);
         return true;
@@ -474,20 +464,37 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         }
         int replicas = desired - ordinals.size();
         tracked.ownScaleDown(replicas);
-        Map<String, Object> metadata = Map.of("resourceVersion", workload.getMetadata().getResourceVersion());
+        if (!patchIfUnchanged(resource, workload, replicas, Map.of())) {
+            return false;
+        }
+        log.debug("{}: removing {} ({} -> {} replicas, live {})", spec.target(), names(chosen), desired, replicas,
+                live.size());
+        return true;
+    }
+
+    /**
+     * Sets {@code spec.replicas} (and {@code annotations}) in one merge patch whose resource version
+     * is the one {@code read} had, so it applies only if nothing changed the workload since. Returns
+     * false on that conflict (409).
+     */
+    private boolean patchIfUnchanged(Resource<GenericKubernetesResource> resource, GenericKubernetesResource read,
+            int replicas, Map<String, String> annotations) {
+        Map<String, Object> metadata = new HashMap<>();
+        metadata.put("resourceVersion", read.getMetadata().getResourceVersion());
+        if (!annotations.isEmpty()) {
+            metadata.put("annotations", annotations);
+        }
         String patch = client.getKubernetesSerialization().asJson(Map.of("metadata", metadata,
                 "spec", Map.of("replicas", replicas)));
         try {
             resource.patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+            return true;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
                 return false;
             }
             throw e;
         }
-        log.debug("{}: removing {} ({} -> {} replicas, live {})", spec.target(), names(chosen), desired, replicas,
-                live.size());
-        return true;
     }
 
     private static List<String> names(List<Pod> pods) {

@@ -65,11 +65,7 @@ class KubernetesDrainIT {
         subscriptions.forEach(Subscription::close);
         created.forEach(KubernetesOrchestrator::close);
         context.close();
-        for (Deployment d : client.apps().deployments().inNamespace(namespace).list().getItems()) {
-            client.apps().deployments().inNamespace(namespace).withName(d.getMetadata().getName()).scale(0);
-        }
-        await("the pod processes of namespace " + namespace + " stopped").atMost(TIMEOUT)
-                .until(() -> ControlPlane.peer().podNetwork().running().stream().noneMatch(p -> p.namespace().equals(namespace)));
+        ControlPlane.stopAll(namespace, TIMEOUT);
     }
 
     private KubernetesOrchestrator orchestrator() {
@@ -89,6 +85,20 @@ class KubernetesDrainIT {
         return await(what).atMost(TIMEOUT).pollInterval(Duration.ofMillis(20)).until(() -> lastState(events), condition);
     }
 
+    /** A Deployment {@code name} attached, watched and scaled to 2, once both pods are ready. */
+    private Watched runningAtTwo(String name) {
+        Workload workload = ControlPlane.deployment(namespace, name);
+        KubernetesOrchestrator orchestrator = orchestrator();
+        orchestrator.attach(workload);
+        List<WorkloadEvent> events = watch(orchestrator, workload.target());
+        orchestrator.scale(workload.target(), 2);
+        List<Endpoint> two = awaitPushed(events, "2 ready endpoints", s -> s.readyEndpoints().size() == 2).readyEndpoints();
+        return new Watched(workload, orchestrator, events, two);
+    }
+
+    private record Watched(Workload workload, KubernetesOrchestrator orchestrator, List<WorkloadEvent> events,
+            List<Endpoint> two) {}
+
     private Pod podAt(Endpoint endpoint) {
         return client.pods().inNamespace(namespace).list().getItems().stream()
                 .filter(p -> endpoint.host().equals(p.getStatus().getPodIP())).findFirst().orElseThrow();
@@ -96,12 +106,11 @@ class KubernetesDrainIT {
 
     @Test
     void anEvictionIsAnnouncedBeforeThePodLeavesTheEndpointsAndOwnScaleDownsAreNot() {
-        Workload workload = ControlPlane.deployment(namespace, "evicted");
-        KubernetesOrchestrator orchestrator = orchestrator();
-        orchestrator.attach(workload);
-        List<WorkloadEvent> events = watch(orchestrator, workload.target());
-        orchestrator.scale(workload.target(), 2);
-        List<Endpoint> two = awaitPushed(events, "2 ready endpoints", s -> s.readyEndpoints().size() == 2).readyEndpoints();
+        Watched watched = runningAtTwo("evicted");
+        Workload workload = watched.workload();
+        KubernetesOrchestrator orchestrator = watched.orchestrator();
+        List<WorkloadEvent> events = watched.events();
+        List<Endpoint> two = watched.two();
         Endpoint victim = two.get(0);
         Pod pod = podAt(victim);
 
@@ -128,12 +137,11 @@ class KubernetesDrainIT {
 
     @Test
     void aDisruptionTargetIsAnnouncedWhileThePodStillServesAndRemoveLeavesItToTheCluster() {
-        Workload workload = ControlPlane.deployment(namespace, "tainted");
-        KubernetesOrchestrator orchestrator = orchestrator();
-        orchestrator.attach(workload);
-        List<WorkloadEvent> events = watch(orchestrator, workload.target());
-        orchestrator.scale(workload.target(), 2);
-        List<Endpoint> two = awaitPushed(events, "2 ready endpoints", s -> s.readyEndpoints().size() == 2).readyEndpoints();
+        Watched watched = runningAtTwo("tainted");
+        Workload workload = watched.workload();
+        KubernetesOrchestrator orchestrator = watched.orchestrator();
+        List<WorkloadEvent> events = watched.events();
+        List<Endpoint> two = watched.two();
         Endpoint victim = two.get(1);
         Pod pod = podAt(victim);
 
@@ -161,12 +169,11 @@ class KubernetesDrainIT {
     @Test
     void resizeWritesTheTemplateOnceWithGpusAndItsRolloutIsAnnouncedAsSuch() throws Exception {
         advertiseGpus(4);
-        Workload workload = ControlPlane.deployment(namespace, "model");
-        KubernetesOrchestrator orchestrator = orchestrator();
-        orchestrator.attach(workload);
-        List<WorkloadEvent> events = watch(orchestrator, workload.target());
-        orchestrator.scale(workload.target(), 2);
-        List<Endpoint> before = awaitPushed(events, "2 ready endpoints", s -> s.readyEndpoints().size() == 2).readyEndpoints();
+        Watched watched = runningAtTwo("model");
+        Workload workload = watched.workload();
+        KubernetesOrchestrator orchestrator = watched.orchestrator();
+        List<WorkloadEvent> events = watched.events();
+        List<Endpoint> before = watched.two();
 
         ResourceProfile gpu = new ResourceProfile("gpu", 0.5, 256L * 1024 * 1024, 1);
         orchestrator.resize(workload.target(), gpu);
