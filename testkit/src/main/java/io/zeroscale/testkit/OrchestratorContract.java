@@ -106,6 +106,17 @@ public abstract class OrchestratorContract {
         }
     }
 
+    /**
+     * Which of three ready replicas (oldest first) the {@link Drainable} case removes. Default: the
+     * middle one, neither the oldest nor the newest, so that a backend that removes "some" replica
+     * fails. A backend that can remove only its newest replicas (a StatefulSet removes its highest
+     * ordinal, which its readyEndpoints list last) returns the last, and proves its refusal of the
+     * others in its own tests.
+     */
+    protected Endpoint replicaToRemove(List<Endpoint> readyOldestFirst) {
+        return readyOldestFirst.get(1);
+    }
+
     /** Runs before the suite creates its first orchestrator of a test. */
     protected void setUpBackend() throws Exception {}
 
@@ -320,7 +331,7 @@ public abstract class OrchestratorContract {
         Drainable drainable = (Drainable) orchestrator();
         orchestrator().scale(target(), 3);
         List<Endpoint> three = awaitReady(orchestrator(), 3).readyEndpoints();
-        Endpoint gone = three.get(1);
+        Endpoint gone = requireNonNull(replicaToRemove(three), "replicaToRemove() returned null");
         List<Endpoint> kept = three.stream().filter(endpoint -> !endpoint.equals(gone)).toList();
 
         drainable.remove(target(), List.of(gone));

@@ -3,25 +3,17 @@ package io.zeroscale.daemon.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
-import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.testkit.KubernetesPeer;
 import io.zeroscale.testkit.PodNetwork;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,49 +57,13 @@ class KubernetesWakeIT {
     void aRequestThroughTheGatewayWakesADeploymentFromZeroAndItsPodAnswers() throws Exception {
         peer = KubernetesPeer.builder(work.resolve("k8s")).podNetwork().start();
         KubernetesClient k8s = peer.client();
-        k8s.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
-        k8s.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder()
-                .withNewMetadata().withName("web").endMetadata()
-                .withNewSpec()
-                    .withReplicas(0)
-                    .withNewSelector().addToMatchLabels("app", "web").endSelector()
-                    .withNewTemplate()
-                        .withNewMetadata().addToLabels("app", "web").endMetadata()
-                        .withNewSpec()
-                            .addNewContainer().withName("web").withImage("zeroscale/httpd:test")
-                                .addNewPort().withName("http").withContainerPort(8080).endPort()
-                            .endContainer()
-                        .endSpec()
-                    .endTemplate()
-                .endSpec()
-                .build()).create();
-        k8s.services().inNamespace(NS).resource(new ServiceBuilder()
-                .withNewMetadata().withName("web").endMetadata()
-                .withNewSpec()
-                    .addToSelector("app", "web")
-                    .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString("http")).endPort()
-                .endSpec()
-                .build()).create();
-
-        Path config = Files.writeString(work.resolve("zeroscale.yaml"), """
-                orchestrators:
-                  cluster: { type: kubernetes, kubeconfig: "%s" }
-                targets:
-                  web:
-                    orchestrator: cluster
-                    workload: { kind: Deployment, namespace: %s, name: web }
-                    route: { path: / }
-                    policy:
-                      automaton: zero-to-n
-                      idle: 15s
-                      wake-timeout: 2m
-                      replicas: { min: 0, max: 1 }
-                """.formatted(peer.kubeconfig(), NS));
-        Map<String, String> overrides = new LinkedHashMap<>();
-        overrides.put("gateway.listen", "127.0.0.1:0");
-        overrides.put("api.listen", "127.0.0.1:0");
-        overrides.put("data-dir", work.resolve("data").toString());
-        DaemonConfig loaded = ConfigLoader.fromEnvironment().load(config, overrides);
+        KubernetesApps.webAtZero(k8s, NS);
+        DaemonConfig loaded = KubernetesApps.daemonConfig(work, peer, NS, """
+                automaton: zero-to-n
+                idle: 15s
+                wake-timeout: 2m
+                replicas: { min: 0, max: 1 }
+                """);
         plugins = Distribution.loadPlugins();
         assertThat(plugins.found()).anySatisfy(found -> {
             assertThat(found.plugin().getClass().getName()).isEqualTo("io.zeroscale.plugin.k8s.KubernetesPlugin");

@@ -16,6 +16,11 @@ public enum KubernetesErrorCode implements ErrorCode {
     WORKLOAD_NOT_FOUND(ErrorType.EXTERNAL),
     /** Something else scales the workload (a HorizontalPodAutoscaler): the two would fight. */
     SCALED_BY_ANOTHER(ErrorType.USER_ERROR),
+    /**
+     * The chosen pods cannot be removed as asked: a StatefulSet removes its highest ordinals only,
+     * and kinds other than Deployment, ReplicaSet and StatefulSet get a plain scale-down.
+     */
+    CANNOT_REMOVE(ErrorType.USER_ERROR),
     /** A call named a target that was never attached to this orchestrator. */
     UNKNOWN_TARGET(ErrorType.USER_ERROR);
 

@@ -23,14 +23,22 @@ import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
+import io.zeroscale.spi.orchestrator.Drainable;
+import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Resizable;
+import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,8 +59,14 @@ import org.slf4j.LoggerFactory;
  * 1)} with the resource version it read as a precondition. A workload an HPA also scales is refused.
  * Adoption needs nothing: the workload is the state, so a new instance reports what runs. Closing
  * stops the informers and leaves every workload as it is.
+ *
+ * <p>{@link #remove} removes exactly the drained pods (see {@link PodRemoval}); {@link #watch}
+ * announces pods the cluster is about to remove on its own (eviction, preemption, a rollout, a
+ * delete) with {@link WorkloadEvent.Removing} before the {@link WorkloadEvent.Changed} without
+ * them; {@link #resize} writes a profile into the pod template's container ({@link Resources}),
+ * and the rollout that follows is announced as such.
  */
-public final class KubernetesOrchestrator implements Orchestrator, Endpoints, ConditionalWake {
+public final class KubernetesOrchestrator implements Orchestrator, Endpoints, ConditionalWake, Drainable, Resizable {
     private static final Logger log = LoggerFactory.getLogger(KubernetesOrchestrator.class);
     /** The annotation that keeps a workload's replica count from before it was scaled to zero. */
     public static final String REPLICAS_BEFORE_ZERO = "zeroscale.io/replicas-before-zero";
@@ -125,9 +139,7 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             if (workload == null) {
                 throw notFound(spec);
             }
-            LabelSelector selector = States.selector(client.getKubernetesSerialization(), workload);
-            List<Pod> pods = selector == null || Selectors.isEmpty(selector) ? List.of()
-                    : client.pods().inNamespace(spec.namespace()).withLabelSelector(selector).list().getItems();
+            List<Pod> pods = listPods(spec, workload);
             ServiceChoice choice = ServiceChoice.choose(spec, States.templateLabels(workload), listServices(spec));
             List<EndpointSlice> slices = choice == null ? List.of()
                     : client.discovery().v1().endpointSlices().inNamespace(spec.namespace())
@@ -135,7 +147,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             pods.forEach(order::see);
             order.save();
             return States.compute(client.getKubernetesSerialization(), workload, pods, slices,
-                    choice == null ? null : choice.portName(), order, context.scheduler().clock().instant());
+                    choice == null ? null : choice.portName(), States.order(spec, order),
+                    context.scheduler().clock().instant());
         } catch (KubernetesClientException e) {
             throw failure(spec, "read", e);
         }
@@ -164,6 +177,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             // Unconditional: the engine's decision is the count to have, whatever changed meanwhile.
             current.getMetadata().setResourceVersion(null);
             current.getSpec().setReplicas(replicas);
+            // The pods a scale-down removes are the engine's choice: no Removing for them.
+            tracked(target).ownScaleDown(replicas < now ? replicas : -1);
             resource.scale(current);
             log.debug("{}: scaled {} -> {}", target, now, replicas);
         } catch (KubernetesClientException e) {
@@ -231,18 +246,85 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         if (closed) {
             return;
         }
-        ObservedState state = cachedState(tracked);
-        if (state == null) {
+        Snapshot snapshot = cachedState(tracked);
+        if (snapshot == null) {
             return;
         }
+        ObservedState state = snapshot.state;
         ObservedState last = entry.last;
+        if (last != null) {
+            // Before the Changed that no longer lists them: the engine drains what it still routes to.
+            for (WorkloadEvent.Removing removing : removals(tracked, entry, snapshot, last)) {
+                log.debug("{}: {}", tracked.spec.target(), removing);
+                entry.listener.accept(removing);
+            }
+        }
         if (first || last == null || state.differsFrom(last)) {
             entry.last = state;
             entry.listener.accept(new WorkloadEvent.Changed(state));
         }
     }
 
-    private @Nullable ObservedState cachedState(Tracked tracked) {
+    /**
+     * The pods of the workload that the cluster is about to remove on its own and that {@code entry}
+     * last heard of as ready, each announced once: evicted, preempted or tainted away (the {@code
+     * DisruptionTarget} condition, set before the pod is deleted: they are still ready and the
+     * engine drains them), or deleted by someone else or by a rollout. Pods this orchestrator
+     * removed ({@link #remove}, or its own scale-down) are the engine's choice and not announced.
+     */
+    private List<WorkloadEvent.Removing> removals(Tracked tracked, Listener entry, Snapshot snapshot,
+            ObservedState last) {
+        List<WorkloadEvent.Removing> out = new ArrayList<>();
+        Set<String> present = new HashSet<>();
+        int desired = States.desired(snapshot.workload);
+        int ownTo = tracked.ownScaleDownTo;
+        if (ownTo >= 0 && desired == ownTo) {
+            tracked.ownScaleDownSeen = true;
+            if (snapshot.pods.size() <= desired) {
+                ownTo = -1; // that scale-down is over
+                tracked.ownScaleDown(ownTo);
+            }
+        } else if (ownTo >= 0 && tracked.ownScaleDownSeen) {
+            ownTo = -1; // someone changed the count since: over too
+            tracked.ownScaleDown(ownTo);
+        }
+        for (Pod pod : snapshot.pods) {
+            String uid = pod.getMetadata().getUid();
+            present.add(uid);
+            if (entry.announced.contains(uid) || !PodRemoval.leaving(pod) || PodRemoval.chosenByUs(pod)) {
+                continue;
+            }
+            var disruption = PodRemoval.disruption(pod);
+            if (disruption == null && ownTo >= 0) {
+                continue;
+            }
+            List<Endpoint> endpoints = PodRemoval.endpointsOf(pod, last.readyEndpoints());
+            if (endpoints.isEmpty()) {
+                continue; // it served nothing: nothing to drain
+            }
+            entry.announced.add(uid);
+            out.add(new WorkloadEvent.Removing(endpoints, leavingReason(tracked, snapshot.workload, pod, disruption)));
+        }
+        entry.announced.retainAll(present);
+        return out;
+    }
+
+    private static String leavingReason(Tracked tracked, GenericKubernetesResource workload, Pod pod,
+            io.fabric8.kubernetes.api.model.@Nullable PodCondition disruption) {
+        String name = "pod " + pod.getMetadata().getName();
+        if (disruption != null) {
+            return name + " is being disrupted by the cluster (" + disruption.getReason()
+                    + (disruption.getMessage() == null ? "" : ": " + disruption.getMessage()) + ")";
+        }
+        if (States.rollingOut(workload)) {
+            String profile = tracked.resizedTo;
+            return name + " is replaced by a rollout of " + tracked.spec.kind() + " " + tracked.spec.name()
+                    + (profile == null ? "" : " (the pod template changed, e.g. the resize to profile '" + profile + "')");
+        }
+        return name + " was deleted (kubectl delete, a node going away, or its controller)";
+    }
+
+    private @Nullable Snapshot cachedState(Tracked tracked) {
         WorkloadSpec spec = tracked.spec;
         NamespaceInformers informers = namespaces.get(spec.namespace());
         if (informers == null || !informers.synced()) {
@@ -262,8 +344,226 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             choice = null;
         }
         List<EndpointSlice> slices = choice == null ? List.of() : informers.slicesOf(choice.service());
-        return States.compute(client.getKubernetesSerialization(), workload, informers.pods(), slices,
-                choice == null ? null : choice.portName(), order, context.scheduler().clock().instant());
+        Collection<Pod> pods = informers.pods();
+        ObservedState state = States.compute(client.getKubernetesSerialization(), workload, pods, slices,
+                choice == null ? null : choice.portName(), States.order(spec, order), context.scheduler().clock().instant());
+        return new Snapshot(state, workload, States.podsOf(client.getKubernetesSerialization(), workload, pods));
+    }
+
+    /** What a push computed from the caches: the state, the workload and its pods (not finished). */
+    private record Snapshot(ObservedState state, GenericKubernetesResource workload, List<Pod> pods) {}
+
+    /**
+     * Removes exactly the pods serving at {@code drained} and lowers the count by as many (see
+     * {@link PodRemoval}). Pods already leaving (terminating, evicted) are ignored: the cluster
+     * removes them itself and their controller replaces them, so the count stays.
+     *
+     * @throws ZeroscaleException {@code CANNOT_REMOVE} for a StatefulSet asked to remove pods other
+     *     than its highest ordinals, or a kind other than Deployment, ReplicaSet and StatefulSet
+     *     (the engine's following scale then lets the controller pick)
+     */
+    @Override
+    public void remove(TargetRef target, List<Endpoint> drained) {
+        Tracked tracked = tracked(target);
+        WorkloadSpec spec = tracked.spec;
+        if (drained.isEmpty()) {
+            return;
+        }
+        Resource<GenericKubernetesResource> resource = resource(spec);
+        try {
+            for (int attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+                GenericKubernetesResource workload = resource.get();
+                if (workload == null) {
+                    throw notFound(spec);
+                }
+                List<Pod> pods = States.podsOf(client.getKubernetesSerialization(), workload, listPods(spec, workload));
+                List<Pod> live = pods.stream().filter(p -> !PodRemoval.leaving(p)).toList();
+                List<Pod> chosen = PodRemoval.serving(live, drained);
+                if (chosen.isEmpty()) {
+                    return; // gone already, leaving already, or not this target's
+                }
+                boolean written = States.isStatefulSet(spec)
+                        ? removeFromStatefulSet(tracked, resource, workload, live, chosen)
+                        : removeByDeletionCost(spec, resource, workload, pods, live, chosen);
+                if (written) {
+                    return;
+                }
+            }
+            throw new ZeroscaleException(KubernetesErrorCode.API_REJECTED, target + ": " + spec.kind() + " "
+                    + spec.key() + " changed under every one of " + CONFLICT_ATTEMPTS + " attempts to remove "
+                    + drained + " (409 Conflict); something else keeps writing it");
+        } catch (KubernetesClientException e) {
+            throw failure(spec, "remove pods of", e);
+        }
+    }
+
+    /** Returns false on a conflict (the workload changed since it was read): read again. */
+    private boolean removeByDeletionCost(WorkloadSpec spec, Resource<GenericKubernetesResource> resource,
+            GenericKubernetesResource workload, List<Pod> pods, List<Pod> live, List<Pod> chosen) {
+        if (!"apps/v1".equals(spec.apiVersion())
+                || !("Deployment".equals(spec.kind()) || "ReplicaSet".equals(spec.kind()))) {
+            throw new ZeroscaleException(KubernetesErrorCode.CANNOT_REMOVE, spec.target() + ": removing chosen pods"
+                    + " is done for Deployments, ReplicaSets and StatefulSets; " + spec.kind() + " " + spec.key()
+                    + " gets a plain scale-down, and its controller picks the pods");
+        }
+        Set<String> accounted = PodRemoval.accounted(workload.getMetadata().getAnnotations());
+        Set<String> existing = new HashSet<>();
+        pods.forEach(p -> existing.add(p.getMetadata().getUid()));
+        accounted.retainAll(existing);
+        List<Pod> newly = chosen.stream().filter(p -> !accounted.contains(p.getMetadata().getUid())).toList();
+        if (newly.isEmpty()) {
+            return true; // an earlier call lowered the count for them; the controller is at work
+        }
+        for (Pod pod : chosen) {
+            if (!PodRemoval.chosenByUs(pod)) {
+                String mark = client.getKubernetesSerialization().asJson(Map.of("metadata",
+                        Map.of("annotations", Map.of(PodRemoval.DELETION_COST, PodRemoval.LOWEST_COST))));
+                client.pods().inNamespace(spec.namespace()).withName(pod.getMetadata().getName())
+                        .patch(PatchContext.of(PatchType.JSON_MERGE), mark);
+            }
+        }
+        Set<String> leaving = new HashSet<>(accounted);
+        chosen.forEach(p -> leaving.add(p.getMetadata().getUid()));
+        long staying = live.stream().filter(p -> !leaving.contains(p.getMetadata().getUid())).count();
+        int desired = States.desired(workload);
+        int replicas = PodRemoval.replicasAfter(desired, live.size(), (int) staying, newly.size());
+        Set<String> record = new java.util.TreeSet<>(accounted);
+        newly.forEach(p -> record.add(p.getMetadata().getUid()));
+        // One write for the count and the record of what it accounts for.
+        if (!patchIfUnchanged(resource, workload, replicas, Map.of(PodRemoval.REMOVED, String.join(",", record)))) {
+            return false;
+        }
+        log.debug("{}: removing {} ({} -> {} replicas)", spec.target(), names(newly), desired, replicas);
+        return true;
+    }
+
+    /** Returns false on a conflict (the workload changed since it was read): read again. */
+    private boolean removeFromStatefulSet(Tracked tracked, Resource<GenericKubernetesResource> resource,
+            GenericKubernetesResource workload, List<Pod> live, List<Pod> chosen) {
+        WorkloadSpec spec = tracked.spec;
+        int desired = States.desired(workload);
+        int start = States.ordinalStart(workload);
+        List<Integer> ordinals = new ArrayList<>();
+        for (Pod pod : chosen) {
+            Integer ordinal = States.ordinal(spec, pod);
+            if (ordinal == null) {
+                throw new ZeroscaleException(KubernetesErrorCode.CANNOT_REMOVE, spec.target() + ": pod "
+                        + pod.getMetadata().getName() + " of StatefulSet " + spec.key() + " has no ordinal (neither the "
+                        + States.POD_INDEX + " label nor a name ending in -<number>)");
+            }
+            if (ordinal < start + desired) {
+                ordinals.add(ordinal); // the ones beyond the count go already
+            }
+        }
+        if (ordinals.isEmpty()) {
+            return true;
+        }
+        String refusal = PodRemoval.statefulSetRefusal(spec.name(), start, desired, ordinals);
+        if (refusal != null) {
+            throw new ZeroscaleException(KubernetesErrorCode.CANNOT_REMOVE, spec.target() + ": " + refusal);
+        }
+        int replicas = desired - ordinals.size();
+        tracked.ownScaleDown(replicas);
+        if (!patchIfUnchanged(resource, workload, replicas, Map.of())) {
+            return false;
+        }
+        log.debug("{}: removing {} ({} -> {} replicas, live {})", spec.target(), names(chosen), desired, replicas,
+                live.size());
+        return true;
+    }
+
+    /**
+     * Sets {@code spec.replicas} (and {@code annotations}) in one merge patch whose resource version
+     * is the one {@code read} had, so it applies only if nothing changed the workload since. Returns
+     * false on that conflict (409).
+     */
+    private boolean patchIfUnchanged(Resource<GenericKubernetesResource> resource, GenericKubernetesResource read,
+            int replicas, Map<String, String> annotations) {
+        Map<String, Object> metadata = new HashMap<>();
+        metadata.put("resourceVersion", read.getMetadata().getResourceVersion());
+        if (!annotations.isEmpty()) {
+            metadata.put("annotations", annotations);
+        }
+        String patch = client.getKubernetesSerialization().asJson(Map.of("metadata", metadata,
+                "spec", Map.of("replicas", replicas)));
+        try {
+            resource.patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static List<String> names(List<Pod> pods) {
+        return pods.stream().map(p -> p.getMetadata().getName()).toList();
+    }
+
+    /**
+     * Writes {@code profile} into the resources of the pod template's container (the workload's
+     * {@code container}, else its only one) with a JSON Patch that first tests the container's name
+     * at its index. Writes nothing when the container asks for the same amounts already. The
+     * workload's controller then replaces its pods (a rollout), which {@link #watch} announces.
+     */
+    @Override
+    public void resize(TargetRef target, ResourceProfile profile) {
+        Tracked tracked = tracked(target);
+        WorkloadSpec spec = tracked.spec;
+        Resource<GenericKubernetesResource> resource = resource(spec);
+        try {
+            GenericKubernetesResource workload = resource.get();
+            if (workload == null) {
+                throw notFound(spec);
+            }
+            List<Map<?, ?>> containers = States.templateContainers(workload);
+            int index = containerIndex(spec, containers);
+            Map<?, ?> container = containers.get(index);
+            String containerName = String.valueOf(container.get("name"));
+            Map<?, ?> current = container.get("resources") instanceof Map<?, ?> r ? r : null;
+            Map<String, Object> wanted = Resources.apply(current, profile, spec.gpuResource());
+            tracked.resizedTo = profile.name();
+            if (Resources.same(current, wanted)) {
+                return;
+            }
+            String path = "/spec/template/spec/containers/" + index;
+            String patch = client.getKubernetesSerialization().asJson(List.of(
+                    Map.of("op", "test", "path", path + "/name", "value", containerName),
+                    Map.of("op", "add", "path", path + "/resources", "value", wanted)));
+            resource.patch(PatchContext.of(PatchType.JSON), patch);
+            log.info("{}: resized container {} of {} {} to profile '{}' ({}); its pods are replaced by a rollout",
+                    target, containerName, spec.kind(), spec.key(), profile.name(), wanted);
+        } catch (KubernetesClientException e) {
+            throw failure(spec, "resize", e);
+        }
+    }
+
+    private static int containerIndex(WorkloadSpec spec, List<Map<?, ?>> containers) {
+        List<String> names = containers.stream().map(c -> String.valueOf(c.get("name"))).toList();
+        String wanted = spec.container();
+        if (wanted == null) {
+            if (names.size() == 1) {
+                return 0;
+            }
+            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID, "targets ("
+                    + spec.target() + ").workload.container: required to resize " + spec.kind() + " " + spec.key()
+                    + ", whose pod template has " + (names.isEmpty() ? "no containers" : "the containers " + names)
+                    + "; name the one the profile is for, e.g. container: " + (names.isEmpty() ? "app" : names.get(0)));
+        }
+        int index = names.indexOf(wanted);
+        if (index < 0) {
+            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID, "targets ("
+                    + spec.target() + ").workload.container: " + spec.kind() + " " + spec.key() + " has no container '"
+                    + wanted + "' in its pod template; it has " + names);
+        }
+        return index;
+    }
+
+    private List<Pod> listPods(WorkloadSpec spec, GenericKubernetesResource workload) {
+        LabelSelector selector = States.selector(client.getKubernetesSerialization(), workload);
+        return selector == null || Selectors.isEmpty(selector) ? List.of()
+                : client.pods().inNamespace(spec.namespace()).withLabelSelector(selector).list().getItems();
     }
 
     private Scale readScale(WorkloadSpec spec, Resource<GenericKubernetesResource> resource) {
@@ -436,6 +736,17 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         final List<Listener> listeners = new CopyOnWriteArrayList<>();
         final AtomicBoolean pending = new AtomicBoolean();
         final AtomicBoolean warned = new AtomicBoolean();
+        /** The count of this orchestrator's own scale-down in progress (its pods are not announced), or -1. */
+        volatile int ownScaleDownTo = -1;
+        /** The caches showed {@link #ownScaleDownTo} as the desired count once (before, they may lag the write). */
+        volatile boolean ownScaleDownSeen;
+        /** The last profile {@link #resize} applied, for the reason of the rollout's Removing events. */
+        volatile @Nullable String resizedTo;
+
+        void ownScaleDown(int to) {
+            ownScaleDownSeen = false;
+            ownScaleDownTo = to;
+        }
 
         Tracked(WorkloadSpec spec, SerialExecutor executor) {
             this.spec = spec;
@@ -447,6 +758,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
     private static final class Listener {
         final Consumer<WorkloadEvent> listener;
         volatile @Nullable ObservedState last;
+        /** UIDs of pods already announced as Removing (touched only on the target's executor). */
+        final Set<String> announced = new HashSet<>();
 
         Listener(Consumer<WorkloadEvent> listener) {
             this.listener = listener;

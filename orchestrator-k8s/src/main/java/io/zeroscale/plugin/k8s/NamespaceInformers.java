@@ -11,8 +11,10 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -53,10 +55,10 @@ final class NamespaceInformers implements AutoCloseable {
         services.addEventHandler(handler(s -> {}, s -> {}, () -> {}));
         this.autoscalers = client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).runnableInformer(0);
         autoscalers.addEventHandler(handler(s -> {}, s -> {}, () -> {}));
-        start(pods, "pods");
-        start(slices, "endpointslices");
-        start(services, "services");
-        start(autoscalers, "horizontalpodautoscalers");
+        start(pods, "pods", () -> prune(order));
+        start(slices, "endpointslices", () -> {});
+        start(services, "services", () -> {});
+        start(autoscalers, "horizontalpodautoscalers", () -> {});
     }
 
     private <T> ResourceEventHandler<T> handler(Consumer<T> added, Consumer<T> deleted, Runnable after) {
@@ -82,12 +84,29 @@ final class NamespaceInformers implements AutoCloseable {
         };
     }
 
-    private void start(SharedIndexInformer<?> informer, String what) {
+    /**
+     * The pods' first full listing: the numbers of pods deleted while no daemon watched can go
+     * (later deletions arrive as delete events, also after a re-list).
+     */
+    private void prune(PodOrder order) {
+        Set<String> existing = new HashSet<>();
+        for (Pod pod : pods.getStore().list()) {
+            existing.add(pod.getMetadata().getUid());
+        }
+        int dropped = order.prune(namespace, existing);
+        if (dropped > 0) {
+            log.debug("namespace {}: forgot the order of {} pods that no longer exist", namespace, dropped);
+            order.save();
+        }
+    }
+
+    private void start(SharedIndexInformer<?> informer, String what, Runnable onSynced) {
         CompletableFuture<Void> synced = informer.start().toCompletableFuture();
         synced.whenComplete((ok, failure) -> {
             if (failure != null) {
                 log.warn("namespace {}: the {} informer could not list yet; it keeps retrying", namespace, what, failure);
             } else {
+                onSynced.run();
                 onChange.run();
             }
         });
@@ -102,7 +121,7 @@ final class NamespaceInformers implements AutoCloseable {
             SharedIndexInformer<GenericKubernetesResource> informer =
                     client.genericKubernetesResources(context).inNamespace(namespace).runnableInformer(0);
             informer.addEventHandler(handler(w -> {}, w -> {}, () -> {}));
-            start(informer, context.getPlural());
+            start(informer, context.getPlural(), () -> {});
             return informer;
         });
     }

@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +25,12 @@ import org.slf4j.LoggerFactory;
  * so ties are broken by the order in which this orchestrator first saw each pod (a sequence
  * number), then by name. The sequence numbers are kept in the plugin's data directory, so a
  * restarted daemon lists adopted pods in the order the previous run did; pods it never saw before
- * are numbered in the order it meets them. Thread-safe.
+ * are numbered in the order it meets them.
+ *
+ * <p>Each entry ({@code uid=number namespace}) remembers its pod's namespace, so that once the
+ * informer of a namespace has listed every pod there, {@link #prune} drops the entries of pods that
+ * were deleted while no daemon watched (the informer's own delete events cover the rest). Entries
+ * of namespaces no target uses any more stay until a target there is attached again. Thread-safe.
  */
 final class PodOrder {
     private static final Logger log = LoggerFactory.getLogger(PodOrder.class);
@@ -32,6 +38,8 @@ final class PodOrder {
 
     private final @Nullable Path file;
     private final Map<String, Long> sequence = new HashMap<>();
+    /** The namespace of each numbered pod; absent for entries written before namespaces were kept. */
+    private final Map<String, String> namespaces = new HashMap<>();
     private long next;
     private boolean dirty;
 
@@ -47,8 +55,12 @@ final class PodOrder {
             try (InputStream in = Files.newInputStream(order.file)) {
                 saved.load(in);
                 for (String uid : saved.stringPropertyNames()) {
-                    long n = Long.parseLong(saved.getProperty(uid));
+                    String[] value = saved.getProperty(uid).trim().split(" ", 2);
+                    long n = Long.parseLong(value[0]);
                     order.sequence.put(uid, n);
+                    if (value.length == 2) {
+                        order.namespaces.put(uid, value[1]);
+                    }
                     order.next = Math.max(order.next, n + 1);
                 }
             } catch (IOException | NumberFormatException e) {
@@ -62,17 +74,52 @@ final class PodOrder {
     /** Numbers {@code pod} if it has no number yet. */
     synchronized void see(Pod pod) {
         String uid = pod.getMetadata().getUid();
-        if (uid != null && !sequence.containsKey(uid)) {
+        if (uid == null) {
+            return;
+        }
+        if (!sequence.containsKey(uid)) {
             sequence.put(uid, next++);
+            dirty = true;
+        }
+        String namespace = pod.getMetadata().getNamespace();
+        if (namespace != null && !namespace.equals(namespaces.put(uid, namespace))) {
             dirty = true;
         }
     }
 
     /** Forgets pods that are gone. */
     synchronized void forget(String uid) {
+        namespaces.remove(uid);
         if (sequence.remove(uid) != null) {
             dirty = true;
         }
+    }
+
+    /**
+     * Forgets every pod of {@code namespace} that is not in {@code existing}, the UIDs of all pods
+     * that exist there now (a full listing: an informer that has synced).
+     *
+     * @return how many entries were dropped
+     */
+    synchronized int prune(String namespace, Set<String> existing) {
+        int before = sequence.size();
+        namespaces.entrySet().removeIf(e -> {
+            if (e.getValue().equals(namespace) && !existing.contains(e.getKey())) {
+                sequence.remove(e.getKey());
+                return true;
+            }
+            return false;
+        });
+        int dropped = before - sequence.size();
+        if (dropped > 0) {
+            dirty = true;
+        }
+        return dropped;
+    }
+
+    /** How many pods are numbered (for tests and logs). */
+    synchronized int size() {
+        return sequence.size();
     }
 
     /** Oldest first: creation time, then first seen, then name. */
@@ -106,7 +153,10 @@ final class PodOrder {
             if (!dirty || file == null) {
                 return;
             }
-            sequence.forEach((uid, n) -> copy.setProperty(uid, Long.toString(n)));
+            sequence.forEach((uid, n) -> {
+                String namespace = namespaces.get(uid);
+                copy.setProperty(uid, namespace == null ? Long.toString(n) : n + " " + namespace);
+            });
             dirty = false;
         }
         Path target = file;

@@ -12,6 +12,7 @@ import io.zeroscale.spi.orchestrator.ObservedState;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,12 +33,16 @@ import org.jspecify.annotations.Nullable;
  *       (phase neither Succeeded nor Failed), terminating ones included: they still exist;
  *   <li>ready: those pods that are not terminating and whose {@code Ready} condition is True;
  *   <li>endpoints: the ready, non-terminating endpoints of the Service's EndpointSlices at the
- *       chosen port that belong to a ready pod, oldest pod first ({@link PodOrder}). An endpoint is
+ *       chosen port that belong to a ready pod, oldest pod first ({@link PodOrder}; for a
+ *       StatefulSet the lowest ordinal first, see {@link #order}). An endpoint is
  *       listed only while its pod counts as ready, so the counts and the list agree the moment a
  *       pod goes, whichever informer hears of it first.
  * </ul>
  */
 final class States {
+    /** The label the StatefulSet controller puts the ordinal in (Kubernetes 1.28 and later). */
+    static final String POD_INDEX = "apps.kubernetes.io/pod-index";
+
     private States() {}
 
     /** The resource's {@code spec.replicas}, 1 when unset. */
@@ -67,6 +72,60 @@ final class States {
         return Map.of();
     }
 
+    /** The containers of the resource's pod template ({@code spec.template.spec.containers}). */
+    static List<Map<?, ?>> templateContainers(GenericKubernetesResource workload) {
+        List<Map<?, ?>> out = new ArrayList<>();
+        if (spec(workload).get("template") instanceof Map<?, ?> template
+                && template.get("spec") instanceof Map<?, ?> podSpec
+                && podSpec.get("containers") instanceof List<?> containers) {
+            for (Object c : containers) {
+                if (c instanceof Map<?, ?> map) {
+                    out.add(map);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A StatefulSet's first ordinal ({@code spec.ordinals.start}, 0 when unset). */
+    static int ordinalStart(GenericKubernetesResource workload) {
+        return spec(workload).get("ordinals") instanceof Map<?, ?> ordinals && ordinals.get("start") instanceof Number n
+                ? n.intValue() : 0;
+    }
+
+    /**
+     * True while the workload's controller replaces pods for a changed template: it has not seen
+     * the newest spec yet, or (Deployment) fewer pods run the newest template than exist, or
+     * (StatefulSet) the current revision is not the update revision.
+     */
+    static boolean rollingOut(GenericKubernetesResource workload) {
+        Map<?, ?> status = workload.getAdditionalProperties().get("status") instanceof Map<?, ?> m ? m : Map.of();
+        Long generation = workload.getMetadata() == null ? null : workload.getMetadata().getGeneration();
+        if (generation != null && status.get("observedGeneration") instanceof Number observed
+                && observed.longValue() < generation) {
+            return true;
+        }
+        if (status.get("updatedReplicas") instanceof Number updated && status.get("replicas") instanceof Number all
+                && updated.intValue() < all.intValue()) {
+            return true;
+        }
+        Object current = status.get("currentRevision");
+        Object update = status.get("updateRevision");
+        return current != null && update != null && !current.equals(update);
+    }
+
+    /** The pods among {@code pods} that the workload's selector matches and that have not finished. */
+    static List<Pod> podsOf(KubernetesSerialization json, GenericKubernetesResource workload, Collection<Pod> pods) {
+        LabelSelector selector = selector(json, workload);
+        List<Pod> mine = new ArrayList<>();
+        for (Pod pod : pods) {
+            if (Selectors.matches(selector, pod.getMetadata().getLabels()) && !isFinished(pod)) {
+                mine.add(pod);
+            }
+        }
+        return mine;
+    }
+
     private static Map<?, ?> spec(GenericKubernetesResource workload) {
         Object spec = workload.getAdditionalProperties().get("spec");
         return spec instanceof Map<?, ?> map ? map : Map.of();
@@ -94,15 +153,9 @@ final class States {
      *     or null for no endpoints
      */
     static ObservedState compute(KubernetesSerialization json, GenericKubernetesResource workload,
-            Collection<Pod> pods, Collection<EndpointSlice> slices, @Nullable String portName, PodOrder order,
+            Collection<Pod> pods, Collection<EndpointSlice> slices, @Nullable String portName, Comparator<Pod> order,
             Instant at) {
-        LabelSelector selector = selector(json, workload);
-        List<Pod> mine = new ArrayList<>();
-        for (Pod pod : pods) {
-            if (Selectors.matches(selector, pod.getMetadata().getLabels()) && !isFinished(pod)) {
-                mine.add(pod);
-            }
-        }
+        List<Pod> mine = podsOf(json, workload, pods);
         Map<String, Pod> readyByUid = new HashMap<>();
         Map<String, Pod> readyByName = new HashMap<>();
         for (Pod pod : mine) {
@@ -137,13 +190,49 @@ final class States {
                 }
             }
         }
-        var byPod = order.comparator();
-        placed.sort((a, b) -> byPod.compare(a.pod, b.pod));
+        placed.sort((a, b) -> order.compare(a.pod, b.pod));
         Set<Endpoint> endpoints = new LinkedHashSet<>();
         for (Placed p : placed) {
             endpoints.add(p.endpoint);
         }
         return new ObservedState(desired(workload), mine.size(), readyByUid.size(), 0, List.copyOf(endpoints), at);
+    }
+
+    /**
+     * The order of a workload's ready endpoints. Oldest pod first ({@link PodOrder}), except for a
+     * StatefulSet: lowest ordinal first, because a StatefulSet scaled down removes its highest
+     * ordinals, and the engine drains the end of the list before it scales down (an ordinal
+     * re-created after an eviction is younger than the others but still not the one to go).
+     */
+    static Comparator<Pod> order(WorkloadSpec spec, PodOrder order) {
+        if (!isStatefulSet(spec)) {
+            return order.comparator();
+        }
+        return Comparator.comparingInt((Pod p) -> {
+            Integer ordinal = ordinal(spec, p);
+            return ordinal == null ? Integer.MAX_VALUE : ordinal;
+        }).thenComparing(order.comparator());
+    }
+
+    static boolean isStatefulSet(WorkloadSpec spec) {
+        return "StatefulSet".equals(spec.kind()) && "apps/v1".equals(spec.apiVersion());
+    }
+
+    /**
+     * A StatefulSet pod's ordinal: its {@code apps.kubernetes.io/pod-index} label, else the number
+     * after {@code <statefulset>-} in its name; null when neither says.
+     */
+    static @Nullable Integer ordinal(WorkloadSpec spec, Pod pod) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        String text = labels == null ? null : labels.get(POD_INDEX);
+        String name = pod.getMetadata().getName();
+        if (text == null && name != null && name.startsWith(spec.name() + "-")) {
+            text = name.substring(spec.name().length() + 1);
+        }
+        if (text == null || text.isEmpty() || text.length() > 9 || !text.chars().allMatch(Character::isDigit)) {
+            return null;
+        }
+        return Integer.parseInt(text);
     }
 
     private static @Nullable Pod podOf(@Nullable ObjectReference ref, Map<String, Pod> byUid, Map<String, Pod> byName) {

@@ -20,10 +20,13 @@ import org.jspecify.annotations.Nullable;
  * @param service the Service whose EndpointSlices list the endpoints, or null to find the one
  *     Service whose selector matches the pod template
  * @param port the Service port (its name, or its number) to use, or null when the Service has one
+ * @param container the pod template's container a resize changes, or null for its only one
+ * @param gpuResource the extended resource a profile's GPUs are requested as
  */
 record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Nullable String service,
-        @Nullable String port) {
-    static final Set<String> KEYS = Set.of("api-version", "service", "port");
+        @Nullable String port, @Nullable String container, String gpuResource) {
+    static final Set<String> KEYS = Set.of("api-version", "service", "port", "container", "gpu-resource");
+    static final String DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
     /** Kinds whose group and version need no {@code api-version}. */
     static final Map<String, String> BUILT_IN = Map.of("Deployment", "apps/v1", "StatefulSet", "apps/v1",
             "ReplicaSet", "apps/v1");
@@ -32,6 +35,12 @@ record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Null
         requireNonNull(target, "target is null");
         requireNonNull(namespace, "namespace is null");
         requireNonNull(apiVersion, "apiVersion is null");
+        requireNonNull(gpuResource, "gpuResource is null");
+    }
+
+    /** A workload with the default container choice and GPU resource. */
+    WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Nullable String service, @Nullable String port) {
+        this(target, namespace, apiVersion, service, port, null, DEFAULT_GPU_RESOURCE);
     }
 
     String kind() {
@@ -107,6 +116,16 @@ record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Null
                 throw w.invalid("port", "is empty; name the Service port (e.g. http) or give its number");
             }
         }
-        return new WorkloadSpec(target, namespace, apiVersion, service, port);
+        String container = w.string("container").map(String::trim).orElse(null);
+        if (container != null && !KubernetesConfig.validName(container)) {
+            throw w.invalid("container", "'" + container + "' is not a container name (lower-case letters, digits"
+                    + " and '-', at most 63)");
+        }
+        String gpuResource = w.string("gpu-resource").map(String::trim).orElse(DEFAULT_GPU_RESOURCE);
+        if (!gpuResource.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")) {
+            throw w.invalid("gpu-resource", "'" + gpuResource + "' is not an extended resource name (domain/name);"
+                    + " write e.g. nvidia.com/gpu or amd.com/gpu");
+        }
+        return new WorkloadSpec(target, namespace, apiVersion, service, port, container, gpuResource);
     }
 }

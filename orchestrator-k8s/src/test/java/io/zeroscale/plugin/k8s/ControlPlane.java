@@ -1,8 +1,11 @@
 package io.zeroscale.plugin.k8s;
 
+import static org.awaitility.Awaitility.await;
+
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -122,6 +126,18 @@ final class ControlPlane {
                 .build()).create();
         return new Workload(new TargetRef(ORCHESTRATOR, "StatefulSet", namespace, name),
                 Config.of("targets." + name + ".workload", Map.of()));
+    }
+
+    /**
+     * Leaves nothing running for the next test: every Deployment of {@code namespace} to zero, then
+     * waits until no pod process of the namespace runs.
+     */
+    static void stopAll(String namespace, Duration timeout) {
+        for (Deployment d : client().apps().deployments().inNamespace(namespace).list().getItems()) {
+            client().apps().deployments().inNamespace(namespace).withName(d.getMetadata().getName()).scale(0);
+        }
+        await("the pod processes of namespace " + namespace + " stopped").atMost(timeout)
+                .until(() -> peer().podNetwork().running().stream().noneMatch(p -> p.namespace().equals(namespace)));
     }
 
     /** A ClusterIP Service NAME selecting app=APP, port 80 to the pods' 8080. */

@@ -71,12 +71,7 @@ class KubernetesOrchestratorIT {
         created.forEach(KubernetesOrchestrator::close);
         context.close();
         http.close();
-        // Leave nothing running for the next test: every Deployment of this namespace to zero.
-        for (Deployment d : client.apps().deployments().inNamespace(namespace).list().getItems()) {
-            client.apps().deployments().inNamespace(namespace).withName(d.getMetadata().getName()).scale(0);
-        }
-        await("the pod processes of namespace " + namespace + " stopped").atMost(TIMEOUT)
-                .until(() -> ControlPlane.peer().podNetwork().running().stream().noneMatch(p -> p.namespace().equals(namespace)));
+        ControlPlane.stopAll(namespace, TIMEOUT);
     }
 
     private KubernetesOrchestrator orchestrator() {

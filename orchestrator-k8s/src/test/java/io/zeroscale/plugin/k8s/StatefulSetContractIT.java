@@ -1,62 +1,56 @@
 package io.zeroscale.plugin.k8s;
 
-import static org.awaitility.Awaitility.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Drainable;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Workload;
-import io.zeroscale.testkit.EndpointsContract;
-import io.zeroscale.testkit.TestPluginContext;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
- * The shared orchestrator contract for a StatefulSet (pods started in parallel, a headless Service with a named port), on the real control plane: each replica is a
- * real process on its pod's IP (see {@link ControlPlane}) that the contract sends HTTP to.
+ * The shared orchestrator contract for a StatefulSet (pods started in parallel, a headless Service
+ * with a named port), on the real control plane. A StatefulSet scaled down removes its highest
+ * ordinals, which its ready endpoints list last: the contract's drain removes that one, and a
+ * request to remove another is refused here.
  */
-class StatefulSetContractIT extends EndpointsContract {
-    private static String namespace;
-    @TempDir
-    static Path data;
-    private static TestPluginContext context;
-
-    @BeforeAll
-    static void controlPlane() {
-        namespace = ControlPlane.namespace("contract-sts");
-        context = TestPluginContext.realTime(data);
-    }
-
-    @AfterAll
-    static void closeContext() {
-        if (context != null) {
-            context.close();
-        }
+class StatefulSetContractIT extends KubernetesContract {
+    @Override
+    protected Workload create(String namespace, String name) {
+        return ControlPlane.statefulSet(namespace, name);
     }
 
     @Override
-    protected Orchestrator newOrchestrator() {
-        return ControlPlane.orchestrator(context, Map.of());
+    protected Endpoint replicaToRemove(List<Endpoint> readyOldestFirst) {
+        return readyOldestFirst.get(readyOldestFirst.size() - 1);
     }
 
-    @Override
-    protected Workload newWorkload() {
-        return ControlPlane.statefulSet(namespace, ControlPlane.uniqueName("web"));
-    }
+    @Test
+    void removingAnythingButTheHighestOrdinalsIsRefusedAndChangesNothing() throws Exception {
+        Drainable drainable = (Drainable) orchestrator();
+        orchestrator().scale(target(), 3);
+        List<Endpoint> three = awaitReady(orchestrator(), 3).readyEndpoints();
+        String version = ControlPlane.client().apps().statefulSets().inNamespace(target().namespace())
+                .withName(target().name()).get().getMetadata().getResourceVersion();
 
-    @Override
-    protected Duration readinessTimeout() {
-        // The machine is shared and slow; a pod is ready in well under a second when it is idle.
-        return Duration.ofSeconds(60);
-    }
+        assertThatThrownBy(() -> drainable.remove(target(), List.of(three.get(0))))
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.errorCode())
+                        .isEqualTo(KubernetesErrorCode.CANNOT_REMOVE))
+                .hasMessageContaining("highest ordinals only")
+                .hasMessageContaining("removing " + target().name() + "-0 would take " + target().name() + "-2");
+        assertThatThrownBy(() -> drainable.remove(target(), List.of(three.get(0), three.get(2))))
+                .hasMessageContaining("would take " + target().name() + "-1, " + target().name() + "-2");
+        assertThat(ControlPlane.client().apps().statefulSets().inNamespace(target().namespace())
+                .withName(target().name()).get().getMetadata().getResourceVersion())
+                .as("a refused removal writes nothing").isEqualTo(version);
 
-    @Override
-    protected void tearDownBackend() {
-        // The contract scaled to zero and saw no replica left: the pods' processes must be gone too.
-        await("the pod processes of " + target() + " stopped").atMost(Duration.ofSeconds(60))
-                .until(() -> ControlPlane.peer().podNetwork().running().stream()
-                        .noneMatch(p -> p.namespace().equals(namespace) && p.name().startsWith(target().name() + "-")));
+        drainable.remove(target(), List.of(three.get(1), three.get(2)));
+        ObservedState one = awaitState(orchestrator(), "only " + target().name() + "-0 left",
+                s -> s.replicas() == 1 && s.readyEndpoints().equals(List.of(three.get(0))));
+        assertThat(one.desiredReplicas()).as("desired after removing the two highest ordinals").isEqualTo(1);
+        assertAnswersHttp(three.get(0));
     }
 }

@@ -75,7 +75,7 @@ class StatesTest {
         List<Pod> pods = List.of(newest, oldest, starting, leaving, done, stranger);
 
         ObservedState state = States.compute(JSON, deployment(3), pods,
-                List.of(slice("", newest, oldest, starting, leaving)), "", PodOrder.load(data), NOW);
+                List.of(slice("", newest, oldest, starting, leaving)), "", PodOrder.load(data).comparator(), NOW);
 
         assertThat(state.desiredReplicas()).isEqualTo(3);
         assertThat(state.replicas()).as("web-c, web-z, web-s and the terminating web-t; not the finished or the stranger").isEqualTo(4);
@@ -90,11 +90,11 @@ class StatesTest {
         Pod a = pod("web-a", "2026-12-06T11:00:00Z", web, true, false, "Running");
         Pod gone = pod("web-gone", "2026-12-06T11:00:00Z", web, true, false, "Running");
 
-        ObservedState state = States.compute(JSON, deployment(null), List.of(a), List.of(slice("", a, gone)), "", PodOrder.load(data), NOW);
+        ObservedState state = States.compute(JSON, deployment(null), List.of(a), List.of(slice("", a, gone)), "", PodOrder.load(data).comparator(), NOW);
         assertThat(state.desiredReplicas()).as("unset replicas default to 1").isEqualTo(1);
         assertThat(state.readyEndpoints()).containsExactly(new Endpoint("10.0.0.1", 8080));
 
-        ObservedState otherPort = States.compute(JSON, deployment(1), List.of(a), List.of(slice("metrics", a)), "", PodOrder.load(data), NOW);
+        ObservedState otherPort = States.compute(JSON, deployment(1), List.of(a), List.of(slice("metrics", a)), "", PodOrder.load(data).comparator(), NOW);
         assertThat(otherPort.readyEndpoints()).isEmpty();
         assertThat(otherPort.readyReplicas()).as("ready without a Service endpoint").isEqualTo(1);
     }
@@ -111,9 +111,58 @@ class StatesTest {
 
         PodOrder restarted = PodOrder.load(data);
         ObservedState state = States.compute(JSON, deployment(2), List.of(second, first), List.of(slice("", second, first)), "",
-                restarted, NOW);
+                restarted.comparator(), NOW);
         assertThat(state.readyEndpoints()).as("web-z first: seen first, although its name sorts last")
                 .containsExactly(new Endpoint("10.0.0.2", 8080), new Endpoint("10.0.0.1", 8080));
+    }
+
+    @Test
+    void aStatefulSetListsItsLowestOrdinalFirstWhateverThePodsAge() {
+        Map<String, String> web = Map.of("app", "web");
+        // web-0 was evicted and re-created: the youngest pod, still the last one a scale-down takes.
+        Pod zero = pod("web-0", "2026-12-06T11:00:09Z", web, true, false, "Running");
+        Pod one = pod("web-1", "2026-12-06T11:00:00Z", web, true, false, "Running");
+        Pod two = pod("web-2", "2026-12-06T11:00:00Z", web, true, false, "Running");
+        two.getMetadata().setLabels(Map.of("app", "web", States.POD_INDEX, "2"));
+        WorkloadSpec sts = new WorkloadSpec(new io.zeroscale.spi.TargetRef("k8s", "StatefulSet", "ns", "web"), "ns",
+                "apps/v1", null, null);
+        WorkloadSpec deploy = new WorkloadSpec(new io.zeroscale.spi.TargetRef("k8s", "Deployment", "ns", "web"), "ns",
+                "apps/v1", null, null);
+        PodOrder order = PodOrder.load(data);
+        List<Pod> pods = List.of(two, zero, one);
+        EndpointSlice slice = slice("", zero, one, two);
+
+        ObservedState ordinals = States.compute(JSON, deployment(3), pods, List.of(slice), "", States.order(sts, order), NOW);
+        ObservedState ages = States.compute(JSON, deployment(3), pods, List.of(slice), "", States.order(deploy, order), NOW);
+
+        assertThat(ordinals.readyEndpoints()).as("StatefulSet: by ordinal").containsExactly(
+                new Endpoint("10.0.0.1", 8080), new Endpoint("10.0.0.2", 8080), new Endpoint("10.0.0.3", 8080));
+        assertThat(ages.readyEndpoints()).as("Deployment: oldest first").last().isEqualTo(new Endpoint("10.0.0.1", 8080));
+        assertThat(States.ordinal(sts, pod("web-x", "2026-12-06T11:00:00Z", web, true, false, "Running"))).isNull();
+    }
+
+    @Test
+    void theOrderFileForgetsPodsThatNoLongerExistInANamespaceListedInFull() {
+        Pod kept = pod("web-a", "2026-12-06T11:00:00Z", Map.of(), true, false, "Running");
+        Pod gone = pod("web-b", "2026-12-06T11:00:00Z", Map.of(), true, false, "Running");
+        Pod elsewhere = pod("web-c", "2026-12-06T11:00:00Z", Map.of(), true, false, "Running");
+        kept.getMetadata().setNamespace("ml");
+        gone.getMetadata().setNamespace("ml");
+        elsewhere.getMetadata().setNamespace("other");
+        PodOrder order = PodOrder.load(data);
+        order.see(kept);
+        order.see(gone);
+        order.see(elsewhere);
+        order.save();
+
+        PodOrder restarted = PodOrder.load(data);
+        assertThat(restarted.prune("ml", java.util.Set.of("uid-web-a"))).as("dropped in ml").isEqualTo(1);
+        restarted.save();
+
+        PodOrder again = PodOrder.load(data);
+        assertThat(again.size()).as("web-a and the other namespace's web-c kept").isEqualTo(2);
+        assertThat(again.prune("other", java.util.Set.of("uid-web-c"))).isZero();
+        assertThat(again.prune("ml", java.util.Set.of("uid-web-a"))).isZero();
     }
 
     @Test

@@ -47,4 +47,19 @@ class WorkloadSpecTest {
         assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("replicas", 3)), "default"))
                 .hasMessageContaining("replicas");
     }
+
+    @Test
+    void containerAndGpuResourceAreChecked() {
+        TargetRef ref = new TargetRef("k8s", "Deployment", "ml", "web");
+        WorkloadSpec defaults = WorkloadSpec.parse(ref, workload(Map.of()), "default");
+        assertThat(defaults.container()).as("the template's only container").isNull();
+        assertThat(defaults.gpuResource()).isEqualTo("nvidia.com/gpu");
+        WorkloadSpec set = WorkloadSpec.parse(ref, workload(Map.of("container", "model", "gpu-resource", "amd.com/gpu")), "default");
+        assertThat(set.container()).isEqualTo("model");
+        assertThat(set.gpuResource()).isEqualTo("amd.com/gpu");
+        assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("gpu-resource", "gpu")), "default"))
+                .hasMessageContaining("targets.web.workload.gpu-resource").hasMessageContaining("domain/name");
+        assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("container", "Model_1")), "default"))
+                .hasMessageContaining("targets.web.workload.container");
+    }
 }
