@@ -20,9 +20,12 @@ import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.automaton.AutomatonSpec;
+import io.zeroscale.spi.events.EngineEvent;
+import io.zeroscale.spi.events.EngineListener;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.state.StateStore;
 import io.zeroscale.spi.traffic.RequestStats;
 import io.zeroscale.spi.traffic.Route;
 import io.zeroscale.spi.traffic.RouteListener;
@@ -79,6 +82,12 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
     private final List<AutoCloseable> owned;
     private final ArrivalHistories histories;
+    /** Operator state and the journal in the state store. */
+    private final SavedState saved;
+    /** Why the saved journal could not be read, journalled for every target on start; or null. */
+    private final @Nullable String journalProblem;
+    /** Plugins' subscriptions to engine events. */
+    private final EngineEvents events;
     /** Problems met while reading a target's history, journalled once its actor exists. */
     private final Map<String, String> historyProblems = new ConcurrentHashMap<>();
     /** Orders route publications against target removals and replacements. */
@@ -101,7 +110,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
             Leadership leadership,
             TrafficSettings traffic,
             List<AutoCloseable> owned,
-            boolean persistentHistory) {
+            boolean persistentHistory,
+            StateStore store,
+            EngineEvents events) {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.blocking = requireNonNull(blocking, "blocking is null");
@@ -117,6 +128,14 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
         this.histories = new ArrivalHistories(persistentHistory ? dataDirectory.resolve("history") : null, scheduler, blocking,
                 historyProblems::put);
+        this.events = requireNonNull(events, "events is null");
+        this.saved = new SavedState(store, scheduler, blocking);
+        this.journalProblem = saved.attach(journal);
+        journal.subscribe(entry -> {
+            if (!this.events.isEmpty()) {
+                this.events.publish(entry.toEvent());
+            }
+        });
     }
 
     /** The automaton types this engine knows. */
@@ -188,22 +207,27 @@ public final class Engine implements TrafficHub, AutoCloseable {
             retire(actor, null, origin);
             // The history goes with the target; its file stays for when a target of that name comes back.
             histories.release(name);
+            // An operator's pause or override does not: a target added back later starts without one.
+            saved.forgetOperator(name);
         }
         for (TargetSpec spec : replaced) {
             TargetActor old = requireNonNull(actorsByName.get(spec.name()));
             boolean sameRef = old.spec().ref().equals(spec.ref());
             TargetActor.Predecessor predecessor = retire(old, sameRef ? spec : null, origin);
+            if (!sameRef) {
+                saved.forgetOperator(spec.name()); // another workload: nothing an operator set carries over
+            }
             install(requireNonNull(prepared.get(spec.name())), sameRef ? predecessor : null,
-                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec));
+                    "reconfigured (" + origin + "): workload " + describeWorkload(old.spec()) + " -> " + describeWorkload(spec), false);
         }
         for (TargetSpec spec : restarted) {
             TargetActor old = requireNonNull(actorsByName.get(spec.name()));
             TargetActor.Predecessor predecessor = old.retire();
             install(requireNonNull(prepared.get(spec.name())), predecessor,
-                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation");
+                    "policy changed (" + origin + "): the automaton restarts from Start with a fresh observation", false);
         }
         for (TargetSpec spec : added) {
-            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")");
+            install(requireNonNull(prepared.get(spec.name())), null, "added (" + origin + ")", true);
         }
         TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
                 concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
@@ -405,7 +429,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         if (ready == null || !problems.check(() -> ready.orchestrator().attach(spec.toWorkload()))) {
             return;
         }
-        install(ready, null, null);
+        install(ready, null, null, true);
     }
 
     /** Checks everything about {@code spec} that can be checked without touching its workload. */
@@ -448,7 +472,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
     }
 
     /** Registers a checked, attached target; starts it when the engine runs. */
-    private void install(Prepared ready, TargetActor.@Nullable Predecessor predecessor, @Nullable String journalMessage) {
+    private void install(Prepared ready, TargetActor.@Nullable Predecessor predecessor, @Nullable String journalMessage,
+            boolean restoreSaved) {
         TargetSpec spec = ready.spec();
         String orchestratorName = spec.ref().orchestrator();
         Actuator actuator = actuators.computeIfAbsent(orchestratorName, name -> new Actuator(name, actuation,
@@ -463,6 +488,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
         if (journalMessage != null) {
             journal.append(new JournalEntry(scheduler.clock().instant(), spec.ref(), JournalEntry.Kind.CONFIG, "Start",
                     actor.status().desiredReplicas(), Routing.HOLD, journalMessage));
+        }
+        if (restoreSaved) {
+            // Read here, on the caller's thread (startup, a reload), so the actor never waits on the store.
+            actor.restore(saved.loadOperator(spec.name()));
         }
         if (started) {
             actor.start();
@@ -516,6 +545,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
             public Path dataDirectory() {
                 return dataDirectory.resolve(name);
             }
+
+            @Override
+            public Subscription subscribe(EngineListener listener) {
+                return events.subscribe(listener);
+            }
         };
     }
 
@@ -529,6 +563,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
         // watch; each actor re-reads leadership on its own thread, and one that gains it restarts.
         leadershipWatch = leadership.subscribe(() -> actors.values().forEach(TargetActor::onLeadershipChanged));
         actors.values().forEach(TargetActor::start);
+        String problem = journalProblem;
+        if (problem != null) {
+            actors.values().forEach(actor -> actor.stateProblem(problem));
+        }
         histories.start();
         log.info("engine started with {} target(s)", actors.size());
     }
@@ -705,6 +743,20 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
     }
 
+    /** A target's actor changed what an operator set: keep it for the next start, unless the actor was replaced. */
+    void operatorChanged(TargetActor from, SavedState.Operator operator) {
+        if (actors.get(from.spec().ref()) == from) {
+            saved.saveOperator(from.spec().name(), operator);
+        }
+    }
+
+    /** A target's automaton changed state or decision: tells the plugins that listen. */
+    void changed(TargetRef target, String from, String to, io.zeroscale.spi.automaton.Decision decision, boolean leader) {
+        if (!events.isEmpty()) {
+            events.publish(new EngineEvent.Decided(scheduler.clock().instant(), target, from, to, decision, leader));
+        }
+    }
+
     /** Who decides: {@link Leadership#always()} unless a plugin or the embedder supplied one. */
     public Leadership leadership() {
         return leadership;
@@ -791,6 +843,12 @@ public final class Engine implements TrafficHub, AutoCloseable {
         leadershipWatch.close();
         actors.values().forEach(TargetActor::close);
         histories.close();
+        try {
+            saved.close();
+        } catch (RuntimeException e) {
+            log.warn("saving the engine's state on close failed", e);
+        }
+        events.close();
         telemetry.close();
         for (AutoCloseable resource : owned) {
             try {

@@ -22,6 +22,7 @@ public final class Journal {
     private final int capacity;
     private final ArrayDeque<JournalEntry> entries;
     private final List<Consumer<JournalEntry>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
 
     public Journal(int capacity) {
         if (capacity < 1) {
@@ -38,6 +39,7 @@ public final class Journal {
             }
             entries.addLast(entry);
         }
+        changed();
         for (Consumer<JournalEntry> listener : listeners) {
             try {
                 listener.accept(entry);
@@ -70,12 +72,41 @@ public final class Journal {
                     for (int i = newer.size() - 1; i >= 0; i--) {
                         entries.addLast(newer.get(i));
                     }
+                    changed();
                     return;
                 }
                 newer.add(entry);
             }
         }
         append(next);
+    }
+
+    /**
+     * Puts entries saved before a restart (oldest first) in front of everything written since,
+     * keeping the newest {@code capacity}; listeners are not called (they are not new).
+     */
+    void restore(List<JournalEntry> saved) {
+        synchronized (entries) {
+            List<JournalEntry> all = new ArrayList<>(saved);
+            all.addAll(entries);
+            entries.clear();
+            entries.addAll(all.subList(Math.max(0, all.size() - capacity), all.size()));
+        }
+    }
+
+    /** Calls {@code listener} after every append or update, on the writing thread; it must not block. */
+    void onChange(Runnable listener) {
+        changeListeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable listener : changeListeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.warn("journal change listener {} failed", listener, e);
+            }
+        }
     }
 
     /** The newest entries, oldest first, at most {@code limit}. */

@@ -3,6 +3,7 @@ package io.zeroscale.engine;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.events.EngineEvent;
 import io.zeroscale.spi.traffic.Routing;
 import java.time.Instant;
 
@@ -57,5 +58,15 @@ public record JournalEntry(
         CONFIG,
         /** The target's arrival history: a file that could not be read and was set aside. */
         HISTORY,
+        /**
+         * Saved state (an operator's pause or override, the journal) restored after a restart, or
+         * a saved document that could not be read and was set aside.
+         */
+        STATE,
+    }
+
+    /** This entry as plugins see it ({@link io.zeroscale.spi.PluginContext#subscribe}). */
+    public EngineEvent.Journalled toEvent() {
+        return new EngineEvent.Journalled(at, target, kind.name(), state, replicas, routing, message);
     }
 }

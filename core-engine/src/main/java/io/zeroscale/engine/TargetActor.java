@@ -296,6 +296,41 @@ final class TargetActor {
         return publishedRoute;
     }
 
+    /**
+     * Takes over what an operator set before the last restart (read by the engine from its state
+     * store), and journals where it came from; or journals why the saved state was set aside.
+     * Before {@link #start()}.
+     */
+    void restore(SavedState.Loaded loaded) {
+        SavedState.Operator operator = loaded.operator();
+        String problem = loaded.problem();
+        if (operator == null && problem == null) {
+            return;
+        }
+        post(() -> {
+            if (problem != null) {
+                journal(JournalEntry.Kind.STATE, problem);
+            }
+            if (operator != null && !operator.isNone()) {
+                automationPaused = operator.automationPaused();
+                overrideReplicas = operator.overrideReplicas();
+                overrideUntil = operator.overrideReplicas() == null ? null : operator.overrideUntil();
+                journal(JournalEntry.Kind.STATE, "restored from " + loaded.location() + ": " + operator.describe());
+                refreshStatus();
+            }
+        });
+    }
+
+    /** Something about the engine's saved state this target should show in its journal. */
+    void stateProblem(String problem) {
+        post(() -> journal(JournalEntry.Kind.STATE, problem));
+    }
+
+    /** Hands what an operator set now to the engine, to be written to the state store (off this thread). */
+    private void operatorChanged() {
+        engine.operatorChanged(this, new SavedState.Operator(automationPaused, overrideReplicas, overrideUntil));
+    }
+
     // ---- inputs --------------------------------------------------------------------------------
 
     void onRequests(String gateway, RequestStats stats) {
@@ -415,6 +450,7 @@ final class TargetActor {
             boolean resumed = automationPaused && !paused;
             automationPaused = paused;
             journal(JournalEntry.Kind.OPERATOR, (paused ? "automation paused" : "automation resumed") + " by " + who);
+            operatorChanged();
             if (resumed && started && !closed) {
                 // Hands back on: the automaton first sees what changed meanwhile, then the workload is
                 // brought back to what was last decided, as a tick would.
@@ -436,6 +472,7 @@ final class TargetActor {
                     ? "manual override cleared by " + who
                     : "manual override to " + replicas + " replicas by " + who
                             + (expiry == null ? "" : " for " + Durations.format(expiry)));
+            operatorChanged();
             Decision last = applied;
             if (last != null) {
                 apply(automaton.state(), last.withActions());
@@ -590,6 +627,7 @@ final class TargetActor {
             overrideReplicas = null;
             overrideUntil = null;
             journal(JournalEntry.Kind.OPERATOR, "manual override expired");
+            operatorChanged();
         }
         poller.poll();
         checkReporters();
@@ -687,6 +725,7 @@ final class TargetActor {
         if (stateChanged || effectChanged) {
             engine.telemetry().decision(spec.name(), stateBefore, automaton.state(), safe.replicas(), safe.reason());
             journal(JournalEntry.Kind.DECISION, (stateChanged ? stateBefore + " -> " + automaton.state() + ": " : "") + safe.reason());
+            engine.changed(spec.ref(), stateBefore, automaton.state(), safe, leader);
         }
         for (Action action : safe.actions()) {
             switch (action) {

@@ -5,6 +5,9 @@ import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
+import io.zeroscale.engine.state.DataDirectoryLock;
+import io.zeroscale.engine.state.FileStateStore;
+import io.zeroscale.engine.state.MemoryStateStore;
 import io.zeroscale.engine.time.SystemScheduler;
 import io.zeroscale.engine.time.VirtualScheduler;
 import io.zeroscale.spi.Config;
@@ -18,6 +21,9 @@ import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.AutomatonFactory;
+import io.zeroscale.spi.events.EngineListener;
+import io.zeroscale.spi.state.StateStore;
+import io.zeroscale.spi.state.StateStoreFactory;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.Orchestrator;
@@ -165,8 +171,29 @@ public final class Zeroscale implements AutoCloseable {
         private @Nullable Config trafficHubConfig;
         private final Map<String, AlertSink> alertSinks = new LinkedHashMap<>();
         private final Map<String, Config> alertSinkConfigs = new LinkedHashMap<>();
+        private @Nullable StateStore stateStore;
+        private @Nullable Config stateStoreConfig;
 
         private Builder() {}
+
+        /**
+         * Where the engine keeps operator state (automation pause, manual overrides) and the
+         * journal across restarts; the engine closes it. Default: files under {@code
+         * <data-directory>/state} ({@link FileStateStore}), or {@link MemoryStateStore} under
+         * {@linkplain #virtualTime virtual time}.
+         */
+        public Builder stateStore(StateStore store) {
+            this.stateStore = requireNonNull(store, "store is null");
+            this.stateStoreConfig = null;
+            return this;
+        }
+
+        /** A state store made by the plugin factory named by {@code config}'s {@code type}. */
+        public Builder stateStore(Config config) {
+            this.stateStoreConfig = requireNonNull(config, "config is null");
+            this.stateStore = null;
+            return this;
+        }
 
         /** When alerts are raised (default {@link AlertSettings#DEFAULT}); they go to the alert sinks. */
         public Builder alerts(AlertSettings settings) {
@@ -236,7 +263,11 @@ public final class Zeroscale implements AutoCloseable {
             return this;
         }
 
-        /** Where plugins keep state across restarts (default {@code ./.zeroscale}). */
+        /**
+         * Where plugins and the engine keep state across restarts (default {@code ./.zeroscale}).
+         * Under real time the engine locks it ({@code zeroscale.lock}) while it runs: a second engine
+         * or daemon on the same directory is refused, naming the directory and the holder's pid.
+         */
         public Builder dataDirectory(Path dataDirectory) {
             this.dataDirectory = requireNonNull(dataDirectory, "dataDirectory is null");
             return this;
@@ -327,6 +358,9 @@ public final class Zeroscale implements AutoCloseable {
             List<AutoCloseable> resources = new ArrayList<>();
             List<AutoCloseable> owned = new ArrayList<>();
             Map<String, AlertSink> sinks = new LinkedHashMap<>(alertSinks);
+            EngineEvents events = new EngineEvents();
+            // A store made here, closed again when building fails (once built, the engine closes it).
+            List<StateStore> madeStore = new ArrayList<>(1);
             try {
                 Scheduler effective = scheduler;
                 java.util.concurrent.Executor dispatcher;
@@ -342,6 +376,9 @@ public final class Zeroscale implements AutoCloseable {
                         resources.add(system);
                         effective = system;
                     }
+                    // First of all: a second daemon on this directory must touch nothing (it would adopt
+                    // the first one's processes). Closed last, after the engine saved its state.
+                    resources.add(DataDirectoryLock.acquire(dataDirectory, effective.clock()));
                     ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
                     resources.add(virtualThreads::shutdownNow);
                     dispatcher = virtualThreads;
@@ -353,7 +390,9 @@ public final class Zeroscale implements AutoCloseable {
                 Map<String, LeadershipFactory> leadershipFactories = new LinkedHashMap<>();
                 Map<String, AlertSinkFactory> sinkFactories = new LinkedHashMap<>();
                 Map<String, TrafficHubFactory> hubFactories = new LinkedHashMap<>();
+                Map<String, StateStoreFactory> storeFactories = new LinkedHashMap<>();
                 for (Plugin plugin : plugins) {
+                    plugin.stateStoreFactories().forEach(factory -> storeFactories.putIfAbsent(factory.type(), factory));
                     plugin.trafficHubFactories().forEach(factory -> hubFactories.putIfAbsent(factory.type(), factory));
                     plugin.alertSinkFactories().forEach(factory -> sinkFactories.putIfAbsent(factory.type(), factory));
                     plugin.leadershipFactories().forEach(factory -> leadershipFactories.putIfAbsent(factory.type(), factory));
@@ -374,7 +413,7 @@ public final class Zeroscale implements AutoCloseable {
                     Orchestrator orchestrator = problems.attempt(() -> {
                         OrchestratorFactory factory = factory(config, orchestratorFactories);
                         return factory.create(entry.getKey(), withoutType(config),
-                                context(timeSource, blockingExecutor, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
+                                context(timeSource, blockingExecutor, events, dataDirectory.resolve("orchestrators").resolve(entry.getKey())));
                     }).orElse(null);
                     if (orchestrator == null) {
                         brokenOrchestrators.add(entry.getKey());
@@ -391,7 +430,7 @@ public final class Zeroscale implements AutoCloseable {
                     MetricSource source = problems.attempt(() -> {
                         MetricSourceFactory factory = factory(config, sourceFactories);
                         return factory.create(entry.getKey(), withoutType(config),
-                                context(timeSource, blockingExecutor, dataDirectory.resolve("metrics").resolve(entry.getKey())));
+                                context(timeSource, blockingExecutor, events, dataDirectory.resolve("metrics").resolve(entry.getKey())));
                     }).orElse(null);
                     if (source == null) {
                         brokenSources.add(entry.getKey());
@@ -405,7 +444,7 @@ public final class Zeroscale implements AutoCloseable {
                 if (whoConfig != null) {
                     who = problems.attempt(() -> {
                         LeadershipFactory factory = factory(whoConfig, leadershipFactories);
-                        return factory.create(withoutType(whoConfig), context(timeSource, blockingExecutor,
+                        return factory.create(withoutType(whoConfig), context(timeSource, blockingExecutor, events,
                                 dataDirectory.resolve("leadership").resolve(whoConfig.requireString("type"))));
                     }).orElse(null);
                 }
@@ -417,12 +456,26 @@ public final class Zeroscale implements AutoCloseable {
                 for (Map.Entry<String, Config> entry : alertSinkConfigs.entrySet()) {
                     Config config = entry.getValue();
                     problems.attempt(() -> factory(config, sinkFactories).create(entry.getKey(), withoutType(config),
-                                    context(timeSource, blockingExecutor, dataDirectory.resolve("alerts").resolve(entry.getKey()))))
+                                    context(timeSource, blockingExecutor, events, dataDirectory.resolve("alerts").resolve(entry.getKey()))))
                             .ifPresent(sink -> sinks.put(entry.getKey(), sink));
                 }
+                StateStore store = stateStore;
+                Config storeConfig = stateStoreConfig;
+                if (storeConfig != null) {
+                    store = problems.attempt(() -> factory(storeConfig, storeFactories).create(withoutType(storeConfig),
+                            context(timeSource, blockingExecutor, events, dataDirectory.resolve("state-store")))).orElse(null);
+                } else if (store == null) {
+                    store = virtualScheduler != null ? new MemoryStateStore()
+                            : new FileStateStore(dataDirectory.resolve("state"), timeSource.clock());
+                }
+                if (store == null) {
+                    problems.throwIfAny(); // the factory failed: its problem is recorded
+                    throw new IllegalStateException("no state store");
+                }
+                madeStore.add(store);
                 Engine engine = new Engine(effective, dispatcher, blocking, dataDirectory.resolve("engine"), actuation,
                         journalCapacity, openTelemetry, allOrchestrators, allSources, automata, who, trafficSettings, owned,
-                        persistentHistory);
+                        persistentHistory, store, events);
                 for (TargetSpec target : targets) {
                     engine.addTarget(target, problems, brokenOrchestrators, brokenSources);
                 }
@@ -430,7 +483,7 @@ public final class Zeroscale implements AutoCloseable {
                 Config hubConfig = trafficHubConfig;
                 if (hubConfig != null) {
                     hub = problems.attempt(() -> factory(hubConfig, hubFactories).create(withoutType(hubConfig),
-                            context(timeSource, blockingExecutor, dataDirectory.resolve("traffic")), engine)).orElse(engine);
+                            context(timeSource, blockingExecutor, events, dataDirectory.resolve("traffic")), engine)).orElse(engine);
                     if (hub instanceof AutoCloseable closeable) {
                         resources.add(closeable); // calls it passes on after the engine closed are ignored
                     }
@@ -442,6 +495,9 @@ public final class Zeroscale implements AutoCloseable {
                 }
                 return new Zeroscale(engine, hub, resources);
             } catch (RuntimeException e) {
+                for (AutoCloseable resource : madeStore) {
+                    closeQuietly(resource, e);
+                }
                 for (AutoCloseable resource : sinks.values()) {
                     closeQuietly(resource, e);
                 }
@@ -485,7 +541,8 @@ public final class Zeroscale implements AutoCloseable {
             return Config.of(config.path(), rest);
         }
 
-        private static PluginContext context(Scheduler scheduler, java.util.concurrent.Executor blocking, Path dataDirectory) {
+        private static PluginContext context(Scheduler scheduler, java.util.concurrent.Executor blocking, EngineEvents events,
+                Path dataDirectory) {
             return new PluginContext() {
                 @Override
                 public Scheduler scheduler() {
@@ -500,6 +557,11 @@ public final class Zeroscale implements AutoCloseable {
                 @Override
                 public Path dataDirectory() {
                     return dataDirectory;
+                }
+
+                @Override
+                public io.zeroscale.spi.Subscription subscribe(EngineListener listener) {
+                    return events.subscribe(listener);
                 }
             };
         }

@@ -4,6 +4,7 @@ import io.zeroscale.spi.alert.AlertSinkFactory;
 import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
+import io.zeroscale.spi.state.StateStoreFactory;
 import io.zeroscale.spi.traffic.TrafficHubFactory;
 import java.util.List;
 
@@ -53,6 +54,15 @@ public interface Plugin {
      * engine's alerts are delivered. See {@link io.zeroscale.spi.alert.AlertSink}.
      */
     default List<AlertSinkFactory> alertSinkFactories() {
+        return List.of();
+    }
+
+    /**
+     * State store types this plugin provides: where the engine keeps operator state and the
+     * journal when files under the data directory are not enough (a cluster, when several daemons
+     * take turns leading). See {@link io.zeroscale.spi.state.StateStore}.
+     */
+    default List<StateStoreFactory> stateStoreFactories() {
         return List.of();
     }
 }

@@ -1,5 +1,6 @@
 package io.zeroscale.spi;
 
+import io.zeroscale.spi.events.EngineListener;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
 
@@ -22,4 +23,16 @@ public interface PluginContext {
      * such as the processes a previous run left behind. Created on demand by the engine.
      */
     Path dataDirectory();
+
+    /**
+     * Calls {@code listener} with every engine event from now on: journal entries and decisions
+     * of every target (see {@link io.zeroscale.spi.events.EngineEvent}). May be called from a
+     * factory's {@code create} or later, from any thread; events start once the engine runs.
+     * Contexts outside a running engine (config validation) deliver none.
+     *
+     * @return closing it stops the calls; the engine closes what is left when it closes
+     */
+    default Subscription subscribe(EngineListener listener) {
+        return Subscription.NONE;
+    }
 }

@@ -14,6 +14,10 @@ public enum StandardErrorCode implements ErrorCode {
     METRIC_SOURCE_UNAVAILABLE(ErrorType.EXTERNAL),
     /** Applying a decision failed after retries, or the circuit breaker is open. */
     ACTUATION_FAILED(ErrorType.EXTERNAL),
+    /** The state store could not read or write operator state (a disk, the cluster). */
+    STATE_STORE_UNAVAILABLE(ErrorType.EXTERNAL),
+    /** The data directory is in use by another running daemon (or engine) with the same data directory. */
+    DATA_DIRECTORY_IN_USE(ErrorType.USER_ERROR),
     /** An automaton attempted a transition its table does not allow. */
     ILLEGAL_TRANSITION(ErrorType.INTERNAL_ERROR),
     /** Anything else that should not happen. */

@@ -307,7 +307,8 @@ public final class Gateway implements AutoCloseable {
 
         /**
          * This gateway's id in every report to the hub, unique among the gateways reporting to one
-         * engine (default: host name, process id and a counter, see {@link Gateway#id()}).
+         * engine (default: the config's {@code id}, else host name, process id and a counter, see
+         * {@link Gateway#id()}).
          */
         public Builder id(String value) {
             if (requireNonNull(value, "id is null").isBlank()) {
@@ -363,7 +364,8 @@ public final class Gateway implements AutoCloseable {
             TlsCertificates tls = tlsConfig == null ? null
                     : TlsCertificates.load(tlsConfig, FrontendPipeline.alpn(config.http2()));
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
-            String gatewayId = id == null ? defaultId() : id;
+            String configured = config.id();
+            String gatewayId = id != null ? id : configured != null ? configured : defaultId();
             Proxy proxy = new Proxy(hub, gatewayId, clock, config, targetConfigs, routes, chosen, group);
             HttpDecoderConfig decoder = new HttpDecoderConfig()
                     .setMaxInitialLineLength(config.maxHeaderSize())

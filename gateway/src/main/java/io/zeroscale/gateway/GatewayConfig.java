@@ -47,6 +47,9 @@ import org.jspecify.annotations.Nullable;
  * @param tls TLS on the listener, or null for cleartext; gateway-wide only
  * @param http2 HTTP/2 from clients and its limits; gateway-wide only
  * @param backendProtocol how requests go to endpoints: HTTP/1.1, or HTTP/2 (h2c) for gRPC calls or all
+ * @param id this gateway's id in its reports to the engine (unique among the gateways reporting to
+ *     one engine, stable across restarts), or null for host name, process id and a counter;
+ *     gateway-wide only
  */
 public record GatewayConfig(
         InetSocketAddress listen,
@@ -71,7 +74,8 @@ public record GatewayConfig(
         int maxHeldTotal,
         @Nullable TlsConfig tls,
         Http2Config http2,
-        BackendProtocol backendProtocol) {
+        BackendProtocol backendProtocol,
+        @Nullable String id) {
 
     /** The keys {@link #fromConfig} accepts. */
     public static final Set<String> KEYS = Set.of(
@@ -96,7 +100,8 @@ public record GatewayConfig(
             "max-held-total",
             "tls",
             "http2",
-            "backend-protocol");
+            "backend-protocol",
+            "id");
 
     private static final GatewayConfig DEFAULTS = new GatewayConfig(
             InetSocketAddress.createUnresolved("127.0.0.1", 8080),
@@ -122,7 +127,8 @@ public record GatewayConfig(
             10_000,
             null,
             Http2Config.defaults(),
-            BackendProtocol.AUTO);
+            BackendProtocol.AUTO,
+            null);
 
     public GatewayConfig {
         requireNonNull(listen, "listen is null");
@@ -219,6 +225,13 @@ public record GatewayConfig(
         }
         config.requireOnlyKeys(KEYS);
         Builder builder = base.toBuilder();
+        config.string("id").ifPresent(text -> {
+            if (text.isBlank() || !text.strip().equals(text) || text.chars().anyMatch(Character::isISOControl)) {
+                throw config.invalid("id", "must be a non-blank name without surrounding spaces or control characters, got '"
+                        + text + "'; e.g. id: gateway-a");
+            }
+            builder.id(text);
+        });
         config.string("listen").ifPresent(text -> builder.listen(parseListen(config, text)));
         config.longValue("max-held").ifPresent(value -> {
             if (value < 1 || value > Integer.MAX_VALUE) {
@@ -366,8 +379,10 @@ public record GatewayConfig(
         private @Nullable TlsConfig tls;
         private Http2Config http2;
         private BackendProtocol backendProtocol;
+        private @Nullable String id;
 
         private Builder(GatewayConfig from) {
+            id = from.id;
             listen = from.listen;
             maxHeld = from.maxHeld;
             wakeTimeout = from.wakeTimeout;
@@ -512,6 +527,12 @@ public record GatewayConfig(
             return this;
         }
 
+        /** This gateway's id in its reports; null (the default) for host name, process id and a counter. */
+        public Builder id(@Nullable String value) {
+            id = value;
+            return this;
+        }
+
         /** TLS on the listener; null (the default) serves cleartext. */
         public Builder tls(@Nullable TlsConfig value) {
             tls = value;
@@ -527,7 +548,7 @@ public record GatewayConfig(
             return new GatewayConfig(listen, maxHeld, wakeTimeout, drainTimeout, maxHeaderSize, maxBodySize,
                     connectTimeout, responseTimeout, loadBalancing, retryAfter, waitingPage, trustedProxies,
                     headerTimeout, bodyTimeout, idleTimeout, responseIdleTimeout, maxConnections,
-                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2, backendProtocol);
+                    maxConnectionsPerClient, maxHeldPerClient, maxHeldTotal, tls, http2, backendProtocol, id);
         }
     }
 }

@@ -75,6 +75,16 @@ class GatewayConfigTest {
     }
 
     @Test
+    void theIdIsReadAndABlankOneIsRefusedNamingTheKey() {
+        assertThat(GatewayConfig.fromConfig(Config.empty("gateway")).id()).isNull();
+        assertThat(GatewayConfig.fromConfig(gateway(Map.of("id", "edge-a"))).id()).isEqualTo("edge-a");
+        assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("id", " edge"))))
+                .isInstanceOf(ZeroscaleException.class)
+                .hasMessageContaining("gateway.id")
+                .hasMessageContaining("e.g. id: gateway-a");
+    }
+
+    @Test
     void theOldWakeTimeoutKeyIsRefusedNamingThePolicyKey() {
         assertThatThrownBy(() -> GatewayConfig.fromConfig(gateway(Map.of("wake-timeout", "2m"))))
                 .isInstanceOf(ZeroscaleException.class)

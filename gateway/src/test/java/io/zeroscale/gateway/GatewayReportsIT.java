@@ -50,6 +50,16 @@ class GatewayReportsIT extends GatewayTestSupport {
     }
 
     @Test
+    void theConfigsIdIsTheGatewaysIdUnlessTheBuilderSetsOne() {
+        GatewayConfig config = GatewayConfig.fromConfig(io.zeroscale.spi.Config.of("gateway", java.util.Map.of(
+                "listen", "127.0.0.1:0", "id", "edge-b")));
+        Gateway configured = start(Gateway.builder(hub).config(config));
+        assertThat(configured.id()).isEqualTo("edge-b");
+        Gateway overridden = start(Gateway.builder(hub).config(config).id("edge-c"));
+        assertThat(overridden.id()).isEqualTo("edge-c");
+    }
+
+    @Test
     void aBlankIdOrNoHeartbeatIsRefused() {
         assertThatThrownBy(() -> Gateway.builder(hub).id(" ")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("id must not be blank");

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.events.EngineEvent;
+import io.zeroscale.spi.events.EngineListener;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,6 +48,7 @@ public final class TestPluginContext implements PluginContext, AutoCloseable {
     private final Scheduler scheduler;
     private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
     private final @Nullable Path dataDirectory;
+    private final java.util.List<EngineListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TestPluginContext(InstantSource clock, boolean realTimer, @Nullable Path dataDirectory) {
         this.clock = requireNonNull(clock, "clock is null");
@@ -95,6 +98,27 @@ public final class TestPluginContext implements PluginContext, AutoCloseable {
                     + " build it with TestPluginContext.builder().dataDirectory(dir)");
         }
         return dataDirectory;
+    }
+
+    /** Keeps {@code listener} for {@link #publish}, as the engine would call it with its events. */
+    @Override
+    public Subscription subscribe(EngineListener listener) {
+        listeners.add(requireNonNull(listener, "listener is null"));
+        return () -> listeners.remove(listener);
+    }
+
+    /**
+     * Plays the engine: calls every listener the plugin {@linkplain #subscribe subscribed} with
+     * {@code event}, on the calling thread. A listener's exception reaches the test.
+     */
+    public void publish(EngineEvent event) {
+        requireNonNull(event, "event is null");
+        listeners.forEach(listener -> listener.onEvent(event));
+    }
+
+    /** How many listeners the plugin has subscribed and not closed. */
+    public int listeners() {
+        return listeners.size();
     }
 
     /** Cancels pending timer tasks and waits for running blocking tasks. Idempotent. */
