@@ -62,6 +62,8 @@ class PrometheusAuthIT {
         Map<String, Object> values = new LinkedHashMap<>(config);
         values.put("url", server.url("https"));
         values.put("retries", Map.of("max-attempts", 1));
+        // The first TLS handshake of the JVM can take seconds on a loaded machine; timeouts are tested elsewhere.
+        values.put("timeout", "30s");
         MetricSource source = new PrometheusMetricSourceFactory().create("prom", TestData.sourceConfig(values),
                 TestPluginContext.at(TestData.NOW));
         try (source) {
