@@ -8,6 +8,7 @@ import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.daemon.it.ApiClient;
 import io.zeroscale.daemon.it.LeftoverProcesses;
+import io.zeroscale.daemon.it.SteadyLoad;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,11 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -89,31 +85,13 @@ class ChosenDrainIT {
         daemon.zeroscale().engine().setOverride("hello", 3, null, "ChosenDrainIT");
         await().atMost(Duration.ofSeconds(60)).until(() -> api.target("hello").path("replicas").path("ready").asInt() == 3);
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger ok = new AtomicInteger();
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<Future<?>> load = new ArrayList<>();
-        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < CLIENTS; i++) {
-                load.add(clients.submit(() -> {
-                    while (running.get()) {
-                        try {
-                            // Each request takes 300 ms on the backend: a removed replica would be caught mid-request.
-                            HttpResponse<String> response = send(gateway + "/work?seconds=0.3");
-                            if (response.statusCode() == 200) {
-                                ok.incrementAndGet();
-                            } else {
-                                failures.add(response.statusCode() + " " + response.body());
-                            }
-                        } catch (Exception e) {
-                            failures.add(e.toString());
-                        }
-                    }
-                    return null;
-                }));
-            }
+        // Each request takes 300 ms on the backend: a removed replica would be caught mid-request.
+        // Bounded: stops when the test says so, or after 5 000 requests per client.
+        SteadyLoad load = SteadyLoad.start(CLIENTS, 5_000, n -> send(gateway + "/work?seconds=0.3"));
+        List<String> failures;
+        try {
             await().atMost(Duration.ofSeconds(30)).until(() -> backendPids.size() == 3);
-            Thread.sleep(2_000);
+            load.awaitMore(30, Duration.ofSeconds(60));
 
             daemon.zeroscale().engine().setOverride("hello", 1, null, "ChosenDrainIT");
             await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -122,16 +100,13 @@ class ChosenDrainIT {
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> backendPids.stream().filter(pid -> ProcessHandle.of(pid)
                     .filter(ProcessHandle::isAlive).isPresent()).count() == 1);
-            int before = ok.get();
-            Thread.sleep(2_000);
-            assertThat(ok.get()).as("requests answered by the one replica left").isGreaterThan(before);
-            running.set(false);
-            for (Future<?> each : load) {
-                each.get();
-            }
+            // Answered by the one replica left.
+            load.awaitMore(20, Duration.ofSeconds(60));
+        } finally {
+            failures = load.stop();
         }
 
-        System.out.printf("ChosenDrainIT: %d requests answered, %d failed%n", ok.get(), failures.size());
+        System.out.printf("ChosenDrainIT: %d requests answered, %d failed%n", load.ok(), failures.size());
 
         List<Path> logs;
         try (Stream<Path> files = Files.list(data.resolve("orchestrators/local"))) {
@@ -151,7 +126,7 @@ class ChosenDrainIT {
         assertThat(inFlightAtStop).as("in-flight requests each removed replica logged at SIGTERM").containsExactly(0, 0);
         assertThat(api.journalMessages("hello")).anyMatch(message -> message.startsWith("draining [") && message.contains("to go down to 1"));
         assertThat(failures).as("failed requests during 3 -> 1 under load").isEmpty();
-        assertThat(ok.get()).as("requests answered").isGreaterThan(50);
+        assertThat(load.ok()).as("requests answered").isGreaterThan(50);
     }
 
     private HttpResponse<String> send(String url) throws Exception {

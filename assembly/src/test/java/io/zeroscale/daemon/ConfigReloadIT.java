@@ -7,12 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.process.ProcessOrchestrator;
-import io.zeroscale.engine.process.ProcessOrchestratorFactory;
-import io.zeroscale.engine.time.SystemScheduler;
-import io.zeroscale.spi.Config;
-import io.zeroscale.spi.PluginContext;
-import io.zeroscale.spi.Scheduler;
+import io.zeroscale.daemon.it.LeftoverProcesses;
+import io.zeroscale.daemon.it.SteadyLoad;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,14 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -86,15 +76,9 @@ class ConfigReloadIT {
             daemon.stop();
         }
         // The daemon leaves workloads running on purpose (a removed target's too); the test must not.
-        try (SystemScheduler scheduler = new SystemScheduler(); ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor()) {
-            ProcessOrchestrator orchestrator = new ProcessOrchestratorFactory().create("local", Config.empty("orchestrators.local"),
-                    context(scheduler, blocking, data.resolve("state").resolve("orchestrators").resolve("local")));
-            DaemonConfig all = ConfigLoader.fromEnvironment().parse(config("127.0.0.1:0", target("stay"), target("gone"), target("fresh")),
-                    "all.yaml", data, Map.of());
-            all.targets().forEach(target -> orchestrator.attach(target.toWorkload()));
-            orchestrator.stopAll();
-            orchestrator.close();
-        }
+        DaemonConfig all = ConfigLoader.fromEnvironment().parse(config("127.0.0.1:0", target("stay"), target("gone"), target("fresh")),
+                "all.yaml", data, Map.of());
+        LeftoverProcesses.stop(data.resolve("state"), all.targets());
         client.close();
     }
 
@@ -113,30 +97,11 @@ class ConfigReloadIT {
         assertThat(pid.find()).isTrue();
         long gonePid = Long.parseLong(pid.group(1));
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger ok = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        List<Future<?>> load = new ArrayList<>();
-        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < CLIENTS; i++) {
-                load.add(clients.submit(() -> {
-                    // Bounded: stops when the test says so, or after 20 000 requests per client.
-                    for (int n = 0; n < 20_000 && running.get(); n++) {
-                        try {
-                            HttpResponse<String> response = send(gateway + "/stay/" + n);
-                            if (response.statusCode() == 200) {
-                                ok.incrementAndGet();
-                            } else {
-                                failures.add(response.statusCode() + " " + response.body());
-                            }
-                        } catch (Exception e) {
-                            failures.add(e.toString());
-                        }
-                    }
-                    return null;
-                }));
-            }
-            await().atMost(Duration.ofSeconds(30)).until(() -> ok.get() >= 50);
+        // Bounded: stops when the test says so, or after 20 000 requests per client.
+        SteadyLoad load = SteadyLoad.start(CLIENTS, 20_000, n -> send(gateway + "/stay/" + n));
+        List<String> failures;
+        try {
+            load.awaitMore(50, Duration.ofSeconds(30));
 
             // An invalid file: refused with every problem, and nothing changes.
             Files.writeString(file, config("127.0.0.1:1", target("stay"), target("gone").replace("zero-to-n", "zero-to-m"),
@@ -167,14 +132,11 @@ class ConfigReloadIT {
             assertThat(same.statusCode()).isEqualTo(200);
             assertThat(JSON.readTree(same.body()).toString()).isEqualTo("{\"added\":[],\"updated\":[],\"removed\":[]}");
 
-            int before = ok.get();
-            await().atMost(Duration.ofSeconds(30)).until(() -> ok.get() >= before + 50);
-            running.set(false);
-            for (Future<?> each : load) {
-                each.get();
-            }
+            load.awaitMore(50, Duration.ofSeconds(30));
+        } finally {
+            failures = load.stop();
         }
-        System.out.printf("ConfigReloadIT: %d requests to the target that stayed, %d failed%n", ok.get(), failures.size());
+        System.out.printf("ConfigReloadIT: %d requests to the target that stayed, %d failed%n", load.ok(), failures.size());
         assertThat(failures).as("failed requests to the target that stayed").isEmpty();
         List<String> journal = new ArrayList<>();
         get(api + "/journal?limit=1000").forEach(entry -> {
@@ -209,24 +171,5 @@ class ConfigReloadIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(url).isEqualTo(200);
         return JSON.readTree(response.body());
-    }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
     }
 }

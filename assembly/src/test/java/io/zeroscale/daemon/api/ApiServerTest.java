@@ -5,12 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.config.ApiSettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -31,25 +29,20 @@ class ApiServerTest {
     @TempDir
     static Path data;
 
-    private static Daemon daemon;
-    private static HttpClient client;
-    private static String base;
+    private static ApiTestDaemon api;
 
     @BeforeAll
     static void start() {
-        daemon = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
-        client = HttpClient.newHttpClient();
-        base = "http://127.0.0.1:" + daemon.apiPort();
+        api = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
     }
 
     @AfterAll
     static void stop() {
-        daemon.stop();
-        client.close();
+        api.stop();
     }
 
     private static HttpResponse<String> send(String method, String path, String body, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.base() + path)).timeout(Duration.ofSeconds(10))
                 .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
@@ -57,12 +50,12 @@ class ApiServerTest {
         if (!body.isEmpty()) {
             request.header("Content-Type", "application/json");
         }
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return api.client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The status line of a request sent as raw bytes (the JDK client will not send a foreign Host). */
     private static String rawStatusLine(String request) throws IOException {
-        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), daemon.apiPort())) {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.getLoopbackAddress(), api.daemon().apiPort())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
@@ -83,7 +76,7 @@ class ApiServerTest {
 
     @Test
     void onLoopbackAForeignHostIsRefused() throws Exception {
-        String port = Integer.toString(daemon.apiPort());
+        String port = Integer.toString(api.daemon().apiPort());
         String rebound = rawStatusLine("GET /targets HTTP/1.1\r\nHost: attacker.example:" + port
                 + "\r\nAuthorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n");
         assertThat(rebound).startsWith("HTTP/1.1 403").contains("DNS rebinding");
@@ -97,21 +90,21 @@ class ApiServerTest {
 
     @Test
     void aCrossOriginCallIsRefusedAndMutatingCallsNeedJson() throws Exception {
-        HttpResponse<String> crossOrigin = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello/automation"))
+        HttpResponse<String> crossOrigin = api.client().send(HttpRequest.newBuilder(URI.create(api.base() + "/targets/hello/automation"))
                 .header("Authorization", "Bearer " + TOKEN).header("Origin", "http://attacker.example")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"pause\"}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(crossOrigin.statusCode()).isEqualTo(403);
         assertThat(json(crossOrigin).path("message").asText()).contains("cross-origin request from 'http://attacker.example'");
 
-        HttpResponse<String> form = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello/automation"))
+        HttpResponse<String> form = api.client().send(HttpRequest.newBuilder(URI.create(api.base() + "/targets/hello/automation"))
                 .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"pause\"}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(form.statusCode()).isEqualTo(415);
         assertThat(json(form).path("message").asText()).isEqualTo("POST needs Content-Type: application/json, got text/plain");
 
-        HttpResponse<String> sameOrigin = client.send(HttpRequest.newBuilder(URI.create(base + "/targets/hello"))
-                .header("Authorization", "Bearer " + TOKEN).header("Origin", base).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> sameOrigin = api.client().send(HttpRequest.newBuilder(URI.create(api.base() + "/targets/hello"))
+                .header("Authorization", "Bearer " + TOKEN).header("Origin", api.base()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(sameOrigin.statusCode()).isEqualTo(200);
     }
 
@@ -168,7 +161,7 @@ class ApiServerTest {
         for (Map.Entry<String, JsonNode> path : document.path("paths").properties()) {
             path.getValue().fieldNames().forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey()));
         }
-        assertThat(documented).isEqualTo(new TreeSet<>(daemon.api().routes()));
+        assertThat(documented).isEqualTo(new TreeSet<>(api.daemon().api().routes()));
         assertThat(document.path("openapi").asText()).isEqualTo("3.1.0");
         assertThat(document.path("security").toString()).isEqualTo("[{\"bearerAuth\":[]}]");
         assertThat(document.path("info").path("version").asText()).isEqualTo(json(get("/version")).path("version").asText());

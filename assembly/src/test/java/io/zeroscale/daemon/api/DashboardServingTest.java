@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.daemon.Daemon;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -30,31 +28,26 @@ class DashboardServingTest {
     @TempDir
     static Path data;
 
-    private static Daemon daemon;
-    private static HttpClient client;
-    private static String base;
+    private static ApiTestDaemon api;
 
     @BeforeAll
     static void start() {
-        daemon = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
-        client = HttpClient.newHttpClient();
-        base = "http://127.0.0.1:" + daemon.apiPort();
+        api = ApiTestDaemon.start(data, ", token: \"${API_TOKEN}\"", Map.of("API_TOKEN", TOKEN));
     }
 
     @AfterAll
     static void stop() {
-        daemon.stop();
-        client.close();
+        api.stop();
     }
 
     private static HttpResponse<String> send(String method, String path, String body, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.base() + path)).timeout(Duration.ofSeconds(10))
                 .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(request::header);
         if (!body.isEmpty()) {
             request.header("Content-Type", "application/json");
         }
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return api.client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -102,7 +95,7 @@ class DashboardServingTest {
         assertThat(session.path("csrf").asText()).isEqualTo(csrf);
         assertThat(send("GET", "/targets", "", Map.of("Cookie", cookie)).statusCode()).isEqualTo(200);
         // The cookie opens the event stream, which an EventSource cannot send a header to.
-        HttpResponse<InputStream> stream = client.send(HttpRequest.newBuilder(URI.create(base + "/events")).header("Cookie", cookie).build(),
+        HttpResponse<InputStream> stream = api.client().send(HttpRequest.newBuilder(URI.create(api.base() + "/events")).header("Cookie", cookie).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(stream.statusCode()).isEqualTo(200);
         stream.body().close();

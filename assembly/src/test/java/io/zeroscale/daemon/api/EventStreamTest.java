@@ -45,7 +45,7 @@ class EventStreamTest {
     private final HttpClient client = HttpClient.newHttpClient();
 
     private Daemon start(String events) {
-        daemon = ApiTestDaemon.start(data, ", events: " + events, Map.of());
+        daemon = ApiTestDaemon.start(data, ", events: " + events, Map.of()).daemon();
         return daemon;
     }
 

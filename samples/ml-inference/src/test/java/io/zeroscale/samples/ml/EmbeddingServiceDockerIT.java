@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -17,8 +16,6 @@ import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EmbeddingServiceDockerIT {
     static final String SOCKET = "/run/podman/podman.sock";
     static final String IMAGE = "localhost/zeroscale/ml-inference:it";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = EmbedderClient.JSON;
 
     @TempDir
     Path data;
@@ -55,11 +52,9 @@ class EmbeddingServiceDockerIT {
     /** The workload's own name, so this run neither adopts nor removes another run's containers. */
     private final String name = "embedder-it-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     private final String label = "io.zeroscale.group=containers/ContainerGroup/" + name;
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     private DockerClient docker;
     private Daemon daemon;
-    private String gateway;
-    private String api;
+    private EmbedderClient embedder;
 
     @BeforeEach
     void buildImageAndStartDaemon() throws Exception {
@@ -79,9 +74,8 @@ class EmbeddingServiceDockerIT {
         overrides.put("targets.embedder.policy.pause-after", "4s");
         overrides.put("targets.embedder.policy.idle", "20s");
         daemon = Daemon.create(ConfigLoader.fromEnvironment().load(sampleDir().resolve("zeroscale-docker.yaml"), overrides), Plugins.load(null)).start();
-        gateway = "http://127.0.0.1:" + daemon.gatewayPort();
-        api = "http://127.0.0.1:" + daemon.apiPort();
-        await().atMost(Duration.ofSeconds(30)).until(() -> target().path("started").asBoolean());
+        embedder = new EmbedderClient(daemon, Duration.ofMinutes(4));
+        await().atMost(Duration.ofSeconds(30)).until(() -> embedder.target().path("started").asBoolean());
     }
 
     @AfterEach
@@ -96,20 +90,22 @@ class EmbeddingServiceDockerIT {
             }
             docker.close();
         }
-        client.close();
+        if (embedder != null) {
+            embedder.close();
+        }
     }
 
     @Test
     void wakesFromZeroWithTheResourceProfileResumesFromPausedAndAnswersFiftyConcurrentRequestsAtZero() throws Exception {
-        assertThat(target().path("state").asText()).isEqualTo("ZERO");
+        assertThat(embedder.target().path("state").asText()).isEqualTo("ZERO");
         assertThat(containers()).isEmpty();
 
         long coldStart = System.nanoTime();
-        float[] guitar = embed("A man is playing a guitar.");
+        float[] guitar = embedder.embed("A man is playing a guitar.");
         System.out.printf("ml-inference (docker): first request from zero answered in %d ms%n", (System.nanoTime() - coldStart) / 1_000_000);
         assertThat(guitar).hasSize(384);
-        float[] paraphrase = embed("Someone is playing the guitar.");
-        float[] unrelated = embed("The stock market fell sharply today.");
+        float[] paraphrase = embedder.embed("Someone is playing the guitar.");
+        float[] unrelated = embedder.embed("The stock market fell sharply today.");
         assertThat(EmbeddingServiceIT.cosine(guitar, paraphrase)).as("paraphrases").isGreaterThan(EmbeddingServiceIT.cosine(guitar, unrelated) + 0.3);
 
         // The resource profile, as the engine reports it for the container the wake created.
@@ -124,23 +120,23 @@ class EmbeddingServiceDockerIT {
         assertThat(cpus(inspect)).as("cpus: 1.5").isEqualTo(1.5);
 
         // pause-after: the same container is frozen, then a request resumes it.
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(target().path("state").asText()).isEqualTo("PAUSED"));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(embedder.target().path("state").asText()).isEqualTo("PAUSED"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(docker.inspectContainerCmd(id).exec().getState().getPaused()).isTrue());
         long resume = System.nanoTime();
-        assertThat(embed("A woman is slicing an onion.")).hasSize(384);
+        assertThat(embedder.embed("A woman is slicing an onion.")).hasSize(384);
         System.out.printf("ml-inference (docker): first request while paused answered in %d ms%n", (System.nanoTime() - resume) / 1_000_000);
         assertThat(containers()).extracting(Container::getId).containsExactly(id);
-        assertThat(journal()).anySatisfy(message -> assertThat(message).contains("PAUSED -> WAKING: resuming: 1 request(s) held"));
+        assertThat(embedder.journal()).anySatisfy(message -> assertThat(message).contains("PAUSED -> WAKING: resuming: 1 request(s) held"));
 
         // idle: removed; then 50 concurrent requests at zero.
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
-            assertThat(target().path("state").asText()).isEqualTo("ZERO");
+            assertThat(embedder.target().path("state").asText()).isEqualTo("ZERO");
             assertThat(containers()).isEmpty();
         });
         long burst = System.nanoTime();
         List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            requests.add(client.sendAsync(embedRequest("request number " + i), HttpResponse.BodyHandlers.ofString()));
+            requests.add(embedder.embedAsync("request number " + i));
         }
         for (CompletableFuture<HttpResponse<String>> request : requests) {
             HttpResponse<String> response = request.get(4, TimeUnit.MINUTES);
@@ -148,7 +144,7 @@ class EmbeddingServiceDockerIT {
             assertThat(JSON.readTree(response.body()).path("embedding")).hasSize(384);
         }
         System.out.printf("ml-inference (docker): 50 concurrent requests from zero all answered 200 in %d ms%n", (System.nanoTime() - burst) / 1_000_000);
-        assertThat(journal()).noneMatch(message -> message.contains("ACTUATION_FAILED"));
+        assertThat(embedder.journal()).noneMatch(message -> message.contains("ACTUATION_FAILED"));
     }
 
     /** Podman reports a CPU limit as NanoCpus or as quota/period, depending on how it was set. */
@@ -192,37 +188,4 @@ class EmbeddingServiceDockerIT {
         return docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(label)).exec();
     }
 
-    private float[] embed(String text) throws Exception {
-        HttpResponse<String> response = client.send(embedRequest(text), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        JsonNode body = JSON.readTree(response.body());
-        assertThat(body.path("dimensions").asInt()).isEqualTo(384);
-        float[] out = new float[body.path("embedding").size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) body.path("embedding").get(i).asDouble();
-        }
-        return out;
-    }
-
-    private HttpRequest embedRequest(String text) throws Exception {
-        return HttpRequest.newBuilder(URI.create(gateway + "/embed"))
-                .timeout(Duration.ofMinutes(4))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("text", text))))
-                .build();
-    }
-
-    private JsonNode target() throws Exception {
-        return JSON.readTree(client.send(HttpRequest.newBuilder(URI.create(api + "/targets/embedder")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
-    }
-
-    private List<String> journal() throws Exception {
-        List<String> messages = new ArrayList<>();
-        for (JsonNode entry : JSON.readTree(client.send(HttpRequest.newBuilder(URI.create(api + "/journal?target=embedder")).build(),
-                HttpResponse.BodyHandlers.ofString()).body())) {
-            messages.add(entry.path("kind").asText() + " " + entry.path("message").asText());
-        }
-        return messages;
-    }
 }

@@ -5,14 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,16 +30,14 @@ import org.junit.jupiter.api.io.TempDir;
  * sent while it is at zero are all answered 200.
  */
 class EmbeddingServiceIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = EmbedderClient.JSON;
 
     @TempDir
     Path home;
 
     private final String marker = UUID.randomUUID().toString();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     private Daemon daemon;
-    private String gateway;
-    private String api;
+    private EmbedderClient embedder;
 
     static Path modelDirectory() {
         String configured = System.getProperty("ml.model.dir", "");
@@ -84,9 +78,8 @@ class EmbeddingServiceIT {
                 """.formatted(home.resolve("data"), Path.of(System.getProperty("java.home"), "bin", "java"), marker, classPath,
                 modelDirectory()), UTF_8);
         daemon = Daemon.create(ConfigLoader.fromEnvironment().load(config, Map.of()), Plugins.load(null)).start();
-        gateway = "http://127.0.0.1:" + daemon.gatewayPort();
-        api = "http://127.0.0.1:" + daemon.apiPort();
-        await().atMost(Duration.ofSeconds(30)).until(() -> target().path("started").asBoolean());
+        embedder = new EmbedderClient(daemon, Duration.ofMinutes(3));
+        await().atMost(Duration.ofSeconds(30)).until(() -> embedder.target().path("started").asBoolean());
     }
 
     @AfterEach
@@ -98,32 +91,34 @@ class EmbeddingServiceIT {
         ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().map(line -> line.contains(marker)).orElse(false))
                 .forEach(ProcessHandle::destroyForcibly);
-        client.close();
+        if (embedder != null) {
+            embedder.close();
+        }
     }
 
     @Test
     void firstRequestAfterZeroGetsARealEmbeddingAndFiftyConcurrentRequestsAtZeroAreAllAnswered() throws Exception {
-        assertThat(target().path("state").asText()).isEqualTo("ZERO");
+        assertThat(embedder.target().path("state").asText()).isEqualTo("ZERO");
 
         long coldStart = System.nanoTime();
-        float[] guitar = embed("A man is playing a guitar.");
+        float[] guitar = embedder.embed("A man is playing a guitar.");
         System.out.printf("ml-inference: first request from zero answered in %d ms%n", (System.nanoTime() - coldStart) / 1_000_000);
         assertThat(guitar).hasSize(384);
-        assertThat(target().path("state").asText()).isEqualTo("ACTIVE");
-        float[] paraphrase = embed("Someone is playing the guitar.");
-        float[] unrelated = embed("The stock market fell sharply today.");
+        assertThat(embedder.target().path("state").asText()).isEqualTo("ACTIVE");
+        float[] paraphrase = embedder.embed("Someone is playing the guitar.");
+        float[] unrelated = embedder.embed("The stock market fell sharply today.");
         System.out.printf("ml-inference: cosine(paraphrase) %.3f, cosine(unrelated) %.3f%n", cosine(guitar, paraphrase), cosine(guitar, unrelated));
         assertThat(cosine(guitar, paraphrase)).as("paraphrases").isGreaterThan(cosine(guitar, unrelated) + 0.3);
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertThat(target().path("state").asText()).isEqualTo("ZERO");
-            assertThat(target().path("replicas").path("observed").asInt()).isZero();
+            assertThat(embedder.target().path("state").asText()).isEqualTo("ZERO");
+            assertThat(embedder.target().path("replicas").path("observed").asInt()).isZero();
         });
 
         long burst = System.nanoTime();
         List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            requests.add(client.sendAsync(embedRequest("request number " + i), HttpResponse.BodyHandlers.ofString()));
+            requests.add(embedder.embedAsync("request number " + i));
         }
         for (CompletableFuture<HttpResponse<String>> request : requests) {
             HttpResponse<String> response = request.get();
@@ -131,32 +126,6 @@ class EmbeddingServiceIT {
             assertThat(JSON.readTree(response.body()).path("embedding")).hasSize(384);
         }
         System.out.printf("ml-inference: 50 concurrent requests from zero all answered 200 in %d ms%n", (System.nanoTime() - burst) / 1_000_000);
-    }
-
-    private float[] embed(String text) throws Exception {
-        HttpResponse<String> response = client.send(embedRequest(text), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        JsonNode body = JSON.readTree(response.body());
-        assertThat(body.path("dimensions").asInt()).isEqualTo(384);
-        float[] out = new float[body.path("embedding").size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) body.path("embedding").get(i).asDouble();
-        }
-        return out;
-    }
-
-    private HttpRequest embedRequest(String text) throws Exception {
-        return HttpRequest.newBuilder(URI.create(gateway + "/embed"))
-                .timeout(Duration.ofMinutes(3))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("text", text))))
-                .build();
-    }
-
-    private JsonNode target() throws Exception {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(api + "/targets/embedder")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(response.body());
     }
 
     static double cosine(float[] a, float[] b) {
