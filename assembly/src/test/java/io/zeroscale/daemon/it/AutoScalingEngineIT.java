@@ -15,6 +15,9 @@ import io.zeroscale.engine.TargetStatus;
 import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Plugin;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.RouteListener;
 import io.zeroscale.testkit.AwsTestProxy;
 import io.zeroscale.testkit.MotoPeer;
 import io.zeroscale.spi.traffic.RequestStats;
@@ -41,7 +44,7 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
  * plugins/aws/, in its own class loader, made from config by its factory), against moto (testkit's
  * {@link MotoPeer}) through testkit's {@link AwsTestProxy}: a held request wakes a group from 0 to 3 and idling
  * brings it back to 0, with the observed state following; throttled writes are retried by the
- * engine and counted in its metrics.
+ * engine and counted in its metrics; a scale-in terminates exactly the instances the engine drained.
  */
 class AutoScalingEngineIT {
     private static final String REGION = "us-east-1";
@@ -178,6 +181,50 @@ class AutoScalingEngineIT {
             assertThat(proxy.throttled()).isEqualTo(2);
             assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("two throttled, the third went through").isEqualTo(3);
             assertThat(throttles()).as("zeroscale.orchestrator.errors{orchestrator=aws, code=THROTTLED}").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aScaleInTerminatesExactlyTheDrainedInstancesAndTheGroupKeepsTheOldest() {
+        String group = group("engine-drain", 0, 3);
+        try (Zeroscale zeroscale = engine(group)) {
+            // A stand-in gateway with nothing in flight: it reports each replica drained as soon as
+            // the route lists it as draining.
+            zeroscale.engine().subscribe(new RouteListener() {
+                @Override
+                public void onRoute(TargetRef target, Route route) {
+                    if (!route.draining().isEmpty()) {
+                        zeroscale.trafficHub().drained("test-gateway", target, route.draining());
+                    }
+                }
+
+                @Override
+                public void onFailHeld(TargetRef target, int status, String reason) {}
+            });
+            await("started").atMost(Duration.ofSeconds(30)).until(() -> zeroscale.status("web").orElseThrow().started());
+            zeroscale.engine().setOverride("web", 3, null, "test");
+            TargetRef ref = zeroscale.status("web").orElseThrow().ref();
+            zeroscale.trafficHub().report("test-gateway", ref, new RequestStats(1, 0, 1, 0, 0));
+            await("3 ready").atMost(Duration.ofSeconds(60))
+                    .until(() -> zeroscale.status("web").orElseThrow(), s -> s.state().equals("ACTIVE") && s.readyReplicas() == 3);
+            zeroscale.trafficHub().report("test-gateway", ref, new RequestStats(0, 0, 1, 1, 0.01));
+            // Oldest first is launch time, then the group's own order (the three share a launch second).
+            List<String> before = autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0)
+                    .instances().stream().map(i -> i.instanceId()).toList();
+            proxy.resetCounts();
+
+            zeroscale.engine().setOverride("web", 1, null, "test");
+
+            TargetStatus one = await("1 ready after the drain").atMost(Duration.ofSeconds(60))
+                    .until(() -> zeroscale.status("web").orElseThrow(), s -> s.observedReplicas() == 1 && s.readyReplicas() == 1
+                            && s.backendDesiredReplicas() == 1);
+            assertThat(one.state()).isEqualTo("ACTIVE");
+            assertThat(proxy.calls("autoscaling:TerminateInstanceInAutoScalingGroup")).as("the two drained instances, each once")
+                    .isEqualTo(2);
+            assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("the removal lowered the capacity: scale(1) wrote nothing")
+                    .isZero();
+            assertThat(autoScaling.describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0).instances())
+                    .extracting(i -> i.instanceId()).as("the oldest kept, the newest two removed").containsExactly(before.get(0));
         }
     }
 

@@ -6,6 +6,7 @@ import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
@@ -57,7 +58,7 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * <p>Thread-safe: calls for different targets run concurrently; polls run one at a time ({@link Poller}) on the
  * blocking executor, which also delivers the events (in order per target).
  */
-final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
+final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainable {
     private static final Logger log = LoggerFactory.getLogger(AutoScalingOrchestrator.class);
     /** The tag holding a group's MinSize from before a scale to zero lowered it. */
     static final String MIN_SIZE_TAG = "zeroscale:original-min-size";
@@ -172,6 +173,35 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints {
         }
         AwsErrors.call("SetDesiredCapacity of group " + group, settings.settings().pathOf("name"),
                 () -> autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(replicas).honorCooldown(false)));
+    }
+
+    /**
+     * Terminates the instances serving at {@code drained} with TerminateInstanceInAutoScalingGroup
+     * and {@code ShouldDecrementDesiredCapacity}, so the group lowers its desired capacity instead
+     * of replacing them and a following {@code scale} to the new count writes nothing. Endpoints
+     * matching no Pending or InService instance of the group (already terminating, gone, not this
+     * group's) are ignored, so calling it again changes nothing.
+     */
+    @Override
+    public void remove(TargetRef target, List<Endpoint> drained) {
+        GroupSettings settings = settings(target);
+        if (drained.isEmpty()) {
+            return;
+        }
+        AutoScalingGroup group = describeOne(settings);
+        Map<String, InstanceFacts> facts = learnInstances(List.of(group));
+        for (Instance instance : group.instances()) {
+            String state = instance.lifecycleStateAsString();
+            boolean removable = state != null && (state.startsWith("Pending") || state.equals("InService"));
+            Optional<Endpoint> endpoint = endpoint(instance, settings.port(), facts);
+            if (removable && endpoint.isPresent() && drained.contains(endpoint.get())) {
+                log.info("terminating instance {} ({}) of Auto Scaling group '{}', drained, lowering its desired capacity",
+                        instance.instanceId(), endpoint.get(), settings.groupName());
+                AwsErrors.call("TerminateInstanceInAutoScalingGroup of instance " + instance.instanceId() + " of group "
+                        + settings.groupName(), settings.settings().pathOf("name"), () -> autoScaling.terminateInstanceInAutoScalingGroup(
+                                r -> r.instanceId(instance.instanceId()).shouldDecrementDesiredCapacity(true)));
+            }
+        }
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The settings of one {@code aws-autoscaling} orchestrator ({@code orchestrators.<name>}), checked
+ * The settings of one {@code aws-autoscaling} or {@code aws-ecs} orchestrator ({@code orchestrators.<name>}), checked
  * strictly. Immutable.
  *
  * @param region the AWS region, or null to take it from the SDK's default chain ({@code

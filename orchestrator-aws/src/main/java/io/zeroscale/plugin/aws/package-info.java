@@ -1,6 +1,6 @@
 /**
- * The {@code aws-autoscaling} orchestrator: EC2 Auto Scaling groups to zero and back, through the
- * AWS SDK for Java v2. See the module README for its config.
+ * The {@code aws-autoscaling} and {@code aws-ecs} orchestrators: EC2 Auto Scaling groups and ECS
+ * services to zero and back, through the AWS SDK for Java v2. See the module README for their config.
  */
 @NullMarked
 package io.zeroscale.plugin.aws;

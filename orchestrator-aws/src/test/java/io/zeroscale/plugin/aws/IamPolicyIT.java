@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * called through the test proxies of this JVM is in it, and it has no action the plugin never
  * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
  * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
- * lowered to zero and restored; an ECS service scaled up, observed and back), so it also holds when it runs alone.
+ * lowered to zero and restored, a drained instance removed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
  */
 @Order(Integer.MAX_VALUE)
 class IamPolicyIT {
@@ -46,6 +46,8 @@ class IamPolicyIT {
             orchestrator.scale(ref, 0);
             orchestrator.scale(ref, 2);
             orchestrator.scale(ref, 3);
+            ObservedState three = await("3 ready").atMost(Duration.ofSeconds(30)).until(() -> orchestrator.observe(ref), s -> s.readyReplicas() == 3);
+            orchestrator.remove(ref, List.of(three.readyEndpoints().get(2)));
 
             String service = Moto.service("iam");
             TargetRef ecsRef = new TargetRef("ecs", "Service", Moto.CLUSTER, service);
