@@ -303,9 +303,11 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                 continue; // it served nothing: nothing to drain
             }
             entry.announced.add(uid);
+            tracked.announced.add(uid);
             out.add(new WorkloadEvent.Removing(endpoints, leavingReason(tracked, snapshot.workload, pod, disruption)));
         }
         entry.announced.retainAll(present);
+        tracked.announced.retainAll(present);
         return out;
     }
 
@@ -377,7 +379,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                     throw notFound(spec);
                 }
                 List<Pod> pods = States.podsOf(client.getKubernetesSerialization(), workload, listPods(spec, workload));
-                List<Pod> live = pods.stream().filter(p -> !PodRemoval.leaving(p)).toList();
+                // An announced pod is the cluster's to remove, even if it changed its mind (a
+                // disruption condition reset): the count must not drop for it.
+                List<Pod> live = pods.stream().filter(p -> !PodRemoval.leaving(p)
+                        && !tracked.announced.contains(p.getMetadata().getUid())).toList();
                 List<Pod> chosen = PodRemoval.serving(live, drained);
                 if (chosen.isEmpty()) {
                     return; // gone already, leaving already, or not this target's
@@ -740,6 +745,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         volatile int ownScaleDownTo = -1;
         /** The caches showed {@link #ownScaleDownTo} as the desired count once (before, they may lag the write). */
         volatile boolean ownScaleDownSeen;
+        /** UIDs of pods announced as Removing to any listener: {@link #remove} never lowers the count for them. */
+        final Set<String> announced = ConcurrentHashMap.newKeySet();
         /** The last profile {@link #resize} applied, for the reason of the rollout's Removing events. */
         volatile @Nullable String resizedTo;
 
