@@ -137,6 +137,17 @@ public final class Daemon implements AutoCloseable {
                             + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
                 }
             }
+            Config stateStore = config.stateStore();
+            if (stateStore != null) {
+                // Only the type is checked: creating it would reach the store (a cluster).
+                String type = stateStore.requireString("type");
+                java.util.Set<String> installed = new java.util.TreeSet<>();
+                plugins.plugins().forEach(plugin -> plugin.stateStoreFactories().forEach(factory -> installed.add(factory.type())));
+                if (!installed.contains(type)) {
+                    throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, stateStore.pathOf("type") + ": no plugin provides type '"
+                            + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
+                }
+            }
             builder.traffic(config.traffic());
             config.targets().forEach(builder::target);
             builder.alerts(config.alerts());

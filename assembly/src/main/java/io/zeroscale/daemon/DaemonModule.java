@@ -66,6 +66,10 @@ final class DaemonModule extends AbstractModule {
         if (trafficHub != null) {
             builder.trafficHub(trafficHub);
         }
+        Config stateStore = config.stateStore();
+        if (stateStore != null) {
+            builder.stateStore(stateStore);
+        }
         return track(builder.build());
     }
 

@@ -593,6 +593,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
 
     @Override
     public void drained(String gateway, TargetRef target, List<Endpoint> endpoints) {
+        drained(gateway, target, 0, endpoints);
+    }
+
+    @Override
+    public void drained(String gateway, TargetRef target, long drain, List<Endpoint> endpoints) {
         List<Endpoint> copy = List.copyOf(endpoints);
         heard(gateway);
         if (closed) {
@@ -600,7 +605,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
         TargetActor actor = actors.get(target);
         if (actor != null) {
-            actor.onDrained(gateway, copy);
+            actor.onDrained(gateway, drain, copy);
         }
     }
 

@@ -106,6 +106,8 @@ final class TargetActor {
     private boolean leader;
     private @Nullable Decision applied;
     private @Nullable Route publishedRoute;
+    /** The id of the newest drain this actor started ({@link Route#drain()}). */
+    private long drainId;
     private @Nullable String lastSafetyHold;
     private boolean automationPaused;
     /** The workload changed while automation was paused; the automaton hears of it on resume. */
@@ -367,7 +369,7 @@ final class TargetActor {
         deliver(new Event.RequestsChanged());
     }
 
-    void onDrained(String gateway, List<Endpoint> endpoints) {
+    void onDrained(String gateway, long drain, List<Endpoint> endpoints) {
         post(() -> {
             if (closed) {
                 return;
@@ -377,7 +379,7 @@ final class TargetActor {
                 return;
             }
             // Over only once every live gateway drained them: another may still have requests on them.
-            drainsOver(traffic.drained(gateway, endpoints));
+            drainsOver(traffic.drained(gateway, endpoints, drain));
         });
     }
 
@@ -763,9 +765,19 @@ final class TargetActor {
             return;
         }
         Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
+        Route before = publishedRoute;
+        if (before != null && !before.draining().containsAll(route.draining())) {
+            // A drain starts: a new id, so a late report of an earlier (cancelled) drain of the same
+            // endpoint cannot end it. Taken from the clock when that is larger, so ids keep growing
+            // across restarts and changes of leader.
+            drainId = Math.max(drainId + 1, now().toEpochMilli());
+        } else if (before == null && !route.draining().isEmpty()) {
+            drainId = Math.max(drainId + 1, now().toEpochMilli());
+        }
+        route = route.withDrain(drainId);
         if (!route.equals(publishedRoute)) {
             publishedRoute = route;
-            traffic.draining(route.draining());
+            traffic.draining(route.draining(), drainId);
             engine.publishRoute(this, route);
         }
     }

@@ -44,6 +44,8 @@ final class TrafficReports {
     private final Map<String, Reporter> reporters = new LinkedHashMap<>();
     /** The reporters that reported each endpoint drained, while its drain is not passed on yet. */
     private final Map<Endpoint, Set<String>> drainedBy = new LinkedHashMap<>();
+    /** The drain id under which each endpoint being drained started draining. */
+    private final Map<Endpoint, Long> drainStarted = new LinkedHashMap<>();
     private long arrivals;
     private long completed;
     private double latencySecondsSum;
@@ -212,14 +214,22 @@ final class TrafficReports {
     // ---- drains ----------------------------------------------------------------------------------
 
     /**
-     * {@code gateway} drained {@code endpoints}. Returns the endpoints every live reporter has
-     * drained now (the drain of those is over), in the order given.
+     * {@code gateway} drained {@code endpoints} in the drain {@code drain} (0: unknown). Returns
+     * the endpoints every live reporter has drained now (the drain of those is over), in the order
+     * given. A report of an endpoint whose current drain started after {@code drain} is late (it
+     * belongs to a drain that was cancelled) and counts for nothing.
      */
-    List<Endpoint> drained(String gateway, List<Endpoint> endpoints) {
+    List<Endpoint> drained(String gateway, List<Endpoint> endpoints, long drain) {
+        List<Endpoint> current = new ArrayList<>();
         for (Endpoint endpoint : endpoints) {
+            Long started = drainStarted.get(endpoint);
+            if (drain != 0 && started != null && drain < started) {
+                continue;
+            }
             drainedBy.computeIfAbsent(endpoint, e -> new HashSet<>()).add(gateway);
+            current.add(endpoint);
         }
-        return complete(endpoints);
+        return complete(current);
     }
 
     /**
@@ -244,10 +254,16 @@ final class TrafficReports {
     }
 
     /**
-     * The route now drains {@code draining}: drain reports of endpoints no longer being drained are
-     * dropped (the drain was cancelled; a new drain of them needs new reports).
+     * The route now drains {@code draining}, and {@code drain} is the id of its newest drain: the
+     * endpoints new to the list start draining under it; drain reports of endpoints no longer being
+     * drained are dropped (the drain was cancelled; a new drain of them needs new reports).
      */
-    void draining(Collection<Endpoint> draining) {
-        drainedBy.keySet().retainAll(Set.copyOf(draining));
+    void draining(Collection<Endpoint> draining, long drain) {
+        Set<Endpoint> now = Set.copyOf(draining);
+        drainedBy.keySet().retainAll(now);
+        drainStarted.keySet().retainAll(now);
+        for (Endpoint endpoint : draining) {
+            drainStarted.putIfAbsent(endpoint, drain);
+        }
     }
 }

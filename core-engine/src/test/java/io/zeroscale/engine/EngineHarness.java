@@ -232,7 +232,8 @@ final class EngineHarness implements AutoCloseable {
 
         /** Reports every endpoint the route drains as drained. */
         void drained() {
-            zeroscale.trafficHub().drained(id, ref, route().draining());
+            Route route = route();
+            zeroscale.trafficHub().drained(id, ref, route.drain(), route.draining());
             time.runDue();
         }
 

@@ -3,6 +3,7 @@ package io.zeroscale.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.traffic.Route;
 import io.zeroscale.spi.traffic.Routing;
 import java.time.Duration;
 import java.util.List;
@@ -112,6 +113,37 @@ class ReplicaDrainsTest {
             assertThat(engine.orchestrator.removeCalls()).isEmpty();
 
             engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, List.of(E2));
+            engine.time.runDue();
+            assertThat(engine.orchestrator.removeCalls()).containsExactly(List.of(E2, E3));
+        }
+    }
+
+    @Test
+    void aLateReportOfACancelledDrainDoesNotEndANewerDrainOfTheSameReplica() {
+        try (EngineHarness engine = new EngineHarness(TARGET, Duration.ofSeconds(5), 3)) {
+            engine.startRequest();
+            engine.zeroscale.engine().setOverride("app", 2, null, "test");
+            engine.time.runDue();
+            Route first = engine.route();
+            assertThat(first.draining()).containsExactly(E3);
+
+            // Cancelled (3 again), then 3 -> 1 drains E3 again, with E2, under a newer drain.
+            engine.zeroscale.engine().setOverride("app", 3, null, "test");
+            engine.time.runDue();
+            assertThat(engine.route().draining()).isEmpty();
+            engine.zeroscale.engine().setOverride("app", 1, null, "test");
+            engine.time.runDue();
+            Route second = engine.route();
+            assertThat(second.draining()).containsExactly(E2, E3);
+            assertThat(second.drain()).isGreaterThan(first.drain());
+
+            // The gateway's report of the first, cancelled drain arrives only now.
+            engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, first.drain(), List.of(E3));
+            engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, second.drain(), List.of(E2));
+            engine.time.runDue();
+            assertThat(engine.orchestrator.removeCalls()).as("E3's late report counts for nothing").isEmpty();
+
+            engine.zeroscale.trafficHub().drained(EngineHarness.GATEWAY, engine.ref, second.drain(), List.of(E3));
             engine.time.runDue();
             assertThat(engine.orchestrator.removeCalls()).containsExactly(List.of(E2, E3));
         }

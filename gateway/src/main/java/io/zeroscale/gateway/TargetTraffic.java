@@ -70,11 +70,23 @@ final class TargetTraffic {
         int inFlight;
     }
 
-    /** Endpoints the engine asked to drain together; reported drained together. */
+    /**
+     * Endpoints the engine asked to drain together; reported drained together, with the id of the
+     * route that started the drain ({@link Route#drain()}), so the engine can tell a late report of
+     * a cancelled drain from one of the drain it runs now.
+     */
     private static final class DrainGroup {
         final Set<Endpoint> endpoints = new LinkedHashSet<>();
+        final long drain;
         @Nullable ScheduledFuture<?> timeout;
+
+        DrainGroup(long drain) {
+            this.drain = drain;
+        }
     }
+
+    /** A drain that is over: its id and its endpoints. */
+    private record Finished(long drain, List<Endpoint> endpoints) {}
 
     private final TargetRef target;
     private volatile GatewayConfig config;
@@ -185,7 +197,7 @@ final class TargetTraffic {
         Admission admission;
         boolean newlyRefused = false;
         long backoff = 0;
-        List<Endpoint> drainedNow;
+        List<Finished> drainedNow;
         synchronized (this) {
             if (exchange.finished) {
                 return Admission.GONE;
@@ -295,7 +307,7 @@ final class TargetTraffic {
     /** The request ended, however it ended; counts it and frees its endpoint. Idempotent. */
     void finish(Exchange exchange) {
         double latency = seconds(Duration.between(exchange.arrival, clock.instant()));
-        List<Endpoint> drainedNow;
+        List<Finished> drainedNow;
         synchronized (this) {
             if (exchange.finished) {
                 return;
@@ -318,7 +330,7 @@ final class TargetTraffic {
     void onRoute(Route route) {
         List<Exchange> dispatched = new ArrayList<>();
         List<Endpoint> dispatchedTo = new ArrayList<>();
-        List<Endpoint> drainedNow;
+        List<Finished> drainedNow;
         Set<Endpoint> unused = new HashSet<>();
         List<Exchange> refusedHeld = List.of();
         Route.Refusal refusedWith = route.refusal();
@@ -335,7 +347,7 @@ final class TargetTraffic {
                     cancelDrain(endpoint);
                 }
             }
-            DrainGroup group = new DrainGroup();
+            DrainGroup group = new DrainGroup(route.drain());
             for (Endpoint endpoint : toDrain) {
                 if (!draining.containsKey(endpoint) && !drainedReported.contains(endpoint)) {
                     group.endpoints.add(endpoint);
@@ -530,7 +542,7 @@ final class TargetTraffic {
         log.warn("Drain of {} of target {} timed out after {} (drain-timeout) with {} requests still in flight;"
                 + " reporting them drained anyway", endpoints, target, Durations.format(config.drainTimeout()),
                 stillInFlight);
-        reportDrained(endpoints, true);
+        reportDrained(List.of(new Finished(group.drain, endpoints)), true);
         closeIdleConnections.accept(Set.copyOf(endpoints));
     }
 
@@ -546,11 +558,11 @@ final class TargetTraffic {
     }
 
     /** Drain groups whose endpoints have nothing in flight any more, removed from the bookkeeping. */
-    private List<Endpoint> takeFinishedDrains() {
+    private List<Finished> takeFinishedDrains() {
         if (draining.isEmpty()) {
             return List.of();
         }
-        List<Endpoint> out = new ArrayList<>();
+        List<Finished> out = new ArrayList<>();
         for (DrainGroup group : new HashSet<>(draining.values())) {
             if (!group.endpoints.isEmpty() && inFlightOn(group) == 0) {
                 for (Endpoint endpoint : group.endpoints) {
@@ -560,25 +572,28 @@ final class TargetTraffic {
                 if (group.timeout != null) {
                     group.timeout.cancel(false);
                 }
-                out.addAll(group.endpoints);
+                out.add(new Finished(group.drain, List.copyOf(group.endpoints)));
                 group.endpoints.clear();
             }
         }
         return out;
     }
 
-    private void reportDrained(List<Endpoint> endpoints, boolean timedOut) {
-        if (endpoints.isEmpty()) {
-            return;
-        }
-        if (!timedOut) {
-            log.info("Drained {} of target {}: no request in flight", endpoints, target);
-            closeIdleConnections.accept(Set.copyOf(endpoints));
-        }
-        try {
-            hub.drained(gateway, target, List.copyOf(endpoints));
-        } catch (RuntimeException e) {
-            log.error("Traffic hub failed to take the drain of {} of target {}", endpoints, target, e);
+    private void reportDrained(List<Finished> drains, boolean timedOut) {
+        for (Finished finished : drains) {
+            List<Endpoint> endpoints = finished.endpoints();
+            if (endpoints.isEmpty()) {
+                continue;
+            }
+            if (!timedOut) {
+                log.info("Drained {} of target {}: no request in flight", endpoints, target);
+                closeIdleConnections.accept(Set.copyOf(endpoints));
+            }
+            try {
+                hub.drained(gateway, target, finished.drain(), endpoints);
+            } catch (RuntimeException e) {
+                log.error("Traffic hub failed to take the drain of {} of target {}", endpoints, target, e);
+            }
         }
     }
 

@@ -39,6 +39,7 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
     private final Map<TargetRef, Boolean> waking = new ConcurrentHashMap<>();
     private final Map<TargetRef, List<RequestStats>> reports = new ConcurrentHashMap<>();
     private final List<Drained> drained = new CopyOnWriteArrayList<>();
+    private final List<Long> drainIds = new CopyOnWriteArrayList<>();
     private final java.util.Set<String> reporters = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final List<String> heartbeats = new CopyOnWriteArrayList<>();
     private final List<String> left = new CopyOnWriteArrayList<>();
@@ -121,6 +122,18 @@ final class FakeEngineHub implements TrafficHub, AutoCloseable {
                 }
             });
         }
+    }
+
+    /** Records the drain id, then takes the report as a hub without drain ids would. */
+    @Override
+    public void drained(String gateway, TargetRef target, long drain, List<Endpoint> endpoints) {
+        drainIds.add(drain);
+        drained(gateway, target, endpoints);
+    }
+
+    /** The drain ids of the reports, in order. */
+    List<Long> drainIds() {
+        return List.copyOf(drainIds);
     }
 
     @Override

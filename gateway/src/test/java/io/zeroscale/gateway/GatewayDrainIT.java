@@ -81,16 +81,19 @@ class GatewayDrainIT extends GatewayTestSupport {
         CompletableFuture<HttpResponse<String>> slow = getAsync(gateway, "/slow");
         await().atMost(Duration.ofSeconds(10)).until(() -> leaving.slowStarted() == 1);
 
-        hub.publish(APP, new Route(Routing.FORWARD, List.of(staying.endpoint()), List.of(leaving.endpoint())));
+        hub.publish(APP, new Route(Routing.FORWARD, List.of(staying.endpoint()), List.of(leaving.endpoint())).withDrain(41));
 
         for (int i = 0; i < 5; i++) {
             assertThat(get(gateway, "/").body()).isEqualTo("hello from staying");
         }
+        // A newer drain elsewhere: this endpoint's drain goes on and keeps the id that started it.
+        hub.publish(APP, new Route(Routing.FORWARD, List.of(staying.endpoint()), List.of(leaving.endpoint())).withDrain(42));
         assertThat(hub.drained()).isEmpty();
         leaving.releaseSlow();
         assertThat(slow.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> !hub.drained().isEmpty());
         assertThat(hub.drained()).containsExactly(new FakeEngineHub.Drained(APP, List.of(leaving.endpoint())));
+        assertThat(hub.drainIds()).as("reported with the id of the route that started the drain").containsExactly(41L);
     }
 
     @Test

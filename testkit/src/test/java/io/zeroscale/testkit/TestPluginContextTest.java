@@ -16,6 +16,26 @@ class TestPluginContextTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
+    void aPluginsEngineListenerHearsWhatTheTestPublishesUntilItCloses() {
+        try (TestPluginContext context = TestPluginContext.at(NOW)) {
+            java.util.List<io.zeroscale.spi.events.EngineEvent> heard = new java.util.ArrayList<>();
+            io.zeroscale.spi.Subscription subscription = context.subscribe(heard::add);
+            io.zeroscale.spi.events.EngineEvent.Journalled entry = new io.zeroscale.spi.events.EngineEvent.Journalled(NOW,
+                    io.zeroscale.spi.TargetRef.of("k8s", "Deployment", "web"), "SAFETY", "ACTIVE", 2,
+                    io.zeroscale.spi.traffic.Routing.FORWARD, "kept 2 replicas instead of 0");
+            context.publish(entry);
+            assertThat(heard).containsExactly(entry);
+            assertThat(entry.warning()).isTrue();
+            assertThat(context.listeners()).isEqualTo(1);
+
+            subscription.close();
+            context.publish(entry);
+            assertThat(heard).hasSize(1);
+            assertThat(context.listeners()).isZero();
+        }
+    }
+
+    @Test
     void aFixedContextStandsStillAndRefusesWhatItLacks() {
         try (TestPluginContext context = TestPluginContext.at(NOW)) {
             assertThat(context.scheduler().clock().instant()).isEqualTo(NOW);

@@ -154,8 +154,9 @@ public final class ConfigLoader {
         Config trafficNode = root.child("traffic");
         TrafficSettings traffic = problems.attempt(() -> TrafficSettings.fromConfig(trafficNode)).orElse(TrafficSettings.DEFAULT);
         Config trafficHub = trafficNode.optionalChild("hub").orElse(null);
+        Config stateStore = root.optionalChild("state-store").orElse(null);
         return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry,
-                alerts, alertSinks, traffic, trafficHub, targetNodes);
+                alerts, alertSinks, traffic, trafficHub, targetNodes, stateStore);
     }
 
     /**

@@ -39,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  *     gateway reports to the local engine)
  * @param targetNodes each {@code targets.<name>} node as written (after overrides and substitution),
  *     which a config reload compares to tell changed targets from unchanged ones
+ * @param stateStore the {@code state-store} node, with its {@code type}; null when absent (files
+ *     under {@code data-dir/state})
  */
 public record DaemonConfig(
         String source,
@@ -55,7 +57,8 @@ public record DaemonConfig(
         Map<String, Config> alertSinks,
         TrafficSettings traffic,
         @Nullable Config trafficHub,
-        Map<String, Config> targetNodes) {
+        Map<String, Config> targetNodes,
+        @Nullable Config stateStore) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");

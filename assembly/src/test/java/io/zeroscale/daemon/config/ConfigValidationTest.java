@@ -99,6 +99,19 @@ class ConfigValidationTest {
     }
 
     @Test
+    void theStateStoreAndTheGatewayIdAreReadAndAnUnknownStoreTypeIsNamed() {
+        DaemonConfig config = load(VALID.replace("  listen: 127.0.0.1:8080", "  listen: 127.0.0.1:8080\n  id: edge-a"));
+        assertThat(config.stateStore()).isNull();
+        assertThat(config.gateway().id()).isEqualTo("edge-a");
+        // Read as the plugin's node; whether a plugin provides the type is checked next.
+        assertThat(loader.parse(VALID + "state-store: { type: cluster, namespace: ops }\n", "zeroscale.yaml", Path.of("/srv/zeroscale"),
+                Map.of()).stateStore().asMap())
+                .containsEntry("type", "cluster").containsEntry("namespace", "ops");
+        assertInvalid(VALID + "state-store: { type: cluster }\n",
+                "state-store.type: no plugin provides type 'cluster'; installed types: []. Put the plugin's jars in plugins/<name>/.");
+    }
+
+    @Test
     void aTypoInAPluginsOwnSectionIsCaughtByThePlugin() {
         assertInvalid(VALID.replace("idle: 30s", "idel: 30s"),
                 "targets.hello.policy.idel: unknown key; did you mean 'idle'?");

@@ -46,6 +46,20 @@ public interface TrafficHub {
     void drained(String gateway, TargetRef target, List<Endpoint> endpoints);
 
     /**
+     * As {@link #drained(String, TargetRef, List)}, naming the drain: {@code drain} is the {@link
+     * Route#drain()} of the route that started draining these endpoints. The engine ignores a
+     * report whose drain is older than the one now running for an endpoint (the drain it reports
+     * was cancelled, and the endpoint is being drained again). The default passes the report on
+     * without its id, for hubs written before drain ids.
+     *
+     * @param gateway the reporting gateway's id, not blank
+     * @param drain the drain's id; 0 when unknown (always accepted)
+     */
+    default void drained(String gateway, TargetRef target, long drain, List<Endpoint> endpoints) {
+        drained(gateway, target, endpoints);
+    }
+
+    /**
      * A forward to {@code endpoint} was refused (connection refused, reset before a response): the
      * workload may have been stopped behind our back. The engine re-observes; the gateway holds the
      * request meanwhile instead of answering 502.
