@@ -138,6 +138,11 @@ public final class SeasonalForecast {
         return new SeasonalForecast(settings, now, oldest[0], arrivals);
     }
 
+    /** The time the forecast was made at. */
+    public Instant at() {
+        return now;
+    }
+
     public Settings settings() {
         return settings;
     }
@@ -183,11 +188,12 @@ public final class SeasonalForecast {
         return new Slot(start, end, probability, expected, daily[0], daily[1], weekly[0], weekly[1]);
     }
 
-    /** Every slot from the one containing {@code from} for {@code horizon}. */
+    /** As many slots as fit in {@code horizon}, from the one containing {@code from}. */
     public List<Slot> slots(Instant from, Duration horizon) {
         List<Slot> out = new ArrayList<>();
-        Instant end = from.plus(horizon);
-        for (Instant at = floor(from); at.isBefore(end); at = at.plus(settings.slot())) {
+        long count = horizon.toSeconds() / settings.slot().toSeconds();
+        Instant at = floor(from);
+        for (long i = 0; i < count; i++, at = at.plus(settings.slot())) {
             out.add(slot(at));
         }
         return out;
