@@ -7,6 +7,8 @@ import static java.util.Objects.requireNonNull;
 import io.opentelemetry.api.OpenTelemetry;
 import io.zeroscale.engine.history.ArrivalHistories;
 import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.PlannedPrewake;
+import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
@@ -522,6 +524,35 @@ public final class Engine implements TrafficHub, AutoCloseable {
             }
         }
         return Optional.ofNullable(histories.get(target));
+    }
+
+    /**
+     * The pre-wake the target's automaton has planned while at zero (its timer is set), or empty:
+     * no such target, none planned, or a policy that plans none.
+     */
+    public Optional<PlannedPrewake> plannedPrewake(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        return actor == null ? Optional.empty() : Optional.ofNullable(actor.plannedPrewake());
+    }
+
+    /**
+     * The seasonal forecast of the target's arrivals as of now, with its policy's settings, or
+     * empty: no such target, or a policy without a seasonal forecast.
+     */
+    public Optional<SeasonalForecast> seasonalForecast(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        SeasonalForecast.Settings settings = actor == null ? null : actor.seasonalSettings();
+        ArrivalHistory history = histories.get(target);
+        if (settings == null || history == null) {
+            return Optional.empty();
+        }
+        return Optional.of(SeasonalForecast.of(history, scheduler.clock().instant(), settings));
     }
 
     /** Writes every arrival history that changed (also done once a minute and on close). */

@@ -235,9 +235,17 @@ public final class Simulation {
             if (!(settings.get("adaptive") instanceof Map<?, ?>)) {
                 settings.put("adaptive", true);
             }
+        } else if (policy.equals("adaptive-histogram")) {
+            // The adaptive keep-alive and pre-wake from idle times alone, without the seasonal forecast.
+            Map<String, Object> adaptive = new LinkedHashMap<>();
+            if (settings.get("adaptive") instanceof Map<?, ?> given) {
+                given.forEach((key, value) -> adaptive.put(String.valueOf(key), value));
+            }
+            adaptive.put("seasonal", false);
+            settings.put("adaptive", adaptive);
         } else {
-            throw new ZeroscaleException(CONFIG_INVALID, "unknown policy '" + policy + "'; use fixed:DURATION (e.g. fixed:5m), adaptive or "
-                    + "configured");
+            throw new ZeroscaleException(CONFIG_INVALID, "unknown policy '" + policy + "'; use fixed:DURATION (e.g. fixed:5m), adaptive, "
+                    + "adaptive-histogram (adaptive without the seasonal forecast) or configured");
         }
         PolicySpec base = target.policy();
         return new TargetSpec(target.name(), target.ref(), target.workload(), new PolicySpec("zero-to-n", base.bounds(), base.signals(),

@@ -3,6 +3,9 @@ package io.zeroscale.engine;
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
 import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.PlannedPrewake;
+import io.zeroscale.engine.history.PlansPrewakes;
+import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
@@ -290,6 +293,16 @@ final class TargetActor {
         return spec;
     }
 
+    /** The pre-wake the automaton planned, if it plans any; any thread. */
+    @Nullable PlannedPrewake plannedPrewake() {
+        return automaton instanceof PlansPrewakes planning ? planning.plannedPrewake() : null;
+    }
+
+    /** The automaton's seasonal forecast settings, if it makes one; any thread. */
+    SeasonalForecast.@Nullable Settings seasonalSettings() {
+        return automaton instanceof PlansPrewakes planning ? planning.seasonalSettings() : null;
+    }
+
     TargetStatus status() {
         return status;
     }
@@ -361,10 +374,10 @@ final class TargetActor {
 
     private void requestsChanged() {
         view.arrivalsJoined(traffic.takeJoinedArrivals());
-        // The one place arrivals enter the history: the sum over gateways (a gateway that joins
-        // counts as a counter starting at zero), before the automaton hears of them, so a
-        // prediction made on this event already counts them.
-        history.counter(now(), traffic.sum().arrivals());
+        // The one place arrivals enter the history: the sum over gateways, before the automaton
+        // hears of them, so a prediction made on this event already counts them. A gateway that
+        // joins adds only the requests it holds or forwards now: the rest of its count is older.
+        history.counter(now(), traffic.sum().arrivals(), traffic.takeHistoryBacklog());
         view.requests(traffic.sum(), traffic.unknownReason());
         deliver(new Event.RequestsChanged());
     }

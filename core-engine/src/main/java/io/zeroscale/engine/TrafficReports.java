@@ -51,6 +51,7 @@ final class TrafficReports {
     private double latencySecondsSum;
     private long overflowed;
     private long joinedArrivals;
+    private long historyBacklog;
     private RequestStats sum = RequestStats.IDLE;
     private @Nullable String unknownReason;
 
@@ -91,6 +92,9 @@ final class TrafficReports {
             // starts at zero. Its arrivals before now are no rate, though: see takeJoinedArrivals.
             arrivals += stats.arrivals();
             joinedArrivals += stats.arrivals();
+            // For the arrival history, only the requests held or in flight now are this minute's;
+            // the rest of a joining gateway's count happened before, at times nobody knows.
+            historyBacklog += stats.arrivals() - Math.min(stats.arrivals(), (long) stats.held() + stats.inFlight());
             completed += stats.completed();
             overflowed += stats.overflowed();
             latencySecondsSum += stats.latencySecondsSum();
@@ -164,6 +168,17 @@ final class TrafficReports {
     long takeJoinedArrivals() {
         long out = joinedArrivals;
         joinedArrivals = 0;
+        return out;
+    }
+
+    /**
+     * Of the arrivals that gateways new to this target reported first, since the last call, those
+     * that were neither held nor in flight then: they happened before the gateway's first report,
+     * so the arrival history does not count them in the minute of that report.
+     */
+    long takeHistoryBacklog() {
+        long out = historyBacklog;
+        historyBacklog = 0;
         return out;
     }
 

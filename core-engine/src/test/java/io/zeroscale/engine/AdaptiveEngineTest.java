@@ -123,6 +123,103 @@ class AdaptiveEngineTest {
         assertThat(Files.readString(history.resolve("app.csv"))).contains("2026-01-01T00:10:00Z,1");
     }
 
+    /** Writes a stored history with one request at {@code time} on each of the {@code days} days before 2026-01-01. */
+    private void dailyHistory(int days, String time) throws IOException {
+        StringBuilder csv = new StringBuilder("time,requests\n");
+        for (int day = days; day >= 1; day--) {
+            csv.append(Instant.parse("2026-01-01T" + time + ":00Z").minus(Duration.ofDays(day))).append(",1\n");
+        }
+        Path history = dataDirectory.resolve("engine").resolve("history");
+        Files.createDirectories(history);
+        Files.writeString(history.resolve("app.csv"), csv);
+    }
+
+    @Test
+    void aDailyHabitWakesTheTargetBeforeTheMorningsFirstRequest() throws IOException {
+        // 08:03 on each of the three days before; one request a day is too few idle times for the
+        // histogram, so the seasonal forecast decides. The daemon starts at midnight.
+        dailyHistory(3, "08:03");
+        try (EngineHarness engine = engine()) {
+            assertThat(engine.time.now()).isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
+            assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.equals(
+                    "started at zero; seasonal pre-wake at 2026-01-01T07:59:30Z: requests expected from 2026-01-01T08:00:00Z until "
+                            + "2026-01-01T08:10:00Z (probability 0.80: 3 of 3 days; daily pattern from 2d16h of history (the weekly "
+                            + "pattern needs 7d))"));
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).get()
+                    .satisfies(planned -> {
+                        assertThat(planned.at()).isEqualTo(Instant.parse("2026-01-01T07:59:30Z"));
+                        assertThat(planned.source()).isEqualTo("seasonal");
+                        assertThat(planned.probability()).isEqualTo(0.8);
+                    });
+
+            advanceTo(engine, Instant.parse("2026-01-01T07:59:29Z"));
+            assertThat(engine.state()).as("still down a wake-lead before").isEqualTo("ZERO");
+            advanceTo(engine, Instant.parse("2026-01-01T08:00:00Z"));
+            assertThat(engine.state()).as("up when the expected slot begins").isEqualTo("ACTIVE");
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).isEmpty();
+
+            advanceTo(engine, Instant.parse("2026-01-01T08:03:00Z"));
+            assertThat(request(engine)).as("the morning's first request waited for a wake").isFalse();
+            assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
+                    "ZERO -> WAKING: waking: pre-wake: seasonal forecast: requests expected from 2026-01-01T08:00:00Z until "
+                            + "2026-01-01T08:10:00Z (probability 0.80: 3 of 3 days;"));
+
+            // Served: the fixed idle time applies, and scaling to zero plans the next morning, now from four days.
+            engine.advance(Duration.ofMinutes(12));
+            assertThat(engine.state()).isEqualTo("ZERO");
+            assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.contains(
+                    "; scaled to zero; seasonal pre-wake at 2026-01-02T07:59:30Z: requests expected from 2026-01-02T08:00:00Z until "
+                            + "2026-01-02T08:10:00Z (probability 0.83: 4 of 4 days;"));
+        }
+    }
+
+    @Test
+    void aSeasonalPreWakeWithoutARequestEndsWithItsFirstSlot() throws IOException {
+        dailyHistory(3, "08:03");
+        try (EngineHarness engine = engine()) {
+            advanceTo(engine, Instant.parse("2026-01-01T08:09:59Z"));
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            advanceTo(engine, Instant.parse("2026-01-01T08:11:00Z"));
+            assertThat(engine.state()).as("down after the expected slot passed without a request").isEqualTo("ZERO");
+            assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
+                    "ACTIVE -> DRAINING: no request by 2026-01-01T08:10:00Z, the end of the first slot the seasonal forecast expected "
+                            + "requests in; draining"));
+            // A morning without a request lowers the next mornings' probability (3 of 4 days: 0.67, below
+            // 0.7); Monday still reaches it with the request of the Monday before: (1 + 2 * 0.67) / 3 = 0.78.
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).get()
+                    .satisfies(planned -> assertThat(planned.at()).isEqualTo(Instant.parse("2026-01-05T07:59:30Z")))
+                    .satisfies(planned -> assertThat(planned.reason()).contains("(probability 0.78: 1 of 1 Mondays, 3 of 4 days;"));
+        }
+    }
+
+    @Test
+    void lessThanADayOfHistoryPlansNoSeasonalPreWakeAndSaysWhy() throws IOException {
+        Path history = dataDirectory.resolve("engine").resolve("history");
+        Files.createDirectories(history);
+        Files.writeString(history.resolve("app.csv"), "time,requests\n2025-12-31T19:00:00Z,1\n");
+        try (EngineHarness engine = engine()) {
+            assertThat(engine.journal()).extracting(JournalEntry::message).contains(
+                    "started at zero; no seasonal pre-wake (history too short: 5h of the 1d a daily pattern needs)");
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).isEmpty();
+        }
+    }
+
+    @Test
+    void aGatewayJoiningWithALongCountIsNoBurstInTheHistory() {
+        try (EngineHarness engine = engine()) {
+            engine.advance(Duration.ofMinutes(1));
+            EngineHarness.Gateway joining = engine.gateway("b");
+            joining.arrivals = 5000; // counted before it ever reported this target
+            joining.startRequest(); // its first report: 5001 arrivals, 1 in flight now
+            engine.advance(Duration.ofMinutes(1));
+            joining.finishRequest();
+            joining.startRequest();
+
+            io.zeroscale.engine.history.ArrivalHistory recorded = engine.zeroscale.engine().arrivalHistory("app").orElseThrow();
+            assertThat(recorded.toCsv()).isEqualTo("time,requests\n2026-01-01T00:01:00Z,1\n2026-01-01T00:02:00Z,1\n");
+        }
+    }
+
     @Test
     void aCorruptHistoryIsSetAsideAndJournalledWithItsPath() throws IOException {
         Path history = dataDirectory.resolve("engine").resolve("history");

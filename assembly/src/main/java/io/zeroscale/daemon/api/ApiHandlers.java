@@ -8,11 +8,14 @@ import io.zeroscale.engine.FailureStreak;
 import io.zeroscale.engine.JournalEntry;
 import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.TargetStatus;
+import io.zeroscale.engine.history.PlannedPrewake;
+import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.metrics.SignalValue;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,11 +96,80 @@ public final class ApiHandlers {
                         "version", version, "java", Runtime.version().toString()))),
                 new ApiRoute("GET", "/targets", false, request -> ApiResponse.ok(engine.statuses().stream().map(this::view).toList())),
                 new ApiRoute("GET", "/targets/{name}", false, request -> ApiResponse.ok(view(status(request.pathParameter("name"))))),
+                new ApiRoute("GET", "/targets/{name}/forecast", false, this::forecast),
                 new ApiRoute("GET", "/journal", false, this::journal),
                 new ApiRoute("POST", "/targets/{name}/automation", false, this::automation),
                 new ApiRoute("PUT", "/targets/{name}/override", false, this::setOverride),
                 new ApiRoute("DELETE", "/targets/{name}/override", false, this::clearOverride),
                 new ApiRoute("POST", "/config/reload", false, this::reloadConfig));
+    }
+
+    /** How far ahead {@code GET /targets/{name}/forecast} lists slots and windows. */
+    static final Duration FORECAST_HORIZON = Duration.ofHours(24);
+
+    /**
+     * {@code GET /targets/{name}/forecast}: the seasonal forecast of the target's arrivals for the
+     * next 24 hours (null when its policy makes none) and the pre-wake planned now (null when none).
+     */
+    private ApiResponse forecast(ApiRequest request) {
+        String name = request.pathParameter("name");
+        status(name);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("seasonal", engine.seasonalForecast(name).map(ApiHandlers::seasonal).orElse(null));
+        out.put("prewake", engine.plannedPrewake(name).map(ApiHandlers::prewake).orElse(null));
+        return ApiResponse.ok(out);
+    }
+
+    private static Map<String, Object> seasonal(SeasonalForecast forecast) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        boolean available = forecast.unavailable() == null;
+        out.put("at", forecast.at().toString());
+        out.put("available", available);
+        out.put("basis", forecast.basis());
+        out.put("slotSeconds", forecast.settings().slot().toSeconds());
+        out.put("minProbability", forecast.settings().minProbability());
+        Instant observedFrom = forecast.observedFrom();
+        out.put("observedFrom", observedFrom == null ? null : observedFrom.toString());
+        out.put("weekly", forecast.weekly());
+        out.put("slots", available ? forecast.slots(forecast.at(), FORECAST_HORIZON).stream().map(slot -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("start", slot.start().toString());
+            view.put("end", slot.end().toString());
+            view.put("probability", rounded(slot.probability()));
+            view.put("expectedRequests", rounded(slot.expectedRequests()));
+            view.put("daysSeen", slot.daysSeen());
+            view.put("daysObserved", slot.daysObserved());
+            view.put("weekdaysSeen", slot.weekdaysSeen());
+            view.put("weekdaysObserved", slot.weekdaysObserved());
+            view.put("likely", forecast.likely(slot));
+            return view;
+        }).toList() : List.of());
+        out.put("windows", forecast.windows(forecast.at(), FORECAST_HORIZON).stream().map(window -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("start", window.start().toString());
+            view.put("end", window.end().toString());
+            view.put("probability", rounded(window.first().probability()));
+            view.put("evidence", window.first().describe());
+            return view;
+        }).toList());
+        return out;
+    }
+
+    private static Map<String, Object> prewake(PlannedPrewake planned) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("at", planned.at().toString());
+        out.put("expectedFrom", planned.expectedFrom().toString());
+        out.put("keptUntil", planned.keptUntil().toString());
+        out.put("source", planned.source());
+        Double probability = planned.probability();
+        out.put("probability", probability == null ? null : rounded(probability));
+        out.put("reason", planned.reason());
+        return out;
+    }
+
+    private static double rounded(double value) {
+        return Math.round(value * 10_000) / 10_000.0;
     }
 
     /** The engine the routes read; for the event stream. */

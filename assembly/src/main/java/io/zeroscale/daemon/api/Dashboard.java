@@ -20,6 +20,8 @@ final class Dashboard {
             "index.html", "text/html; charset=utf-8",
             "app.js", "text/javascript; charset=utf-8",
             "app.css", "text/css; charset=utf-8",
+            "forecast.js", "text/javascript; charset=utf-8",
+            "forecast.css", "text/css; charset=utf-8",
             "uplot.js", "text/javascript; charset=utf-8",
             "uplot.css", "text/css; charset=utf-8");
     /** The chart library, uPlot, from its WebJar (a versioned Maven dependency): its files inside that jar. */

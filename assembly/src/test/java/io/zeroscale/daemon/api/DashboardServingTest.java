@@ -60,7 +60,7 @@ class DashboardServingTest {
         assertThat(page.body()).contains("<script src=\"/dashboard/app.js\" defer></script>")
                 // Nothing from elsewhere: no absolute URL in any file.
                 .doesNotContain("http://", "https://", "//cdn");
-        for (String asset : new String[] {"app.js", "app.css"}) {
+        for (String asset : new String[] {"app.js", "app.css", "forecast.js", "forecast.css"}) {
             HttpResponse<String> file = send("GET", "/dashboard/" + asset, "", Map.of());
             assertThat(file.statusCode()).as(asset).isEqualTo(200);
             assertThat(file.body()).as(asset).doesNotContain("http://", "https://");

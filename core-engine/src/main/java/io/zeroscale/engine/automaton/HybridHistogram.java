@@ -1,6 +1,7 @@
 package io.zeroscale.engine.automaton;
 
 import io.zeroscale.engine.history.IdleTimeHistogram;
+import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.Durations;
@@ -34,10 +35,12 @@ import org.jspecify.annotations.Nullable;
  * project's defaults, not the paper's numbers.
  */
 record HybridHistogram(int minSamples, double head, double tail, double margin, double minVariation, double maxOutOfRange,
-        Duration wakeLead, Duration minPrewake) {
+        Duration wakeLead, Duration minPrewake, SeasonalForecast.@Nullable Settings seasonal) {
     static final Set<String> KEYS = Set.of("min-samples", "head-percentile", "tail-percentile", "margin", "min-variation",
-            "max-out-of-range", "wake-lead");
-    static final HybridHistogram DEFAULT = new HybridHistogram(10, 5, 99, 0.1, 2, 0.5, Duration.ofSeconds(30), Duration.ofMinutes(1));
+            "max-out-of-range", "wake-lead", "seasonal");
+    static final Set<String> SEASONAL_KEYS = Set.of("slot", "min-probability");
+    static final HybridHistogram DEFAULT = new HybridHistogram(10, 5, 99, 0.1, 2, 0.5, Duration.ofSeconds(30), Duration.ofMinutes(1),
+            SeasonalForecast.Settings.DEFAULT);
 
     /** What the histogram says for the next idle period. */
     sealed interface Prediction {
@@ -86,7 +89,44 @@ record HybridHistogram(int minSamples, double head, double tail, double margin, 
         double maxOutOfRange = problems.attempt(() -> fraction(node, "max-out-of-range", DEFAULT.maxOutOfRange))
                 .orElse(DEFAULT.maxOutOfRange);
         Duration wakeLead = problems.attempt(() -> node.duration("wake-lead", DEFAULT.wakeLead)).orElse(DEFAULT.wakeLead);
-        return new HybridHistogram(minSamples, head, tail, margin, minVariation, maxOutOfRange, wakeLead, DEFAULT.minPrewake);
+        SeasonalForecast.Settings seasonal = seasonal(node, problems);
+        return new HybridHistogram(minSamples, head, tail, margin, minVariation, maxOutOfRange, wakeLead, DEFAULT.minPrewake, seasonal);
+    }
+
+    /** {@code seasonal:} true (the default), false, or a mapping of {@code slot} and {@code min-probability}. */
+    private static SeasonalForecast.@Nullable Settings seasonal(Config node, ConfigProblems problems) {
+        Object value = node.asMap().get("seasonal");
+        SeasonalForecast.Settings defaults = SeasonalForecast.Settings.DEFAULT;
+        if (value == null) {
+            return defaults;
+        }
+        if (value instanceof Boolean on) {
+            return on ? defaults : null;
+        }
+        if (!(value instanceof java.util.Map<?, ?>)) {
+            problems.add(node.invalid("seasonal", "expected true, false or a mapping of the seasonal forecast's settings "
+                    + new java.util.TreeSet<>(SEASONAL_KEYS)));
+            return defaults;
+        }
+        Config seasonal = node.child("seasonal");
+        problems.attempt(() -> seasonal.requireOnlyKeys(SEASONAL_KEYS));
+        Duration slot = problems.attempt(() -> {
+            Duration parsed = seasonal.duration("slot", defaults.slot());
+            if (parsed.compareTo(Duration.ofMinutes(1)) < 0 || parsed.toSeconds() % 60 != 0 || Duration.ofDays(1).toMinutes() % parsed.toMinutes() != 0) {
+                throw seasonal.invalid("slot", "must be whole minutes that divide a day (e.g. 5m, 10m, 15m, 30m, 1h), got "
+                        + Durations.format(parsed));
+            }
+            return parsed;
+        }).orElse(defaults.slot());
+        double minProbability = problems.attempt(() -> {
+            double parsed = Policies.number(seasonal, "min-probability", defaults.minProbability());
+            if (!(parsed > 0 && parsed < 1)) {
+                throw Policies.invalid(seasonal, "min-probability", "must be a probability between 0 and 1 (exclusive), got "
+                        + Policies.number(parsed));
+            }
+            return parsed;
+        }).orElse(defaults.minProbability());
+        return new SeasonalForecast.Settings(slot, minProbability);
     }
 
     private static double percent(Config node, String key, double defaultValue) {

@@ -4,6 +4,9 @@ import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.history.ArrivalHistory;
+import io.zeroscale.engine.history.PlannedPrewake;
+import io.zeroscale.engine.history.PlansPrewakes;
+import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.engine.history.UsesArrivalHistory;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
@@ -20,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -48,7 +52,7 @@ import org.jspecify.annotations.Nullable;
  * expected request (ZERO --pre-wake timer--> WAKING), kept up until the tail if that request does
  * not come. While the history cannot predict, the fixed {@code idle} applies, and the reasons say so.
  */
-final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
+final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrewakes {
     enum State {
         ZERO,
         WAKING,
@@ -68,6 +72,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
     static final String IDLE_TIMER = "idle";
     static final String DRAIN_TIMER = "drain-timeout";
     static final String PREWAKE_TIMER = "pre-wake";
+    static final String SEASONAL_TIMER = "seasonal-pre-wake";
     /** How long a target that will be pre-woken stays up once idle. */
     static final Duration PREWAKE_GRACE = Duration.ofSeconds(1);
 
@@ -87,6 +92,14 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
     private @Nullable Duration lastWakeTook;
     /** Woken by the pre-wake, and no request since. */
     private boolean prewoken;
+    /** The seasonal window the next seasonal pre-wake is for, while its timer is set. */
+    private SeasonalForecast.@Nullable Window seasonalWindow;
+    /** The forecast's basis when the seasonal pre-wake was planned, for the journal. */
+    private String seasonalBasis = "";
+    /** Woken by the seasonal forecast and no request since: kept up until then, then down. */
+    private @Nullable Instant seasonalUntil;
+    /** The pre-wake planned while at zero, for the API; null when none. Written on the actor, read by any thread. */
+    private volatile @Nullable PlannedPrewake planned;
 
     ZeroToNAutomaton(ZeroToNSettings settings, ReplicaBounds bounds, @Nullable TargetTracker tracker) {
         this.settings = settings;
@@ -163,14 +176,13 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
                     "started while " + observed.replicas() + " replica(s) start up");
         } else {
             state = State.ZERO;
-            decision = Decision.of(0, Routing.HOLD, "started at zero");
             // After a restart the history knows when the last request came: the pre-wake it predicts still holds.
             Instant lastArrival = history.lastArrival();
             if (lastArrival != null && lastArrival.isBefore(ctx.now())) {
                 lastActivity = lastArrival;
             }
             predict();
-            schedulePrewake(ctx);
+            decision = Decision.of(0, Routing.HOLD, "started at zero" + schedulePrewake(ctx));
             evaluate(ctx);
         }
     }
@@ -219,7 +231,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
                 if (replicas != decision.replicas()) {
                     decision = Decision.of(replicas, Routing.FORWARD, trackingReason(replicas));
                 }
-                if (idleFor(ctx, idle())) {
+                if (idleNow(ctx)) {
                     startDraining(ctx);
                 } else if (settings.pauseAfter() != null && lastActivity != null && idleFor(ctx, settings.pauseAfter())) {
                     moveTo(State.PAUSED);
@@ -279,6 +291,15 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
                     prewoken = true;
                 }
             }
+            case SEASONAL_TIMER -> {
+                SeasonalForecast.Window window = seasonalWindow;
+                if (state == State.ZERO && window != null) {
+                    Instant until = window.first().end();
+                    seasonalUntil = until; // before the wake: a workload that is ready at once goes ACTIVE within it
+                    wake(ctx, "pre-wake: seasonal forecast: requests expected from " + window.start() + " until " + window.end() + " ("
+                            + window.first().describe() + "; " + seasonalBasis + "); kept up until " + until + " if none comes", false);
+                }
+            }
             case DRAIN_TIMER -> {
                 if (state == State.DRAINING) {
                     toZero(ctx, "drain-timeout " + Durations.format(settings.drainTimeout()) + " passed");
@@ -296,6 +317,9 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
         ctx.timers().set(WAKE_TIMER, settings.wakeTimeout());
         ctx.timers().cancel(IDLE_TIMER);
         ctx.timers().cancel(PREWAKE_TIMER);
+        ctx.timers().cancel(SEASONAL_TIMER);
+        seasonalWindow = null;
+        planned = null;
         int replicas = Math.max(fromPause ? decision.replicas() : 0, wakeReplicas());
         decision = Decision.of(replicas, Routing.HOLD, (fromPause ? "resuming: " : "waking: ") + trigger);
         // The workload may already be ready (resumed instantly, or kept by the safety rules).
@@ -310,6 +334,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
 
     /** Why the target is idle now, naming what decided how long (fixed idle and why, or the prediction). */
     private String idleReason() {
+        Instant until = seasonalUntil;
+        if (until != null) {
+            return "no request by " + until + ", the end of the first slot the seasonal forecast expected requests in";
+        }
         HybridHistogram.Prediction current = prediction;
         if (current == null) {
             return "idle for " + Durations.format(settings.idle());
@@ -333,19 +361,82 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
         moveTo(State.ZERO);
         ctx.timers().cancel(DRAIN_TIMER);
         ctx.timers().cancel(IDLE_TIMER);
-        decision = Decision.of(0, Routing.HOLD, why + "; scaled to zero");
-        schedulePrewake(ctx);
+        seasonalUntil = null;
+        decision = Decision.of(0, Routing.HOLD, why + "; scaled to zero" + schedulePrewake(ctx));
     }
 
-    /** At zero with a predicted pre-wake still ahead: sets its timer. */
-    private void schedulePrewake(TargetContext ctx) {
-        if (!prewoken && prediction instanceof HybridHistogram.Predicted predicted && predicted.prewakeAfter() != null
-                && lastActivity != null) {
-            Duration until = Duration.between(ctx.now(), lastActivity.plus(predicted.prewakeAfter()));
+    /**
+     * At zero: sets the timer of the pre-wake predicted from the idle times if one is still ahead,
+     * otherwise that of the seasonal forecast's next window. Returns what to add to the reason
+     * about the seasonal pre-wake (planned, or why there is none), empty when it does not apply.
+     */
+    private String schedulePrewake(TargetContext ctx) {
+        planned = null;
+        seasonalWindow = null;
+        Instant last = lastActivity;
+        if (!prewoken && prediction instanceof HybridHistogram.Predicted predicted && predicted.prewakeAfter() != null && last != null) {
+            Instant at = last.plus(predicted.prewakeAfter());
+            Duration until = Duration.between(ctx.now(), at);
             if (until.isPositive()) {
                 ctx.timers().set(PREWAKE_TIMER, until);
+                planned = new PlannedPrewake(at, last.plus(predicted.expectedFrom()), last.plus(predicted.keepUntil()), "idle-times",
+                        null, predicted.describe());
+                return "";
             }
         }
+        HybridHistogram adaptive = settings.adaptive();
+        SeasonalForecast.Settings seasonal = adaptive == null ? null : adaptive.seasonal();
+        if (adaptive == null || seasonal == null) {
+            return "";
+        }
+        SeasonalForecast forecast = SeasonalForecast.of(history, ctx.now(), seasonal);
+        String unavailable = forecast.unavailable();
+        if (unavailable != null) {
+            return "; no seasonal pre-wake (" + unavailable + ")";
+        }
+        Optional<SeasonalForecast.Window> next = forecast.nextWindow(ctx.now());
+        if (next.isEmpty()) {
+            return "; no seasonal pre-wake (no slot reaches probability " + Policies.number(seasonal.minProbability()) + " in the next "
+                    + Durations.format(SeasonalForecast.HORIZON) + "; " + forecast.basis() + ")";
+        }
+        SeasonalForecast.Window window = next.get();
+        Instant at = window.start().minus(lead(adaptive));
+        Duration until = Duration.between(ctx.now(), at);
+        ctx.timers().set(SEASONAL_TIMER, until.isNegative() ? Duration.ZERO : until);
+        seasonalWindow = window;
+        seasonalBasis = forecast.basis();
+        planned = new PlannedPrewake(at, window.start(), window.first().end(), "seasonal", window.first().probability(),
+                "requests expected from " + window.start() + " until " + window.end() + " (" + window.first().describe() + "; "
+                        + seasonalBasis + ")");
+        return "; seasonal pre-wake at " + at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ": requests expected from "
+                + window.start() + " until " + window.end() + " (" + window.first().describe() + "; " + seasonalBasis + ")";
+    }
+
+    /** How long before an expected request to wake: the wake lead, or the last measured wake if longer. */
+    private Duration lead(HybridHistogram adaptive) {
+        Duration took = lastWakeTook;
+        return took != null && took.compareTo(adaptive.wakeLead()) > 0 ? took : adaptive.wakeLead();
+    }
+
+    /** The pre-wake planned at zero (its timer is set), or null; safe to read from any thread. */
+    @Override
+    public @Nullable PlannedPrewake plannedPrewake() {
+        return planned;
+    }
+
+    @Override
+    public SeasonalForecast.@Nullable Settings seasonalSettings() {
+        HybridHistogram adaptive = settings.adaptive();
+        return adaptive == null ? null : adaptive.seasonal();
+    }
+
+    /** Idle now: as predicted or fixed, or after a seasonal pre-wake once its first slot passed without a request. */
+    private boolean idleNow(TargetContext ctx) {
+        Instant until = seasonalUntil;
+        if (until != null) {
+            return idleFor(ctx, Duration.ZERO) && !ctx.now().isBefore(until);
+        }
+        return idleFor(ctx, idle());
     }
 
     /** How long after the last activity the target counts as idle: fixed, or as predicted. */
@@ -363,7 +454,9 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
 
     /** (Re)sets the idle timer to fire when the target has been idle for {@link #idle()}. */
     private void setIdleTimer(TargetContext ctx) {
-        Duration remaining = lastActivity == null ? idle() : Duration.between(ctx.now(), lastActivity.plus(idle()));
+        Instant seasonal = seasonalUntil;
+        Duration remaining = seasonal != null ? Duration.between(ctx.now(), seasonal)
+                : lastActivity == null ? idle() : Duration.between(ctx.now(), lastActivity.plus(idle()));
         ctx.timers().set(IDLE_TIMER, remaining.isNegative() ? Duration.ZERO : remaining);
     }
 
@@ -416,6 +509,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory {
             lastActivity = ctx.now();
             if (arrivedThisEvent) {
                 prewoken = false;
+                seasonalUntil = null;
                 predict();
             }
             if (state == State.ACTIVE) {

@@ -62,8 +62,18 @@ public final class ArrivalHistory {
      * it is new. The counter starts from 0, as the in-process gateway's does when the daemon starts.
      */
     public synchronized void counter(Instant at, long arrivals) {
+        counter(at, arrivals, 0);
+    }
+
+    /**
+     * As {@link #counter(Instant, long)}, where {@code backlog} of the increase are arrivals that
+     * happened before now and are not recorded: a gateway that joins reports everything it
+     * counted since it started, which is no burst in this minute (see the engine's traffic reports).
+     */
+    public synchronized void counter(Instant at, long arrivals, long backlog) {
         long added = arrivals >= lastCounter ? arrivals - lastCounter : arrivals;
         lastCounter = arrivals;
+        added -= Math.min(added, Math.max(0, backlog));
         if (added > 0) {
             record(at, added);
         }
@@ -98,6 +108,14 @@ public final class ArrivalHistory {
     /** Drops minutes older than the retention window, as of {@code now}. */
     public synchronized void expire(Instant now) {
         evictBefore(Math.floorDiv(now.getEpochSecond(), 60) - RETENTION_MINUTES);
+    }
+
+    /** Calls {@code visitor} with every kept minute that has arrivals and their count, oldest first. */
+    public synchronized void forEachMinute(java.util.function.ObjIntConsumer<Instant> visitor) {
+        for (int i = 0; i < size; i++) {
+            int at = index(i);
+            visitor.accept(Instant.ofEpochSecond(minutes[at] * 60), counts[at]);
+        }
     }
 
     /** A copy of the idle-time histogram over the kept window. */

@@ -101,7 +101,8 @@ class HybridHistogramTest {
         HybridHistogram read = HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of(
                 "min-samples", 20, "head-percentile", 10, "tail-percentile", 95, "margin", 0.2, "wake-lead", "1m")), problems);
         problems.throwIfAny();
-        assertThat(read).isEqualTo(new HybridHistogram(20, 10, 95, 0.2, 2, 0.5, Duration.ofMinutes(1), Duration.ofMinutes(1)));
+        assertThat(read).isEqualTo(new HybridHistogram(20, 10, 95, 0.2, 2, 0.5, Duration.ofMinutes(1), Duration.ofMinutes(1),
+                io.zeroscale.engine.history.SeasonalForecast.Settings.DEFAULT));
 
         ConfigProblems bad = new ConfigProblems();
         HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of(

@@ -29,6 +29,22 @@ class ArrivalHistoryTest {
     }
 
     @Test
+    void aBacklogInTheCounterIsNotRecordedAsThisMinutesArrivals() {
+        ArrivalHistory history = new ArrivalHistory();
+        history.counter(T0.plusSeconds(10), 2);
+        // A gateway joins with 5000 requests counted since it started, 1 of them in flight now.
+        history.counter(T0.plusSeconds(70), 5002, 4999);
+        history.counter(T0.plusSeconds(130), 5004);
+
+        assertThat(history.toCsv()).isEqualTo("""
+                time,requests
+                2026-01-05T00:00:00Z,2
+                2026-01-05T00:01:00Z,1
+                2026-01-05T00:02:00Z,2
+                """);
+    }
+
+    @Test
     void idleTimesAreTheMinutesBetweenArrivals() {
         ArrivalHistory history = new ArrivalHistory();
         for (int i = 0; i < 20; i++) {
