@@ -294,6 +294,36 @@ def read_gateway_warm(name, data):
     return rows, detail
 
 
+def read_gateway_h2(name, data):
+    """benchmarks/gateway/h2.sh: h2load against the backend, the gateway and nginx, rotated each round."""
+    rounds = data["rounds"]
+    n = len(rounds)
+    med = lambda f: statistics.median(f(r) for r in rounds)
+    gw_rps, ng_rps, d_rps = med(lambda r: r["gateway"]["rps"]), med(lambda r: r["nginx"]["rps"]), med(lambda r: r["direct"]["rps"])
+    command = reproduce(data, "`benchmarks/gateway/h2.sh` (not stamped)")
+    warmup = data.get("warmup_seconds")
+    cpu = [r.get("cpu_us_per_request") for r in rounds]
+    has_cpu = all(c and c.get("gateway") is not None and c.get("nginx_proxy") is not None for c in cpu)
+    summary = (f"HTTP/2 cleartext (prior knowledge) from `h2load -c {data['connections']} -m {data['streams']}`, "
+               f"{data['seconds']} s per target per round, {n} rounds"
+               + (f", after {warmup} s of warm-up per target" if warmup else f", after one {data['seconds']} s run per target as warm-up (far too short for a fresh JVM on a loaded machine)")
+               + f"; reproduce with {command}. Throughput, ratio of medians: gateway / nginx "
+               f"**{gw_rps / ng_rps:.2f}** ({gw_rps:,.0f} / {ng_rps:,.0f} req/s; the backend directly over h2c {d_rps:,.0f})")
+    if has_cpu:
+        gw_cpu, ng_cpu = med(lambda r: r["cpu_us_per_request"]["gateway"]), med(lambda r: r["cpu_us_per_request"]["nginx_proxy"])
+        summary += f"; CPU per proxied request, ratio of medians **{gw_cpu / ng_cpu:.2f}** ({gw_cpu:.1f} / {ng_cpu:.1f} µs)"
+    detail = [summary + ". No budget in docs/budgets.md covers HTTP/2 yet.", "",
+              "| round | load before | h2load req/s direct / gateway / nginx | CPU µs/req gateway / nginx proxy | mean ms direct / gateway / nginx | failed gateway / nginx |",
+              "|---|---|---|---|---|---|"]
+    for r in rounds:
+        d, g, x, c = r["direct"], r["gateway"], r["nginx"], r.get("cpu_us_per_request") or {}
+        cells = " / ".join("—" if c.get(k) is None else f"{c[k]:.1f}" for k in ("gateway", "nginx_proxy"))
+        means = " / ".join("—" if t.get("mean_ms") is None else f"{t['mean_ms']:,.2f}" for t in (d, g, x))
+        detail.append(f"| {r['round']} | {r['load']:.1f} | {d['rps']:,.0f} / {g['rps']:,.0f} / {x['rps']:,.0f} | {cells} "
+                      f"| {means} | {g['failed']} / {x['failed']} |")
+    return [], detail
+
+
 def read_process_wake(name, data):
     samples = data["samples"]
     over = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
@@ -418,11 +448,11 @@ def read_generic(name, data):
     return rows, []
 
 
-READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm,
+READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2,
            "process-wake": read_process_wake, "docker-wake": read_docker_wake, "ml-inference": read_ml_inference,
            "startup": read_startup}
 # Files written before benchmarks/run stamped them: which reader fits.
-LEGACY = {"engine.json": "engine", "reaction.json": "reaction", "gateway-warm.json": "gateway-warm",
+LEGACY = {"engine.json": "engine", "reaction.json": "reaction", "gateway-warm.json": "gateway-warm", "gateway-h2.json": "gateway-h2",
           "process-wake.json": "process-wake"}
 
 # Every budget of docs/budgets.md (issue 19), in order; one without a results file shows as NOT MEASURED.

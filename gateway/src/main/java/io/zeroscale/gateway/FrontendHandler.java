@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.zeroscale.spi.Durations;
@@ -503,6 +505,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     void closeAfter(ChannelFuture written, boolean linger) {
         closing = true;
         cancelTimer();
+        if (stream && linger) {
+            // HTTP/2 says this without closing anything else: a stream answered in full while its
+            // body still comes is ended with RST_STREAM NO_ERROR, which asks the client to stop
+            // sending and keeps the answer valid (RFC 9113 section 8.1). Closing the stream channel
+            // alone would reset it with CANCEL, and clients then count the answered request as failed.
+            written.addListener((ChannelFuture future) -> {
+                Channel channel = future.channel();
+                if (future.isSuccess() && channel.isActive()) {
+                    channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                            .addListener(ChannelFutureListener.CLOSE);
+                } else {
+                    channel.close();
+                }
+            });
+            return;
+        }
         if (!linger) {
             written.addListener(ChannelFutureListener.CLOSE);
             return;

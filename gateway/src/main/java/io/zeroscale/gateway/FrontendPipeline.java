@@ -262,6 +262,8 @@ final class FrontendPipeline {
     private final class Http2Guard extends ChannelDuplexHandler {
         private final Http2FrameCodec codec;
         private boolean started;
+        /** Told to go away for a shutdown. */
+        private boolean goingAway;
         private long windowStart = System.nanoTime();
         private int controlFrames;
 
@@ -293,6 +295,7 @@ final class FrontendPipeline {
                 goAway(ctx, Http2Error.NO_ERROR, over);
                 return;
             }
+            proxy.http2Opened(ctx.channel(), () -> goAwayForShutdown(ctx));
             Http2Connection connection = codec.connection();
             int delta = http2.connectionWindow() - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
             if (delta > 0) {
@@ -333,6 +336,28 @@ final class FrontendPipeline {
                 return;
             }
             ctx.fireUserEventTriggered(evt);
+        }
+
+        /**
+         * A graceful shutdown started: GOAWAY with NO_ERROR and the last stream taken, so the client
+         * opens no new stream here (and knows that any it sent meanwhile was not processed, so it may
+         * send it elsewhere, whatever its method) instead of getting a 503 for each. The streams in
+         * flight run on; the connection closes after the last one, or when the gateway's shutdown
+         * grace ends it (Netty's own graceful-close timeout is turned off for that).
+         */
+        private void goAwayForShutdown(ChannelHandlerContext ctx) {
+            if (goingAway || !ctx.channel().isActive()) {
+                return;
+            }
+            goingAway = true;
+            log.debug("Telling HTTP/2 connection {} to go away: shutting down", ctx.channel());
+            codec.gracefulShutdownTimeoutMillis(-1);
+            ByteBuf debug = ctx.alloc().buffer();
+            debug.writeCharSequence("zeroscale is shutting down; retry in " + proxy.defaults().retryAfter().toSeconds()
+                    + "s", StandardCharsets.UTF_8);
+            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR, debug));
+            // With GOAWAY sent, the codec's close waits for the active streams, then closes.
+            ctx.close();
         }
 
         private void goAway(ChannelHandlerContext ctx, Http2Error error, String reason) {

@@ -45,6 +45,11 @@ final class Proxy implements RouteListener {
     private final CompletableFuture<Void> quiet = new CompletableFuture<>();
     private volatile boolean shuttingDown;
     private final TrustedProxies trustedProxies;
+    /**
+     * Open HTTP/2 client connections, each with what tells it to go away (run on its own loop) when
+     * a shutdown starts.
+     */
+    private final ConcurrentHashMap<io.netty.channel.Channel, Runnable> http2Connections = new ConcurrentHashMap<>();
 
     Proxy(TrafficHub hub, String gateway, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
             List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
@@ -232,13 +237,35 @@ final class Proxy implements RouteListener {
         return shuttingDown;
     }
 
-    /** Marks the start of a graceful shutdown; the future completes once no request is left. */
+    /**
+     * Marks the start of a graceful shutdown; the future completes once no request is left. Every
+     * HTTP/2 connection is told to go away at once, so its client opens no new stream here.
+     */
     CompletableFuture<Void> beginShutdown() {
         shuttingDown = true;
+        http2Connections.forEach((channel, goAway) -> {
+            try {
+                channel.eventLoop().execute(goAway);
+            } catch (RejectedExecutionException e) {
+                // The loop is closing, and its connections with it.
+            }
+        });
         if (exchanges.isEmpty()) {
             quiet.complete(null);
         }
         return quiet;
+    }
+
+    /**
+     * An HTTP/2 connection from a client is open; {@code goAway} runs on its loop when a shutdown
+     * starts (at once if one already did). Forgotten when it closes.
+     */
+    void http2Opened(io.netty.channel.Channel channel, Runnable goAway) {
+        http2Connections.put(channel, goAway);
+        channel.closeFuture().addListener(closed -> http2Connections.remove(channel));
+        if (shuttingDown) {
+            goAway.run();
+        }
     }
 
     /** The requests not ended yet. */

@@ -207,6 +207,96 @@ class GatewayHttp2IT extends GatewayTestSupport {
         assertThat(backend.requests()).isEqualTo(1);
     }
 
+    /** POST headers for {@code path} announcing a body of {@code length} bytes. */
+    private static Http2Headers post(String path, long length) {
+        return RawH2.get(path).method("POST").setLong("content-length", length);
+    }
+
+    /**
+     * The frames of {@code stream} up to its end: our answer, then how the stream was ended. Fails
+     * when the connection ends first.
+     */
+    private static List<RawH2.Frame> streamFrames(RawH2 client, int stream) throws IOException {
+        List<RawH2.Frame> frames = new ArrayList<>();
+        while (true) {
+            RawH2.Frame frame = client.read();
+            if (frame.stream() != stream) {
+                continue;
+            }
+            frames.add(frame);
+            if (frame.type() == RawH2.RST_STREAM) {
+                return frames;
+            }
+        }
+    }
+
+    /**
+     * A stream answered in full before its request body arrived (here: the body is announced larger
+     * than max-body-size) is ended with RST_STREAM NO_ERROR, which asks the client to stop sending
+     * without failing the response (RFC 9113 section 8.1). CANCEL, which Netty sends when a stream
+     * channel closes early, makes clients such as h2load and nghttp count the answered request as
+     * failed.
+     */
+    @Test
+    void aStreamAnsweredBeforeItsBodyArrivedEndsWithNoErrorNotCancel() throws Exception {
+        TestBackend backend = backend("b");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = start(GatewayConfig.builder().maxBodySize(1000).build(), GatewayRoute.path(APP, "/"));
+        try (RawH2 client = new RawH2(gateway.port())) {
+            client.headers(1, post("/", 5000), RawH2.END_HEADERS).frame(RawH2.DATA, 0, 1, new byte[100]).flush();
+            List<RawH2.Frame> frames = streamFrames(client, 1);
+
+            assertThat(frames).as("answer, its end, then the reset").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(client.decode(frames.get(0)).status().toString()).isEqualTo("413");
+            assertThat(frames.get(frames.size() - 2).flags() & RawH2.END_STREAM).as("the answer was complete")
+                    .isEqualTo(RawH2.END_STREAM);
+            assertThat(frames.getLast().errorCode()).as("RST_STREAM NO_ERROR, not CANCEL (8)").isZero();
+
+            // The connection goes on: the next stream is answered.
+            client.headers(3, RawH2.get("/"), RawH2.END_HEADERS | RawH2.END_STREAM).flush();
+            RawH2.Frame next = client.readUntil(frame -> frame.stream() == 3 && frame.type() == RawH2.HEADERS);
+            assertThat(client.decode(next).status().toString()).isEqualTo("200");
+        }
+        assertThat(backend.requests()).isEqualTo(1);
+    }
+
+    /** The same when the endpoint answers before reading the body, as nginx's {@code return 200} does. */
+    @Test
+    void aStreamTheEndpointAnsweredBeforeItsBodyArrivedEndsWithNoError() throws Exception {
+        TestBackend backend = backend("b");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startDefault();
+        try (RawH2 client = new RawH2(gateway.port())) {
+            client.headers(1, post("/", 1_000_000), RawH2.END_HEADERS);
+            // As much as the default window allows before our SETTINGS ack; then, as the gateway
+            // reads it and opens the window, more: past 64KiB it stops buffering and forwards.
+            for (int i = 0; i < 4; i++) {
+                client.frame(RawH2.DATA, 0, 1, new byte[16_383]);
+            }
+            client.flush();
+            List<RawH2.Frame> frames = new ArrayList<>();
+            boolean sentMore = false;
+            while (frames.isEmpty() || frames.getLast().type() != RawH2.RST_STREAM) {
+                RawH2.Frame frame = client.read();
+                if (frame.stream() != 1) {
+                    continue;
+                }
+                frames.add(frame);
+                if (frame.type() == RawH2.WINDOW_UPDATE && !sentMore) {
+                    sentMore = true;
+                    client.frame(RawH2.DATA, 0, 1, new byte[16_383]).flush();
+                }
+            }
+
+            RawH2.Frame head = frames.stream().filter(frame -> frame.type() == RawH2.HEADERS).findFirst().orElseThrow();
+            assertThat(client.decode(head).status().toString()).isEqualTo("200");
+            assertThat(frames).anyMatch(frame -> frame.type() == RawH2.DATA
+                    && (frame.flags() & RawH2.END_STREAM) != 0);
+            assertThat(frames.getLast().errorCode()).as("RST_STREAM NO_ERROR, not CANCEL (8): %s", frames).isZero();
+        }
+        assertThat(backend.requests()).isEqualTo(1);
+    }
+
     @Test
     void aRapidResetBurstEndsThatConnectionAndOthersAreServed() throws Exception {
         TestBackend backend = backend("b");

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -126,6 +127,61 @@ class GatewayShutdownIT extends GatewayTestSupport {
         assertThat(backend.requests()).as("the refused request never reached the endpoint").isEqualTo(2);
         backend.releaseSlow();
         shutdown.get(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * An HTTP/2 connection hears of the shutdown at once: GOAWAY with NO_ERROR and the last stream
+     * it took, so its client opens no new stream here (a stream it sends anyway is not processed,
+     * which GOAWAY tells it, rather than answered 503); the stream in flight finishes, and then the
+     * connection closes.
+     */
+    @Test
+    void anOpenHttp2ConnectionIsToldToGoAwayAtOnceAndItsStreamInFlightFinishes() throws Exception {
+        TestBackend backend = backend("slow");
+        Gateway gateway = startWithHeldRoute(backend.endpoint());
+        RawH2 client = closeLater(new RawH2(gateway.port()));
+        client.headers(1, RawH2.get("/slow"), RawH2.END_HEADERS | RawH2.END_STREAM).flush();
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        CompletableFuture<Void> shutdown = beginShutdown(gateway, LONG_GRACE);
+
+        RawH2.Frame goAway = client.readUntil(frame -> frame.type() == RawH2.GOAWAY);
+        assertThat(goAway.errorCode()).as("NO_ERROR").isZero();
+        assertThat(goAway.intAt(0) & 0x7fffffff).as("last stream taken").isEqualTo(1);
+        assertThat(goAway.debugText()).isEqualTo("zeroscale is shutting down; retry in 3s");
+        // A stream opened after the GOAWAY is not processed: no answer, and it never reaches the endpoint.
+        client.headers(3, RawH2.get("/"), RawH2.END_HEADERS | RawH2.END_STREAM).flush();
+        assertThat(shutdown).as("shutdown while a stream is in flight").isNotDone();
+
+        backend.releaseSlow();
+
+        List<RawH2.Frame> rest = client.readToEnd();
+        RawH2.Frame head = rest.stream().filter(frame -> frame.type() == RawH2.HEADERS).findFirst().orElseThrow();
+        assertThat(head.stream()).isEqualTo(1);
+        assertThat(client.decode(head).status().toString()).isEqualTo("200");
+        assertThat(rest).as("the stream in flight ends").anyMatch(frame -> frame.stream() == 1
+                && frame.type() == RawH2.DATA && (frame.flags() & RawH2.END_STREAM) != 0);
+        assertThat(rest).as("nothing for the stream opened after GOAWAY").noneMatch(frame -> frame.stream() == 3);
+        shutdown.get(30, TimeUnit.SECONDS);
+        assertThat(backend.requests()).isEqualTo(1);
+    }
+
+    /** Over HTTP/2 too, a stream whose endpoint has not answered when the grace ends gets the 504. */
+    @Test
+    void anHttp2StreamWhoseEndpointHasNotAnsweredWhenTheGraceEndsGets504() throws Exception {
+        TestBackend backend = backend("stuck");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startDefault();
+        RawH2 client = closeLater(new RawH2(gateway.port()));
+        client.headers(1, RawH2.get("/slow"), RawH2.END_HEADERS | RawH2.END_STREAM).flush();
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        shutdownAsync(gateway, Duration.ofMillis(300)).get(30, TimeUnit.SECONDS);
+
+        List<RawH2.Frame> frames = client.readToEnd();
+        assertThat(frames).anyMatch(frame -> frame.type() == RawH2.GOAWAY && frame.errorCode() == 0);
+        RawH2.Frame head = frames.stream().filter(frame -> frame.type() == RawH2.HEADERS).findFirst().orElseThrow();
+        assertThat(client.decode(head).status().toString()).isEqualTo("504");
     }
 
     @Test

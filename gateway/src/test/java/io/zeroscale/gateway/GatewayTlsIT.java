@@ -214,6 +214,47 @@ class GatewayTlsIT extends GatewayTestSupport {
                 + certFile) && event.getFormattedMessage().contains("CN=gateway-b"));
     }
 
+    /**
+     * The same with an HTTP/2 stream open (ALPN h2): it completes over the old session, the
+     * connection keeps serving streams, and new connections get the new certificate. The client
+     * trusts only the old certificate, so a request it gets answered after the swap cannot have
+     * gone over a new connection.
+     */
+    @Test
+    void aReplacedCertificateLetsAnOpenHttp2StreamCompleteAndServesNewConnections() throws Exception {
+        TestCertificates.Issued old = TestCertificates.selfSigned("gateway-a");
+        old.writeTo(certFile, keyFile);
+        TestBackend backend = backend("b");
+        Gateway gateway = startTls(TlsConfig.of(certFile, keyFile).withReloadCheck(Duration.ofSeconds(1)), backend);
+        HttpClient trustsOld = closeLater(HttpClient.newBuilder().sslContext(old.trustingClient())
+                .version(HttpClient.Version.HTTP_2).build());
+        java.net.URI base = java.net.URI.create("https://127.0.0.1:" + gateway.port());
+
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> stream = trustsOld.sendAsync(
+                HttpRequest.newBuilder(base.resolve("/slow")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> backend.slowStarted() == 1);
+
+        TestCertificates.Issued next = TestCertificates.selfSigned("gateway-b");
+        next.writeTo(certFile, keyFile);
+        await().atMost(Duration.ofSeconds(10)).until(() -> servedCommonName(gateway).equals("CN=gateway-b"));
+
+        backend.releaseSlow();
+        HttpResponse<String> answer = stream.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(answer.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(answer.body()).isEqualTo("slow from b");
+        HttpResponse<String> again = trustsOld.send(HttpRequest.newBuilder(base.resolve("/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(again.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(again.body()).as("another stream on the open connection").isEqualTo("hello from b");
+
+        HttpClient trustsNew = closeLater(HttpClient.newBuilder().sslContext(next.trustingClient())
+                .version(HttpClient.Version.HTTP_2).build());
+        HttpResponse<String> fresh = trustsNew.send(HttpRequest.newBuilder(base.resolve("/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(fresh.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(fresh.body()).isEqualTo("hello from b");
+    }
+
     @Test
     void aBadNewCertificateIsRefusedWithAWarningAndTheOldOneStays() throws Exception {
         TestCertificates.selfSigned("gateway-a").writeTo(certFile, keyFile);
