@@ -72,6 +72,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
+    private final WakeTimes wakeTimes = new WakeTimes();
     private final EngineTelemetry telemetry;
     private final Leadership leadership;
     private final TrafficSettings traffic;
@@ -366,6 +367,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
             return predecessor;
         }
         String reason = "target '" + spec.name() + "' was removed (" + origin + ")";
+        wakeTimes.forget(spec.ref());
         synchronized (routeLock) {
             actors.remove(spec.ref(), actor);
             for (RouteListener listener : routeListeners) {
@@ -696,6 +698,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
     }
 
     void decided(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {
+        TargetStatus status = statusOf(target);
+        if (status != null) {
+            wakeTimes.decided(target, status, decision);
+        }
         for (DecisionListener listener : decisionListeners) {
             try {
                 listener.onDecision(target, event, decision);
@@ -703,6 +709,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 log.warn("decision listener failed", e);
             }
         }
+    }
+
+    /** How long each target's wakes took: the last, the median and the p99. */
+    public WakeTimes wakeTimes() {
+        return wakeTimes;
     }
 
     /** Who decides: {@link Leadership#always()} unless a plugin or the embedder supplied one. */
@@ -747,6 +758,15 @@ public final class Engine implements TrafficHub, AutoCloseable {
     /** The spec of the target named {@code name} now, if there is one. */
     public synchronized Optional<TargetSpec> spec(String name) {
         return Optional.ofNullable(actorsByName.get(name)).map(TargetActor::spec);
+    }
+
+    /** The state diagram of the automaton of the target named {@code target}, if there is one. */
+    public Optional<io.zeroscale.spi.automaton.StateDiagram> diagram(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        return Optional.ofNullable(actor).map(TargetActor::diagram);
     }
 
     public Optional<TargetStatus> status(String target) {

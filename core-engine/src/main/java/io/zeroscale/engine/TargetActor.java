@@ -12,6 +12,7 @@ import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
@@ -116,6 +117,8 @@ final class TargetActor {
     private @Nullable JournalEntry streakEntry;
     private Subscription backoffEnd = Subscription.NONE;
     private volatile TargetStatus status;
+    /** The automaton as configured; a leader's fresh automaton has the same spec, so the same diagram. */
+    private final StateDiagram diagram;
 
     TargetActor(
             TargetSpec spec,
@@ -135,6 +138,7 @@ final class TargetActor {
         this.history = history;
         this.historyProblem = historyProblem;
         this.automaton = automaton;
+        this.diagram = describe(automaton);
         this.orchestrator = orchestrator;
         this.engine = engine;
         this.leadership = leadership;
@@ -290,6 +294,20 @@ final class TargetActor {
 
     TargetStatus status() {
         return status;
+    }
+
+    StateDiagram diagram() {
+        return diagram;
+    }
+
+    private StateDiagram describe(Automaton automaton) {
+        try {
+            return automaton.describe();
+        } catch (RuntimeException e) {
+            // A custom automaton's mistake costs its diagram's transitions, not its target.
+            log.warn("target {}: the automaton's describe() failed; the dashboard shows its states only", spec.name(), e);
+            return StateDiagram.ofStates(automaton.states());
+        }
     }
 
     @Nullable Route route() {
