@@ -71,6 +71,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<RouteListener> routeListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<TargetRef>> statusListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
     private final WakeTimes wakeTimes = new WakeTimes();
     private final EngineTelemetry telemetry;
@@ -707,6 +708,27 @@ public final class Engine implements TrafficHub, AutoCloseable {
                 listener.onDecision(target, event, decision);
             } catch (RuntimeException e) {
                 log.warn("decision listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * Calls {@code listener} with a target's ref each time its {@link #status} was refreshed, on its
+     * actor thread, after the new status is readable: after every decision, and after what changes a
+     * status without one (an operator's pause or override, an observation while paused, leadership).
+     * For live views that must not miss a change; {@code listener} must not block.
+     */
+    public Subscription subscribeStatus(Consumer<TargetRef> listener) {
+        statusListeners.add(listener);
+        return () -> statusListeners.remove(listener);
+    }
+
+    void statusChanged(TargetRef target) {
+        for (Consumer<TargetRef> listener : statusListeners) {
+            try {
+                listener.accept(target);
+            } catch (RuntimeException e) {
+                log.warn("status listener failed", e);
             }
         }
     }

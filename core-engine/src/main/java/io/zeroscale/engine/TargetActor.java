@@ -770,6 +770,7 @@ final class TargetActor {
     private void refreshStatus() {
         Decision last = applied;
         status = snapshot(last == null ? (started ? "started" : "waiting for the first observation") : last.reason());
+        engine.statusChanged(spec.ref());
     }
 
     private TargetStatus snapshot(String reason) {

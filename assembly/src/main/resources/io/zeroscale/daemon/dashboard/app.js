@@ -385,9 +385,7 @@ function highlightState(current) {
   for (const item of $('automaton-transitions').children) item.classList.toggle('from-current', item.dataset.from === current);
 }
 
-// ---- charts (uPlot, served by the daemon from its WebJar) ----------------------------------------
-
-const COLORS = ['#1a56c4', '#1f7a3a', '#a15c00', '#a11d1d', '#6b3fa0', '#00838f'];
+// ---- charts (charts.js on uPlot, served by the daemon from its WebJar) ----------------------------
 
 async function loadSeries(name) {
   try {
@@ -417,43 +415,17 @@ function addPoint(target) {
   updateCharts();
 }
 
-function chartData() {
-  const points = state.series.points;
-  const xs = points.map((p) => Date.parse(p.at) / 1000);
-  const names = [...new Set(points.flatMap((p) => Object.keys(p.signals)))];
-  return {
-    replicas: [xs, ...['desired', 'observed', 'ready', 'held', 'inFlight'].map((key) => points.map((p) => p[key]))],
-    names,
-    signals: [xs, ...names.map((key) => points.map((p) => (key in p.signals ? p.signals[key] : null)))],
-  };
-}
-
 function drawCharts() {
   state.charts.forEach((chart) => chart.destroy());
   state.charts = [];
+  state.drawn = null;
   if (typeof uPlot === 'undefined' || !state.series) return;
-  const data = chartData();
-  const width = Math.max(400, $('detail').clientWidth - 40);
-  const stepped = uPlot.paths.stepped({ align: 1 });
-  const line = (label, i, dash) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, paths: stepped, dash, spanGaps: false });
-  state.charts.push(new uPlot({
-    width, height: 220, scales: { x: { time: true } }, axes: [{}, { label: 'count' }],
-    series: [{}, line('desired', 0), line('observed', 1, [6, 4]), line('ready', 2), line('held', 3, [2, 3]), line('in flight', 4, [2, 3])],
-  }, data.replicas, $('replicas-chart')));
-  state.charts.push(new uPlot({
-    width, height: 180, scales: { x: { time: true } },
-    // A gap in a line is a signal that was unknown then: unknown is not zero.
-    series: [{}, ...data.names.map((name, i) => line(name, i))],
-  }, data.signals, $('signals-chart')));
-  state.signalNames = data.names.join(',');
+  state.drawn = zeroscaleCharts.draw(state.series.points, $('replicas-chart'), $('signals-chart'), Math.max(400, $('detail').clientWidth - 40));
+  state.charts = state.drawn.charts;
 }
 
 function updateCharts() {
-  if (state.charts.length !== 2) { drawCharts(); return; }
-  const data = chartData();
-  if (data.names.join(',') !== state.signalNames) { drawCharts(); return; }
-  state.charts[0].setData(data.replicas);
-  state.charts[1].setData(data.signals);
+  if (!state.drawn || !zeroscaleCharts.update(state.drawn, state.series.points)) drawCharts();
 }
 
 // Manual actions change what the daemon does: each asks first.

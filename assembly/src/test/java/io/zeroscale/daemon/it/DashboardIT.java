@@ -256,6 +256,35 @@ class DashboardIT {
         assertThat(js.executeScript("return window.zeroscaleTestMarker;")).isEqualTo("not reloaded");
     }
 
+    /** {@code zeroscale simulate --out DIR} opened from disk: the dashboard's charts draw the replay. */
+    @Test
+    void theSimulatePageDrawsTheReplayWithTheDashboardsCharts() throws Exception {
+        Path out = data.resolve("timeline");
+        java.io.StringWriter err = new java.io.StringWriter();
+        int status = io.zeroscale.daemon.cli.ZeroscaleCommand.execute(new java.io.PrintWriter(new java.io.StringWriter(), true),
+                new java.io.PrintWriter(err, true), "simulate", "--config", "../examples/simulate.yaml", "--target", "api",
+                "--series", "../examples/simulate-series.csv", "--out", out.toString());
+        assertThat(status).as(err.toString()).isZero();
+
+        browser = chromium();
+        browser.get(out.resolve("index.html").toUri().toString());
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(20));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#replicas-chart canvas")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#signals-chart canvas")));
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        // The charts' own data (uPlot's): ready replicas as observed, up to 5, and the rps signal.
+        @SuppressWarnings("unchecked")
+        List<Long> ready = (List<Long>) js.executeScript("return window.zeroscaleDrawn.charts[0].data[3];");
+        assertThat(ready).contains(5L).endsWith(0L);
+        @SuppressWarnings("unchecked")
+        List<String> signals = (List<String>) js.executeScript("return window.zeroscaleDrawn.charts[1].series.slice(1).map(s => s.label);");
+        assertThat(signals).contains("rps");
+        assertThat(browser.findElement(By.id("decisions")).getText()).contains("WAKING", "waking: signal rps = 2.0 above activation 0.5");
+        Path screenshots = Path.of(System.getProperty("zeroscale.screenshots", "target/screenshots"));
+        Files.createDirectories(screenshots);
+        Files.write(screenshots.resolve("simulate.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
     private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
         return new PluginContext() {
             @Override
