@@ -441,6 +441,22 @@ def read_ml_inference(name, data):
     return [], detail
 
 
+def read_dashboard(name, data):
+    opens, changes = data["rounds"]["openMs"], data["rounds"]["changeMs"]
+    targets = data["targets"]
+    command = reproduce(data, "`benchmarks/run dashboard` (not stamped)")
+    rows = [Row("dashboard-open", f"dashboard with {targets:,} targets: time to open (first page of rows drawn), median",
+                f"{ms(statistics.median(opens), 0)} (p99 {ms(rank(opens, 0.99), 0)}, {len(opens)} opens)", "≤ 2 s",
+                verdict(statistics.median(opens) <= 2000), command, name),
+            Row("dashboard-change", f"dashboard with {targets:,} targets: API call → the row shows the change, median",
+                f"{ms(statistics.median(changes), 0)} (p99 {ms(rank(changes, 0.99), 0)}, {len(changes)} changes)", "≤ 1 s",
+                verdict(statistics.median(changes) <= 1000), command, name)]
+    detail = ["| measure | n | p50 | p99 | max |", "|---|---|---|---|---|",
+              f"| open | {len(opens)} | {ms(statistics.median(opens), 0)} | {ms(rank(opens, 0.99), 0)} | {ms(max(opens), 0)} |",
+              f"| change shown | {len(changes)} | {ms(statistics.median(changes), 0)} | {ms(rank(changes, 0.99), 0)} | {ms(max(changes), 0)} |"]
+    return rows, detail
+
+
 def read_generic(name, data):
     rows = []
     for b in data.get("budgets", []) if isinstance(data, dict) else []:
@@ -450,7 +466,7 @@ def read_generic(name, data):
 
 READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2,
            "process-wake": read_process_wake, "docker-wake": read_docker_wake, "ml-inference": read_ml_inference,
-           "startup": read_startup}
+           "startup": read_startup, "dashboard": read_dashboard}
 # Files written before benchmarks/run stamped them: which reader fits.
 LEGACY = {"engine.json": "engine", "reaction.json": "reaction", "gateway-warm.json": "gateway-warm", "gateway-h2.json": "gateway-h2",
           "process-wake.json": "process-wake"}
@@ -469,6 +485,8 @@ BUDGETS = [
     ("engine-p99", "engine: p99 event-to-decision, 100,000 targets, one pinned core, actuating", "≤ 10 ms", "`benchmarks/run engine-scale`"),
     ("engine-heap", "engine: heap after GC, 100,000 targets", "≤ 1 GiB", "`benchmarks/run engine-scale`"),
     ("reaction", "reaction: pushed signal → orchestrator call, p99", "≤ 100 ms", "`benchmarks/run reaction`"),
+    ("dashboard-open", "dashboard with 1,000 targets: time to open (first page of rows drawn), median", "≤ 2 s", "`benchmarks/run dashboard`"),
+    ("dashboard-change", "dashboard with 1,000 targets: API call → the row shows the change, median", "≤ 1 s", "`benchmarks/run dashboard`"),
 ]
 
 

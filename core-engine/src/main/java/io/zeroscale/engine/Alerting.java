@@ -137,8 +137,7 @@ public final class Alerting implements AutoCloseable {
         final ArrayDeque<Instant> stateChanges = new ArrayDeque<>();
         final Map<String, Instant> unknownSince = new HashMap<>();
         @Nullable String lastState;
-        int lastDesired = -1;
-        @Nullable Instant wakeStarted;
+        final WakeWatch wakes = new WakeWatch();
         long overflowed;
         @Nullable Instant lastOverflow;
 
@@ -151,31 +150,30 @@ public final class Alerting implements AutoCloseable {
             signals(status, now, out);
             overflow(status, now, out);
             automaton(status, raised, wakeFailedNow, now, out);
-            lastDesired = status.desiredReplicas();
         }
 
         /** Returns true when this decision ended a wake in failure. */
         private boolean wake(TargetStatus status, Decision decision, List<Action.Alert> raised, Instant now, List<Alert> out) {
-            int desired = status.desiredReplicas();
-            int ready = status.readyReplicas();
-            if (ready > 0) {
+            if (status.readyReplicas() > 0) {
                 // A ready replica ends every failed wake: "the next good wake" resolves it.
                 resolve(status, Alert.WAKE_FAILED, Map.of(), now, "target " + status.name() + " is ready again", out);
             }
-            Instant started = wakeStarted;
-            if (started == null) {
-                // A wake: replicas asked for where none are ready, coming from zero (or from the
-                // first observation of a workload that is starting).
-                if (desired > 0 && ready == 0 && lastDesired <= 0) {
-                    wakeStarted = now;
+            boolean failedHeld = decision.actions().stream().anyMatch(Action.FailHeld.class::isInstance);
+            Duration exact;
+            switch (wakes.observe(status.desiredReplicas(), status.readyReplicas(), failedHeld, now)) {
+                case WakeWatch.Step.Idle ignored -> {
+                    return false;
                 }
-                return false;
+                case WakeWatch.Step.Started ignored -> {
+                    return false;
+                }
+                case WakeWatch.Step.Ready ready -> exact = ready.took();
+                case WakeWatch.Step.Failed failed -> exact = failed.took();
+                case WakeWatch.Step.Waiting waiting -> exact = waiting.took();
             }
             // Whole seconds read better in a page than "40s66ms"; below a second keep the millis.
-            Duration exact = Duration.between(started, now);
             Duration took = exact.compareTo(Duration.ofSeconds(1)) >= 0 ? exact.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) : exact;
-            if (ready > 0) {
-                wakeStarted = null;
+            if (status.readyReplicas() > 0) {
                 if (took.compareTo(settings.wakeSlow()) > 0) {
                     fire(status, Alert.WAKE_SLOW, Action.Severity.WARNING, Map.of(), now,
                             "wake of " + status.name() + " took " + Durations.format(took) + ", more than "
@@ -186,9 +184,7 @@ public final class Alerting implements AutoCloseable {
                 }
                 return false;
             }
-            boolean failedHeld = decision.actions().stream().anyMatch(Action.FailHeld.class::isInstance);
-            if (desired == 0 || failedHeld) {
-                wakeStarted = null;
+            if (wakes.since() == null) {
                 // Slow is moot once the wake failed: the failure is the one page.
                 resolve(status, Alert.WAKE_SLOW, Map.of(), now, "wake of " + status.name() + " failed", out);
                 String reason = raised.isEmpty() ? status.lastReason() : raised.getFirst().message();

@@ -76,7 +76,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<RouteListener> routeListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<TargetRef>> statusListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
+    private final WakeTimes wakeTimes = new WakeTimes();
     private final EngineTelemetry telemetry;
     private final Leadership leadership;
     private final TrafficSettings traffic;
@@ -392,6 +394,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
             return predecessor;
         }
         String reason = "target '" + spec.name() + "' was removed (" + origin + ")";
+        wakeTimes.forget(spec.ref());
         synchronized (routeLock) {
             actors.remove(spec.ref(), actor);
             for (RouteListener listener : routeListeners) {
@@ -770,6 +773,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
     }
 
     void decided(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {
+        TargetStatus status = statusOf(target);
+        if (status != null) {
+            wakeTimes.decided(target, status, decision);
+        }
         for (DecisionListener listener : decisionListeners) {
             try {
                 listener.onDecision(target, event, decision);
@@ -791,6 +798,32 @@ public final class Engine implements TrafficHub, AutoCloseable {
         if (!events.isEmpty()) {
             events.publish(new EngineEvent.Decided(scheduler.clock().instant(), target, from, to, decision, leader));
         }
+    }
+
+    /**
+     * Calls {@code listener} with a target's ref each time its {@link #status} was refreshed, on its
+     * actor thread, after the new status is readable: after every decision, and after what changes a
+     * status without one (an operator's pause or override, an observation while paused, leadership).
+     * For live views that must not miss a change; {@code listener} must not block.
+     */
+    public Subscription subscribeStatus(Consumer<TargetRef> listener) {
+        statusListeners.add(listener);
+        return () -> statusListeners.remove(listener);
+    }
+
+    void statusChanged(TargetRef target) {
+        for (Consumer<TargetRef> listener : statusListeners) {
+            try {
+                listener.accept(target);
+            } catch (RuntimeException e) {
+                log.warn("status listener failed", e);
+            }
+        }
+    }
+
+    /** How long each target's wakes took: the last, the median and the p99. */
+    public WakeTimes wakeTimes() {
+        return wakeTimes;
     }
 
     /** Who decides: {@link Leadership#always()} unless a plugin or the embedder supplied one. */
@@ -835,6 +868,15 @@ public final class Engine implements TrafficHub, AutoCloseable {
     /** The spec of the target named {@code name} now, if there is one. */
     public synchronized Optional<TargetSpec> spec(String name) {
         return Optional.ofNullable(actorsByName.get(name)).map(TargetActor::spec);
+    }
+
+    /** The state diagram of the automaton of the target named {@code target}, if there is one. */
+    public Optional<io.zeroscale.spi.automaton.StateDiagram> diagram(String target) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        return Optional.ofNullable(actor).map(TargetActor::diagram);
     }
 
     public Optional<TargetStatus> status(String target) {

@@ -40,6 +40,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A backtest: replays a recorded signal series through a target's policy on virtual time and
@@ -70,6 +71,39 @@ public final class Simulation {
 
     /** One decision of the timeline. */
     public record Step(Instant at, String state, int replicas, int ready, Routing routing, JournalEntry.Kind kind, String reason) {}
+
+    /**
+     * The target's status each time it changed, as the dashboard's series keeps it: replicas as
+     * observed when they change (not only at decisions) and every signal's value then, null while
+     * unknown.
+     */
+    public record Point(Instant at, int desired, int observed, int ready, int held, int inFlight, Map<String, @Nullable Double> signals) {
+        public Point {
+            requireNonNull(at, "at is null");
+            signals = Collections.unmodifiableMap(new LinkedHashMap<>(signals));
+        }
+
+        static Point of(TargetStatus status) {
+            Map<String, @Nullable Double> signals = new java.util.TreeMap<>();
+            status.signals().forEach((name, value) -> signals.put(name,
+                    value instanceof SignalValue.Known known && Double.isFinite(known.value()) ? known.value() : null));
+            return new Point(status.updatedAt(), status.desiredReplicas(), status.observedReplicas(), status.readyReplicas(),
+                    status.requests().held(), status.requests().inFlight(), signals);
+        }
+
+        boolean sameAs(Point other) {
+            return desired == other.desired && observed == other.observed && ready == other.ready && held == other.held
+                    && inFlight == other.inFlight && signals.equals(other.signals);
+        }
+    }
+
+    /** A replay's decisions and the target's status as it changed. */
+    public record Timeline(List<Step> steps, List<Point> points) {
+        public Timeline {
+            steps = List.copyOf(steps);
+            points = List.copyOf(points);
+        }
+    }
 
     /** The column of a series that gives request arrivals (instead of the gateway counters). */
     public static final String REQUESTS = "requests";
@@ -186,7 +220,14 @@ public final class Simulation {
      * @param plugins extra plugins whose automata the policy may use (the built-ins are always there)
      */
     public static List<Step> run(TargetSpec target, List<Row> rows, Duration startup, Duration tail, List<Plugin> plugins) {
-        return simulate(target.name(), target, rows, startup, Duration.ofSeconds(1), tail, plugins).steps();
+        return timeline(target, rows, startup, tail, plugins).steps();
+    }
+
+    /** As {@link #run}, with the target's status as it changed, for charts. */
+    public static Timeline timeline(TargetSpec target, List<Row> rows, Duration startup, Duration tail, List<Plugin> plugins) {
+        List<Point> points = new ArrayList<>();
+        List<Step> steps = simulate(target.name(), target, rows, startup, Duration.ofSeconds(1), tail, plugins, points).steps();
+        return new Timeline(steps, points);
     }
 
     /**
@@ -198,7 +239,7 @@ public final class Simulation {
             List<Plugin> plugins) {
         List<Outcome> outcomes = new ArrayList<>();
         for (Candidate candidate : candidates) {
-            outcomes.add(simulate(candidate.name(), candidate.target(), rows, startup, service, tail, plugins));
+            outcomes.add(simulate(candidate.name(), candidate.target(), rows, startup, service, tail, plugins, new ArrayList<>()));
         }
         return List.copyOf(outcomes);
     }
@@ -252,8 +293,9 @@ public final class Simulation {
                 base.tick(), base.startFailures(), io.zeroscale.spi.Config.of(base.settings().path(), settings)));
     }
 
+    /** @param points receives the target's status each time it changed (consecutive equal ones once) */
     private static Outcome simulate(String name, TargetSpec target, List<Row> rows, Duration startup, Duration service, Duration tail,
-            List<Plugin> plugins) {
+            List<Plugin> plugins, List<Point> points) {
         boolean requestModel = rows.stream().anyMatch(row -> row.values().containsKey(REQUESTS));
         if (requestModel && rows.stream().anyMatch(row -> row.values().containsKey(ReservedSignals.HELD)
                 || row.values().containsKey(ReservedSignals.INFLIGHT) || row.values().containsKey("arrivals"))) {
@@ -286,6 +328,11 @@ public final class Simulation {
             time.scheduleAtFixedRate(HEARTBEAT, () -> zeroscale.trafficHub().heartbeat(TrafficFromSeries.GATEWAY));
             zeroscale.journal().subscribe(entry -> steps.add(new Step(entry.at(), entry.state(), entry.replicas(),
                     workload.ready, entry.routing(), entry.kind(), entry.message())));
+            zeroscale.engine().subscribeStatus(ref -> zeroscale.engine().status(simulated.name()).map(Point::of).ifPresent(point -> {
+                if (points.isEmpty() || !points.getLast().sameAs(point)) {
+                    points.add(point);
+                }
+            }));
             zeroscale.start();
             time.runDue();
             for (Row row : rows) {

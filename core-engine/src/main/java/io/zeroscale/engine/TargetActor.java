@@ -15,6 +15,7 @@ import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.metrics.MetricSource;
 import io.zeroscale.spi.metrics.SignalValue;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
@@ -121,6 +122,8 @@ final class TargetActor {
     private @Nullable JournalEntry streakEntry;
     private Subscription backoffEnd = Subscription.NONE;
     private volatile TargetStatus status;
+    /** The automaton as configured; a leader's fresh automaton has the same spec, so the same diagram. */
+    private final StateDiagram diagram;
 
     TargetActor(
             TargetSpec spec,
@@ -140,6 +143,7 @@ final class TargetActor {
         this.history = history;
         this.historyProblem = historyProblem;
         this.automaton = automaton;
+        this.diagram = describe(automaton);
         this.orchestrator = orchestrator;
         this.engine = engine;
         this.leadership = leadership;
@@ -305,6 +309,20 @@ final class TargetActor {
 
     TargetStatus status() {
         return status;
+    }
+
+    StateDiagram diagram() {
+        return diagram;
+    }
+
+    private StateDiagram describe(Automaton automaton) {
+        try {
+            return automaton.describe();
+        } catch (RuntimeException e) {
+            // A custom automaton's mistake costs its diagram's transitions, not its target.
+            log.warn("target {}: the automaton's describe() failed; the dashboard shows its states only", spec.name(), e);
+            return StateDiagram.ofStates(automaton.states());
+        }
     }
 
     @Nullable Route route() {
@@ -816,6 +834,7 @@ final class TargetActor {
     private void refreshStatus() {
         Decision last = applied;
         status = snapshot(last == null ? (started ? "started" : "waiting for the first observation") : last.reason());
+        engine.statusChanged(spec.ref());
     }
 
     private TargetStatus snapshot(String reason) {

@@ -10,9 +10,11 @@ import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.TargetStatus;
 import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.history.SeasonalForecast;
+import io.zeroscale.engine.WakeTimes;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.metrics.SignalValue;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,6 +99,7 @@ public final class ApiHandlers {
                 new ApiRoute("GET", "/targets", false, request -> ApiResponse.ok(engine.statuses().stream().map(this::view).toList())),
                 new ApiRoute("GET", "/targets/{name}", false, request -> ApiResponse.ok(view(status(request.pathParameter("name"))))),
                 new ApiRoute("GET", "/targets/{name}/forecast", false, this::forecast),
+                new ApiRoute("GET", "/targets/{name}/automaton", false, this::automaton),
                 new ApiRoute("GET", "/journal", false, this::journal),
                 new ApiRoute("POST", "/targets/{name}/automation", false, this::automation),
                 new ApiRoute("PUT", "/targets/{name}/override", false, this::setOverride),
@@ -233,6 +236,31 @@ public final class ApiHandlers {
         out.put("added", change.added().stream().map(io.zeroscale.spi.targets.TargetDefinition::name).toList());
         out.put("updated", change.updated().stream().map(io.zeroscale.spi.targets.TargetDefinition::name).toList());
         out.put("removed", change.removed());
+        return ApiResponse.ok(out);
+    }
+
+    /** {@code GET /targets/{name}/automaton}: the state diagram the automaton describes, and its current state. */
+    private ApiResponse automaton(ApiRequest request) {
+        String name = request.pathParameter("name");
+        TargetStatus status = status(name);
+        StateDiagram diagram = engine.diagram(name).orElseThrow(() -> unknownTarget(name));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("target", name);
+        out.put("type", engine.spec(name).map(spec -> spec.policy().automaton()).orElse(""));
+        out.put("state", status.state());
+        out.put("states", diagram.states().stream().map(state -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("name", state.name());
+            view.put("description", state.description());
+            return view;
+        }).toList());
+        out.put("transitions", diagram.transitions().stream().map(transition -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("from", transition.from());
+            view.put("to", transition.to());
+            view.put("guard", transition.guard());
+            return view;
+        }).toList());
         return ApiResponse.ok(out);
     }
 
@@ -375,8 +403,26 @@ public final class ApiHandlers {
         out.put("signals", signals);
         out.put("lastReason", status.lastReason());
         out.put("startFailures", startFailures(status));
+        out.put("wakes", wakes(engine.wakeTimes().summary(status.ref())));
         out.put("updatedAt", status.updatedAt().toString());
         return out;
+    }
+
+    /** How long the target's wakes took, in seconds; null figures before the first wake. */
+    private static Map<String, Object> wakes(WakeTimes.Summary summary) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("completed", summary.completed());
+        out.put("failed", summary.failed());
+        out.put("lastSeconds", seconds(summary.last()));
+        out.put("lastAt", summary.lastAt() == null ? null : summary.lastAt().toString());
+        out.put("medianSeconds", seconds(summary.median()));
+        out.put("p99Seconds", seconds(summary.p99()));
+        out.put("wakingSince", summary.wakingSince() == null ? null : summary.wakingSince().toString());
+        return out;
+    }
+
+    private static @org.jspecify.annotations.Nullable Double seconds(@org.jspecify.annotations.Nullable Duration duration) {
+        return duration == null ? null : duration.toNanos() / 1e9;
     }
 
     /** The crash-loop backoff: null while no replica failed since one last became ready. */

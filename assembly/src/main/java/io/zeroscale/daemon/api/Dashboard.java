@@ -13,7 +13,7 @@ import java.util.Map;
  * carry no data (the page reads the API), so they are served without a token; the page then
  * signs in (see {@link Sessions}) when the daemon has one.
  */
-final class Dashboard {
+public final class Dashboard {
     private static final String RESOURCES = "/io/zeroscale/daemon/dashboard/";
     /** Every asset and its type; any other name is a 404, so no path ever reaches the class path. */
     private static final Map<String, String> ASSETS = Map.of(
@@ -22,6 +22,7 @@ final class Dashboard {
             "app.css", "text/css; charset=utf-8",
             "forecast.js", "text/javascript; charset=utf-8",
             "forecast.css", "text/css; charset=utf-8",
+            "charts.js", "text/javascript; charset=utf-8",
             "uplot.js", "text/javascript; charset=utf-8",
             "uplot.css", "text/css; charset=utf-8");
     /** The chart library, uPlot, from its WebJar (a versioned Maven dependency): its files inside that jar. */
@@ -38,6 +39,19 @@ final class Dashboard {
 
     Dashboard() {
         ASSETS.keySet().forEach(name -> files.put(name, read(name)));
+    }
+
+    /**
+     * One of the dashboard's files as it serves them ({@code uplot.js}, {@code charts.js}, ...), for
+     * pages drawn outside the daemon ({@code zeroscale simulate --out}).
+     *
+     * @throws IllegalArgumentException for a name that is not a dashboard file
+     */
+    public static byte[] file(String name) {
+        if (!ASSETS.containsKey(name)) {
+            throw new IllegalArgumentException("no dashboard file '" + name + "'");
+        }
+        return read(name);
     }
 
     private static byte[] read(String name) {

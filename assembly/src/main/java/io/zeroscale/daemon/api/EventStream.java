@@ -9,8 +9,6 @@ import io.zeroscale.engine.JournalEntry;
 import io.zeroscale.engine.TargetStatus;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
-import io.zeroscale.spi.automaton.Decision;
-import io.zeroscale.spi.automaton.Event;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -33,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * {@code GET /events}: the dashboard's live feed as Server-Sent Events. A client first gets a
  * {@code snapshot} event (every target), then a {@code journal} event for every journal entry
  * ({@link io.zeroscale.engine.Journal#subscribe}) and a {@code status} event whenever a target's
- * status changed after a decision ({@link Engine#subscribeDecisions}) or a journal entry (operator
- * actions are journaled, not decided).
+ * status changed ({@link Engine#subscribeStatus}: after a decision, an operator's action, anything
+ * that refreshes it). A target is marked only once its new status is readable, and marks are never
+ * thrown away while a client registers, so a client whose snapshot missed a change gets it as an
+ * event.
  *
- * <p>The engine never waits for a client: a decision only marks its target (a set insert); one
+ * <p>The engine never waits for a client: a status change only marks its target (a set insert); one
  * publisher thread reads the marked targets' statuses every {@link #COALESCE} (a burst of decisions
  * of one target is one event) and serializes each changed status once for every client. Events are
  * offered to each client's bounded queue without blocking. A client whose queue is full is dropped: its connection is closed (its writer thread
@@ -60,6 +60,8 @@ final class EventStream implements AutoCloseable {
     /** The last status sent per target (without its timestamp): a decision that changed nothing sends nothing. */
     private final Map<String, byte[]> lastStatus = new ConcurrentHashMap<>();
     private final Set<TargetRef> changed = ConcurrentHashMap.newKeySet();
+    /** Orders a client's registration against the publisher dropping marks while nobody listens. */
+    private final Object registering = new Object();
     private final List<Subscription> subscriptions = new ArrayList<>();
     private @Nullable Thread publisher;
     private volatile boolean closed;
@@ -75,9 +77,14 @@ final class EventStream implements AutoCloseable {
             return;
         }
         Engine engine = handlers.engine();
-        subscriptions.add(engine.subscribeDecisions(this::onDecision));
+        subscriptions.add(engine.subscribeStatus(changed::add));
         subscriptions.add(engine.journal().subscribe(this::onJournal));
         publisher = Thread.ofVirtual().name("zeroscale-events").start(this::publishChanges);
+    }
+
+    /** The engine it listens to; for tests. */
+    Engine engine() {
+        return handlers.engine();
     }
 
     /** Streams open now. */
@@ -97,18 +104,12 @@ final class EventStream implements AutoCloseable {
 
     // ---- inputs (target threads: never block) -----------------------------------------------------
 
-    private void onDecision(TargetRef ref, Event event, Decision decision) {
-        // Marked even with no client: one may connect before the status this decision makes is
-        // published, and its snapshot may have been taken just before.
-        changed.add(ref);
-    }
-
     private void onJournal(JournalEntry entry) {
         if (clients.isEmpty()) {
             return;
         }
+        // The status that goes with it is marked when the actor refreshes it, after this entry.
         publish("journal", Json.write(handlers.view(entry)));
-        changed.add(entry.target());
     }
 
     /** The publisher thread: every {@link #COALESCE}, the marked targets whose status changed. */
@@ -116,11 +117,15 @@ final class EventStream implements AutoCloseable {
         try {
             while (!closed) {
                 Thread.sleep(COALESCE);
-                if (clients.isEmpty()) {
-                    // Nobody saw what was last sent: the next client's first change of each target goes out.
-                    changed.clear();
-                    lastStatus.clear();
-                    continue;
+                synchronized (registering) {
+                    // Atomic with a client's registration: a client that registers after this check
+                    // takes its snapshot after these marks are gone, and its own are kept.
+                    if (clients.isEmpty()) {
+                        // Nobody saw what was last sent: the next client's first change of each target goes out.
+                        changed.clear();
+                        lastStatus.clear();
+                        continue;
+                    }
                 }
                 for (TargetRef ref : List.copyOf(changed)) {
                     changed.remove(ref);
@@ -238,7 +243,9 @@ final class EventStream implements AutoCloseable {
         public void write(OutputStream out) throws IOException {
             writer = Thread.currentThread();
             // Listen before the snapshot is taken: a change in between is sent twice rather than never.
-            clients.add(this);
+            synchronized (registering) {
+                clients.add(this);
+            }
             try {
                 long deadline = System.nanoTime() + limits.maxDuration().toNanos();
                 out.write(("retry: " + RECONNECT.toMillis() + "\n\n").getBytes(UTF_8));

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A bounded history per target of its replicas, requests and signals, for the dashboard's charts
- * ({@code GET /targets/{name}/series}). A decision only marks its target (a set insert on the
- * actor thread); a sampler thread reads the marked targets' statuses every {@link #SAMPLE} and
+ * ({@code GET /targets/{name}/series}). A status change (a decision, an operator's action, an
+ * observation while paused) only marks its target (a set insert on the actor thread); a sampler thread reads the marked targets' statuses every {@link #SAMPLE} and
  * keeps a point when something changed, so the series shows observed replicas as they change,
  * not only at scaling decisions, and the signals that drove each decision. At most
  * {@link #MAX_POINTS} points per target are kept (the oldest go first): 1,000 targets cost a few
@@ -55,7 +55,7 @@ final class TargetSeries implements AutoCloseable {
         if (subscription != null || closed) {
             return;
         }
-        subscription = handlers.engine().subscribeDecisions((ref, event, decision) -> changed.add(ref));
+        subscription = handlers.engine().subscribeStatus(changed::add);
         handlers.engine().statuses().forEach(status -> changed.add(status.ref()));
         sampler = Thread.ofVirtual().name("zeroscale-series").start(this::sample);
     }

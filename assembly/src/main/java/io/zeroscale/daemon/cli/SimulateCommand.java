@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Replays a recorded signal series through a target's policy on virtual time and prints every",
             "decision the engine would have made (safety rules included). The workload is simulated: it is ready",
-            "--startup after each scale-up. With --out, also writes a chart (.html or .png).",
+            "--startup after each scale-up. With --out DIR, also writes the dashboard's charts of the replay to DIR/index.html.",
             "With --compare, replays the same series (one with a 'requests' column, such as an exported arrival",
             "history) through each given idle policy and prints, for each, the cold starts (requests that waited",
             "for a wake), their added wait and the idle replica-seconds."})
@@ -61,7 +61,8 @@ final class SimulateCommand implements Callable<Integer> {
             description = "How long each request of a 'requests' series is in flight (default ${DEFAULT-VALUE}).")
     String service = "1s";
 
-    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the timeline as a chart: FILE.html or FILE.png.")
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR|FILE", description = {"Also write charts: a directory for a replay (index.html,",
+        "drawn with the dashboard's charts, and their script files); FILE.html for --compare."})
     @Nullable Path out;
 
     @Override
@@ -83,22 +84,24 @@ final class SimulateCommand implements Callable<Integer> {
         if (!compare.isEmpty()) {
             return compare(targetSpec, series, startupTime);
         }
-        List<Simulation.Step> steps;
-        try (Plugins plugins = options.loadPlugins()) {
-            steps = Simulation.run(targetSpec, Simulation.readSeries(series), startupTime, targetSpec.policy().tick().multipliedBy(600), plugins.plugins());
+        if (out != null) {
+            String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".png") || name.endsWith(".html") || name.endsWith(".htm") || Files.isRegularFile(out)) {
+                throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " is a file name; give a directory (e.g. --out "
+                        + "timeline): the page is written as index.html there with the dashboard's chart scripts next to it"
+                        + " (a PNG is not drawn any more: the charts are the dashboard's, drawn by the browser)");
+            }
         }
-        spec.commandLine().getOut().print(Simulation.formatTable(steps));
+        Simulation.Timeline timeline;
+        try (Plugins plugins = options.loadPlugins()) {
+            timeline = Simulation.timeline(targetSpec, Simulation.readSeries(series), startupTime,
+                    targetSpec.policy().tick().multipliedBy(600), plugins.plugins());
+        }
+        spec.commandLine().getOut().print(Simulation.formatTable(timeline.steps()));
         if (out != null) {
             String title = "zeroscale simulate: " + target + " over " + series.getFileName();
-            String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
-            if (name.endsWith(".png")) {
-                Files.write(out, TimelineChart.png(title, steps));
-            } else if (name.endsWith(".html") || name.endsWith(".htm")) {
-                Files.writeString(out, TimelineChart.html(title, steps), StandardCharsets.UTF_8);
-            } else {
-                throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " must end in .html or .png");
-            }
-            spec.commandLine().getErr().println("zeroscale: wrote " + out);
+            Path page = SimulationPage.write(out, title, timeline);
+            spec.commandLine().getErr().println("zeroscale: wrote " + page);
         }
         return 0;
     }

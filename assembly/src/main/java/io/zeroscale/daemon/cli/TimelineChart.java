@@ -55,19 +55,6 @@ final class TimelineChart {
         return out.toByteArray();
     }
 
-    static String html(String title, List<Simulation.Step> steps) {
-        String image = Base64.getEncoder().encodeToString(png(title, steps));
-        return """
-                <!DOCTYPE html>
-                <html lang="en"><head><meta charset="utf-8"><title>%s</title>
-                <style>body{font-family:sans-serif;margin:2em}pre{font-size:12px}</style></head>
-                <body><h1>%s</h1>
-                <img alt="replicas and states over time" src="data:image/png;base64,%s">
-                <pre>%s</pre>
-                </body></html>
-                """.formatted(escape(title), escape(title), image, escape(io.zeroscale.engine.Simulation.formatTable(steps)));
-    }
-
     /** The comparison table, then each policy's timeline chart and decisions. */
     static String comparisonHtml(String title, List<Simulation.Outcome> outcomes) {
         StringBuilder rows = new StringBuilder();

@@ -127,6 +127,7 @@ function connect() {
     if (state.selected === target.name) {
       renderFacts(target);
       addPoint(target);
+      highlightState(target.state);
     }
   });
   events.addEventListener('journal', (event) => {
@@ -228,6 +229,7 @@ async function select(name) {
   renderTable();
   renderDetail();
   loadSeries(name);
+  loadDiagram(name);
   try {
     const entries = await api('GET', '/journal?target=' + encodeURIComponent(name) + '&limit=' + JOURNAL_SHOWN);
     if (state.selected !== name) return;
@@ -256,9 +258,22 @@ function renderFacts(target) {
     ['control', control(target).textContent],
     ['last decision', target.lastReason],
   ];
+  if (target.wakes) facts.push(['wakes', wakeText(target.wakes)]);
   if (target.startFailures) facts.push(['start failures', target.startFailures.failuresInARow + ' in a row: ' + target.startFailures.lastReason]);
   $('detail-facts').replaceChildren(...facts.flatMap(([key, value]) => [el('dt', {}, key), el('dd', { 'data-fact': key }, value)]));
   $('override-replicas').max = String(Math.max(target.replicas.desired, 1000));
+}
+
+function seconds(value) {
+  return value === null ? '?' : (value < 10 ? value.toFixed(2) : value.toFixed(1)) + ' s';
+}
+
+function wakeText(w) {
+  const parts = [];
+  if (w.completed > 0) parts.push('last ' + seconds(w.lastSeconds) + ', median ' + seconds(w.medianSeconds) + ', p99 ' + seconds(w.p99Seconds));
+  parts.push(w.completed + ' completed, ' + w.failed + ' failed');
+  if (w.wakingSince) parts.push('waking since ' + w.wakingSince);
+  return parts.join('; ');
 }
 
 function journalItem(entry) {
@@ -271,9 +286,106 @@ function prependJournal(entry) {
   while (list.children.length > JOURNAL_SHOWN) list.lastChild.remove();
 }
 
-// ---- charts (uPlot, served by the daemon from its WebJar) ----------------------------------------
+// ---- the automaton's state diagram (SVG built here from GET /targets/{name}/automaton) -----------
 
-const COLORS = ['#1a56c4', '#1f7a3a', '#a15c00', '#a11d1d', '#6b3fa0', '#00838f'];
+const SVG = 'http://www.w3.org/2000/svg';
+const NODE = { w: 118, h: 34 };
+
+function svg(tag, attributes, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+async function loadDiagram(name) {
+  $('automaton').replaceChildren();
+  $('automaton-transitions').replaceChildren();
+  $('automaton-type').textContent = '';
+  try {
+    const diagram = await api('GET', '/targets/' + encodeURIComponent(name) + '/automaton');
+    if (state.selected !== name) return;
+    drawDiagram(diagram);
+    const target = state.targets.get(name);
+    highlightState(target ? target.state : diagram.state);
+  } catch (e) {
+    $('automaton').replaceChildren(el('p', { class: 'error' }, e.message));
+  }
+}
+
+// States on an ellipse in the automaton's own order (its initial state on the left), transitions as
+// curves bent to their right, so the two directions between a pair of states do not overlap. Each
+// curve carries its number; the guards are listed under the diagram, where long text reads well.
+function drawDiagram(diagram) {
+  const n = diagram.states.length;
+  const width = 660;
+  const height = n <= 2 ? 170 : 300;
+  const at = new Map(diagram.states.map((s, i) => {
+    if (n === 1) return [s.name, { x: width / 2, y: height / 2 }];
+    const angle = Math.PI + (2 * Math.PI * i) / n;
+    return [s.name, { x: width / 2 + (width / 2 - NODE.w / 2 - 16) * Math.cos(angle), y: height / 2 + (height / 2 - NODE.h / 2 - 12) * Math.sin(angle) }];
+  }));
+  const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width, height, role: 'img', 'aria-label': 'state diagram' });
+  root.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    svg('path', { d: 'M0,0 L10,5 L0,10 z' }))));
+  const pairs = new Map();
+  diagram.transitions.forEach((t, i) => {
+    const key = t.from + '\u0000' + t.to;
+    const nth = pairs.get(key) || 0;
+    pairs.set(key, nth + 1);
+    const edge = svg('g', { class: 'edge', 'data-from': t.from, 'data-to': t.to }, svg('title', {}, t.from + ' \u2192 ' + t.to + ': ' + t.guard));
+    const a = at.get(t.from);
+    const b = at.get(t.to);
+    let d;
+    let label;
+    if (t.from === t.to) {
+      const top = a.y - NODE.h / 2;
+      const lift = 34 + 14 * nth;
+      d = 'M' + (a.x - 14) + ',' + top + ' C' + (a.x - 34) + ',' + (top - lift) + ' ' + (a.x + 34) + ',' + (top - lift) + ' ' + (a.x + 14) + ',' + top;
+      label = { x: a.x, y: top - lift * 0.75 };
+    } else {
+      const dx = b.x - a.x;
+      const dy = b.y - a.y;
+      const length = Math.hypot(dx, dy) || 1;
+      const bend = 26 + 18 * nth;
+      const c = { x: (a.x + b.x) / 2 - (dy / length) * bend, y: (a.y + b.y) / 2 + (dx / length) * bend };
+      const p0 = border(a, c);
+      const p2 = border(b, c);
+      d = 'M' + p0.x + ',' + p0.y + ' Q' + c.x + ',' + c.y + ' ' + p2.x + ',' + p2.y;
+      label = { x: 0.25 * p0.x + 0.5 * c.x + 0.25 * p2.x, y: 0.25 * p0.y + 0.5 * c.y + 0.25 * p2.y };
+    }
+    edge.append(svg('path', { d, 'marker-end': 'url(#arrow)' }), svg('circle', { cx: label.x, cy: label.y, r: 8 }),
+      svg('text', { x: label.x, y: label.y }, String(i + 1)));
+    root.append(edge);
+  });
+  for (const s of diagram.states) {
+    const p = at.get(s.name);
+    root.append(svg('g', { class: 'node', 'data-state': s.name },
+      svg('title', {}, s.name + (s.description ? ': ' + s.description : '')),
+      svg('rect', { x: p.x - NODE.w / 2, y: p.y - NODE.h / 2, width: NODE.w, height: NODE.h, rx: 8 }),
+      svg('text', { x: p.x, y: p.y }, s.name)));
+  }
+  $('automaton').replaceChildren(root);
+  $('automaton-type').textContent = diagram.type ? '(' + diagram.type + ')' : '';
+  $('automaton-transitions').replaceChildren(...diagram.transitions.map((t) =>
+    el('li', { 'data-from': t.from }, t.from + ' \u2192 ' + t.to + ': ' + t.guard)));
+}
+
+// Where the line from a state's centre towards `toward` leaves its box.
+function border(centre, toward) {
+  const dx = toward.x - centre.x;
+  const dy = toward.y - centre.y;
+  const scale = Math.min(dx ? (NODE.w / 2 + 3) / Math.abs(dx) : Infinity, dy ? (NODE.h / 2 + 3) / Math.abs(dy) : Infinity);
+  return { x: centre.x + dx * scale, y: centre.y + dy * scale };
+}
+
+function highlightState(current) {
+  for (const node of $('automaton').querySelectorAll('.node')) node.classList.toggle('current', node.dataset.state === current);
+  for (const edge of $('automaton').querySelectorAll('.edge')) edge.classList.toggle('from-current', edge.dataset.from === current);
+  for (const item of $('automaton-transitions').children) item.classList.toggle('from-current', item.dataset.from === current);
+}
+
+// ---- charts (charts.js on uPlot, served by the daemon from its WebJar) ----------------------------
 
 async function loadSeries(name) {
   try {
@@ -303,43 +415,17 @@ function addPoint(target) {
   updateCharts();
 }
 
-function chartData() {
-  const points = state.series.points;
-  const xs = points.map((p) => Date.parse(p.at) / 1000);
-  const names = [...new Set(points.flatMap((p) => Object.keys(p.signals)))];
-  return {
-    replicas: [xs, ...['desired', 'observed', 'ready', 'held', 'inFlight'].map((key) => points.map((p) => p[key]))],
-    names,
-    signals: [xs, ...names.map((key) => points.map((p) => (key in p.signals ? p.signals[key] : null)))],
-  };
-}
-
 function drawCharts() {
   state.charts.forEach((chart) => chart.destroy());
   state.charts = [];
+  state.drawn = null;
   if (typeof uPlot === 'undefined' || !state.series) return;
-  const data = chartData();
-  const width = Math.max(400, $('detail').clientWidth - 40);
-  const stepped = uPlot.paths.stepped({ align: 1 });
-  const line = (label, i, dash) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, paths: stepped, dash, spanGaps: false });
-  state.charts.push(new uPlot({
-    width, height: 220, scales: { x: { time: true } }, axes: [{}, { label: 'count' }],
-    series: [{}, line('desired', 0), line('observed', 1, [6, 4]), line('ready', 2), line('held', 3, [2, 3]), line('in flight', 4, [2, 3])],
-  }, data.replicas, $('replicas-chart')));
-  state.charts.push(new uPlot({
-    width, height: 180, scales: { x: { time: true } },
-    // A gap in a line is a signal that was unknown then: unknown is not zero.
-    series: [{}, ...data.names.map((name, i) => line(name, i))],
-  }, data.signals, $('signals-chart')));
-  state.signalNames = data.names.join(',');
+  state.drawn = zeroscaleCharts.draw(state.series.points, $('replicas-chart'), $('signals-chart'), Math.max(400, $('detail').clientWidth - 40));
+  state.charts = state.drawn.charts;
 }
 
 function updateCharts() {
-  if (state.charts.length !== 2) { drawCharts(); return; }
-  const data = chartData();
-  if (data.names.join(',') !== state.signalNames) { drawCharts(); return; }
-  state.charts[0].setData(data.replicas);
-  state.charts[1].setData(data.signals);
+  if (!state.drawn || !zeroscaleCharts.update(state.drawn, state.series.points)) drawCharts();
 }
 
 // Manual actions change what the daemon does: each asks first.

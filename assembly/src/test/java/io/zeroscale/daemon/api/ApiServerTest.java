@@ -180,6 +180,21 @@ class ApiServerTest {
     }
 
     @Test
+    void theAutomatonIsServedAsAStateDiagramWithItsCurrentState() throws Exception {
+        JsonNode automaton = json(get("/targets/hello/automaton"));
+        assertThat(automaton.path("target").asText()).isEqualTo("hello");
+        assertThat(automaton.path("type").asText()).isEqualTo("zero-to-n");
+        assertThat(automaton.path("state").asText()).isEqualTo("ZERO");
+        assertThat(automaton.path("states")).extracting(state -> state.path("name").asText())
+                .containsExactly("ZERO", "WAKING", "ACTIVE", "DRAINING");
+        assertThat(automaton.path("transitions")).extracting(t -> t.path("from").asText() + " -> " + t.path("to").asText() + ": "
+                + t.path("guard").asText()).contains("ACTIVE -> DRAINING: idle for 30s", "DRAINING -> ACTIVE: request arrives");
+        HttpResponse<String> unknown = get("/targets/helo/automaton");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown).path("message").asText()).isEqualTo("no target named 'helo'; did you mean 'hello'?");
+    }
+
+    @Test
     void badInputGets4xxNamingTheProblem() throws Exception {
         HttpResponse<String> unknown = get("/targets/helo");
         assertThat(unknown.statusCode()).isEqualTo(404);

@@ -134,6 +134,45 @@ class EventStreamTest {
         }
     }
 
+    /**
+     * The narrow race: a client connects while a target's status is about to change (here between
+     * the operator's journal entry and the actor's status refresh), so its snapshot has the old
+     * status. The change must still reach it as a status event. The test's own journal listener
+     * runs on the actor thread, after the stream's: it connects the client right there and returns
+     * only once the client's snapshot arrived, so the interleaving is the same on every run.
+     */
+    @Test
+    void aClientWhoseSnapshotMissedAChangeGetsTheChangeAsAnEvent() throws Exception {
+        start("{}");
+        java.util.concurrent.atomic.AtomicReference<Reader> connected = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<JsonNode> snapshot = new java.util.concurrent.atomic.AtomicReference<>();
+        io.zeroscale.spi.Subscription between = daemon.api().events().engine().journal().subscribe(entry -> {
+            if (!entry.message().startsWith("automation paused") || connected.get() != null) {
+                return;
+            }
+            try {
+                Reader reader = new Reader();
+                connected.set(reader);
+                snapshot.set(reader.event("snapshot"));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            assertThat(daemon.api().events().clients()).as("no client before the change").isZero();
+            assertThat(post("/targets/hello/automation", "{\"action\":\"pause\"}").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(20)).until(() -> snapshot.get() != null);
+            try (Reader stream = connected.get()) {
+                assertThat(snapshot.get().get(0).path("automationPaused").asBoolean()).as("the snapshot was taken before the refresh").isFalse();
+                JsonNode status = stream.event("status");
+                assertThat(status.path("name").asText()).isEqualTo("hello");
+                assertThat(status.path("automationPaused").asBoolean()).isTrue();
+            }
+        } finally {
+            between.close();
+        }
+    }
+
     @Test
     void oneStreamMoreThanMaxClientsIsRefusedUntilOneCloses() throws Exception {
         start("{ max-clients: 2 }");

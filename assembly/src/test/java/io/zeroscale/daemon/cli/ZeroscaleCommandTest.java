@@ -112,19 +112,35 @@ class ZeroscaleCommandTest {
     }
 
     @Test
-    void simulatePrintsTheTimelineAndDrawsIt() throws Exception {
-        Path png = temp.resolve("timeline.png");
+    void simulatePrintsTheTimelineAndDrawsItWithTheDashboardsCharts() throws Exception {
+        Path directory = temp.resolve("timeline");
         Result table = run("simulate", "--config", SIMULATE.toString(), "--target", "api", "--series", SERIES.toString(),
-                "--out", png.toString());
+                "--out", directory.toString());
         assertThat(table.status()).as(table.err()).isZero();
         assertThat(table.out()).startsWith("TIME ").contains("ZERO -> WAKING: waking: signal rps = 2.0 above activation 0.5",
                 "DRAINING -> ZERO");
-        byte[] image = Files.readAllBytes(png);
-        assertThat(image).startsWith(0x89, 'P', 'N', 'G');
+        assertThat(table.err()).isEqualTo("zeroscale: wrote " + directory.resolve("index.html") + "\n");
+        // The dashboard's own chart files, byte for byte, next to the page.
+        for (String name : List.of("uplot.js", "uplot.css", "charts.js", "app.css")) {
+            assertThat(Files.readAllBytes(directory.resolve(name))).as(name).isEqualTo(io.zeroscale.daemon.api.Dashboard.file(name));
+        }
+        assertThat(Files.readString(directory.resolve("index.html"))).contains("<script src=\"charts.js\" defer></script>");
+        String data = Files.readString(directory.resolve("data.js"));
+        assertThat(data).startsWith("window.zeroscaleSimulation = {");
+        com.fasterxml.jackson.databind.JsonNode replay = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(data.substring(data.indexOf('{'), data.lastIndexOf(';')));
+        List<Integer> ready = new java.util.ArrayList<>();
+        replay.path("points").forEach(point -> ready.add(point.path("ready").asInt()));
+        // Observed replicas as they changed: the 5 ready replicas of the busy minutes are drawn,
+        // not the 2 a decision happened to see, and zero again at the end.
+        assertThat(ready).contains(5).endsWith(0);
+        assertThat(replay.path("points").get(1).path("signals").has("rps")).isTrue();
+        assertThat(replay.path("steps").toString()).contains("WAKING");
 
-        Path html = temp.resolve("timeline.html");
-        assertThat(run("simulate", "-c", SIMULATE.toString(), "-t", "api", "-s", SERIES.toString(), "-o", html.toString()).status()).isZero();
-        assertThat(Files.readString(html)).contains("<img alt=\"replicas and states over time\" src=\"data:image/png;base64,", "WAKING");
+        Result file = run("simulate", "-c", SIMULATE.toString(), "-t", "api", "-s", SERIES.toString(), "-o",
+                temp.resolve("timeline.png").toString());
+        assertThat(file.status()).isEqualTo(2);
+        assertThat(file.err()).contains("--out: " + temp.resolve("timeline.png") + " is a file name; give a directory");
 
         Result unknown = run("simulate", "-c", SIMULATE.toString(), "-t", "apj", "-s", SERIES.toString());
         assertThat(unknown.status()).isEqualTo(2);

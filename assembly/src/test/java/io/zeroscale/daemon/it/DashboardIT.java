@@ -104,6 +104,20 @@ class DashboardIT {
         JavascriptExecutor js = (JavascriptExecutor) browser;
         js.executeScript("window.zeroscaleTestMarker = 'not reloaded';");
 
+        // The target's page, open through the wake: its automaton drawn as a state diagram (SVG), the
+        // current state highlighted, each transition listed with its guard.
+        browser.findElement(By.cssSelector("#targets tr[data-target='web'] .name button")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
+        By current = By.cssSelector("#automaton svg .node.current");
+        wait.until(ExpectedConditions.textToBe(current, "ZERO"));
+        assertThat(browser.findElements(By.cssSelector("#automaton svg .node")))
+                .extracting(node -> node.getAttribute("data-state")).containsExactly("ZERO", "WAKING", "ACTIVE", "DRAINING");
+        assertThat(browser.findElements(By.cssSelector("#automaton svg .edge"))).hasSize(7);
+        assertThat(browser.findElement(By.id("automaton-transitions")).getText())
+                .contains("ZERO \u2192 WAKING: request held", "ACTIVE \u2192 DRAINING: idle for 3s");
+        assertThat(browser.findElements(By.cssSelector("#automaton svg .edge.from-current")))
+                .extracting(edge -> edge.getAttribute("data-to")).containsExactly("WAKING");
+
         // Every state the row shows, in order, watched inside the page so no short one is missed.
         js.executeScript("""
                 window.zeroscaleStates = [];
@@ -113,17 +127,37 @@ class DashboardIT {
                 record();
                 new MutationObserver(record).observe(document.querySelector('#targets tbody'),
                   { childList: true, subtree: true, characterData: true });
+                window.zeroscaleDiagram = [];
+                const node = () => document.querySelector('#automaton svg .node.current');
+                const highlighted = () => { const text = node() && node().dataset.state;
+                  if (text && window.zeroscaleDiagram[window.zeroscaleDiagram.length - 1] !== text) window.zeroscaleDiagram.push(text); };
+                highlighted();
+                new MutationObserver(highlighted).observe(document.querySelector('#automaton'),
+                  { subtree: true, attributes: true, attributeFilter: ['class'] });
                 """);
 
+        long sent = System.nanoTime();
         CompletableFuture<HttpResponse<String>> request = client.sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/hello")).timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString());
         wait.until(ExpectedConditions.textToBe(state, "WAKING"));
         wait.until(ExpectedConditions.textToBe(state, "ACTIVE"));
         HttpResponse<String> answer = request.get(60, TimeUnit.SECONDS);
+        double requestSeconds = (System.nanoTime() - sent) / 1e9;
         assertThat(answer.statusCode()).isEqualTo(200);
+        // The wake as a number: timed by the engine from its decision to the first ready replica, so
+        // within the held request's own wait.
+        wait.until(ExpectedConditions.textMatches(By.cssSelector("#detail-facts dd[data-fact='wakes']"), java.util.regex.Pattern.compile(
+                "^last \\d+\\.\\d+ s, median \\d+\\.\\d+ s, p99 \\d+\\.\\d+ s; 1 completed, 0 failed$")));
+        com.fasterxml.jackson.databind.JsonNode wakes = new com.fasterxml.jackson.databind.ObjectMapper().readTree(client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.apiPort() + "/targets/web")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).path("wakes");
+        assertThat(wakes.path("completed").asLong()).isEqualTo(1);
+        assertThat(wakes.path("lastSeconds").asDouble()).isPositive().isLessThan(requestSeconds);
+        assertThat(wakes.path("medianSeconds").asDouble()).isEqualTo(wakes.path("lastSeconds").asDouble());
         assertThat(answer.body()).isEqualTo("ok\n");
-        assertThat(browser.findElement(By.cssSelector("#targets tr[data-target='web'] .replicas")).getText()).isEqualTo("1 / 1 / 1");
+        // Waited for, not read once: every status event replaces the row's cells.
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .replicas"), "1 / 1 / 1"));
         // Idle for 3 s: drained and scaled to zero, and the page follows.
         new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(20)).until(ExpectedConditions.textToBe(state, "ZERO"));
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .replicas"), "0 / 0 / 0"));
@@ -131,10 +165,11 @@ class DashboardIT {
         List<String> seen = new ArrayList<>((List<String>) js.executeScript("return window.zeroscaleStates;"));
         assertThat(seen).as("states the row showed, in order").startsWith("ZERO", "WAKING", "ACTIVE").endsWith("ZERO");
         assertThat(seen.stream().filter(s -> !s.equals("DRAINING")).toList()).containsExactly("ZERO", "WAKING", "ACTIVE", "ZERO");
+        @SuppressWarnings("unchecked")
+        List<String> drawn = new ArrayList<>((List<String>) js.executeScript("return window.zeroscaleDiagram;"));
+        assertThat(drawn).as("states the diagram highlighted, in order").isEqualTo(seen);
 
-        // The target's page: its journal with the reasons.
-        browser.findElement(By.cssSelector("#targets tr[data-target='web'] .name button")).click();
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
+        // The target's journal with the reasons, kept live since the page opened.
         wait.until(ExpectedConditions.textMatches(By.id("journal"), java.util.regex.Pattern.compile("ZERO -> WAKING")));
         // Its charts (uPlot): replicas as they changed, ready 1 during the wake and 0 again now.
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#replicas-chart canvas")));
@@ -177,5 +212,53 @@ class DashboardIT {
         new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50)).until(ExpectedConditions.textToBe(state, "ZERO"));
 
         assertThat(js.executeScript("return window.zeroscaleTestMarker;")).isEqualTo("not reloaded");
+    }
+
+    /** {@code zeroscale simulate --out DIR} opened from disk: the dashboard's charts draw the replay. */
+    @Test
+    void theSimulatePageDrawsTheReplayWithTheDashboardsCharts() throws Exception {
+        Path out = data.resolve("timeline");
+        java.io.StringWriter err = new java.io.StringWriter();
+        int status = io.zeroscale.daemon.cli.ZeroscaleCommand.execute(new java.io.PrintWriter(new java.io.StringWriter(), true),
+                new java.io.PrintWriter(err, true), "simulate", "--config", "../examples/simulate.yaml", "--target", "api",
+                "--series", "../examples/simulate-series.csv", "--out", out.toString());
+        assertThat(status).as(err.toString()).isZero();
+
+        browser = chromium();
+        browser.get(out.resolve("index.html").toUri().toString());
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(20));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#replicas-chart canvas")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#signals-chart canvas")));
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        // The charts' own data (uPlot's): ready replicas as observed, up to 5, and the rps signal.
+        @SuppressWarnings("unchecked")
+        List<Long> ready = (List<Long>) js.executeScript("return window.zeroscaleDrawn.charts[0].data[3];");
+        assertThat(ready).contains(5L).endsWith(0L);
+        @SuppressWarnings("unchecked")
+        List<String> signals = (List<String>) js.executeScript("return window.zeroscaleDrawn.charts[1].series.slice(1).map(s => s.label);");
+        assertThat(signals).contains("rps");
+        assertThat(browser.findElement(By.id("decisions")).getText()).contains("WAKING", "waking: signal rps = 2.0 above activation 0.5");
+        Path screenshots = Path.of(System.getProperty("zeroscale.screenshots", "target/screenshots"));
+        Files.createDirectories(screenshots);
+        Files.write(screenshots.resolve("simulate.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
+        return new PluginContext() {
+            @Override
+            public Scheduler scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public java.util.concurrent.Executor blockingExecutor() {
+                return blocking;
+            }
+
+            @Override
+            public Path dataDirectory() {
+                return directory;
+            }
+        };
     }
 }

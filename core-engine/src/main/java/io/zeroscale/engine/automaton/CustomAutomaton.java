@@ -13,6 +13,7 @@ import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.traffic.Routing;
@@ -69,6 +70,31 @@ final class CustomAutomaton implements Automaton {
     @Override
     public Set<String> states() {
         return policy.states().keySet();
+    }
+
+    /**
+     * The policy's own states (the initial one first, with its replica expression) and every
+     * transition as the journal words it; a {@code from: "*"} transition is drawn from each state it
+     * may leave.
+     */
+    @Override
+    public StateDiagram describe() {
+        List<StateDiagram.State> states = new ArrayList<>();
+        List<String> order = new ArrayList<>(policy.states().keySet());
+        order.remove(policy.initial());
+        order.addFirst(policy.initial());
+        List<StateDiagram.Transition> transitions = new ArrayList<>();
+        for (String name : order) {
+            State state = requireNonNull(policy.states().get(name));
+            states.add(new StateDiagram.State(name, "replicas: " + state.replicas().source()
+                    + (state.profile() == null ? "" : "; applies its resource profile")));
+            for (Transition transition : policy.outgoing(name)) {
+                String text = transition.describe(name);
+                transitions.add(new StateDiagram.Transition(name, transition.to(),
+                        text.substring(text.indexOf(": ") + 2) + (transition.alerts().isEmpty() ? "" : " (alert)")));
+            }
+        }
+        return new StateDiagram(states, transitions);
     }
 
     @Override

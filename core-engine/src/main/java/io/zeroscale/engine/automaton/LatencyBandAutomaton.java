@@ -2,10 +2,12 @@ package io.zeroscale.engine.automaton;
 
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.metrics.SignalValue;
 import java.time.Duration;
@@ -13,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -91,6 +94,18 @@ final class LatencyBandAutomaton implements Automaton {
     @Override
     public Set<String> states() {
         return Set.of(WARMING_UP, TRACKING, COOLDOWN);
+    }
+
+    @Override
+    public StateDiagram describe() {
+        return new StateDiagram(List.of(
+                new StateDiagram.State(WARMING_UP, "learning the band of " + signal + "; replicas held"),
+                new StateDiagram.State(TRACKING, bounds.min() + ".." + bounds.max() + " replicas against the band"),
+                new StateDiagram.State(COOLDOWN, "no change for " + Durations.format(cooldown))), List.of(
+                new StateDiagram.Transition(WARMING_UP, TRACKING, history + " EWMA values of " + signal + " seen"),
+                new StateDiagram.Transition(TRACKING, COOLDOWN, "EWMA (alpha " + alpha + ") outside p75 +/- " + sigmas
+                        + " sigma: +/-" + step),
+                new StateDiagram.Transition(COOLDOWN, TRACKING, "cooldown " + Durations.format(cooldown) + " passed")));
     }
 
     @Override

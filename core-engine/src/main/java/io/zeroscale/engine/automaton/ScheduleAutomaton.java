@@ -3,9 +3,11 @@ package io.zeroscale.engine.automaton;
 import static java.util.Objects.requireNonNull;
 
 import com.cronutils.model.time.ExecutionTime;
+import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,6 +66,17 @@ final class ScheduleAutomaton implements Automaton {
     @Override
     public Set<String> states() {
         return Set.of(IN_WINDOW, DEFAULT);
+    }
+
+    @Override
+    public StateDiagram describe() {
+        String opens = windows.stream().map(w -> "\"" + w.cron() + "\" for " + Durations.format(w.duration()) + ": " + w.replicas())
+                .collect(java.util.stream.Collectors.joining("; "));
+        return new StateDiagram(List.of(
+                new StateDiagram.State(DEFAULT, defaultReplicas + " replicas (default-replicas)"),
+                new StateDiagram.State(IN_WINDOW, "the most replicas of the open windows")), List.of(
+                new StateDiagram.Transition(DEFAULT, IN_WINDOW, "a window opens (" + zone + "): " + opens),
+                new StateDiagram.Transition(IN_WINDOW, DEFAULT, "the last open window closes")));
     }
 
     @Override

@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
+import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -47,6 +49,12 @@ abstract class SignalFollowingAutomaton implements Automaton {
     @Override
     public final Set<String> states() {
         return Set.of(state);
+    }
+
+    @Override
+    public final StateDiagram describe() {
+        // One state: every event stays in it, so there is no transition to draw.
+        return new StateDiagram(List.of(new StateDiagram.State(state, type + ": replicas follow " + signal)), List.of());
     }
 
     @Override

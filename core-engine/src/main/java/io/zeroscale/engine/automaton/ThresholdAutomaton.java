@@ -2,14 +2,17 @@ package io.zeroscale.engine.automaton;
 
 import static java.util.Objects.requireNonNull;
 
+import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.metrics.SignalValue;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -70,6 +73,16 @@ final class ThresholdAutomaton implements Automaton {
     @Override
     public Set<String> states() {
         return Set.of(TRACKING, COOLDOWN);
+    }
+
+    @Override
+    public StateDiagram describe() {
+        return new StateDiagram(List.of(
+                new StateDiagram.State(TRACKING, bounds.min() + ".." + bounds.max() + " replicas, checked every tick"),
+                new StateDiagram.State(COOLDOWN, "no change for " + Durations.format(cooldown))), List.of(
+                new StateDiagram.Transition(TRACKING, COOLDOWN, signal + " > " + scaleUpAbove + ": +" + step + "; "
+                        + signal + " < " + scaleDownBelow + ": -" + step),
+                new StateDiagram.Transition(COOLDOWN, TRACKING, "cooldown " + Durations.format(cooldown) + " passed")));
     }
 
     @Override

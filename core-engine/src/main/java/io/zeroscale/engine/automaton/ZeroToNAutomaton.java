@@ -15,13 +15,16 @@ import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
 import io.zeroscale.spi.automaton.Event;
 import io.zeroscale.spi.automaton.ReplicaBounds;
+import io.zeroscale.spi.automaton.StateDiagram;
 import io.zeroscale.spi.automaton.TargetContext;
 import io.zeroscale.spi.metrics.SignalValue;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.traffic.Routing;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -124,6 +127,39 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
                 .filter(s -> s != State.PAUSED || settings.pauseAfter() != null)
                 .map(State::name)
                 .collect(Collectors.toUnmodifiableSet());
+    }
+
+    @Override
+    public StateDiagram describe() {
+        ZeroToNSettings.Activation activation = settings.activation();
+        String woken = "request held" + (activation == null ? "" : " or " + activation.signal() + " > " + activation.above());
+        String idle = settings.adaptive() == null ? "idle for " + Durations.format(settings.idle())
+                : "idle for the predicted keep-alive (" + Durations.format(settings.idle()) + " until the history predicts)";
+        String floor = Math.max(1, bounds.min()) + ".." + bounds.max();
+        List<StateDiagram.State> states = new ArrayList<>(List.of(
+                new StateDiagram.State(State.ZERO.name(), "0 replicas; requests held until woken"),
+                new StateDiagram.State(State.WAKING.name(), "replicas starting; requests held"),
+                new StateDiagram.State(State.ACTIVE.name(), floor + " replicas by target tracking; requests forwarded"),
+                new StateDiagram.State(State.DRAINING.name(), "no new work; in-flight requests finish")));
+        List<StateDiagram.Transition> transitions = new ArrayList<>(List.of(
+                new StateDiagram.Transition(State.ZERO.name(), State.WAKING.name(),
+                        woken + (settings.adaptive() == null ? "" : " or pre-wake before the next expected request")),
+                new StateDiagram.Transition(State.WAKING.name(), State.ACTIVE.name(), "ready >= 1: held requests forwarded"),
+                new StateDiagram.Transition(State.WAKING.name(), State.ZERO.name(), "not ready within wake-timeout "
+                        + Durations.format(settings.wakeTimeout()) + " (held requests fail, alert) or the start failed too often"),
+                new StateDiagram.Transition(State.ACTIVE.name(), State.DRAINING.name(), idle),
+                new StateDiagram.Transition(State.ACTIVE.name(), State.WAKING.name(), "no ready replica any more"),
+                new StateDiagram.Transition(State.DRAINING.name(), State.ZERO.name(),
+                        "nothing in flight, or drain-timeout " + Durations.format(settings.drainTimeout())),
+                new StateDiagram.Transition(State.DRAINING.name(), State.ACTIVE.name(), "request arrives")));
+        Duration pauseAfter = settings.pauseAfter();
+        if (pauseAfter != null) {
+            states.add(new StateDiagram.State(State.PAUSED.name(), "replicas paused; requests held"));
+            transitions.add(new StateDiagram.Transition(State.ACTIVE.name(), State.PAUSED.name(), "idle for " + Durations.format(pauseAfter)));
+            transitions.add(new StateDiagram.Transition(State.PAUSED.name(), State.WAKING.name(), woken + ": resume"));
+            transitions.add(new StateDiagram.Transition(State.PAUSED.name(), State.ZERO.name(), "idle for " + Durations.format(settings.idle())));
+        }
+        return new StateDiagram(states, transitions);
     }
 
     @Override

@@ -20,6 +20,16 @@ public interface Automaton {
     Set<String> states();
 
     /**
+     * The states and transitions as configured, for the dashboard's state diagram. Called once
+     * when the target is added, from any thread: it must depend on the configuration only. The
+     * default lists {@link #states()} without transitions; automata with a transition table
+     * override it.
+     */
+    default StateDiagram describe() {
+        return StateDiagram.ofStates(states());
+    }
+
+    /**
      * Handles {@code event} and returns the decision that holds after it. Returning the same
      * decision as before is how an automaton says "no change".
      *
