@@ -242,23 +242,4 @@ class DashboardIT {
         Files.createDirectories(screenshots);
         Files.write(screenshots.resolve("simulate.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
-
-    private static PluginContext context(Scheduler scheduler, ExecutorService blocking, Path directory) {
-        return new PluginContext() {
-            @Override
-            public Scheduler scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return blocking;
-            }
-
-            @Override
-            public Path dataDirectory() {
-                return directory;
-            }
-        };
-    }
 }
