@@ -54,7 +54,8 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--compare", paramLabel = "POLICY", split = ",",
             description = {"Compare idle policies on the series: fixed:DURATION (zero-to-n with that idle time), adaptive",
-                "(the adaptive keep-alive and pre-wake) or configured (the target's own). Repeatable or comma-separated."})
+                "(the adaptive keep-alive, pre-wake and seasonal forecast), adaptive-histogram (adaptive without the seasonal",
+                "forecast) or configured (the target's own). Repeatable or comma-separated."})
     List<String> compare = new java.util.ArrayList<>();
 
     @Option(names = "--service", paramLabel = "DURATION", defaultValue = "1s",

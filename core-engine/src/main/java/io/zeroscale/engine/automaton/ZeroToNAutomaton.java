@@ -101,6 +101,15 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private String seasonalBasis = "";
     /** Woken by the seasonal forecast and no request since: kept up until then, then down. */
     private @Nullable Instant seasonalUntil;
+    /** After a seasonal pre-wake no request came for: no seasonal pre-wake or hold before then (the next UTC midnight). */
+    private @Nullable Instant seasonalQuietUntil;
+    /** The slot the seasonal hold was last judged for: until when, whether likely, and its evidence. */
+    private @Nullable Instant holdSlotEnd;
+    private boolean holdSlotLikely;
+    private String holdSlotEvidence = "";
+    private @Nullable Instant heldUntil;
+    /** The seasonal hold kept the target up past its idle time (for the reason when it drains). */
+    private boolean seasonalHeld;
     /** The pre-wake planned while at zero, for the API; null when none. Written on the actor, read by any thread. */
     private volatile @Nullable PlannedPrewake planned;
 
@@ -365,7 +374,9 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private void startDraining(TargetContext ctx) {
         moveTo(State.DRAINING);
         ctx.timers().set(DRAIN_TIMER, settings.drainTimeout());
-        decision = Decision.of(decision.replicas(), Routing.DRAIN, idleReason() + "; draining before scale to zero");
+        String held = seasonalHeld ? "; kept up by the seasonal forecast until " + heldUntil + " (the last slot it expected requests in: "
+                + holdSlotEvidence + ")" : "";
+        decision = Decision.of(decision.replicas(), Routing.DRAIN, idleReason() + held + "; draining before scale to zero");
     }
 
     /** Why the target is idle now, naming what decided how long (fixed idle and why, or the prediction). */
@@ -398,6 +409,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         ctx.timers().cancel(DRAIN_TIMER);
         ctx.timers().cancel(IDLE_TIMER);
         seasonalUntil = null;
+        seasonalHeld = false;
         decision = Decision.of(0, Routing.HOLD, why + "; scaled to zero" + schedulePrewake(ctx));
     }
 
@@ -430,7 +442,8 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         if (unavailable != null) {
             return "; no seasonal pre-wake (" + unavailable + ")";
         }
-        Optional<SeasonalForecast.Window> next = forecast.nextWindow(ctx.now());
+        Instant quiet = seasonalQuietUntil;
+        Optional<SeasonalForecast.Window> next = forecast.nextWindow(quiet != null && quiet.isAfter(ctx.now()) ? quiet : ctx.now());
         if (next.isEmpty()) {
             return "; no seasonal pre-wake (no slot reaches probability " + Policies.number(seasonal.minProbability()) + " in the next "
                     + Durations.format(SeasonalForecast.HORIZON) + "; " + forecast.basis() + ")";
@@ -470,9 +483,56 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private boolean idleNow(TargetContext ctx) {
         Instant until = seasonalUntil;
         if (until != null) {
-            return idleFor(ctx, Duration.ZERO) && !ctx.now().isBefore(until);
+            boolean missed = idleFor(ctx, Duration.ZERO) && !ctx.now().isBefore(until);
+            if (missed) {
+                // Today does not follow the pattern (a holiday, a weekend the history cannot tell yet): no more
+                // seasonal pre-wakes or holds today, or every later window of the day would wake it again.
+                seasonalQuietUntil = ctx.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS).plus(Duration.ofDays(1));
+            }
+            return missed;
         }
-        return idleFor(ctx, idle());
+        if (!idleFor(ctx, idle())) {
+            return false;
+        }
+        if (seasonalHold(ctx)) {
+            seasonalHeld = true;
+            Instant end = requireNonNull(holdSlotEnd);
+            ctx.timers().set(IDLE_TIMER, Duration.between(ctx.now(), end));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The seasonal forecast raises the minimum to one replica while the current slot is likely to
+     * see requests: idle in the middle of a working day is a gap, not the end. Only when the idle
+     * times do not time the next request themselves (no pre-wake from the histogram: a timer-like
+     * target goes down between its requests), and not after a missed seasonal pre-wake today.
+     * Judged once per slot.
+     */
+    private boolean seasonalHold(TargetContext ctx) {
+        HybridHistogram adaptive = settings.adaptive();
+        SeasonalForecast.Settings seasonal = adaptive == null ? null : adaptive.seasonal();
+        if (seasonal == null || (prediction instanceof HybridHistogram.Predicted predicted && predicted.prewakeAfter() != null)) {
+            return false;
+        }
+        Instant now = ctx.now();
+        Instant quiet = seasonalQuietUntil;
+        if (quiet != null && now.isBefore(quiet)) {
+            return false;
+        }
+        Instant end = holdSlotEnd;
+        if (end == null || !now.isBefore(end)) {
+            SeasonalForecast forecast = SeasonalForecast.of(history, now, seasonal);
+            SeasonalForecast.Slot slot = forecast.slot(now);
+            holdSlotLikely = forecast.likely(slot);
+            holdSlotEnd = slot.end();
+            if (holdSlotLikely) {
+                holdSlotEvidence = slot.describe();
+                heldUntil = slot.end();
+            }
+        }
+        return holdSlotLikely;
     }
 
     /** How long after the last activity the target counts as idle: fixed, or as predicted. */
@@ -546,6 +606,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
             if (arrivedThisEvent) {
                 prewoken = false;
                 seasonalUntil = null;
+                seasonalQuietUntil = null;
                 predict();
             }
             if (state == State.ACTIVE) {

@@ -96,6 +96,34 @@ class HybridHistogramTest {
     }
 
     @Test
+    void theSeasonalForecastIsOnByDefaultAndItsSettingsAreChecked() {
+        ConfigProblems problems = new ConfigProblems();
+        assertThat(HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of()), problems).seasonal())
+                .isEqualTo(io.zeroscale.engine.history.SeasonalForecast.Settings.DEFAULT);
+        assertThat(HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of("seasonal", false)), problems).seasonal())
+                .isNull();
+        assertThat(HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of("seasonal",
+                Map.of("slot", "15m", "min-probability", 0.5))), problems).seasonal())
+                .isEqualTo(new io.zeroscale.engine.history.SeasonalForecast.Settings(Duration.ofMinutes(15), 0.5));
+        problems.throwIfAny();
+
+        ConfigProblems bad = new ConfigProblems();
+        HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of("seasonal",
+                Map.of("slot", "7m", "min-probability", 1.5, "slots", 3))), bad);
+        assertThatThrownBy(bad::throwIfAny)
+                .hasMessageContaining("targets.web.policy.adaptive.seasonal.slots: unknown key")
+                .hasMessageContaining("targets.web.policy.adaptive.seasonal.slot: must be whole minutes that divide a day "
+                        + "(e.g. 5m, 10m, 15m, 30m, 1h), got 7m")
+                .hasMessageContaining("targets.web.policy.adaptive.seasonal.min-probability: must be a probability between 0 and 1 "
+                        + "(exclusive), got 1.5");
+        ConfigProblems notAMapping = new ConfigProblems();
+        HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of("seasonal", "daily")), notAMapping);
+        assertThatThrownBy(notAMapping::throwIfAny).hasMessageContaining(
+                "targets.web.policy.adaptive.seasonal: expected true, false or a mapping of the seasonal forecast's settings "
+                        + "[min-probability, slot]");
+    }
+
+    @Test
     void settingsAreReadAndCheckedTogether() {
         ConfigProblems problems = new ConfigProblems();
         HybridHistogram read = HybridHistogram.fromConfig(Config.of("targets.web.policy.adaptive", Map.of(
