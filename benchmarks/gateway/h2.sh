@@ -3,7 +3,7 @@
 # nghttp2-client), HTTP/2 cleartext with prior knowledge from the client:
 #   backend directly over h2c | gateway (h2c) -> backend (HTTP/1.1) | nginx (h2c) -> backend (HTTP/1.1)
 # The backend is nginx answering a fixed 200 from memory. First each target is warmed up for
-# WARMUP_SECONDS (default 30) with the same load; then each round runs h2load against the three
+# WARMUP_SECONDS (default 60) with the same load; then each round runs h2load against the three
 # targets in a rotated order: CONNECTIONS connections, STREAMS concurrent streams each, SECONDS
 # seconds (closed loop: throughput, and h2load's mean time per request). Around each run the CPU
 # time of the gateway JVM and of nginx is read from /proc, for the CPU each proxy spends per request
@@ -13,13 +13,14 @@
 #
 # Why the long warm-up: a fresh gateway JVM on this project's 2-core machine at load 20+ served
 # 72 req/s in its first 5 s (3.2 ms of CPU per request, JIT compiling) and 3,600 req/s after 40 s
-# (0.13 ms per request); a 5 s warm-up measured the JIT, not the proxy (results at commit 4902d8b).
+# (0.13 ms per request); a 5 s warm-up measured the JIT, not the proxy (results at commit 4902d8b),
+# and after 30 s the first two rounds still were (243 and 168 us per request, then 75-83).
 #
 # Writes benchmarks/results/gateway-h2.json (RESULTS_FILE= to change) and prints a Markdown table;
 # benchmarks/run gateway-h2 stamps it and writes the README's tables.
 #
 # Usage: benchmarks/gateway/h2.sh [seconds] [connections] [streams] [rounds]   (defaults 5, 16, 10, 5)
-#   env: WARMUP_SECONDS (default 30), RESULTS_FILE (output JSON path), JAR (the benchmarks jar)
+#   env: WARMUP_SECONDS (default 60), RESULTS_FILE (output JSON path), JAR (the benchmarks jar)
 # Every load is bounded in time and sent to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ SECONDS_PER_RUN="${1:-5}"
 CONNECTIONS="${2:-16}"
 STREAMS="${3:-10}"
 ROUNDS="${4:-5}"
-WARMUP_SECONDS="${WARMUP_SECONDS:-30}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-60}"
 RESULTS_FILE="${RESULTS_FILE:-benchmarks/results/gateway-h2.json}"
 
 source scripts/jdk.sh

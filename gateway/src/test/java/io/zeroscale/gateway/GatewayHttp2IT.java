@@ -350,6 +350,58 @@ class GatewayHttp2IT extends GatewayTestSupport {
         assertThat(curl("--http2-prior-knowledge", uri(gateway, "/").toString())).containsExactly("hello from b");
     }
 
+    /**
+     * The memory side of a CONTINUATION flood: a header block that never ends, in full-size
+     * frames, 64 MiB of it. The gateway ends the connection once the block passes the header list
+     * limit, so the client cannot even write it all, and what Netty's allocator holds (sampled
+     * every millisecond while the flood runs; the gateway runs in this JVM) never grows by more
+     * than a few MiB.
+     */
+    @Test
+    void aContinuationFloodOfLargeFramesIsCutEarlyAndMemoryStaysBounded() throws Exception {
+        TestBackend backend = backend("b");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startDefault();
+        io.netty.buffer.ByteBufAllocatorMetric allocator =
+                ((io.netty.buffer.ByteBufAllocatorMetricProvider) io.netty.buffer.ByteBufAllocator.DEFAULT).metric();
+        java.util.function.LongSupplier used = () -> allocator.usedDirectMemory() + allocator.usedHeapMemory();
+        long before = used.getAsLong();
+        java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong(before);
+        java.util.concurrent.atomic.AtomicBoolean flooding = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+            while (flooding.get()) {
+                peak.accumulateAndGet(used.getAsLong(), Math::max);
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // pacing the sampling, not waiting for anything
+            }
+        });
+        long total = 64L * 1024 * 1024;
+        long written = 0;
+        try (RawH2 attacker = new RawH2(gateway.port())) {
+            byte[] fragment = new byte[16 * 1024];
+            java.util.Arrays.fill(fragment, (byte) 0x40); // literal header fields, never completed
+            try {
+                attacker.headers(1, RawH2.get("/"), RawH2.END_STREAM);
+                while (written < total) {
+                    attacker.frame(RawH2.CONTINUATION, 0, 1, fragment);
+                    written += fragment.length;
+                }
+                attacker.flush();
+            } catch (IOException e) {
+                // The gateway closed the connection while we were still writing: that is the point.
+            }
+            assertThat(written).as("bytes the client got to write before the gateway ended the connection")
+                    .isLessThan(total);
+            attacker.readToEnd();
+        } finally {
+            flooding.set(false);
+            sampler.join();
+        }
+        assertThat(peak.get() - before).as("growth of Netty's allocator during the flood")
+                .isLessThan(16L * 1024 * 1024);
+        assertThat(backend.requests()).isZero();
+        assertThat(curl("--http2-prior-knowledge", uri(gateway, "/").toString())).containsExactly("hello from b");
+    }
+
     @Test
     void aPingFloodEndsThatConnection() throws Exception {
         TestBackend backend = backend("b");
