@@ -68,6 +68,12 @@ class StoppedTierIT {
         }, s -> s != null && condition.test(s));
     }
 
+    /** The starts announced once {@code count} have arrived: announcements and state changes are delivered apart. */
+    private List<WorkloadEvent.ReplicaStarted> starts(int count) {
+        return await("announced starts").atMost(READY).pollInterval(Duration.ofMillis(20))
+                .until(this::starts, list -> list.size() >= count);
+    }
+
     private List<WorkloadEvent.ReplicaStarted> starts() {
         return events.stream().filter(e -> e instanceof WorkloadEvent.ReplicaStarted)
                 .map(e -> (WorkloadEvent.ReplicaStarted) e).toList();
@@ -87,7 +93,7 @@ class StoppedTierIT {
         ObservedState one = awaitPushed("one ready endpoint", s -> s.readyEndpoints().size() == 1);
         assertThat(get(one.readyEndpoints().get(0))).isEqualTo(200);
         Container created = Podman.containersOf(workload.target()).get(0);
-        assertThat(starts()).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("created");
+        assertThat(starts(1)).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("created");
 
         orchestrator.scale(workload.target(), 0);
         awaitPushed("no replicas", s -> s.replicas() == 0 && s.readyEndpoints().isEmpty());
@@ -103,7 +109,7 @@ class StoppedTierIT {
             assertThat(c.getId()).as("the same container, started, not a new one").isEqualTo(created.getId());
             assertThat(c.getState()).isEqualTo("running");
         });
-        assertThat(starts()).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("created", "stopped");
+        assertThat(starts(2)).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("created", "stopped");
         assertThat(starts().get(1).replica()).isEqualTo(created.getNames()[0].replaceFirst("^/", ""));
     }
 
@@ -125,6 +131,6 @@ class StoppedTierIT {
         second.scale(workload.target(), 1);
         awaitPushed("ready from the kept container", s -> s.readyEndpoints().size() == 1);
         assertThat(Podman.containersOf(workload.target())).singleElement().satisfies(c -> assertThat(c.getId()).isEqualTo(id));
-        assertThat(starts()).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("stopped");
+        assertThat(starts(1)).extracting(WorkloadEvent.ReplicaStarted::tier).containsExactly("stopped");
     }
 }
