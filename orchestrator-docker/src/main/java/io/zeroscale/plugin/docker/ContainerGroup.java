@@ -698,10 +698,20 @@ final class ContainerGroup {
     }
 
     /** Tells watchers something that is not a state, in order with the state changes. */
+    /**
+     * Tells every listener, those still waiting for their first state included: a watch made just
+     * before a scale would otherwise miss the start it caused.
+     */
     private void announce(WorkloadEvent event) {
-        List<Consumer<WorkloadEvent>> established = List.copyOf(listeners);
-        if (!established.isEmpty()) {
-            delivery.execute(() -> established.forEach(listener -> listener.accept(event)));
+        List<Consumer<WorkloadEvent>> all = new ArrayList<>(listeners);
+        lock.lock();
+        try {
+            all.addAll(newListeners);
+        } finally {
+            lock.unlock();
+        }
+        if (!all.isEmpty()) {
+            delivery.execute(() -> all.forEach(listener -> listener.accept(event)));
         }
     }
 
