@@ -697,10 +697,10 @@ final class ContainerGroup {
         });
     }
 
-    /** Tells watchers something that is not a state, in order with the state changes. */
     /**
-     * Tells every listener, those still waiting for their first state included: a watch made just
-     * before a scale would otherwise miss the start it caused.
+     * Tells watchers something that is not a state, in order with the state changes; every listener,
+     * those still waiting for their first state included: a watch made just before a scale would
+     * otherwise miss the start it caused.
      */
     private void announce(WorkloadEvent event) {
         List<Consumer<WorkloadEvent>> all = new ArrayList<>(listeners);
