@@ -193,6 +193,39 @@ class AdaptiveEngineTest {
     }
 
     @Test
+    void theForecastKeepsTheTargetUpThroughTheSlotsItExpectsRequestsIn() throws IOException {
+        // Requests at 08:03, 08:13 and 08:23 on each of the three days before; a 1-minute idle time would
+        // drop the target between them, and too few idle times for the histogram (min-samples 50).
+        StringBuilder csv = new StringBuilder("time,requests\n");
+        for (int day = 3; day >= 1; day--) {
+            for (String time : new String[] {"08:03", "08:13", "08:23"}) {
+                csv.append(Instant.parse("2026-01-01T" + time + ":00Z").minus(Duration.ofDays(day))).append(",1\n");
+            }
+        }
+        Path stored = dataDirectory.resolve("engine").resolve("history");
+        Files.createDirectories(stored);
+        Files.writeString(stored.resolve("app.csv"), csv);
+        String target = TARGET.replace("idle: 10m", "idle: 1m").replace("min-samples: 5", "min-samples: 50");
+        try (EngineHarness engine = new EngineHarness(target, STARTUP, 0, Leadership.always(),
+                builder -> builder.dataDirectory(dataDirectory).persistentArrivalHistory(true))) {
+            int cold = 0;
+            for (String time : new String[] {"08:03", "08:13", "08:23"}) {
+                advanceTo(engine, Instant.parse("2026-01-01T" + time + ":00Z"));
+                cold += request(engine) ? 1 : 0;
+            }
+            assertThat(cold).as("requests that waited for a wake").isZero();
+            advanceTo(engine, Instant.parse("2026-01-01T08:29:00Z"));
+            assertThat(engine.state()).as("kept up through the last expected slot").isEqualTo("ACTIVE");
+            advanceTo(engine, Instant.parse("2026-01-01T08:31:00Z"));
+            assertThat(engine.state()).isEqualTo("ZERO");
+            assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
+                    "ACTIVE -> DRAINING: idle for 1m (fixed idle (only 11 idle time(s) recorded, 50 needed to predict)); kept up by the "
+                            + "seasonal forecast until 2026-01-01T08:30:00Z (the last slot it expected requests in: probability 0.80: "
+                            + "3 of 3 days)"));
+        }
+    }
+
+    @Test
     void lessThanADayOfHistoryPlansNoSeasonalPreWakeAndSaysWhy() throws IOException {
         Path history = dataDirectory.resolve("engine").resolve("history");
         Files.createDirectories(history);

@@ -172,7 +172,8 @@ class ZeroscaleCommandTest {
         Result unknownPolicy = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
                 "--compare", "fixed:1m,sometimes");
         assertThat(unknownPolicy.status()).isEqualTo(2);
-        assertThat(unknownPolicy.err()).contains("unknown policy 'sometimes'; use fixed:DURATION (e.g. fixed:5m), adaptive or configured");
+        assertThat(unknownPolicy.err()).contains("unknown policy 'sometimes'; use fixed:DURATION (e.g. fixed:5m), adaptive, adaptive-histogram (adaptive "
+                + "without the seasonal forecast) or configured");
 
         Result noRequests = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", SERIES.toString(), "--compare", "adaptive");
         assertThat(noRequests.status()).isEqualTo(2);
