@@ -8,14 +8,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -95,6 +99,17 @@ public abstract class OrchestratorContract {
      * default) reports {@link #observeFailsWhileTheBackendCannotBeReached} as skipped.
      */
     protected @Nullable Orchestrator newOrchestratorWithBackendDown() {
+        return null;
+    }
+
+    /**
+     * Why two instances of this orchestrator cannot drive one backend at once, or null (the
+     * default) when they can, as several daemons (a leader and its followers) do. A non-null
+     * reason reports {@link #twoInstancesOverOneBackendSeeTheSameReplicas} as skipped with it.
+     * Only for a backend that forbids it by design (e.g. one engine per data directory), never
+     * for one that merely fails the case.
+     */
+    protected @Nullable String whyTwoInstancesCannotShareTheBackend() {
         return null;
     }
 
@@ -397,6 +412,93 @@ public abstract class OrchestratorContract {
                 .as("observe while the backend cannot be reached")
                 .isInstanceOfSatisfying(ZeroscaleException.class, e -> assertThat(e.errorCode().type())
                         .as("type of the error: %s", e.getMessage()).isEqualTo(ErrorType.EXTERNAL));
+    }
+
+    /**
+     * {@link Orchestrator#detach} forgets the workload and leaves it exactly as it is: its replicas
+     * keep running and answering, a watch opened before hears of nothing that happens after, and
+     * detaching again does nothing. Attaching it again adopts the same replicas with the same
+     * desired count. (The SPI promises no refusal of calls after detach, only that the engine makes
+     * none, so none is asserted.)
+     */
+    @Test
+    void detachLeavesTheWorkloadRunningAndAReattachAdoptsTheSameReplicas() throws Exception {
+        List<WorkloadEvent> heard = new CopyOnWriteArrayList<>();
+        Subscription watch = orchestrator() instanceof Endpoints endpoints
+                ? endpoints.watch(target(), heard::add)
+                : Subscription.NONE;
+        try {
+            orchestrator().scale(target(), 2);
+            ObservedState before = awaitReady(orchestrator(), 2);
+
+            orchestrator().detach(workload());
+            orchestrator().detach(workload());
+
+            for (Endpoint endpoint : before.readyEndpoints()) {
+                assertAnswersHttp(endpoint);
+            }
+            orchestrator().attach(workload());
+            ObservedState after = awaitReady(orchestrator(), 2);
+            assertThat(after.desiredReplicas()).as("desired replicas after detach and attach").isEqualTo(2);
+            assertThat(after.replicas()).as("replicas after detach and attach").isEqualTo(2);
+            assertThat(after.readyEndpoints())
+                    .as("endpoints after detach and attach (the same replicas, none replaced)")
+                    .isEqualTo(before.readyEndpoints());
+
+            // A change after the detach, which the watch opened before it must not hear of. (An
+            // event already on its way when detach returned may still arrive: it carries no 1.)
+            orchestrator().scale(target(), 1);
+            awaitState(orchestrator(), "one replica after scaling the re-attached workload to 1",
+                    s -> s.replicas() == 1 && s.readyEndpoints().size() == 1);
+            await("the watch opened before the detach hears nothing of the scale to 1")
+                    .during(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> heard.stream().noneMatch(event -> event instanceof WorkloadEvent.Changed changed
+                            && changed.state().desiredReplicas() == 1));
+        } finally {
+            watch.close();
+        }
+    }
+
+    /**
+     * Two instances over one backend (two daemons, or a leader and a follower) attached to one
+     * workload see the same replicas: a scale by one is seen by the other's {@code observe}, and
+     * {@code scale(current)} by the other changes nothing. Reported as skipped with the reason when
+     * {@link #whyTwoInstancesCannotShareTheBackend()} gives one.
+     */
+    @Test
+    void twoInstancesOverOneBackendSeeTheSameReplicas() throws Exception {
+        String unsupported = whyTwoInstancesCannotShareTheBackend();
+        assumeTrue(unsupported == null, getClass().getSimpleName() + ": " + unsupported);
+        Orchestrator first = orchestrator();
+        Orchestrator second = create();
+        second.attach(workload());
+
+        first.scale(target(), 1);
+        List<Endpoint> one = awaitReady(first, 1).readyEndpoints();
+        ObservedState seen = awaitReady(second, 1);
+        assertThat(seen.replicas()).as("replicas the second instance sees").isEqualTo(1);
+        assertThat(seen.readyEndpoints()).as("endpoints the second instance sees").isEqualTo(one);
+
+        second.scale(target(), 1);
+        await("scale(current) by the second instance changes nothing either sees")
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> List.of(first.observe(target()), second.observe(target())),
+                        states -> states.stream().allMatch(s -> s.replicas() == 1 && s.readyEndpoints().equals(one)));
+
+        second.scale(target(), 2);
+        ObservedState two = awaitReady(first, 2);
+        assertThat(two.readyEndpoints().get(0)).as("the first replica, kept, leads what the first instance sees")
+                .isEqualTo(one.get(0));
+        assertThat(awaitReady(second, 2).readyEndpoints())
+                .as("endpoints the second instance sees after its scale to 2")
+                .isEqualTo(two.readyEndpoints());
+        for (Endpoint endpoint : two.readyEndpoints()) {
+            assertAnswersHttp(endpoint);
+        }
     }
 
     /** Polls {@code observe} until {@code ready} replicas are ready with as many endpoints. */

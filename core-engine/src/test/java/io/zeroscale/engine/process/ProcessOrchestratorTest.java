@@ -51,6 +51,13 @@ class ProcessOrchestratorTest extends EndpointsContract {
         return new BadWorkload(ProcessFixture.workload("bad-" + WORKLOADS.incrementAndGet(), settings), "workdir");
     }
 
+    /** The engine holds a lock on its data directory so that no second one adopts its processes. */
+    @Override
+    protected String whyTwoInstancesCannotShareTheBackend() {
+        return "one engine per data directory (DataDirectoryLock): the replicas are one instance's child processes,"
+                + " which a second instance adopts only at attach, from the state file";
+    }
+
     @Override
     protected Duration readinessTimeout() {
         return Duration.ofSeconds(60);
