@@ -122,8 +122,17 @@ public final class Simulation {
     public record Metrics(long requests, long coldStarts, Duration addedWait, Duration maxWait, double idleReplicaSeconds,
             long failed) {}
 
-    /** One policy's run: its timeline and what it cost. */
-    public record Outcome(String policy, List<Step> steps, Metrics metrics) {}
+    /**
+     * One policy's run: its timeline and what it cost.
+     *
+     * @param points the target's status each time it changed, for charts (as {@link Timeline#points})
+     */
+    public record Outcome(String policy, List<Step> steps, Metrics metrics, List<Point> points) {
+        public Outcome {
+            steps = List.copyOf(steps);
+            points = List.copyOf(points);
+        }
+    }
 
     /** A policy to compare, by name: a variant of a target (see {@link #variant}). */
     public record Candidate(String name, TargetSpec target) {}
@@ -342,8 +351,8 @@ public final class Simulation {
             }
             time.advance(tail);
             meter.change(time.now());
-            return new Outcome(name, List.copyOf(steps), new Metrics(traffic.requests, traffic.coldStarts, traffic.addedWait,
-                    traffic.maxWait, meter.idleReplicaSeconds, traffic.failed));
+            return new Outcome(name, steps, new Metrics(traffic.requests, traffic.coldStarts, traffic.addedWait,
+                    traffic.maxWait, meter.idleReplicaSeconds, traffic.failed), points);
         }
     }
 

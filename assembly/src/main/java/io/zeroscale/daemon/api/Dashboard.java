@@ -24,10 +24,19 @@ public final class Dashboard {
             "forecast.css", "text/css; charset=utf-8",
             "charts.js", "text/javascript; charset=utf-8",
             "uplot.js", "text/javascript; charset=utf-8",
-            "uplot.css", "text/css; charset=utf-8");
-    /** The chart library, uPlot, from its WebJar (a versioned Maven dependency): its files inside that jar. */
-    private static final Map<String, String> WEBJAR_FILES = Map.of("uplot.js", "dist/uPlot.iife.min.js", "uplot.css", "dist/uPlot.min.css");
-    private static final String UPLOT_POM = "/META-INF/maven/org.webjars.npm/uplot/pom.properties";
+            "uplot.css", "text/css; charset=utf-8",
+            "dagre.js", "text/javascript; charset=utf-8");
+    /**
+     * The libraries' files, each from its WebJar (a versioned Maven dependency): the chart library,
+     * uPlot, and the state diagram's graph layout, dagre (its browser bundle, graphlib included).
+     */
+    private static final Map<String, WebJarFile> WEBJAR_FILES = Map.of(
+            "uplot.js", new WebJarFile("uplot", "dist/uPlot.iife.min.js"),
+            "uplot.css", new WebJarFile("uplot", "dist/uPlot.min.css"),
+            "dagre.js", new WebJarFile("dagre", "dist/dagre.min.js"));
+
+    /** A file inside the WebJar {@code org.webjars.npm:<artifact>}, at {@code path} under its versioned folder. */
+    private record WebJarFile(String artifact, String path) {}
     /**
      * Only this origin's own files, no inline script or style, no framing, no form posts: a value
      * the daemon echoes that slipped into the page still could not run.
@@ -55,8 +64,10 @@ public final class Dashboard {
     }
 
     private static byte[] read(String name) {
-        String inWebJar = WEBJAR_FILES.get(name);
-        String resource = inWebJar == null ? RESOURCES + name : "/META-INF/resources/webjars/uplot/" + uplotVersion() + "/" + inWebJar;
+        WebJarFile inWebJar = WEBJAR_FILES.get(name);
+        String resource = inWebJar == null
+                ? RESOURCES + name
+                : "/META-INF/resources/webjars/" + inWebJar.artifact() + "/" + webJarVersion(inWebJar.artifact()) + "/" + inWebJar.path();
         try (InputStream in = Dashboard.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("dashboard file " + name + " is missing from the class path");
@@ -67,21 +78,22 @@ public final class Dashboard {
         }
     }
 
-    /** The uPlot version on the class path, from its WebJar's Maven metadata. */
-    private static String uplotVersion() {
-        try (InputStream in = Dashboard.class.getResourceAsStream(UPLOT_POM)) {
+    /** The version of a WebJar on the class path, from its Maven metadata. */
+    private static String webJarVersion(String artifact) {
+        String pom = "/META-INF/maven/org.webjars.npm/" + artifact + "/pom.properties";
+        try (InputStream in = Dashboard.class.getResourceAsStream(pom)) {
             if (in == null) {
-                throw new IllegalStateException("the uPlot WebJar is missing from the class path (" + UPLOT_POM + ")");
+                throw new IllegalStateException("the WebJar org.webjars.npm:" + artifact + " is missing from the class path (" + pom + ")");
             }
             java.util.Properties properties = new java.util.Properties();
             properties.load(in);
             String version = properties.getProperty("version");
             if (version == null) {
-                throw new IllegalStateException(UPLOT_POM + " names no version");
+                throw new IllegalStateException(pom + " names no version");
             }
             return version;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + UPLOT_POM, e);
+            throw new UncheckedIOException("cannot read " + pom, e);
         }
     }
 

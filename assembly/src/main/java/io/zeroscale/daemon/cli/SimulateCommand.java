@@ -11,7 +11,6 @@ import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +31,7 @@ import picocli.CommandLine.Spec;
             "--startup after each scale-up. With --out DIR, also writes the dashboard's charts of the replay to DIR/index.html.",
             "With --compare, replays the same series (one with a 'requests' column, such as an exported arrival",
             "history) through each given idle policy and prints, for each, the cold starts (requests that waited",
-            "for a wake), their added wait and the idle replica-seconds."})
+            "for a wake), their added wait and the idle replica-seconds; with --out DIR, also each policy's charts."})
 final class SimulateCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
@@ -62,8 +61,8 @@ final class SimulateCommand implements Callable<Integer> {
             description = "How long each request of a 'requests' series is in flight (default ${DEFAULT-VALUE}).")
     String service = "1s";
 
-    @Option(names = {"-o", "--out"}, paramLabel = "DIR|FILE", description = {"Also write charts: a directory for a replay (index.html,",
-        "drawn with the dashboard's charts, and their script files); FILE.html for --compare."})
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = {"Also write charts to a directory (index.html, drawn with",
+        "the dashboard's charts, and their script files): the replay's, or with --compare each policy's and the costs."})
     @Nullable Path out;
 
     @Override
@@ -82,9 +81,6 @@ final class SimulateCommand implements Callable<Integer> {
         if (series == null) {
             throw new IllegalStateException("--series is required");
         }
-        if (!compare.isEmpty()) {
-            return compare(targetSpec, series, startupTime);
-        }
         if (out != null) {
             String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
             if (name.endsWith(".png") || name.endsWith(".html") || name.endsWith(".htm") || Files.isRegularFile(out)) {
@@ -92,6 +88,9 @@ final class SimulateCommand implements Callable<Integer> {
                         + "timeline): the page is written as index.html there with the dashboard's chart scripts next to it"
                         + " (a PNG is not drawn any more: the charts are the dashboard's, drawn by the browser)");
             }
+        }
+        if (!compare.isEmpty()) {
+            return compare(targetSpec, series, startupTime);
         }
         Simulation.Timeline timeline;
         try (Plugins plugins = options.loadPlugins()) {
@@ -114,9 +113,6 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ZeroscaleException(CONFIG_INVALID, "--service: " + e.getMessage(), e);
         }
-        if (out != null && !out.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.html?")) {
-            throw new ZeroscaleException(CONFIG_INVALID, "--out: " + out + " must end in .html: a comparison is written as an HTML page");
-        }
         List<Simulation.Row> rows = Simulation.readSeries(seriesFile);
         if (rows.stream().noneMatch(row -> row.values().containsKey(Simulation.REQUESTS))) {
             throw new ZeroscaleException(CONFIG_INVALID, "--compare: " + seriesFile + " has no '" + Simulation.REQUESTS + "' column; "
@@ -134,8 +130,8 @@ final class SimulateCommand implements Callable<Integer> {
         spec.commandLine().getOut().print(Simulation.formatComparison(outcomes));
         if (out != null) {
             String title = "zeroscale simulate: " + target + " over " + seriesFile.getFileName() + ", " + compare.size() + " policies";
-            Files.writeString(out, TimelineChart.comparisonHtml(title, outcomes), StandardCharsets.UTF_8);
-            spec.commandLine().getErr().println("zeroscale: wrote " + out);
+            Path page = SimulationPage.writeComparison(out, title, outcomes);
+            spec.commandLine().getErr().println("zeroscale: wrote " + page);
         }
         return 0;
     }

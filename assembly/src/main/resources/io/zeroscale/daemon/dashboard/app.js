@@ -286,7 +286,7 @@ function prependJournal(entry) {
   while (list.children.length > JOURNAL_SHOWN) list.lastChild.remove();
 }
 
-// ---- the automaton's state diagram (SVG built here from GET /targets/{name}/automaton) -----------
+// ---- the automaton's state diagram (SVG from GET /targets/{name}/automaton, laid out by dagre) ----
 
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE = { w: 118, h: 34 };
@@ -313,56 +313,35 @@ async function loadDiagram(name) {
   }
 }
 
-// States on an ellipse in the automaton's own order (its initial state on the left), transitions as
-// curves bent to their right, so the two directions between a pair of states do not overlap. Each
-// curve carries its number; the guards are listed under the diagram, where long text reads well.
+// Laid out by dagre (dagre.js, from its WebJar): states ranked left to right from the initial one,
+// each transition an edge routed between them (a self-loop included), drawn as a curve through the
+// points dagre computed. Each edge carries its number at the label position dagre reserved for it;
+// the guards are listed under the diagram, where long text reads well.
+const LABEL = 18;
+
 function drawDiagram(diagram) {
-  const n = diagram.states.length;
-  const width = 660;
-  const height = n <= 2 ? 170 : 300;
-  const at = new Map(diagram.states.map((s, i) => {
-    if (n === 1) return [s.name, { x: width / 2, y: height / 2 }];
-    const angle = Math.PI + (2 * Math.PI * i) / n;
-    return [s.name, { x: width / 2 + (width / 2 - NODE.w / 2 - 16) * Math.cos(angle), y: height / 2 + (height / 2 - NODE.h / 2 - 12) * Math.sin(angle) }];
-  }));
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({ rankdir: 'LR', nodesep: 28, edgesep: 16, ranksep: 70, marginx: 12, marginy: 12 });
+  for (const s of diagram.states) graph.setNode(s.name, { width: NODE.w, height: NODE.h });
+  diagram.transitions.forEach((t, i) => graph.setEdge(t.from, t.to, { width: LABEL, height: LABEL, labelpos: 'c' }, String(i)));
+  dagre.layout(graph);
+  const { width, height } = graph.graph();
   const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width, height, role: 'img', 'aria-label': 'state diagram' });
   root.append(svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
     svg('path', { d: 'M0,0 L10,5 L0,10 z' }))));
-  const pairs = new Map();
   diagram.transitions.forEach((t, i) => {
-    const key = t.from + '\u0000' + t.to;
-    const nth = pairs.get(key) || 0;
-    pairs.set(key, nth + 1);
-    const edge = svg('g', { class: 'edge', 'data-from': t.from, 'data-to': t.to }, svg('title', {}, t.from + ' \u2192 ' + t.to + ': ' + t.guard));
-    const a = at.get(t.from);
-    const b = at.get(t.to);
-    let d;
-    let label;
-    if (t.from === t.to) {
-      const top = a.y - NODE.h / 2;
-      const lift = 34 + 14 * nth;
-      d = 'M' + (a.x - 14) + ',' + top + ' C' + (a.x - 34) + ',' + (top - lift) + ' ' + (a.x + 34) + ',' + (top - lift) + ' ' + (a.x + 14) + ',' + top;
-      label = { x: a.x, y: top - lift * 0.75 };
-    } else {
-      const dx = b.x - a.x;
-      const dy = b.y - a.y;
-      const length = Math.hypot(dx, dy) || 1;
-      const bend = 26 + 18 * nth;
-      const c = { x: (a.x + b.x) / 2 - (dy / length) * bend, y: (a.y + b.y) / 2 + (dx / length) * bend };
-      const p0 = border(a, c);
-      const p2 = border(b, c);
-      d = 'M' + p0.x + ',' + p0.y + ' Q' + c.x + ',' + c.y + ' ' + p2.x + ',' + p2.y;
-      label = { x: 0.25 * p0.x + 0.5 * c.x + 0.25 * p2.x, y: 0.25 * p0.y + 0.5 * c.y + 0.25 * p2.y };
-    }
-    edge.append(svg('path', { d, 'marker-end': 'url(#arrow)' }), svg('circle', { cx: label.x, cy: label.y, r: 8 }),
-      svg('text', { x: label.x, y: label.y }, String(i + 1)));
-    root.append(edge);
+    const laid = graph.edge({ v: t.from, w: t.to, name: String(i) });
+    root.append(svg('g', { class: 'edge', 'data-from': t.from, 'data-to': t.to },
+      svg('title', {}, t.from + ' \u2192 ' + t.to + ': ' + t.guard),
+      svg('path', { d: curveThrough(laid.points), 'marker-end': 'url(#arrow)' }),
+      svg('circle', { cx: laid.x, cy: laid.y, r: LABEL / 2 - 1 }),
+      svg('text', { x: laid.x, y: laid.y }, String(i + 1))));
   });
   for (const s of diagram.states) {
-    const p = at.get(s.name);
+    const p = graph.node(s.name);
     root.append(svg('g', { class: 'node', 'data-state': s.name },
       svg('title', {}, s.name + (s.description ? ': ' + s.description : '')),
-      svg('rect', { x: p.x - NODE.w / 2, y: p.y - NODE.h / 2, width: NODE.w, height: NODE.h, rx: 8 }),
+      svg('rect', { x: p.x - p.width / 2, y: p.y - p.height / 2, width: p.width, height: p.height, rx: 8 }),
       svg('text', { x: p.x, y: p.y }, s.name)));
   }
   $('automaton').replaceChildren(root);
@@ -371,12 +350,17 @@ function drawDiagram(diagram) {
     el('li', { 'data-from': t.from }, t.from + ' \u2192 ' + t.to + ': ' + t.guard)));
 }
 
-// Where the line from a state's centre towards `toward` leaves its box.
-function border(centre, toward) {
-  const dx = toward.x - centre.x;
-  const dy = toward.y - centre.y;
-  const scale = Math.min(dx ? (NODE.w / 2 + 3) / Math.abs(dx) : Infinity, dy ? (NODE.h / 2 + 3) / Math.abs(dy) : Infinity);
-  return { x: centre.x + dx * scale, y: centre.y + dy * scale };
+// A smooth path through dagre's points: straight to the first midpoint, then a quadratic curve per
+// inner point (bent at it, through the midpoints), straight into the last point where the arrow is.
+function curveThrough(points) {
+  const mid = (a, b) => ({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+  let d = 'M' + points[0].x + ',' + points[0].y;
+  if (points.length === 2) return d + ' L' + points[1].x + ',' + points[1].y;
+  for (let i = 1; i < points.length - 1; i++) {
+    const end = i === points.length - 2 ? points[i + 1] : mid(points[i], points[i + 1]);
+    d += ' Q' + points[i].x + ',' + points[i].y + ' ' + end.x + ',' + end.y;
+  }
+  return d;
 }
 
 function highlightState(current) {

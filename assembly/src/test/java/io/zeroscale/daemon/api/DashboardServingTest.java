@@ -73,6 +73,12 @@ class DashboardServingTest {
         assertThat(uplot.statusCode()).isEqualTo(200);
         assertThat(uplot.body()).contains("uPlot");
         assertThat(send("GET", "/dashboard/uplot.css", "", Map.of()).body()).contains(".uplot");
+        // So does the state diagram's layout library, dagre (its bundle, with graphlib).
+        assertThat(page.body()).contains("<script src=\"/dashboard/dagre.js\" defer></script>");
+        HttpResponse<String> dagre = send("GET", "/dashboard/dagre.js", "", Map.of());
+        assertThat(dagre.statusCode()).isEqualTo(200);
+        assertThat(dagre.headers().firstValue("Content-Type")).hasValue("text/javascript; charset=utf-8");
+        assertThat(dagre.body()).contains("dagre", "graphlib");
         HttpResponse<String> other = send("GET", "/dashboard/..%2Fopenapi.json", "", Map.of());
         assertThat(other.statusCode()).isEqualTo(404);
         assertThat(JSON.readTree(other.body()).path("message").asText())

@@ -149,10 +149,11 @@ class ZeroscaleCommandTest {
 
     @Test
     void simulateComparesIdlePoliciesOnAnArrivalHistory() throws Exception {
-        Path html = temp.resolve("compare.html");
+        Path directory = temp.resolve("compare");
         Result compared = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
-                "--compare", "fixed:1m,fixed:30m", "--compare", "adaptive", "-o", html.toString());
+                "--compare", "fixed:1m,fixed:30m", "--compare", "adaptive", "-o", directory.toString());
         assertThat(compared.status()).as(compared.err()).isZero();
+        assertThat(compared.err()).isEqualTo("zeroscale: wrote " + directory.resolve("index.html") + "\n");
         List<String> lines = compared.out().lines().toList();
         assertThat(lines.getFirst()).startsWith("POLICY").contains("COLD STARTS", "ADDED WAIT", "IDLE REPLICA-S");
         assertThat(lines).hasSize(4);
@@ -166,14 +167,40 @@ class ZeroscaleCommandTest {
         assertThat(fixed30[1]).isEqualTo(1);
         assertThat(adaptive[1]).isLessThan(20);
         assertThat(adaptive[2]).isLessThan(fixed30[2]);
-        assertThat(Files.readString(html)).contains("<table id=\"comparison\">", "<td>adaptive</td><td>192</td>",
-                "pre-wake: next request expected from");
+        // Drawn with the dashboard's own charts, as a replay is: its files byte for byte, the runs in data.js.
+        for (String name : List.of("uplot.js", "uplot.css", "charts.js", "app.css")) {
+            assertThat(Files.readAllBytes(directory.resolve(name))).as(name).isEqualTo(io.zeroscale.daemon.api.Dashboard.file(name));
+        }
+        assertThat(Files.readString(directory.resolve("index.html")))
+                .contains("<table id=\"comparison\">", "<script src=\"charts.js\" defer></script>", "<script src=\"compare.js\" defer></script>");
+        assertThat(directory.resolve("compare.js")).isRegularFile();
+        String data = Files.readString(directory.resolve("data.js"));
+        assertThat(data).startsWith("window.zeroscaleComparison = {");
+        com.fasterxml.jackson.databind.JsonNode comparison = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(data.substring(data.indexOf('{'), data.lastIndexOf(';')));
+        com.fasterxml.jackson.databind.JsonNode policies = comparison.path("policies");
+        assertThat(policies).hasSize(3);
+        com.fasterxml.jackson.databind.JsonNode adaptiveRun = policies.get(2);
+        assertThat(adaptiveRun.path("policy").asText()).isEqualTo("adaptive");
+        assertThat(adaptiveRun.path("metrics").path("requests").asLong()).isEqualTo(192);
+        assertThat(adaptiveRun.path("metrics").path("coldStarts").asLong()).isEqualTo(adaptive[1]);
+        assertThat(adaptiveRun.path("steps").toString()).contains("pre-wake: next request expected from");
+        // Each run's replicas as observed when they changed: up to one ready replica, zero at the end.
+        List<Integer> ready = new java.util.ArrayList<>();
+        policies.get(1).path("points").forEach(point -> ready.add(point.path("ready").asInt()));
+        assertThat(ready).contains(1).endsWith(0);
+
+        // No PNG and no single file: a directory is asked for.
+        Result png = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
+                "--compare", "adaptive", "-o", temp.resolve("compare.png").toString());
+        assertThat(png.status()).isEqualTo(2);
+        assertThat(png.err()).contains("--out: " + temp.resolve("compare.png") + " is a file name; give a directory");
 
         Result unknownPolicy = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", "../examples/timer-history.csv",
                 "--compare", "fixed:1m,sometimes");
         assertThat(unknownPolicy.status()).isEqualTo(2);
-        assertThat(unknownPolicy.err()).contains("unknown policy 'sometimes'; use fixed:DURATION (e.g. fixed:5m), adaptive, adaptive-histogram (adaptive "
-                + "without the seasonal forecast) or configured");
+        assertThat(unknownPolicy.err()).contains("unknown policy 'sometimes'; use fixed:DURATION (e.g. fixed:5m), adaptive, "
+                + "adaptive-histogram (adaptive without the seasonal forecast) or configured");
 
         Result noRequests = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", SERIES.toString(), "--compare", "adaptive");
         assertThat(noRequests.status()).isEqualTo(2);
