@@ -182,7 +182,11 @@ public final class KubernetesPeer implements AutoCloseable {
                 "--secure-port=" + FreePorts.next(),
                 "--cert-dir=" + home.resolve("controller-manager-certs"),
                 "--service-account-private-key-file=" + certs.serviceAccountKey,
-                "--root-ca-file=" + certs.caCert));
+                "--root-ca-file=" + certs.caCert,
+                // kwok renews the fake nodes' leases; on a loaded machine a late renewal made the node
+                // lifecycle controller mark every pod Ready=False (ContainersReady still True) in
+                // the middle of a test. Nodes here never really fail, so they are given an hour.
+                "--node-monitor-grace-period=1h"));
         controllerManager.addAll(common);
         launch("kube-controller-manager", controllerManager);
         List<String> scheduler = new ArrayList<>(List.of(bin("kube-scheduler"),
