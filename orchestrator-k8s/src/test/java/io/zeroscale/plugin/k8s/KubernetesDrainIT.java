@@ -190,6 +190,9 @@ class KubernetesDrainIT {
         await("both original pods replaced").atMost(TIMEOUT).until(() -> client.pods().inNamespace(namespace).list().getItems(),
                 pods -> pods.size() == 2 && pods.stream().allMatch(KubernetesDrainIT::isNew));
         assertThat(lastState(events).desiredReplicas()).isEqualTo(2);
+        // The API server can show both replaced before the informer has delivered the second announcement.
+        await("both replaced pods announced").atMost(TIMEOUT)
+                .until(() -> events.stream().filter(WorkloadEvent.Removing.class::isInstance).count() >= 2);
         assertThat(events).filteredOn(WorkloadEvent.Removing.class::isInstance)
                 .as("each replaced pod announced as replaced by the rollout of the resize")
                 .hasSize(2)
