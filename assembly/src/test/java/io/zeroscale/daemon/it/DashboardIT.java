@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.UnexpectedAlertBehaviour;
 import org.openqa.selenium.WebDriver;
@@ -86,6 +87,18 @@ class DashboardIT {
         return new ChromeDriver(service, options);
     }
 
+    /**
+     * Clicks what the selector finds at the moment of the click: every status event replaces the
+     * table's rows, so an element found a moment earlier may already be gone.
+     */
+    private void click(By selector) {
+        new WebDriverWait(browser, Duration.ofSeconds(30), Duration.ofMillis(20)).ignoring(StaleElementReferenceException.class)
+                .until(driver -> {
+                    driver.findElement(selector).click();
+                    return true;
+                });
+    }
+
     @Test
     void thePageShowsAWakeAndTheReturnToZeroLiveAndAnOverrideAfterConfirmation() throws Exception {
         Path backend = data.resolve("slow_backend.py");
@@ -106,7 +119,7 @@ class DashboardIT {
 
         // The target's page, open through the wake: its automaton drawn as a state diagram (SVG), the
         // current state highlighted, each transition listed with its guard.
-        browser.findElement(By.cssSelector("#targets tr[data-target='web'] .name button")).click();
+        click(By.cssSelector("#targets tr[data-target='web'] .name button"));
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("detail")));
         By current = By.cssSelector("#automaton svg .node.current");
         wait.until(ExpectedConditions.textToBe(current, "ZERO"));
@@ -182,15 +195,15 @@ class DashboardIT {
         WebElement replicas = browser.findElement(By.id("override-replicas"));
         replicas.clear();
         replicas.sendKeys("1");
-        browser.findElement(By.cssSelector("#override-form button[type=submit]")).click();
+        click(By.cssSelector("#override-form button[type=submit]"));
         wait.until(ExpectedConditions.alertIsPresent());
         assertThat(browser.switchTo().alert().getText()).isEqualTo("Override web to 1 replica(s) for 10m?");
         browser.switchTo().alert().dismiss();
         wait.until(ExpectedConditions.textToBe(By.id("action-result"), "cancelled"));
-        assertThat(browser.findElement(By.cssSelector("#targets tr[data-target='web'] .control")).getText()).isEqualTo("automatic");
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .control"), "automatic"));
 
         // Accepted, it takes effect: the override shows, and one replica runs without a request.
-        browser.findElement(By.cssSelector("#override-form button[type=submit]")).click();
+        click(By.cssSelector("#override-form button[type=submit]"));
         wait.until(ExpectedConditions.alertIsPresent());
         browser.switchTo().alert().accept();
         wait.until(ExpectedConditions.textToBe(By.id("action-result"), "done"));
@@ -205,7 +218,7 @@ class DashboardIT {
         Files.write(screenshots.resolve("dashboard.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         // Cleared (after confirming), automation takes over again and the idle target goes back to zero.
-        browser.findElement(By.id("clear-override")).click();
+        click(By.id("clear-override"));
         wait.until(ExpectedConditions.alertIsPresent());
         browser.switchTo().alert().accept();
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#targets tr[data-target='web'] .control"), "automatic"));
