@@ -117,13 +117,7 @@ final class LatencyBandAutomaton implements Automaton {
             case Event.SignalChanged changed -> changed.signal().equals(signal)
                     ? sample(context, requireNonNull(previous))
                     : Policies.refresh(context, requireNonNull(previous));
-            case Event.RequestsChanged changed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ObservedChanged changed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ObservationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ReplicaFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.Drained drained -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ActuationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.TimerFired fired -> throw Policies.illegal(TYPE, state, fired);
+            default -> Policies.unchanged(TYPE, state, event, context, previous);
         };
         if (ewmas.size() < history) {
             state = WARMING_UP;

@@ -2,6 +2,7 @@ package io.zeroscale.engine.automaton;
 
 import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
 import static io.zeroscale.spi.StandardErrorCode.POLICY_INVALID;
+import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
@@ -157,6 +158,17 @@ final class Policies {
         return routing == previous.routing()
                 ? previous
                 : new Decision(previous.replicas(), routing, previous.paused(), previous.profile(), previous.reason(), List.of());
+    }
+
+    /**
+     * What an automaton that follows signals does with an event it does not act on: keeps its
+     * replicas and brings the routing up to date. It sets no timers, so a timer is an error.
+     */
+    static Decision unchanged(String automaton, String state, Event event, TargetContext context, @Nullable Decision previous) {
+        if (event instanceof Event.TimerFired) {
+            throw illegal(automaton, state, event);
+        }
+        return refresh(context, requireNonNull(previous));
     }
 
     static ZeroscaleException illegal(String automaton, String state, Event event) {

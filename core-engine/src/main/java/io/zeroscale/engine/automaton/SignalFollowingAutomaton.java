@@ -70,11 +70,7 @@ abstract class SignalFollowingAutomaton implements Automaton {
             case Event.RequestsChanged changed -> Policies.isReserved(signal)
                     ? evaluate(context, context.desiredReplicas())
                     : Policies.refresh(context, requireNonNull(previous));
-            case Event.ObservationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ReplicaFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.Drained drained -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ActuationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.TimerFired fired -> throw Policies.illegal(type, state, fired);
+            default -> Policies.unchanged(type, state, event, context, previous);
         };
         last = next;
         return next;

@@ -91,14 +91,7 @@ final class ThresholdAutomaton implements Automaton {
         Decision next = switch (event) {
             case Event.Start start -> Policies.keepObserved(context, bounds, start);
             case Event.Tick tick -> evaluate(context);
-            case Event.SignalChanged changed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.RequestsChanged changed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ObservedChanged changed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ObservationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ReplicaFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.Drained drained -> Policies.refresh(context, requireNonNull(previous));
-            case Event.ActuationFailed failed -> Policies.refresh(context, requireNonNull(previous));
-            case Event.TimerFired fired -> throw Policies.illegal(TYPE, state, fired);
+            default -> Policies.unchanged(TYPE, state, event, context, previous);
         };
         state = cooldownUntil != null && context.now().isBefore(cooldownUntil) ? COOLDOWN : TRACKING;
         last = next;
