@@ -6,8 +6,9 @@ import static java.util.Objects.requireNonNull;
 public sealed interface Action {
     /**
      * Raises an alert: the engine writes it to the target's journal (kind {@code ALERT}) and hands
-     * it to every listener of its alert subscription ({@code Engine.subscribeAlerts}); an embedder
-     * forwards it from there. The daemon has no alert sinks (webhooks) yet.
+     * it to every listener of its alert subscription ({@code Engine.subscribeAlerts}). The daemon
+     * delivers it to the configured alert sinks (plugins of {@code io.zeroscale.spi.alert}); an
+     * embedder subscribes and forwards it itself.
      */
     record Alert(Severity severity, String message) implements Action {
         public Alert {
