@@ -70,6 +70,8 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
     /** Events written within the window, by what makes a repeat (touched only on {@link #writer}). */
     private final Map<Key, Series> recent = new HashMap<>();
     private final Subscription subscription;
+    /** The time in the name of the Event written last (touched only on {@link #writer}). */
+    private long lastNanos;
     private volatile boolean leading;
     private volatile boolean closed;
 
@@ -181,7 +183,11 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
             }
             return;
         }
-        String name = object.getName() + "." + Long.toHexString(at.getEpochSecond() * 1_000_000_000L + at.getNano());
+        // client-go's name (object name and time in hex), kept unique here: the engine gives a
+        // decision and its journal entry the same instant.
+        long nanos = Math.max(at.getEpochSecond() * 1_000_000_000L + at.getNano(), lastNanos + 1);
+        lastNanos = nanos;
+        String name = object.getName() + "." + Long.toHexString(nanos);
         Event event = new EventBuilder()
                 .withNewMetadata().withName(name).withNamespace(object.getNamespace()).endMetadata()
                 .withRegarding(object)
