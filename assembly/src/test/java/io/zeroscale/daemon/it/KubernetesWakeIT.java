@@ -101,5 +101,32 @@ class KubernetesWakeIT {
         await("the pod's process stopped").atMost(Duration.ofMinutes(1)).until(() -> peer.podNetwork().running().isEmpty());
         assertThat(client.journal("web")).noneMatch(entry -> List.of("SAFETY", "ACTUATION_FAILED", "ALERT", "FAILED_HELD")
                 .contains(entry.path("kind").asText()));
+
+        // The state changes, as Kubernetes Events on the Deployment (kubectl events --for deploy/web).
+        List<io.fabric8.kubernetes.api.model.events.v1.Event> events = await("the Events of the way back to zero")
+                .atMost(Duration.ofMinutes(1))
+                .until(() -> zeroscaleEvents(k8s), e -> !e.isEmpty() && e.get(e.size() - 1).getReason().equals("Zero"));
+        List<String> states = client.states("web");
+        // One Event per change of state, its reason the new state (ZERO -> Zero), and nothing for
+        // decisions that change no state; at most one more for the first decision at start.
+        String[] changes = states.subList(1, states.size()).stream()
+                .map(state -> state.charAt(0) + state.substring(1).toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
+        assertThat(events).extracting(io.fabric8.kubernetes.api.model.events.v1.Event::getReason)
+                .containsSubsequence("Waking", "Active", "Zero")
+                .endsWith(changes)
+                .hasSizeLessThanOrEqualTo(changes.length + 1);
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.getType()).isEqualTo("Normal");
+            assertThat(e.getRegarding().getUid()).isEqualTo(idle.getMetadata().getUid());
+        });
+        assertThat(events.get(events.size() - 1).getNote()).startsWith(states.get(states.size() - 2) + " -> ZERO: ");
+    }
+
+    /** The Events the daemon wrote about the Deployment, in the order written (their names carry the time). */
+    private static List<io.fabric8.kubernetes.api.model.events.v1.Event> zeroscaleEvents(KubernetesClient k8s) {
+        return k8s.events().v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> "zeroscale".equals(e.getReportingController()) && "web".equals(e.getRegarding().getName()))
+                .sorted(java.util.Comparator.comparing(e -> e.getMetadata().getName()))
+                .toList();
     }
 }

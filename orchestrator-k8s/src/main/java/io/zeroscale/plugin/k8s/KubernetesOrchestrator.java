@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
@@ -81,6 +83,7 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
     private final Map<String, NamespaceInformers> namespaces = new ConcurrentHashMap<>();
     private final Map<String, ResourceDefinitionContext> kinds = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    private volatile @Nullable WorkloadEvents events;
 
     KubernetesOrchestrator(String name, KubernetesClient client, String defaultNamespace, PodOrder order,
             PluginContext context) {
@@ -259,9 +262,34 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                 entry.listener.accept(removing);
             }
         }
+        List<WorkloadEvent.ReplicaFailed> failures = entry.failures.newFailures(snapshot.pods, this::logTail);
+        if (last != null) {
+            failures.forEach(failed -> reportFailure(tracked, entry, failed)); // before the Changed that follows them
+        }
         if (first || last == null || state.differsFrom(last)) {
             entry.last = state;
             entry.listener.accept(new WorkloadEvent.Changed(state));
+        }
+        if (last == null) {
+            failures.forEach(failed -> reportFailure(tracked, entry, failed)); // the first event is the state
+        }
+    }
+
+    private static void reportFailure(Tracked tracked, Listener entry, WorkloadEvent.ReplicaFailed failed) {
+        log.warn("{}: replica {} failed: {}; last output: {}", tracked.spec.target(), failed.replica(), failed.reason(),
+                failed.output());
+        entry.listener.accept(failed);
+    }
+
+    /** The last lines a container wrote, from the API server (which asks the node); empty when it cannot. */
+    private List<String> logTail(String namespace, String pod, String container, boolean previous, int lines) {
+        try {
+            var logs = client.pods().inNamespace(namespace).withName(pod).inContainer(container);
+            String text = previous ? logs.terminated().tailingLines(lines).getLog() : logs.tailingLines(lines).getLog();
+            return text == null ? List.of() : PodFailures.lines(text);
+        } catch (KubernetesClientException e) {
+            log.debug("{}/{}: no log of container {} ({})", namespace, pod, container, e.getMessage());
+            return List.of();
         }
     }
 
@@ -721,6 +749,28 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         return new ZeroscaleException(KubernetesErrorCode.API_REJECTED, what + e.getMessage(), e);
     }
 
+    /**
+     * Starts writing the engine's state changes of this orchestrator's targets as Kubernetes Events
+     * on their workloads (see {@link WorkloadEvents}). Called once by the factory.
+     */
+    void writeEvents() {
+        events = new WorkloadEvents(name, client, context, this::reference);
+    }
+
+    /** The workload of {@code target} as the object an Event regards, or null when it is not attached here. */
+    @Nullable ObjectReference reference(TargetRef target) {
+        Tracked tracked = targets.get(target);
+        if (tracked == null || closed) {
+            return null;
+        }
+        WorkloadSpec spec = tracked.spec;
+        NamespaceInformers informers = namespaces.get(spec.namespace());
+        GenericKubernetesResource workload = informers == null ? null : informers.workload(kindKey(spec), spec.name());
+        return new ObjectReferenceBuilder().withApiVersion(spec.apiVersion()).withKind(spec.kind())
+                .withNamespace(spec.namespace()).withName(spec.name())
+                .withUid(workload == null ? null : workload.getMetadata().getUid()).build();
+    }
+
     /** Stops the informers and closes the client. Workloads keep running as they are. */
     @Override
     public void close() {
@@ -728,6 +778,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             return;
         }
         closed = true;
+        WorkloadEvents writing = events;
+        if (writing != null) {
+            writing.close();
+        }
         namespaces.values().forEach(NamespaceInformers::close);
         namespaces.clear();
         order.save();
@@ -767,6 +821,8 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         volatile @Nullable ObservedState last;
         /** UIDs of pods already announced as Removing (touched only on the target's executor). */
         final Set<String> announced = new HashSet<>();
+        /** Start failures already reported (touched only on the target's executor). */
+        final PodFailures failures = new PodFailures();
 
         Listener(Consumer<WorkloadEvent> listener) {
             this.listener = listener;

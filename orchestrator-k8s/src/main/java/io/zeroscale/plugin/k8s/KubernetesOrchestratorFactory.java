@@ -52,7 +52,10 @@ public final class KubernetesOrchestratorFactory implements OrchestratorFactory 
             String namespace = parsed.namespace() != null ? parsed.namespace()
                     : client.getNamespace() != null && !client.getNamespace().isBlank() ? client.getNamespace() : "default";
             KubernetesClient built = new KubernetesClientBuilder().withConfig(client).build();
-            return new KubernetesOrchestrator(name, built, namespace, PodOrder.load(context.dataDirectory()), context);
+            KubernetesOrchestrator orchestrator =
+                    new KubernetesOrchestrator(name, built, namespace, PodOrder.load(context.dataDirectory()), context);
+            orchestrator.writeEvents();
+            return orchestrator;
         } finally {
             thread.setContextClassLoader(previous);
         }

@@ -1,13 +1,19 @@
 package io.zeroscale.plugin.k8s;
 
+import io.zeroscale.spi.LeadershipFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
 import java.util.List;
 
-/** Provides the {@code kubernetes} orchestrator type. Found by ServiceLoader. */
+/** Provides the {@code kubernetes} orchestrator and leadership types. Found by ServiceLoader. */
 public final class KubernetesPlugin implements Plugin {
     @Override
     public List<OrchestratorFactory> orchestratorFactories() {
         return List.of(new KubernetesOrchestratorFactory());
+    }
+
+    @Override
+    public List<LeadershipFactory> leadershipFactories() {
+        return List.of(new KubernetesLeadershipFactory());
     }
 }

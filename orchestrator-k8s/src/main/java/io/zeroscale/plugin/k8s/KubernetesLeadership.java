@@ -1,0 +1,146 @@
+package io.zeroscale.plugin.k8s;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.zeroscale.spi.Leadership;
+import io.zeroscale.spi.Subscription;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leadership through a {@code coordination.k8s.io} Lease, with fabric8's {@link LeaderElector}: the
+ * daemon whose identity holds the Lease leads; it renews the Lease every retry period and stops
+ * leading when it could not renew within the renew deadline (before the Lease expires, so two never
+ * lead at once while clocks agree); the others try to take it every retry period and take it once
+ * it expired (lease duration after its last renewal). Losing the Lease is not the end: this daemon
+ * stands again at once, as a follower. {@link #close()} releases the Lease (when held), so another
+ * daemon takes over without waiting for it to expire.
+ */
+final class KubernetesLeadership implements Leadership {
+    private static final Logger log = LoggerFactory.getLogger(KubernetesLeadership.class);
+
+    private final KubernetesClient client;
+    private final LeadershipSettings settings;
+    private final Executor executor;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean leading;
+    private volatile @Nullable String holder;
+    private volatile boolean closed;
+    private @Nullable CompletableFuture<?> running;
+    private @Nullable LeaderElector elector;
+
+    KubernetesLeadership(KubernetesClient client, LeadershipSettings settings, Executor executor) {
+        this.client = client;
+        this.settings = settings;
+        this.executor = executor;
+    }
+
+    /** Starts taking part in the election (returns at once). */
+    synchronized void start() {
+        if (closed) {
+            return;
+        }
+        LeaderElector elector = new LeaderElectorBuilder(client, executor).withConfig(new LeaderElectionConfigBuilder()
+                .withName(settings.lease())
+                .withLock(new LeaseLock(settings.namespace(), settings.lease(), settings.identity()))
+                .withLeaseDuration(settings.leaseDuration())
+                .withRenewDeadline(settings.renewDeadline())
+                .withRetryPeriod(settings.retryPeriod())
+                .withReleaseOnCancel(false) // released in close(), before the client closes
+                .withLeaderCallbacks(new LeaderCallbacks(() -> changed(true), () -> changed(false), this::newLeader))
+                .build()).build();
+        this.elector = elector;
+        CompletableFuture<?> future = elector.start();
+        running = future;
+        future.whenComplete((ok, failure) -> {
+            // The elector ends when this daemon lost the Lease (or on close): stand again as a follower.
+            changed(false);
+            if (!closed) {
+                log.info("leadership: lease {}/{} lost or not renewed{}; standing again in {}", settings.namespace(),
+                        settings.lease(), failure == null ? "" : " (" + failure + ")", settings.retryPeriod());
+                // After a retry period: an API server that refuses at once must not make this spin.
+                CompletableFuture.runAsync(this::start, CompletableFuture.delayedExecutor(
+                        settings.retryPeriod().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS, executor));
+            }
+        });
+    }
+
+    private void changed(boolean now) {
+        if (leading == now) {
+            return;
+        }
+        leading = now;
+        log.info("leadership: {} {} lease {}/{}", settings.identity(), now ? "holds" : "no longer holds",
+                settings.namespace(), settings.lease());
+        listeners.forEach(listener -> {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.warn("leadership: a listener failed", e);
+            }
+        });
+    }
+
+    private void newLeader(String identity) {
+        holder = identity;
+        log.info("leadership: lease {}/{} is held by {}", settings.namespace(), settings.lease(), identity);
+    }
+
+    @Override
+    public boolean isLeader() {
+        return leading && !closed;
+    }
+
+    /** The identity the Lease named as holder when this daemon last looked, or null before. */
+    @Nullable String holder() {
+        return holder;
+    }
+
+    @Override
+    public Subscription subscribe(Runnable listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public void close() {
+        CompletableFuture<?> future;
+        LeaderElector current;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            future = running;
+            current = elector;
+        }
+        if (future != null) {
+            future.cancel(true);
+        }
+        changed(false);
+        if (current != null) {
+            try {
+                // The next leader need not wait for the Lease to expire.
+                current.release();
+            } catch (RuntimeException e) {
+                log.warn("leadership: could not release lease {}/{}; it expires by itself", settings.namespace(),
+                        settings.lease(), e);
+            }
+        }
+        client.close();
+    }
+
+    @Override
+    public String toString() {
+        return "kubernetes lease " + settings.namespace() + "/" + settings.lease() + " as " + settings.identity();
+    }
+}
