@@ -646,6 +646,23 @@ public final class AwsTestProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * The lifecycle states of the instances in the warm pool of {@code group} as the proxy answers
+     * DescribeWarmPool (without calling anything), in the order they entered it; {@code warmed}
+     * is the pool's state once warmed, e.g. {@code Warmed:Stopped}.
+     */
+    public Map<String, String> warmPool(String region, String group, String warmed) {
+        LinkedHashMap<String, Long> pool = warmPools.get(region + "/" + group);
+        Map<String, String> states = new LinkedHashMap<>();
+        if (pool != null) {
+            long now = System.nanoTime();
+            synchronized (pool) {
+                pool.forEach((id, entered) -> states.put(id, now - entered < warming.toNanos() ? "Warmed:Pending" : warmed));
+            }
+        }
+        return states;
+    }
+
     /** DescribeWarmPool with the pool's instances, which moto leaves empty. */
     private byte[] withWarmInstances(String region, Map<String, String> form, byte[] xml) throws IOException {
         LinkedHashMap<String, Long> pool = warmPools.get(region + "/" + form.get("AutoScalingGroupName"));
@@ -662,16 +679,13 @@ public final class AwsTestProxy implements AutoCloseable {
                 Element result = first(document.getDocumentElement(), "DescribeWarmPoolResult");
                 (result == null ? document.getDocumentElement() : result).appendChild(list);
             }
-            long now = System.nanoTime();
-            synchronized (pool) {
-                for (Map.Entry<String, Long> instance : pool.entrySet()) {
-                    Element member = document.createElement("member");
-                    member.appendChild(leaf(document, "InstanceId", instance.getKey()));
-                    member.appendChild(leaf(document, "LifecycleState", now - instance.getValue() < warming.toNanos() ? "Warmed:Pending" : warmed));
-                    member.appendChild(leaf(document, "HealthStatus", "Healthy"));
-                    member.appendChild(leaf(document, "ProtectedFromScaleIn", "false"));
-                    list.appendChild(member);
-                }
+            for (Map.Entry<String, String> instance : warmPool(region, form.getOrDefault("AutoScalingGroupName", ""), warmed).entrySet()) {
+                Element member = document.createElement("member");
+                member.appendChild(leaf(document, "InstanceId", instance.getKey()));
+                member.appendChild(leaf(document, "LifecycleState", instance.getValue()));
+                member.appendChild(leaf(document, "HealthStatus", "Healthy"));
+                member.appendChild(leaf(document, "ProtectedFromScaleIn", "false"));
+                list.appendChild(member);
             }
             return serialize(document);
         } catch (Exception e) {
