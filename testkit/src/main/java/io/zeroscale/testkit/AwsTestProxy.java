@@ -114,6 +114,10 @@ public final class AwsTestProxy implements AutoCloseable {
     /** Instances taken from a warm pool into their group: when they left it. */
     private final Map<String, Long> leftPool = new ConcurrentHashMap<>();
     private volatile Duration warming = Duration.ZERO;
+    /** Instances held in Terminating:Wait by a terminate lifecycle hook, by instance id. */
+    private final Map<String, HookWait> hookWaits = new ConcurrentHashMap<>();
+    /** How long one second of a lifecycle hook's heartbeat timeout lasts here. */
+    private volatile Duration hookSecond = Duration.ofSeconds(1);
     private volatile Duration warmStart = Duration.ZERO;
 
     private AwsTestProxy(URI upstream, boolean recorded) throws IOException {
@@ -203,6 +207,39 @@ public final class AwsTestProxy implements AutoCloseable {
         this.warmStart = warmStart;
     }
 
+    /**
+     * One second of a lifecycle hook's {@code HeartbeatTimeout} lasts {@code second} here (AWS's
+     * minimum timeout is 30 s: a test may compress it).
+     */
+    public void hookSecond(Duration second) {
+        this.hookSecond = second;
+    }
+
+    /**
+     * Removes instance {@code instanceId} as Auto Scaling does on its own (an instance refresh,
+     * AZ rebalancing, a health replacement): without decrementing the desired capacity, so a
+     * replacement is launched; with a terminate lifecycle hook the instance first waits in {@code
+     * Terminating:Wait}, as for any termination.
+     */
+    public void terminateAsAutoScaling(String region, String instanceId) {
+        try {
+            if (!holdForHook(region, instanceId, false)) {
+                query(region, "autoscaling", Map.of("Action", "TerminateInstanceInAutoScalingGroup", "InstanceId", instanceId,
+                        "ShouldDecrementDesiredCapacity", "false"));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** The instances waiting in Terminating:Wait, sorted. */
+    public Set<String> terminatingWait() {
+        return new TreeSet<>(hookWaits.keySet());
+    }
+
     /** Calls of {@code action} so far, throttled ones included. */
     public int calls(String action) {
         AtomicInteger count = calls.get(action);
@@ -250,6 +287,26 @@ public final class AwsTestProxy implements AutoCloseable {
             Map<String, String> form = action.startsWith("ecs:") ? Map.of() : form(new String(body, UTF_8));
             if (action.equals("autoscaling:SetDesiredCapacity") || action.equals("autoscaling:UpdateAutoScalingGroup")) {
                 throughWarmPool(region, form);
+            }
+            if (action.equals("autoscaling:DescribeAutoScalingGroups")) {
+                expireHookWaits();
+            }
+            if (action.equals("autoscaling:TerminateInstanceInAutoScalingGroup")
+                    && holdForHook(region, form.getOrDefault("InstanceId", ""), "true".equals(form.get("ShouldDecrementDesiredCapacity")))) {
+                String id = form.getOrDefault("InstanceId", "");
+                HookWait wait = hookWaits.get(id);
+                reply(exchange, 200, "<TerminateInstanceInAutoScalingGroupResponse xmlns=\"" + AUTOSCALING_XMLNS + "\">"
+                        + "<TerminateInstanceInAutoScalingGroupResult><Activity><ActivityId>" + UUID.randomUUID() + "</ActivityId>"
+                        + "<AutoScalingGroupName>" + (wait == null ? "" : wait.group) + "</AutoScalingGroupName>"
+                        + "<Description>Terminating EC2 instance: " + id + "</Description>"
+                        + "<Cause>At " + Instant.now() + " instance " + id + " was taken out of service in response to a user request.</Cause>"
+                        + "<StartTime>" + Instant.now() + "</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress>"
+                        + "</Activity></TerminateInstanceInAutoScalingGroupResult>" + metadata() + "</TerminateInstanceInAutoScalingGroupResponse>");
+                return;
+            }
+            if (action.equals("autoscaling:CompleteLifecycleAction") || action.equals("autoscaling:RecordLifecycleActionHeartbeat")) {
+                lifecycleAction(exchange, action.substring(action.indexOf(':') + 1), form);
+                return;
             }
             HttpResponse<byte[]> answer = forward(exchange, body);
             byte[] out = answer.body();
@@ -396,12 +453,36 @@ public final class AwsTestProxy implements AutoCloseable {
                     if (id == null || state == null) {
                         continue;
                     }
+                    if (hookWaits.containsKey(id.getTextContent())) {
+                        state.setTextContent("Terminating:Wait");
+                        changed = true;
+                        continue;
+                    }
                     Long left = leftPool.get(id.getTextContent());
                     boolean starting = left != null ? now - left < warmStart.toNanos() : booting(id.getTextContent(), now);
                     if ("InService".equals(state.getTextContent()) && starting) {
                         state.setTextContent("Pending");
                         changed = true;
                     }
+                }
+            }
+            // A termination with the decrement lowers the desired capacity at once, while the instance waits.
+            for (int i = 0; i < lists.getLength(); i++) {
+                Element desired = lists.item(i).getParentNode() instanceof Element group ? child(group, "DesiredCapacity") : null;
+                if (desired == null) {
+                    continue;
+                }
+                int decrements = 0;
+                for (Node member = lists.item(i).getFirstChild(); member != null; member = member.getNextSibling()) {
+                    Element id = member instanceof Element instance ? child(instance, "InstanceId") : null;
+                    HookWait wait = id == null ? null : hookWaits.get(id.getTextContent());
+                    if (wait != null && wait.decrement) {
+                        decrements++;
+                    }
+                }
+                if (decrements > 0) {
+                    desired.setTextContent(Integer.toString(Integer.parseInt(desired.getTextContent().trim()) - decrements));
+                    changed = true;
                 }
             }
             if (!changed) {
@@ -574,6 +655,113 @@ public final class AwsTestProxy implements AutoCloseable {
             throw new IllegalStateException("ecs:" + operation + " answered " + answer.statusCode() + ": " + new String(answer.body(), UTF_8));
         }
         return JSON.readTree(answer.body());
+    }
+
+    // ---- Auto Scaling terminate lifecycle hooks: moto stores hooks but never waits for one ----
+
+    private static final String AUTOSCALING_XMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+
+    /** An instance in Terminating:Wait: until its hook is completed or its heartbeat timeout passes. */
+    private static final class HookWait {
+        final String region;
+        final String group;
+        final String hook;
+        final boolean decrement;
+        final int heartbeatSeconds;
+        volatile long deadline;
+
+        HookWait(String region, String group, String hook, boolean decrement, int heartbeatSeconds, long deadline) {
+            this.region = region;
+            this.group = group;
+            this.hook = hook;
+            this.decrement = decrement;
+            this.heartbeatSeconds = heartbeatSeconds;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * "Amazon EC2 Auto Scaling lifecycle hooks": an instance being terminated of a group with an
+     * {@code autoscaling:EC2_INSTANCE_TERMINATING} hook goes to {@code Terminating:Wait} and stays
+     * there until CompleteLifecycleAction, or until the hook's HeartbeatTimeout (default 3600 s)
+     * passes without a RecordLifecycleActionHeartbeat, when the DefaultResult applies (for a
+     * termination, CONTINUE and ABANDON both terminate it). A termination with the decrement
+     * lowers the desired capacity at once. Returns whether the instance now waits.
+     */
+    private boolean holdForHook(String region, String instanceId, boolean decrement) throws IOException, InterruptedException {
+        if (instanceId.isEmpty() || hookWaits.containsKey(instanceId)) {
+            return hookWaits.containsKey(instanceId);
+        }
+        Document instances = query(region, "autoscaling", Map.of("Action", "DescribeAutoScalingInstances", "InstanceIds.member.1", instanceId));
+        String group = text(instances.getDocumentElement(), "AutoScalingGroupName", "");
+        if (group.isEmpty()) {
+            return false;
+        }
+        Document hooks = query(region, "autoscaling", Map.of("Action", "DescribeLifecycleHooks", "AutoScalingGroupName", group));
+        NodeList transitions = hooks.getElementsByTagName("LifecycleTransition");
+        for (int i = 0; i < transitions.getLength(); i++) {
+            if ("autoscaling:EC2_INSTANCE_TERMINATING".equals(transitions.item(i).getTextContent().trim())) {
+                Element hook = (Element) transitions.item(i).getParentNode();
+                int heartbeat = Integer.parseInt(text(hook, "HeartbeatTimeout", "3600"));
+                // Its DefaultResult, CONTINUE or ABANDON, terminates the instance alike.
+                hookWaits.put(instanceId, new HookWait(region, group, text(hook, "LifecycleHookName", ""), decrement, heartbeat, System.nanoTime() + hookSecond.toNanos() * heartbeat));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Waits whose heartbeat timeout passed get their hook's DefaultResult: the termination goes on. */
+    private void expireHookWaits() throws IOException, InterruptedException {
+        long now = System.nanoTime();
+        for (Map.Entry<String, HookWait> wait : List.copyOf(hookWaits.entrySet())) {
+            if (now - wait.getValue().deadline >= 0 && hookWaits.remove(wait.getKey(), wait.getValue())) {
+                terminate(wait.getKey(), wait.getValue());
+            }
+        }
+    }
+
+    private void terminate(String instanceId, HookWait wait) throws IOException, InterruptedException {
+        query(wait.region, "autoscaling", Map.of("Action", "TerminateInstanceInAutoScalingGroup", "InstanceId", instanceId,
+                "ShouldDecrementDesiredCapacity", Boolean.toString(wait.decrement)));
+    }
+
+    /**
+     * CompleteLifecycleAction (the termination proceeds) and RecordLifecycleActionHeartbeat (the
+     * timeout starts again), which moto does not have, answered as AWS does; an instance that is
+     * not waiting for that group's hook is a ValidationError "No active Lifecycle Action found".
+     */
+    private void lifecycleAction(HttpExchange exchange, String action, Map<String, String> form) throws IOException, InterruptedException {
+        String id = form.getOrDefault("InstanceId", "");
+        HookWait wait = hookWaits.get(id);
+        if (wait == null || !wait.group.equals(form.get("AutoScalingGroupName")) || !wait.hook.equals(form.get("LifecycleHookName"))) {
+            reply(exchange, 400, "<ErrorResponse xmlns=\"" + AUTOSCALING_XMLNS + "\"><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                    + "<Message>No active Lifecycle Action found with instance ID " + id + "</Message></Error><RequestId>"
+                    + UUID.randomUUID() + "</RequestId></ErrorResponse>");
+            return;
+        }
+        if (action.equals("CompleteLifecycleAction")) {
+            if (hookWaits.remove(id, wait)) {
+                terminate(id, wait);
+            }
+        } else {
+            wait.deadline = System.nanoTime() + hookSecond.toNanos() * wait.heartbeatSeconds;
+        }
+        reply(exchange, 200, "<" + action + "Response xmlns=\"" + AUTOSCALING_XMLNS + "\"><" + action + "Result/>" + metadata()
+                + "</" + action + "Response>");
+    }
+
+    private static String metadata() {
+        return "<ResponseMetadata><RequestId>" + UUID.randomUUID() + "</RequestId></ResponseMetadata>";
+    }
+
+    private static void reply(HttpExchange exchange, int status, String xml) throws IOException {
+        byte[] out = xml.getBytes(UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/xml");
+        exchange.sendResponseHeaders(status, out.length);
+        try (OutputStream stream = exchange.getResponseBody()) {
+            stream.write(out);
+        }
     }
 
     // ---- Auto Scaling warm pools: moto stores their configuration but keeps no instance in them ----

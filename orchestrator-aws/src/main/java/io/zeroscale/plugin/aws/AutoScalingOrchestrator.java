@@ -71,6 +71,9 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     static final String TIER_WARM_POOL = "warm-pool";
     /** The tier of an instance launched new (a cold start). */
     static final String TIER_LAUNCHED = "launched";
+    /** The lifecycle state of an instance a terminate lifecycle hook holds. */
+    static final String TERMINATING_WAIT = "Terminating:Wait";
+    static final String TERMINATING_TRANSITION = "autoscaling:EC2_INSTANCE_TERMINATING";
     /** DescribeAutoScalingGroups' largest page (MaxRecords); also the most names sent per request. */
     static final int NAMES_PER_PAGE = 100;
     /** Instance ids per DescribeInstances request. */
@@ -88,6 +91,10 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     private final Poller<GroupSettings> poller;
     /** Scale-ups of warm-pool groups whose new instances are still to be announced with their tier, by group name. */
     private final Map<String, Starts> starts = new ConcurrentHashMap<>();
+    /** Instances this orchestrator terminated itself (after their drain): never announced as removals. */
+    private final Set<String> released = ConcurrentHashMap.newKeySet();
+    /** Instances in Terminating:Wait already announced with {@link WorkloadEvent.Removing}. */
+    private final Set<String> announcedRemovals = ConcurrentHashMap.newKeySet();
     /** Events found by a poll, for the poller to deliver before the state. */
     private final Map<GroupSettings, List<WorkloadEvent>> announcements = new ConcurrentHashMap<>();
 
@@ -384,17 +391,86 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         }
         AutoScalingGroup group = describeOne(settings);
         Map<String, InstanceFacts> facts = learnInstances(List.of(group));
+        List<String> release = new ArrayList<>();
         for (Instance instance : group.instances()) {
             String state = instance.lifecycleStateAsString();
-            boolean removable = state != null && (state.startsWith("Pending") || state.equals("InService"));
             Optional<Endpoint> endpoint = endpoint(instance, settings.port(), facts);
-            if (removable && endpoint.isPresent() && drained.contains(endpoint.get())) {
+            if (state == null || endpoint.isEmpty() || !drained.contains(endpoint.get())) {
+                continue;
+            }
+            if (state.startsWith("Pending") || state.equals("InService")) {
                 log.info("terminating instance {} ({}) of Auto Scaling group '{}', drained, lowering its desired capacity",
                         instance.instanceId(), endpoint.get(), settings.groupName());
+                released.add(instance.instanceId());
                 AwsErrors.call("TerminateInstanceInAutoScalingGroup of instance " + instance.instanceId() + " of group "
                         + settings.groupName(), settings.settings().pathOf("name"), () -> autoScaling.terminateInstanceInAutoScalingGroup(
                                 r -> r.instanceId(instance.instanceId()).shouldDecrementDesiredCapacity(true)));
+                release.add(instance.instanceId());
+            } else if (state.equals(TERMINATING_WAIT)) {
+                release.add(instance.instanceId());
             }
+        }
+        if (!release.isEmpty()) {
+            completeTerminateHooks(settings, release);
+        }
+    }
+
+    /**
+     * Lets instances the gateway drained go on terminating: CompleteLifecycleAction (CONTINUE) for
+     * each of the group's terminate lifecycle hooks. Only called after the drain (by {@link
+     * #remove}), so an instance waiting in Terminating:Wait serves its in-flight requests until
+     * then. An instance no hook holds (no hook, or already gone on) is skipped.
+     */
+    private void completeTerminateHooks(GroupSettings settings, List<String> instanceIds) {
+        String group = settings.groupName();
+        List<String> hooks = AwsErrors.call("DescribeLifecycleHooks of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.describeLifecycleHooks(r -> r.autoScalingGroupName(group))).lifecycleHooks().stream()
+                .filter(hook -> TERMINATING_TRANSITION.equals(hook.lifecycleTransition()))
+                .map(hook -> hook.lifecycleHookName()).toList();
+        for (String hook : hooks) {
+            for (String id : instanceIds) {
+                try {
+                    AwsErrors.call("CompleteLifecycleAction of hook " + hook + " for instance " + id + " of group " + group,
+                            settings.settings().pathOf("name"), () -> autoScaling.completeLifecycleAction(r -> r.autoScalingGroupName(group)
+                                    .lifecycleHookName(hook).instanceId(id).lifecycleActionResult("CONTINUE")));
+                    log.info("instance {} of Auto Scaling group '{}' drained: lifecycle hook '{}' completed, it terminates now", id, group, hook);
+                } catch (ZeroscaleException e) {
+                    if (e.errorCode() != AwsErrorCode.INVALID_REQUEST || !String.valueOf(e.getMessage()).contains("No active Lifecycle Action")) {
+                        throw e;
+                    }
+                    log.debug("instance {} of Auto Scaling group '{}' is not held by hook '{}'", id, group, hook);
+                }
+            }
+        }
+    }
+
+    /**
+     * Announces instances Auto Scaling moves out on its own and a terminate hook holds in
+     * Terminating:Wait (instance refresh, AZ rebalancing, a scale-in it chose), each once, so the
+     * engine drains them and then calls {@link #remove}, which completes the hook.
+     */
+    private void announceRemovals(GroupSettings settings, AutoScalingGroup group, Map<String, InstanceFacts> facts) {
+        List<Endpoint> endpoints = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (Instance instance : group.instances()) {
+            String id = instance.instanceId();
+            Optional<Endpoint> endpoint = endpoint(instance, settings.port(), facts);
+            if (TERMINATING_WAIT.equals(instance.lifecycleStateAsString()) && endpoint.isPresent() && !released.contains(id)
+                    && announcedRemovals.add(id)) {
+                endpoints.add(endpoint.get());
+                ids.add(id);
+            }
+        }
+        if (!endpoints.isEmpty()) {
+            log.info("Auto Scaling is terminating instance(s) {} of group '{}' on its own (Terminating:Wait, held by a terminate"
+                    + " lifecycle hook); announced for draining", ids, settings.groupName());
+            announcements.merge(settings, List.of(new WorkloadEvent.Removing(endpoints, "Auto Scaling terminates instance(s) " + ids
+                    + " of group '" + settings.groupName() + "' (instance refresh, rebalancing or its own scale-in); its terminate"
+                    + " lifecycle hook holds them in Terminating:Wait until drained")), (a, b) -> {
+                        List<WorkloadEvent> all = new ArrayList<>(a);
+                        all.addAll(b);
+                        return all;
+                    });
         }
     }
 
@@ -431,10 +507,13 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         for (int i = 0; i < present.size(); i++) {
             presentGroups.get(i).instances().forEach(instance -> seen.add(instance.instanceId()));
             announceStarts(present.get(i), presentGroups.get(i));
+            announceRemovals(present.get(i), presentGroups.get(i), facts);
             states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pausedInstances(presentGroups.get(i))));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
+        released.retainAll(seen);
+        announcedRemovals.retainAll(seen);
         return states;
     }
 
@@ -584,8 +663,13 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         return state != null && (state.startsWith("Pending") || state.equals("InService") || state.startsWith("Terminating"));
     }
 
+    /**
+     * InService and healthy, or held in Terminating:Wait by a terminate hook: it serves until the
+     * gateway drained it (the engine takes an announced instance out of the route itself).
+     */
     static boolean inService(Instance instance) {
-        return "InService".equals(instance.lifecycleStateAsString()) && !"Unhealthy".equalsIgnoreCase(instance.healthStatus());
+        String state = instance.lifecycleStateAsString();
+        return ("InService".equals(state) || TERMINATING_WAIT.equals(state)) && !"Unhealthy".equalsIgnoreCase(instance.healthStatus());
     }
 
     private static @Nullable Integer originalMinSize(AutoScalingGroup group) {

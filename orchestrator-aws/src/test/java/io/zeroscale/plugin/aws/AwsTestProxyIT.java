@@ -275,6 +275,61 @@ class AwsTestProxyIT {
         assertThat(warmStates(group)).isEmpty();
     }
 
+    @Test
+    void aTerminateHookHoldsTheInstanceInTerminatingWaitUntilTheActionIsCompleted() {
+        String group = Moto.group("proxy-hook", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+        List<String> ids = describe(group).instances().stream().map(Instance::instanceId).toList();
+        autoScaling.putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("drain")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(300).defaultResult("CONTINUE"));
+
+        autoScaling.terminateInstanceInAutoScalingGroup(r -> r.instanceId(ids.get(0)).shouldDecrementDesiredCapacity(true));
+
+        AutoScalingGroup waiting = describe(group);
+        assertThat(waiting.desiredCapacity()).as("the decrement applies at once").isEqualTo(1);
+        assertThat(states(waiting)).containsEntry(ids.get(0), "Terminating:Wait").containsEntry(ids.get(1), "InService");
+        AutoScalingException wrong = catchThrowableOfType(AutoScalingException.class, () -> autoScaling.completeLifecycleAction(
+                r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(ids.get(1)).lifecycleActionResult("CONTINUE")));
+        assertThat(wrong.awsErrorDetails().errorCode()).isEqualTo("ValidationError");
+        assertThat(wrong.awsErrorDetails().errorMessage()).startsWith("No active Lifecycle Action found with instance ID " + ids.get(1));
+        assertThat(states(describe(group))).as("still waiting for its own completion").containsEntry(ids.get(0), "Terminating:Wait");
+
+        autoScaling.completeLifecycleAction(r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(ids.get(0))
+                .lifecycleActionResult("CONTINUE"));
+
+        AutoScalingGroup after = describe(group);
+        assertThat(after.instances()).extracting(Instance::instanceId).containsExactly(ids.get(1));
+        assertThat(after.desiredCapacity()).isEqualTo(1);
+        assertThat(proxy.terminatingWait()).isEmpty();
+    }
+
+    @Test
+    void aHookNotCompletedWithinItsHeartbeatTimeoutLetsTheTerminationGoOnAndAutoScalingsOwnRemovalIsReplaced() {
+        proxy.hookSecond(Duration.ofMillis(50));
+        String group = Moto.group("proxy-hook-timeout", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
+        String id = describe(group).instances().get(0).instanceId();
+        autoScaling.putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("drain")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(30).defaultResult("ABANDON"));
+
+        proxy.terminateAsAutoScaling(Moto.REGION, id);
+
+        AutoScalingGroup waiting = describe(group);
+        assertThat(states(waiting)).containsEntry(id, "Terminating:Wait");
+        assertThat(waiting.desiredCapacity()).as("Auto Scaling's own removal keeps the capacity").isEqualTo(1);
+        autoScaling.recordLifecycleActionHeartbeat(r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(id));
+        await("terminated once the heartbeat timeout (30 s at 50 ms) passed, and replaced").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100)).until(() -> describe(group).instances(),
+                        list -> list.size() == 1 && !list.get(0).instanceId().equals(id));
+        assertThat(proxy.terminatingWait()).isEmpty();
+    }
+
+    private static Map<String, String> states(AutoScalingGroup group) {
+        Map<String, String> states = new LinkedHashMap<>();
+        group.instances().forEach(i -> states.put(i.instanceId(), i.lifecycleStateAsString()));
+        return states;
+    }
+
     private Map<String, String> warmStates(String group) {
         Map<String, String> states = new LinkedHashMap<>();
         autoScaling.describeWarmPool(r -> r.autoScalingGroupName(group)).instances()
