@@ -109,6 +109,16 @@ public final class AwsTestProxy implements AutoCloseable {
     private final Map<String, Instant> createdAt = new ConcurrentHashMap<>();
     private final Map<String, Instant> startedAt = new ConcurrentHashMap<>();
     private final boolean recorded;
+    /** Warm pools' instances (the proxy's, moto keeps none): region/group → instance id → when it entered the pool. */
+    private final Map<String, LinkedHashMap<String, Long>> warmPools = new ConcurrentHashMap<>();
+    /** Instances taken from a warm pool into their group: when they left it. */
+    private final Map<String, Long> leftPool = new ConcurrentHashMap<>();
+    private volatile Duration warming = Duration.ZERO;
+    /** Instances held in Terminating:Wait by a terminate lifecycle hook, by instance id. */
+    private final Map<String, HookWait> hookWaits = new ConcurrentHashMap<>();
+    /** How long one second of a lifecycle hook's heartbeat timeout lasts here. */
+    private volatile Duration hookSecond = Duration.ofSeconds(1);
+    private volatile Duration warmStart = Duration.ZERO;
 
     private AwsTestProxy(URI upstream, boolean recorded) throws IOException {
         this.upstream = upstream;
@@ -186,6 +196,50 @@ public final class AwsTestProxy implements AutoCloseable {
         this.pending = duration;
     }
 
+    /**
+     * Warm pools: an instance entering a pool is {@code Warmed:Pending} for {@code warming}, then
+     * warmed ({@code Warmed:Stopped}, {@code Warmed:Hibernated} or {@code Warmed:Running}, the
+     * pool's PoolState); an instance taken from a pool into its group is {@code Pending} for
+     * {@code warmStart} (a start, not a launch), then InService. Zero: at once.
+     */
+    public void warmPoolTimes(Duration warming, Duration warmStart) {
+        this.warming = warming;
+        this.warmStart = warmStart;
+    }
+
+    /**
+     * One second of a lifecycle hook's {@code HeartbeatTimeout} lasts {@code second} here (AWS's
+     * minimum timeout is 30 s: a test may compress it).
+     */
+    public void hookSecond(Duration second) {
+        this.hookSecond = second;
+    }
+
+    /**
+     * Removes instance {@code instanceId} as Auto Scaling does on its own (an instance refresh,
+     * AZ rebalancing, a health replacement): without decrementing the desired capacity, so a
+     * replacement is launched; with a terminate lifecycle hook the instance first waits in {@code
+     * Terminating:Wait}, as for any termination.
+     */
+    public void terminateAsAutoScaling(String region, String instanceId) {
+        try {
+            if (!holdForHook(region, instanceId, false)) {
+                query(region, "autoscaling", Map.of("Action", "TerminateInstanceInAutoScalingGroup", "InstanceId", instanceId,
+                        "ShouldDecrementDesiredCapacity", "false"));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** The instances waiting in Terminating:Wait, sorted. */
+    public Set<String> terminatingWait() {
+        return new TreeSet<>(hookWaits.keySet());
+    }
+
     /** Calls of {@code action} so far, throttled ones included. */
     public int calls(String action) {
         AtomicInteger count = calls.get(action);
@@ -230,11 +284,46 @@ public final class AwsTestProxy implements AutoCloseable {
                 throttle(exchange, action);
                 return;
             }
+            Map<String, String> form = action.startsWith("ecs:") ? Map.of() : form(new String(body, UTF_8));
+            if (action.equals("autoscaling:SetDesiredCapacity") || action.equals("autoscaling:UpdateAutoScalingGroup")) {
+                throughWarmPool(region, form);
+            }
+            if (action.equals("autoscaling:DescribeAutoScalingGroups")) {
+                expireHookWaits();
+            }
+            if (action.equals("autoscaling:TerminateInstanceInAutoScalingGroup")
+                    && holdForHook(region, form.getOrDefault("InstanceId", ""), "true".equals(form.get("ShouldDecrementDesiredCapacity")))) {
+                String id = form.getOrDefault("InstanceId", "");
+                HookWait wait = hookWaits.get(id);
+                reply(exchange, 200, "<TerminateInstanceInAutoScalingGroupResponse xmlns=\"" + AUTOSCALING_XMLNS + "\">"
+                        + "<TerminateInstanceInAutoScalingGroupResult><Activity><ActivityId>" + UUID.randomUUID() + "</ActivityId>"
+                        + "<AutoScalingGroupName>" + (wait == null ? "" : wait.group) + "</AutoScalingGroupName>"
+                        + "<Description>Terminating EC2 instance: " + id + "</Description>"
+                        + "<Cause>At " + Instant.now() + " instance " + id + " was taken out of service in response to a user request.</Cause>"
+                        + "<StartTime>" + Instant.now() + "</StartTime><StatusCode>InProgress</StatusCode><Progress>0</Progress>"
+                        + "</Activity></TerminateInstanceInAutoScalingGroupResult>" + metadata() + "</TerminateInstanceInAutoScalingGroupResponse>");
+                return;
+            }
+            if (action.equals("autoscaling:CompleteLifecycleAction") || action.equals("autoscaling:RecordLifecycleActionHeartbeat")) {
+                lifecycleAction(exchange, action.substring(action.indexOf(':') + 1), form);
+                return;
+            }
             HttpResponse<byte[]> answer = forward(exchange, body);
             byte[] out = answer.body();
             if (answer.statusCode() == 200) {
                 switch (action) {
                     case "autoscaling:DescribeAutoScalingGroups" -> out = withBootTime(out);
+                    case "autoscaling:DescribeWarmPool" -> out = withWarmInstances(region, form, out);
+                    case "autoscaling:DeleteWarmPool" -> warmPools.remove(region + "/" + form.get("AutoScalingGroupName"));
+                    case "ec2:TerminateInstances" -> form.forEach((key, value) -> {
+                        if (key.startsWith("InstanceId.")) {
+                            warmPools.values().forEach(pool -> {
+                                synchronized (pool) {
+                                    pool.remove(value);
+                                }
+                            });
+                        }
+                    });
                     case "ecs:UpdateService" -> schedule(region, JSON.readTree(body));
                     case "ecs:DescribeServices" -> out = withTaskCounts(region, JSON.readTree(body), out);
                     case "ecs:DescribeTasks" -> out = withTaskBootTime(out);
@@ -364,10 +453,36 @@ public final class AwsTestProxy implements AutoCloseable {
                     if (id == null || state == null) {
                         continue;
                     }
-                    if ("InService".equals(state.getTextContent()) && booting(id.getTextContent(), now)) {
+                    if (hookWaits.containsKey(id.getTextContent())) {
+                        state.setTextContent("Terminating:Wait");
+                        changed = true;
+                        continue;
+                    }
+                    Long left = leftPool.get(id.getTextContent());
+                    boolean starting = left != null ? now - left < warmStart.toNanos() : booting(id.getTextContent(), now);
+                    if ("InService".equals(state.getTextContent()) && starting) {
                         state.setTextContent("Pending");
                         changed = true;
                     }
+                }
+            }
+            // A termination with the decrement lowers the desired capacity at once, while the instance waits.
+            for (int i = 0; i < lists.getLength(); i++) {
+                Element desired = lists.item(i).getParentNode() instanceof Element group ? child(group, "DesiredCapacity") : null;
+                if (desired == null) {
+                    continue;
+                }
+                int decrements = 0;
+                for (Node member = lists.item(i).getFirstChild(); member != null; member = member.getNextSibling()) {
+                    Element id = member instanceof Element instance ? child(instance, "InstanceId") : null;
+                    HookWait wait = id == null ? null : hookWaits.get(id.getTextContent());
+                    if (wait != null && wait.decrement) {
+                        decrements++;
+                    }
+                }
+                if (decrements > 0) {
+                    desired.setTextContent(Integer.toString(Integer.parseInt(desired.getTextContent().trim()) - decrements));
+                    changed = true;
                 }
             }
             if (!changed) {
@@ -540,6 +655,293 @@ public final class AwsTestProxy implements AutoCloseable {
             throw new IllegalStateException("ecs:" + operation + " answered " + answer.statusCode() + ": " + new String(answer.body(), UTF_8));
         }
         return JSON.readTree(answer.body());
+    }
+
+    // ---- Auto Scaling terminate lifecycle hooks: moto stores hooks but never waits for one ----
+
+    private static final String AUTOSCALING_XMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+
+    /** An instance in Terminating:Wait: until its hook is completed or its heartbeat timeout passes. */
+    private static final class HookWait {
+        final String region;
+        final String group;
+        final String hook;
+        final boolean decrement;
+        final int heartbeatSeconds;
+        volatile long deadline;
+
+        HookWait(String region, String group, String hook, boolean decrement, int heartbeatSeconds, long deadline) {
+            this.region = region;
+            this.group = group;
+            this.hook = hook;
+            this.decrement = decrement;
+            this.heartbeatSeconds = heartbeatSeconds;
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * "Amazon EC2 Auto Scaling lifecycle hooks": an instance being terminated of a group with an
+     * {@code autoscaling:EC2_INSTANCE_TERMINATING} hook goes to {@code Terminating:Wait} and stays
+     * there until CompleteLifecycleAction, or until the hook's HeartbeatTimeout (default 3600 s)
+     * passes without a RecordLifecycleActionHeartbeat, when the DefaultResult applies (for a
+     * termination, CONTINUE and ABANDON both terminate it). A termination with the decrement
+     * lowers the desired capacity at once. Returns whether the instance now waits.
+     */
+    private boolean holdForHook(String region, String instanceId, boolean decrement) throws IOException, InterruptedException {
+        if (instanceId.isEmpty() || hookWaits.containsKey(instanceId)) {
+            return hookWaits.containsKey(instanceId);
+        }
+        Document instances = query(region, "autoscaling", Map.of("Action", "DescribeAutoScalingInstances", "InstanceIds.member.1", instanceId));
+        String group = text(instances.getDocumentElement(), "AutoScalingGroupName", "");
+        if (group.isEmpty()) {
+            return false;
+        }
+        Document hooks = query(region, "autoscaling", Map.of("Action", "DescribeLifecycleHooks", "AutoScalingGroupName", group));
+        NodeList transitions = hooks.getElementsByTagName("LifecycleTransition");
+        for (int i = 0; i < transitions.getLength(); i++) {
+            if ("autoscaling:EC2_INSTANCE_TERMINATING".equals(transitions.item(i).getTextContent().trim())) {
+                Element hook = (Element) transitions.item(i).getParentNode();
+                int heartbeat = Integer.parseInt(text(hook, "HeartbeatTimeout", "3600"));
+                // Its DefaultResult, CONTINUE or ABANDON, terminates the instance alike.
+                hookWaits.put(instanceId, new HookWait(region, group, text(hook, "LifecycleHookName", ""), decrement, heartbeat, System.nanoTime() + hookSecond.toNanos() * heartbeat));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Waits whose heartbeat timeout passed get their hook's DefaultResult: the termination goes on. */
+    private void expireHookWaits() throws IOException, InterruptedException {
+        long now = System.nanoTime();
+        for (Map.Entry<String, HookWait> wait : List.copyOf(hookWaits.entrySet())) {
+            if (now - wait.getValue().deadline >= 0 && hookWaits.remove(wait.getKey(), wait.getValue())) {
+                terminate(wait.getKey(), wait.getValue());
+            }
+        }
+    }
+
+    private void terminate(String instanceId, HookWait wait) throws IOException, InterruptedException {
+        query(wait.region, "autoscaling", Map.of("Action", "TerminateInstanceInAutoScalingGroup", "InstanceId", instanceId,
+                "ShouldDecrementDesiredCapacity", Boolean.toString(wait.decrement)));
+    }
+
+    /**
+     * CompleteLifecycleAction (the termination proceeds) and RecordLifecycleActionHeartbeat (the
+     * timeout starts again), which moto does not have, answered as AWS does; an instance that is
+     * not waiting for that group's hook is a ValidationError "No active Lifecycle Action found".
+     */
+    private void lifecycleAction(HttpExchange exchange, String action, Map<String, String> form) throws IOException, InterruptedException {
+        String id = form.getOrDefault("InstanceId", "");
+        HookWait wait = hookWaits.get(id);
+        if (wait == null || !wait.group.equals(form.get("AutoScalingGroupName")) || !wait.hook.equals(form.get("LifecycleHookName"))) {
+            reply(exchange, 400, "<ErrorResponse xmlns=\"" + AUTOSCALING_XMLNS + "\"><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                    + "<Message>No active Lifecycle Action found with instance ID " + id + "</Message></Error><RequestId>"
+                    + UUID.randomUUID() + "</RequestId></ErrorResponse>");
+            return;
+        }
+        if (action.equals("CompleteLifecycleAction")) {
+            if (hookWaits.remove(id, wait)) {
+                terminate(id, wait);
+            }
+        } else {
+            wait.deadline = System.nanoTime() + hookSecond.toNanos() * wait.heartbeatSeconds;
+        }
+        reply(exchange, 200, "<" + action + "Response xmlns=\"" + AUTOSCALING_XMLNS + "\"><" + action + "Result/>" + metadata()
+                + "</" + action + "Response>");
+    }
+
+    private static String metadata() {
+        return "<ResponseMetadata><RequestId>" + UUID.randomUUID() + "</RequestId></ResponseMetadata>";
+    }
+
+    private static void reply(HttpExchange exchange, int status, String xml) throws IOException {
+        byte[] out = xml.getBytes(UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/xml");
+        exchange.sendResponseHeaders(status, out.length);
+        try (OutputStream stream = exchange.getResponseBody()) {
+            stream.write(out);
+        }
+    }
+
+    // ---- Auto Scaling warm pools: moto stores their configuration but keeps no instance in them ----
+
+    /**
+     * A capacity change of a group with a warm pool, as "Warm pools for Amazon EC2 Auto Scaling"
+     * documents it, made in moto before the request itself is forwarded. Scale-out takes warmed
+     * instances from the pool first, oldest in the pool first (started, then attached: moto's
+     * AttachInstances raises the desired capacity by as many), and the forwarded request launches
+     * only the rest. Scale-in with {@code InstanceReusePolicy.ReuseOnScaleIn} returns the instances
+     * to the pool instead of terminating them: the newest ones (listed last) are detached with the
+     * decrement and stopped, entering the pool as {@code Warmed:Pending}. Without reuse, moto's
+     * scale-in terminates as usual. Not emulated: the pool filling itself up to its size with new
+     * launches (its MinSize, MaxGroupPreparedCapacity) and warm-pool lifecycle hooks.
+     */
+    private void throughWarmPool(String region, Map<String, String> form) throws IOException, InterruptedException {
+        String group = form.get("AutoScalingGroupName");
+        String desiredText = form.get("DesiredCapacity");
+        if (group == null || desiredText == null) {
+            return;
+        }
+        int desired = Integer.parseInt(desiredText);
+        Document described = query(region, "autoscaling", Map.of("Action", "DescribeAutoScalingGroups",
+                "AutoScalingGroupNames.member.1", group));
+        Element config = first(described.getDocumentElement(), "WarmPoolConfiguration");
+        if (config == null) {
+            return;
+        }
+        int current = Integer.parseInt(text(described.getDocumentElement(), "DesiredCapacity", "0"));
+        LinkedHashMap<String, Long> pool = warmPools.computeIfAbsent(region + "/" + group, k -> new LinkedHashMap<>());
+        long now = System.nanoTime();
+        synchronized (pool) {
+            if (desired > current) {
+                List<String> warmed = new ArrayList<>();
+                pool.forEach((id, entered) -> {
+                    if (now - entered >= warming.toNanos() && warmed.size() < desired - current) {
+                        warmed.add(id);
+                    }
+                });
+                if (warmed.isEmpty()) {
+                    return;
+                }
+                query(region, "ec2", members("StartInstances", "InstanceId.", warmed, Map.of()));
+                query(region, "autoscaling", members("AttachInstances", "InstanceIds.member.", warmed, Map.of("AutoScalingGroupName", group)));
+                warmed.forEach(id -> {
+                    pool.remove(id);
+                    leftPool.put(id, now);
+                });
+            } else if (desired < current && "true".equals(text(config, "ReuseOnScaleIn", "false"))) {
+                List<String> running = new ArrayList<>();
+                NodeList instances = described.getElementsByTagName("LifecycleState");
+                for (int i = 0; i < instances.getLength(); i++) {
+                    String state = instances.item(i).getTextContent();
+                    if (state.equals("InService") || state.startsWith("Pending")) {
+                        running.add(text((Element) instances.item(i).getParentNode(), "InstanceId", ""));
+                    }
+                }
+                List<String> leaving = running.subList(Math.max(0, running.size() - (current - desired)), running.size());
+                if (leaving.isEmpty()) {
+                    return;
+                }
+                query(region, "autoscaling", members("DetachInstances", "InstanceIds.member.", leaving,
+                        Map.of("AutoScalingGroupName", group, "ShouldDecrementDesiredCapacity", "true")));
+                query(region, "ec2", members("StopInstances", "InstanceId.", leaving, Map.of()));
+                leaving.forEach(id -> {
+                    pool.put(id, now);
+                    leftPool.remove(id);
+                });
+            }
+        }
+    }
+
+    /**
+     * The lifecycle states of the instances in the warm pool of {@code group} as the proxy answers
+     * DescribeWarmPool (without calling anything), in the order they entered it; {@code warmed}
+     * is the pool's state once warmed, e.g. {@code Warmed:Stopped}.
+     */
+    public Map<String, String> warmPool(String region, String group, String warmed) {
+        LinkedHashMap<String, Long> pool = warmPools.get(region + "/" + group);
+        Map<String, String> states = new LinkedHashMap<>();
+        if (pool != null) {
+            long now = System.nanoTime();
+            synchronized (pool) {
+                pool.forEach((id, entered) -> states.put(id, now - entered < warming.toNanos() ? "Warmed:Pending" : warmed));
+            }
+        }
+        return states;
+    }
+
+    /** DescribeWarmPool with the pool's instances, which moto leaves empty. */
+    private byte[] withWarmInstances(String region, Map<String, String> form, byte[] xml) throws IOException {
+        LinkedHashMap<String, Long> pool = warmPools.get(region + "/" + form.get("AutoScalingGroupName"));
+        if (pool == null) {
+            return xml;
+        }
+        try {
+            Document document = parse(xml);
+            Element config = first(document.getDocumentElement(), "WarmPoolConfiguration");
+            String warmed = "Warmed:" + (config == null ? "Stopped" : text(config, "PoolState", "Stopped"));
+            Element list = first(document.getDocumentElement(), "Instances");
+            if (list == null) {
+                list = document.createElement("Instances");
+                Element result = first(document.getDocumentElement(), "DescribeWarmPoolResult");
+                (result == null ? document.getDocumentElement() : result).appendChild(list);
+            }
+            for (Map.Entry<String, String> instance : warmPool(region, form.getOrDefault("AutoScalingGroupName", ""), warmed).entrySet()) {
+                Element member = document.createElement("member");
+                member.appendChild(leaf(document, "InstanceId", instance.getKey()));
+                member.appendChild(leaf(document, "LifecycleState", instance.getValue()));
+                member.appendChild(leaf(document, "HealthStatus", "Healthy"));
+                member.appendChild(leaf(document, "ProtectedFromScaleIn", "false"));
+                list.appendChild(member);
+            }
+            return serialize(document);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not rewrite a DescribeWarmPool answer", e);
+        }
+    }
+
+    private static Map<String, String> members(String action, String prefix, List<String> ids, Map<String, String> more) {
+        Map<String, String> params = new LinkedHashMap<>(more);
+        params.put("Action", action);
+        for (int i = 0; i < ids.size(); i++) {
+            params.put(prefix + (i + 1), ids.get(i));
+        }
+        return params;
+    }
+
+    /** One call of a Query API (Auto Scaling, EC2) straight to moto (not counted, not throttled). */
+    private Document query(String region, String service, Map<String, String> params) throws IOException, InterruptedException {
+        StringBuilder body = new StringBuilder("Version=").append(service.equals("ec2") ? "2016-11-15" : "2011-01-01");
+        params.forEach((key, value) -> body.append('&').append(java.net.URLEncoder.encode(key, UTF_8)).append('=')
+                .append(java.net.URLEncoder.encode(value, UTF_8)));
+        HttpRequest request = HttpRequest.newBuilder(upstream.resolve("/"))
+                .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+                .header("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/" + region + "/" + service
+                        + "/aws4_request, SignedHeaders=host, Signature=0")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .timeout(Duration.ofSeconds(60)).build();
+        HttpResponse<byte[]> answer = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException(service + ":" + params.get("Action") + " answered " + answer.statusCode() + ": "
+                    + new String(answer.body(), UTF_8));
+        }
+        try {
+            return parse(answer.body());
+        } catch (Exception e) {
+            throw new IOException("could not read moto's answer to " + service + ":" + params.get("Action"), e);
+        }
+    }
+
+    private static Document parse(byte[] xml) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        return factory.newDocumentBuilder().parse(new ByteArrayInputStream(xml));
+    }
+
+    private static byte[] serialize(Document document) throws Exception {
+        var transformer = TransformerFactory.newInstance().newTransformer();
+        transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+        StringWriter out = new StringWriter();
+        transformer.transform(new DOMSource(document), new StreamResult(out));
+        return out.toString().getBytes(UTF_8);
+    }
+
+    private static Element leaf(Document document, String name, String value) {
+        Element element = document.createElement(name);
+        element.setTextContent(value);
+        return element;
+    }
+
+    /** The first descendant element named {@code name}. */
+    private static @Nullable Element first(Element parent, String name) {
+        NodeList found = parent.getElementsByTagName(name);
+        return found.getLength() == 0 ? null : (Element) found.item(0);
+    }
+
+    private static String text(Element parent, String name, String otherwise) {
+        Element found = first(parent, name);
+        return found == null ? otherwise : found.getTextContent().trim();
     }
 
     private static @Nullable Element child(Element parent, String name) {

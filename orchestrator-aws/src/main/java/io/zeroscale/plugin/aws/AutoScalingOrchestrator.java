@@ -11,6 +11,7 @@ import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Pausable;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.time.Instant;
@@ -36,6 +37,8 @@ import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGrou
 import software.amazon.awssdk.services.autoscaling.model.Instance;
 import software.amazon.awssdk.services.autoscaling.model.Tag;
 import software.amazon.awssdk.services.autoscaling.model.TagDescription;
+import software.amazon.awssdk.services.autoscaling.model.DescribeWarmPoolResponse;
+import software.amazon.awssdk.services.autoscaling.model.WarmPoolConfiguration;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Reservation;
@@ -58,10 +61,19 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  * <p>Thread-safe: calls for different targets run concurrently; polls run one at a time ({@link Poller}) on the
  * blocking executor, which also delivers the events (in order per target).
  */
-final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainable {
+final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainable, Pausable {
     private static final Logger log = LoggerFactory.getLogger(AutoScalingOrchestrator.class);
     /** The tag holding a group's MinSize from before a scale to zero lowered it. */
     static final String MIN_SIZE_TAG = "zeroscale:original-min-size";
+    /** The tag holding a paused group's desired capacity: its instances wait in the warm pool. */
+    static final String PAUSED_TAG = "zeroscale:paused-capacity";
+    /** The tier of an instance taken from the warm pool (a start of a stopped or hibernated instance). */
+    static final String TIER_WARM_POOL = "warm-pool";
+    /** The tier of an instance launched new (a cold start). */
+    static final String TIER_LAUNCHED = "launched";
+    /** The lifecycle state of an instance a terminate lifecycle hook holds. */
+    static final String TERMINATING_WAIT = "Terminating:Wait";
+    static final String TERMINATING_TRANSITION = "autoscaling:EC2_INSTANCE_TERMINATING";
     /** DescribeAutoScalingGroups' largest page (MaxRecords); also the most names sent per request. */
     static final int NAMES_PER_PAGE = 100;
     /** Instance ids per DescribeInstances request. */
@@ -77,6 +89,20 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     /** What DescribeInstances said of an instance; neither changes during its life. */
     private final Map<String, InstanceFacts> instances = new ConcurrentHashMap<>();
     private final Poller<GroupSettings> poller;
+    /** Scale-ups of warm-pool groups whose new instances are still to be announced with their tier, by group name. */
+    private final Map<String, Starts> starts = new ConcurrentHashMap<>();
+    /** Instances this orchestrator terminated itself (after their drain): never announced as removals. */
+    private final Set<String> released = ConcurrentHashMap.newKeySet();
+    /** Instances in Terminating:Wait already announced with {@link WorkloadEvent.Removing}. */
+    private final Set<String> announcedRemovals = ConcurrentHashMap.newKeySet();
+    /** Events found by a poll, for the poller to deliver before the state. */
+    private final Map<GroupSettings, List<WorkloadEvent>> announcements = new ConcurrentHashMap<>();
+
+    /**
+     * A scale-up of a group with a warm pool: instances not in the group before that were in the
+     * warm pool came from it; others were launched. Ends once {@code count} were announced.
+     */
+    private record Starts(Set<String> before, Set<String> warm, int count, Set<String> announced) {}
 
     /** Private IP and launch time of one instance. */
     record InstanceFacts(@Nullable String privateIp, Instant launchTime) {}
@@ -90,7 +116,10 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         this.context = requireNonNull(context, "context is null");
         this.resources = requireNonNull(resources, "resources is null");
         this.poller = new Poller<>(name, "Auto Scaling group(s)", config.pollInterval(), context, this::read, GroupSettings::target,
-                g -> "Auto Scaling group '" + g.groupName() + "'");
+                g -> "Auto Scaling group '" + g.groupName() + "'", g -> {
+                    List<WorkloadEvent> found = announcements.remove(g);
+                    return found == null ? List.of() : found;
+                });
     }
 
     @Override
@@ -112,7 +141,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         GroupSettings settings = settings(target);
         AutoScalingGroup group = describeOne(settings);
         Map<String, InstanceFacts> facts = learnInstances(List.of(group));
-        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts);
+        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts, pausedInstances(group));
     }
 
     @Override
@@ -121,26 +150,63 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             throw new IllegalArgumentException("replicas must not be negative, got " + replicas);
         }
         GroupSettings settings = settings(target);
-        String group = settings.groupName();
         AutoScalingGroup current = describeOne(settings);
-        int min = current.minSize();
-        int max = current.maxSize();
-        Integer original = originalMinSize(current);
-        if (replicas > max) {
-            throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group + "' to "
-                    + replicas + ": its MaxSize is " + max + "; raise MaxSize in AWS or lower the target's maximum replicas");
-        }
-        if (replicas == 0 && min > 0) {
-            if (!settings.lowerMinSize()) {
-                throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group
-                        + "' to 0: its MinSize is " + min + "; set " + settings.settings().pathOf("lower-min-size")
-                        + ": true to let zeroscale lower MinSize to 0 (and restore it on the next scale-up), or set MinSize to 0 in AWS");
+        Integer paused = pausedCapacity(current);
+        if (paused != null) {
+            // Paused: the count is the one a resume brings back from the warm pool; a scale to zero ends the pause.
+            if (replicas == 0) {
+                deleteTag(settings, PAUSED_TAG);
+            } else if (replicas != paused) {
+                checkLimits(settings, current, replicas);
+                writeTag(settings, PAUSED_TAG, replicas);
             }
+            return;
+        }
+        checkLimits(settings, current, replicas);
+        if (replicas > current.desiredCapacity()) {
+            expectStarts(settings, current, replicas);
+        }
+        setCapacity(settings, current, replicas);
+    }
+
+    /** Refuses a count above MaxSize, or between 1 and a MinSize above it. */
+    private static void checkLimits(GroupSettings settings, AutoScalingGroup current, int replicas) {
+        String group = settings.groupName();
+        if (replicas > current.maxSize()) {
+            throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group + "' to "
+                    + replicas + ": its MaxSize is " + current.maxSize() + "; raise MaxSize in AWS or lower the target's maximum replicas");
+        }
+        if (replicas == 0 && current.minSize() > 0 && !settings.lowerMinSize()) {
+            throw new ZeroscaleException(AwsErrorCode.OUTSIDE_GROUP_LIMITS, "cannot scale Auto Scaling group '" + group
+                    + "' to 0: its MinSize is " + current.minSize() + "; set " + settings.settings().pathOf("lower-min-size")
+                    + ": true to let zeroscale lower MinSize to 0 (and restore it on the next scale-up), or set MinSize to 0 in AWS");
+        }
+    }
+
+    private void writeTag(GroupSettings settings, String key, int value) {
+        String group = settings.groupName();
+        AwsErrors.call("CreateOrUpdateTags of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.createOrUpdateTags(r -> r.tags(List.of(Tag.builder().resourceId(group).resourceType("auto-scaling-group")
+                        .key(key).value(Integer.toString(value)).propagateAtLaunch(false).build()))));
+    }
+
+    private void deleteTag(GroupSettings settings, String key) {
+        String group = settings.groupName();
+        AwsErrors.call("DeleteTags of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.deleteTags(r -> r.tags(List.of(
+                        Tag.builder().resourceId(group).resourceType("auto-scaling-group").key(key).build()))));
+    }
+
+    /** Sets the group's capacity to {@code replicas}, lowering or restoring MinSize as configured. */
+    private void setCapacity(GroupSettings settings, AutoScalingGroup current, int replicas) {
+        String group = settings.groupName();
+        int min = current.minSize();
+        Integer original = originalMinSize(current);
+        checkLimits(settings, current, replicas);
+        if (replicas == 0 && min > 0) {
             if (original == null) {
                 // The original goes into the tag first: a crash between the two writes must not lose it.
-                AwsErrors.call("CreateOrUpdateTags of group " + group, settings.settings().pathOf("name"),
-                        () -> autoScaling.createOrUpdateTags(r -> r.tags(List.of(Tag.builder().resourceId(group).resourceType("auto-scaling-group")
-                                .key(MIN_SIZE_TAG).value(Integer.toString(min)).propagateAtLaunch(false).build()))));
+                writeTag(settings, MIN_SIZE_TAG, min);
             }
             log.info("lowering MinSize of Auto Scaling group '{}' from {} to 0 to reach zero ({}: true); "
                     + "the original is kept in its tag {} and restored on the next scale-up",
@@ -158,9 +224,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
                         () -> autoScaling.updateAutoScalingGroup(r -> r.autoScalingGroupName(group).minSize(restored).desiredCapacity(replicas)));
             }
             if (restored == original) {
-                AwsErrors.call("DeleteTags of group " + group, settings.settings().pathOf("name"),
-                        () -> autoScaling.deleteTags(r -> r.tags(List.of(
-                                Tag.builder().resourceId(group).resourceType("auto-scaling-group").key(MIN_SIZE_TAG).build()))));
+                deleteTag(settings, MIN_SIZE_TAG);
             }
             return;
         }
@@ -173,6 +237,143 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         }
         AwsErrors.call("SetDesiredCapacity of group " + group, settings.settings().pathOf("name"),
                 () -> autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(replicas).honorCooldown(false)));
+    }
+
+    /**
+     * Pauses the group into its warm pool: writes its desired capacity into the tag {@value
+     * #PAUSED_TAG} (state lives in AWS), then scales it to zero, so that the warm pool's instance
+     * reuse takes its instances back stopped or hibernated instead of terminating them. While the
+     * tag is there the group is reported with that desired count and its warm-pool instances (up
+     * to it) as paused replicas. Needs a warm pool with {@code InstanceReusePolicy.ReuseOnScaleIn}
+     * ({@code NO_WARM_POOL} otherwise, before anything is written); a MinSize above 0 needs {@code
+     * lower-min-size} as a scale to zero does. Idempotent: a paused group is left as it is.
+     */
+    @Override
+    public void pause(TargetRef target) {
+        GroupSettings settings = settings(target);
+        AutoScalingGroup group = describeOne(settings);
+        if (pausedCapacity(group) != null || group.desiredCapacity() == 0) {
+            return;
+        }
+        WarmPoolConfiguration pool = group.warmPoolConfiguration();
+        boolean reuse = pool != null && pool.instanceReusePolicy() != null && Boolean.TRUE.equals(pool.instanceReusePolicy().reuseOnScaleIn());
+        if (!reuse) {
+            throw new ZeroscaleException(AwsErrorCode.NO_WARM_POOL, "cannot pause Auto Scaling group '" + settings.groupName() + "': "
+                    + (pool == null ? "it has no warm pool" : "its warm pool does not reuse instances on scale-in")
+                    + ", so a scale-in would terminate its instances; add a warm pool with PutWarmPool and"
+                    + " InstanceReusePolicy ReuseOnScaleIn=true (PoolState Stopped or Hibernated), or remove the target's policy pause-after");
+        }
+        checkLimits(settings, group, 0);
+        int capacity = group.desiredCapacity();
+        writeTag(settings, PAUSED_TAG, capacity);
+        log.info("pausing Auto Scaling group '{}': its {} instance(s) go to its warm pool ({}), desired capacity {} kept in tag {}",
+                settings.groupName(), capacity, pool.poolStateAsString() == null ? "Stopped" : pool.poolStateAsString(), capacity, PAUSED_TAG);
+        setCapacity(settings, group, 0);
+    }
+
+    /**
+     * Resumes a paused group from its warm pool: sets the desired capacity from the tag {@value
+     * #PAUSED_TAG} back (AWS takes warmed instances from the pool first and launches only the
+     * rest), then deletes the tag. Each instance is announced with {@link
+     * WorkloadEvent.ReplicaStarted}, tier {@value #TIER_WARM_POOL} or {@value #TIER_LAUNCHED}; a
+     * pool with fewer warmed instances than wanted is logged as a fallback to launching.
+     * Idempotent: a group that is not paused is left as it is.
+     */
+    @Override
+    public void resume(TargetRef target) {
+        GroupSettings settings = settings(target);
+        AutoScalingGroup group = describeOne(settings);
+        Integer paused = pausedCapacity(group);
+        if (paused == null) {
+            return;
+        }
+        if (paused > group.desiredCapacity()) {
+            expectStarts(settings, group, paused);
+        }
+        setCapacity(settings, group, paused);
+        deleteTag(settings, PAUSED_TAG);
+    }
+
+    /**
+     * Before a scale-up of a group with a warm pool: notes which instances are warmed in the pool,
+     * so the poll announces each new instance's tier, and logs when the pool cannot cover the
+     * scale-up (those instances are launched: a cold start).
+     */
+    private void expectStarts(GroupSettings settings, AutoScalingGroup group, int replicas) {
+        if (group.warmPoolConfiguration() == null) {
+            return;
+        }
+        Set<String> warm = new HashSet<>();
+        for (software.amazon.awssdk.services.autoscaling.model.Instance instance : warmPool(settings.groupName())) {
+            String state = instance.lifecycleStateAsString();
+            if ("Warmed:Stopped".equals(state) || "Warmed:Hibernated".equals(state) || "Warmed:Running".equals(state)) {
+                warm.add(instance.instanceId());
+            }
+        }
+        int wanted = replicas - group.desiredCapacity();
+        if (warm.size() < wanted) {
+            log.warn("the warm pool of Auto Scaling group '{}' has {} warmed instance(s) for {} wanted: {} launched new instead (a cold start)",
+                    settings.groupName(), warm.size(), wanted, wanted - warm.size());
+        } else {
+            log.info("Auto Scaling group '{}': {} instance(s) from its warm pool", settings.groupName(), wanted);
+        }
+        Set<String> before = new HashSet<>();
+        group.instances().forEach(instance -> before.add(instance.instanceId()));
+        starts.put(settings.groupName(), new Starts(before, warm, wanted, ConcurrentHashMap.newKeySet()));
+    }
+
+    /** The instances of the group's warm pool, every page. */
+    private List<software.amazon.awssdk.services.autoscaling.model.Instance> warmPool(String group) {
+        List<software.amazon.awssdk.services.autoscaling.model.Instance> found = new ArrayList<>();
+        String token = null;
+        do {
+            String next = token;
+            DescribeWarmPoolResponse page = AwsErrors.call("DescribeWarmPool of group " + group, "the target's workload name",
+                    () -> autoScaling.describeWarmPool(r -> r.autoScalingGroupName(group).nextToken(next)));
+            found.addAll(page.instances());
+            token = page.nextToken();
+        } while (token != null && !token.isEmpty());
+        return found;
+    }
+
+    /** Instances of a paused group's warm pool that are not on their way out, by group name (paused groups only). */
+    private int pausedInstances(AutoScalingGroup group) {
+        if (pausedCapacity(group) == null) {
+            return 0;
+        }
+        int count = 0;
+        for (software.amazon.awssdk.services.autoscaling.model.Instance instance : warmPool(group.autoScalingGroupName())) {
+            String state = instance.lifecycleStateAsString();
+            if (state != null && state.startsWith("Warmed:") && !state.startsWith("Warmed:Terminat")) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The tier of each instance new since a scale-up of a warm-pool group, once it is in the group. */
+    private void announceStarts(GroupSettings settings, AutoScalingGroup group) {
+        Starts expected = starts.get(group.autoScalingGroupName());
+        if (expected == null) {
+            return;
+        }
+        List<WorkloadEvent> events = new ArrayList<>();
+        for (Instance instance : group.instances()) {
+            String id = instance.instanceId();
+            if (exists(instance) && !expected.before().contains(id) && expected.announced().add(id)) {
+                events.add(new WorkloadEvent.ReplicaStarted(id, expected.warm().contains(id) ? TIER_WARM_POOL : TIER_LAUNCHED));
+            }
+        }
+        if (expected.announced().size() >= expected.count()) {
+            starts.remove(group.autoScalingGroupName(), expected);
+        }
+        if (!events.isEmpty()) {
+            announcements.merge(settings, events, (a, b) -> {
+                List<WorkloadEvent> all = new ArrayList<>(a);
+                all.addAll(b);
+                return all;
+            });
+        }
     }
 
     /**
@@ -190,17 +391,86 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         }
         AutoScalingGroup group = describeOne(settings);
         Map<String, InstanceFacts> facts = learnInstances(List.of(group));
+        List<String> release = new ArrayList<>();
         for (Instance instance : group.instances()) {
             String state = instance.lifecycleStateAsString();
-            boolean removable = state != null && (state.startsWith("Pending") || state.equals("InService"));
             Optional<Endpoint> endpoint = endpoint(instance, settings.port(), facts);
-            if (removable && endpoint.isPresent() && drained.contains(endpoint.get())) {
+            if (state == null || endpoint.isEmpty() || !drained.contains(endpoint.get())) {
+                continue;
+            }
+            if (state.startsWith("Pending") || state.equals("InService")) {
                 log.info("terminating instance {} ({}) of Auto Scaling group '{}', drained, lowering its desired capacity",
                         instance.instanceId(), endpoint.get(), settings.groupName());
+                released.add(instance.instanceId());
                 AwsErrors.call("TerminateInstanceInAutoScalingGroup of instance " + instance.instanceId() + " of group "
                         + settings.groupName(), settings.settings().pathOf("name"), () -> autoScaling.terminateInstanceInAutoScalingGroup(
                                 r -> r.instanceId(instance.instanceId()).shouldDecrementDesiredCapacity(true)));
+                release.add(instance.instanceId());
+            } else if (state.equals(TERMINATING_WAIT)) {
+                release.add(instance.instanceId());
             }
+        }
+        if (!release.isEmpty()) {
+            completeTerminateHooks(settings, release);
+        }
+    }
+
+    /**
+     * Lets instances the gateway drained go on terminating: CompleteLifecycleAction (CONTINUE) for
+     * each of the group's terminate lifecycle hooks. Only called after the drain (by {@link
+     * #remove}), so an instance waiting in Terminating:Wait serves its in-flight requests until
+     * then. An instance no hook holds (no hook, or already gone on) is skipped.
+     */
+    private void completeTerminateHooks(GroupSettings settings, List<String> instanceIds) {
+        String group = settings.groupName();
+        List<String> hooks = AwsErrors.call("DescribeLifecycleHooks of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.describeLifecycleHooks(r -> r.autoScalingGroupName(group))).lifecycleHooks().stream()
+                .filter(hook -> TERMINATING_TRANSITION.equals(hook.lifecycleTransition()))
+                .map(hook -> hook.lifecycleHookName()).toList();
+        for (String hook : hooks) {
+            for (String id : instanceIds) {
+                try {
+                    AwsErrors.call("CompleteLifecycleAction of hook " + hook + " for instance " + id + " of group " + group,
+                            settings.settings().pathOf("name"), () -> autoScaling.completeLifecycleAction(r -> r.autoScalingGroupName(group)
+                                    .lifecycleHookName(hook).instanceId(id).lifecycleActionResult("CONTINUE")));
+                    log.info("instance {} of Auto Scaling group '{}' drained: lifecycle hook '{}' completed, it terminates now", id, group, hook);
+                } catch (ZeroscaleException e) {
+                    if (e.errorCode() != AwsErrorCode.INVALID_REQUEST || !String.valueOf(e.getMessage()).contains("No active Lifecycle Action")) {
+                        throw e;
+                    }
+                    log.debug("instance {} of Auto Scaling group '{}' is not held by hook '{}'", id, group, hook);
+                }
+            }
+        }
+    }
+
+    /**
+     * Announces instances Auto Scaling moves out on its own and a terminate hook holds in
+     * Terminating:Wait (instance refresh, AZ rebalancing, a scale-in it chose), each once, so the
+     * engine drains them and then calls {@link #remove}, which completes the hook.
+     */
+    private void announceRemovals(GroupSettings settings, AutoScalingGroup group, Map<String, InstanceFacts> facts) {
+        List<Endpoint> endpoints = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (Instance instance : group.instances()) {
+            String id = instance.instanceId();
+            Optional<Endpoint> endpoint = endpoint(instance, settings.port(), facts);
+            if (TERMINATING_WAIT.equals(instance.lifecycleStateAsString()) && endpoint.isPresent() && !released.contains(id)
+                    && announcedRemovals.add(id)) {
+                endpoints.add(endpoint.get());
+                ids.add(id);
+            }
+        }
+        if (!endpoints.isEmpty()) {
+            log.info("Auto Scaling is terminating instance(s) {} of group '{}' on its own (Terminating:Wait, held by a terminate"
+                    + " lifecycle hook); announced for draining", ids, settings.groupName());
+            announcements.merge(settings, List.of(new WorkloadEvent.Removing(endpoints, "Auto Scaling terminates instance(s) " + ids
+                    + " of group '" + settings.groupName() + "' (instance refresh, rebalancing or its own scale-in); its terminate"
+                    + " lifecycle hook holds them in Terminating:Wait until drained")), (a, b) -> {
+                        List<WorkloadEvent> all = new ArrayList<>(a);
+                        all.addAll(b);
+                        return all;
+                    });
         }
     }
 
@@ -236,10 +506,14 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         Map<GroupSettings, ObservedState> states = new HashMap<>();
         for (int i = 0; i < present.size(); i++) {
             presentGroups.get(i).instances().forEach(instance -> seen.add(instance.instanceId()));
-            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts));
+            announceStarts(present.get(i), presentGroups.get(i));
+            announceRemovals(present.get(i), presentGroups.get(i), facts);
+            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pausedInstances(presentGroups.get(i))));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
+        released.retainAll(seen);
+        announcedRemovals.retainAll(seen);
         return states;
     }
 
@@ -338,7 +612,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     }
 
     /** The observed state of {@code group}: desired capacity, instances that exist, ready ones oldest first. */
-    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, InstanceFacts> facts) {
+    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, InstanceFacts> facts,
+            int inWarmPool) {
         int existing = 0;
         List<Instance> ready = new ArrayList<>();
         List<Instance> listed = group.instances();
@@ -363,7 +638,12 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         for (Instance instance : ready) {
             endpoints.add(endpoint(instance, settings.port(), facts).orElseThrow());
         }
-        return new ObservedState(group.desiredCapacity(), existing, endpoints.size(), 0, endpoints, context.scheduler().clock().instant());
+        // Paused: the desired count is the one a resume brings back, and the warm pool's instances
+        // (up to it) are paused replicas, never missing ones.
+        Integer paused = pausedCapacity(group);
+        int desired = paused == null ? group.desiredCapacity() : paused;
+        int frozen = paused == null ? 0 : Math.min(paused, inWarmPool);
+        return new ObservedState(desired, existing + frozen, endpoints.size(), frozen, endpoints, context.scheduler().clock().instant());
     }
 
     private static Instant launchTime(Instance instance, Map<String, InstanceFacts> facts) {
@@ -383,18 +663,32 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         return state != null && (state.startsWith("Pending") || state.equals("InService") || state.startsWith("Terminating"));
     }
 
+    /**
+     * InService and healthy, or held in Terminating:Wait by a terminate hook: it serves until the
+     * gateway drained it (the engine takes an announced instance out of the route itself).
+     */
     static boolean inService(Instance instance) {
-        return "InService".equals(instance.lifecycleStateAsString()) && !"Unhealthy".equalsIgnoreCase(instance.healthStatus());
+        String state = instance.lifecycleStateAsString();
+        return ("InService".equals(state) || TERMINATING_WAIT.equals(state)) && !"Unhealthy".equalsIgnoreCase(instance.healthStatus());
     }
 
     private static @Nullable Integer originalMinSize(AutoScalingGroup group) {
+        return intTag(group, MIN_SIZE_TAG);
+    }
+
+    /** The desired capacity a pause kept in {@value #PAUSED_TAG}; null when the group is not paused. */
+    static @Nullable Integer pausedCapacity(AutoScalingGroup group) {
+        return intTag(group, PAUSED_TAG);
+    }
+
+    private static @Nullable Integer intTag(AutoScalingGroup group, String key) {
         for (TagDescription tag : group.tags()) {
-            if (MIN_SIZE_TAG.equals(tag.key())) {
+            if (key.equals(tag.key())) {
                 try {
                     return Integer.parseInt(tag.value().trim());
                 } catch (NumberFormatException e) {
                     log.warn("Auto Scaling group '{}' has tag {}='{}', which is not a number; ignored",
-                            group.autoScalingGroupName(), MIN_SIZE_TAG, tag.value());
+                            group.autoScalingGroupName(), key, tag.value());
                 }
             }
         }

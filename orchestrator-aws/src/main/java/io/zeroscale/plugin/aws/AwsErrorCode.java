@@ -27,6 +27,11 @@ public enum AwsErrorCode implements ErrorCode {
     SERVICE_NOT_FOUND(ErrorType.USER_ERROR),
     /** The count asked for lies outside the group's MinSize..MaxSize and the config does not allow changing it. */
     OUTSIDE_GROUP_LIMITS(ErrorType.USER_ERROR),
+    /**
+     * A pause asked of an Auto Scaling group without a warm pool that takes instances back on
+     * scale-in ({@code InstanceReusePolicy.ReuseOnScaleIn}): its scale-in would terminate them.
+     */
+    NO_WARM_POOL(ErrorType.USER_ERROR),
     /** A call named a target that was never attached to this orchestrator. */
     UNKNOWN_TARGET(ErrorType.USER_ERROR);
 

@@ -11,6 +11,7 @@ import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,7 @@ final class Poller<S> {
     private final Round<S> round;
     private final Function<S, TargetRef> target;
     private final Function<S, String> describe;
+    private final Function<S, List<WorkloadEvent>> announcements;
     private final List<Watch<S>> watches = new CopyOnWriteArrayList<>();
     private final SerialExecutor polls;
     private final AtomicBoolean pollQueued = new AtomicBoolean();
@@ -71,6 +73,17 @@ final class Poller<S> {
      */
     Poller(String orchestrator, String resources, Duration interval, PluginContext context, Round<S> round,
             Function<S, TargetRef> target, Function<S, String> describe) {
+        this(orchestrator, resources, interval, context, round, target, describe, settings -> List.of());
+    }
+
+    /**
+     * @param announcements events besides the state (e.g. {@link WorkloadEvent.ReplicaStarted})
+     *     that a round found for a resource; taken once per round per resource, after the round
+     *     and before its {@link WorkloadEvent.Changed}, and delivered to every watcher of it
+     */
+    Poller(String orchestrator, String resources, Duration interval, PluginContext context, Round<S> round,
+            Function<S, TargetRef> target, Function<S, String> describe, Function<S, List<WorkloadEvent>> announcements) {
+        this.announcements = requireNonNull(announcements, "announcements is null");
         this.orchestrator = requireNonNull(orchestrator, "orchestrator is null");
         this.resources = requireNonNull(resources, "resources is null");
         this.interval = requireNonNull(interval, "interval is null");
@@ -147,7 +160,10 @@ final class Poller<S> {
             }
             return;
         }
+        Map<S, List<WorkloadEvent>> events = new HashMap<>();
+        distinct.forEach(settings -> events.put(settings, announcements.apply(settings)));
         for (Watch<S> watch : current) {
+            events.getOrDefault(watch.settings, List.of()).forEach(watch::announce);
             ObservedState state = found.get(watch.settings);
             if (state == null) {
                 if (!watch.missingReported) {
@@ -187,6 +203,14 @@ final class Poller<S> {
         Watch(S settings, Consumer<WorkloadEvent> listener) {
             this.settings = settings;
             this.listener = listener;
+        }
+
+        void announce(WorkloadEvent event) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("a watcher of {} failed", settings, e);
+            }
         }
 
         void deliver(ObservedState state) {

@@ -8,7 +8,9 @@ import io.zeroscale.testkit.AwsTestProxy;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +23,8 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsResponse;
+import software.amazon.awssdk.services.autoscaling.model.Instance;
+import software.amazon.awssdk.services.autoscaling.model.WarmPoolState;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ecs.EcsClient;
@@ -213,6 +217,124 @@ class AwsTestProxyIT {
         assertThat(e.statusCode()).isEqualTo(400);
         assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ThrottlingException");
         assertThat(e.isThrottlingException()).as("the SDK reads it as throttling").isTrue();
+    }
+
+    @Test
+    void warmPoolWithReuseTakesScaledInInstancesStoppedAndGivesThemBackOnScaleOutBeforeLaunching() {
+        String group = Moto.group("proxy-warm", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+        List<String> first = describe(group).instances().stream().map(Instance::instanceId).toList();
+        autoScaling.putWarmPool(r -> r.autoScalingGroupName(group).poolState(WarmPoolState.HIBERNATED)
+                .instanceReusePolicy(p -> p.reuseOnScaleIn(true)));
+        proxy.warmPoolTimes(Duration.ofSeconds(1), Duration.ofSeconds(1));
+
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(0));
+
+        assertThat(describe(group).instances()).as("scaled in: out of the group").isEmpty();
+        assertThat(describe(group).desiredCapacity()).isZero();
+        assertThat(warmStates(group)).as("entering the pool").containsOnlyKeys(first).containsValues("Warmed:Pending");
+        await("warmed: hibernated, the pool's state").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> warmStates(group).values(), states -> states.size() == 2 && states.stream().allMatch("Warmed:Hibernated"::equals));
+        assertThat(ec2.describeInstances(r -> r.instanceIds(first)).reservations().stream().flatMap(res -> res.instances().stream())
+                .map(i -> i.state().nameAsString())).as("stopped in EC2, not terminated").containsOnly("stopped");
+
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(3));
+
+        AutoScalingGroup out = describe(group);
+        assertThat(out.desiredCapacity()).isEqualTo(3);
+        assertThat(out.instances()).hasSize(3);
+        assertThat(out.instances()).filteredOn(i -> first.contains(i.instanceId())).as("both warmed instances came back, starting")
+                .hasSize(2).allSatisfy(i -> assertThat(i.lifecycleStateAsString()).isEqualTo("Pending"));
+        assertThat(out.instances()).filteredOn(i -> !first.contains(i.instanceId())).as("the pool had 2: one launched")
+                .singleElement().satisfies(i -> assertThat(i.lifecycleStateAsString()).isEqualTo("InService"));
+        assertThat(warmStates(group)).as("the pool is empty").isEmpty();
+        await("the warm instances InService after their start").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> describe(group).instances(), list -> list.stream().allMatch(i -> "InService".equals(i.lifecycleStateAsString())));
+    }
+
+    @Test
+    void warmPoolWithoutReuseLetsAScaleInTerminateAndATerminatedWarmInstanceLeavesThePool() {
+        String plain = Moto.group("proxy-warm-noreuse", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(plain).desiredCapacity(1));
+        autoScaling.putWarmPool(r -> r.autoScalingGroupName(plain).instanceReusePolicy(p -> p.reuseOnScaleIn(false)));
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(plain).desiredCapacity(0));
+        assertThat(warmStates(plain)).isEmpty();
+
+        String group = Moto.group("proxy-warm-gone", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+        autoScaling.putWarmPool(r -> r.autoScalingGroupName(group).instanceReusePolicy(p -> p.reuseOnScaleIn(true)));
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(0));
+        assertThat(warmStates(group).values()).containsExactly("Warmed:Stopped", "Warmed:Stopped");
+        String gone = warmStates(group).keySet().iterator().next();
+
+        ec2.terminateInstances(r -> r.instanceIds(gone));
+
+        assertThat(warmStates(group)).hasSize(1).doesNotContainKey(gone);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+        assertThat(describe(group).instances()).hasSize(2);
+        assertThat(warmStates(group)).isEmpty();
+    }
+
+    @Test
+    void aTerminateHookHoldsTheInstanceInTerminatingWaitUntilTheActionIsCompleted() {
+        String group = Moto.group("proxy-hook", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(2));
+        List<String> ids = describe(group).instances().stream().map(Instance::instanceId).toList();
+        autoScaling.putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("drain")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(300).defaultResult("CONTINUE"));
+
+        autoScaling.terminateInstanceInAutoScalingGroup(r -> r.instanceId(ids.get(0)).shouldDecrementDesiredCapacity(true));
+
+        AutoScalingGroup waiting = describe(group);
+        assertThat(waiting.desiredCapacity()).as("the decrement applies at once").isEqualTo(1);
+        assertThat(states(waiting)).containsEntry(ids.get(0), "Terminating:Wait").containsEntry(ids.get(1), "InService");
+        AutoScalingException wrong = catchThrowableOfType(AutoScalingException.class, () -> autoScaling.completeLifecycleAction(
+                r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(ids.get(1)).lifecycleActionResult("CONTINUE")));
+        assertThat(wrong.awsErrorDetails().errorCode()).isEqualTo("ValidationError");
+        assertThat(wrong.awsErrorDetails().errorMessage()).startsWith("No active Lifecycle Action found with instance ID " + ids.get(1));
+        assertThat(states(describe(group))).as("still waiting for its own completion").containsEntry(ids.get(0), "Terminating:Wait");
+
+        autoScaling.completeLifecycleAction(r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(ids.get(0))
+                .lifecycleActionResult("CONTINUE"));
+
+        AutoScalingGroup after = describe(group);
+        assertThat(after.instances()).extracting(Instance::instanceId).containsExactly(ids.get(1));
+        assertThat(after.desiredCapacity()).isEqualTo(1);
+        assertThat(proxy.terminatingWait()).isEmpty();
+    }
+
+    @Test
+    void aHookNotCompletedWithinItsHeartbeatTimeoutLetsTheTerminationGoOnAndAutoScalingsOwnRemovalIsReplaced() {
+        proxy.hookSecond(Duration.ofMillis(50));
+        String group = Moto.group("proxy-hook-timeout", 0, 3);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
+        String id = describe(group).instances().get(0).instanceId();
+        autoScaling.putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("drain")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(30).defaultResult("ABANDON"));
+
+        proxy.terminateAsAutoScaling(Moto.REGION, id);
+
+        AutoScalingGroup waiting = describe(group);
+        assertThat(states(waiting)).containsEntry(id, "Terminating:Wait");
+        assertThat(waiting.desiredCapacity()).as("Auto Scaling's own removal keeps the capacity").isEqualTo(1);
+        autoScaling.recordLifecycleActionHeartbeat(r -> r.autoScalingGroupName(group).lifecycleHookName("drain").instanceId(id));
+        await("terminated once the heartbeat timeout (30 s at 50 ms) passed, and replaced").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100)).until(() -> describe(group).instances(),
+                        list -> list.size() == 1 && !list.get(0).instanceId().equals(id));
+        assertThat(proxy.terminatingWait()).isEmpty();
+    }
+
+    private static Map<String, String> states(AutoScalingGroup group) {
+        Map<String, String> states = new LinkedHashMap<>();
+        group.instances().forEach(i -> states.put(i.instanceId(), i.lifecycleStateAsString()));
+        return states;
+    }
+
+    private Map<String, String> warmStates(String group) {
+        Map<String, String> states = new LinkedHashMap<>();
+        autoScaling.describeWarmPool(r -> r.autoScalingGroupName(group)).instances()
+                .forEach(i -> states.put(i.instanceId(), i.lifecycleStateAsString()));
+        return states;
     }
 
     private List<Task> serviceTasks(String service) {

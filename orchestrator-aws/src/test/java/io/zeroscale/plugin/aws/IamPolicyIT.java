@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * called through the test proxies of this JVM is in it, and it has no action the plugin never
  * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
  * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
- * lowered to zero and restored, a drained instance removed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
+ * lowered to zero and restored, a drained instance removed and its terminate hook completed, paused into a warm pool and resumed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
  */
 @Order(Integer.MAX_VALUE)
 class IamPolicyIT {
@@ -47,7 +47,14 @@ class IamPolicyIT {
             orchestrator.scale(ref, 2);
             orchestrator.scale(ref, 3);
             ObservedState three = await("3 ready").atMost(Duration.ofSeconds(30)).until(() -> orchestrator.observe(ref), s -> s.readyReplicas() == 3);
+            Moto.autoScaling().putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("drain")
+                    .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(300));
             orchestrator.remove(ref, List.of(three.readyEndpoints().get(2)));
+            assertThat(proxy.terminatingWait()).as("the hook was completed").isEmpty();
+            Moto.autoScaling().putWarmPool(r -> r.autoScalingGroupName(group).instanceReusePolicy(p -> p.reuseOnScaleIn(true)));
+            orchestrator.pause(ref);
+            assertThat(orchestrator.observe(ref).pausedReplicas()).isEqualTo(2);
+            orchestrator.resume(ref);
 
             String service = Moto.service("iam");
             TargetRef ecsRef = new TargetRef("ecs", "Service", Moto.CLUSTER, service);
