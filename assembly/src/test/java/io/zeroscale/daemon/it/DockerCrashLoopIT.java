@@ -66,6 +66,54 @@ class DockerCrashLoopIT {
 
     @Test
     void aContainerThatExitsAtOnceAndOneKilledForItsMemoryLimitAreAnsweredWithTheirReasons() throws Exception {
+        startDaemon();
+        // One target at a time: each check runs within its own target's backoff (2 s after the
+        // second failure), which a concurrently failing target's checks could outlast.
+        CompletableFuture<HttpResponse<String>> exit3 = request("/exit3", Duration.ofSeconds(5));
+        HttpResponse<String> exited = exit3.get(10, TimeUnit.SECONDS);
+        assertThat(exited.statusCode()).as(exited.body()).isEqualTo(503);
+        assertThat(exited.headers().firstValue("Retry-After")).isPresent();
+        assertThat(exited.body()).startsWith("target exit3 cannot start: replica zs-exit3-" + suffix)
+                .contains("exited with code 3 before it was ready (on unix:///run/podman/podman.sock)",
+                        "last output: model file missing: /models/m.bin", "2 failed starts in a row");
+        assertGaveUpAfterTwo("exit3");
+
+        CompletableFuture<HttpResponse<String>> oom = request("/oom", Duration.ofSeconds(15));
+        HttpResponse<String> killed = oom.get(20, TimeUnit.SECONDS);
+        assertThat(killed.statusCode()).as(killed.body()).isEqualTo(503);
+        assertThat(killed.headers().firstValue("Retry-After")).isPresent();
+        // Podman 4.3 on cgroup v1 enforces the limit but never reports OOMKilled: the reason says so.
+        assertThat(killed.body()).startsWith("target oom cannot start: replica zs-oom-" + suffix)
+                .contains("was killed (exit code 137, SIGKILL) before it was ready with a memory limit of 16 MiB: most likely"
+                        + " out of memory (OOM)", "last output: loading weights");
+        assertGaveUpAfterTwo("oom");
+    }
+
+    /**
+     * A client that insists for two minutes gets an answer at once during every backoff, and the
+     * backoff doubles: the container is started a handful of times, not hundreds.
+     */
+    @Test
+    void aContainerThatKeepsExitingIsStartedFewerThanFifteenTimesInTwoMinutes() throws Exception {
+        startDaemon();
+        long until = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        int answered = 0;
+        while (System.nanoTime() < until && answered < 400) {
+            HttpResponse<String> answer = request("/exit3", Duration.ofSeconds(30)).get(40, TimeUnit.SECONDS);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+            assertThat(answer.body()).contains("exited with code 3", "model file missing");
+            answered++;
+            Thread.sleep(250); // the insisting client's pace, not a wait for the daemon
+        }
+        JsonNode failures = api.target("exit3").path("startFailures");
+        // 1 s doubling: starts at about 0, 1, 3, 7, 15, 31, 63 s (and 127 s): 7 or 8 in two minutes.
+        assertThat(failures.path("failuresInARow").asInt()).as("%s", failures).isBetween(5, 14);
+        assertThat(api.journal("exit3")).filteredOn(entry -> entry.path("kind").asText().equals("START_FAILURES"))
+                .as(api.journalText("exit3")).hasSize(1);
+        assertThat(answered).as("answered at once during the backoffs").isGreaterThan(100);
+    }
+
+    private void startDaemon() throws Exception {
         Path config = data.resolve("zeroscale.yaml");
         Files.writeString(config, """
                 orchestrators:
@@ -101,26 +149,6 @@ class DockerCrashLoopIT {
         DaemonConfig loaded = ConfigLoader.fromEnvironment().load(config, Map.of());
         daemon = Daemon.create(loaded, Distribution.loadPlugins()).start();
         api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
-
-        CompletableFuture<HttpResponse<String>> exit3 = request("/exit3", Duration.ofSeconds(5));
-        CompletableFuture<HttpResponse<String>> oom = request("/oom", Duration.ofSeconds(15));
-
-        HttpResponse<String> exited = exit3.get(10, TimeUnit.SECONDS);
-        assertThat(exited.statusCode()).as(exited.body()).isEqualTo(503);
-        assertThat(exited.headers().firstValue("Retry-After")).isPresent();
-        assertThat(exited.body()).startsWith("target exit3 cannot start: replica zs-exit3-" + suffix)
-                .contains("exited with code 3 before it was ready (on unix:///run/podman/podman.sock)",
-                        "last output: model file missing: /models/m.bin", "2 failed starts in a row");
-        assertGaveUpAfterTwo("exit3");
-
-        HttpResponse<String> killed = oom.get(20, TimeUnit.SECONDS);
-        assertThat(killed.statusCode()).as(killed.body()).isEqualTo(503);
-        assertThat(killed.headers().firstValue("Retry-After")).isPresent();
-        // Podman 4.3 on cgroup v1 enforces the limit but never reports OOMKilled: the reason says so.
-        assertThat(killed.body()).startsWith("target oom cannot start: replica zs-oom-" + suffix)
-                .contains("was killed (exit code 137, SIGKILL) before it was ready with a memory limit of 16 MiB: most likely"
-                        + " out of memory (OOM)", "last output: loading weights");
-        assertGaveUpAfterTwo("oom");
     }
 
     /**

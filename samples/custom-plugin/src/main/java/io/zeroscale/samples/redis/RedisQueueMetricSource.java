@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The length of a Redis list, read with {@code LLEN}: a signal's {@code query} is the list's key.
@@ -37,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * one, so a Redis that comes back is read again without a restart.
  */
 final class RedisQueueMetricSource implements MetricSource {
-    private static final System.Logger log = System.getLogger(RedisQueueMetricSource.class.getName());
+    private static final Logger log = LoggerFactory.getLogger(RedisQueueMetricSource.class);
     private static final Set<String> OPTION_KEYS = Set.of("empty-as-zero");
 
     private final String name;
@@ -80,7 +82,7 @@ final class RedisQueueMetricSource implements MetricSource {
                 .map(entry -> entry.getValue().artifactVersion())
                 .findFirst()
                 .orElse("unknown");
-        log.log(System.Logger.Level.INFO, "redis-queue source {0}: Redis at {1}, Lettuce {2} on Netty {3}", name, config.address(),
+        log.info("redis-queue source {}: Redis at {}, Lettuce {} on Netty {}", name, config.address(),
                 RedisClient.class.getPackage().getImplementationVersion(), netty);
     }
 
