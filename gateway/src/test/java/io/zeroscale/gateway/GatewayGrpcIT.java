@@ -341,6 +341,65 @@ class GatewayGrpcIT extends GatewayTestSupport {
     }
 
     @Test
+    void aBidiStreamHeldAtZeroTalksBackAndForthOnceTheWakeIsDone() throws Exception {
+        MethodDescriptor<String, String> chat = SAY.toBuilder().setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+                .setFullMethodName("test.Chat/Talk").build();
+        ServerServiceDefinition service = ServerServiceDefinition.builder("test.Chat")
+                .addMethod(chat, ServerCalls.asyncBidiStreamingCall(response -> new io.grpc.stub.StreamObserver<String>() {
+                    @Override
+                    public void onNext(String value) {
+                        response.onNext("echo " + value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {
+                        response.onCompleted();
+                    }
+                }))
+                .build();
+        hub.onWake(APP, () -> {
+            Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(service)
+                    .build().start();
+            closeLater(() -> server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
+            return new Endpoint("127.0.0.1", server.getPort());
+        });
+        Gateway gateway = startDefault();
+        java.util.concurrent.BlockingQueue<String> replies = new java.util.concurrent.LinkedBlockingQueue<>();
+        CompletableFuture<Status> ended = new CompletableFuture<>();
+        io.grpc.stub.StreamObserver<String> requests = ClientCalls.asyncBidiStreamingCall(
+                client(gateway).newCall(chat, deadline()), new io.grpc.stub.StreamObserver<String>() {
+                    @Override
+                    public void onNext(String value) {
+                        replies.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.complete(Status.OK);
+                    }
+                });
+
+        // The first message is sent while the target is at zero; each next one only after its reply.
+        requests.onNext("a");
+        assertThat(replies.poll(60, TimeUnit.SECONDS)).isEqualTo("echo a");
+        assertThat(hub.reports(APP)).as("the call was held and woke the target").anyMatch(s -> s.held() > 0);
+        requests.onNext("b");
+        assertThat(replies.poll(30, TimeUnit.SECONDS)).isEqualTo("echo b");
+        requests.onCompleted();
+
+        assertThat(ended.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(hub.latest(APP).inFlight()).isZero());
+    }
+
+    @Test
     void aCallToAnUnroutedPathIsUnimplementedNotAnHtmlPage() throws Exception {
         Gateway gateway = start(GatewayConfig.defaults(), GatewayRoute.path(APP, "/other.Service"));
         ManagedChannel channel = client(gateway);
