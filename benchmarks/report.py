@@ -324,6 +324,33 @@ def read_gateway_h2(name, data):
     return [], detail
 
 
+def read_gateway_grpc(name, data):
+    """benchmarks/gateway/grpc.sh: grpc-java unary calls against the backend, the gateway and nginx grpc_pass, rotated each round."""
+    rounds = data["rounds"]
+    n = len(rounds)
+    med = lambda f: statistics.median(f(r) for r in rounds)
+    gw, ng, d = med(lambda r: r["gateway"]["rps"]), med(lambda r: r["nginx"]["rps"]), med(lambda r: r["direct"]["rps"])
+    gw_cpu, ng_cpu = med(lambda r: r["cpu_us_per_request"]["gateway"]), med(lambda r: r["cpu_us_per_request"]["nginx_proxy"])
+    failed = sum(r[t]["failed"] for r in rounds for t in ("direct", "gateway", "nginx"))
+    summary = (f"gRPC unary calls (grpc-java client `GrpcLoad`, {data['connections']} connections x {data['streams']} calls in flight, "
+               f"h2c) to a grpc-java backend, {data['seconds']} s per target per round, {n} rounds, after {data['warmup_seconds']} s "
+               f"of warm-up per target; reproduce with {reproduce(data, '`benchmarks/gateway/grpc.sh` (not stamped)')}. "
+               f"Calls per second, ratio of medians: gateway / nginx `grpc_pass` **{gw / ng:.2f}** ({gw:,.0f} / {ng:,.0f}; "
+               f"the backend directly {d:,.0f}); CPU per proxied call, ratio of medians **{gw_cpu / ng_cpu:.2f}** "
+               f"({gw_cpu:.1f} / {ng_cpu:.1f} µs); calls not ending OK with the backend's reply: {failed}. "
+               "No budget in docs/budgets.md covers gRPC yet.")
+    detail = [summary, "",
+              "| round | load before | calls/s direct / gateway / nginx | CPU µs/call gateway / nginx | mean ms direct / gateway / nginx | failed gateway / nginx |",
+              "|---|---|---|---|---|---|"]
+    for r in rounds:
+        dd, g, x, c = r["direct"], r["gateway"], r["nginx"], r["cpu_us_per_request"]
+        cells = " / ".join("—" if c.get(k) is None else f"{c[k]:.1f}" for k in ("gateway", "nginx_proxy"))
+        means = " / ".join("—" if t.get("mean_ms") is None else f"{t['mean_ms']:,.2f}" for t in (dd, g, x))
+        detail.append(f"| {r['round']} | {r['load']:.1f} | {dd['rps']:,.0f} / {g['rps']:,.0f} / {x['rps']:,.0f} | {cells} "
+                      f"| {means} | {g['failed']} / {x['failed']} |")
+    return [], detail
+
+
 def read_process_wake(name, data):
     samples = data["samples"]
     over = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
@@ -464,7 +491,7 @@ def read_generic(name, data):
     return rows, []
 
 
-READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2,
+READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2, "gateway-grpc": read_gateway_grpc,
            "process-wake": read_process_wake, "docker-wake": read_docker_wake, "ml-inference": read_ml_inference,
            "startup": read_startup, "dashboard": read_dashboard}
 # Files written before benchmarks/run stamped them: which reader fits.

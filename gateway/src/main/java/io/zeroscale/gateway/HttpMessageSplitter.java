@@ -3,11 +3,13 @@ package io.zeroscale.gateway;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -19,6 +21,13 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
  * codec emits a whole message as one {@code FullHttpMessage} when its HEADERS frame ends the stream,
  * e.g. a GET or a gRPC trailers-only answer). It also drops the {@code x-http2-*} headers the codec
  * adds for its own bookkeeping, so they never reach the other side.
+ *
+ * <p>A gRPC trailers-only answer from an endpoint (one HEADERS frame that ends the stream and
+ * carries {@code grpc-status}, e.g. any error a service returns before a message) is handed on as a
+ * head with {@code content-type} only and its metadata as the trailers: split like any other full
+ * response, its {@code grpc-status} would stay in a header block that does not end the stream, which
+ * gRPC clients ignore, and the caller would get INTERNAL ("no trailers") instead of the service's
+ * status. Headers followed by trailers is the other shape the gRPC protocol allows.
  */
 @ChannelHandler.Sharable
 final class HttpMessageSplitter extends ChannelInboundHandlerAdapter {
@@ -35,6 +44,21 @@ final class HttpMessageSplitter extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
         } else if (msg instanceof FullHttpResponse full) {
             stripExtensions(full.headers());
+            if (isGrpcTrailersOnly(full)) {
+                HttpHeaders head = new DefaultHttpHeaders();
+                HttpHeaders trailers = new DefaultHttpHeaders();
+                for (java.util.Map.Entry<String, String> header : full.headers()) {
+                    if (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(header.getKey())) {
+                        head.add(header.getKey(), header.getValue());
+                    } else if (!HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(header.getKey())) {
+                        trailers.add(header.getKey(), header.getValue());
+                    }
+                }
+                trailers.add(full.trailingHeaders());
+                ctx.fireChannelRead(new DefaultHttpResponse(full.protocolVersion(), full.status(), head));
+                ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), trailers));
+                return;
+            }
             ctx.fireChannelRead(new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers()));
             ctx.fireChannelRead(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
         } else {
@@ -46,6 +70,13 @@ final class HttpMessageSplitter extends ChannelInboundHandlerAdapter {
             }
             ctx.fireChannelRead(msg);
         }
+    }
+
+    /** A response that is a whole gRPC call in one header block: gRPC content type, {@code grpc-status}, no body. */
+    private static boolean isGrpcTrailersOnly(FullHttpResponse response) {
+        String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return !response.content().isReadable() && response.headers().contains(Responses.GRPC_STATUS)
+                && type != null && type.regionMatches(true, 0, "application/grpc", 0, 16);
     }
 
     private static void stripExtensions(HttpHeaders headers) {

@@ -140,6 +140,57 @@ class GatewayClientLimitsIT extends GatewayTestSupport {
     }
 
     @Test
+    void connectionsOverTheGatewayWideLimitAreRefusedWhateverTheClientAndServedOnceOneCloses() throws Exception {
+        TestBackend backend = backend("b");
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = startWith(GatewayConfig.builder().maxConnections(3).maxConnectionsPerClient(3)
+                .retryAfter(Duration.ofSeconds(2)));
+        List<Socket> open = new ArrayList<>();
+        try {
+            // Three clients (loopback addresses) with one idle connection each: per client, none is over.
+            for (int i = 1; i <= 3; i++) {
+                open.add(connectFrom("127.0.0." + i, gateway));
+            }
+            // A fourth, from a fourth client, is answered 503 unasked and closed.
+            String refused;
+            try (Socket fourth = connectFrom("127.0.0.4", gateway)) {
+                refused = new String(fourth.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            }
+            assertThat(refused).startsWith("HTTP/1.1 503").containsIgnoringCase("retry-after: 2")
+                    .contains("the gateway already has 3 open connections (max-connections); retry in 2s");
+            assertThat(backend.requests()).isZero();
+
+            open.removeFirst().close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> exchange(connectFrom("127.0.0.5", gateway))
+                    .startsWith("HTTP/1.1 200"));
+        } finally {
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
+    }
+
+    private static Socket connectFrom(String address, Gateway gateway) throws Exception {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.port()), 10_000);
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    /** One request with {@code Connection: close} on {@code socket}; the whole answer, then closes it. */
+    private static String exchange(Socket socket) throws Exception {
+        try (socket) {
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        } catch (java.net.SocketException e) {
+            // Refused connections are closed by the gateway; a write racing that close reads as a reset.
+            return "reset: " + e.getMessage();
+        }
+    }
+
+    @Test
     void heldRequestsPerClientAreBounded() throws Exception {
         Gateway gateway = startWith(GatewayConfig.builder().maxHeldPerClient(2).retryAfter(Duration.ofSeconds(3)));
         List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();

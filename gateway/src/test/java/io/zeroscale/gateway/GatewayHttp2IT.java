@@ -298,6 +298,24 @@ class GatewayHttp2IT extends GatewayTestSupport {
     }
 
     @Test
+    void aTargetWhoseBackendProtocolIsH2cGetsPlainRequestsOverHttp2() throws Exception {
+        H2cBackend backend = closeLater(new H2cBackend());
+        hub.forward(APP, backend.endpoint());
+        Gateway gateway = start(GatewayConfig.builder().backendProtocol(BackendProtocol.H2C).build(),
+                GatewayRoute.path(APP, "/"));
+
+        // An HTTP/1.1 client; the endpoint speaks HTTP/2 only, so an answer means the gateway spoke HTTP/2 to it.
+        assertThat(get(gateway, "/a?x=1").body()).isEqualTo("h2 GET /a?x=1 0");
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(uri(gateway, "/b"))
+                .POST(HttpRequest.BodyPublishers.ofString("xyz")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).isEqualTo("h2 POST /b 3");
+        assertThat(backend.streams()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> gateway.stats(APP).inFlight() == 0);
+    }
+
+    @Test
     void aRapidResetBurstEndsThatConnectionAndOthersAreServed() throws Exception {
         TestBackend backend = backend("b");
         Gateway gateway = start(GatewayConfig.builder().http2(Http2Config.defaults()
