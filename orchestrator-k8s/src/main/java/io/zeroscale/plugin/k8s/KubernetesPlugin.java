@@ -10,4 +10,9 @@ public final class KubernetesPlugin implements Plugin {
     public List<OrchestratorFactory> orchestratorFactories() {
         return List.of(new KubernetesOrchestratorFactory());
     }
+
+    @Override
+    public List<io.zeroscale.spi.targets.TargetSourceFactory> targetSourceFactories() {
+        return List.of(new ScaledTargetsFactory());
+    }
 }
