@@ -211,6 +211,7 @@ final class ConfigFileTargets implements TargetSource {
         check(problems, "metrics", running.metrics(), next.metrics());
         check(problems, "leadership", running.leadership(), next.leadership());
         check(problems, "state-store", running.stateStore(), next.stateStore());
+        check(problems, "target-sources", running.targetSources(), next.targetSources());
         check(problems, "telemetry", running.telemetry(), next.telemetry());
         check(problems, "alerts", running.alerts(), next.alerts());
         check(problems, "alerts.sinks", running.alertSinks(), next.alertSinks());

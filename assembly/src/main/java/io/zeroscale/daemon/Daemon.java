@@ -46,6 +46,7 @@ public final class Daemon implements AutoCloseable {
     private @Nullable Path configFile;
     private Map<String, String> configOverrides = Map.of();
     private @Nullable ConfigFileTargets configTargets;
+    private final java.util.List<io.zeroscale.spi.targets.TargetSource> targetSources = new java.util.ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private @Nullable Gateway gateway;
     private boolean started;
@@ -137,6 +138,8 @@ public final class Daemon implements AutoCloseable {
                             + type + "'; installed types: " + installed + ". Put the plugin's jars in plugins/<name>/.");
                 }
             }
+            // Only the types are checked: creating a source would reach its backend (a cluster).
+            config.targetSources().values().forEach(settings -> targetSourceFactory(plugins, settings));
             Config stateStore = config.stateStore();
             if (stateStore != null) {
                 // Only the type is checked: creating it would reach the store (a cluster).
@@ -157,6 +160,19 @@ public final class Daemon implements AutoCloseable {
         } finally {
             deleteRecursively(scratch);
         }
+    }
+
+    /** The factory that {@code settings}' {@code type} names, or a NOT_FOUND naming the installed types. */
+    private static io.zeroscale.spi.targets.TargetSourceFactory targetSourceFactory(Plugins plugins, Config settings) {
+        String type = settings.requireString("type");
+        java.util.Map<String, io.zeroscale.spi.targets.TargetSourceFactory> installed = new java.util.TreeMap<>();
+        plugins.plugins().forEach(plugin -> plugin.targetSourceFactories().forEach(factory -> installed.put(factory.type(), factory)));
+        io.zeroscale.spi.targets.TargetSourceFactory factory = installed.get(type);
+        if (factory == null) {
+            throw new ZeroscaleException(StandardErrorCode.NOT_FOUND, settings.pathOf("type") + ": no plugin provides type '" + type
+                    + "'; installed target source types: " + installed.keySet() + ". Put the plugin's jars in plugins/<name>/.");
+        }
+        return factory;
     }
 
     private static void deleteRecursively(java.nio.file.Path directory) {
@@ -223,11 +239,21 @@ public final class Daemon implements AutoCloseable {
             }
             Path file = configFile;
             Gateway running = gateway;
-            if (file != null && running != null) {
-                ConfigFileTargets source = new ConfigFileTargets(file, configOverrides, ConfigLoader.fromEnvironment(), config);
-                source.subscribe(new TargetRegistry(zeroscale.engine(), config, running));
-                configTargets = source;
-                handlers.reloadWith(source::reload);
+            if (running != null && (file != null || !config.targetSources().isEmpty())) {
+                // One registry for every source: names and routes are unique across them.
+                TargetRegistry registry = new TargetRegistry(zeroscale.engine(), config, running);
+                if (file != null) {
+                    ConfigFileTargets source = new ConfigFileTargets(file, configOverrides, ConfigLoader.fromEnvironment(), config);
+                    source.subscribe(registry);
+                    configTargets = source;
+                    handlers.reloadWith(source::reload);
+                }
+                config.targetSources().forEach((name, settings) -> {
+                    io.zeroscale.spi.targets.TargetSource source = targetSourceFactory(plugins, settings)
+                            .create(name, settings, zeroscale.engine().pluginContext("target-source-" + name));
+                    targetSources.add(source);
+                    source.subscribe(registry.owner("target source " + name));
+                });
             }
             try {
                 api.start();
@@ -321,6 +347,7 @@ public final class Daemon implements AutoCloseable {
         if (source != null) {
             source.close();
         }
+        targetSources.forEach(other -> closeQuietly("target source", other));
         // The engine stops first, so nothing is scaled from here on: a replica that exits during
         // shutdown (one in the daemon's process group gets a terminal's Ctrl-C too, see the process
         // orchestrator's setsid) is not replaced by one that outlives the daemon. Routes already

@@ -125,6 +125,44 @@ final class TargetRegistry implements TargetListener {
                         concatNames(changes.updated(), routeOnly(parsed, changes)), changes.removed());
     }
 
+    /**
+     * This registry as one more source sees it: that source may update and remove only the targets
+     * it added, so a custom resource cannot take over a target of the config file or of another
+     * source (adding a name that exists is refused by the engine).
+     *
+     * @param source the source, for messages, e.g. "target source cluster"
+     */
+    TargetListener owner(String source) {
+        java.util.Set<String> owned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        return new TargetListener() {
+            @Override
+            public void check(TargetChange change, ConfigProblems problems) {
+                owned(change, problems);
+                TargetRegistry.this.check(change, problems);
+            }
+
+            @Override
+            public void onChange(TargetChange change) {
+                ConfigProblems problems = new ConfigProblems();
+                owned(change, problems);
+                if (!problems.isEmpty()) {
+                    TargetRegistry.this.check(change, problems);
+                    problems.throwIfAny();
+                }
+                TargetRegistry.this.onChange(change);
+                change.added().forEach(definition -> owned.add(definition.name()));
+                change.removed().forEach(owned::remove);
+            }
+
+            private void owned(TargetChange change, ConfigProblems problems) {
+                java.util.stream.Stream.concat(change.updated().stream().map(TargetDefinition::name), change.removed().stream())
+                        .filter(name -> !owned.contains(name))
+                        .forEach(name -> problems.add(new ZeroscaleException(CONFIG_INVALID, "targets." + name + ": " + source
+                                + " did not define this target, so it cannot change or remove it; give its target another name")));
+            }
+        };
+    }
+
     /** Targets whose only change was their route (the engine saw nothing to change). */
     private static List<String> routeOnly(Parsed parsed, Engine.TargetChanges changes) {
         return parsed.updated().stream().map(TargetSpec::name).filter(name -> !changes.updated().contains(name)).toList();

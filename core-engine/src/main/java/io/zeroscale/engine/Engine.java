@@ -563,7 +563,12 @@ public final class Engine implements TrafficHub, AutoCloseable {
         histories.flush();
     }
 
-    PluginContext pluginContext(String name) {
+    /**
+     * The context a plugin instance named {@code name} gets: the engine's scheduler and blocking
+     * executor, its data directory {@code <data-dir>/<name>}, and the engine's events. For plugin
+     * objects the daemon creates after the engine, such as target sources.
+     */
+    public PluginContext pluginContext(String name) {
         return new PluginContext() {
             @Override
             public Scheduler scheduler() {

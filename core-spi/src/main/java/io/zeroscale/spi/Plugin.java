@@ -5,6 +5,7 @@ import io.zeroscale.spi.automaton.AutomatonFactory;
 import io.zeroscale.spi.metrics.MetricSourceFactory;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
 import io.zeroscale.spi.state.StateStoreFactory;
+import io.zeroscale.spi.targets.TargetSourceFactory;
 import io.zeroscale.spi.traffic.TrafficHubFactory;
 import java.util.List;
 
@@ -63,6 +64,15 @@ public interface Plugin {
      * take turns leading). See {@link io.zeroscale.spi.state.StateStore}.
      */
     default List<StateStoreFactory> stateStoreFactories() {
+        return List.of();
+    }
+
+    /**
+     * Target source types this plugin provides, e.g. Kubernetes custom resources that each carry a
+     * target: targets added, changed and removed while the daemon runs. See {@link
+     * io.zeroscale.spi.targets.TargetSource}.
+     */
+    default List<TargetSourceFactory> targetSourceFactories() {
         return List.of();
     }
 }

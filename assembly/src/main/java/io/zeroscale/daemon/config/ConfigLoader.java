@@ -155,8 +155,9 @@ public final class ConfigLoader {
         TrafficSettings traffic = problems.attempt(() -> TrafficSettings.fromConfig(trafficNode)).orElse(TrafficSettings.DEFAULT);
         Config trafficHub = trafficNode.optionalChild("hub").orElse(null);
         Config stateStore = root.optionalChild("state-store").orElse(null);
+        Map<String, Config> targetSources = problems.attempt(() -> root.child("target-sources").children()).orElse(Map.of());
         return new DaemonConfig(source, dataDirectory, orchestrators, metrics, leadership, gateway, targets, routes, api, telemetry,
-                alerts, alertSinks, traffic, trafficHub, targetNodes, stateStore);
+                alerts, alertSinks, traffic, trafficHub, targetNodes, stateStore, targetSources);
     }
 
     /**

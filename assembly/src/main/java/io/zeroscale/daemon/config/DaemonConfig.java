@@ -41,6 +41,8 @@ import org.jspecify.annotations.Nullable;
  *     which a config reload compares to tell changed targets from unchanged ones
  * @param stateStore the {@code state-store} node, with its {@code type}; null when absent (files
  *     under {@code data-dir/state})
+ * @param targetSources each {@code target-sources.<name>} node, with its {@code type}: where
+ *     targets come from besides this file (e.g. Kubernetes custom resources); empty: none
  */
 public record DaemonConfig(
         String source,
@@ -58,7 +60,8 @@ public record DaemonConfig(
         TrafficSettings traffic,
         @Nullable Config trafficHub,
         Map<String, Config> targetNodes,
-        @Nullable Config stateStore) {
+        @Nullable Config stateStore,
+        Map<String, Config> targetSources) {
     public DaemonConfig {
         requireNonNull(source, "source is null");
         requireNonNull(dataDirectory, "dataDirectory is null");
@@ -73,6 +76,7 @@ public record DaemonConfig(
         alertSinks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(alertSinks));
         requireNonNull(traffic, "traffic is null");
         targetNodes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targetNodes));
+        targetSources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targetSources));
     }
 
     /**

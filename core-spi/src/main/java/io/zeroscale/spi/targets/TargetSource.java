@@ -14,10 +14,11 @@ import io.zeroscale.spi.Subscription;
  */
 public interface TargetSource extends AutoCloseable {
     /**
-     * Starts delivering: first one {@link TargetChange} that adds every target the source defines
-     * now (skipped when it defines none; the daemon's config file is the exception, as its targets
-     * at startup are built with the engine and checked with the rest of the file), then each
-     * change as it happens. Called once, by the
+     * Starts delivering: first what the source defines now (one {@link TargetChange} that adds
+     * every target, or one per item when the items are independent, such as Kubernetes custom
+     * resources, so one refused item does not hold back the others; skipped when it defines none;
+     * the daemon's config file is the exception, as its targets at startup are built with the
+     * engine and checked with the rest of the file), then each change as it happens. Called once, by the
      * daemon's main thread; returns at once, changes arrive on the source's own thread, one at a
      * time. A change the listener refuses (it throws) must be reported by the source (logged, and
      * returned to whoever asked for it) and leaves the source's view as it was before that change.

@@ -3,9 +3,10 @@ package io.zeroscale.plugin.k8s;
 import io.zeroscale.spi.LeadershipFactory;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.orchestrator.OrchestratorFactory;
+import io.zeroscale.spi.targets.TargetSourceFactory;
 import java.util.List;
 
-/** Provides the {@code kubernetes} orchestrator and leadership types. Found by ServiceLoader. */
+/** Provides the {@code kubernetes} orchestrator, leadership and target source types. Found by ServiceLoader. */
 public final class KubernetesPlugin implements Plugin {
     @Override
     public List<OrchestratorFactory> orchestratorFactories() {
@@ -15,5 +16,10 @@ public final class KubernetesPlugin implements Plugin {
     @Override
     public List<LeadershipFactory> leadershipFactories() {
         return List.of(new KubernetesLeadershipFactory());
+    }
+
+    @Override
+    public List<TargetSourceFactory> targetSourceFactories() {
+        return List.of(new ScaledTargetsFactory());
     }
 }

@@ -1,0 +1,235 @@
+package io.zeroscale.plugin.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Workload;
+import io.zeroscale.spi.targets.TargetChange;
+import io.zeroscale.spi.targets.TargetListener;
+import io.zeroscale.testkit.TestPluginContext;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped {@code deploy/kubernetes/rbac.yaml} on the real API server, with a real token of its
+ * ServiceAccount (TokenRequest): the plugin attaches, observes and scales a Deployment and takes a
+ * {@code ScaledTarget} as a target and writes its status. Then each rule of the ClusterRole is
+ * removed in turn, and the operation that rule is for fails with 403 naming the resource.
+ */
+class RbacIT {
+    private static final String SA_NAMESPACE = "zeroscale";
+    private static final String USER = "system:serviceaccount:zeroscale:zeroscale";
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    /** Rule index of the shipped ClusterRole -> the operation that fails without it and the resource it names. */
+    private static final List<List<String>> BROKEN_BY = List.of(
+            List.of("attach", "\"deployments\""),
+            List.of("scale", "\"deployments/scale\""),
+            List.of("observe", "\"pods\""),
+            List.of("attach", "\"services\""),
+            List.of("observe", "\"endpointslices\""),
+            List.of("attach", "\"horizontalpodautoscalers\""),
+            List.of("watch ScaledTargets", "\"scaledtargets\""),
+            List.of("write ScaledTarget status", "\"scaledtargets/status\""));
+
+    @TempDir
+    Path data;
+
+    private static Path deploy(String file) {
+        return Path.of(System.getProperty("zeroscale.deploy", "../deploy")).resolve("kubernetes").resolve(file);
+    }
+
+    @Test
+    void theShippedRoleSufficesAndEachRuleIsNeeded() throws Exception {
+        KubernetesClient admin = ControlPlane.client();
+        installCrd(admin);
+        if (admin.namespaces().withName(SA_NAMESPACE).get() == null) {
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(SA_NAMESPACE).endMetadata().build()).create();
+        }
+        ClusterRole shipped = null;
+        try (InputStream in = Files.newInputStream(deploy("rbac.yaml"))) {
+            for (HasMetadata item : admin.load(in).items()) {
+                admin.resource(item).serverSideApply();
+                if (item instanceof ClusterRole role) {
+                    shipped = role;
+                }
+            }
+        }
+        assertThat(shipped).as("rbac.yaml has a ClusterRole").isNotNull();
+        List<PolicyRule> rules = shipped.getRules();
+        assertThat(rules).as("one expected failure per rule").hasSize(BROKEN_BY.size());
+        String token = admin.serviceAccounts().inNamespace(SA_NAMESPACE).withName("zeroscale")
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+        Path kubeconfig = Files.writeString(data.resolve("sa-kubeconfig"), """
+                apiVersion: v1
+                kind: Config
+                clusters: [{ name: c, cluster: { server: "%s", certificate-authority: "%s" } }]
+                users: [{ name: sa, user: { token: "%s" } }]
+                contexts: [{ name: sa, context: { cluster: c, user: sa } }]
+                current-context: sa
+                """.formatted(ControlPlane.peer().url(), ControlPlane.peer().caCertificate(), token));
+
+        try {
+            role(admin, shipped, rules, -1);
+            assertThat(run(kubeconfig)).as("every operation works under the shipped role").isEmpty();
+            for (int removed = 0; removed < rules.size(); removed++) {
+                role(admin, shipped, rules, removed);
+                Map<String, String> failures = run(kubeconfig);
+                String operation = BROKEN_BY.get(removed).get(0);
+                assertThat(failures).as("without rule %d (%s %s)", removed, rules.get(removed).getResources(), rules.get(removed).getVerbs())
+                        .containsOnlyKeys(operation);
+                assertThat(failures.get(operation)).as("without rule %d", removed).contains("403").contains("forbidden")
+                        .contains(BROKEN_BY.get(removed).get(1));
+            }
+        } finally {
+            role(admin, shipped, rules, -1);
+        }
+    }
+
+    /** Sets the ClusterRole to the shipped rules without rule {@code removed} (-1: all), and waits until authorization says so. */
+    private static void role(KubernetesClient admin, ClusterRole shipped, List<PolicyRule> rules, int removed) {
+        List<PolicyRule> kept = new ArrayList<>(rules);
+        if (removed >= 0) {
+            kept.remove(removed);
+        }
+        admin.rbac().clusterRoles().withName(shipped.getMetadata().getName()).edit(role -> {
+            role.setRules(kept);
+            return role;
+        });
+        await("authorization follows the role").atMost(TIMEOUT).until(() -> {
+            for (int i = 0; i < rules.size(); i++) {
+                PolicyRule rule = rules.get(i);
+                String[] resource = rule.getResources().getFirst().split("/");
+                boolean allowed = admin.authorization().v1().subjectAccessReview().create(new SubjectAccessReviewBuilder()
+                        .withNewSpec().withUser(USER).withGroups("system:serviceaccounts", "system:serviceaccounts:" + SA_NAMESPACE,
+                                "system:authenticated")
+                        .withNewResourceAttributes().withGroup(rule.getApiGroups().getFirst()).withResource(resource[0])
+                        .withSubresource(resource.length > 1 ? resource[1] : null).withVerb(rule.getVerbs().getFirst())
+                        .withNamespace("default").endResourceAttributes().endSpec().build()).getStatus().getAllowed();
+                if (allowed != (i != removed)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * The plugin's operations as the ServiceAccount, in a fresh namespace: the orchestrator's
+     * attach, observe and scale of a Deployment (stopping at the first failure), and the target
+     * source's watch of ScaledTargets and its status write.
+     *
+     * @return each failed operation with its error message
+     */
+    private Map<String, String> run(Path kubeconfig) throws Exception {
+        Map<String, String> failures = new HashMap<>();
+        String namespace = ControlPlane.namespace("rbac");
+        Workload workload = ControlPlane.deployment(namespace, "web");
+        TargetRef ref = workload.target();
+        try (TestPluginContext context = TestPluginContext.realTime(data.resolve(namespace))) {
+            KubernetesOrchestrator orchestrator = (KubernetesOrchestrator) new KubernetesOrchestratorFactory().create(
+                    ControlPlane.ORCHESTRATOR, Config.of("orchestrators.k8s", Map.of("type", "kubernetes", "kubeconfig",
+                            kubeconfig.toString(), "timeout", "5s")), context);
+            try {
+                String failed = attempt(failures, "attach", () -> orchestrator.attach(workload));
+                if (failed == null) {
+                    failed = attempt(failures, "observe", () -> orchestrator.observe(ref));
+                }
+                if (failed == null) {
+                    attempt(failures, "scale", () -> orchestrator.scale(ref, 1));
+                }
+            } finally {
+                orchestrator.close();
+            }
+            source(kubeconfig, namespace, context, failures);
+        } finally {
+            ControlPlane.stopAll(namespace, TIMEOUT);
+        }
+        return failures;
+    }
+
+    private static void source(Path kubeconfig, String namespace, TestPluginContext context, Map<String, String> failures)
+            throws Exception {
+        List<TargetChange> changes = new CopyOnWriteArrayList<>();
+        TargetListener listener = changes::add;
+        ScaledTargets source = (ScaledTargets) new ScaledTargetsFactory().create("rbac", Config.of("target-sources.rbac", Map.of(
+                "type", "kubernetes", "kubeconfig", kubeconfig.toString(), "namespace", namespace, "orchestrator",
+                ControlPlane.ORCHESTRATOR)), context);
+        try {
+            source.subscribe(listener);
+            // A refused list is retried (the permission may come later): its failure is what is reported.
+            await("the watch started, or refused").atMost(TIMEOUT).until(() -> source.started().isDone()
+                    || String.valueOf(source.lastWatchFailure()).contains("code=403"));
+            if (!source.started().isDone()) {
+                failures.put("watch ScaledTargets", String.valueOf(source.lastWatchFailure()));
+                return;
+            }
+            var resources = ControlPlane.client().genericKubernetesResources(ScaledTargets.CONTEXT).inNamespace(namespace);
+            resources.resource(new GenericKubernetesResourceBuilder().withApiVersion("zeroscale.io/v1alpha1").withKind("ScaledTarget")
+                    .withNewMetadata().withName("web").endMetadata()
+                    .addToAdditionalProperties("spec", Map.of("workload", Map.of("kind", "Deployment"))).build()).create();
+            await("the target added").atMost(TIMEOUT).until(() -> !changes.isEmpty());
+            assertThat(changes.getFirst().added()).extracting(d -> d.name()).containsExactly(namespace + ".web");
+            await("the status written, or refused").atMost(TIMEOUT).until(() -> source.lastStatusFailure() != null
+                    || status(resources.withName("web").get()) != null);
+            String refused = source.lastStatusFailure();
+            if (refused != null) {
+                failures.put("write ScaledTarget status", refused);
+            }
+        } finally {
+            source.close();
+        }
+    }
+
+    private static @Nullable Object status(GenericKubernetesResource resource) {
+        return resource.getAdditionalProperties().get("status");
+    }
+
+    private static @Nullable String attempt(Map<String, String> failures, String operation, Runnable call) {
+        try {
+            call.run();
+            return null;
+        } catch (RuntimeException e) {
+            failures.put(operation, e.getMessage());
+            return operation;
+        }
+    }
+
+    static void installCrd(KubernetesClient admin) throws Exception {
+        if (admin.apiextensions().v1().customResourceDefinitions().withName("scaledtargets.zeroscale.io").get() == null) {
+            try (InputStream in = Files.newInputStream(deploy("scaledtargets.zeroscale.io.yaml"))) {
+                CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().load(in).item();
+                admin.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+            }
+        }
+        await("the CRD established").atMost(TIMEOUT).until(() -> {
+            CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().withName("scaledtargets.zeroscale.io")
+                    .get();
+            return crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                    .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
+        });
+    }
+}
