@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.state.FileStateStore;
 import io.zeroscale.engine.state.MemoryStateStore;
 import io.zeroscale.spi.Leadership;
@@ -357,5 +358,68 @@ class AdaptiveEngineTest {
         assertThat(stored.resolve("2025-12-31.csv")).content().isEqualTo("time,requests\n2025-12-31T10:00:00Z,1\n");
         assertThat(legacy.resolve("app.csv")).doesNotExist();
         assertThat(legacy.resolve("app.csv.imported")).exists();
+    }
+
+    @Test
+    void aPushedSignalThatRisesCountsAsOneArrivalInTheHistory() {
+        java.util.List<java.util.function.Consumer<io.zeroscale.spi.metrics.SignalValue>> listeners =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        class Queue implements io.zeroscale.spi.metrics.MetricSource, io.zeroscale.spi.metrics.PushMetricSource {
+            @Override
+            public io.zeroscale.spi.Subscription subscribe(io.zeroscale.spi.metrics.MetricQuery query,
+                    java.util.function.Consumer<io.zeroscale.spi.metrics.SignalValue> listener) {
+                listeners.add(listener);
+                return () -> listeners.remove(listener);
+            }
+
+            @Override
+            public io.zeroscale.spi.metrics.SignalValue query(io.zeroscale.spi.metrics.MetricQuery query, Duration window) {
+                return io.zeroscale.spi.metrics.SignalValue.unknown("push only", Instant.EPOCH);
+            }
+
+            @Override
+            public void close() {}
+        }
+        String target = TARGET.replace("  adaptive: { min-samples: 5 }", "  adaptive: { min-samples: 5 }\n  signals:\n    depth: { source: queue, query: depth }");
+        try (EngineHarness engine = new EngineHarness(EngineHarness.START, target, STARTUP, 0, Leadership.always(),
+                builder -> builder.metricSource("queue", new Queue()))) {
+            java.util.function.DoubleConsumer push = value -> listeners.forEach(listener -> listener.accept(
+                    io.zeroscale.spi.metrics.SignalValue.known(value, engine.time.now())));
+            assertThat(listeners).as("the engine subscribed to the pushed signal").isNotEmpty();
+            push.accept(3); // the queue fills: one arrival
+            engine.advance(Duration.ofSeconds(10));
+            push.accept(5); // still not empty: no new arrival
+            engine.advance(Duration.ofMinutes(2));
+            push.accept(0);
+            engine.advance(Duration.ofSeconds(10));
+            push.accept(1); // empty, then not: the next arrival
+            engine.advance(Duration.ofSeconds(10));
+
+            assertThat(engine.zeroscale.engine().arrivalHistory("app").orElseThrow().toCsv())
+                    .isEqualTo("time,requests\n2026-01-01T00:00:00Z,1\n2026-01-01T00:02:00Z,1\n");
+        }
+    }
+
+    @Test
+    void zeroToNTakesTheAdaptiveSettingsAsOptionsAndPreWakesFromTheStoredHistory() throws IOException {
+        Instant start = EngineHarness.START;
+        StringBuilder csv = new StringBuilder("time,requests\n");
+        for (Instant at = start.minus(Duration.ofMinutes(5)).minus(Duration.ofHours(3)); !at.isAfter(start.minus(Duration.ofMinutes(5)));
+                at = at.plus(Duration.ofMinutes(15))) {
+            csv.append(at).append(",1\n");
+        }
+        storeHistory(csv.toString());
+        String zeroToN = TARGET.replace("automaton: adaptive", "automaton: zero-to-n");
+        try (EngineHarness engine = new EngineHarness(zeroToN, STARTUP, 0, Leadership.always(), this::onDisk)) {
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).get().extracting(PlannedPrewake::source).isEqualTo("idle-times");
+            advanceTo(engine, start.plus(Duration.ofMinutes(10)).minusSeconds(1));
+            assertThat(engine.state()).as("woken before the expected request").isEqualTo("ACTIVE");
+        }
+        String fixed = zeroToN.replace("  adaptive: { min-samples: 5 }\n", "");
+        try (EngineHarness engine = new EngineHarness(fixed, STARTUP, 0, Leadership.always(), this::onDisk)) {
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).as("zero-to-n without adaptive: plans nothing").isEmpty();
+            advanceTo(engine, start.plus(Duration.ofMinutes(10)).minusSeconds(1));
+            assertThat(engine.state()).isEqualTo("ZERO");
+        }
     }
 }
