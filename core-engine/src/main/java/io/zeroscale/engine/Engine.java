@@ -130,8 +130,10 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.traffic = requireNonNull(traffic, "traffic is null");
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
-        this.histories = new ArrivalHistories(persistentHistory ? dataDirectory.resolve("history") : null, scheduler, blocking,
-                historyProblems::put);
+        // The history lives in the state store, next to the operator state and the journal (a new
+        // leader finds it there); files of an older engine under engine/history move into it.
+        this.histories = new ArrivalHistories(persistentHistory ? store : null, persistentHistory ? dataDirectory.resolve("history") : null,
+                scheduler, blocking, this::historyProblem);
         this.events = requireNonNull(events, "events is null");
         this.saved = new SavedState(store, scheduler, blocking);
         this.journalProblem = saved.attach(journal);
@@ -517,6 +519,30 @@ public final class Engine implements TrafficHub, AutoCloseable {
             predicting.useArrivalHistory(histories.open(spec.name()));
         }
         return automaton;
+    }
+
+    /**
+     * A stored history or series of {@code target} had to be set aside: journalled as {@code
+     * HISTORY} by its actor, at once when it runs, else when it starts (several are joined).
+     */
+    private void historyProblem(String target, String message) {
+        TargetActor actor;
+        synchronized (this) {
+            actor = actorsByName.get(target);
+        }
+        if (actor != null) {
+            actor.historyProblem(message);
+        } else {
+            historyProblems.merge(target, message, (first, second) -> first + "; " + second);
+        }
+    }
+
+    /**
+     * The per-target series {@code name} kept in the engine's state store next to the arrival
+     * histories and written by the same batched flush (the dashboard's charts).
+     */
+    public ArrivalHistories.Series targetSeries(String name) {
+        return histories.series(name);
     }
 
     /** The arrival history of {@code target}, or empty when there is no such target. */

@@ -139,30 +139,47 @@ public final class Simulation {
 
     private Simulation() {}
 
-    /** Reads a CSV ({@code .csv}) or JSON ({@code .json}) series file. */
+    /** Reads a CSV ({@code .csv}) or JSON ({@code .json}) series file, or a directory of CSV files read in name order (a stored arrival history). */
     public static List<Row> readSeries(Path file) {
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         List<Map<String, Object>> records = new ArrayList<>();
         try {
-            if (name.endsWith(".json")) {
+            if (Files.isDirectory(file)) {
+                // A stored arrival history: one time,requests document per day, read in day order.
+                List<Path> days;
+                try (java.util.stream.Stream<Path> listed = Files.list(file)) {
+                    days = listed.filter(path -> path.getFileName().toString().endsWith(".csv")).sorted().toList();
+                }
+                if (days.isEmpty()) {
+                    throw new ZeroscaleException(CONFIG_INVALID, file + ": a series directory must hold .csv files (a stored arrival"
+                            + " history, <data-dir>/state/history/<target>/<day>.csv)");
+                }
+                for (Path day : days) {
+                    readCsvRecords(day, records);
+                }
+            } else if (name.endsWith(".json")) {
                 records.addAll(new ObjectMapper().readValue(file.toFile(),
                         new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() {}));
             } else if (name.endsWith(".csv")) {
-                CsvMapper csv = new CsvMapper();
-                try (MappingIterator<Map<String, Object>> rows = csv.readerFor(Map.class)
-                        .with(CsvSchema.emptySchema().withHeader())
-                        .readValues(Files.newBufferedReader(file))) {
-                    while (rows.hasNext()) {
-                        records.add(rows.next());
-                    }
-                }
+                readCsvRecords(file, records);
             } else {
-                throw new ZeroscaleException(CONFIG_INVALID, file + ": a series must be a .csv or .json file");
+                throw new ZeroscaleException(CONFIG_INVALID, file + ": a series must be a .csv or .json file, or a directory of .csv files");
             }
         } catch (IOException e) {
             throw new ZeroscaleException(CONFIG_INVALID, file + ": cannot read the series: " + e.getMessage(), e);
         }
         return rows(file.toString(), records);
+    }
+
+    private static void readCsvRecords(Path file, List<Map<String, Object>> records) throws IOException {
+        CsvMapper csv = new CsvMapper();
+        try (MappingIterator<Map<String, Object>> rows = csv.readerFor(Map.class)
+                .with(CsvSchema.emptySchema().withHeader())
+                .readValues(Files.newBufferedReader(file))) {
+            while (rows.hasNext()) {
+                records.add(rows.next());
+            }
+        }
     }
 
     static List<Row> rows(String source, List<Map<String, Object>> records) {

@@ -354,6 +354,11 @@ final class TargetActor {
         });
     }
 
+    /** A stored history or series of this target was set aside: say so in the journal. */
+    void historyProblem(String problem) {
+        post(() -> journal(JournalEntry.Kind.HISTORY, problem));
+    }
+
     /** Something about the engine's saved state this target should show in its journal. */
     void stateProblem(String problem) {
         post(() -> journal(JournalEntry.Kind.STATE, problem));

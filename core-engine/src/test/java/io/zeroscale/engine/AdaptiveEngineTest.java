@@ -2,6 +2,9 @@ package io.zeroscale.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zeroscale.engine.history.PlannedPrewake;
+import io.zeroscale.engine.state.FileStateStore;
+import io.zeroscale.engine.state.MemoryStateStore;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.traffic.Routing;
 import java.io.IOException;
@@ -35,8 +38,25 @@ class AdaptiveEngineTest {
     Path dataDirectory;
 
     private EngineHarness engine() {
-        return new EngineHarness(TARGET, STARTUP, 0, Leadership.always(),
-                builder -> builder.dataDirectory(dataDirectory).persistentArrivalHistory(true));
+        return new EngineHarness(TARGET, STARTUP, 0, Leadership.always(), this::onDisk);
+    }
+
+    /** The daemon's default: the state store is files under {@code <data-dir>/state}. */
+    private Zeroscale.Builder onDisk(Zeroscale.Builder builder) {
+        return builder.dataDirectory(dataDirectory).persistentArrivalHistory(true)
+                .stateStore(new FileStateStore(dataDirectory.resolve("state"), java.time.InstantSource.fixed(Instant.EPOCH)));
+    }
+
+    /** Writes {@code csv} as the stored history of the target {@code app}, one document per UTC day, as the engine keeps it. */
+    private void storeHistory(String csv) throws IOException {
+        java.util.SortedMap<String, StringBuilder> days = new java.util.TreeMap<>();
+        csv.lines().skip(1).forEach(row -> days.computeIfAbsent(row.substring(0, 10), day -> new StringBuilder("time,requests\n"))
+                .append(row).append('\n'));
+        Path directory = dataDirectory.resolve("state").resolve("history").resolve("app");
+        Files.createDirectories(directory);
+        for (var day : days.entrySet()) {
+            Files.writeString(directory.resolve(day.getKey() + ".csv"), day.getValue());
+        }
     }
 
     /** One request of one second; true when it had to wait for a wake (a cold start). */
@@ -104,9 +124,7 @@ class AdaptiveEngineTest {
                 at = at.plus(Duration.ofMinutes(15))) {
             csv.append(at).append(",1\n");
         }
-        Path history = dataDirectory.resolve("engine").resolve("history");
-        Files.createDirectories(history);
-        Files.writeString(history.resolve("app.csv"), csv);
+        storeHistory(csv.toString());
 
         try (EngineHarness engine = engine()) {
             assertThat(engine.state()).isEqualTo("ZERO");
@@ -119,8 +137,13 @@ class AdaptiveEngineTest {
             assertThat(engine.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
                     "ZERO -> WAKING: waking: pre-wake: next request expected from 2026-01-01T00:07:36Z"));
         }
-        // The day's history and the new request are on disk for the next restart.
-        assertThat(Files.readString(history.resolve("app.csv"))).contains("2026-01-01T00:10:00Z,1");
+        // The day's history and the new request are in the store for the next restart; the day
+        // before was not rewritten.
+        Path stored = dataDirectory.resolve("state").resolve("history").resolve("app");
+        assertThat(Files.readString(stored.resolve("2026-01-01.csv"))).contains("2026-01-01T00:10:00Z,1");
+        assertThat(Files.readString(stored.resolve("2025-12-31.csv"))).isEqualTo(
+                "time,requests\n" + csv.toString().lines().filter(row -> row.startsWith("2025-12-31")).map(row -> row + "\n")
+                        .collect(java.util.stream.Collectors.joining()));
     }
 
     /** Writes a stored history with one request at {@code time} on each of the {@code days} days before 2026-01-01. */
@@ -129,9 +152,7 @@ class AdaptiveEngineTest {
         for (int day = days; day >= 1; day--) {
             csv.append(Instant.parse("2026-01-01T" + time + ":00Z").minus(Duration.ofDays(day))).append(",1\n");
         }
-        Path history = dataDirectory.resolve("engine").resolve("history");
-        Files.createDirectories(history);
-        Files.writeString(history.resolve("app.csv"), csv);
+        storeHistory(csv.toString());
     }
 
     @Test
@@ -202,12 +223,9 @@ class AdaptiveEngineTest {
                 csv.append(Instant.parse("2026-01-01T" + time + ":00Z").minus(Duration.ofDays(day))).append(",1\n");
             }
         }
-        Path stored = dataDirectory.resolve("engine").resolve("history");
-        Files.createDirectories(stored);
-        Files.writeString(stored.resolve("app.csv"), csv);
+        storeHistory(csv.toString());
         String target = TARGET.replace("idle: 10m", "idle: 1m").replace("min-samples: 5", "min-samples: 50");
-        try (EngineHarness engine = new EngineHarness(target, STARTUP, 0, Leadership.always(),
-                builder -> builder.dataDirectory(dataDirectory).persistentArrivalHistory(true))) {
+        try (EngineHarness engine = new EngineHarness(target, STARTUP, 0, Leadership.always(), this::onDisk)) {
             int cold = 0;
             for (String time : new String[] {"08:03", "08:13", "08:23"}) {
                 advanceTo(engine, Instant.parse("2026-01-01T" + time + ":00Z"));
@@ -227,9 +245,7 @@ class AdaptiveEngineTest {
 
     @Test
     void lessThanADayOfHistoryPlansNoSeasonalPreWakeAndSaysWhy() throws IOException {
-        Path history = dataDirectory.resolve("engine").resolve("history");
-        Files.createDirectories(history);
-        Files.writeString(history.resolve("app.csv"), "time,requests\n2025-12-31T19:00:00Z,1\n");
+        storeHistory("time,requests\n2025-12-31T19:00:00Z,1\n");
         try (EngineHarness engine = engine()) {
             assertThat(engine.journal()).extracting(JournalEntry::message).contains(
                     "started at zero; no seasonal pre-wake (history too short: 5h of the 1d a daily pattern needs)");
@@ -254,18 +270,156 @@ class AdaptiveEngineTest {
     }
 
     @Test
-    void aCorruptHistoryIsSetAsideAndJournalledWithItsPath() throws IOException {
-        Path history = dataDirectory.resolve("engine").resolve("history");
-        Files.createDirectories(history);
-        Files.writeString(history.resolve("app.csv"), "garbage\n");
+    void aCorruptHistoryIsSetAsideAndJournalledWithItsPathAndTheReadableDaysAreKept() throws IOException {
+        storeHistory("time,requests\n2025-12-30T10:00:00Z,2\n2025-12-31T10:00:00Z,1\n");
+        Path stored = dataDirectory.resolve("state").resolve("history").resolve("app");
+        Files.writeString(stored.resolve("2025-12-31.csv"), "garbage\n");
 
         try (EngineHarness engine = engine()) {
             assertThat(engine.journal()).filteredOn(entry -> entry.kind() == JournalEntry.Kind.HISTORY)
                     .singleElement().extracting(JournalEntry::message).asString()
-                    .contains(history.resolve("app.csv").toString())
-                    .contains("set aside as " + history.resolve("app.csv.corrupt-"));
-            assertThat(Files.readString(Files.list(history).filter(p -> p.getFileName().toString().contains("corrupt")).findFirst()
-                    .orElseThrow())).isEqualTo("garbage\n");
+                    .contains(stored.resolve("2025-12-31.csv").toString())
+                    .contains("line 1: expected the header 'time,requests'")
+                    .contains("set aside as " + stored.resolve("2025-12-31.csv.corrupt-"));
+            assertThat(engine.zeroscale.engine().arrivalHistory("app").orElseThrow().arrivals()).as("the readable day").isEqualTo(2);
+        }
+        try (var files = Files.list(stored)) {
+            Path aside = files.filter(p -> p.getFileName().toString().startsWith("2025-12-31.csv.corrupt-")).findFirst().orElseThrow();
+            assertThat(Files.readString(aside)).isEqualTo("garbage\n");
+        }
+        assertThat(stored.resolve("2025-12-31.csv")).doesNotExist();
+    }
+
+    @Test
+    void theHistorySurvivesARestartThroughTheStateStore() {
+        Instant start = EngineHarness.START;
+        try (EngineHarness engine = engine()) {
+            for (int i = 0; i < 3; i++) {
+                advanceTo(engine, start.plus(Duration.ofMinutes(15L * i)));
+                request(engine);
+            }
+        }
+        assertThat(dataDirectory.resolve("state").resolve("history").resolve("app").resolve("2026-01-01.csv")).content()
+                .isEqualTo("time,requests\n2026-01-01T00:00:00Z,1\n2026-01-01T00:15:00Z,1\n2026-01-01T00:30:00Z,1\n");
+
+        try (EngineHarness engine = new EngineHarness(start.plus(Duration.ofHours(1)), TARGET, STARTUP, 0, Leadership.always(),
+                this::onDisk)) {
+            io.zeroscale.engine.history.ArrivalHistory history = engine.zeroscale.engine().arrivalHistory("app").orElseThrow();
+            assertThat(history.arrivals()).isEqualTo(3);
+            assertThat(history.idleTimes().count(15)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aNewEngineOverTheSameStoreFindsTheHistoryAndSchedulesThePendingPreWake(@TempDir Path otherDataDirectory) {
+        // A store both engines reach, as a cluster's store is: not the first one's data directory.
+        MemoryStateStore store = new MemoryStateStore();
+        Instant start = EngineHarness.START;
+        Instant last = start.plus(Duration.ofMinutes(15L * 6));
+        try (EngineHarness leader = new EngineHarness(start, TARGET, STARTUP, 0, Leadership.always(),
+                builder -> builder.dataDirectory(dataDirectory).persistentArrivalHistory(true).stateStore(store))) {
+            for (int i = 0; i <= 6; i++) {
+                advanceTo(leader, start.plus(Duration.ofMinutes(15L * i)));
+                request(leader);
+            }
+        }
+        assertThat(store.keys("history/")).containsExactly("history/app/2026-01-01.csv");
+
+        // The leader is gone; another engine, on another machine with its own data directory, takes
+        // over 5 minutes after the last request.
+        try (EngineHarness successor = new EngineHarness(last.plus(Duration.ofMinutes(5)), TARGET, STARTUP, 0, Leadership.always(),
+                builder -> builder.dataDirectory(otherDataDirectory).persistentArrivalHistory(true).stateStore(store))) {
+            assertThat(successor.state()).isEqualTo("ZERO");
+            io.zeroscale.engine.history.PlannedPrewake planned = successor.zeroscale.engine().plannedPrewake("app").orElseThrow();
+            assertThat(planned.source()).isEqualTo("idle-times");
+            assertThat(planned.at()).isBefore(last.plus(Duration.ofMinutes(15))).isAfter(successor.time.now());
+
+            Instant next = last.plus(Duration.ofMinutes(15));
+            advanceTo(successor, next.minusSeconds(1));
+            assertThat(successor.state()).as("woken before the expected request").isEqualTo("ACTIVE");
+            advanceTo(successor, next);
+            assertThat(request(successor)).as("the request waited for a wake").isFalse();
+            assertThat(successor.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
+                    "ZERO -> WAKING: waking: pre-wake: next request expected from "));
+        }
+    }
+
+    @Test
+    void aHistoryFileOfAnOlderEngineMovesIntoTheStore() throws IOException {
+        Path legacy = dataDirectory.resolve("engine").resolve("history");
+        Files.createDirectories(legacy);
+        Files.writeString(legacy.resolve("app.csv"), "time,requests\n2025-12-30T10:00:00Z,2\n2025-12-31T10:00:00Z,1\n");
+
+        try (EngineHarness engine = engine()) {
+            assertThat(engine.zeroscale.engine().arrivalHistory("app").orElseThrow().arrivals()).isEqualTo(3);
+        }
+        Path stored = dataDirectory.resolve("state").resolve("history").resolve("app");
+        assertThat(stored.resolve("2025-12-30.csv")).content().isEqualTo("time,requests\n2025-12-30T10:00:00Z,2\n");
+        assertThat(stored.resolve("2025-12-31.csv")).content().isEqualTo("time,requests\n2025-12-31T10:00:00Z,1\n");
+        assertThat(legacy.resolve("app.csv")).doesNotExist();
+        assertThat(legacy.resolve("app.csv.imported")).exists();
+    }
+
+    @Test
+    void aPushedSignalThatRisesCountsAsOneArrivalInTheHistory() {
+        java.util.List<java.util.function.Consumer<io.zeroscale.spi.metrics.SignalValue>> listeners =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+        class Queue implements io.zeroscale.spi.metrics.MetricSource, io.zeroscale.spi.metrics.PushMetricSource {
+            @Override
+            public io.zeroscale.spi.Subscription subscribe(io.zeroscale.spi.metrics.MetricQuery query,
+                    java.util.function.Consumer<io.zeroscale.spi.metrics.SignalValue> listener) {
+                listeners.add(listener);
+                return () -> listeners.remove(listener);
+            }
+
+            @Override
+            public io.zeroscale.spi.metrics.SignalValue query(io.zeroscale.spi.metrics.MetricQuery query, Duration window) {
+                return io.zeroscale.spi.metrics.SignalValue.unknown("push only", Instant.EPOCH);
+            }
+
+            @Override
+            public void close() {}
+        }
+        String target = TARGET.replace("  adaptive: { min-samples: 5 }", "  adaptive: { min-samples: 5 }\n  signals:\n    depth: { source: queue, query: depth }");
+        try (EngineHarness engine = new EngineHarness(EngineHarness.START, target, STARTUP, 0, Leadership.always(),
+                builder -> builder.metricSource("queue", new Queue()))) {
+            java.util.function.DoubleConsumer push = value -> listeners.forEach(listener -> listener.accept(
+                    io.zeroscale.spi.metrics.SignalValue.known(value, engine.time.now())));
+            assertThat(listeners).as("the engine subscribed to the pushed signal").isNotEmpty();
+            push.accept(3); // the queue fills: one arrival
+            engine.advance(Duration.ofSeconds(10));
+            push.accept(5); // still not empty: no new arrival
+            engine.advance(Duration.ofMinutes(2));
+            push.accept(0);
+            engine.advance(Duration.ofSeconds(10));
+            push.accept(1); // empty, then not: the next arrival
+            engine.advance(Duration.ofSeconds(10));
+
+            assertThat(engine.zeroscale.engine().arrivalHistory("app").orElseThrow().toCsv())
+                    .isEqualTo("time,requests\n2026-01-01T00:00:00Z,1\n2026-01-01T00:02:00Z,1\n");
+        }
+    }
+
+    @Test
+    void zeroToNTakesTheAdaptiveSettingsAsOptionsAndPreWakesFromTheStoredHistory() throws IOException {
+        Instant start = EngineHarness.START;
+        StringBuilder csv = new StringBuilder("time,requests\n");
+        for (Instant at = start.minus(Duration.ofMinutes(5)).minus(Duration.ofHours(3)); !at.isAfter(start.minus(Duration.ofMinutes(5)));
+                at = at.plus(Duration.ofMinutes(15))) {
+            csv.append(at).append(",1\n");
+        }
+        storeHistory(csv.toString());
+        String zeroToN = TARGET.replace("automaton: adaptive", "automaton: zero-to-n");
+        try (EngineHarness engine = new EngineHarness(zeroToN, STARTUP, 0, Leadership.always(), this::onDisk)) {
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).get().extracting(PlannedPrewake::source).isEqualTo("idle-times");
+            advanceTo(engine, start.plus(Duration.ofMinutes(10)).minusSeconds(1));
+            assertThat(engine.state()).as("woken before the expected request").isEqualTo("ACTIVE");
+        }
+        String fixed = zeroToN.replace("  adaptive: { min-samples: 5 }\n", "");
+        try (EngineHarness engine = new EngineHarness(fixed, STARTUP, 0, Leadership.always(), this::onDisk)) {
+            assertThat(engine.zeroscale.engine().plannedPrewake("app")).as("zero-to-n without adaptive: plans nothing").isEmpty();
+            advanceTo(engine, start.plus(Duration.ofMinutes(10)).minusSeconds(1));
+            assertThat(engine.state()).isEqualTo("ZERO");
         }
     }
 }

@@ -20,9 +20,10 @@ import java.util.Map;
  * that keeps request counters and reports them, as the real gateway does.
  */
 final class EngineHarness implements AutoCloseable {
-    final VirtualScheduler time = new VirtualScheduler(Instant.parse("2026-01-01T00:00:00Z"));
+    static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+    final VirtualScheduler time;
     final FakeOrchestrator orchestrator;
-    final FakeMetricSource metrics = new FakeMetricSource(time);
+    final FakeMetricSource metrics;
     final Zeroscale zeroscale;
     final TargetRef ref;
     final Map<TargetRef, Route> routes = new ConcurrentHashMap<>();
@@ -55,6 +56,14 @@ final class EngineHarness implements AutoCloseable {
     /** As above, with {@code extra} adding to the builder (alert sinks, ...). */
     EngineHarness(String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
             java.util.function.UnaryOperator<Zeroscale.Builder> extra) {
+        this(START, targetYaml, startup, runningReplicas, leadership, extra);
+    }
+
+    /** As above, with the virtual clock starting at {@code start}. */
+    EngineHarness(Instant start, String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
+            java.util.function.UnaryOperator<Zeroscale.Builder> extra) {
+        time = new VirtualScheduler(start);
+        metrics = new FakeMetricSource(time);
         orchestrator = new FakeOrchestrator(time, startup);
         TargetSpec spec = TargetSpec.fromConfig("app", YamlConfig.parse(targetYaml, "test", "targets.app"));
         ref = spec.ref();

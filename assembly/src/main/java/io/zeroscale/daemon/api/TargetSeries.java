@@ -2,7 +2,10 @@ package io.zeroscale.daemon.api;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.zeroscale.engine.Engine;
 import io.zeroscale.engine.TargetStatus;
+import io.zeroscale.engine.history.ArrivalHistories;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.metrics.SignalValue;
@@ -26,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * not only at scaling decisions, and the signals that drove each decision. At most
  * {@link #MAX_POINTS} points per target are kept (the oldest go first): 1,000 targets cost a few
  * tens of megabytes at most.
+ *
+ * <p>The points live in the engine's state store next to the arrival history ({@link
+ * Engine#targetSeries}, document {@code series/<target>/dashboard.json}, about 100 KiB at most),
+ * written by the engine's batched flush once a minute and on close, never by this sampler: after a
+ * restart, or on a new leader over the same store, the charts go on from the stored points. A
+ * document that cannot be read is set aside and journalled by the engine; the chart starts empty.
  */
 final class TargetSeries implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TargetSeries.class);
@@ -40,7 +49,11 @@ final class TargetSeries implements AutoCloseable {
         }
     }
 
+    static final String STORED_AS = "dashboard";
+    private static final TypeReference<List<Point>> POINTS = new TypeReference<>() {};
+
     private final ApiHandlers handlers;
+    private final ArrivalHistories.Series stored;
     private final Map<String, ArrayDeque<Point>> series = new ConcurrentHashMap<>();
     private final Set<TargetRef> changed = ConcurrentHashMap.newKeySet();
     private @Nullable Subscription subscription;
@@ -49,6 +62,24 @@ final class TargetSeries implements AutoCloseable {
 
     TargetSeries(ApiHandlers handlers) {
         this.handlers = requireNonNull(handlers, "handlers is null");
+        this.stored = handlers.engine().targetSeries(STORED_AS);
+    }
+
+    /** {@code target}'s points: read from the store the first time (blocks on it; never on an actor). */
+    private ArrayDeque<Point> points(String target) {
+        return series.computeIfAbsent(target, name -> {
+            ArrayDeque<Point> points = new ArrayDeque<>();
+            stored.load(name, document -> {
+                List<Point> read = Json.MAPPER.readValue(document, POINTS);
+                for (Point point : read) {
+                    if (point == null || point.at() == null || point.signals() == null) {
+                        throw new java.io.IOException("a point without its time or signals");
+                    }
+                }
+                return read;
+            }).ifPresent(read -> read.stream().skip(Math.max(0, read.size() - MAX_POINTS)).forEach(points::addLast));
+            return points;
+        });
     }
 
     synchronized void start() {
@@ -85,7 +116,7 @@ final class TargetSeries implements AutoCloseable {
                 value instanceof SignalValue.Known known && Double.isFinite(known.value()) ? known.value() : null));
         Point point = new Point(status.updatedAt().toString(), status.desiredReplicas(), status.observedReplicas(),
                 status.readyReplicas(), status.requests().held(), status.requests().inFlight(), signals);
-        ArrayDeque<Point> points = series.computeIfAbsent(status.name(), name -> new ArrayDeque<>());
+        ArrayDeque<Point> points = points(status.name());
         synchronized (points) {
             Point last = points.peekLast();
             if (last != null && last.sameAs(point)) {
@@ -96,6 +127,12 @@ final class TargetSeries implements AutoCloseable {
             }
             points.addLast(point);
         }
+        // Written by the engine's next flush, off this thread; the newest copy wins.
+        stored.changed(status.name(), () -> {
+            synchronized (points) {
+                return Json.write(List.copyOf(points));
+            }
+        });
     }
 
     /** {@code GET /targets/{name}/series}. */
@@ -104,12 +141,10 @@ final class TargetSeries implements AutoCloseable {
         if (handlers.engine().status(name).isEmpty()) {
             throw ApiException.notFound("no target named '" + name + "'");
         }
-        ArrayDeque<Point> points = series.get(name);
+        ArrayDeque<Point> points = points(name);
         List<Point> copy = new ArrayList<>();
-        if (points != null) {
-            synchronized (points) {
-                copy.addAll(points);
-            }
+        synchronized (points) {
+            copy.addAll(points);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("target", name);

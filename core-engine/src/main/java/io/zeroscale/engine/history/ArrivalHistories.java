@@ -3,55 +3,86 @@ package io.zeroscale.engine.history;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.state.StateStore;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every target's {@link ArrivalHistory}, kept in memory and, when persistent, in one CSV file per
- * target under {@code <data-dir>/engine/history/}. Files are written on the blocking executor once
- * a minute when something changed, and on {@link #close()}; each write goes to a temporary file
- * first and is moved over the old one atomically, so a crash leaves the old or the new file, never
- * half of one. A file that cannot be read is renamed to {@code <name>.csv.corrupt-<millis>} (set
- * aside, not deleted) and reported to {@code problems} with both paths; the target starts with an
- * empty history.
+ * Every target's {@link ArrivalHistory}, kept in memory and, when persistent, in the engine's
+ * {@link StateStore} (the same store as the operator state and the journal, so on Kubernetes a new
+ * leader finds it): one CSV document per target and UTC day, {@code
+ * history/<target>/<yyyy-MM-dd>.csv} (at most 1,440 rows, a few tens of KiB), in the form of
+ * {@link ArrivalHistory#writeCsv}. Bounded: a day that ages out of {@link ArrivalHistory#RETENTION}
+ * is deleted.
  *
- * <p>Targets come and go ({@link #open}, {@link #release}): a released target's file stays, so
- * the target finds its history again when it is added back.
+ * <p>Writes are batched: a target's actor only records into memory; once a minute (the history's
+ * slot) one task on the blocking executor writes the days that changed since the last write, of
+ * every target, and {@link #close()} writes what is left. A write that fails is kept and tried
+ * again on the next flush.
+ *
+ * <p>A document that cannot be read is {@linkplain StateStore#setAside set aside} (not deleted)
+ * and reported to {@code problems} with both places (the engine journals it as {@code HISTORY} and
+ * logs a WARN); the target keeps the days that could be read.
+ *
+ * <p>The same store and flush keep other per-target series ({@link #series}): the dashboard's
+ * samples of replicas and signals, under {@code series/<target>/<name>.json}.
+ *
+ * <p>Targets come and go ({@link #open}, {@link #release}): a released target's documents stay,
+ * so the target finds its history again when it is added back.
  */
 public final class ArrivalHistories implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ArrivalHistories.class);
     static final Duration FLUSH_EVERY = Duration.ofMinutes(1);
+    static final String PREFIX = "history/";
+    static final String SERIES_PREFIX = "series/";
 
-    private final @Nullable Path directory;
+    private final @Nullable StateStore store;
+    private final @Nullable Path legacyDirectory;
     private final Scheduler scheduler;
     private final Executor blocking;
     private final BiConsumer<String, String> problems;
     private final Map<String, ArrivalHistory> histories = new ConcurrentHashMap<>();
+    /** Series documents waiting for the next flush, by key: only the newest of a key counts. */
+    private final Map<String, Supplier<byte[]>> pendingSeries = new ConcurrentHashMap<>();
+    private final Object flushLock = new Object();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private Subscription flushing = Subscription.NONE;
 
     /**
-     * @param directory where the files live, or null for histories kept in memory only (simulations)
-     * @param problems told (target name, message) when a history file was set aside
+     * @param store where the histories live, or null for histories kept in memory only (simulations)
+     * @param legacyDirectory where an older engine kept one {@code <target>.csv} file per target
+     *     ({@code <data-dir>/engine/history}); such a file is moved into the store the first time
+     *     its target is opened without a history there; or null
+     * @param problems told (target name, message) when a stored document was set aside
      */
-    public ArrivalHistories(@Nullable Path directory, Scheduler scheduler, Executor blocking, BiConsumer<String, String> problems) {
-        this.directory = directory;
+    public ArrivalHistories(@Nullable StateStore store, @Nullable Path legacyDirectory, Scheduler scheduler, Executor blocking,
+            BiConsumer<String, String> problems) {
+        this.store = store;
+        this.legacyDirectory = legacyDirectory;
         this.scheduler = scheduler;
         this.blocking = blocking;
         this.problems = problems;
@@ -59,12 +90,12 @@ public final class ArrivalHistories implements AutoCloseable {
 
     /** In memory only: nothing is read or written. */
     public static ArrivalHistories inMemory(Scheduler scheduler) {
-        return new ArrivalHistories(null, scheduler, Runnable::run, (target, message) -> {});
+        return new ArrivalHistories(null, null, scheduler, Runnable::run, (target, message) -> {});
     }
 
     /** Starts the periodic writes. */
     public synchronized void start() {
-        if (directory != null && flushing == Subscription.NONE) {
+        if (store != null && flushing == Subscription.NONE) {
             flushing = scheduler.scheduleAtFixedRate(FLUSH_EVERY, () -> {
                 try {
                     blocking.execute(this::flush);
@@ -75,7 +106,7 @@ public final class ArrivalHistories implements AutoCloseable {
         }
     }
 
-    /** The history of {@code target}, read from its file the first time. */
+    /** The history of {@code target}, read from the store the first time (blocks on the store: never call it on an actor). */
     public ArrivalHistory open(String target) {
         return histories.computeIfAbsent(target, this::load);
     }
@@ -85,32 +116,111 @@ public final class ArrivalHistories implements AutoCloseable {
         return histories.get(target);
     }
 
-    /** Writes and forgets {@code target}'s history (the target was removed); its file stays. */
+    /** Writes and forgets {@code target}'s history (the target was removed); its documents stay. */
     public void release(String target) {
         ArrivalHistory history = histories.remove(target);
         if (history != null) {
-            save(target, history);
+            synchronized (flushLock) {
+                save(target, history);
+            }
         }
     }
 
-    /** The file of {@code target}'s history, or null when kept in memory only. */
-    public @Nullable Path file(String target) {
-        return directory == null ? null : directory.resolve(URLEncoder.encode(target, StandardCharsets.UTF_8) + ".csv");
+    /** The prefix of {@code target}'s day documents in the store. */
+    static String prefix(String target) {
+        return PREFIX + URLEncoder.encode(target, StandardCharsets.UTF_8) + "/";
+    }
+
+    /** The key of {@code target}'s document for the UTC epoch day {@code day}. */
+    static String dayKey(String target, long day) {
+        return prefix(target) + LocalDate.ofEpochDay(day) + ".csv";
+    }
+
+    /** Where {@code target}'s history lives, for messages and for {@code zeroscale simulate}; null in memory. */
+    public @Nullable String location(String target) {
+        String directory = prefix(target);
+        return store == null ? null : safeLocation(directory.substring(0, directory.length() - 1));
     }
 
     private ArrivalHistory load(String target) {
-        Path file = file(target);
-        if (file == null) {
+        StateStore current = store;
+        if (current == null) {
             return new ArrivalHistory();
         }
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            ArrivalHistory history = ArrivalHistory.readCsv(in, file.toString());
-            history.expire(scheduler.clock().instant());
-            log.info("target {}: read {} arrivals over {} minutes from {}", target, history.arrivals(), history.activeMinutes(), file);
-            return history;
-        } catch (NoSuchFileException e) {
+        SortedMap<Long, Long> rows = new TreeMap<>();
+        List<String> keys;
+        try {
+            keys = current.keys(prefix(target)).stream().filter(key -> key.endsWith(".csv")).sorted().toList();
+        } catch (RuntimeException e) {
+            String message = "arrival history under " + location(target) + " could not be listed (" + e.getMessage()
+                    + "); starting with an empty history (nothing is overwritten but the days recorded from now)";
+            log.warn("target {}: {}", target, message);
+            problems.accept(target, message);
             return new ArrivalHistory();
-        } catch (IOException | ZeroscaleException | java.io.UncheckedIOException e) {
+        }
+        for (String key : keys) {
+            String location = safeLocation(key);
+            try {
+                byte[] document = current.read(key).orElse(null);
+                if (document != null) {
+                    rows.putAll(ArrivalHistory.rows(new StringReader(new String(document, StandardCharsets.UTF_8)), location));
+                }
+            } catch (ZeroscaleException | IOException | UncheckedIOException e) {
+                String reason = e.getMessage();
+                String message;
+                try {
+                    String aside = current.setAside(key, String.valueOf(reason));
+                    message = "arrival history " + location + " could not be read (" + reason + "); set aside as " + aside
+                            + " and going on without that day";
+                } catch (RuntimeException moveFailed) {
+                    message = "arrival history " + location + " could not be read (" + reason + ") nor set aside ("
+                            + moveFailed.getMessage() + "); going on without that day, and the document will be overwritten";
+                }
+                log.warn("target {}: {}", target, message);
+                problems.accept(target, message);
+            }
+        }
+        boolean imported = false;
+        if (keys.isEmpty()) {
+            Optional<SortedMap<Long, Long>> legacy = readLegacy(target);
+            if (legacy.isPresent()) {
+                rows.putAll(legacy.get());
+                imported = true;
+            }
+        }
+        ArrivalHistory history = ArrivalHistory.of(rows);
+        if (imported) {
+            history.markAllDirty();
+        }
+        // Days that aged out while the daemon was down are deleted on the next flush.
+        history.expire(scheduler.clock().instant());
+        if (imported) {
+            synchronized (flushLock) {
+                save(target, history);
+            }
+            moveLegacyAside(target);
+        }
+        log.info("target {}: read {} arrivals over {} minutes from {}", target, history.arrivals(), history.activeMinutes(),
+                location(target));
+        return history;
+    }
+
+    private @Nullable Path legacyFile(String target) {
+        Path directory = legacyDirectory;
+        return directory == null ? null : directory.resolve(URLEncoder.encode(target, StandardCharsets.UTF_8) + ".csv");
+    }
+
+    /** An older engine's file, read whole; a file that cannot be read is set aside and reported. */
+    private Optional<SortedMap<Long, Long>> readLegacy(String target) {
+        Path file = legacyFile(target);
+        if (file == null) {
+            return Optional.empty();
+        }
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return Optional.of(ArrivalHistory.rows(in, file.toString()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | ZeroscaleException | UncheckedIOException e) {
             Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + scheduler.clock().millis());
             String message;
             try {
@@ -119,44 +229,167 @@ public final class ArrivalHistories implements AutoCloseable {
                         + " and starting with an empty history";
             } catch (IOException moveFailed) {
                 message = "arrival history " + file + " could not be read (" + e.getMessage() + ") nor set aside ("
-                        + moveFailed.getMessage() + "); starting with an empty history, and the file will be overwritten";
+                        + moveFailed.getMessage() + "); starting with an empty history";
             }
             log.warn("target {}: {}", target, message);
             problems.accept(target, message);
-            return new ArrivalHistory();
+            return Optional.empty();
         }
     }
 
-    /** Writes every history that changed since its last write. */
-    public void flush() {
-        histories.forEach((target, history) -> {
-            if (history.dirty()) {
-                save(target, history);
-            }
-        });
-    }
-
-    private void save(String target, ArrivalHistory history) {
-        Path file = file(target);
+    private void moveLegacyAside(String target) {
+        Path file = legacyFile(target);
         if (file == null) {
             return;
         }
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Path moved = file.resolveSibling(file.getFileName() + ".imported");
         try {
-            Files.createDirectories(file.getParent());
-            history.markClean();
-            try (Writer out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
-                history.writeCsv(out);
+            Files.move(file, moved, StandardCopyOption.REPLACE_EXISTING);
+            log.info("target {}: arrival history {} moved into the state store ({}); the file is kept as {}", target, file,
+                    location(target), moved);
+        } catch (IOException e) {
+            log.warn("target {}: arrival history {} was copied into the state store but could not be renamed to {}: {}", target, file,
+                    moved, e.getMessage());
+        }
+    }
+
+    /** Writes every history day and series that changed since its last write (one batch). */
+    public void flush() {
+        synchronized (flushLock) {
+            histories.forEach((target, history) -> {
+                if (history.dirty()) {
+                    save(target, history);
+                }
+            });
+            for (String key : List.copyOf(pendingSeries.keySet())) {
+                Supplier<byte[]> next = pendingSeries.remove(key);
+                StateStore current = store;
+                if (next == null || current == null) {
+                    continue;
+                }
+                try {
+                    current.write(key, next.get());
+                } catch (RuntimeException e) {
+                    pendingSeries.putIfAbsent(key, next); // kept; the next flush tries again
+                    log.warn("writing {} failed; kept in memory and written on the next flush: {}", safeLocation(key), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Under {@link #flushLock}: one history's changed days, each written (or deleted when empty). */
+    private void save(String target, ArrivalHistory history) {
+        StateStore current = store;
+        if (current == null) {
+            return;
+        }
+        for (long day : history.takeDirtyDays()) {
+            String key = dayKey(target, day);
+            try {
+                String csv = history.dayCsv(day);
+                if (csv == null) {
+                    current.delete(key);
+                } else {
+                    current.write(key, csv.getBytes(StandardCharsets.UTF_8));
+                }
+            } catch (RuntimeException e) {
+                // Kept in memory; the next flush tries again.
+                log.warn("target {}: writing the arrival history to {} failed: {}", target, safeLocation(key), e.getMessage());
+                history.markDirty(day);
+            }
+        }
+    }
+
+    // ---- other per-target series in the same store ---------------------------------------------
+
+    /**
+     * Another per-target series kept in the same store and written by the same batched flush (the
+     * dashboard's samples): {@code series/<target>/<name>.json}.
+     *
+     * @param name letters, digits, {@code -} and {@code _}
+     */
+    public Series series(String name) {
+        if (!name.matches("[A-Za-z0-9_-]+")) {
+            throw new IllegalArgumentException("series name '" + name + "': letters, digits, '-' and '_' only");
+        }
+        return new Series(name);
+    }
+
+    /** One kind of per-target series document in the store; see {@link ArrivalHistories#series}. */
+    public final class Series {
+        private final String name;
+
+        private Series(String name) {
+            this.name = name;
+        }
+
+        private String key(String target) {
+            return SERIES_PREFIX + URLEncoder.encode(target, StandardCharsets.UTF_8) + "/" + name + ".json";
+        }
+
+        /**
+         * Reads {@code target}'s document (blocks on the store: never on an actor) and hands it to
+         * {@code parse}; a document {@code parse} rejects (throws) is set aside and reported as a
+         * history problem; empty when there is none, when it was set aside, or in memory.
+         */
+        public <T> Optional<T> load(String target, DocumentParser<T> parse) {
+            StateStore current = store;
+            if (current == null) {
+                return Optional.empty();
+            }
+            String key = key(target);
+            String location = safeLocation(key);
+            byte[] document;
+            try {
+                document = current.read(key).orElse(null);
+            } catch (RuntimeException e) {
+                log.warn("target {}: {} could not be read ({}); starting it empty", target, location, e.getMessage());
+                return Optional.empty();
+            }
+            if (document == null) {
+                return Optional.empty();
             }
             try {
-                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+                return Optional.of(parse.parse(document));
+            } catch (IOException | RuntimeException e) {
+                String reason = e.getMessage();
+                String message;
+                try {
+                    message = "series " + location + " could not be read (" + reason + "); set aside as " + current.setAside(key,
+                            String.valueOf(reason)) + " and starting it empty";
+                } catch (RuntimeException moveFailed) {
+                    message = "series " + location + " could not be read (" + reason + ") nor set aside (" + moveFailed.getMessage()
+                            + "); starting it empty, and the document will be overwritten";
+                }
+                log.warn("target {}: {}", target, message);
+                problems.accept(target, message);
+                return Optional.empty();
             }
-        } catch (IOException e) {
-            // Kept in memory; the next flush tries again.
-            log.warn("target {}: writing the arrival history to {} failed: {}", target, file, e.getMessage());
-            history.markDirty();
+        }
+
+        /** {@code target}'s document changed: {@code document} is written on the next flush (the newest only). */
+        public void changed(String target, Supplier<byte[]> document) {
+            if (store != null && !closed.get()) {
+                pendingSeries.put(key(target), document);
+            }
+        }
+    }
+
+    /** Parses a stored document; throws what makes it unreadable. */
+    @FunctionalInterface
+    public interface DocumentParser<T> {
+        T parse(byte[] document) throws IOException;
+    }
+
+    private String safeLocation(String key) {
+        StateStore current = store;
+        if (current == null) {
+            return key;
+        }
+        try {
+            return current.location(key);
+        } catch (RuntimeException e) {
+            return key;
         }
     }
 
@@ -166,5 +399,6 @@ public final class ArrivalHistories implements AutoCloseable {
         flushing.close();
         flushing = Subscription.NONE;
         flush();
+        closed.set(true);
     }
 }

@@ -35,6 +35,7 @@ public final class ArrivalHistory {
     /** How long minutes are kept: 15 days, so a full 14 days are always there. */
     public static final Duration RETENTION = Duration.ofDays(15);
     static final String HEADER = "time,requests";
+    static final long MINUTES_PER_DAY = 24 * 60;
     private static final long RETENTION_MINUTES = RETENTION.toMinutes();
 
     private final IdleTimeHistogram histogram;
@@ -46,7 +47,8 @@ public final class ArrivalHistory {
     private long total;
     private @Nullable Instant lastArrival;
     private long lastCounter;
-    private boolean dirty;
+    /** UTC days (epoch days) whose minutes changed since the store last took them. */
+    private final java.util.TreeSet<Long> dirtyDays = new java.util.TreeSet<>();
 
     public ArrivalHistory() {
         this(IdleTimeHistogram.DEFAULT_RANGE_MINUTES);
@@ -90,18 +92,19 @@ public final class ArrivalHistory {
             int last = index(size - 1);
             counts[last] = (int) Math.min(Integer.MAX_VALUE, (long) counts[last] + add);
             histogram.add(0, add);
+            dirtyDays.add(Math.floorDiv(minutes[last], MINUTES_PER_DAY));
         } else {
             if (size > 0) {
                 histogram.add(minute - newestMinute(), 1);
             }
             histogram.add(0, add - 1L);
             append(minute, add);
+            dirtyDays.add(Math.floorDiv(minute, MINUTES_PER_DAY));
         }
         total += add;
         if (lastArrival == null || at.isAfter(lastArrival)) {
             lastArrival = at;
         }
-        dirty = true;
         evictBefore(minute - RETENTION_MINUTES);
     }
 
@@ -138,17 +141,51 @@ public final class ArrivalHistory {
         return size;
     }
 
-    /** True when something was recorded since the last {@link #markClean()}. */
+    /** True when some day's minutes changed since the store last {@linkplain #takeDirtyDays took} them. */
     synchronized boolean dirty() {
-        return dirty;
+        return !dirtyDays.isEmpty();
     }
 
     synchronized void markClean() {
-        dirty = false;
+        dirtyDays.clear();
     }
 
-    synchronized void markDirty() {
-        dirty = true;
+    /** The UTC epoch days whose minutes changed (recorded or aged out), oldest first; forgets them. */
+    synchronized long[] takeDirtyDays() {
+        long[] days = dirtyDays.stream().mapToLong(Long::longValue).toArray();
+        dirtyDays.clear();
+        return days;
+    }
+
+    /** Marks {@code day} as changed again (its write failed). */
+    synchronized void markDirty(long day) {
+        dirtyDays.add(day);
+    }
+
+    /** Marks every kept day as changed (the whole history is to be written). */
+    synchronized void markAllDirty() {
+        for (int i = 0; i < size; i++) {
+            dirtyDays.add(Math.floorDiv(minutes[index(i)], MINUTES_PER_DAY));
+        }
+    }
+
+    /**
+     * The CSV form of the kept minutes of one UTC epoch day (header included), or null when that
+     * day has none (left).
+     */
+    synchronized @Nullable String dayCsv(long day) {
+        StringBuilder out = null;
+        for (int i = 0; i < size; i++) {
+            int at = index(i);
+            if (Math.floorDiv(minutes[at], MINUTES_PER_DAY) != day) {
+                continue;
+            }
+            if (out == null) {
+                out = new StringBuilder(HEADER).append('\n');
+            }
+            out.append(Instant.ofEpochSecond(minutes[at] * 60)).append(',').append(counts[at]).append('\n');
+        }
+        return out == null ? null : out.toString();
     }
 
     /** Writes the CSV form: header and one row per minute with arrivals, oldest first. */
@@ -183,7 +220,17 @@ public final class ArrivalHistory {
      * @throws ZeroscaleException {@code CONFIG_INVALID} naming the line and what is wrong
      */
     public static ArrivalHistory readCsv(Reader in, String source) throws IOException {
-        ArrivalHistory history = new ArrivalHistory();
+        return of(rows(in, source));
+    }
+
+    /**
+     * The rows of a CSV form, validated in full before anything is recorded: minute (epoch
+     * minutes) to requests, in time order.
+     *
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming the line and what is wrong
+     */
+    static java.util.SortedMap<Long, Long> rows(Reader in, String source) throws IOException {
+        java.util.SortedMap<Long, Long> rows = new java.util.TreeMap<>();
         BufferedReader lines = new BufferedReader(in);
         String header = lines.readLine();
         if (header == null || !header.strip().equals(HEADER)) {
@@ -217,9 +264,27 @@ public final class ArrivalHistory {
                         + (count < 0 ? "negative request count" : "time does not move forward by at least a minute"));
             }
             previous = minute;
-            history.record(Instant.ofEpochSecond(minute * 60), count);
+            rows.put(minute, count);
         }
-        history.markClean();
+        return rows;
+    }
+
+    /**
+     * A history of the given rows (epoch minute to requests; rows outside the retention window of
+     * the newest row are dropped, as they would be anyway), with nothing to write.
+     */
+    static ArrivalHistory of(java.util.SortedMap<Long, Long> rows) {
+        ArrivalHistory history = new ArrivalHistory();
+        if (rows.isEmpty()) {
+            return history;
+        }
+        long oldestKept = rows.lastKey() - RETENTION_MINUTES;
+        rows.tailMap(oldestKept).forEach((minute, count) -> history.record(Instant.ofEpochSecond(minute * 60), count));
+        synchronized (history) {
+            history.dirtyDays.clear();
+            // The days dropped here are to be deleted from the store.
+            rows.headMap(oldestKept).keySet().forEach(minute -> history.dirtyDays.add(Math.floorDiv(minute, MINUTES_PER_DAY)));
+        }
         return history;
     }
 
@@ -264,6 +329,7 @@ public final class ArrivalHistory {
         while (size > 0 && minutes[head] < oldestKept) {
             long minute = minutes[head];
             int count = counts[head];
+            dirtyDays.add(Math.floorDiv(minute, MINUTES_PER_DAY));
             histogram.remove(0, count - 1L);
             total -= count;
             minutes[head] = 0;

@@ -2,14 +2,22 @@ package io.zeroscale.engine.history;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zeroscale.engine.state.FileStateStore;
+import io.zeroscale.engine.state.MemoryStateStore;
 import io.zeroscale.engine.time.VirtualScheduler;
+import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.ZeroscaleException;
+import io.zeroscale.spi.state.StateStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,13 +29,22 @@ class ArrivalHistoriesTest {
     @TempDir
     Path directory;
 
-    private ArrivalHistories histories() {
-        return new ArrivalHistories(directory, time, Runnable::run, (target, message) -> problems.add(target + ": " + message));
+    private FileStateStore store() {
+        return new FileStateStore(directory.resolve("state"), time.clock());
+    }
+
+    private ArrivalHistories histories(StateStore store) {
+        return new ArrivalHistories(store, directory.resolve("legacy"), time, Runnable::run,
+                (target, message) -> problems.add(target + ": " + message));
+    }
+
+    private Path day(String target, String day) {
+        return directory.resolve("state").resolve("history").resolve(target).resolve(day + ".csv");
     }
 
     @Test
-    void historySurvivesARestart() {
-        try (ArrivalHistories first = histories()) {
+    void historySurvivesARestartThroughTheStore() {
+        try (ArrivalHistories first = histories(store())) {
             first.start();
             ArrivalHistory history = first.open("web");
             history.record(time.now(), 2);
@@ -35,7 +52,7 @@ class ArrivalHistoriesTest {
             history.record(time.now(), 1);
         }
 
-        try (ArrivalHistories second = histories()) {
+        try (ArrivalHistories second = histories(store())) {
             ArrivalHistory history = second.open("web");
             assertThat(history.arrivals()).isEqualTo(3);
             assertThat(history.idleTimes().count(15)).isEqualTo(1);
@@ -44,58 +61,142 @@ class ArrivalHistoriesTest {
     }
 
     @Test
-    void writesOnceAMinuteWhenSomethingChangedAndLeavesNoTemporaryFile() throws IOException {
-        try (ArrivalHistories store = histories()) {
+    void writesOnceAMinuteOnlyTheDaysThatChangedAndLeavesNoTemporaryFile() throws IOException {
+        MemoryStateStore memory = new MemoryStateStore();
+        AtomicInteger writes = new AtomicInteger();
+        StateStore counting = new CountingStore(memory, writes);
+        try (ArrivalHistories store = histories(counting)) {
             store.start();
-            store.open("web").record(time.now(), 1);
-            Path file = store.file("web");
-            assertThat(file).isNotNull().doesNotExist();
+            ArrivalHistory history = store.open("web");
+            history.record(Instant.parse("2026-01-04T23:59:00Z"), 1);
+            history.record(time.now(), 1);
+            assertThat(writes).as("nothing written on the recording thread").hasValue(0);
 
             time.advance(Duration.ofMinutes(1));
+            assertThat(writes).as("both days, in one flush").hasValue(2);
+            assertThat(new String(memory.read("history/web/2026-01-05.csv").orElseThrow(), StandardCharsets.UTF_8))
+                    .isEqualTo("time,requests\n2026-01-05T09:00:00Z,1\n");
 
-            assertThat(file).exists();
-            assertThat(Files.readString(file)).isEqualTo("time,requests\n2026-01-05T09:00:00Z,1\n");
-            try (Stream<Path> files = Files.list(directory)) {
-                assertThat(files.map(path -> path.getFileName().toString())).containsExactly("web.csv");
+            history.record(time.now(), 3);
+            history.record(time.now(), 1);
+            time.advance(Duration.ofMinutes(1));
+            assertThat(writes).as("only today's document again, once for two records").hasValue(3);
+            time.advance(Duration.ofMinutes(5));
+            assertThat(writes).as("nothing changed: nothing written").hasValue(3);
+        }
+        try (ArrivalHistories store = histories(store())) {
+            store.open("files").record(time.now(), 1);
+            store.flush();
+            assertThat(day("files", "2026-01-05")).content().isEqualTo("time,requests\n2026-01-05T09:07:00Z,1\n");
+            try (Stream<Path> files = Files.list(day("files", "2026-01-05").getParent())) {
+                assertThat(files.map(path -> path.getFileName().toString())).containsExactly("2026-01-05.csv");
             }
         }
     }
 
     @Test
-    void aCorruptFileIsSetAsideAndReportedNeverSilentlyDropped() throws IOException {
-        Files.writeString(directory.resolve("web.csv"), "time,requests\n2026-01-05T08:00:00Z,banana\n");
+    void boundedDaysOlderThanTheRetentionAreDeleted() {
+        MemoryStateStore memory = new MemoryStateStore();
+        memory.write("history/web/2025-12-01.csv", "time,requests\n2025-12-01T10:00:00Z,5\n".getBytes(StandardCharsets.UTF_8));
+        memory.write("history/web/2026-01-04.csv", "time,requests\n2026-01-04T10:00:00Z,1\n".getBytes(StandardCharsets.UTF_8));
+        try (ArrivalHistories store = histories(memory)) {
+            ArrivalHistory history = store.open("web");
+            assertThat(history.arrivals()).as("the day older than 15 days is not kept").isEqualTo(1);
+            store.flush();
+        }
+        assertThat(memory.keys("history/")).containsExactly("history/web/2026-01-04.csv");
+        assertThat(ArrivalHistory.RETENTION).isGreaterThanOrEqualTo(Duration.ofDays(14));
+    }
 
-        try (ArrivalHistories store = histories()) {
+    @Test
+    void aCorruptDocumentIsSetAsideAndReportedNeverSilentlyDropped() throws IOException {
+        Files.createDirectories(day("web", "2026-01-04").getParent());
+        Files.writeString(day("web", "2026-01-04"), "time,requests\n2026-01-04T08:00:00Z,banana\n");
+        Files.writeString(day("web", "2026-01-05"), "time,requests\n2026-01-05T08:00:00Z,2\n");
+
+        try (ArrivalHistories store = histories(store())) {
             ArrivalHistory history = store.open("web");
 
-            assertThat(history.arrivals()).isZero();
-            Path aside = directory.resolve("web.csv.corrupt-" + time.now().toEpochMilli());
+            assertThat(history.arrivals()).as("the readable day is kept").isEqualTo(2);
+            Path aside = day("web", "2026-01-04").resolveSibling("2026-01-04.csv.corrupt-" + time.now().toEpochMilli());
             assertThat(aside).exists().content().contains("banana");
-            assertThat(directory.resolve("web.csv")).doesNotExist();
+            assertThat(day("web", "2026-01-04")).doesNotExist();
             assertThat(problems).singleElement().asString()
-                    .contains("web: arrival history " + directory.resolve("web.csv"))
+                    .contains("web: arrival history " + day("web", "2026-01-04"))
                     .contains("line 2")
                     .contains("set aside as " + aside);
         }
     }
 
     @Test
-    void aReleasedTargetKeepsItsFileAndFindsItsHistoryWhenAddedBack() {
-        try (ArrivalHistories store = histories()) {
+    void aReleasedTargetKeepsItsDocumentsAndFindsItsHistoryWhenAddedBack() {
+        MemoryStateStore memory = new MemoryStateStore();
+        try (ArrivalHistories store = histories(memory)) {
             store.open("web").record(time.now(), 4);
             store.release("web");
             assertThat(store.get("web")).isNull();
+            assertThat(memory.keys("history/web/")).hasSize(1);
             assertThat(store.open("web").arrivals()).isEqualTo(4);
         }
     }
 
     @Test
-    void targetNamesAreSafeFileNames() {
-        try (ArrivalHistories store = histories()) {
-            Path file = store.file("../etc/passwd");
-            assertThat(file).isNotNull();
-            assertThat(file.getParent()).isEqualTo(directory);
+    void targetNamesAreSafeKeys() {
+        MemoryStateStore memory = new MemoryStateStore();
+        try (ArrivalHistories store = histories(memory)) {
+            store.open("../etc/passwd").record(time.now(), 1);
+            store.flush();
         }
+        assertThat(memory.keys("history/")).containsExactly("history/..%2Fetc%2Fpasswd/2026-01-05.csv");
+        assertThat(store().file("history/..%2Fetc%2Fpasswd/2026-01-05.csv")).startsWithRaw(directory.resolve("state").toAbsolutePath().normalize());
+    }
+
+    @Test
+    void aFailedWriteIsKeptAndTriedAgainOnTheNextFlush() {
+        MemoryStateStore memory = new MemoryStateStore();
+        FailingStore failing = new FailingStore(memory);
+        try (ArrivalHistories store = histories(failing)) {
+            store.open("web").record(time.now(), 1);
+            failing.failing = true;
+            store.flush();
+            assertThat(memory.keys("history/")).isEmpty();
+            failing.failing = false;
+            store.flush();
+            assertThat(memory.keys("history/")).containsExactly("history/web/2026-01-05.csv");
+        }
+    }
+
+    @Test
+    void seriesShareTheStoreAndTheFlushAndACorruptOneIsSetAside() {
+        MemoryStateStore memory = new MemoryStateStore();
+        try (ArrivalHistories store = histories(memory)) {
+            ArrivalHistories.Series series = store.series("dashboard");
+            series.changed("web", () -> "[1]".getBytes(StandardCharsets.UTF_8));
+            assertThat(memory.keys("series/")).as("written by the flush, not by the caller").isEmpty();
+            store.flush();
+            assertThat(series.load("web", document -> new String(document, StandardCharsets.UTF_8))).contains("[1]");
+
+            memory.write("series/api/dashboard.json", "nonsense".getBytes(StandardCharsets.UTF_8));
+            Optional<String> loaded = series.load("api", document -> {
+                throw new IOException("not a list of points");
+            });
+            assertThat(loaded).isEmpty();
+            assertThat(memory.setAside()).containsKey("memory:series/api/dashboard.json.corrupt");
+            assertThat(problems).singleElement().asString().startsWith("api: series memory:series/api/dashboard.json could not be read"
+                    + " (not a list of points); set aside as memory:series/api/dashboard.json.corrupt");
+        }
+    }
+
+    @Test
+    void aStoredHistoryDirectoryIsASeriesForSimulate() {
+        try (ArrivalHistories store = histories(store())) {
+            ArrivalHistory history = store.open("web");
+            history.record(Instant.parse("2026-01-04T23:59:00Z"), 2);
+            history.record(time.now(), 1);
+            store.flush();
+        }
+        List<io.zeroscale.engine.Simulation.Row> rows = io.zeroscale.engine.Simulation.readSeries(day("web", "2026-01-05").getParent());
+        assertThat(rows).extracting(row -> row.at().toString()).containsExactly("2026-01-04T23:59:00Z", "2026-01-05T09:00:00Z");
     }
 
     @Test
@@ -104,10 +205,87 @@ class ArrivalHistoriesTest {
             store.start();
             store.open("web").record(time.now(), 1);
             time.advance(Duration.ofMinutes(5));
-            assertThat(store.file("web")).isNull();
+            assertThat(store.location("web")).isNull();
         }
         try (Stream<Path> files = Files.list(directory)) {
             assertThat(files).isEmpty();
+        }
+    }
+
+    /** Counts writes, as a store reached over the network would feel them. */
+    private record CountingStore(StateStore delegate, AtomicInteger writes) implements StateStore {
+        @Override
+        public Optional<byte[]> read(String key) {
+            return delegate.read(key);
+        }
+
+        @Override
+        public void write(String key, byte[] document) {
+            writes.incrementAndGet();
+            delegate.write(key, document);
+        }
+
+        @Override
+        public void delete(String key) {
+            delegate.delete(key);
+        }
+
+        @Override
+        public List<String> keys(String prefix) {
+            return delegate.keys(prefix);
+        }
+
+        @Override
+        public String setAside(String key, String reason) {
+            return delegate.setAside(key, reason);
+        }
+
+        @Override
+        public String location(String key) {
+            return delegate.location(key);
+        }
+    }
+
+    /** Refuses writes while {@link #failing}, as an unreachable store does. */
+    private static final class FailingStore implements StateStore {
+        private final StateStore delegate;
+        volatile boolean failing;
+
+        FailingStore(StateStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Optional<byte[]> read(String key) {
+            return delegate.read(key);
+        }
+
+        @Override
+        public void write(String key, byte[] document) {
+            if (failing) {
+                throw new ZeroscaleException(StandardErrorCode.STATE_STORE_UNAVAILABLE, "the store is down");
+            }
+            delegate.write(key, document);
+        }
+
+        @Override
+        public void delete(String key) {
+            delegate.delete(key);
+        }
+
+        @Override
+        public List<String> keys(String prefix) {
+            return delegate.keys(prefix);
+        }
+
+        @Override
+        public String setAside(String key, String reason) {
+            return delegate.setAside(key, reason);
+        }
+
+        @Override
+        public String location(String key) {
+            return delegate.location(key);
         }
     }
 }
