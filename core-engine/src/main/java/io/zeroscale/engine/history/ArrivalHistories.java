@@ -154,7 +154,7 @@ public final class ArrivalHistories implements AutoCloseable {
         } catch (RuntimeException e) {
             String message = "arrival history under " + location(target) + " could not be listed (" + e.getMessage()
                     + "); starting with an empty history (nothing is overwritten but the days recorded from now)";
-            log.warn("target {}: {}", target, message);
+            log.warn("target {}: {}", target, message, e);
             problems.accept(target, message);
             return new ArrivalHistory();
         }
@@ -249,7 +249,7 @@ public final class ArrivalHistories implements AutoCloseable {
                     location(target), moved);
         } catch (IOException e) {
             log.warn("target {}: arrival history {} was copied into the state store but could not be renamed to {}: {}", target, file,
-                    moved, e.getMessage());
+                    moved, e.getMessage(), e);
         }
     }
 
@@ -271,7 +271,7 @@ public final class ArrivalHistories implements AutoCloseable {
                     current.write(key, next.get());
                 } catch (RuntimeException e) {
                     pendingSeries.putIfAbsent(key, next); // kept; the next flush tries again
-                    log.warn("writing {} failed; kept in memory and written on the next flush: {}", safeLocation(key), e.getMessage());
+                    log.warn("writing {} failed; kept in memory and written on the next flush: {}", safeLocation(key), e.getMessage(), e);
                 }
             }
         }
@@ -294,7 +294,7 @@ public final class ArrivalHistories implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 // Kept in memory; the next flush tries again.
-                log.warn("target {}: writing the arrival history to {} failed: {}", target, safeLocation(key), e.getMessage());
+                log.warn("target {}: writing the arrival history to {} failed: {}", target, safeLocation(key), e.getMessage(), e);
                 history.markDirty(day);
             }
         }
@@ -343,7 +343,7 @@ public final class ArrivalHistories implements AutoCloseable {
             try {
                 document = current.read(key).orElse(null);
             } catch (RuntimeException e) {
-                log.warn("target {}: {} could not be read ({}); starting it empty", target, location, e.getMessage());
+                log.warn("target {}: {} could not be read ({}); starting it empty", target, location, e.getMessage(), e);
                 return Optional.empty();
             }
             if (document == null) {
