@@ -41,7 +41,9 @@ final class GatewayTraffic {
      * @param requestsChanged the summed requests changed: the automaton should hear of it
      * @param drainsMayBeOver a gateway stopped counting, so a drain that waited for it may be over
      */
-    record Check(List<String> journal, List<String> warnings, boolean requestsChanged, boolean drainsMayBeOver) {}
+    record Check(List<String> journal, List<String> warnings, boolean requestsChanged, boolean drainsMayBeOver) {
+        static final Check NONE = new Check(List.of(), List.of(), false, false);
+    }
 
     GatewayTraffic(TrafficReports reports, TrafficSettings settings) {
         this.reports = reports;
@@ -98,6 +100,9 @@ final class GatewayTraffic {
     /** Gateways unheard past the TTL become unknown; heard again, known; silent for long, forgotten. */
     Check checkReporters(Instant now) {
         TrafficReports.Liveness liveness = reports.refresh(now);
+        if (liveness.equals(TrafficReports.Liveness.UNCHANGED)) {
+            return Check.NONE; // every tick of every target: no allocation when nothing changed
+        }
         String ttl = Durations.format(settings.reporterTtl());
         List<String> journal = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
