@@ -32,7 +32,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,7 +53,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
  *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
  *   <li>{@link ActorTimers}: the automaton's timers;
- *   <li>{@link StartFailures}: the crash-loop backoff of replicas that fail before one is ready.
+ *   <li>{@link DecisionApplication}: what happens to each decision (safety rules, journal, actions,
+ *       actuation by the leader or a follower's conditional wake);
+ *   <li>{@link RoutePublisher}: the route last published to the gateways, and its drain ids;
+ *   <li>{@link GatewayTraffic}: the gateways' counters on their way in, and the reporter TTL checks;
+ *   <li>{@link CrashLoop} and {@link StartFailures}: failure streaks of replicas that fail before
+ *       one is ready, their journal entry, alert and backoff;
+ *   <li>{@link LeaderRole}: whether this daemon leads, and when that changes.
  * </ul>
  *
  * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
@@ -75,52 +80,35 @@ final class TargetActor {
     private final Engine engine;
     private final Scheduler scheduler;
     private final Executor dispatcher;
-    private final Leadership leadership;
+    private final LeaderRole role;
     private final SignalPoller poller;
     private final ActuationQueue calls;
     private final ActorTimers timers;
     private final TargetView view;
     private final WorkloadActuation actuation;
     private final StartFailures startFailures;
+    private final CrashLoop crashLoop;
+    private final DecisionApplication decisions;
+    private final RoutePublisher routes = new RoutePublisher();
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
 
     private final ConcurrentLinkedQueue<Runnable> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    /** Each gateway's newest counters not yet taken by the actor (coalesced: only the newest matter). */
-    private final ConcurrentHashMap<String, RequestStats> pendingStats = new ConcurrentHashMap<>();
-    private final AtomicBoolean statsPosted = new AtomicBoolean();
-    /** Every gateway's reports; handed to the actor that replaces this one when the target is reconfigured. */
-    private final TrafficReports traffic;
-    /**
-     * Each gateway's newest counters, taken or not: a successor replays them onto the reports it
-     * takes over, so counters this actor had not taken yet are not lost (replaying a taken one
-     * changes nothing: the reports count increases).
-     */
-    private final ConcurrentHashMap<String, RequestStats> latestStats = new ConcurrentHashMap<>();
+    /** Every gateway's counters; the reports are handed to the actor that replaces this one. */
+    private final GatewayTraffic gateways;
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
     private Automaton automaton;
-    /** {@link #start()} ran: leadership is tracked from then on. */
-    private boolean begun;
     private boolean started;
     private boolean closed;
-    private boolean leader;
-    private @Nullable Decision applied;
-    private @Nullable Route publishedRoute;
-    /** The id of the newest drain this actor started ({@link Route#drain()}). */
-    private long drainId;
-    private @Nullable String lastSafetyHold;
     private boolean automationPaused;
     /** The workload changed while automation was paused; the automaton hears of it on resume. */
     private boolean observationMissed;
     private @Nullable Integer overrideReplicas;
     private @Nullable Instant overrideUntil;
-    /** The journal entry of the current failure streak, updated in place. */
-    private @Nullable JournalEntry streakEntry;
-    private Subscription backoffEnd = Subscription.NONE;
     private volatile TargetStatus status;
     /** The automaton as configured; a leader's fresh automaton has the same spec, so the same diagram. */
     private final StateDiagram diagram;
@@ -146,7 +134,7 @@ final class TargetActor {
         this.diagram = describe(automaton);
         this.orchestrator = orchestrator;
         this.engine = engine;
-        this.leadership = leadership;
+        this.role = new LeaderRole(leadership);
         this.scheduler = scheduler;
         this.dispatcher = dispatcher;
         this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
@@ -156,9 +144,67 @@ final class TargetActor {
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // Gateways report only on change: a successor keeps what every gateway last said.
-        this.traffic = predecessor == null
+        this.gateways = new GatewayTraffic(predecessor == null
                 ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
-                : predecessor.traffic();
+                : predecessor.traffic(), engine.trafficSettings());
+        this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, new CrashLoop.Target() {
+            @Override
+            public JournalEntry entry(JournalEntry.Kind kind, String message) {
+                return TargetActor.this.entry(kind, message);
+            }
+
+            @Override
+            public void alert(Action.Alert alert) {
+                sendAlert(alert);
+            }
+
+            @Override
+            public void backoffOver() {
+                post(TargetActor.this::onBackoffOver);
+            }
+        });
+        this.decisions = new DecisionApplication(new DecisionApplication.Effects() {
+            @Override
+            public void journal(JournalEntry.Kind kind, String message) {
+                TargetActor.this.journal(kind, message);
+            }
+
+            @Override
+            public void zeroHeld() {
+                engine.telemetry().safetyHold(spec.name());
+            }
+
+            @Override
+            public void changed(String from, String to, Decision decision) {
+                engine.telemetry().decision(spec.name(), from, to, decision.replicas(), decision.reason());
+                engine.changed(spec.ref(), from, to, decision, role.leads());
+            }
+
+            @Override
+            public void alert(Action.Alert alert) {
+                sendAlert(alert);
+            }
+
+            @Override
+            public void failHeld(int status, String reason) {
+                engine.failHeld(TargetActor.this, status, reason);
+            }
+
+            @Override
+            public void publishRoute() {
+                TargetActor.this.publishRoute();
+            }
+
+            @Override
+            public void actuate(Decision decision) {
+                actuation.apply(decision);
+            }
+
+            @Override
+            public void wakeAsFollower(Decision decision) {
+                actuation.wakeAsFollower(decision);
+            }
+        });
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
                 startFailures,
                 new WorkloadActuation.Target() {
@@ -193,12 +239,8 @@ final class TargetActor {
             automationPaused = predecessor.automationPaused();
             overrideReplicas = predecessor.overrideReplicas();
             overrideUntil = predecessor.overrideUntil();
-            Instant now = scheduler.clock().instant();
-            predecessor.requests().forEach((gateway, stats) -> {
-                latestStats.put(gateway, stats);
-                traffic.report(gateway, stats, now);
-            });
-            view.requests(traffic.sum(), traffic.unknownReason());
+            gateways.replay(predecessor.requests(), scheduler.clock().instant());
+            view.requests(gateways.reports().sum(), gateways.reports().unknownReason());
         }
         this.status = snapshot("not observed yet");
     }
@@ -221,8 +263,8 @@ final class TargetActor {
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
-        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(), traffic,
-                Map.copyOf(latestStats));
+        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(),
+                gateways.reports(), gateways.latest());
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
@@ -266,8 +308,7 @@ final class TargetActor {
     /** Starts observing the workload, pulling signals and ticking; the automaton starts once observed. */
     void start() {
         post(() -> {
-            begun = true;
-            leader = leadership.isLeader();
+            role.begin();
             String problem = historyProblem;
             if (problem != null) {
                 historyProblem = null;
@@ -288,7 +329,7 @@ final class TargetActor {
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
             timers.cancelAll();
-            backoffEnd.close();
+            crashLoop.close();
             calls.close();
         });
     }
@@ -326,7 +367,7 @@ final class TargetActor {
     }
 
     @Nullable Route route() {
-        return publishedRoute;
+        return routes.published();
     }
 
     /**
@@ -372,34 +413,25 @@ final class TargetActor {
     // ---- inputs --------------------------------------------------------------------------------
 
     void onRequests(String gateway, RequestStats stats) {
-        latestStats.put(gateway, stats);
-        // Coalesce: under load a gateway reports on every request; the actor needs only the newest
+        // Coalesced: under load a gateway reports on every request; the actor needs only the newest
         // of each gateway.
-        pendingStats.put(gateway, stats);
-        if (statsPosted.compareAndSet(false, true)) {
+        if (gateways.offer(gateway, stats)) {
             post(this::takeReports);
         }
     }
 
     private void takeReports() {
-        statsPosted.set(false);
-        boolean changed = false;
-        for (String gateway : List.copyOf(pendingStats.keySet())) {
-            RequestStats newest = pendingStats.remove(gateway);
-            if (newest != null) {
-                changed |= traffic.report(gateway, newest, now());
-            }
-        }
-        if (changed) {
+        if (gateways.take(now())) {
             requestsChanged();
         }
     }
 
     private void requestsChanged() {
-        view.arrivalsJoined(traffic.takeJoinedArrivals());
+        view.arrivalsJoined(gateways.reports().takeJoinedArrivals());
         // The one place arrivals enter the history: the sum over gateways, before the automaton
         // hears of them, so a prediction made on this event already counts them. A gateway that
         // joins adds only the requests it holds or forwards now: the rest of its count is older.
+        TrafficReports traffic = gateways.reports();
         history.counter(now(), traffic.sum().arrivals(), traffic.takeHistoryBacklog());
         view.requests(traffic.sum(), traffic.unknownReason());
         deliver(new Event.RequestsChanged());
@@ -415,7 +447,7 @@ final class TargetActor {
                 return;
             }
             // Over only once every live gateway drained them: another may still have requests on them.
-            drainsOver(traffic.drained(gateway, endpoints, drain));
+            drainsOver(gateways.reports().drained(gateway, endpoints, drain));
         });
     }
 
@@ -425,7 +457,7 @@ final class TargetActor {
         }
         // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
         // business; the rest (a drain to zero) is the automaton's.
-        List<Endpoint> unclaimed = actuation.drained(endpoints, leader);
+        List<Endpoint> unclaimed = actuation.drained(endpoints, role.leads());
         if (!unclaimed.isEmpty()) {
             deliver(new Event.Drained(unclaimed));
         }
@@ -437,37 +469,23 @@ final class TargetActor {
             if (closed) {
                 return;
             }
-            pendingStats.remove(gateway);
-            if (traffic.left(gateway)) {
+            if (gateways.left(gateway)) {
                 journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " left: its requests no longer count");
                 requestsChanged();
             }
-            drainsOver(traffic.completedDrains());
+            drainsOver(gateways.reports().completedDrains());
         });
     }
 
-    /** Gateways unheard past the TTL become unknown; heard again, known; silent for long, forgotten. */
     private void checkReporters() {
-        TrafficReports.Liveness liveness = traffic.refresh(now());
-        for (String gateway : liveness.silenced()) {
-            log.warn("target {}: gateway {} not heard from for longer than {}: its requests are unknown, no scale to zero"
-                    + " until it reports again", spec.name(), gateway, Durations.format(engine.trafficSettings().reporterTtl()));
-            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " not heard from for longer than traffic.reporter-ttl "
-                    + Durations.format(engine.trafficSettings().reporterTtl()) + ": its requests are unknown; no scale to zero"
-                    + " until it reports again");
-        }
-        for (String gateway : liveness.revived()) {
-            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " heard from again");
-        }
-        for (String gateway : liveness.forgotten()) {
-            journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " silent for longer than traffic.forget-after "
-                    + Durations.format(engine.trafficSettings().forgetAfter()) + ": forgotten, its last counters no longer count");
-        }
-        if (liveness.changed()) {
+        GatewayTraffic.Check check = gateways.checkReporters(now());
+        check.warnings().forEach(warning -> log.warn("target {}: {}", spec.name(), warning));
+        check.journal().forEach(line -> journal(JournalEntry.Kind.SAFETY, line));
+        if (check.requestsChanged()) {
             requestsChanged();
         }
-        if (!liveness.silenced().isEmpty() || !liveness.forgotten().isEmpty()) {
-            drainsOver(traffic.completedDrains());
+        if (check.drainsMayBeOver()) {
+            drainsOver(gateways.reports().completedDrains());
         }
     }
 
@@ -511,7 +529,7 @@ final class TargetActor {
                     : "manual override to " + replicas + " replicas by " + who
                             + (expiry == null ? "" : " for " + Durations.format(expiry)));
             operatorChanged();
-            Decision last = applied;
+            Decision last = decisions.applied();
             if (last != null) {
                 apply(automaton.state(), last.withActions());
             }
@@ -519,31 +537,31 @@ final class TargetActor {
     }
 
     private void checkLeadership() {
-        if (!begun) {
-            return; // start() reads leadership itself, after this change
-        }
-        boolean now = leadership.isLeader();
-        if (closed || now == leader) {
+        if (closed) {
             return;
         }
-        leader = now;
-        if (!now) {
-            journal(JournalEntry.Kind.LEADERSHIP, "no longer the leader: routes go on, writes stop");
-            refreshStatus();
+        LeaderRole.Change change = role.recheck();
+        if (change == LeaderRole.Change.NONE) {
             return;
         }
-        // Whatever was decided before (as a follower, or as a leader long ago) may be stale: the
-        // previous leader may have scaled since. Start over from what the backend shows now.
-        journal(JournalEntry.Kind.LEADERSHIP, "became the leader: restarting the automaton from Start with a fresh observation");
+        journal(JournalEntry.Kind.LEADERSHIP, change.journal());
+        if (change == LeaderRole.Change.GAINED) {
+            restartFromStart();
+        }
+        refreshStatus();
+        if (change == LeaderRole.Change.GAINED) {
+            observeNow();
+        }
+    }
+
+    /** Nothing decided before is taken as applied: the automaton starts over once observed again. */
+    private void restartFromStart() {
         timers.cancelAll();
         automaton = engine.createAutomaton(spec);
         started = false;
-        applied = null;
+        decisions.forget();
         actuation.forget();
-        lastSafetyHold = null;
         observationMissed = false;
-        refreshStatus();
-        observeNow();
     }
 
     private void onWorkloadEvent(WorkloadEvent event) {
@@ -560,32 +578,19 @@ final class TargetActor {
         }
     }
 
-    /**
-     * Crash-loop handling: one journal entry per streak, restarts held back exponentially (by
-     * {@link WorkloadActuation}), and once the policy gives up on the wake, held and new requests
-     * answered 503 with the reason (through the route's refusal) and one alert per streak.
-     */
+    /** A replica failed before one was ready: see {@link CrashLoop}. */
     private void onReplicaFailed(WorkloadEvent.ReplicaFailed failed) {
         if (closed) {
             return;
         }
-        FailureStreak before = startFailures.streak();
-        FailureStreak streak = startFailures.failed(failed, now());
-        log.warn("target {}: {}; restarting no earlier than {}", spec.name(), streak.lastReason(), streak.nextAttemptAt());
-        journalStreak(streak, null);
-        if (streak.gaveUp() && (before == null || !before.gaveUp())) {
-            Action.Alert alert = new Action.Alert(Action.Severity.CRITICAL, StartFailures.refusalReason(spec.name(), streak));
-            sendAlert(alert);
-        }
-        backoffEnd.close();
-        backoffEnd = scheduler.schedule(Duration.between(now(), streak.nextAttemptAt()), () -> post(this::onBackoffOver));
+        FailureStreak streak = crashLoop.failed(failed);
         publishRoute();
         deliver(new Event.ReplicaFailed(failed.replica(), streak.lastReason(), streak.failuresInARow(), streak.gaveUp(),
                 streak.nextAttemptAt()));
     }
 
     private void onBackoffOver() {
-        if (closed || startFailures.holdsBackUntil(now()) != null) {
+        if (closed || crashLoop.backingOff()) {
             return;
         }
         publishRoute(); // the refusal ends: requests are held (and wake the target) again
@@ -593,20 +598,6 @@ final class TargetActor {
             reconcile();
         }
         refreshStatus();
-    }
-
-    private void journalStreak(FailureStreak streak, @Nullable String ended) {
-        JournalEntry previous = streakEntry;
-        Decision current = applied;
-        JournalEntry entry = new JournalEntry(now(), spec.ref(), JournalEntry.Kind.START_FAILURES, automaton.state(),
-                current == null ? view.observed().replicas() : current.replicas(), current == null ? Routing.HOLD : current.routing(),
-                streak.describe(ended));
-        if (previous == null) {
-            engine.journal().append(entry);
-        } else {
-            engine.journal().update(previous, entry);
-        }
-        streakEntry = ended == null ? entry : null;
     }
 
     private void onObserved(ObservedState state) {
@@ -617,11 +608,7 @@ final class TargetActor {
         boolean differs = view.observed(state);
         actuation.observed(state);
         if (becameReady) {
-            FailureStreak ended = startFailures.ready();
-            if (ended != null) {
-                backoffEnd.close();
-                journalStreak(ended, "a replica became ready; backoff reset");
-            }
+            crashLoop.becameReady();
         }
         if (!started) {
             started = true;
@@ -639,8 +626,8 @@ final class TargetActor {
             deliver(new Event.ObservedChanged(state));
         }
         // A workload stopped behind our back: bring it back to what we asked for.
-        Decision last = applied;
-        if (leader && last != null) {
+        Decision last = decisions.applied();
+        if (role.leads() && last != null) {
             actuation.restoreIfStopped(last);
         }
     }
@@ -680,8 +667,8 @@ final class TargetActor {
 
     /** Scales the workload back to the last decision when the observation says it drifted. */
     private void reconcile() {
-        Decision last = applied;
-        if (leader && started && last != null) {
+        Decision last = decisions.applied();
+        if (role.leads() && started && last != null) {
             actuation.reconcile(last);
         }
     }
@@ -739,54 +726,20 @@ final class TargetActor {
             return;
         }
         apply(before, decision);
-        Decision last = applied;
+        Decision last = decisions.applied();
         engine.decided(spec.ref(), event, last == null ? decision : last);
     }
 
     private void apply(String stateBefore, Decision decision) {
-        Decision previous = applied;
-        SafetyRules.Verdict verdict = SafetyRules.enforce(decision, new SafetyRules.Inputs(spec.policy().bounds(),
-                previous != null ? previous.replicas() : Math.max(view.observed().desiredReplicas(), view.observed().replicas()),
-                overrideReplicas, view.observed(),
-                view.observationStale(), view.requests(), view.signals(), startFailures.refusal(spec.name(), now()),
-                view.requestsUnknown()));
-        Decision safe = verdict.decision();
-        String held = verdict.zeroHeld();
-        if (held != null && !held.equals(lastSafetyHold)) {
-            engine.telemetry().safetyHold(spec.name());
-            journal(JournalEntry.Kind.SAFETY, "kept " + safe.replicas() + " replicas instead of 0: " + held);
-        }
-        lastSafetyHold = held;
-        boolean stateChanged = !stateBefore.equals(automaton.state());
-        boolean effectChanged = previous == null || !safe.sameEffect(previous);
-        applied = safe;
-        if (stateChanged || effectChanged) {
-            engine.telemetry().decision(spec.name(), stateBefore, automaton.state(), safe.replicas(), safe.reason());
-            journal(JournalEntry.Kind.DECISION, (stateChanged ? stateBefore + " -> " + automaton.state() + ": " : "") + safe.reason());
-            engine.changed(spec.ref(), stateBefore, automaton.state(), safe, leader);
-        }
-        for (Action action : safe.actions()) {
-            switch (action) {
-                case Action.Alert alert -> sendAlert(alert);
-                case Action.FailHeld fail -> {
-                    // Answers this daemon's own gateway's held requests: every replica does that for its own.
-                    journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
-                    engine.failHeld(this, fail.status(), fail.reason());
-                }
-            }
-        }
-        // Routes go on without leadership: every daemon replica serves its own gateway.
-        publishRoute();
-        if (leader) {
-            actuation.apply(safe);
-        } else {
-            actuation.wakeAsFollower(safe);
-        }
+        ObservedState observed = view.observed();
+        decisions.apply(stateBefore, automaton.state(), decision, new SafetyRules.Inputs(spec.policy().bounds(),
+                decisions.currentReplicas(observed), overrideReplicas, observed, view.observationStale(), view.requests(),
+                view.signals(), startFailures.refusal(spec.name(), now()), view.requestsUnknown()), role.leads());
         refreshStatus();
     }
 
     private void sendAlert(Action.Alert alert) {
-        if (leader) {
+        if (role.leads()) {
             journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
             engine.alert(spec, alert);
         } else {
@@ -796,24 +749,13 @@ final class TargetActor {
     }
 
     private void publishRoute() {
-        Decision last = applied;
+        Decision last = decisions.applied();
         if (last == null) {
             return;
         }
-        Route route = actuation.route(last.routing(), startFailures.refusal(spec.name(), now()));
-        Route before = publishedRoute;
-        if (before != null && !before.draining().containsAll(route.draining())) {
-            // A drain starts: a new id, so a late report of an earlier (cancelled) drain of the same
-            // endpoint cannot end it. Taken from the clock when that is larger, so ids keep growing
-            // across restarts and changes of leader.
-            drainId = Math.max(drainId + 1, now().toEpochMilli());
-        } else if (before == null && !route.draining().isEmpty()) {
-            drainId = Math.max(drainId + 1, now().toEpochMilli());
-        }
-        route = route.withDrain(drainId);
-        if (!route.equals(publishedRoute)) {
-            publishedRoute = route;
-            traffic.draining(route.draining(), drainId);
+        Route route = routes.next(actuation.route(last.routing(), startFailures.refusal(spec.name(), now())), now());
+        if (route != null) {
+            gateways.reports().draining(route.draining(), route.drain());
             engine.publishRoute(this, route);
         }
     }
@@ -825,25 +767,29 @@ final class TargetActor {
     }
 
     private int desiredReplicas() {
-        Decision last = applied;
+        Decision last = decisions.applied();
         return last == null ? view.observed().desiredReplicas() : last.replicas();
     }
 
     private void journal(JournalEntry.Kind kind, String message) {
-        Decision current = applied;
-        engine.journal().append(new JournalEntry(now(), spec.ref(), kind, automaton.state(),
+        engine.journal().append(entry(kind, message));
+    }
+
+    private JournalEntry entry(JournalEntry.Kind kind, String message) {
+        Decision current = decisions.applied();
+        return new JournalEntry(now(), spec.ref(), kind, automaton.state(),
                 current == null ? view.observed().replicas() : current.replicas(),
-                current == null ? Routing.HOLD : current.routing(), message));
+                current == null ? Routing.HOLD : current.routing(), message);
     }
 
     private void refreshStatus() {
-        Decision last = applied;
+        Decision last = decisions.applied();
         status = snapshot(last == null ? (started ? "started" : "waiting for the first observation") : last.reason());
         engine.statusChanged(spec.ref());
     }
 
     private TargetStatus snapshot(String reason) {
-        Decision current = applied;
+        Decision current = decisions.applied();
         ObservedState observed = view.observed();
         return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
                 current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),

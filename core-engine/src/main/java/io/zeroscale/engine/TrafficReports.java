@@ -74,7 +74,10 @@ final class TrafficReports {
      * @param revived silent reporters heard from again
      * @param forgotten reporters silent past {@code forget-after}, dropped now
      */
-    record Liveness(boolean changed, List<String> silenced, List<String> revived, List<String> forgotten) {}
+    record Liveness(boolean changed, List<String> silenced, List<String> revived, List<String> forgotten) {
+        /** No reporter went silent, came back or was forgotten. */
+        static final Liveness UNCHANGED = new Liveness(false, List.of(), List.of(), List.of());
+    }
 
     TrafficReports(TrafficSettings settings, Function<String, @Nullable Instant> lastHeard) {
         this.settings = settings;
@@ -131,9 +134,10 @@ final class TrafficReports {
      * ones silent past {@code forget-after}; a silent reporter heard from again is live again.
      */
     Liveness refresh(Instant now) {
-        List<String> silenced = new ArrayList<>();
-        List<String> forgotten = new ArrayList<>();
-        List<String> revived = new ArrayList<>();
+        // Runs on every tick of every target: nothing is allocated unless a reporter changes.
+        @Nullable List<String> silenced = null;
+        @Nullable List<String> forgotten = null;
+        @Nullable List<String> revived = null;
         for (Iterator<Map.Entry<String, Reporter>> it = reporters.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Reporter> entry = it.next();
             Reporter reporter = entry.getValue();
@@ -141,18 +145,31 @@ final class TrafficReports {
             Duration quiet = Duration.between(heard, now);
             if (quiet.compareTo(settings.forgetAfter()) > 0) {
                 it.remove();
-                forgotten.add(entry.getKey());
+                forgotten = add(forgotten, entry.getKey());
             } else if (quiet.compareTo(settings.reporterTtl()) > 0) {
                 if (!reporter.silent) {
                     reporter.silent = true;
-                    silenced.add(entry.getKey());
+                    silenced = add(silenced, entry.getKey());
                 }
             } else if (reporter.silent) {
                 reporter.silent = false; // a heartbeat came: its last counters hold again
-                revived.add(entry.getKey());
+                revived = add(revived, entry.getKey());
             }
         }
-        return new Liveness(recompute(), silenced, revived, forgotten);
+        if (silenced == null && revived == null && forgotten == null) {
+            return Liveness.UNCHANGED; // no reporter changed: the sums are what they were
+        }
+        return new Liveness(recompute(), orNone(silenced), orNone(revived), orNone(forgotten));
+    }
+
+    private static List<String> add(@Nullable List<String> list, String gateway) {
+        List<String> out = list == null ? new ArrayList<>() : list;
+        out.add(gateway);
+        return out;
+    }
+
+    private static List<String> orNone(@Nullable List<String> list) {
+        return list == null ? List.of() : list;
     }
 
     private Instant heardAt(String gateway, Reporter reporter) {

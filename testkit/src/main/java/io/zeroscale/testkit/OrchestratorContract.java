@@ -17,6 +17,9 @@ import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.Pausable;
+import io.zeroscale.spi.orchestrator.Resizable;
+import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
 import java.io.IOException;
@@ -130,6 +133,41 @@ public abstract class OrchestratorContract {
      */
     protected Endpoint replicaToRemove(List<Endpoint> readyOldestFirst) {
         return readyOldestFirst.get(1);
+    }
+
+    /**
+     * The resources the backend gives the replica at {@code endpoint} now, read back from the
+     * backend itself (e.g. a container's inspected limits), with any name; null for a resource it
+     * leaves as configured. The {@link Resizable} case compares it with the profile it applied.
+     * Returning null (the default) reports {@link #resizeAppliesTheProfileToEveryReplica} as
+     * skipped, saying that the subclass supplies no way to read resources back.
+     */
+    protected @Nullable ResourceProfile resourcesOf(Endpoint endpoint) {
+        return null;
+    }
+
+    /**
+     * The profile the {@link Resizable} case applies: one the backend can apply live. Default:
+     * half a CPU and 64 MiB.
+     */
+    protected ResourceProfile profileToApply() {
+        return new ResourceProfile("contract", 0.5, 64L * 1024 * 1024, null);
+    }
+
+    /**
+     * A profile this orchestrator must refuse, with the field its error must name; null (the
+     * default) reports {@link #resizeRefusesABadProfileNamingTheKey} as skipped.
+     */
+    protected @Nullable BadProfile badProfile() {
+        return null;
+    }
+
+    /** See {@link #badProfile()}: the profile, and the key its error must name (e.g. {@code memory}). */
+    public record BadProfile(ResourceProfile profile, String key) {
+        public BadProfile {
+            requireNonNull(profile, "profile is null");
+            requireNonNull(key, "key is null");
+        }
     }
 
     /** Runs before the suite creates its first orchestrator of a test. */
@@ -366,6 +404,116 @@ public abstract class OrchestratorContract {
         for (Endpoint endpoint : kept) {
             assertAnswersHttp(endpoint);
         }
+    }
+
+    /**
+     * {@link Pausable}: {@code pause} freezes every replica (none serves, every one is counted
+     * paused, none is released) and {@code resume} unfreezes them, so the same replicas are ready
+     * again. Both are idempotent: twice is once, and resuming replicas that are not paused changes
+     * nothing. Reported as skipped (with the reason) for an orchestrator without the capability.
+     */
+    @Test
+    void pauseThenResumeKeepsTheSameReplicasAndTheyAreReadyAgain() throws Exception {
+        assumeTrue(orchestrator() instanceof Pausable,
+                orchestrator().getClass().getSimpleName() + " does not implement Pausable");
+        Pausable pausable = (Pausable) orchestrator();
+        orchestrator().scale(target(), 2);
+        List<Endpoint> two = awaitReady(orchestrator(), 2).readyEndpoints();
+
+        pausable.resume(target());
+        await("resume of replicas that are not paused changes nothing")
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> orchestrator().observe(target()), s -> s.pausedReplicas() == 0
+                        && s.replicas() == 2 && s.readyEndpoints().equals(two));
+
+        pausable.pause(target());
+        pausable.pause(target());
+        ObservedState paused = awaitState(orchestrator(), "both replicas paused, none serving",
+                s -> s.pausedReplicas() == 2 && s.readyReplicas() == 0 && s.readyEndpoints().isEmpty());
+        assertThat(paused.replicas()).as("replicas while paused (kept, not released)").isEqualTo(2);
+        assertThat(paused.desiredReplicas()).as("desired replicas while paused").isEqualTo(2);
+
+        pausable.resume(target());
+        pausable.resume(target());
+        ObservedState resumed = awaitState(orchestrator(), "both replicas resumed and ready",
+                s -> s.pausedReplicas() == 0 && s.readyReplicas() == 2 && s.readyEndpoints().size() == 2);
+        assertThat(resumed.readyEndpoints()).as("endpoints after pause and resume (the same replicas, none replaced)")
+                .isEqualTo(two);
+        assertThat(resumed.replicas()).as("replicas after pause and resume").isEqualTo(2);
+        for (Endpoint endpoint : resumed.readyEndpoints()) {
+            assertAnswersHttp(endpoint);
+        }
+    }
+
+    /**
+     * {@link Resizable}: {@code resize} applies the profile to every replica (as the backend reports
+     * their resources through {@link #resourcesOf}), and is idempotent; the replicas keep serving.
+     * Reported as skipped (with the reason) for an orchestrator without the capability, or when
+     * the subclass cannot read resources back.
+     */
+    @Test
+    void resizeAppliesTheProfileToEveryReplica() throws Exception {
+        assumeTrue(orchestrator() instanceof Resizable,
+                orchestrator().getClass().getSimpleName() + " does not implement Resizable");
+        Resizable resizable = (Resizable) orchestrator();
+        orchestrator().scale(target(), 2);
+        List<Endpoint> two = awaitReady(orchestrator(), 2).readyEndpoints();
+        assumeTrue(resourcesOf(two.get(0)) != null, getClass().getSimpleName() + " supplies no resourcesOf(Endpoint)");
+        ResourceProfile profile = requireNonNull(profileToApply(), "profileToApply() returned null");
+
+        resizable.resize(target(), profile);
+        resizable.resize(target(), profile);
+
+        ObservedState resized = awaitState(orchestrator(), "2 ready replicas with the profile applied",
+                s -> s.readyEndpoints().size() == 2 && s.readyEndpoints().stream().allMatch(e -> applied(profile, e)));
+        for (Endpoint endpoint : resized.readyEndpoints()) {
+            ResourceProfile seen = requireNonNull(resourcesOf(endpoint), "resourcesOf(" + endpoint + ")");
+            assertThat(seen.cpus()).as("cpus of the replica at %s", endpoint).isEqualTo(profile.cpus());
+            assertThat(seen.memoryBytes()).as("memory of the replica at %s", endpoint).isEqualTo(profile.memoryBytes());
+            assertAnswersHttp(endpoint);
+        }
+        assertThat(resized.replicas()).as("replicas after resizing twice").isEqualTo(2);
+    }
+
+    /**
+     * A profile the backend cannot apply is refused with {@code CONFIG_INVALID} naming the field,
+     * and the replicas keep the resources they had and keep serving. Reported as skipped (with the
+     * reason) when the subclass supplies no {@link #badProfile()}, or for an orchestrator without
+     * {@link Resizable}.
+     */
+    @Test
+    void resizeRefusesABadProfileNamingTheKey() throws Exception {
+        assumeTrue(orchestrator() instanceof Resizable,
+                orchestrator().getClass().getSimpleName() + " does not implement Resizable");
+        BadProfile supplied = badProfile();
+        assumeTrue(supplied != null, getClass().getSimpleName() + " supplies no badProfile()");
+        BadProfile bad = requireNonNull(supplied);
+        Resizable resizable = (Resizable) orchestrator();
+        orchestrator().scale(target(), 1);
+        Endpoint one = awaitReady(orchestrator(), 1).readyEndpoints().get(0);
+        ResourceProfile before = resourcesOf(one);
+
+        assertThatThrownBy(() -> resizable.resize(target(), bad.profile()))
+                .as("resize to a profile with a bad '%s'", bad.key())
+                .isInstanceOfSatisfying(ZeroscaleException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID);
+                    assertThat(e.getMessage()).contains(bad.key());
+                });
+
+        ObservedState after = orchestrator().observe(target());
+        assertThat(after.readyEndpoints()).as("endpoints after the refused resize").containsExactly(one);
+        if (before != null) {
+            assertThat(resourcesOf(one)).as("resources of the replica after the refused resize").isEqualTo(before);
+        }
+        assertAnswersHttp(one);
+    }
+
+    private boolean applied(ResourceProfile profile, Endpoint endpoint) {
+        ResourceProfile seen = resourcesOf(endpoint);
+        return seen != null && java.util.Objects.equals(seen.cpus(), profile.cpus())
+                && java.util.Objects.equals(seen.memoryBytes(), profile.memoryBytes());
     }
 
     /**

@@ -206,6 +206,9 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
         return List.of("/bin/sh", "-c", line);
     }
 
+    /** The smallest memory limit the engines accept (Docker's and Podman's minimum): 6 MiB. */
+    static final long MIN_MEMORY_BYTES = 6L * 1024 * 1024;
+
     static long memoryBytes(Config w, String key) {
         Object raw = w.asMap().get(key);
         String text = String.valueOf(raw).trim().toLowerCase(Locale.ROOT);
@@ -222,7 +225,7 @@ public record DockerConfig(List<String> hosts, Duration timeout, Duration pollIn
             default -> 0;
         };
         double bytes = Double.parseDouble(m.group(1)) * (1L << shift);
-        if (bytes < 6 * 1024 * 1024) {
+        if (bytes < MIN_MEMORY_BYTES) {
             throw w.invalid(key, "'" + raw + "' is below the engines' minimum of 6m; write e.g. 64m");
         }
         return (long) bytes;

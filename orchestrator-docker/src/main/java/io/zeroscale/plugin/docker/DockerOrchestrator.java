@@ -3,6 +3,7 @@ package io.zeroscale.plugin.docker;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
@@ -144,6 +145,12 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
 
     @Override
     public void resize(TargetRef target, ResourceProfile profile) {
+        Long memory = profile.memoryBytes();
+        if (memory != null && memory < DockerConfig.MIN_MEMORY_BYTES) {
+            // Refused before any container changes, as attach refuses the same limit.
+            throw new ZeroscaleException(StandardErrorCode.CONFIG_INVALID, "resource profile '" + profile.name() + "' for "
+                    + target + ": memory of " + memory + " bytes is below the engines' minimum of 6m; write e.g. 64m");
+        }
         group(target).resize(profile);
     }
 

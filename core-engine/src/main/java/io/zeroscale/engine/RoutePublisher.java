@@ -1,0 +1,43 @@
+package io.zeroscale.engine;
+
+import io.zeroscale.spi.traffic.Route;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The route a target's actor last published to the gateways, and the id of its drains. A route
+ * is passed on only when it differs from the last one; a route that starts draining an endpoint
+ * gets a new drain id, so a late report of an earlier (cancelled) drain of the same endpoint cannot
+ * end it. Ids are taken from the clock when that is larger, so they keep growing across restarts
+ * and changes of leader. Confined to the target's actor (the published route is read elsewhere).
+ */
+final class RoutePublisher {
+    private volatile @Nullable Route published;
+    /** The id of the newest drain started ({@link Route#drain()}). */
+    private long drainId;
+
+    /**
+     * The route to publish for {@code route}, with its drain id; null when it is the one already
+     * published.
+     */
+    @Nullable Route next(Route route, Instant now) {
+        Route before = published;
+        boolean drainStarts = before == null
+                ? !route.draining().isEmpty()
+                : !before.draining().containsAll(route.draining());
+        if (drainStarts) {
+            drainId = Math.max(drainId + 1, now.toEpochMilli());
+        }
+        Route next = route.withDrain(drainId);
+        if (next.equals(before)) {
+            return null;
+        }
+        published = next;
+        return next;
+    }
+
+    /** The route last published, or null before the first decision. */
+    @Nullable Route published() {
+        return published;
+    }
+}
