@@ -7,6 +7,7 @@ import io.zeroscale.daemon.config.DaemonConfig;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code zeroscale run}: the daemon, in the foreground, until SIGTERM or Ctrl-C. */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -15,6 +16,11 @@ import picocli.CommandLine.Mixin;
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
+
+    // The launcher's ahead-of-time cache training run (bin/zeroscale): start as `run` does, then
+    // stop as SIGTERM would, so the JVM records the classes a start loads. Not for users.
+    @Option(names = "--exit-when-ready", hidden = true)
+    boolean exitWhenReady;
 
     @Override
     public Integer call() throws Exception {
@@ -32,6 +38,9 @@ final class RunCommand implements Callable<Integer> {
         Thread hook = new Thread(daemon::stop, "zeroscale-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         daemon.start();
+        if (exitWhenReady) {
+            daemon.stop();
+        }
         daemon.awaitStopped();
         return 0;
     }

@@ -387,7 +387,11 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
                 watchExit(workload, replica);
                 stopLocked(workload, replica);
             }
-            persistLocked(workload);
+            if (!saved.isEmpty()) {
+                // The file changes only when it recorded replicas; with none there is nothing to
+                // rewrite (a start with 1,000 targets at zero wrote 1,000 files for nothing).
+                persistLocked(workload);
+            }
             workload.published = workload.stateLocked(now());
         }
     }

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The readiness checks every orchestrator runs against a replica's address: a TCP connect, or an
@@ -19,16 +20,35 @@ import java.util.concurrent.Executor;
  * Result}, never an exception.
  */
 public final class EndpointProbe implements AutoCloseable {
-    private final HttpClient http;
+    private final Executor executor;
+    private final Object lock = new Object();
+    private @Nullable HttpClient http;
+    private boolean closed;
 
-    /** A probe whose HTTP client runs its work on {@code executor}. */
+    /**
+     * A probe whose HTTP client runs its work on {@code executor}. The client is built on the first
+     * HTTP probe: building one starts a selector thread and loads the JDK's TLS classes, which a
+     * daemon whose targets all sit at zero (or probe over TCP) never needs at start.
+     */
     public EndpointProbe(Executor executor) {
-        this.http = HttpClient.newBuilder()
-                // busybox httpd and many small servers do not speak the HTTP/2 upgrade dance.
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(requireNonNull(executor, "executor is null"))
-                .build();
+        this.executor = requireNonNull(executor, "executor is null");
+    }
+
+    private @Nullable HttpClient client() {
+        synchronized (lock) {
+            if (closed) {
+                return null;
+            }
+            if (http == null) {
+                http = HttpClient.newBuilder()
+                        // busybox httpd and many small servers do not speak the HTTP/2 upgrade dance.
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .executor(executor)
+                        .build();
+            }
+            return http;
+        }
     }
 
     /** Connects to {@code host:port} within {@code timeout}, then closes the connection. */
@@ -48,8 +68,12 @@ public final class EndpointProbe implements AutoCloseable {
                 .timeout(timeout)
                 .GET()
                 .build();
+        HttpClient client = client();
+        if (client == null) {
+            return Result.failed("GET " + path + " not sent: the probe is closed");
+        }
         try {
-            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
             return status >= 200 && status < 400
                     ? Result.passed()
                     : Result.failed("GET " + path + " answered " + status);
@@ -64,7 +88,15 @@ public final class EndpointProbe implements AutoCloseable {
     /** Stops the HTTP client; probes after this fail. Idempotent. */
     @Override
     public void close() {
-        http.shutdownNow();
+        HttpClient client;
+        synchronized (lock) {
+            closed = true;
+            client = http;
+            http = null;
+        }
+        if (client != null) {
+            client.shutdownNow();
+        }
     }
 
     /**
