@@ -25,10 +25,10 @@ class LauncherAotCacheIT {
     Path work;
 
     @Test
-    void runMakesTheCacheOnceThenStartsFromItsClasses() throws Exception {
+    void runMakesTheCacheOnceWhenAskedThenStartsFromItsClasses() throws Exception {
         requireJava25();
         Path aot = work.resolve("aot");
-        Result first = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString()), "run", "--config", config().toString(), "--exit-when-ready");
+        Result first = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString(), "ZEROSCALE_AOT", "auto"), "run", "--config", config().toString(), "--exit-when-ready");
         assertThat(first.exit()).as(first.toString()).isZero();
         assertThat(first.stderr()).contains("making the ahead-of-time cache " + aot.resolve("zeroscale.aot"));
         assertThat(aot.resolve("zeroscale.aot")).isNotEmptyFile();
@@ -37,7 +37,7 @@ class LauncherAotCacheIT {
 
         // The next start uses it: classes of the daemon come from the cache ("shared objects file").
         // ZEROSCALE_OPTS is part of the stamp, so the cache is made again for these options first.
-        Result second = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString(), "ZEROSCALE_OPTS", "-Xlog:class+load=info"),
+        Result second = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString(), "ZEROSCALE_AOT", "auto", "ZEROSCALE_OPTS", "-Xlog:class+load=info"),
                 "run", "--config", config().toString(), "--exit-when-ready");
         assertThat(second.exit()).as(second.stderr()).isZero();
         Result third = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString(), "ZEROSCALE_OPTS", "-Xlog:class+load=info"),
@@ -65,11 +65,20 @@ class LauncherAotCacheIT {
     void anUnwritableCacheDirectoryStartsWithoutTheCacheAndSaysSo() throws Exception {
         requireJava25();
         Path file = Files.writeString(work.resolve("not-a-directory"), "x");
-        Result start = zeroscale(Map.of("ZEROSCALE_AOT_DIR", file.resolve("aot").toString()), "run", "--config", config().toString(),
+        Result start = zeroscale(Map.of("ZEROSCALE_AOT_DIR", file.resolve("aot").toString(), "ZEROSCALE_AOT", "auto"), "run", "--config", config().toString(),
                 "--exit-when-ready");
         assertThat(start.exit()).as(start.toString()).isZero();
         assertThat(start.stderr()).contains("is not writable: starting without the ahead-of-time cache")
                 .contains("zeroscale is ready");
+    }
+
+    @Test
+    void byDefaultRunNeverMakesACacheSoAFirstStartIsNotSlowed() throws Exception {
+        Path aot = work.resolve("aot");
+        Result start = zeroscale(Map.of("ZEROSCALE_AOT_DIR", aot.toString()), "run", "--config", config().toString(), "--exit-when-ready");
+        assertThat(start.exit()).as(start.toString()).isZero();
+        assertThat(start.stderr()).doesNotContain("making the ahead-of-time cache");
+        assertThat(aot).doesNotExist();
     }
 
     @Test
