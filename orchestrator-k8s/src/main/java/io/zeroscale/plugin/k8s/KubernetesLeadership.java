@@ -1,11 +1,14 @@
 package io.zeroscale.plugin.k8s;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Subscription;
 import java.util.List;
@@ -34,6 +37,8 @@ final class KubernetesLeadership implements Leadership {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean leading;
     private volatile @Nullable String holder;
+    /** The last failed read or write of the Lease ("403 ..."), null while none failed. */
+    private volatile @Nullable String lastFailure;
     private volatile boolean closed;
     private @Nullable CompletableFuture<?> running;
     private @Nullable LeaderElector elector;
@@ -51,7 +56,7 @@ final class KubernetesLeadership implements Leadership {
         }
         LeaderElector elector = new LeaderElectorBuilder(client, executor).withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.lease())
-                .withLock(new LeaseLock(settings.namespace(), settings.lease(), settings.identity()))
+                .withLock(new Reporting(new LeaseLock(settings.namespace(), settings.lease(), settings.identity())))
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
@@ -93,6 +98,73 @@ final class KubernetesLeadership implements Leadership {
     private void newLeader(String identity) {
         holder = identity;
         log.info("leadership: lease {}/{} is held by {}", settings.namespace(), settings.lease(), identity);
+    }
+
+    /**
+     * The last read or write of the Lease that failed, as the API server's code and message
+     * (e.g. 403 when this daemon's role lacks the {@code leases} rule); null while none failed. The
+     * elector only retries such a failure, so it is kept (and logged once per change) here.
+     */
+    @Nullable String lastFailure() {
+        return lastFailure;
+    }
+
+    private void failed(String operation, RuntimeException e) {
+        String message = (e instanceof KubernetesClientException k ? k.getCode() + " " : "") + e.getMessage();
+        if (!message.equals(lastFailure)) {
+            log.warn("leadership: cannot {} lease {}/{}, trying again every {}: {}", operation, settings.namespace(),
+                    settings.lease(), settings.retryPeriod(), message);
+        }
+        lastFailure = message;
+    }
+
+    /** The Lease lock, with its failures kept for {@link #lastFailure()}. */
+    private final class Reporting implements Lock {
+        private final Lock lock;
+
+        Reporting(Lock lock) {
+            this.lock = lock;
+        }
+
+        @Override
+        public @Nullable LeaderElectionRecord get(KubernetesClient client) {
+            try {
+                return lock.get(client);
+            } catch (RuntimeException e) {
+                failed("read", e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void create(KubernetesClient client, LeaderElectionRecord record) {
+            try {
+                lock.create(client, record);
+            } catch (RuntimeException e) {
+                failed("create", e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void update(KubernetesClient client, LeaderElectionRecord record) {
+            try {
+                lock.update(client, record);
+            } catch (RuntimeException e) {
+                failed("update", e);
+                throw e;
+            }
+        }
+
+        @Override
+        public String identity() {
+            return lock.identity();
+        }
+
+        @Override
+        public String describe() {
+            return lock.describe();
+        }
     }
 
     @Override

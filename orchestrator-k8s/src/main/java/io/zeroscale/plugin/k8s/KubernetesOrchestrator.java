@@ -284,13 +284,30 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
     /** The last lines a container wrote, from the API server (which asks the node); empty when it cannot. */
     private List<String> logTail(String namespace, String pod, String container, boolean previous, int lines) {
         try {
-            var logs = client.pods().inNamespace(namespace).withName(pod).inContainer(container);
-            String text = previous ? logs.terminated().tailingLines(lines).getLog() : logs.tailingLines(lines).getLog();
+            String text = readLog(namespace, pod, container, previous, lines);
             return text == null ? List.of() : PodFailures.lines(text);
         } catch (KubernetesClientException e) {
-            log.debug("{}/{}: no log of container {} ({})", namespace, pod, container, e.getMessage());
+            if (e.getCode() == 403) {
+                // Not the cluster's limit but this daemon's role: say which rule is missing.
+                log.warn("{}/{}: may not read the log of container {} (get on pods/log is not granted): {}", namespace, pod,
+                        container, e.getMessage());
+            } else {
+                log.debug("{}/{}: no log of container {} ({})", namespace, pod, container, e.getMessage());
+            }
             return List.of();
         }
+    }
+
+    /**
+     * The last {@code lines} of a container's log ({@code previous}: of the instance that exited)
+     * through the API server's {@code pods/log}.
+     *
+     * @throws KubernetesClientException when the API server answers with an error (403: not granted;
+     *     where no kubelet serves the pod's node, an error from reaching it)
+     */
+    @Nullable String readLog(String namespace, String pod, String container, boolean previous, int lines) {
+        var logs = client.pods().inNamespace(namespace).withName(pod).inContainer(container);
+        return previous ? logs.terminated().tailingLines(lines).getLog() : logs.tailingLines(lines).getLog();
     }
 
     /**
@@ -755,6 +772,12 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
      */
     void writeEvents() {
         events = new WorkloadEvents(name, client, context, this::reference);
+    }
+
+    /** The last write of an Event that failed ("403 ..."), null while none did or Events are not written. */
+    @Nullable String lastEventFailure() {
+        WorkloadEvents writing = events;
+        return writing == null ? null : writing.lastFailure();
     }
 
     /** The workload of {@code target} as the object an Event regards, or null when it is not attached here. */

@@ -73,6 +73,8 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
     /** The time in the name of the Event written last (touched only on {@link #writer}). */
     private long lastNanos;
     private volatile boolean leading;
+    /** The last write that failed ("403 ..."), null while none did. */
+    private volatile @Nullable String lastFailure;
     private volatile boolean closed;
 
     /**
@@ -203,6 +205,7 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
             client.events().v1().events().inNamespace(object.getNamespace()).resource(event).create();
             recent.put(key, new Series(name, now));
         } catch (KubernetesClientException e) {
+            lastFailure = e.getCode() + " " + e.getMessage();
             log.warn("could not write the Event {} {} on {} {}/{}: {}", type, reason, object.getKind(),
                     object.getNamespace(), object.getName(), e.getMessage());
         }
@@ -220,11 +223,17 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
             client.events().v1().events().inNamespace(key.namespace).withName(series.name)
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         } catch (KubernetesClientException e) {
+            lastFailure = e.getCode() + " " + e.getMessage();
             if (e.getCode() == 404) {
                 recent.remove(key); // expired (the API server's event TTL): the next one is written anew
             }
             log.warn("could not count a repeat of Event {}/{}: {}", key.namespace, series.name, e.getMessage());
         }
+    }
+
+    /** The last write of an Event that failed, as the API server's code and message; null while none did. */
+    @Nullable String lastFailure() {
+        return lastFailure;
     }
 
     private static String truncate(String note) {

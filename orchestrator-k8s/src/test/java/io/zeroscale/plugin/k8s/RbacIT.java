@@ -9,12 +9,17 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.automaton.Decision;
+import io.zeroscale.spi.events.EngineEvent;
+import io.zeroscale.spi.traffic.Routing;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.targets.TargetChange;
 import io.zeroscale.spi.targets.TargetListener;
@@ -23,6 +28,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,8 +41,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shipped {@code deploy/kubernetes/rbac.yaml} on the real API server, with a real token of its
  * ServiceAccount (TokenRequest): the plugin attaches, observes and scales a Deployment and takes a
- * {@code ScaledTarget} as a target and writes its status. Then each rule of the ClusterRole is
- * removed in turn, and the operation that rule is for fails with 403 naming the resource.
+ * {@code ScaledTarget} as a target and writes its status, writes an Event for a state change on the
+ * Deployment, reads a pod's container log and leads through a Lease (acquired, then renewed). Then
+ * each rule of the ClusterRole is removed in turn, and the operation that rule is for fails with
+ * 403 naming the resource.
+ *
+ * <p>The fake nodes have no kubelet, so a log read cannot return a log: with the rule, the API
+ * server answers with its failure to reach the node (not 403: the read was authorized and
+ * attempted); without it, 403 before it tries.
  */
 class RbacIT {
     private static final String SA_NAMESPACE = "zeroscale";
@@ -52,7 +64,10 @@ class RbacIT {
             List.of("observe", "\"endpointslices\""),
             List.of("attach", "\"horizontalpodautoscalers\""),
             List.of("watch ScaledTargets", "\"scaledtargets\""),
-            List.of("write ScaledTarget status", "\"scaledtargets/status\""));
+            List.of("write ScaledTarget status", "\"scaledtargets/status\""),
+            List.of("write Events", "\"events\""),
+            List.of("read a container's log", "\"pods/log\""),
+            List.of("lead", "\"leases\""));
 
     @TempDir
     Path data;
@@ -159,12 +174,17 @@ class RbacIT {
                     failed = attempt(failures, "observe", () -> orchestrator.observe(ref));
                 }
                 if (failed == null) {
-                    attempt(failures, "scale", () -> orchestrator.scale(ref, 1));
+                    failed = attempt(failures, "scale", () -> orchestrator.scale(ref, 1));
+                }
+                if (failed == null) {
+                    events(orchestrator, context, ref, namespace, failures);
+                    log(orchestrator, namespace, failures);
                 }
             } finally {
                 orchestrator.close();
             }
             source(kubeconfig, namespace, context, failures);
+            lead(kubeconfig, namespace, context, failures);
         } finally {
             ControlPlane.stopAll(namespace, TIMEOUT);
         }
@@ -201,6 +221,73 @@ class RbacIT {
             }
         } finally {
             source.close();
+        }
+    }
+
+    /** The leader's state change (as the engine publishes it) written as an Event on the Deployment, or refused. */
+    private static void events(KubernetesOrchestrator orchestrator, TestPluginContext context, TargetRef ref, String namespace,
+            Map<String, String> failures) {
+        context.publish(new EngineEvent.Decided(Instant.now(), ref, "ZERO", "WAKING",
+                Decision.of(1, Routing.HOLD, "a request is held"), true));
+        await("the Event written, or refused").atMost(TIMEOUT).until(() -> orchestrator.lastEventFailure() != null
+                || ControlPlane.client().events().v1().events().inNamespace(namespace).list().getItems().stream()
+                        .anyMatch(e -> WorkloadEvents.CONTROLLER.equals(e.getReportingController())
+                                && "Waking".equals(e.getReason()) && ref.name().equals(e.getRegarding().getName())));
+        String refused = orchestrator.lastEventFailure();
+        if (refused != null) {
+            failures.put("write Events", refused);
+        }
+    }
+
+    /**
+     * The log read PodFailures makes for a crashed container (the exited instance's), of the
+     * Deployment's pod. Only a 403 is a failure here: the fake node has no kubelet to serve the log.
+     */
+    private static void log(KubernetesOrchestrator orchestrator, String namespace, Map<String, String> failures) {
+        String pod = await("the pod created").atMost(TIMEOUT).until(() -> ControlPlane.client().pods().inNamespace(namespace)
+                .withLabel("app", "web").list().getItems().stream().map(p -> p.getMetadata().getName()).findFirst().orElse(null),
+                name -> name != null);
+        try {
+            String text = orchestrator.readLog(namespace, pod, "app", true, PodFailures.OUTPUT_LINES);
+            System.out.println("RbacIT: pods/log of a fake node's pod answered " + text);
+        } catch (KubernetesClientException e) {
+            System.out.println("RbacIT: pods/log of a fake node's pod answered " + e.getCode() + " " + e.getMessage());
+            if (e.getCode() == 403) {
+                failures.put("read a container's log", e.getCode() + " " + e.getMessage());
+            } else if (!e.getMessage().contains("/containerLogs/" + namespace + "/" + pod + "/app")) {
+                // Authorized, the API server asks the pod's node for the log (and finds no kubelet there).
+                failures.put("read a container's log", "not passed on to the node: " + e.getCode() + " " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Leadership through a Lease in {@code namespace}: acquired (get, create) and renewed once
+     * (update), or refused.
+     */
+    private static void lead(Path kubeconfig, String namespace, TestPluginContext context, Map<String, String> failures) {
+        KubernetesLeadership leadership = (KubernetesLeadership) new KubernetesLeadershipFactory().create(Config.of("leadership",
+                Map.of("type", "kubernetes", "kubeconfig", kubeconfig.toString(), "namespace", namespace, "identity", "rbac",
+                        "lease-duration", "4s", "renew-deadline", "3s", "retry-period", "500ms")), context);
+        try {
+            await("the Lease acquired, or refused").atMost(TIMEOUT)
+                    .until(() -> leadership.isLeader() || String.valueOf(leadership.lastFailure()).startsWith("403"));
+            if (!leadership.isLeader()) {
+                failures.put("lead", String.valueOf(leadership.lastFailure()));
+                return;
+            }
+            var lease = ControlPlane.client().resources(Lease.class).inNamespace(namespace).withName("zeroscale");
+            await("the Lease renewed, or the renewal refused").atMost(TIMEOUT).until(() -> {
+                Lease held = lease.get();
+                return leadership.lastFailure() != null || held != null && "rbac".equals(held.getSpec().getHolderIdentity())
+                        && held.getSpec().getRenewTime() != null && held.getSpec().getAcquireTime() != null
+                        && held.getSpec().getRenewTime().isAfter(held.getSpec().getAcquireTime());
+            });
+            if (leadership.lastFailure() != null) {
+                failures.put("lead", String.valueOf(leadership.lastFailure()));
+            }
+        } finally {
+            leadership.close();
         }
     }
 
