@@ -219,8 +219,11 @@ final class WorkloadEvents implements EngineListener, AutoCloseable {
         }
         String patch = client.getKubernetesSerialization().asJson(Map.of("series", Map.of("count", series.count,
                 "lastObservedTime", MICRO_TIME.format(series.lastObserved))));
+        // Through an object naming the Event, not withName(): fabric8 reads a resource it is not
+        // given before patching it, and this daemon's role has no get on events.
+        Event named = new EventBuilder().withNewMetadata().withName(series.name).withNamespace(key.namespace).endMetadata().build();
         try {
-            client.events().v1().events().inNamespace(key.namespace).withName(series.name)
+            client.events().v1().events().inNamespace(key.namespace).resource(named)
                     .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
         } catch (KubernetesClientException e) {
             lastFailure = e.getCode() + " " + e.getMessage();

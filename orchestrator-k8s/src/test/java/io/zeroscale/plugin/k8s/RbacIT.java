@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The shipped {@code deploy/kubernetes/rbac.yaml} on the real API server, with a real token of its
  * ServiceAccount (TokenRequest): the plugin attaches, observes and scales a Deployment and takes a
  * {@code ScaledTarget} as a target and writes its status, writes an Event for a state change on the
- * Deployment, reads a pod's container log and leads through a Lease (acquired, then renewed). Then
+ * Deployment (and counts its repeat on it), reads a pod's container log and leads through a Lease (acquired, then renewed). Then
  * each rule of the ClusterRole is removed in turn, and the operation that rule is for fails with
  * 403 naming the resource.
  *
@@ -224,15 +224,21 @@ class RbacIT {
         }
     }
 
-    /** The leader's state change (as the engine publishes it) written as an Event on the Deployment, or refused. */
+    /**
+     * The leader's state change (as the engine publishes it) written as an Event on the Deployment
+     * (create), and its repeat counted on it (patch of {@code series}), or refused.
+     */
     private static void events(KubernetesOrchestrator orchestrator, TestPluginContext context, TargetRef ref, String namespace,
             Map<String, String> failures) {
-        context.publish(new EngineEvent.Decided(Instant.now(), ref, "ZERO", "WAKING",
-                Decision.of(1, Routing.HOLD, "a request is held"), true));
-        await("the Event written, or refused").atMost(TIMEOUT).until(() -> orchestrator.lastEventFailure() != null
+        for (int i = 0; i < 2; i++) {
+            context.publish(new EngineEvent.Decided(Instant.now(), ref, "ZERO", "WAKING",
+                    Decision.of(1, Routing.HOLD, "a request is held"), true));
+        }
+        await("the Event written and its repeat counted, or refused").atMost(TIMEOUT).until(() -> orchestrator.lastEventFailure() != null
                 || ControlPlane.client().events().v1().events().inNamespace(namespace).list().getItems().stream()
                         .anyMatch(e -> WorkloadEvents.CONTROLLER.equals(e.getReportingController())
-                                && "Waking".equals(e.getReason()) && ref.name().equals(e.getRegarding().getName())));
+                                && "Waking".equals(e.getReason()) && ref.name().equals(e.getRegarding().getName())
+                                && e.getSeries() != null && e.getSeries().getCount() == 2));
         String refused = orchestrator.lastEventFailure();
         if (refused != null) {
             failures.put("write Events", refused);
