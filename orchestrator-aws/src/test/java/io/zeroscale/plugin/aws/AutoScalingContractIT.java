@@ -45,6 +45,12 @@ class AutoScalingContractIT extends EndpointsContract {
     }
 
     @Override
+    protected @Nullable String whyTheWorkloadCannotPause() {
+        return "a group pauses only into a warm pool that reuses instances (NO_WARM_POOL otherwise); pause and resume through"
+                + " a warm pool are tested by AutoScalingWarmPoolIT";
+    }
+
+    @Override
     protected Endpoint reachable(Endpoint endpoint) {
         assertThat(endpoint.port()).as("endpoint port is the workload's port").isEqualTo(Moto.PORT);
         return backends.reachable(endpoint);
