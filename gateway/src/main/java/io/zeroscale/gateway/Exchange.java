@@ -359,9 +359,16 @@ final class Exchange implements UpstreamPool.Callback {
                 channel.write(content, channel.voidPromise());
             }
         }
-        channel.flush();
         if (requestComplete) {
+            channel.flush();
             startResponseTimer();
+        } else {
+            // More of the request may be in the client's read under way: a gRPC call's HEADERS and its
+            // first message arrive together, and flushing the head alone here sent them to the endpoint
+            // as two writes (two wake-ups of the endpoint per call). onDownstreamReadComplete flushes
+            // head and body at once; this task, run by the loop right after the I/O it is handling, is
+            // the backstop for a request connected outside a client read (a held one the wake let go).
+            loop.execute(channel::flush);
         }
         front.setBackpressured(!channel.isWritable());
     }
