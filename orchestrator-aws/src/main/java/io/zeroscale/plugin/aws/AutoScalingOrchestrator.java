@@ -141,7 +141,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         GroupSettings settings = settings(target);
         AutoScalingGroup group = describeOne(settings);
         Map<String, InstanceFacts> facts = learnInstances(List.of(group));
-        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts, pausedInstances(group));
+        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts, pooledInstances(group));
     }
 
     @Override
@@ -305,8 +305,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         }
         Set<String> warm = new HashSet<>();
         for (software.amazon.awssdk.services.autoscaling.model.Instance instance : warmPool(settings.groupName())) {
-            String state = instance.lifecycleStateAsString();
-            if ("Warmed:Stopped".equals(state) || "Warmed:Hibernated".equals(state) || "Warmed:Running".equals(state)) {
+            if (warmed(instance.lifecycleStateAsString())) {
                 warm.add(instance.instanceId());
             }
         }
@@ -336,19 +335,37 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         return found;
     }
 
-    /** Instances of a paused group's warm pool that are not on their way out, by group name (paused groups only). */
-    private int pausedInstances(AutoScalingGroup group) {
+    /**
+     * The instances of a paused group's warm pool (none for a group that is not paused): {@code
+     * warmed} are stopped or hibernated ({@code Warmed:Stopped}, {@code Warmed:Hibernated}, or
+     * {@code Warmed:Running} for a pool kept running), {@code warming} still on their way there
+     * ({@code Warmed:Pending*}). Only warmed ones are paused: a scale-out takes only warmed
+     * instances from the pool, so an instance still warming is pausing, not paused.
+     */
+    record PoolCount(int warmed, int warming) {
+        static final PoolCount NONE = new PoolCount(0, 0);
+    }
+
+    private PoolCount pooledInstances(AutoScalingGroup group) {
         if (pausedCapacity(group) == null) {
-            return 0;
+            return PoolCount.NONE;
         }
-        int count = 0;
+        int warmed = 0;
+        int warming = 0;
         for (software.amazon.awssdk.services.autoscaling.model.Instance instance : warmPool(group.autoScalingGroupName())) {
             String state = instance.lifecycleStateAsString();
-            if (state != null && state.startsWith("Warmed:") && !state.startsWith("Warmed:Terminat")) {
-                count++;
+            if (warmed(state)) {
+                warmed++;
+            } else if (state != null && state.startsWith("Warmed:Pending")) {
+                warming++;
             }
         }
-        return count;
+        return new PoolCount(warmed, warming);
+    }
+
+    /** A warm-pool instance that finished entering the pool: a scale-out can take it. */
+    static boolean warmed(@Nullable String state) {
+        return "Warmed:Stopped".equals(state) || "Warmed:Hibernated".equals(state) || "Warmed:Running".equals(state);
     }
 
     /** The tier of each instance new since a scale-up of a warm-pool group, once it is in the group. */
@@ -508,7 +525,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             presentGroups.get(i).instances().forEach(instance -> seen.add(instance.instanceId()));
             announceStarts(present.get(i), presentGroups.get(i));
             announceRemovals(present.get(i), presentGroups.get(i), facts);
-            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pausedInstances(presentGroups.get(i))));
+            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pooledInstances(presentGroups.get(i))));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
@@ -613,7 +630,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
 
     /** The observed state of {@code group}: desired capacity, instances that exist, ready ones oldest first. */
     private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, InstanceFacts> facts,
-            int inWarmPool) {
+            PoolCount pool) {
         int existing = 0;
         List<Instance> ready = new ArrayList<>();
         List<Instance> listed = group.instances();
@@ -639,11 +656,14 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             endpoints.add(endpoint(instance, settings.port(), facts).orElseThrow());
         }
         // Paused: the desired count is the one a resume brings back, and the warm pool's instances
-        // (up to it) are paused replicas, never missing ones.
+        // (up to it) exist, never missing ones; only warmed ones are paused, those still warming
+        // (Warmed:Pending) are pausing: they exist, neither ready nor paused yet.
         Integer paused = pausedCapacity(group);
         int desired = paused == null ? group.desiredCapacity() : paused;
-        int frozen = paused == null ? 0 : Math.min(paused, inWarmPool);
-        return new ObservedState(desired, existing + frozen, endpoints.size(), frozen, endpoints, context.scheduler().clock().instant());
+        int frozen = paused == null ? 0 : Math.min(paused, pool.warmed());
+        int pausing = paused == null ? 0 : Math.min(paused - frozen, pool.warming());
+        return new ObservedState(desired, existing + frozen + pausing, endpoints.size(), frozen, endpoints,
+                context.scheduler().clock().instant());
     }
 
     private static Instant launchTime(Instance instance, Map<String, InstanceFacts> facts) {

@@ -44,10 +44,15 @@ class AutoScalingContractIT extends EndpointsContract {
         return Moto.workload("aws", Moto.group("contract", 0, 5), Map.of());
     }
 
+    /**
+     * A group without a warm pool cannot pause by AWS's design: its scale-in terminates instances,
+     * so the plugin refuses with {@code NO_WARM_POOL} (a documented precondition). The whole
+     * contract, pause included, runs on a pooled group in {@link AutoScalingWarmPoolContractIT}.
+     */
     @Override
     protected @Nullable String whyTheWorkloadCannotPause() {
-        return "a group pauses only into a warm pool that reuses instances (NO_WARM_POOL otherwise); pause and resume through"
-                + " a warm pool are tested by AutoScalingWarmPoolIT";
+        return "a group without a warm pool cannot pause (its scale-in terminates, NO_WARM_POOL); the whole contract runs on a"
+                + " pooled group in AutoScalingWarmPoolContractIT";
     }
 
     @Override
@@ -72,7 +77,7 @@ class AutoScalingContractIT extends EndpointsContract {
         }
     }
 
-    private AwsTestProxy proxy() {
+    AwsTestProxy proxy() {
         AwsTestProxy current = proxy;
         if (current == null) {
             throw new IllegalStateException("proxy not started");

@@ -130,6 +130,32 @@ class AutoScalingWarmPoolIT {
         assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("resume and scale to the current count write nothing").isEqualTo(writes);
     }
 
+    /**
+     * An instance still entering the pool (Warmed:Pending) is pausing, not paused: it exists, but
+     * a scale-out would not take it from the pool (it launches new instances instead), so it must
+     * not be reported paused until Warmed:Stopped.
+     */
+    @Test
+    void instancesStillEnteringThePoolArePausingNotPaused() {
+        proxy.warmPoolTimes(Duration.ofSeconds(5), Duration.ofMillis(500));
+        String group = warmGroup("warm-pausing", 2, true);
+        AutoScalingOrchestrator orchestrator = watched(group);
+        awaitState(orchestrator, "2 ready", s -> s.readyReplicas() == 2);
+
+        orchestrator.pause(ref(group));
+        ObservedState pausing = orchestrator.observe(ref(group));
+
+        assertThat(proxy.warmPool(Moto.REGION, group, "Warmed:Stopped").values()).as("still entering the pool")
+                .containsOnly("Warmed:Pending");
+        assertThat(pausing.pausedReplicas()).as("Warmed:Pending is not paused yet").isZero();
+        assertThat(pausing.replicas()).as("but the instances exist: never missing").isEqualTo(2);
+        assertThat(pausing.readyReplicas()).isZero();
+        assertThat(pausing.desiredReplicas()).isEqualTo(2);
+        ObservedState paused = awaitState(orchestrator, "paused once warmed", s -> s.pausedReplicas() == 2);
+        assertThat(paused.replicas()).isEqualTo(2);
+        assertThat(proxyWarmed(group)).as("reported paused only once Warmed:Stopped").isTrue();
+    }
+
     /** Whether the proxy answers every instance of the group's pool as warmed. */
     private boolean proxyWarmed(String group) {
         return proxy.warmPool(Moto.REGION, group, "Warmed:Stopped").values().stream().allMatch("Warmed:Stopped"::equals);
