@@ -173,7 +173,8 @@ final class WorkloadActuation {
     /**
      * Leader: queues the calls that bring the workload to {@code safe}, in this order: resume,
      * scale, pause, resize (replicas are unfrozen before their count changes, frozen after it
-     * settled).
+     * settled). A decision that unpauses and scales to 0 makes no resume: the scale to 0 releases
+     * the paused replicas as they are.
      */
     void apply(Decision safe) {
         Instant waitUntil = retryAt;
@@ -182,7 +183,14 @@ final class WorkloadActuation {
         }
         boolean pauseChanged = !Objects.equals(requestedPaused, safe.paused()) && (requestedPaused != null || safe.paused());
         if (pauseChanged && !safe.paused()) {
-            pause(false);
+            if (safe.replicas() == 0 && requestedReplicas != 0 && orchestrator instanceof Pausable) {
+                // PAUSED -> ZERO: the scale to 0 below releases the paused replicas too (Pausable's
+                // promise); resuming them first would start them only to stop them again (a warm
+                // pool's instances would be started from the pool and scaled back into it).
+                requestedPaused = false;
+            } else {
+                pause(false);
+            }
         }
         int chosenTarget = drains.chosenTarget();
         if (chosenTarget >= 0 && safe.replicas() != chosenTarget) {

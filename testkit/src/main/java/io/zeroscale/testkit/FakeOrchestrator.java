@@ -360,6 +360,9 @@ public final class FakeOrchestrator implements Orchestrator, Endpoints, Pausable
             workload.generation++;
             generation = workload.generation;
             workload.desired = replicas;
+            if (replicas == 0) {
+                workload.paused = false; // a scale to 0 releases paused replicas too (Pausable's promise)
+            }
             if (controllerLag) {
                 workload.ready = Math.min(workload.ready, workload.ids.size());
             } else {
