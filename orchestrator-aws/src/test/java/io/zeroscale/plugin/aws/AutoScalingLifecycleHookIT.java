@@ -3,18 +3,11 @@ package io.zeroscale.plugin.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
-import io.zeroscale.testkit.AwsTestProxy;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.Instance;
@@ -23,28 +16,8 @@ import software.amazon.awssdk.services.autoscaling.model.Instance;
  * Terminate lifecycle hooks completed only after the drain, against moto through the test proxy,
  * whose Terminating:Wait emulation (moto has no CompleteLifecycleAction) these tests rely on.
  */
-class AutoScalingLifecycleHookIT {
+class AutoScalingLifecycleHookIT extends GroupsThroughProxy {
     private static final String COMPLETE = "autoscaling:CompleteLifecycleAction";
-
-    private AwsTestProxy proxy;
-    private ManualTicks ticks;
-    private final Moto.Backends backends = new Moto.Backends();
-    private final List<AutoScalingOrchestrator> orchestrators = new ArrayList<>();
-    private final List<WorkloadEvent> events = new CopyOnWriteArrayList<>();
-
-    @BeforeEach
-    void start() {
-        proxy = AwsTestProxy.start(Moto.peer().url());
-        ticks = new ManualTicks();
-    }
-
-    @AfterEach
-    void stop() {
-        orchestrators.forEach(AutoScalingOrchestrator::close);
-        backends.close();
-        ticks.close();
-        proxy.close();
-    }
 
     /** A group of 3 instances with a terminate lifecycle hook that waits up to 5 minutes. */
     private static String hookedGroup(String prefix) {
@@ -55,17 +28,9 @@ class AutoScalingLifecycleHookIT {
         return group;
     }
 
-    private AutoScalingOrchestrator watched(String group) {
-        AutoScalingOrchestrator orchestrator = Moto.orchestrator(proxy.url(), ticks, Map.of(), backends::reachable);
-        orchestrators.add(orchestrator);
-        orchestrator.attach(Moto.workload("aws", group, Map.of()));
-        orchestrator.watch(ref(group), events::add);
-        return orchestrator;
-    }
-
     private static ObservedState awaitReady(AutoScalingOrchestrator orchestrator, String group, int ready) {
         return await(ready + " ready").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> orchestrator.observe(ref(group)), s -> s.readyReplicas() == ready);
+                .until(() -> orchestrator.observe(Moto.groupRef(group)), s -> s.readyReplicas() == ready);
     }
 
     @Test
@@ -75,14 +40,14 @@ class AutoScalingLifecycleHookIT {
         ObservedState three = awaitReady(orchestrator, group, 3);
         Endpoint newest = three.readyEndpoints().get(2);
 
-        orchestrator.remove(ref(group), List.of(newest));
+        orchestrator.remove(Moto.groupRef(group), List.of(newest));
 
         assertThat(proxy.log()).containsSubsequence("autoscaling:TerminateInstanceInAutoScalingGroup", COMPLETE);
-        AutoScalingGroup after = describe(group);
+        AutoScalingGroup after = Moto.describeGroup(group);
         assertThat(after.desiredCapacity()).isEqualTo(2);
         assertThat(after.instances()).as("terminated once the hook was completed, the other two kept").hasSize(2);
         assertThat(proxy.terminatingWait()).isEmpty();
-        assertThat(orchestrator.observe(ref(group)).readyEndpoints()).doesNotContain(newest).hasSize(2);
+        assertThat(orchestrator.observe(Moto.groupRef(group)).readyEndpoints()).doesNotContain(newest).hasSize(2);
     }
 
     @Test
@@ -90,7 +55,7 @@ class AutoScalingLifecycleHookIT {
         String group = hookedGroup("hook-refresh");
         AutoScalingOrchestrator orchestrator = watched(group);
         ObservedState three = awaitReady(orchestrator, group, 3);
-        List<Instance> instances = describe(group).instances();
+        List<Instance> instances = Moto.describeGroup(group).instances();
         String leaving = instances.get(0).instanceId();
 
         proxy.terminateAsAutoScaling(Moto.REGION, leaving);
@@ -103,7 +68,7 @@ class AutoScalingLifecycleHookIT {
         Endpoint endpoint = removing.endpoints().get(0);
         assertThat(three.readyEndpoints()).as("an endpoint the engine knows").contains(endpoint);
         assertThat(removing.reason()).contains(leaving).contains("Terminating:Wait");
-        ObservedState waiting = orchestrator.observe(ref(group));
+        ObservedState waiting = orchestrator.observe(Moto.groupRef(group));
         assertThat(waiting.readyEndpoints()).as("it still serves its in-flight requests until drained").contains(endpoint);
         orchestrator.requestPoll();
         orchestrator.requestPoll();
@@ -112,22 +77,14 @@ class AutoScalingLifecycleHookIT {
         assertThat(proxy.calls(COMPLETE)).as("no completion before the drain").isZero();
         assertThat(proxy.terminatingWait()).containsExactly(leaving);
 
-        orchestrator.remove(ref(group), List.of(endpoint));
+        orchestrator.remove(Moto.groupRef(group), List.of(endpoint));
 
         assertThat(proxy.calls(COMPLETE)).isEqualTo(1);
         assertThat(proxy.calls("autoscaling:TerminateInstanceInAutoScalingGroup")).as("Auto Scaling terminates it itself").isZero();
-        AutoScalingGroup after = describe(group);
+        AutoScalingGroup after = Moto.describeGroup(group);
         assertThat(after.instances()).extracting(Instance::instanceId).doesNotContain(leaving);
         assertThat(after.desiredCapacity()).as("Auto Scaling's removal keeps the capacity: a replacement").isEqualTo(3);
-        orchestrator.remove(ref(group), List.of(endpoint));
+        orchestrator.remove(Moto.groupRef(group), List.of(endpoint));
         assertThat(proxy.calls(COMPLETE)).as("a repeated remove changes nothing").isEqualTo(1);
-    }
-
-    private static TargetRef ref(String group) {
-        return TargetRef.of("aws", "AutoScalingGroup", group);
-    }
-
-    private static AutoScalingGroup describe(String group) {
-        return Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0);
     }
 }

@@ -6,13 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
-import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
-import io.zeroscale.testkit.AwsTestProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,40 +19,13 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.TagDescription;
 
 /** The aws-autoscaling orchestrator against moto's server through the test proxy. */
-class AutoScalingOrchestratorIT {
+class AutoScalingOrchestratorIT extends GroupsThroughProxy {
     private static final String DESCRIBE = "autoscaling:DescribeAutoScalingGroups";
-
-    private AwsTestProxy proxy;
-    private ManualTicks ticks;
-    private final Moto.Backends backends = new Moto.Backends();
-    private final List<AutoScalingOrchestrator> orchestrators = new ArrayList<>();
-
-    @BeforeEach
-    void start() {
-        proxy = AwsTestProxy.start(Moto.peer().url());
-        ticks = new ManualTicks();
-    }
-
-    @AfterEach
-    void stop() {
-        orchestrators.forEach(AutoScalingOrchestrator::close);
-        backends.close();
-        ticks.close();
-        proxy.close();
-    }
-
-    private AutoScalingOrchestrator orchestrator() {
-        AutoScalingOrchestrator orchestrator = Moto.orchestrator(proxy.url(), ticks, Map.of(), backends::reachable);
-        orchestrators.add(orchestrator);
-        return orchestrator;
-    }
 
     private AutoScalingOrchestrator attached(Workload workload) {
         AutoScalingOrchestrator orchestrator = orchestrator();
@@ -67,12 +38,12 @@ class AutoScalingOrchestratorIT {
         String group = Moto.group("min-refused", 2, 5);
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", group, Map.of()));
 
-        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(ref(group), 0));
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(Moto.groupRef(group), 0));
 
         assertThat(e.errorCode()).isEqualTo(AwsErrorCode.OUTSIDE_GROUP_LIMITS);
         assertThat(e.errorCode().type()).isEqualTo(ErrorType.USER_ERROR);
         assertThat(e.getMessage()).contains("its MinSize is 2").contains("targets." + group + ".workload.lower-min-size: true");
-        assertThat(describe(group).desiredCapacity()).as("nothing written").isEqualTo(2);
+        assertThat(Moto.describeGroup(group).desiredCapacity()).as("nothing written").isEqualTo(2);
         assertThat(proxy.actions()).containsExactly(DESCRIBE);
     }
 
@@ -80,9 +51,9 @@ class AutoScalingOrchestratorIT {
     void scaleToZeroLowersMinSizeKeepsTheOriginalInATagAndAScaleUpRestoresIt() {
         String group = Moto.group("min-lowered", 2, 5);
         Workload workload = Moto.workload("aws", group, Map.of("lower-min-size", true));
-        attached(workload).scale(ref(group), 0);
+        attached(workload).scale(Moto.groupRef(group), 0);
 
-        AutoScalingGroup atZero = describe(group);
+        AutoScalingGroup atZero = Moto.describeGroup(group);
         assertThat(atZero.minSize()).isZero();
         assertThat(atZero.desiredCapacity()).isZero();
         assertThat(tag(atZero)).as("the original MinSize, in AWS").contains("2");
@@ -91,20 +62,20 @@ class AutoScalingOrchestratorIT {
 
         // A restarted daemon (a new instance, nothing local) restores it from the tag, in two steps.
         AutoScalingOrchestrator restarted = attached(workload);
-        restarted.scale(ref(group), 1);
-        AutoScalingGroup one = describe(group);
+        restarted.scale(Moto.groupRef(group), 1);
+        AutoScalingGroup one = Moto.describeGroup(group);
         assertThat(one.minSize()).as("MinSize may not exceed the count asked for").isEqualTo(1);
         assertThat(one.desiredCapacity()).isEqualTo(1);
         assertThat(tag(one)).as("kept until fully restored").contains("2");
 
-        restarted.scale(ref(group), 3);
-        AutoScalingGroup three = describe(group);
+        restarted.scale(Moto.groupRef(group), 3);
+        AutoScalingGroup three = Moto.describeGroup(group);
         assertThat(three.minSize()).isEqualTo(2);
         assertThat(three.desiredCapacity()).isEqualTo(3);
         assertThat(tag(three)).as("the tag goes once MinSize is restored").isEmpty();
 
         proxy.resetCounts();
-        restarted.scale(ref(group), 3);
+        restarted.scale(Moto.groupRef(group), 3);
         assertThat(proxy.actions()).as("scale(current) writes nothing").containsExactly(DESCRIBE);
     }
 
@@ -113,18 +84,18 @@ class AutoScalingOrchestratorIT {
         String group = Moto.group("max", 0, 2);
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", group, Map.of()));
 
-        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(ref(group), 3));
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(Moto.groupRef(group), 3));
 
         assertThat(e.errorCode()).isEqualTo(AwsErrorCode.OUTSIDE_GROUP_LIMITS);
         assertThat(e.getMessage()).contains("its MaxSize is 2");
-        assertThat(describe(group).desiredCapacity()).isZero();
+        assertThat(Moto.describeGroup(group).desiredCapacity()).isZero();
     }
 
     @Test
     void aMissingGroupIsAUserErrorNeverZero() {
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", "no-such-group", Map.of()));
 
-        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.observe(ref("no-such-group")));
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.observe(Moto.groupRef("no-such-group")));
 
         assertThat(e.errorCode()).isEqualTo(AwsErrorCode.GROUP_NOT_FOUND);
         assertThat(e.getMessage()).contains("'no-such-group' does not exist in region us-east-1")
@@ -151,13 +122,13 @@ class AutoScalingOrchestratorIT {
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", group, Map.of()));
         proxy.throttle("autoscaling:SetDesiredCapacity", 1);
 
-        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(ref(group), 1));
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.scale(Moto.groupRef(group), 1));
 
         assertThat(e.errorCode()).isEqualTo(AwsErrorCode.THROTTLED);
         assertThat(e.errorCode().type()).isEqualTo(ErrorType.EXTERNAL);
         assertThat(proxy.calls("autoscaling:SetDesiredCapacity")).as("the SDK does not retry: the engine does").isEqualTo(1);
-        orchestrator.scale(ref(group), 1);
-        assertThat(describe(group).desiredCapacity()).isEqualTo(1);
+        orchestrator.scale(Moto.groupRef(group), 1);
+        assertThat(Moto.describeGroup(group).desiredCapacity()).isEqualTo(1);
     }
 
     @Test
@@ -166,19 +137,19 @@ class AutoScalingOrchestratorIT {
         proxy.pendingFor(Duration.ofSeconds(1));
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", group, Map.of("readiness", Map.of("http", "/health"))));
 
-        orchestrator.scale(ref(group), 1);
-        ObservedState booting = orchestrator.observe(ref(group));
+        orchestrator.scale(Moto.groupRef(group), 1);
+        ObservedState booting = orchestrator.observe(Moto.groupRef(group));
         assertThat(booting.replicas()).as("a Pending instance exists").isEqualTo(1);
         assertThat(booting.readyReplicas()).as("a Pending instance is not ready").isZero();
 
         ObservedState ready = await("InService and answering the probe").atMost(Duration.ofSeconds(20))
-                .until(() -> orchestrator.observe(ref(group)), s -> s.readyReplicas() == 1);
+                .until(() -> orchestrator.observe(Moto.groupRef(group)), s -> s.readyReplicas() == 1);
         Endpoint endpoint = ready.readyEndpoints().get(0);
         assertThat(endpoint.port()).isEqualTo(Moto.PORT);
         assertThat(endpoint.host()).as("the instance's private IP").startsWith("10.");
 
         backends.stop(endpoint.host());
-        ObservedState down = orchestrator.observe(ref(group));
+        ObservedState down = orchestrator.observe(Moto.groupRef(group));
         assertThat(down.replicas()).isEqualTo(1);
         assertThat(down.readyReplicas()).as("InService but not answering").isZero();
     }
@@ -194,7 +165,7 @@ class AutoScalingOrchestratorIT {
             orchestrator.attach(Moto.workload("aws", group, Map.of()));
         }
         for (String group : groups) {
-            orchestrator.watch(ref(group), event -> seen.computeIfAbsent(group, g -> new CopyOnWriteArrayList<>())
+            orchestrator.watch(Moto.groupRef(group), event -> seen.computeIfAbsent(group, g -> new CopyOnWriteArrayList<>())
                     .add(((WorkloadEvent.Changed) event).state()));
         }
         await("a first event for each of the 100 groups").atMost(Duration.ofSeconds(30)).until(() -> seen.size() == 100);
@@ -218,7 +189,7 @@ class AutoScalingOrchestratorIT {
         // The 101st group needs a second page.
         String extra = Moto.group("batch", 0, 2);
         orchestrator.attach(Moto.workload("aws", extra, Map.of()));
-        orchestrator.watch(ref(extra), event -> {});
+        orchestrator.watch(Moto.groupRef(extra), event -> {});
         await("the new watch's first poll").atMost(Duration.ofSeconds(10)).until(() -> proxy.calls(DESCRIBE) == 7);
         ticks.tick();
         await("two pages for 101 groups").atMost(Duration.ofSeconds(10)).until(() -> proxy.calls(DESCRIBE) == 9);
@@ -229,7 +200,7 @@ class AutoScalingOrchestratorIT {
         String group = Moto.group("poll-throttle", 0, 2);
         AutoScalingOrchestrator orchestrator = attached(Moto.workload("aws", group, Map.of()));
         List<ObservedState> seen = new CopyOnWriteArrayList<>();
-        orchestrator.watch(ref(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
+        orchestrator.watch(Moto.groupRef(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
         await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
         awaitNoMoreDescribes();
         Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
@@ -261,9 +232,9 @@ class AutoScalingOrchestratorIT {
         String group = Moto.group("detach", 0, 2);
         Workload workload = Moto.workload("aws", group, Map.of());
         AutoScalingOrchestrator orchestrator = attached(workload);
-        orchestrator.scale(ref(group), 1);
+        orchestrator.scale(Moto.groupRef(group), 1);
         List<ObservedState> seen = new CopyOnWriteArrayList<>();
-        orchestrator.watch(ref(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
+        orchestrator.watch(Moto.groupRef(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
         await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
         awaitNoMoreDescribes();
         proxy.resetCounts();
@@ -274,17 +245,9 @@ class AutoScalingOrchestratorIT {
 
         await("no poll after detach").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
                 .until(() -> proxy.calls(DESCRIBE) == 0);
-        assertThat(describe(group).desiredCapacity()).as("the group keeps its capacity").isEqualTo(1);
-        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.observe(ref(group)));
+        assertThat(Moto.describeGroup(group).desiredCapacity()).as("the group keeps its capacity").isEqualTo(1);
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class, () -> orchestrator.observe(Moto.groupRef(group)));
         assertThat(e.errorCode()).isEqualTo(AwsErrorCode.UNKNOWN_TARGET);
-    }
-
-    private static TargetRef ref(String group) {
-        return TargetRef.of("aws", "AutoScalingGroup", group);
-    }
-
-    private static AutoScalingGroup describe(String group) {
-        return Moto.autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0);
     }
 
     private static Optional<String> tag(AutoScalingGroup group) {

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.zeroscale.spi.ErrorType;
+import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
-import io.zeroscale.testkit.AwsTestProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.Service;
@@ -29,32 +28,13 @@ import software.amazon.awssdk.services.ecs.model.Service;
  * The aws-ecs orchestrator against moto's server through the test proxy (which plays ECS's service
  * scheduler: moto's UpdateService starts no tasks).
  */
-class EcsOrchestratorIT {
+class EcsOrchestratorIT extends ThroughProxy<EcsOrchestrator> {
     private static final String DESCRIBE = "ecs:DescribeServices";
 
-    private AwsTestProxy proxy;
-    private ManualTicks ticks;
-    private final Moto.Backends backends = new Moto.Backends();
-    private final List<EcsOrchestrator> orchestrators = new ArrayList<>();
 
-    @BeforeEach
-    void start() {
-        proxy = AwsTestProxy.start(Moto.peer().url());
-        ticks = new ManualTicks();
-    }
-
-    @AfterEach
-    void stop() {
-        orchestrators.forEach(EcsOrchestrator::close);
-        backends.close();
-        ticks.close();
-        proxy.close();
-    }
-
-    private EcsOrchestrator orchestrator() {
-        EcsOrchestrator orchestrator = Moto.ecsOrchestrator(proxy.url(), ticks, Map.of(), backends::reachable);
-        orchestrators.add(orchestrator);
-        return orchestrator;
+    @Override
+    protected EcsOrchestrator create(String endpoint, PluginContext context, UnaryOperator<Endpoint> probeAddress) {
+        return Moto.ecsOrchestrator(endpoint, context, Map.of(), probeAddress);
     }
 
     private EcsOrchestrator attached(String service, Map<String, ?> extra) {

@@ -26,6 +26,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.AssignPublicIp;
@@ -168,6 +169,16 @@ final class Moto {
         autoScaling().createAutoScalingGroup(r -> r.autoScalingGroupName(name).launchConfigurationName(configuration)
                 .minSize(min).maxSize(max).desiredCapacity(min).availabilityZones(REGION + "a"));
         return name;
+    }
+
+    /** The target of group {@code name} on the orchestrator named {@code aws}. */
+    static TargetRef groupRef(String name) {
+        return TargetRef.of("aws", "AutoScalingGroup", name);
+    }
+
+    /** The group as moto has it now (straight to moto, not through a proxy). */
+    static AutoScalingGroup describeGroup(String name) {
+        return autoScaling().describeAutoScalingGroups(r -> r.autoScalingGroupNames(name)).autoScalingGroups().get(0);
     }
 
     /** The workload of group {@code name} on orchestrator {@code orchestrator}, with extra settings. */

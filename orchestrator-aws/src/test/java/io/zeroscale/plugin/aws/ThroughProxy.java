@@ -1,0 +1,52 @@
+package io.zeroscale.plugin.aws;
+
+import io.zeroscale.spi.PluginContext;
+import io.zeroscale.spi.orchestrator.Endpoint;
+import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.testkit.AwsTestProxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * The set-up of the ITs that drive one orchestrator through the test proxy in front of moto: a
+ * fresh proxy (its call counts start at zero), manual poll ticks, loopback stand-ins for the
+ * instances' and tasks' addresses (the reachability seam), and every orchestrator made by
+ * {@link #orchestrator()} closed after the test.
+ *
+ * @param <O> the orchestrator kind
+ */
+abstract class ThroughProxy<O extends Orchestrator> {
+    protected AwsTestProxy proxy;
+    protected ManualTicks ticks;
+    protected final Moto.Backends backends = new Moto.Backends();
+    private final List<O> orchestrators = new ArrayList<>();
+
+    @BeforeEach
+    void startProxy() {
+        proxy = AwsTestProxy.start(Moto.peer().url());
+        ticks = new ManualTicks();
+    }
+
+    @AfterEach
+    void stopProxy() throws Exception {
+        for (O orchestrator : orchestrators) {
+            orchestrator.close();
+        }
+        backends.close();
+        ticks.close();
+        proxy.close();
+    }
+
+    /** A new orchestrator through {@code endpoint}, ticking with {@code context}, probing through {@code probeAddress}. */
+    protected abstract O create(String endpoint, PluginContext context, UnaryOperator<Endpoint> probeAddress);
+
+    /** A new orchestrator through the proxy, closed after the test. */
+    protected final O orchestrator() {
+        O orchestrator = create(proxy.url(), ticks, backends::reachable);
+        orchestrators.add(orchestrator);
+        return orchestrator;
+    }
+}
