@@ -77,6 +77,8 @@ final class Exchange implements UpstreamPool.Callback {
     private final FrontendHandler front;
     private final Channel down;
     private final EventLoop loop;
+    /** Flushes of HTTP/2 streams and reports of the target's counters, once per loop turn. */
+    private final LoopTurn turn;
     private final TargetTraffic target;
     private final GatewayConfig config;
     private final HttpRequest request;
@@ -125,6 +127,7 @@ final class Exchange implements UpstreamPool.Callback {
         this.front = front;
         this.down = down;
         this.loop = down.eventLoop();
+        this.turn = proxy.pool(loop).turn();
         this.target = target;
         this.config = target.config();
         this.request = request;
@@ -173,7 +176,7 @@ final class Exchange implements UpstreamPool.Callback {
 
     void start() {
         proxy.register(this);
-        TargetTraffic.Admission admission = target.admit(this);
+        TargetTraffic.Admission admission = target.admit(this, turn);
         switch (admission.outcome()) {
             case FORWARD -> forwardTo(requireEndpoint(admission));
             case HELD -> {
@@ -360,7 +363,7 @@ final class Exchange implements UpstreamPool.Callback {
             }
         }
         if (requestComplete) {
-            channel.flush();
+            turn.flush(channel);
             startResponseTimer();
         } else {
             // More of the request may be in the client's read under way: a gRPC call's HEADERS and its
@@ -368,7 +371,7 @@ final class Exchange implements UpstreamPool.Callback {
             // as two writes (two wake-ups of the endpoint per call). onDownstreamReadComplete flushes
             // head and body at once; this task, run by the loop right after the I/O it is handling, is
             // the backstop for a request connected outside a client read (a held one the wake let go).
-            loop.execute(channel::flush);
+            turn.flushSoon(channel);
         }
         front.setBackpressured(!channel.isWritable());
     }
@@ -471,7 +474,7 @@ final class Exchange implements UpstreamPool.Callback {
     void onDownstreamReadComplete() {
         Channel channel = upstream;
         if (channel != null) {
-            channel.flush();
+            turn.flush(channel);
         }
     }
 
@@ -619,7 +622,7 @@ final class Exchange implements UpstreamPool.Callback {
 
     void onUpstreamReadComplete() {
         if (phase == Phase.RESPONDING || phase == Phase.RELAYING) {
-            down.flush();
+            turn.flush(down);
             Channel channel = upstream;
             if (channel != null && !down.isWritable()) {
                 // The client reads slower than the endpoint writes: stop reading until it catches up.
@@ -634,7 +637,8 @@ final class Exchange implements UpstreamPool.Callback {
 
     private void onResponseComplete(LastHttpContent last) {
         boolean close = closeClient || !requestComplete;
-        ChannelFuture written = down.writeAndFlush(last);
+        ChannelFuture written = down.write(last);
+        turn.flush(down);
         if (close) {
             front.closeAfter(written, !requestComplete);
         }
@@ -777,7 +781,7 @@ final class Exchange implements UpstreamPool.Callback {
         cancel(pageTimer);
         cancel(responseTimer);
         releaseBody();
-        target.finish(this);
+        target.finish(this, turn);
         proxy.unregister(this);
     }
 

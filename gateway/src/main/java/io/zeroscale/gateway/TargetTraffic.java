@@ -152,8 +152,11 @@ final class TargetTraffic {
         return clock;
     }
 
-    /** A new request for this target: forward it, hold it, or refuse it because the queue is full. */
-    Admission admit(Exchange exchange) {
+    /**
+     * A new request for this target: forward it, hold it, or refuse it because the queue is full.
+     * The counters go to the hub at the end of {@code turn}.
+     */
+    Admission admit(Exchange exchange, LoopTurn turn) {
         Admission admission;
         synchronized (this) {
             arrivals++;
@@ -176,7 +179,7 @@ final class TargetTraffic {
                 }
             }
         }
-        report();
+        turn.report(this);
         return admission;
     }
 
@@ -304,8 +307,11 @@ final class TargetTraffic {
         return removed;
     }
 
-    /** The request ended, however it ended; counts it and frees its endpoint. Idempotent. */
-    void finish(Exchange exchange) {
+    /**
+     * The request ended, however it ended; counts it and frees its endpoint. Idempotent. The
+     * counters go to the hub at the end of {@code turn}.
+     */
+    void finish(Exchange exchange, LoopTurn turn) {
         double latency = seconds(Duration.between(exchange.arrival, clock.instant()));
         List<Finished> drainedNow;
         synchronized (this) {
@@ -323,7 +329,7 @@ final class TargetTraffic {
             drainedNow = takeFinishedDrains();
         }
         reportDrained(drainedNow, false);
-        report();
+        turn.report(this);
     }
 
     /** The engine's new instruction: update the endpoints, start drains, and release held requests. */

@@ -60,6 +60,7 @@ final class UpstreamPool {
     }
 
     private final EventLoop loop;
+    private final LoopTurn turn;
     private final Bootstrap bootstrap;
     private final Bootstrap h2Bootstrap;
     private final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
@@ -70,6 +71,7 @@ final class UpstreamPool {
 
     UpstreamPool(EventLoop loop, Transport transport) {
         this.loop = loop;
+        this.turn = new LoopTurn(loop);
         this.h2Bootstrap = h2Bootstrap(loop, transport);
         this.bootstrap = connections(loop, transport)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -134,6 +136,11 @@ final class UpstreamPool {
 
     EventLoop loop() {
         return loop;
+    }
+
+    /** What this loop defers to the end of its turn: flushes of HTTP/2 streams, reports of counters. */
+    LoopTurn turn() {
+        return turn;
     }
 
     /**
