@@ -464,8 +464,11 @@ class GatewayGrpcIT extends GatewayTestSupport {
         }
         int writes = CountingUpstreamChannel.WRITES.get() - before;
 
+        // Two writes per call (HEADERS, then DATA) gave 103 for 50 calls. Connection-level frames
+        // (WINDOW_UPDATE, SETTINGS and PING acks) add a few writes of their own, more of them when the
+        // machine is loaded (61 seen at load 40), so the bound sits halfway between one and two per call.
         assertThat(writes).as("writes to the endpoint for %d sequential unary calls", calls)
-                .isBetween(calls, calls + calls / 5);
+                .isBetween(calls, calls + calls / 2);
         assertThat(CountingUpstreamChannel.WITHOUT_NODELAY.get()).as("writes to the endpoint with Nagle on").isZero();
     }
 }
