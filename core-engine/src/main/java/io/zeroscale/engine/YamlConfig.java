@@ -2,12 +2,14 @@ package io.zeroscale.engine;
 
 import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ZeroscaleException;
@@ -19,10 +21,12 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** Reads YAML text into a {@link Config} tree with Jackson; a key given twice in one mapping is an error. */
 public final class YamlConfig {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
     private YamlConfig() {}
 
@@ -34,14 +38,29 @@ public final class YamlConfig {
      *     or naming both lines of every key that is set twice
      */
     public static Config parse(String text, String source, String path) {
+        Tokens tokens;
         try {
-            requireUniqueKeys(text, source, path);
-            Map<String, Object> values = YAML.readValue(text, new TypeReference<Map<String, Object>>() {});
-            return Config.of(path, values == null ? Map.of() : values);
+            tokens = requireUniqueKeys(text, source, path);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new ZeroscaleException(CONFIG_INVALID, source + ": not valid YAML" + where + ": " + e.getOriginalMessage(), e);
+            throw invalid(source, e.getLocation(), e);
         }
+        // One pass of the YAML scanner (the costly part with a thousand targets): the duplicate
+        // check buffered Jackson's tokens, and the map is read from them, not from the text again.
+        Map<String, Object> values;
+        try (JsonParser buffered = tokens.buffer().asParser(YAML)) {
+            values = YAML.readValue(buffered, MAP);
+        } catch (JsonProcessingException e) {
+            // Reading the map fails only at its root (not a mapping, or nothing): said there.
+            throw invalid(source, tokens.root(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading YAML from a string failed", e);
+        }
+        return Config.of(path, values == null ? Map.of() : values);
+    }
+
+    private static ZeroscaleException invalid(String source, @Nullable JsonLocation location, JsonProcessingException e) {
+        String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
+        return new ZeroscaleException(CONFIG_INVALID, source + ": not valid YAML" + where + ": " + e.getOriginalMessage(), e);
     }
 
     public static Config parse(String text) {
@@ -51,13 +70,20 @@ public final class YamlConfig {
     /**
      * Jackson keeps the last of two equal keys silently (so {@code idle: 10s} then {@code idle: 0s}
      * means 0s), and its strict duplicate detection names only the second line. This pass over
-     * Jackson's tokens remembers the line of every key of every open mapping, to name both.
+     * Jackson's tokens remembers the line of every key of every open mapping, to name both, and
+     * returns the tokens it read.
      */
-    private static void requireUniqueKeys(String text, String source, String path) throws JsonProcessingException {
+    private static Tokens requireUniqueKeys(String text, String source, String path) throws JsonProcessingException {
         List<String> problems = new ArrayList<>();
+        TokenBuffer tokens;
+        JsonLocation root;
         try (JsonParser parser = YAML.getFactory().createParser(text)) {
+            tokens = new TokenBuffer(parser);
             Deque<Map<String, Integer>> open = new ArrayDeque<>();
-            for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+            JsonToken token = parser.nextToken();
+            root = parser.currentTokenLocation();
+            for (; token != null; token = parser.nextToken()) {
+                tokens.copyCurrentEvent(parser);
                 switch (token) {
                     case START_OBJECT, START_ARRAY -> open.push(new HashMap<>());
                     case END_OBJECT, END_ARRAY -> open.pop();
@@ -83,7 +109,11 @@ public final class YamlConfig {
         if (!problems.isEmpty()) {
             throw new ZeroscaleException(CONFIG_INVALID, problems, null);
         }
+        return new Tokens(tokens, root);
     }
+
+    /** The tokens of a document, and where its root starts. */
+    private record Tokens(TokenBuffer buffer, JsonLocation root) {}
 
     /** "targets.hello.policy.idle" for the key the parser is at. */
     private static String dotted(String root, JsonStreamContext context) {

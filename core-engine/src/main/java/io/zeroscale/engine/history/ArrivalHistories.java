@@ -30,6 +30,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Every target's {@link ArrivalHistory}, kept in memory and, when persistent, in the engine's
@@ -200,8 +201,11 @@ public final class ArrivalHistories implements AutoCloseable {
             }
             moveLegacyAside(target);
         }
-        log.info("target {}: read {} arrivals over {} minutes from {}", target, history.arrivals(), history.activeMinutes(),
-                location(target));
+        // A target with nothing recorded yet (every target of a new config) says so only at DEBUG:
+        // a thousand such lines at INFO were a noticeable part of a start.
+        log.atLevel(history.arrivals() > 0 || imported ? Level.INFO : Level.DEBUG)
+                .log("target {}: read {} arrivals over {} minutes from {}", target, history.arrivals(), history.activeMinutes(),
+                        location(target));
         return history;
     }
 

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,11 +139,15 @@ public final class FileStateStore implements StateStore {
 
     @Override
     public List<String> keys(String prefix) {
-        if (!Files.isDirectory(root)) {
+        // Only the directory the prefix names is walked, not the whole root: the engine lists one
+        // target's keys per target at start, and walking every target's files for each was
+        // quadratic (a thousand targets: millions of file checks, seconds of start).
+        Path start = directoryOf(prefix);
+        if (start == null || !Files.isDirectory(start)) {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
+        try (Stream<Path> files = Files.walk(start)) {
             files.filter(Files::isRegularFile).forEach(path -> {
                 String name = path.getFileName().toString();
                 if (name.endsWith(TEMPORARY) || name.contains(SET_ASIDE)) {
@@ -157,6 +162,27 @@ public final class FileStateStore implements StateStore {
             throw new ZeroscaleException(STATE_STORE_UNAVAILABLE, "listing " + root + " failed: " + e, e);
         }
         return keys;
+    }
+
+    /**
+     * The deepest directory every key starting with {@code prefix} lies under: the root for a
+     * prefix without '/', else the root plus the prefix's whole segments ({@code history/web/}
+     * and {@code history/we} both give {@code <root>/history[/web]}); null when those segments
+     * cannot be a key's (then no key starts with the prefix).
+     */
+    private @Nullable Path directoryOf(String prefix) {
+        int slash = prefix.lastIndexOf('/');
+        if (slash < 0) {
+            return root;
+        }
+        Path directory = root;
+        for (String segment : prefix.substring(0, slash).split("/", -1)) {
+            if (!SEGMENT.matcher(segment).matches() || segment.equals(".") || segment.equals("..")) {
+                return null;
+            }
+            directory = directory.resolve(segment);
+        }
+        return directory;
     }
 
     @Override

@@ -56,6 +56,28 @@ class FileStateStoreTest {
     }
 
     @Test
+    void keysOfAPrefixAreListedFromItsDirectoryWhateverTheRestHolds() {
+        FileStateStore files = store();
+        files.write("history/web/2026-01-01.csv", bytes("1"));
+        files.write("history/web/2026-01-02.csv", bytes("2"));
+        files.write("history/web2/2026-01-01.csv", bytes("3"));
+        files.write("history/api/2026-01-01.csv", bytes("4"));
+        files.write("series/web.json", bytes("5"));
+
+        assertThat(files.keys("history/web/")).containsExactlyInAnyOrder("history/web/2026-01-01.csv", "history/web/2026-01-02.csv");
+        // A prefix that ends inside a segment matches every key that starts so, in any directory.
+        assertThat(files.keys("history/web")).containsExactlyInAnyOrder("history/web/2026-01-01.csv", "history/web/2026-01-02.csv",
+                "history/web2/2026-01-01.csv");
+        assertThat(files.keys("history/web/2026-01-02")).containsExactly("history/web/2026-01-02.csv");
+        assertThat(files.keys("hist")).hasSize(4);
+        assertThat(files.keys("history/")).hasSize(4);
+        assertThat(files.keys("history/none/")).isEmpty();
+        assertThat(files.keys("series/web.json/")).isEmpty();
+        assertThat(files.keys("../history/")).isEmpty();
+        assertThat(files.keys("/history/")).isEmpty();
+    }
+
+    @Test
     void keysThatWouldLeaveTheDirectoryAreRefused() {
         assertThatThrownBy(() -> store.file("../escape.json")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'../escape.json'");
