@@ -113,7 +113,7 @@ def stamp(entry, file, begin_json, log, command, settings, output=None):
     """Reads what the harness wrote (output, default file), stamps it, writes it to file."""
     path = pathlib.Path(file)
     data = json.loads(pathlib.Path(output or file).read_text())
-    if not data or (isinstance(data, dict) and not (data.get("samples") or data.get("rounds") or data.get("budgets"))):
+    if not data or (isinstance(data, dict) and not (data.get("samples") or data.get("rounds") or data.get("traces") or data.get("budgets"))):
         raise SystemExit(f"report: {output or file} holds no results (the harness failed: see {log}); {file} is left as it was")
     started = json.loads(begin_json)
     log_text = pathlib.Path(log).read_text(errors="replace") if log and os.path.exists(log) else ""
