@@ -113,7 +113,7 @@ def stamp(entry, file, begin_json, log, command, settings, output=None):
     """Reads what the harness wrote (output, default file), stamps it, writes it to file."""
     path = pathlib.Path(file)
     data = json.loads(pathlib.Path(output or file).read_text())
-    if not data or (isinstance(data, dict) and not (data.get("samples") or data.get("rounds") or data.get("budgets"))):
+    if not data or (isinstance(data, dict) and not (data.get("samples") or data.get("rounds") or data.get("traces") or data.get("budgets"))):
         raise SystemExit(f"report: {output or file} holds no results (the harness failed: see {log}); {file} is left as it was")
     started = json.loads(begin_json)
     log_text = pathlib.Path(log).read_text(errors="replace") if log and os.path.exists(log) else ""
@@ -484,6 +484,52 @@ def read_dashboard(name, data):
     return rows, detail
 
 
+def read_predict(name, data):
+    """PredictBacktest: per trace, every policy's cold starts and idle replica-seconds on virtual
+    time. The verdicts are recomputed here from those figures (issue 23's acceptance): on a
+    predictable trace adaptive has at least 50 % fewer cold starts than every fixed baseline whose
+    idle replica-seconds are no more than its own; on the others no baseline beats it on both."""
+    command = reproduce(data, "`java -cp benchmarks/target/benchmarks.jar io.zeroscale.benchmarks.PredictBacktest` (not stamped)")
+    settings = data.get("settings", {})
+    rows = []
+    detail = [f"Generated traces of {settings.get('days', '?')} days from {settings.get('start', '?')}, wake time "
+              f"{settings.get('wakeTime', '?')}, {settings.get('serviceTime', '?')}, through the real engine on virtual time "
+              f"(the load changes only how long a run takes, never its figures); reproduce with {command}.", "",
+              "| trace | parameters | seed | policy | requests | cold starts | added wait (s) | idle replica-hours |",
+              "|---|---|---|---|---|---|---|---|"]
+    for trace in data["traces"]:
+        policies = trace["policies"]
+        adaptive = next(p for p in policies if p["policy"] == "adaptive")
+        baselines = [p for p in policies if p["policy"].startswith("fixed:")]
+        predictable = str(trace.get("criterion", "")).startswith("adaptive >=")
+        reasons, ok = [], True
+        for b in baselines:
+            if predictable:
+                if b["idleReplicaSeconds"] <= adaptive["idleReplicaSeconds"]:
+                    fewer = 1 - adaptive["coldStarts"] / b["coldStarts"] if b["coldStarts"] else (0.0 if adaptive["coldStarts"] else 1.0)
+                    ok &= adaptive["coldStarts"] <= 0.5 * b["coldStarts"]
+                    reasons.append(f"{b['policy']} {b['coldStarts']:,} ({fewer:.0%} fewer)")
+            else:
+                beats = b["coldStarts"] < adaptive["coldStarts"] and b["idleReplicaSeconds"] < adaptive["idleReplicaSeconds"]
+                ok &= not beats
+                if beats:
+                    reasons.append(f"{b['policy']} beats it on both")
+        if predictable:
+            figure = (f"adaptive {adaptive['coldStarts']:,} cold starts, {adaptive['idleReplicaSeconds'] / 3600:,.1f} idle replica-hours; "
+                      f"baselines idling no more: " + (", ".join(reasons) or "none"))
+            budget = "≥ 50 % fewer cold starts than every fixed idle that idles no more"
+        else:
+            figure = (f"adaptive {adaptive['coldStarts']:,} cold starts, {adaptive['idleReplicaSeconds'] / 3600:,.1f} idle replica-hours; "
+                      + ("; ".join(reasons) if reasons else "no fixed idle has fewer of both"))
+            budget = "no fixed idle has fewer cold starts and fewer idle replica-seconds"
+        rows.append(Row(f"predict-{trace['trace']}", f"adaptive keep-alive and pre-wake, {trace['trace']} trace ({trace['parameters']}, "
+                        f"{trace['requests']:,} requests)", figure, budget, verdict(ok), command, name))
+        for p in policies:
+            detail.append(f"| {trace['trace']} | {trace['parameters']} | {trace['seed']} | {p['policy']} | {p['requests']:,} | "
+                          f"{p['coldStarts']:,} | {p['addedWaitSeconds']:,.0f} | {p['idleReplicaSeconds'] / 3600:,.1f} |")
+    return rows, detail
+
+
 def read_generic(name, data):
     rows = []
     for b in data.get("budgets", []) if isinstance(data, dict) else []:
@@ -493,10 +539,10 @@ def read_generic(name, data):
 
 READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2, "gateway-grpc": read_gateway_grpc,
            "process-wake": read_process_wake, "docker-wake": read_docker_wake, "ml-inference": read_ml_inference,
-           "startup": read_startup, "dashboard": read_dashboard}
+           "startup": read_startup, "dashboard": read_dashboard, "predict": read_predict}
 # Files written before benchmarks/run stamped them: which reader fits.
 LEGACY = {"engine.json": "engine", "reaction.json": "reaction", "gateway-warm.json": "gateway-warm", "gateway-h2.json": "gateway-h2",
-          "process-wake.json": "process-wake"}
+          "process-wake.json": "process-wake", "predict.json": "predict"}
 
 # Every budget of docs/budgets.md (issue 19), in order; one without a results file shows as NOT MEASURED.
 BUDGETS = [

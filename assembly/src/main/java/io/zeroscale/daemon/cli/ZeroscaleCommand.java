@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = ZeroscaleCommand.VersionProvider.class,
         description = "Scale workloads to zero when idle and wake them the moment a request arrives.",
-        subcommands = {RunCommand.class, ValidateCommand.class, SimulateCommand.class, StatusCommand.class,
+        subcommands = {RunCommand.class, ValidateCommand.class, SimulateCommand.class, StatusCommand.class, HistoryCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 success, 1 failure, 2 bad usage or invalid config."})
 public final class ZeroscaleCommand implements Runnable {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
+import io.zeroscale.engine.state.DataDirectoryLock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -35,9 +36,11 @@ class ZeroscaleCommandTest {
     @Test
     void everyCommandHasHelpAndTheToolHasAVersion() {
         assertThat(run("--version").out()).startsWith("zeroscale ").contains("Java ");
-        assertThat(run("--help").out()).contains("Usage: zeroscale", "run", "validate", "simulate", "status");
-        for (String command : new String[] {"run", "validate", "simulate", "status"}) {
-            Result help = run(command, "--help");
+        assertThat(run("--help").out()).contains("Usage: zeroscale", "run", "validate", "simulate", "status", "history");
+        for (String command : new String[] {"run", "validate", "simulate", "status", "history", "history export", "history import"}) {
+            List<String> args = new java.util.ArrayList<>(List.of(command.split(" ")));
+            args.add("--help");
+            Result help = run(args.toArray(String[]::new));
             assertThat(help.status()).isZero();
             assertThat(help.out()).contains("Usage: zeroscale " + command);
         }
@@ -205,6 +208,60 @@ class ZeroscaleCommandTest {
         Result noRequests = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", SERIES.toString(), "--compare", "adaptive");
         assertThat(noRequests.status()).isEqualTo(2);
         assertThat(noRequests.err()).contains("has no 'requests' column");
+    }
+
+    @Test
+    void historyExportWritesOneCsvThatSimulateReplaysAndImportPutsItBack() throws Exception {
+        Path data = temp.resolve("data");
+        Path days = data.resolve("state/history/timer");
+        Files.createDirectories(days);
+        Files.writeString(days.resolve("2026-01-05.csv"), "time,requests\n2026-01-05T09:00:00Z,1\n2026-01-05T09:15:00Z,2\n");
+        Files.writeString(days.resolve("2026-01-06.csv"), "time,requests\n2026-01-06T00:00:00Z,1\n");
+        Path file = temp.resolve("out/timer.csv");
+
+        Result exported = run("history", "export", "-c", SIMULATE.toString(), "--set", "data-dir=" + data, "-t", "timer", "-o", file.toString());
+        assertThat(exported.status()).as(exported.err()).isZero();
+        assertThat(exported.err()).isEqualTo("zeroscale: wrote target timer's arrival history (3 minute(s) with 4 request(s), "
+                + "2026-01-05T09:00:00Z to 2026-01-06T00:00:00Z) to " + file + "\n");
+        assertThat(file).content().isEqualTo("time,requests\n2026-01-05T09:00:00Z,1\n2026-01-05T09:15:00Z,2\n2026-01-06T00:00:00Z,1\n");
+        assertThat(file.resolveSibling("timer.csv.partial")).doesNotExist();
+
+        // The one file is a series simulate replays.
+        Result simulated = run("simulate", "-c", SIMULATE.toString(), "-t", "timer", "-s", file.toString(), "--compare", "fixed:1m");
+        assertThat(simulated.status()).as(simulated.err()).isZero();
+        assertThat(numbers(simulated.out().lines().toList().get(1))[0]).as(simulated.out()).isEqualTo(4);
+
+        // Into another data-dir: day by day, where the daemon reads it.
+        Path other = temp.resolve("other");
+        Result imported = run("history", "import", "-c", SIMULATE.toString(), "--set", "data-dir=" + other, "-t", "timer", "-i",
+                file.toString());
+        assertThat(imported.status()).as(imported.err()).isZero();
+        assertThat(imported.err()).startsWith("zeroscale: imported " + file + " into target timer's arrival history: 2 day(s) replaced, "
+                + "2026-01-05 to 2026-01-06\n").contains("it deletes them when it reads the history");
+        assertThat(other.resolve("state/history/timer/2026-01-05.csv")).content()
+                .isEqualTo("time,requests\n2026-01-05T09:00:00Z,1\n2026-01-05T09:15:00Z,2\n");
+        assertThat(other.resolve("state/history/timer/2026-01-06.csv")).content().isEqualTo("time,requests\n2026-01-06T00:00:00Z,1\n");
+
+        // Not while a daemon holds the data-dir; a bad file names its line and writes nothing; a typo in the target is named.
+        try (DataDirectoryLock held = DataDirectoryLock.acquire(other, java.time.Clock.systemUTC())) {
+            Result refused = run("history", "import", "-c", SIMULATE.toString(), "--set", "data-dir=" + other, "-t", "timer", "-i",
+                    file.toString());
+            assertThat(refused.status()).isNotZero();
+            assertThat(refused.err()).startsWith("zeroscale: data-dir " + held.directory() + " is in use");
+        }
+        Path bad = temp.resolve("bad.csv");
+        Files.writeString(bad, "time,requests\n2026-02-01T00:00:00Z,1\n2026-02-01T00:01:00Z,many\n");
+        Result invalid = run("history", "import", "-c", SIMULATE.toString(), "--set", "data-dir=" + other, "-t", "timer", "-i", bad.toString());
+        assertThat(invalid.status()).isEqualTo(2);
+        assertThat(invalid.err()).startsWith("zeroscale: " + bad + " line 3: ");
+        assertThat(other.resolve("state/history/timer/2026-02-01.csv")).doesNotExist();
+        Result typo = run("history", "export", "-c", SIMULATE.toString(), "--set", "data-dir=" + data, "-t", "timr", "-o", file.toString());
+        assertThat(typo.status()).isEqualTo(2);
+        assertThat(typo.err()).startsWith("zeroscale: --target: no target named 'timr' in ");
+        Result none = run("history", "export", "-c", SIMULATE.toString(), "--set", "data-dir=" + temp.resolve("empty"), "-t", "timer",
+                "-o", file.toString());
+        assertThat(none.status()).isEqualTo(2);
+        assertThat(none.err()).startsWith("zeroscale: target timer has no arrival history in ");
     }
 
     /** requests, cold starts and idle replica-seconds of a comparison line. */

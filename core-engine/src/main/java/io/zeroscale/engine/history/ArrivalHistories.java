@@ -47,7 +47,9 @@ import org.slf4j.event.Level;
  *
  * <p>A document that cannot be read is {@linkplain StateStore#setAside set aside} (not deleted)
  * and reported to {@code problems} with both places (the engine journals it as {@code HISTORY} and
- * logs a WARN); the target keeps the days that could be read.
+ * logs a WARN); the target keeps the days that could be read. One helper does this for history days
+ * and series documents alike. {@link #read} and {@link #importCsv} move one target's history out
+ * of and into a store as one CSV file ({@code zeroscale history export / import}).
  *
  * <p>The same store and flush keep other per-target series ({@link #series}): the dashboard's
  * samples of replicas and signals, under {@code series/<target>/<name>.json}.
@@ -161,24 +163,10 @@ public final class ArrivalHistories implements AutoCloseable {
         }
         for (String key : keys) {
             String location = safeLocation(key);
-            try {
-                byte[] document = current.read(key).orElse(null);
-                if (document != null) {
-                    rows.putAll(ArrivalHistory.rows(new StringReader(new String(document, StandardCharsets.UTF_8)), location));
-                }
-            } catch (ZeroscaleException | IOException | UncheckedIOException e) {
-                String reason = e.getMessage();
-                String message;
-                try {
-                    String aside = current.setAside(key, String.valueOf(reason));
-                    message = "arrival history " + location + " could not be read (" + reason + "); set aside as " + aside
-                            + " and going on without that day";
-                } catch (RuntimeException moveFailed) {
-                    message = "arrival history " + location + " could not be read (" + reason + ") nor set aside ("
-                            + moveFailed.getMessage() + "); going on without that day, and the document will be overwritten";
-                }
-                log.warn("target {}: {}", target, message);
-                problems.accept(target, message);
+            Optional<Map<Long, Long>> day = readOrSetAside(current, target, key, "arrival history", "going on without that day",
+                    document -> dayRows(document, location));
+            if (day.isPresent()) {
+                rows.putAll(day.get());
             }
         }
         boolean imported = false;
@@ -207,6 +195,112 @@ public final class ArrivalHistories implements AutoCloseable {
                 .log("target {}: read {} arrivals over {} minutes from {}", target, history.arrivals(), history.activeMinutes(),
                         location(target));
         return history;
+    }
+
+    /** One day document's rows (minute to requests). */
+    private static Map<Long, Long> dayRows(byte[] document, String location) throws IOException {
+        return ArrivalHistory.rows(new StringReader(new String(document, StandardCharsets.UTF_8)), location);
+    }
+
+    /**
+     * Reads {@code key} and parses it. A store that cannot be read is logged and reported, and the
+     * document left where it is; a document {@code parse} rejects (throws) is {@linkplain
+     * StateStore#setAside set aside} and reported to {@code problems} with both places (the engine
+     * journals it as {@code HISTORY}). Empty when there is none, or it could not be read.
+     *
+     * @param what names the document in the report, e.g. {@code arrival history}
+     * @param goingOn what happens without it, e.g. {@code going on without that day}
+     */
+    private <T> Optional<T> readOrSetAside(StateStore current, String target, String key, String what, String goingOn,
+            DocumentParser<T> parse) {
+        String location = safeLocation(key);
+        byte[] document;
+        try {
+            document = current.read(key).orElse(null);
+        } catch (RuntimeException e) {
+            String message = what + " " + location + " could not be read from the store (" + e.getMessage() + "); " + goingOn;
+            log.warn("target {}: {}", target, message, e);
+            problems.accept(target, message);
+            return Optional.empty();
+        }
+        if (document == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parse.parse(document));
+        } catch (IOException | RuntimeException e) {
+            String reason = e.getMessage();
+            String message;
+            try {
+                message = what + " " + location + " could not be read (" + reason + "); set aside as " + current.setAside(key,
+                        String.valueOf(reason)) + " and " + goingOn;
+            } catch (RuntimeException moveFailed) {
+                message = what + " " + location + " could not be read (" + reason + ") nor set aside (" + moveFailed.getMessage()
+                        + "); " + goingOn + ", and the document will be overwritten";
+            }
+            log.warn("target {}: {}", target, message);
+            problems.accept(target, message);
+            return Optional.empty();
+        }
+    }
+
+    // ---- one file out and in (zeroscale history export / import) --------------------------------
+
+    /** The key under which {@code target}'s day documents are, without the trailing {@code /}. */
+    public static String directoryKey(String target) {
+        String directory = prefix(target);
+        return directory.substring(0, directory.length() - 1);
+    }
+
+    /**
+     * Reads {@code target}'s stored history without changing the store, so it can run next to a
+     * daemon: a day that cannot be read is an error naming it (the engine sets it aside when it next
+     * reads the history), never skipped.
+     *
+     * @return empty when the store has no day of {@code target}
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming the document and line that cannot be read
+     */
+    public static Optional<ArrivalHistory> read(StateStore store, String target) {
+        List<String> keys = store.keys(prefix(target)).stream().filter(key -> key.endsWith(".csv")).sorted().toList();
+        if (keys.isEmpty()) {
+            return Optional.empty();
+        }
+        SortedMap<Long, Long> rows = new TreeMap<>();
+        for (String key : keys) {
+            byte[] document = store.read(key).orElse(null);
+            if (document != null) {
+                try {
+                    rows.putAll(ArrivalHistory.rows(new StringReader(new String(document, StandardCharsets.UTF_8)), store.location(key)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return Optional.of(ArrivalHistory.of(rows));
+    }
+
+    /**
+     * Writes a CSV history ({@code time,requests}, checked whole before anything is written) into
+     * {@code target}'s stored history: each UTC day the file has rows in replaces that day's
+     * document; other days stay. Rows more than {@link ArrivalHistory#RETENTION} before the file's
+     * newest are left out, as the engine would drop them.
+     *
+     * @return the days written, oldest first
+     * @throws ZeroscaleException {@code CONFIG_INVALID} naming the line of {@code source} that is wrong
+     */
+    public static List<LocalDate> importCsv(StateStore store, String target, Reader csv, String source) throws IOException {
+        ArrivalHistory history = ArrivalHistory.of(ArrivalHistory.rows(csv, source));
+        history.markClean();
+        history.markAllDirty();
+        List<LocalDate> written = new java.util.ArrayList<>();
+        for (long day : history.takeDirtyDays()) {
+            String document = history.dayCsv(day);
+            if (document != null) {
+                store.write(dayKey(target, day), document.getBytes(StandardCharsets.UTF_8));
+                written.add(LocalDate.ofEpochDay(day));
+            }
+        }
+        return written;
     }
 
     private @Nullable Path legacyFile(String target) {
@@ -341,34 +435,7 @@ public final class ArrivalHistories implements AutoCloseable {
             if (current == null) {
                 return Optional.empty();
             }
-            String key = key(target);
-            String location = safeLocation(key);
-            byte[] document;
-            try {
-                document = current.read(key).orElse(null);
-            } catch (RuntimeException e) {
-                log.warn("target {}: {} could not be read ({}); starting it empty", target, location, e.getMessage(), e);
-                return Optional.empty();
-            }
-            if (document == null) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of(parse.parse(document));
-            } catch (IOException | RuntimeException e) {
-                String reason = e.getMessage();
-                String message;
-                try {
-                    message = "series " + location + " could not be read (" + reason + "); set aside as " + current.setAside(key,
-                            String.valueOf(reason)) + " and starting it empty";
-                } catch (RuntimeException moveFailed) {
-                    message = "series " + location + " could not be read (" + reason + ") nor set aside (" + moveFailed.getMessage()
-                            + "); starting it empty, and the document will be overwritten";
-                }
-                log.warn("target {}: {}", target, message);
-                problems.accept(target, message);
-                return Optional.empty();
-            }
+            return readOrSetAside(current, target, key(target), "series", "starting it empty", parse);
         }
 
         /** {@code target}'s document changed: {@code document} is written on the next flush (the newest only). */

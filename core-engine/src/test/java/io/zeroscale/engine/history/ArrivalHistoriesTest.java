@@ -38,6 +38,14 @@ class ArrivalHistoriesTest {
                 (target, message) -> problems.add(target + ": " + message));
     }
 
+    private static MemoryStateStore memory(String... keysAndDocuments) {
+        MemoryStateStore memory = new MemoryStateStore();
+        for (int i = 0; i < keysAndDocuments.length; i += 2) {
+            memory.write(keysAndDocuments[i], keysAndDocuments[i + 1].getBytes(StandardCharsets.UTF_8));
+        }
+        return memory;
+    }
+
     private Path day(String target, String day) {
         return directory.resolve("state").resolve("history").resolve(target).resolve(day + ".csv");
     }
@@ -63,8 +71,8 @@ class ArrivalHistoriesTest {
     @Test
     void writesOnceAMinuteOnlyTheDaysThatChangedAndLeavesNoTemporaryFile() throws IOException {
         MemoryStateStore memory = new MemoryStateStore();
-        AtomicInteger writes = new AtomicInteger();
-        StateStore counting = new CountingStore(memory, writes);
+        InstrumentedStore counting = new InstrumentedStore(memory);
+        AtomicInteger writes = counting.writes;
         try (ArrivalHistories store = histories(counting)) {
             store.start();
             ArrivalHistory history = store.open("web");
@@ -96,9 +104,8 @@ class ArrivalHistoriesTest {
 
     @Test
     void boundedDaysOlderThanTheRetentionAreDeleted() {
-        MemoryStateStore memory = new MemoryStateStore();
-        memory.write("history/web/2025-12-01.csv", "time,requests\n2025-12-01T10:00:00Z,5\n".getBytes(StandardCharsets.UTF_8));
-        memory.write("history/web/2026-01-04.csv", "time,requests\n2026-01-04T10:00:00Z,1\n".getBytes(StandardCharsets.UTF_8));
+        MemoryStateStore memory = memory("history/web/2025-12-01.csv", "time,requests\n2025-12-01T10:00:00Z,5\n",
+                "history/web/2026-01-04.csv", "time,requests\n2026-01-04T10:00:00Z,1\n");
         try (ArrivalHistories store = histories(memory)) {
             ArrivalHistory history = store.open("web");
             assertThat(history.arrivals()).as("the day older than 15 days is not kept").isEqualTo(1);
@@ -154,7 +161,7 @@ class ArrivalHistoriesTest {
     @Test
     void aFailedWriteIsKeptAndTriedAgainOnTheNextFlush() {
         MemoryStateStore memory = new MemoryStateStore();
-        FailingStore failing = new FailingStore(memory);
+        InstrumentedStore failing = new InstrumentedStore(memory);
         try (ArrivalHistories store = histories(failing)) {
             store.open("web").record(time.now(), 1);
             failing.failing = true;
@@ -176,7 +183,7 @@ class ArrivalHistoriesTest {
             store.flush();
             assertThat(series.load("web", document -> new String(document, StandardCharsets.UTF_8))).contains("[1]");
 
-            memory.write("series/api/dashboard.json", "nonsense".getBytes(StandardCharsets.UTF_8));
+            memory.write("series/api/dashboard.json", "nonsense".getBytes(StandardCharsets.UTF_8)); // written after the flush above
             Optional<String> loaded = series.load("api", document -> {
                 throw new IOException("not a list of points");
             });
@@ -212,46 +219,46 @@ class ArrivalHistoriesTest {
         }
     }
 
-    /** Counts writes, as a store reached over the network would feel them. */
-    private record CountingStore(StateStore delegate, AtomicInteger writes) implements StateStore {
-        @Override
-        public Optional<byte[]> read(String key) {
-            return delegate.read(key);
-        }
+    @Test
+    void oneTargetsHistoryGoesOutAsOneCsvAndComesBackDayByDay() throws IOException {
+        MemoryStateStore memory = memory("history/web/2026-01-04.csv", "time,requests\n2026-01-04T23:59:00Z,2\n",
+                "history/web/2026-01-05.csv", "time,requests\n2026-01-05T00:03:00Z,1\n",
+                "history/api/2026-01-05.csv", "time,requests\n2026-01-05T08:00:00Z,7\n");
+        ArrivalHistory out = ArrivalHistories.read(memory, "web").orElseThrow();
+        assertThat(out.toCsv()).isEqualTo("time,requests\n2026-01-04T23:59:00Z,2\n2026-01-05T00:03:00Z,1\n");
+        assertThat(ArrivalHistories.read(memory, "nobody")).isEmpty();
 
-        @Override
-        public void write(String key, byte[] document) {
-            writes.incrementAndGet();
-            delegate.write(key, document);
-        }
+        // Into another target: each day of the file replaces that stored day; the others stay.
+        MemoryStateStore other = memory("history/web/2026-01-05.csv", "time,requests\n2026-01-05T12:00:00Z,9\n",
+                "history/web/2026-01-03.csv", "time,requests\n2026-01-03T12:00:00Z,4\n");
+        assertThat(ArrivalHistories.importCsv(other, "web", new java.io.StringReader(out.toCsv()), "web.csv"))
+                .containsExactly(java.time.LocalDate.parse("2026-01-04"), java.time.LocalDate.parse("2026-01-05"));
+        assertThat(ArrivalHistories.read(other, "web").orElseThrow().toCsv())
+                .isEqualTo("time,requests\n2026-01-03T12:00:00Z,4\n2026-01-04T23:59:00Z,2\n2026-01-05T00:03:00Z,1\n");
 
-        @Override
-        public void delete(String key) {
-            delegate.delete(key);
-        }
+        // A bad file writes nothing, and says which line.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArrivalHistories.importCsv(other, "web",
+                        new java.io.StringReader("time,requests\n2026-01-06T00:00:00Z,1\n2026-01-06T00:01:00Z,x\n"), "bad.csv"))
+                .isInstanceOf(ZeroscaleException.class).hasMessageContaining("bad.csv line 3");
+        assertThat(other.keys("history/web/")).hasSize(3);
 
-        @Override
-        public List<String> keys(String prefix) {
-            return delegate.keys(prefix);
-        }
-
-        @Override
-        public String setAside(String key, String reason) {
-            return delegate.setAside(key, reason);
-        }
-
-        @Override
-        public String location(String key) {
-            return delegate.location(key);
-        }
+        // Reading never sets aside: a corrupt day is an error naming it.
+        memory.write("history/web/2026-01-05.csv", "time,requests\nbanana\n".getBytes(StandardCharsets.UTF_8));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArrivalHistories.read(memory, "web"))
+                .isInstanceOf(ZeroscaleException.class).hasMessageContaining("memory:history/web/2026-01-05.csv line 2");
+        assertThat(memory.setAside()).isEmpty();
     }
 
-    /** Refuses writes while {@link #failing}, as an unreachable store does. */
-    private static final class FailingStore implements StateStore {
+    /**
+     * A store that counts writes, as a store reached over the network would feel them, and refuses
+     * them while {@link #failing}, as an unreachable store does.
+     */
+    private static final class InstrumentedStore implements StateStore {
         private final StateStore delegate;
+        final AtomicInteger writes = new AtomicInteger();
         volatile boolean failing;
 
-        FailingStore(StateStore delegate) {
+        InstrumentedStore(StateStore delegate) {
             this.delegate = delegate;
         }
 
@@ -265,6 +272,7 @@ class ArrivalHistoriesTest {
             if (failing) {
                 throw new ZeroscaleException(StandardErrorCode.STATE_STORE_UNAVAILABLE, "the store is down");
             }
+            writes.incrementAndGet();
             delegate.write(key, document);
         }
 
