@@ -9,14 +9,9 @@ import io.zeroscale.daemon.testplugin.TestPlugin;
 import io.zeroscale.spi.Plugin;
 import io.zeroscale.spi.ZeroscaleException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +23,7 @@ class PluginsTest {
     @Test
     void aDroppedInPluginIsLoadedInItsOwnClassLoader() throws IOException {
         Path folder = Files.createDirectories(plugins.resolve("dropped"));
-        writeJar(folder.resolve("dropped-plugin.jar"), TestPlugin.class);
+        PluginJars.write(folder.resolve("dropped-plugin.jar"), TestPlugin.class);
         Files.createDirectories(plugins.resolve("empty"));
 
         try (Plugins loaded = Plugins.load(plugins)) {
@@ -64,23 +59,6 @@ class PluginsTest {
     void withoutAPluginsFolderOnlyTheClassPathCounts() {
         try (Plugins loaded = Plugins.load(plugins.resolve("missing"))) {
             assertThat(loaded.found()).isEmpty();
-        }
-    }
-
-    private static void writeJar(Path jar, Class<?> pluginClass) throws IOException {
-        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file)) {
-            out.putNextEntry(new JarEntry("META-INF/services/" + Plugin.class.getName()));
-            out.write((pluginClass.getName() + "\n").getBytes(StandardCharsets.UTF_8));
-            out.closeEntry();
-            String prefix = pluginClass.getPackageName().replace('.', '/') + "/";
-            for (String name : new String[] {pluginClass.getSimpleName() + ".class", pluginClass.getSimpleName() + "$1.class"}) {
-                try (InputStream in = pluginClass.getResourceAsStream(name)) {
-                    assertThat(in).as(name).isNotNull();
-                    out.putNextEntry(new JarEntry(prefix + name));
-                    in.transferTo(out);
-                    out.closeEntry();
-                }
-            }
         }
     }
 }

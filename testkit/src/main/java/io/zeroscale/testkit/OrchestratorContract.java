@@ -106,6 +106,17 @@ public abstract class OrchestratorContract {
     }
 
     /**
+     * Why this orchestrator's backend has no outage to simulate, or null (the default) when it has
+     * one. Used only when {@link #newOrchestratorWithBackendDown()} gives null: a non-null reason
+     * reports {@link #observeFailsWhileTheBackendCannotBeReached} as skipped with it. Only for a
+     * backend that is not reached over anything that can fail on its own (e.g. the local process
+     * table, which the daemon itself runs on), never for one whose outage is merely hard to set up.
+     */
+    protected @Nullable String whyTheBackendHasNoOutage() {
+        return null;
+    }
+
+    /**
      * Why two instances of this orchestrator cannot drive one backend at once, or null (the
      * default) when they can, as several daemons (a leader and its followers) do. A non-null
      * reason reports {@link #twoInstancesOverOneBackendSeeTheSameReplicas} as skipped with it.
@@ -554,12 +565,15 @@ public abstract class OrchestratorContract {
     /**
      * Unknown is not zero: while the backend cannot be reached, {@code observe} throws a {@link
      * ZeroscaleException} of an external type, never a state with zero replicas. Reported as
-     * skipped (with the reason) when the subclass supplies no {@link #newOrchestratorWithBackendDown()}.
+     * skipped (with the reason, or {@link #whyTheBackendHasNoOutage()}'s) when the subclass supplies
+     * no {@link #newOrchestratorWithBackendDown()}.
      */
     @Test
     void observeFailsWhileTheBackendCannotBeReached() {
         Orchestrator supplied = newOrchestratorWithBackendDown();
-        assumeTrue(supplied != null, getClass().getSimpleName() + " supplies no newOrchestratorWithBackendDown()");
+        String noOutage = whyTheBackendHasNoOutage();
+        assumeTrue(supplied != null, getClass().getSimpleName() + (noOutage != null ? ": " + noOutage
+                : " supplies no newOrchestratorWithBackendDown()"));
         Orchestrator down = requireNonNull(supplied);
         created.add(down);
         try {

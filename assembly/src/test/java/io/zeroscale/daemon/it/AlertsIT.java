@@ -152,9 +152,10 @@ class AlertsIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> !notifications("resolved").isEmpty());
 
         // 3. Once: no second firing anywhere, a few group intervals later.
-        Thread.sleep(3000);
-        assertThat(wakeFailed(webhook)).extracting(body -> body.path("status").asText()).containsExactly("firing", "resolved");
-        assertThat(notifications("firing")).as("Alertmanager's firing notifications").hasSize(1);
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            assertThat(wakeFailed(webhook)).extracting(body -> body.path("status").asText()).containsExactly("firing", "resolved");
+            assertThat(notifications("firing")).as("Alertmanager's firing notifications").hasSize(1);
+        });
     }
 
     private static List<JsonNode> wakeFailed(List<JsonNode> bodies) {

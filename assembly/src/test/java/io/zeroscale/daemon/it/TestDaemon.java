@@ -61,10 +61,15 @@ public final class TestDaemon {
      * ({@code dotted.path -> YAML value}, as the CLI's {@code --set}) applied.
      */
     public static TestDaemon start(String yaml, Path data, Map<String, String> overrides) {
+        return start(yaml, data, overrides, Plugins.load(null));
+    }
+
+    /** As {@link #start(String, Path, Map)}, with {@code plugins} (e.g. from a plugins/ folder). */
+    public static TestDaemon start(String yaml, Path data, Map<String, String> overrides, Plugins plugins) {
         Map<String, String> all = new LinkedHashMap<>(overrides);
         all.put("data-dir", data.toString());
         DaemonConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "test.yaml", data, all);
-        return new TestDaemon(Daemon.create(config, Plugins.load(null)).start(), config, data);
+        return new TestDaemon(Daemon.create(config, plugins).start(), config, data);
     }
 
     public Daemon daemon() {
