@@ -47,11 +47,12 @@ class QuietTicksTest {
             engine.finishRequest();
             assertThat(engine.state()).isEqualTo("ACTIVE");
             AtomicInteger ticks = new AtomicInteger();
-            try (Subscription ignored = engine.zeroscale.engine().subscribeDecisions((target, event, decision) -> {
+            Subscription subscription = engine.zeroscale.engine().subscribeDecisions((target, event, decision) -> {
                 if (event instanceof Event.Tick) {
                     ticks.incrementAndGet();
                 }
-            })) {
+            });
+            try {
                 engine.advance(Duration.ofMinutes(5).minusSeconds(1));
                 assertThat(engine.state()).isEqualTo("ACTIVE");
                 assertThat(ticks).as("the idle timer is set and nothing else is pending: no tick reaches the automaton")
@@ -62,6 +63,8 @@ class QuietTicksTest {
                 engine.advance(Duration.ofSeconds(30));
                 assertThat(engine.state()).isEqualTo("ZERO");
                 assertThat(engine.orchestrator.scaleCalls()).containsExactly(1, 0);
+            } finally {
+                subscription.close();
             }
         }
     }
