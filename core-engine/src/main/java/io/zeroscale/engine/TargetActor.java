@@ -2,7 +2,6 @@ package io.zeroscale.engine;
 
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
-import io.zeroscale.engine.automaton.NeedsTicks;
 import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.history.PlansPrewakes;
@@ -91,9 +90,6 @@ final class TargetActor {
     private final CrashLoop crashLoop;
     private final DecisionApplication decisions;
     private final RoutePublisher routes = new RoutePublisher();
-    private final TickSchedule ticks;
-    /** start() ran: ticks are scheduled from then on. */
-    private boolean ticksBegun;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -145,7 +141,6 @@ final class TargetActor {
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
-        this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // Gateways report only on change: a successor keeps what every gateway last said.
@@ -293,7 +288,6 @@ final class TargetActor {
                 while ((message = mailbox.poll()) != null) {
                     try {
                         message.run();
-                        scheduleTicks();
                     } catch (RuntimeException e) {
                         log.error("target {}: message failed", spec.name(), e);
                     }
@@ -324,7 +318,7 @@ final class TargetActor {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
             subscriptions.addAll(poller.subscribe());
-            ticksBegun = true;
+            subscriptions.add(scheduler.scheduleAtFixedRate(spec.policy().tick(), () -> post(this::onTick)));
             observeNow();
         });
     }
@@ -332,7 +326,6 @@ final class TargetActor {
     void close() {
         post(() -> {
             closed = true;
-            ticks.close();
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
             timers.cancelAll();
@@ -669,42 +662,7 @@ final class TargetActor {
         if (!automationPaused) {
             reconcile();
         }
-        if (!started || automatonNeedsTicks() || engine.decisionsNeedTicks()) {
-            deliver(new Event.Tick());
-        }
-        // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the
-        // automaton said a tick changes nothing (its decision, status and listeners stay as they are).
-    }
-
-    /**
-     * After every message: whether the next tick could do anything (see {@link TickSchedule}). It
-     * can while the workload is polled (not watched, or not observed yet), a pull signal is
-     * queried, an override waits to expire, a gateway is silent (only a check sees it heard from
-     * again), the workload drifted from the last decision (a tick reconciles), a listener wants
-     * every tick's decision (alerts), or the automaton has something time-dependent without a
-     * timer. Otherwise the only deadline is the gateways' TTL.
-     */
-    private void scheduleTicks() {
-        if (!ticksBegun || closed) {
-            return;
-        }
-        ticks.update(needsTicks(), gateways.reports().nextCheck());
-    }
-
-    private boolean needsTicks() {
-        if (!started || !(orchestrator instanceof Endpoints) || poller.pulls() || overrideUntil != null
-                || gateways.reports().anySilent() || engine.decisionsNeedTicks()) {
-            return true;
-        }
-        Decision last = decisions.applied();
-        if (!automationPaused && role.leads() && last != null && actuation.drifted(last)) {
-            return true;
-        }
-        return automatonNeedsTicks();
-    }
-
-    private boolean automatonNeedsTicks() {
-        return !(automaton instanceof NeedsTicks needs) || needs.needsTicks(view);
+        deliver(new Event.Tick());
     }
 
     /** Scales the workload back to the last decision when the observation says it drifted. */

@@ -135,7 +135,6 @@ final class WorkloadActuation {
     }
 
     /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
-
     Route route(Routing routing, Route.@Nullable Refusal refusal) {
         return drains.route(routing, view.observed(), refusal);
     }
@@ -262,13 +261,7 @@ final class WorkloadActuation {
         }
     }
 
-    /** True when the backend's desired count is not what {@code last} decided: a tick would reconcile. */
-    boolean drifted(Decision last) {
-        return view.observed().desiredReplicas() != last.replicas();
-    }
-
     /** Leader: scales back to the last decision when the observation says the workload drifted. */
-
     void reconcile(Decision last) {
         // The backend's desired count, not what exists: replicas appearing or becoming ready is
         // the backend at work, not drift, and must not cause a write.
