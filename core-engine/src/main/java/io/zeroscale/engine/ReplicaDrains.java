@@ -142,6 +142,11 @@ final class ReplicaDrains {
         }
     }
 
+    /** True when some replica is chosen, announced or being removed: its route needs it moved to draining. */
+    boolean anyLeaving() {
+        return !chosen.isEmpty() || !announced.isEmpty() || !removing.isEmpty();
+    }
+
     /** Everything leaving: what the route must never send a new request to. */
     Set<Endpoint> leaving() {
         Set<Endpoint> out = new LinkedHashSet<>(chosen);
@@ -157,10 +162,10 @@ final class ReplicaDrains {
      */
     Route route(Routing routing, ObservedState observed, Route.@Nullable Refusal refusal) {
         Route base = SafetyRules.route(routing, observed, refusal);
-        Set<Endpoint> leaving = leaving();
-        if (leaving.isEmpty() || routing != Routing.FORWARD) {
+        if (!anyLeaving() || routing != Routing.FORWARD) {
             return base;
         }
+        Set<Endpoint> leaving = leaving();
         List<Endpoint> endpoints = new ArrayList<>();
         List<Endpoint> draining = new ArrayList<>();
         for (Endpoint endpoint : base.endpoints()) {

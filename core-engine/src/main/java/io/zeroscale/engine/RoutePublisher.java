@@ -1,6 +1,8 @@
 package io.zeroscale.engine;
 
+import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.traffic.Route;
+import io.zeroscale.spi.traffic.Routing;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
@@ -15,6 +17,30 @@ final class RoutePublisher {
     private volatile @Nullable Route published;
     /** The id of the newest drain started ({@link Route#drain()}). */
     private long drainId;
+    /**
+     * The inputs the published route was last made from when they alone made it (no refusal, no
+     * replica leaving), or null: the same inputs make the same route, so nothing is built.
+     */
+    private @Nullable Routing plainRouting;
+    private @Nullable ObservedState plainObserved;
+
+    /**
+     * True when the plain route for {@code routing} and {@code observed} (the same observation
+     * object) is the one already published: a decision that changes neither builds no route.
+     */
+    @SuppressWarnings("ReferenceEquality") // the same observation object: comparing its endpoints is the cost saved
+    boolean publishedFor(Routing routing, ObservedState observed) {
+        return published != null && routing == plainRouting && observed == plainObserved;
+    }
+
+    /**
+     * Remembers what the route just offered to {@link #next} was made from: {@code routing} and
+     * {@code observed} when they alone made it, or nulls (a refusal or a drain took part).
+     */
+    void madeFrom(@Nullable Routing routing, @Nullable ObservedState observed) {
+        plainRouting = routing;
+        plainObserved = observed;
+    }
 
     /**
      * The route to publish for {@code route}, with its drain id; null when it is the one already

@@ -753,7 +753,15 @@ final class TargetActor {
         if (last == null) {
             return;
         }
-        Route route = routes.next(actuation.route(last.routing(), startFailures.refusal(spec.name(), now())), now());
+        Instant now = now();
+        Route.@Nullable Refusal refusal = startFailures.refusal(spec.name(), now);
+        ObservedState observed = view.observed();
+        boolean plain = refusal == null && !actuation.replicasLeaving();
+        if (plain && routes.publishedFor(last.routing(), observed)) {
+            return; // the same inputs as the published route: most decisions change no route
+        }
+        Route route = routes.next(actuation.route(last.routing(), refusal), now);
+        routes.madeFrom(plain ? last.routing() : null, plain ? observed : null);
         if (route != null) {
             gateways.reports().draining(route.draining(), route.drain());
             engine.publishRoute(this, route);

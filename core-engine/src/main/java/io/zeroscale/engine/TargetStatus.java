@@ -57,7 +57,8 @@ public record TargetStatus(
         requireNonNull(ref, "ref is null");
         requireNonNull(state, "state is null");
         requireNonNull(routing, "routing is null");
-        signals = Map.copyOf(requireNonNull(signals, "signals is null"));
+        // The engine's own snapshot is immutable already and computes its reserved signals when read.
+        signals = requireNonNull(signals, "signals is null") instanceof StatusSignals ? signals : Map.copyOf(signals);
         requireNonNull(requests, "requests is null");
         requireNonNull(lastReason, "lastReason is null");
         requireNonNull(updatedAt, "updatedAt is null");

@@ -31,6 +31,8 @@ final class TargetView implements TargetContext {
     private final Timers timers;
     private final IntSupplier desiredReplicas;
     private final Map<String, SignalValue> signals = new LinkedHashMap<>();
+    /** An immutable copy of {@link #signals} for statuses, or null after a signal changed. */
+    private @Nullable Map<String, SignalValue> signalsSnapshot;
     private final ArrayDeque<ArrivalSample> arrivals = new ArrayDeque<>();
     private ObservedState observed;
     private boolean observationStale;
@@ -70,6 +72,7 @@ final class TargetView implements TargetContext {
 
     void signal(String name, SignalValue value) {
         signals.put(name, value);
+        signalsSnapshot = null;
     }
 
     /**
@@ -111,13 +114,17 @@ final class TargetView implements TargetContext {
         }
     }
 
-    /** Every signal, the reserved ones ({@code inflight}, {@code held}, ...) included, for status. */
+    /**
+     * Every signal, the reserved ones ({@code inflight}, {@code held}, ...) included, for status: an
+     * immutable snapshot that copies the configured signals only when one changed since the last.
+     */
     Map<String, SignalValue> allSignals() {
-        Map<String, SignalValue> all = new LinkedHashMap<>(signals);
-        for (String reserved : PolicySpec.RESERVED_SIGNALS) {
-            all.put(reserved, signal(reserved));
+        Map<String, SignalValue> configured = signalsSnapshot;
+        if (configured == null) {
+            configured = signals.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(signals));
+            signalsSnapshot = configured;
         }
-        return all;
+        return new StatusSignals(configured, requests, arrivalRate(), requestsUnknown, now());
     }
 
     // ---- TargetContext ---------------------------------------------------------------------------

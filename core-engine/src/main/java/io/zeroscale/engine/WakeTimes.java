@@ -42,7 +42,7 @@ public final class WakeTimes {
     /** Called by the engine after each decision of {@code ref}, on its actor thread. */
     void decided(TargetRef ref, TargetStatus status, Decision decision) {
         Target target = targets.computeIfAbsent(ref, key -> new Target());
-        boolean failedHeld = decision.actions().stream().anyMatch(Action.FailHeld.class::isInstance);
+        boolean failedHeld = failsHeld(decision);
         synchronized (target) {
             switch (target.watch.observe(status.desiredReplicas(), status.readyReplicas(), failedHeld, status.updatedAt())) {
                 case WakeWatch.Step.Ready ready -> target.add(ready.took(), status.updatedAt());
@@ -52,6 +52,16 @@ public final class WakeTimes {
                 case WakeWatch.Step.Idle ignored -> {}
             }
         }
+    }
+
+    /** True when {@code decision} answers the held requests with an error. No stream: this runs on every decision. */
+    private static boolean failsHeld(Decision decision) {
+        for (Action action : decision.actions()) {
+            if (action instanceof Action.FailHeld) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Forgets a removed target. */
@@ -70,16 +80,24 @@ public final class WakeTimes {
         }
     }
 
+    private static final long[] NONE_KEPT = new long[0];
+
     private static final class Target {
         final WakeWatch watch = new WakeWatch();
-        /** Nanoseconds, a ring of the last KEPT. */
-        final long[] kept = new long[KEPT];
+        /**
+         * Nanoseconds, a ring of the last KEPT; grown as wakes complete, so a target that never
+         * woke (most of 100,000) costs no 2 KB array.
+         */
+        long[] kept = NONE_KEPT;
         long completed;
         long failed;
         @Nullable Duration last;
         @Nullable Instant lastAt;
 
         void add(Duration took, Instant at) {
+            if (completed < KEPT && completed == kept.length) {
+                kept = Arrays.copyOf(kept, (int) Math.min(KEPT, Math.max(4, 2 * completed)));
+            }
             kept[(int) (completed % KEPT)] = took.toNanos();
             completed++;
             last = took;

@@ -33,6 +33,9 @@ final class WakeWatch {
 
     private @Nullable Instant started;
     private int lastDesired = -1;
+    /** Steps without data, shared: {@link #observe} runs on every decision of every target. */
+    private static final Step IDLE = new Step.Idle();
+    private static final Step STARTED = new Step.Started();
 
     /**
      * @param desired the replicas the decision asks for
@@ -46,9 +49,9 @@ final class WakeWatch {
         if (since == null) {
             if (desired > 0 && ready == 0 && previous <= 0) {
                 started = now;
-                return new Step.Started();
+                return STARTED;
             }
-            return new Step.Idle();
+            return IDLE;
         }
         Duration took = Duration.between(since, now);
         if (ready > 0) {

@@ -129,6 +129,11 @@ final class WorkloadActuation {
         }
     }
 
+    /** True while some replica is being drained or removed by the engine (its route is not the plain one). */
+    boolean replicasLeaving() {
+        return drains.anyLeaving();
+    }
+
     /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
     Route route(Routing routing, Route.@Nullable Refusal refusal) {
         return drains.route(routing, view.observed(), refusal);

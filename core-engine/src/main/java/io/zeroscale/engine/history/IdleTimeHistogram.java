@@ -12,7 +12,14 @@ public final class IdleTimeHistogram {
     /** The histogram range of the paper: four hours of one-minute bins. */
     public static final int DEFAULT_RANGE_MINUTES = 240;
 
-    private final long[] bins;
+    private static final long[] NONE = new long[0];
+
+    private final int range;
+    /**
+     * The counts, allocated with the first idle time in range: most targets of a large engine
+     * never record one, and 240 bins are 2 KB each.
+     */
+    private long[] bins = NONE;
     private long inRange;
     private long outOfRange;
 
@@ -20,13 +27,13 @@ public final class IdleTimeHistogram {
         if (rangeMinutes < 1) {
             throw new IllegalArgumentException("rangeMinutes must be at least 1");
         }
-        this.bins = new long[rangeMinutes];
+        this.range = rangeMinutes;
     }
 
     /** A copy, so a reader can compute percentiles while the history keeps recording. */
     public IdleTimeHistogram copy() {
-        IdleTimeHistogram copy = new IdleTimeHistogram(bins.length);
-        System.arraycopy(bins, 0, copy.bins, 0, bins.length);
+        IdleTimeHistogram copy = new IdleTimeHistogram(range);
+        copy.bins = bins.length == 0 ? NONE : bins.clone();
         copy.inRange = inRange;
         copy.outOfRange = outOfRange;
         return copy;
@@ -36,7 +43,10 @@ public final class IdleTimeHistogram {
         if (times <= 0) {
             return;
         }
-        if (minutes < bins.length) {
+        if (minutes < range) {
+            if (bins.length == 0) {
+                bins = new long[range];
+            }
             bins[(int) Math.max(0, minutes)] += times;
             inRange += times;
         } else {
@@ -48,7 +58,10 @@ public final class IdleTimeHistogram {
         if (times <= 0) {
             return;
         }
-        if (minutes < bins.length) {
+        if (minutes < range) {
+            if (bins.length == 0) {
+                return; // nothing in range was ever added
+            }
             int bin = (int) Math.max(0, minutes);
             long removed = Math.min(times, bins[bin]);
             bins[bin] -= removed;
@@ -60,7 +73,7 @@ public final class IdleTimeHistogram {
 
     /** The histogram range in minutes. */
     public int rangeMinutes() {
-        return bins.length;
+        return range;
     }
 
     /** Idle times within the range. */
@@ -75,7 +88,8 @@ public final class IdleTimeHistogram {
 
     /** The count in bin {@code minute}. */
     public long count(int minute) {
-        return bins[minute];
+        java.util.Objects.checkIndex(minute, range);
+        return bins.length == 0 ? 0 : bins[minute];
     }
 
     /**
@@ -96,7 +110,7 @@ public final class IdleTimeHistogram {
                 return bin;
             }
         }
-        return bins.length - 1;
+        return range - 1;
     }
 
     /**
@@ -105,7 +119,7 @@ public final class IdleTimeHistogram {
      * paper uses it to decide whether a histogram is representative.
      */
     public double binCountVariation() {
-        double mean = (double) inRange / bins.length;
+        double mean = (double) inRange / range;
         if (mean == 0) {
             return 0;
         }
@@ -114,6 +128,6 @@ public final class IdleTimeHistogram {
             double d = count - mean;
             squares += d * d;
         }
-        return Math.sqrt(squares / bins.length) / mean;
+        return Math.sqrt(squares / range) / mean;
     }
 }
