@@ -14,6 +14,7 @@ import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Pausable;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.spi.orchestrator.WorkloadEvent;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,6 +36,7 @@ import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsRequest;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsResponse;
 import software.amazon.awssdk.services.autoscaling.model.Instance;
+import software.amazon.awssdk.services.autoscaling.model.LifecycleHook;
 import software.amazon.awssdk.services.autoscaling.model.Tag;
 import software.amazon.awssdk.services.autoscaling.model.TagDescription;
 import software.amazon.awssdk.services.autoscaling.model.DescribeWarmPoolResponse;
@@ -95,6 +97,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     private final Set<String> released = ConcurrentHashMap.newKeySet();
     /** Instances in Terminating:Wait already announced with {@link WorkloadEvent.Removing}. */
     private final Set<String> announcedRemovals = ConcurrentHashMap.newKeySet();
+    /** Heartbeats of announced instances held in Terminating:Wait while the gateway drains them, by instance id. */
+    private final Map<String, Heartbeat> heartbeats = new ConcurrentHashMap<>();
     /** Events found by a poll, for the poller to deliver before the state. */
     private final Map<GroupSettings, List<WorkloadEvent>> announcements = new ConcurrentHashMap<>();
 
@@ -103,6 +107,12 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
      * warm pool came from it; others were launched. Ends once {@code count} were announced.
      */
     private record Starts(Set<String> before, Set<String> warm, int count, Set<String> announced) {}
+
+    /**
+     * The terminate hooks holding one instance, how often each gets a heartbeat (half the shortest
+     * HeartbeatTimeout of them) and when the next is due (scheduler clock).
+     */
+    private record Heartbeat(List<String> hooks, Duration every, Instant due) {}
 
     /** Private IP and launch time of one instance. */
     record InstanceFacts(@Nullable String privateIp, Instant launchTime) {}
@@ -440,10 +450,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
      */
     private void completeTerminateHooks(GroupSettings settings, List<String> instanceIds) {
         String group = settings.groupName();
-        List<String> hooks = AwsErrors.call("DescribeLifecycleHooks of group " + group, settings.settings().pathOf("name"),
-                () -> autoScaling.describeLifecycleHooks(r -> r.autoScalingGroupName(group))).lifecycleHooks().stream()
-                .filter(hook -> TERMINATING_TRANSITION.equals(hook.lifecycleTransition()))
-                .map(hook -> hook.lifecycleHookName()).toList();
+        List<String> hooks = terminateHooks(settings).stream().map(LifecycleHook::lifecycleHookName).toList();
         for (String hook : hooks) {
             for (String id : instanceIds) {
                 try {
@@ -457,6 +464,63 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
                     }
                     log.debug("instance {} of Auto Scaling group '{}' is not held by hook '{}'", id, group, hook);
                 }
+            }
+        }
+    }
+
+    /** The group's terminate lifecycle hooks (DescribeLifecycleHooks). */
+    private List<LifecycleHook> terminateHooks(GroupSettings settings) {
+        String group = settings.groupName();
+        return AwsErrors.call("DescribeLifecycleHooks of group " + group, settings.settings().pathOf("name"),
+                () -> autoScaling.describeLifecycleHooks(r -> r.autoScalingGroupName(group))).lifecycleHooks().stream()
+                .filter(hook -> TERMINATING_TRANSITION.equals(hook.lifecycleTransition())).toList();
+    }
+
+    /**
+     * Keeps the terminate hooks of announced instances from timing out while the gateway drains
+     * them: on the first poll at or after half the shortest hook's HeartbeatTimeout (read once per
+     * instance with DescribeLifecycleHooks, AWS's default 3600 s when unset) since the
+     * announcement or the last heartbeat, RecordLifecycleActionHeartbeat for each terminate hook,
+     * which restarts AWS's timeout. A failed heartbeat is logged and tried again on the next poll;
+     * an instance no longer waiting (completed by {@link #remove}, or gone) gets no more.
+     */
+    private void sendHeartbeats(GroupSettings settings, AutoScalingGroup group) {
+        String name = settings.groupName();
+        Instant now = context.scheduler().clock().instant();
+        for (Instance instance : group.instances()) {
+            String id = instance.instanceId();
+            if (!TERMINATING_WAIT.equals(instance.lifecycleStateAsString()) || !announcedRemovals.contains(id) || released.contains(id)) {
+                heartbeats.remove(id);
+                continue;
+            }
+            try {
+                Heartbeat beat = heartbeats.get(id);
+                if (beat == null) {
+                    List<LifecycleHook> hooks = terminateHooks(settings);
+                    Duration every = Duration.ofSeconds(hooks.stream().map(LifecycleHook::heartbeatTimeout)
+                            .mapToInt(timeout -> timeout == null ? 3600 : timeout).min().orElse(3600)).dividedBy(2);
+                    heartbeats.put(id, new Heartbeat(hooks.stream().map(LifecycleHook::lifecycleHookName).toList(), every, now.plus(every)));
+                    continue;
+                }
+                if (now.isBefore(beat.due())) {
+                    continue;
+                }
+                for (String hook : beat.hooks()) {
+                    try {
+                        AwsErrors.call("RecordLifecycleActionHeartbeat of hook " + hook + " for instance " + id + " of group " + name,
+                                settings.settings().pathOf("name"), () -> autoScaling.recordLifecycleActionHeartbeat(
+                                        r -> r.autoScalingGroupName(name).lifecycleHookName(hook).instanceId(id)));
+                    } catch (ZeroscaleException e) {
+                        if (e.errorCode() != AwsErrorCode.INVALID_REQUEST || !String.valueOf(e.getMessage()).contains("No active Lifecycle Action")) {
+                            throw e;
+                        }
+                    }
+                }
+                log.debug("instance {} of Auto Scaling group '{}' still draining: heartbeat sent to its terminate hook(s) {}", id, name, beat.hooks());
+                heartbeats.put(id, new Heartbeat(beat.hooks(), beat.every(), now.plus(beat.every())));
+            } catch (ZeroscaleException e) {
+                log.warn("heartbeat for instance {} of Auto Scaling group '{}' (held in Terminating:Wait while draining) failed,"
+                        + " trying again on the next poll: {}", id, name, e.getMessage());
             }
         }
     }
@@ -525,12 +589,14 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             presentGroups.get(i).instances().forEach(instance -> seen.add(instance.instanceId()));
             announceStarts(present.get(i), presentGroups.get(i));
             announceRemovals(present.get(i), presentGroups.get(i), facts);
+            sendHeartbeats(present.get(i), presentGroups.get(i));
             states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pooledInstances(presentGroups.get(i))));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
         released.retainAll(seen);
         announcedRemovals.retainAll(seen);
+        heartbeats.keySet().retainAll(seen);
         return states;
     }
 

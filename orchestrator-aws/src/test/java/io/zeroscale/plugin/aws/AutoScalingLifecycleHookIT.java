@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.autoscaling.model.Instance;
  */
 class AutoScalingLifecycleHookIT extends GroupsThroughProxy {
     private static final String COMPLETE = "autoscaling:CompleteLifecycleAction";
+    private static final String HEARTBEAT = "autoscaling:RecordLifecycleActionHeartbeat";
 
     /** A group of 3 instances with a terminate lifecycle hook that waits up to 5 minutes. */
     private static String hookedGroup(String prefix) {
@@ -86,5 +87,42 @@ class AutoScalingLifecycleHookIT extends GroupsThroughProxy {
         assertThat(after.desiredCapacity()).as("Auto Scaling's removal keeps the capacity: a replacement").isEqualTo(3);
         orchestrator.remove(Moto.groupRef(group), List.of(endpoint));
         assertThat(proxy.calls(COMPLETE)).as("a repeated remove changes nothing").isEqualTo(1);
+    }
+
+    @Test
+    void aDrainLongerThanTheHooksHeartbeatTimeoutKeepsTheInstanceWaitingWithHeartbeatsAndEndsWithItsCompletion() {
+        // One second of the hook's timeout and of the plugin's clock lasts 150 ms: the 30 s timeout (AWS's minimum) is 4.5 s.
+        Duration second = Duration.ofMillis(150);
+        proxy.hookSecond(second);
+        ticks.runClock(second);
+        String group = Moto.group("hook-heartbeat", 0, 4);
+        Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(3));
+        Moto.autoScaling().putLifecycleHook(r -> r.autoScalingGroupName(group).lifecycleHookName("zeroscale-drain")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(30).defaultResult("ABANDON"));
+        AutoScalingOrchestrator orchestrator = watched(group);
+        awaitReady(orchestrator, group, 3);
+        String leaving = Moto.describeGroup(group).instances().get(0).instanceId();
+
+        proxy.terminateAsAutoScaling(Moto.REGION, leaving);
+
+        Endpoint endpoint = await("announced").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            orchestrator.requestPoll();
+            return events.stream().filter(WorkloadEvent.Removing.class::isInstance).map(WorkloadEvent.Removing.class::cast).findFirst();
+        }, found -> found.isPresent()).orElseThrow().endpoints().get(0);
+        // The gateway drains for 67 s of hook time (10 s here), over twice the hook's heartbeat timeout, polls going on.
+        await("held in Terminating:Wait through the whole drain, not timed out").during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    orchestrator.requestPoll();
+                    return proxy.terminatingWait().contains(leaving);
+                });
+        assertThat(proxy.calls(HEARTBEAT)).as("heartbeats restarted the hook's timeout").isGreaterThanOrEqualTo(2);
+        assertThat(proxy.calls(COMPLETE)).as("no completion before the drain").isZero();
+
+        orchestrator.remove(Moto.groupRef(group), List.of(endpoint));
+
+        assertThat(proxy.log()).containsSubsequence(HEARTBEAT, COMPLETE);
+        assertThat(proxy.calls(COMPLETE)).isEqualTo(1);
+        assertThat(proxy.terminatingWait()).as("completed (CONTINUE) after the drain").isEmpty();
+        assertThat(Moto.describeGroup(group).instances()).extracting(Instance::instanceId).doesNotContain(leaving);
     }
 }

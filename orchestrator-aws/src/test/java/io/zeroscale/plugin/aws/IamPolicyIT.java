@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * called through the test proxies of this JVM is in it, and it has no action the plugin never
  * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
  * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
- * lowered to zero and restored, a drained instance removed and its terminate hook completed, paused into a warm pool and resumed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
+ * lowered to zero and restored, a drained instance removed and its terminate hook completed, an instance Auto Scaling removes kept waiting with heartbeats, paused into a warm pool and resumed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
  */
 @Order(Integer.MAX_VALUE)
 class IamPolicyIT {
@@ -40,7 +40,11 @@ class IamPolicyIT {
                 AutoScalingOrchestrator orchestrator = Moto.orchestrator(proxy.url(), ticks, Map.of(), null)) {
             orchestrator.attach(Moto.workload("aws", group, Map.of("lower-min-size", true)));
             List<ObservedState> seen = new CopyOnWriteArrayList<>();
-            orchestrator.watch(ref, event -> seen.add(((WorkloadEvent.Changed) event).state()));
+            orchestrator.watch(ref, event -> {
+                if (event instanceof WorkloadEvent.Changed changed) {
+                    seen.add(changed.state());
+                }
+            });
             await("first event").atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
             assertThat(orchestrator.observe(ref).readyReplicas()).isEqualTo(1);
             orchestrator.scale(ref, 0);
@@ -55,6 +59,30 @@ class IamPolicyIT {
             orchestrator.pause(ref);
             assertThat(orchestrator.observe(ref).pausedReplicas()).isEqualTo(2);
             orchestrator.resume(ref);
+
+            // An instance Auto Scaling removes on its own, held by a 30 s hook (1.5 s here) through a longer drain: heartbeats.
+            String hooked = Moto.group("iam-hook", 0, 2);
+            Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(hooked).desiredCapacity(1));
+            Moto.autoScaling().putLifecycleHook(r -> r.autoScalingGroupName(hooked).lifecycleHookName("drain")
+                    .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING").heartbeatTimeout(30));
+            TargetRef hookedRef = TargetRef.of("aws", "AutoScalingGroup", hooked);
+            orchestrator.attach(Moto.workload("aws", hooked, Map.of()));
+            List<WorkloadEvent.Removing> removals = new CopyOnWriteArrayList<>();
+            orchestrator.watch(hookedRef, event -> {
+                if (event instanceof WorkloadEvent.Removing removing) {
+                    removals.add(removing);
+                }
+            });
+            await("1 ready").atMost(Duration.ofSeconds(30)).until(() -> orchestrator.observe(hookedRef), s -> s.readyReplicas() == 1);
+            proxy.hookSecond(Duration.ofMillis(50));
+            ticks.runClock(Duration.ofMillis(50));
+            proxy.terminateAsAutoScaling(Moto.REGION, Moto.describeGroup(hooked).instances().get(0).instanceId());
+            await("announced, and a heartbeat while it drains").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                orchestrator.requestPoll();
+                return !removals.isEmpty() && proxy.calls("autoscaling:RecordLifecycleActionHeartbeat") > 0;
+            });
+            orchestrator.remove(hookedRef, removals.get(0).endpoints());
+            assertThat(proxy.terminatingWait()).as("the hook was completed").isEmpty();
 
             String service = Moto.service("iam");
             TargetRef ecsRef = new TargetRef("ecs", "Service", Moto.CLUSTER, service);

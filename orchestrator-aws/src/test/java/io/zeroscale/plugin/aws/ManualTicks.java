@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A plugin context whose periodic tasks run only when the test calls {@link #tick()}, so a test
@@ -21,7 +22,26 @@ import java.util.concurrent.Executors;
 final class ManualTicks implements PluginContext, AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Runnable> periodic = new CopyOnWriteArrayList<>();
-    private final Instant now = Instant.parse("2026-12-01T00:00:00Z");
+    private final Instant start = Instant.parse("2026-12-01T00:00:00Z");
+    private final long startNanos = System.nanoTime();
+    /** How long one second of the clock lasts, or null while the clock stands still. */
+    private volatile @Nullable Duration second;
+
+    /**
+     * From now on the clock runs, one second of it lasting {@code second} (like the proxy's {@link
+     * io.zeroscale.testkit.AwsTestProxy#hookSecond}); until then it stands still.
+     */
+    void runClock(Duration second) {
+        this.second = second;
+    }
+
+    private Instant now() {
+        Duration current = second;
+        if (current == null) {
+            return start;
+        }
+        return start.plusMillis((System.nanoTime() - startNanos) * 1000 / current.toNanos());
+    }
 
     /** Runs every periodic task once: one poll interval passed. */
     void tick() {
@@ -33,7 +53,7 @@ final class ManualTicks implements PluginContext, AutoCloseable {
         return new Scheduler() {
             @Override
             public InstantSource clock() {
-                return () -> now;
+                return ManualTicks.this::now;
             }
 
             @Override
