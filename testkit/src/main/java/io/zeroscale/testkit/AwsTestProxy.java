@@ -74,6 +74,11 @@ import org.w3c.dom.NodeList;
  *       {@code PENDING} (no {@code startedAt}) until that long after the proxy first saw it, as
  *       PROVISIONING → PENDING → RUNNING takes time on AWS. moto's own task state machine, which
  *       moves a task towards STOPPED each time it is described, is set to stay put.
+ *   <li>ELBv2 target health ("Health checks for Application Load Balancer target groups"): moto
+ *       runs no health checks and answers every registered running instance {@code healthy} at
+ *       once. With {@link #initialHealthChecks}, DescribeTargetHealth answers such a target
+ *       {@code initial} until that long after it first answered it (a new target is until it
+ *       passed its checks); {@link #failHealthChecks} answers a target {@code unhealthy}.
  * </ul>
  *
  * It also counts every call by IAM action name ({@code autoscaling:SetDesiredCapacity}, the
@@ -119,6 +124,11 @@ public final class AwsTestProxy implements AutoCloseable {
     /** How long one second of a lifecycle hook's heartbeat timeout lasts here. */
     private volatile Duration hookSecond = Duration.ofSeconds(1);
     private volatile Duration warmStart = Duration.ZERO;
+    /** Target ids (instance ids or IPs) first answered by DescribeTargetHealth: when. */
+    private final Map<String, Long> firstChecked = new ConcurrentHashMap<>();
+    private volatile Duration initialChecks = Duration.ZERO;
+    /** Targets whose health checks fail (answered unhealthy). */
+    private final Set<String> failing = ConcurrentHashMap.newKeySet();
 
     private AwsTestProxy(URI upstream, boolean recorded) throws IOException {
         this.upstream = upstream;
@@ -205,6 +215,28 @@ public final class AwsTestProxy implements AutoCloseable {
     public void warmPoolTimes(Duration warming, Duration warmStart) {
         this.warming = warming;
         this.warmStart = warmStart;
+    }
+
+    /**
+     * ELBv2 target health: a target moto answers {@code healthy} (moto runs no health checks: every
+     * registered running instance is healthy at once) is answered {@code initial}
+     * ({@code Elb.RegistrationInProgress}) until {@code duration} after DescribeTargetHealth first
+     * answered it, as a new target is until it passed HealthyThresholdCount checks. Zero: as moto says.
+     */
+    public void initialHealthChecks(Duration duration) {
+        this.initialChecks = duration;
+    }
+
+    /**
+     * ELBv2 target health: while {@code failing}, target {@code id} (an instance id or IP) that moto
+     * answers {@code healthy} is answered {@code unhealthy} ({@code Target.FailedHealthChecks}).
+     */
+    public void failHealthChecks(String id, boolean failing) {
+        if (failing) {
+            this.failing.add(id);
+        } else {
+            this.failing.remove(id);
+        }
     }
 
     /**
@@ -327,6 +359,7 @@ public final class AwsTestProxy implements AutoCloseable {
                     case "ecs:UpdateService" -> schedule(region, JSON.readTree(body));
                     case "ecs:DescribeServices" -> out = withTaskCounts(region, JSON.readTree(body), out);
                     case "ecs:DescribeTasks" -> out = withTaskBootTime(out);
+                    case "elasticloadbalancing:DescribeTargetHealth" -> out = withHealthChecks(out);
                     default -> { }
                 }
             }
@@ -495,6 +528,56 @@ public final class AwsTestProxy implements AutoCloseable {
             return out.toString().getBytes(UTF_8);
         } catch (Exception e) {
             throw new IllegalStateException("could not rewrite a DescribeAutoScalingGroups answer", e);
+        }
+    }
+
+    /** Rewrites moto's {@code healthy} to {@code initial} or {@code unhealthy}: {@link #initialHealthChecks}, {@link #failHealthChecks}. */
+    private byte[] withHealthChecks(byte[] xml) {
+        try {
+            Document document = parse(xml);
+            long now = System.nanoTime();
+            boolean changed = false;
+            NodeList described = document.getElementsByTagName("TargetHealthDescriptions");
+            for (int i = 0; i < described.getLength(); i++) {
+                for (Node member = described.item(i).getFirstChild(); member != null; member = member.getNextSibling()) {
+                    if (!(member instanceof Element description)) {
+                        continue;
+                    }
+                    Element target = child(description, "Target");
+                    Element health = child(description, "TargetHealth");
+                    Element id = target == null ? null : child(target, "Id");
+                    Element state = health == null ? null : child(health, "State");
+                    if (health == null || id == null || state == null || !"healthy".equals(state.getTextContent().trim())) {
+                        continue;
+                    }
+                    long seen = firstChecked.computeIfAbsent(id.getTextContent().trim(), k -> now);
+                    String reason;
+                    String text;
+                    if (now - seen < initialChecks.toNanos()) {
+                        state.setTextContent("initial");
+                        reason = "Elb.RegistrationInProgress";
+                        text = "Target registration is in progress";
+                    } else if (failing.contains(id.getTextContent().trim())) {
+                        state.setTextContent("unhealthy");
+                        reason = "Target.FailedHealthChecks";
+                        text = "Health checks failed";
+                    } else {
+                        continue;
+                    }
+                    for (String name : List.of("Reason", "Description")) {
+                        Element old = child(health, name);
+                        if (old != null) {
+                            health.removeChild(old);
+                        }
+                    }
+                    health.appendChild(leaf(document, "Reason", reason));
+                    health.appendChild(leaf(document, "Description", text));
+                    changed = true;
+                }
+            }
+            return changed ? serialize(document) : xml;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not rewrite a DescribeTargetHealth answer", e);
         }
     }
 

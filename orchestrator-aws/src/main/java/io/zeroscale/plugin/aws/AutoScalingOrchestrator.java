@@ -44,6 +44,9 @@ import software.amazon.awssdk.services.autoscaling.model.WarmPoolConfiguration;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Reservation;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthStateEnum;
 
 /**
  * The {@code aws-autoscaling} orchestrator: one EC2 Auto Scaling group per target, in one region.
@@ -55,7 +58,8 @@ import software.amazon.awssdk.services.ec2.model.Reservation;
  *
  * <p>State: every {@code poll-interval} one batched DescribeAutoScalingGroups (all watched groups,
  * up to {@value #NAMES_PER_PAGE} names and records per page) and one DescribeInstances for
- * instances whose private IP is not known yet, pushed to the watchers as {@link
+ * instances whose private IP is not known yet (and one DescribeTargetHealth per target group
+ * named by a target's {@code target-group-arn}), pushed to the watchers as {@link
  * WorkloadEvent.Changed} when a group's state changed. A throttled poll waits 2, 4, then 8
  * intervals before the next one. A failed poll pushes nothing: the engine keeps the last state and
  * never reads a failure as zero.
@@ -84,6 +88,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     private final String name;
     private final AutoScalingClient autoScaling;
     private final Ec2Client ec2;
+    private final ElasticLoadBalancingV2Client elb;
     private final InstanceProbe probe;
     private final PluginContext context;
     private final AutoCloseable resources;
@@ -118,10 +123,11 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
     record InstanceFacts(@Nullable String privateIp, Instant launchTime) {}
 
     AutoScalingOrchestrator(String name, AwsConfig config, AutoScalingClient autoScaling, Ec2Client ec2,
-            InstanceProbe probe, PluginContext context, AutoCloseable resources) {
+            ElasticLoadBalancingV2Client elb, InstanceProbe probe, PluginContext context, AutoCloseable resources) {
         this.name = requireNonNull(name, "name is null");
         this.autoScaling = requireNonNull(autoScaling, "autoScaling is null");
         this.ec2 = requireNonNull(ec2, "ec2 is null");
+        this.elb = requireNonNull(elb, "elb is null");
         this.probe = requireNonNull(probe, "probe is null");
         this.context = requireNonNull(context, "context is null");
         this.resources = requireNonNull(resources, "resources is null");
@@ -151,7 +157,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         GroupSettings settings = settings(target);
         AutoScalingGroup group = describeOne(settings);
         Map<String, InstanceFacts> facts = learnInstances(List.of(group));
-        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), facts, pooledInstances(group));
+        return state(settings, group, probeAll(List.of(settings), List.of(group), facts), healthy(List.of(settings)), facts,
+                pooledInstances(group));
     }
 
     @Override
@@ -583,6 +590,7 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             }
         }
         Set<String> probed = probeAll(present, presentGroups, facts);
+        Map<String, Set<String>> healthy = healthy(present);
         Set<String> seen = new HashSet<>();
         Map<GroupSettings, ObservedState> states = new HashMap<>();
         for (int i = 0; i < present.size(); i++) {
@@ -590,7 +598,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             announceStarts(present.get(i), presentGroups.get(i));
             announceRemovals(present.get(i), presentGroups.get(i), facts);
             sendHeartbeats(present.get(i), presentGroups.get(i));
-            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, facts, pooledInstances(presentGroups.get(i))));
+            states.put(present.get(i), state(present.get(i), presentGroups.get(i), probed, healthy, facts,
+                    pooledInstances(presentGroups.get(i))));
         }
         // Only watched groups' instances stay cached, so the cache is bounded by what runs.
         instances.keySet().retainAll(seen);
@@ -694,9 +703,39 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         return passed;
     }
 
+    /**
+     * The targets each target group named by {@code settings}' {@code target-group-arn} reports
+     * {@code healthy}, by target group ARN: one DescribeTargetHealth per target group (all its
+     * registered targets), however many groups and instances share it.
+     */
+    private Map<String, Set<String>> healthy(List<GroupSettings> settings) {
+        Map<String, GroupSettings> byArn = new LinkedHashMap<>();
+        for (GroupSettings one : settings) {
+            String arn = one.targetGroupArn();
+            if (arn != null) {
+                byArn.putIfAbsent(arn, one);
+            }
+        }
+        Map<String, Set<String>> healthy = new HashMap<>();
+        byArn.forEach((arn, one) -> {
+            List<TargetHealthDescription> described = AwsErrors.call("DescribeTargetHealth of target group " + arn,
+                    one.settings().pathOf("target-group-arn"), () -> elb.describeTargetHealth(r -> r.targetGroupArn(arn)))
+                    .targetHealthDescriptions();
+            Set<String> ids = new HashSet<>();
+            for (TargetHealthDescription description : described) {
+                if (description.target() != null && description.targetHealth() != null
+                        && description.targetHealth().state() == TargetHealthStateEnum.HEALTHY) {
+                    ids.add(description.target().id());
+                }
+            }
+            healthy.put(arn, ids);
+        });
+        return healthy;
+    }
+
     /** The observed state of {@code group}: desired capacity, instances that exist, ready ones oldest first. */
-    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, InstanceFacts> facts,
-            PoolCount pool) {
+    private ObservedState state(GroupSettings settings, AutoScalingGroup group, Set<String> probed, Map<String, Set<String>> healthy,
+            Map<String, InstanceFacts> facts, PoolCount pool) {
         int existing = 0;
         List<Instance> ready = new ArrayList<>();
         List<Instance> listed = group.instances();
@@ -706,7 +745,8 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
             }
             existing++;
             if (inService(instance) && endpoint(instance, settings.port(), facts).isPresent()
-                    && (settings.readiness() == null || probed.contains(instance.instanceId()))) {
+                    && (settings.readiness() == null || probed.contains(instance.instanceId()))
+                    && healthyInTargetGroup(settings, instance, healthy, facts)) {
                 ready.add(instance);
             }
         }
@@ -730,6 +770,21 @@ final class AutoScalingOrchestrator implements Orchestrator, Endpoints, Drainabl
         int pausing = paused == null ? 0 : Math.min(paused - frozen, pool.warming());
         return new ObservedState(desired, existing + frozen + pausing, endpoints.size(), frozen, endpoints,
                 context.scheduler().clock().instant());
+    }
+
+    /**
+     * Whether {@code instance} is {@code healthy} in its target's target group, when one is set: by
+     * instance id (an {@code instance} target group) or by private IP (an {@code ip} one).
+     */
+    private static boolean healthyInTargetGroup(GroupSettings settings, Instance instance, Map<String, Set<String>> healthy,
+            Map<String, InstanceFacts> facts) {
+        String arn = settings.targetGroupArn();
+        if (arn == null) {
+            return true;
+        }
+        Set<String> ids = healthy.getOrDefault(arn, Set.of());
+        InstanceFacts known = facts.get(instance.instanceId());
+        return ids.contains(instance.instanceId()) || (known != null && known.privateIp() != null && ids.contains(known.privateIp()));
     }
 
     private static Instant launchTime(Instance instance, Map<String, InstanceFacts> facts) {

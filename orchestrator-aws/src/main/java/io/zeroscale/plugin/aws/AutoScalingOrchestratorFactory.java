@@ -23,6 +23,8 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClientBuilder;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2ClientBuilder;
 
 /**
  * Creates {@code aws-autoscaling} orchestrators. Credentials come from the SDK's default chain
@@ -60,18 +62,23 @@ public final class AutoScalingOrchestratorFactory implements OrchestratorFactory
                 .region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
         Ec2ClientBuilder ec2 = Ec2Client.builder()
                 .region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
+        ElasticLoadBalancingV2ClientBuilder elb = ElasticLoadBalancingV2Client.builder()
+                .region(region).credentialsProvider(credentials).httpClient(http).overrideConfiguration(overrides);
         URI override = parsed.endpoint();
         if (override != null) {
             autoScaling.endpointOverride(override);
             ec2.endpointOverride(override);
+            elb.endpointOverride(override);
         }
         AutoScalingClient autoScalingClient = autoScaling.build();
         Ec2Client ec2Client = ec2.build();
+        ElasticLoadBalancingV2Client elbClient = elb.build();
         EndpointProbe probe = new EndpointProbe(context.blockingExecutor());
         InstanceProbe mapped = probe(probe, probeAddress);
-        return new AutoScalingOrchestrator(name, parsed, autoScalingClient, ec2Client, mapped, context, () -> {
+        return new AutoScalingOrchestrator(name, parsed, autoScalingClient, ec2Client, elbClient, mapped, context, () -> {
             autoScalingClient.close();
             ec2Client.close();
+            elbClient.close();
             http.close();
             credentials.close();
             probe.close();

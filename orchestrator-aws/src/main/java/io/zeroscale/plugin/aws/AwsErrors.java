@@ -24,7 +24,9 @@ final class AwsErrors {
             "InvalidParameterCombination", "InvalidParameter", "MissingParameter",
             // ECS: a bad value, or a cluster or service that does not exist (or no longer does).
             "InvalidParameterException", "ClientException", "ClusterNotFoundException", "ServiceNotFoundException",
-            "ServiceNotActiveException");
+            "ServiceNotActiveException",
+            // ELBv2: a target group (target-group-arn) that does not exist.
+            "TargetGroupNotFound");
     static final Set<String> PASSING = Set.of("ScalingActivityInProgress", "ResourceContention", "ServiceLinkedRoleFailure");
 
     private AwsErrors() {}

@@ -5,6 +5,7 @@ import io.zeroscale.spi.TargetRef;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,11 +16,16 @@ import org.jspecify.annotations.Nullable;
  * @param port the port the group's instances serve on (endpoints are private IP and this port)
  * @param lowerMinSize whether a scale to zero may lower the group's MinSize to 0 (restored later)
  * @param readiness an HTTP probe an InService instance must also pass, or null for InService alone
+ * @param targetGroupArn the ELBv2 target group an InService instance must also be {@code healthy} in, or null
  */
-record GroupSettings(TargetRef target, Config settings, int port, boolean lowerMinSize, @Nullable Readiness readiness) {
+record GroupSettings(TargetRef target, Config settings, int port, boolean lowerMinSize, @Nullable Readiness readiness,
+        @Nullable String targetGroupArn) {
     static final String KIND = "AutoScalingGroup";
     /** Keys of {@code targets.<name>.workload} besides the engine's {@code kind} and {@code name}. */
-    static final Set<String> KEYS = Set.of("kind", "name", "port", "lower-min-size", "readiness");
+    static final Set<String> KEYS = Set.of("kind", "name", "port", "lower-min-size", "readiness", "target-group-arn");
+    /** An ELBv2 target group's ARN: {@code arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>}. */
+    private static final Pattern TARGET_GROUP_ARN =
+            Pattern.compile("arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+");
     static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(1);
 
     /**
@@ -57,7 +63,12 @@ record GroupSettings(TargetRef target, Config settings, int port, boolean lowerM
         }
         boolean lowerMinSize = settings.bool("lower-min-size", false);
         Readiness readiness = readiness(settings);
-        return new GroupSettings(target, settings, port, lowerMinSize, readiness);
+        String targetGroupArn = settings.string("target-group-arn").orElse(null);
+        if (targetGroupArn != null && !TARGET_GROUP_ARN.matcher(targetGroupArn).matches()) {
+            throw settings.invalid("target-group-arn", "'" + targetGroupArn + "' is not an ELBv2 target group ARN; use the group's"
+                    + " TargetGroupArn, e.g. arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef");
+        }
+        return new GroupSettings(target, settings, port, lowerMinSize, readiness, targetGroupArn);
     }
 
     /** The optional {@code readiness:} node of a workload (shared by the Auto Scaling group and ECS targets). */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.zeroscale.spi.ErrorType;
 import io.zeroscale.spi.StandardErrorCode;
+import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.ObservedState;
@@ -152,6 +153,62 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         ObservedState down = orchestrator.observe(Moto.groupRef(group));
         assertThat(down.replicas()).isEqualTo(1);
         assertThat(down.readyReplicas()).as("InService but not answering").isZero();
+    }
+
+    @Test
+    void readyNeedsHealthyInTheTargetGroupWhenOneIsConfigured() {
+        Map.Entry<String, String> created = Moto.groupInTargetGroup("elb", 0, 3);
+        String group = created.getKey();
+        TargetRef ref = Moto.groupRef(group);
+        proxy.initialHealthChecks(Duration.ofDays(1));
+        AutoScalingOrchestrator orchestrator = orchestrator();
+        orchestrator.attach(Moto.workload("aws", group, Map.of("target-group-arn", created.getValue())));
+        List<ObservedState> seen = new CopyOnWriteArrayList<>();
+        orchestrator.watch(ref, event -> {
+            if (event instanceof WorkloadEvent.Changed changed) {
+                seen.add(changed.state());
+            }
+        });
+
+        orchestrator.scale(ref, 2);
+        assertThat(Moto.describeGroup(group).instances()).as("moto: InService at once").hasSize(2)
+                .allSatisfy(i -> assertThat(i.lifecycleStateAsString()).isEqualTo("InService"));
+        ObservedState initial = await("both instances pushed").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    ticks.tick();
+                    return seen.isEmpty() ? null : seen.get(seen.size() - 1);
+                }, state -> state != null && state.replicas() == 2);
+        assertThat(initial.readyReplicas()).as("InService but 'initial' in the target group: not ready").isZero();
+        assertThat(initial.readyEndpoints()).isEmpty();
+        assertThat(orchestrator.observe(ref).readyReplicas()).isZero();
+
+        String first = Moto.describeGroup(group).instances().get(0).instanceId();
+        proxy.initialHealthChecks(Duration.ZERO);
+        proxy.failHealthChecks(first, true);
+        ObservedState oneUnhealthy = orchestrator.observe(ref);
+        assertThat(oneUnhealthy.readyReplicas()).as("one healthy, one 'unhealthy'").isEqualTo(1);
+
+        proxy.failHealthChecks(first, false);
+        proxy.resetCounts();
+        ObservedState healthy = await("both healthy, pushed").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    ticks.tick();
+                    return seen.get(seen.size() - 1);
+                }, state -> state.readyReplicas() == 2);
+        assertThat(healthy.readyEndpoints()).hasSize(2).allSatisfy(e -> assertThat(e.port()).isEqualTo(Moto.PORT));
+        assertThat(proxy.calls("elasticloadbalancing:DescribeTargetHealth")).as("one call per target group per poll, not per instance")
+                .isPositive().isLessThanOrEqualTo(proxy.calls(DESCRIBE));
+    }
+
+    @Test
+    void aBadTargetGroupArnIsRejectedAtAttachNamingTheKey() {
+        AutoScalingOrchestrator orchestrator = orchestrator();
+
+        ZeroscaleException e = catchThrowableOfType(ZeroscaleException.class,
+                () -> orchestrator.attach(Moto.workload("aws", "g", Map.of("target-group-arn", "web-tg"))));
+
+        assertThat(e.errorCode()).isEqualTo(StandardErrorCode.CONFIG_INVALID);
+        assertThat(e.getMessage()).startsWith("targets.g.workload.target-group-arn: 'web-tg' is not an ELBv2 target group ARN");
     }
 
     @Test

@@ -32,6 +32,9 @@ import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.EcsException;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.Task;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealth;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription;
 
 /**
  * The test proxy on its own, with the AWS SDK's own clients (not the plugin) through it to moto:
@@ -65,6 +68,44 @@ class AwsTestProxyIT {
         ec2.close();
         ecs.close();
         proxy.close();
+    }
+
+    @Test
+    void targetHealthIsInitialForASetTimeThenMotosHealthyAndUnhealthyWhileChecksFail() {
+        Map.Entry<String, String> created = Moto.groupInTargetGroup("proxy-elb", 0, 2);
+        autoScaling.setDesiredCapacity(r -> r.autoScalingGroupName(created.getKey()).desiredCapacity(2));
+        List<String> ids = Moto.describeGroup(created.getKey()).instances().stream().map(Instance::instanceId).toList();
+        try (ElasticLoadBalancingV2Client elb = ElasticLoadBalancingV2Client.builder().region(Region.of(Moto.REGION))
+                .endpointOverride(URI.create(proxy.url()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build()) {
+            proxy.initialHealthChecks(Duration.ofMillis(500));
+            Map<String, TargetHealth> initial = health(elb, created.getValue());
+            assertThat(initial).containsOnlyKeys(ids);
+            assertThat(initial.values()).allSatisfy(h -> {
+                assertThat(h.stateAsString()).isEqualTo("initial");
+                assertThat(h.reasonAsString()).isEqualTo("Elb.RegistrationInProgress");
+            });
+
+            proxy.failHealthChecks(ids.get(0), true);
+            Map<String, TargetHealth> checked = await("checks done").atMost(Duration.ofSeconds(10))
+                    .until(() -> health(elb, created.getValue()), h -> !h.get(ids.get(1)).stateAsString().equals("initial"));
+            assertThat(checked.get(ids.get(1)).stateAsString()).as("moto's answer").isEqualTo("healthy");
+            assertThat(checked.get(ids.get(0)).stateAsString()).isEqualTo("unhealthy");
+            assertThat(checked.get(ids.get(0)).reasonAsString()).isEqualTo("Target.FailedHealthChecks");
+
+            proxy.failHealthChecks(ids.get(0), false);
+            assertThat(health(elb, created.getValue()).get(ids.get(0)).stateAsString()).isEqualTo("healthy");
+        }
+        assertThat(proxy.calls("elasticloadbalancing:DescribeTargetHealth")).as("counted as its IAM action").isPositive();
+    }
+
+    private static Map<String, TargetHealth> health(ElasticLoadBalancingV2Client elb, String arn) {
+        Map<String, TargetHealth> health = new LinkedHashMap<>();
+        for (TargetHealthDescription description : elb.describeTargetHealth(r -> r.targetGroupArn(arn)).targetHealthDescriptions()) {
+            health.put(description.target().id(), description.targetHealth());
+        }
+        return health;
     }
 
     @Test

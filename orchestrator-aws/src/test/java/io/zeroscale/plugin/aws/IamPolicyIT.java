@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * called through the test proxies of this JVM is in it, and it has no action the plugin never
  * called. Ordered last (see {@code junit-platform.properties}) so that it sees the other suites'
  * calls; its own run goes through every path the plugin has (observe, watch, scale, MinSize
- * lowered to zero and restored, a drained instance removed and its terminate hook completed, an instance Auto Scaling removes kept waiting with heartbeats, paused into a warm pool and resumed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
+ * lowered to zero and restored, a drained instance removed and its terminate hook completed, an instance Auto Scaling removes kept waiting with heartbeats, an instance healthy in its ELBv2 target group, paused into a warm pool and resumed; an ECS service scaled up, observed and back), so it also holds when it runs alone.
  */
 @Order(Integer.MAX_VALUE)
 class IamPolicyIT {
@@ -83,6 +83,13 @@ class IamPolicyIT {
             });
             orchestrator.remove(hookedRef, removals.get(0).endpoints());
             assertThat(proxy.terminatingWait()).as("the hook was completed").isEmpty();
+
+            // A group behind an ELBv2 target group: ready only when healthy in it.
+            Map.Entry<String, String> balanced = Moto.groupInTargetGroup("iam-elb", 1, 1);
+            TargetRef balancedRef = TargetRef.of("aws", "AutoScalingGroup", balanced.getKey());
+            orchestrator.attach(Moto.workload("aws", balanced.getKey(), Map.of("target-group-arn", balanced.getValue())));
+            await("healthy in its target group").atMost(Duration.ofSeconds(30))
+                    .until(() -> orchestrator.observe(balancedRef), s -> s.readyReplicas() == 1);
 
             String service = Moto.service("iam");
             TargetRef ecsRef = new TargetRef("ecs", "Service", Moto.CLUSTER, service);

@@ -36,6 +36,9 @@ import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.LaunchType;
 import software.amazon.awssdk.services.ecs.model.NetworkMode;
 import software.amazon.awssdk.services.ecs.model.PortMapping;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.ProtocolEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetTypeEnum;
 
 /**
  * The AWS test bed: one moto server for the test JVM (testkit's {@link MotoPeer}, stopped when the
@@ -169,6 +172,31 @@ final class Moto {
         autoScaling().createAutoScalingGroup(r -> r.autoScalingGroupName(name).launchConfigurationName(configuration)
                 .minSize(min).maxSize(max).desiredCapacity(min).availabilityZones(REGION + "a"));
         return name;
+    }
+
+    /**
+     * A new group named {@code <prefix>-<n>} with no instances, attached to a new ELBv2 target group
+     * (instance targets, port {@value #PORT}): moto registers the group's instances in it. Returns
+     * the group's name and the target group's ARN.
+     */
+    static Map.Entry<String, String> groupInTargetGroup(String prefix, int min, int max) {
+        String name = prefix + "-" + GROUPS.incrementAndGet();
+        String configuration = launchConfiguration();
+        String arn;
+        try (Ec2Client ec2 = Ec2Client.builder().region(Region.of(REGION)).endpointOverride(URI.create(peer().url()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+                ElasticLoadBalancingV2Client elb = ElasticLoadBalancingV2Client.builder().region(Region.of(REGION))
+                        .endpointOverride(URI.create(peer().url()))
+                        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                        .httpClient(UrlConnectionHttpClient.create()).build()) {
+            String vpc = ec2.describeVpcs().vpcs().get(0).vpcId();
+            arn = elb.createTargetGroup(r -> r.name(name).protocol(ProtocolEnum.HTTP).port(PORT).vpcId(vpc)
+                    .targetType(TargetTypeEnum.INSTANCE)).targetGroups().get(0).targetGroupArn();
+        }
+        autoScaling().createAutoScalingGroup(r -> r.autoScalingGroupName(name).launchConfigurationName(configuration)
+                .minSize(min).maxSize(max).desiredCapacity(min).availabilityZones(REGION + "a").targetGroupARNs(arn));
+        return Map.entry(name, arn);
     }
 
     /** The target of group {@code name} on the orchestrator named {@code aws}. */
