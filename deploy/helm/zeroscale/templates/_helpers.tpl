@@ -1,0 +1,56 @@
+{{- define "zeroscale.labels" -}}
+app.kubernetes.io/name: zeroscale
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "zeroscale.selector" -}}
+app.kubernetes.io/name: zeroscale
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: daemon
+{{- end -}}
+
+{{- define "zeroscale.name" -}}
+{{- if eq .Release.Name "zeroscale" -}}zeroscale{{- else -}}{{ printf "%s-zeroscale" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
+{{/* The rules of deploy/kubernetes/rbac.yaml, each explained there; DeployManifestsIT keeps them equal. */}}
+{{- define "zeroscale.rules" -}}
+- apiGroups: [apps]
+  resources: [deployments, statefulsets, replicasets]
+  verbs: [get, list, watch, patch]
+- apiGroups: [apps]
+  resources: [deployments/scale, statefulsets/scale, replicasets/scale]
+  verbs: [get, update]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, patch]
+- apiGroups: [""]
+  resources: [services]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: [autoscaling]
+  resources: [horizontalpodautoscalers]
+  verbs: [get, list, watch]
+- apiGroups: [zeroscale.io]
+  resources: [scaledtargets]
+  verbs: [get, list, watch]
+- apiGroups: [zeroscale.io]
+  resources: [scaledtargets/status]
+  verbs: [get, patch]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+{{- end -}}
+
+{{- define "zeroscale.leaseRules" -}}
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [get, create, patch]
+{{- end -}}
