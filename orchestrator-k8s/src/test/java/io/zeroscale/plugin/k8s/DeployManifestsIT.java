@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -22,7 +20,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +49,6 @@ class DeployManifestsIT {
     private static final String HELM_VERSION = "v4.3.2";
     private static final String HELM_INSTALL = "build it with: ./scripts/test (runs scripts/peers.d/helm.sh), or bash -c "
             + "'source scripts/peers.sh && source scripts/peers.d/kubernetes.sh && source scripts/peers.d/helm.sh && zs_peer_helm'";
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     @TempDir
     static Path helmHome;
@@ -230,9 +226,10 @@ class DeployManifestsIT {
         return helm;
     }
 
-    private static Map<String, Object> config(ConfigMap map) throws IOException {
+    private static Map<String, Object> config(ConfigMap map) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> parsed = YAML.readValue(map.getData().get("zeroscale.yaml").getBytes(StandardCharsets.UTF_8), Map.class);
+        Map<String, Object> parsed = ControlPlane.client().getKubernetesSerialization()
+                .unmarshal(map.getData().get("zeroscale.yaml"), Map.class);
         return parsed;
     }
 
