@@ -36,13 +36,11 @@ trap 'rm -rf "$work"' EXIT
 root=$work/rootfs
 mkdir -p "$root/opt" "$root/etc/zeroscale" "$root/var/lib" "$root/tmp" "$work/data"
 
-# 1. The Java modules the daemon's and the plugins' jars use (jdeps), plus those loaded only
-# reflectively or through services: DNS (jdk.naming.dns), PKCS#11 (jdk.crypto.cryptoki),
-# management (java.management for the metrics), zip file systems (jdk.zipfs).
-modules=$("$JAVA_HOME/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release "$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')" \
-  "$dist"/lib/*.jar $(find "$dist/plugins" -name '*.jar') 2>"$work/jdeps.log" | tail -1) || modules=""
-[ -n "$modules" ] || { echo "zeroscale: jdeps failed (see below); using the full module list" >&2; cat "$work/jdeps.log" >&2; modules=$("$JAVA_HOME/bin/java" --list-modules | sed 's/@.*//' | paste -sd, -); }
-modules="$modules,jdk.naming.dns,jdk.crypto.cryptoki,jdk.zipfs,jdk.unsupported,java.management,jdk.management,jdk.localedata"
+# 1. The Java runtime: every module of the build's JDK but its development tools (jdeps cannot
+# list the daemon's needs: the OpenTelemetry jars are modular and refer to modules that are not
+# shipped, and a JDK without packaged modules cannot link jdk.jlink into an image anyway).
+modules=$("$JAVA_HOME/bin/java" --list-modules | sed 's/@.*//' \
+  | grep -v -x -E 'jdk\.(jlink|jpackage|jshell|javadoc|compiler|jdeps|jartool|jconsole|editpad|hotspot\.agent|jdi|jdwp\.agent|jstatd)' | paste -sd, -)
 echo "zeroscale: jlink runtime with $modules"
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --compress=zip-6 --output "$root/opt/java"
@@ -55,13 +53,13 @@ cp "$repo/deploy/image/check.yaml" "$root/etc/zeroscale/check.yaml"
 # libstdc++ for Netty's epoll and the like), with the dynamic loader, from this machine.
 {
   find "$root/opt" -type f \( -name '*.so' -o -name '*.so.*' -o -perm -u+x \) -print0 | xargs -0 -r ldd 2>/dev/null \
-    | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^\s*\(\/[^ ]*\) (0x.*/\1/p'
+    | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^\s*\(\/[^ ]*\) (0x.*/\1/p' || true
   # Netty's native transport is unpacked from its jar at run time: its libraries' needs too.
   for jar in $(find "$root/opt/zeroscale" -name 'netty-transport-native-*linux-x86_64*.jar'); do
     mkdir -p "$work/native" && (cd "$work/native" && "$JAVA_HOME/bin/jar" xf "$jar" META-INF/native 2>/dev/null || true)
   done
   [ -d "$work/native" ] && find "$work/native" -name '*.so' -print0 | xargs -0 -r ldd 2>/dev/null \
-    | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^\s*\(\/[^ ]*\) (0x.*/\1/p'
+    | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^\s*\(\/[^ ]*\) (0x.*/\1/p' || true
   true
 } | sort -u > "$work/libs"
 while read -r lib; do
