@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the daemon's container image without pulling any base image: a jlink runtime made from
-# the build's JDK (only the modules the daemon and its plugins use), the assembly's distribution,
+# the build's JDK (every module but the development tools), the assembly's distribution,
 # and the shared libraries both load, copied from this machine (ldd), into a root filesystem that
 # podman turns into an OCI image FROM scratch.
 # Usage: deploy/image/build.sh [TAG]   (default zeroscale/daemon:<version>; needs the distribution:

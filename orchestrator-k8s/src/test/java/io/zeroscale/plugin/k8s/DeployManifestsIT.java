@@ -149,7 +149,7 @@ class DeployManifestsIT {
         daemon.getSpec().getTemplate().getMetadata().getLabels().put("app.kubernetes.io/component", "other");
         assertThatThrownBy(() -> admin.resource(daemon).dryRun().serverSideApply()).as("a selector its pods do not match")
                 .isInstanceOf(KubernetesClientException.class).hasMessageContaining("422")
-                .hasMessageContaining("selector does not match template labels");
+                .hasMessageContaining("does not match template");
 
         GenericKubernetesResource monitor = find(manifests(), GenericKubernetesResource.class);
         @SuppressWarnings("unchecked")
