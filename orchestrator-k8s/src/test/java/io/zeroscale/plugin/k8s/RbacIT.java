@@ -69,7 +69,8 @@ class RbacIT {
             List.of("read a container's log", "\"pods/log\""),
             List.of("lead", "\"leases\""),
             List.of("follow the Lease's holder", "\"leases\""),
-            List.of("review callers' tokens", "\"tokenreviews\""));
+            List.of("review callers' tokens", "\"tokenreviews\""),
+            List.of("keep operator state", "\"configmaps\""));
 
     @TempDir
     Path data;
@@ -188,6 +189,7 @@ class RbacIT {
             source(kubeconfig, namespace, context, failures);
             lead(kubeconfig, namespace, context, failures);
             hub(kubeconfig, namespace, context, failures);
+            attempt(failures, "keep operator state", () -> state(kubeconfig, namespace, context));
         } finally {
             ControlPlane.stopAll(namespace, TIMEOUT);
         }
@@ -326,6 +328,18 @@ class RbacIT {
                 // The message is a JSON string: read it back, so the resource's quotes are plain.
                 failures.put("review callers' tokens", answer.statusCode() + " " + HubWire.JSON.readTree(answer.body()).path("error").asText());
             }
+        }
+    }
+
+    /** The state store as the ServiceAccount: a document written, read, listed, replaced and deleted. */
+    private static void state(Path kubeconfig, String namespace, TestPluginContext context) {
+        try (var store = new ConfigMapStateStoreFactory().create(Config.of("state-store", Map.of("kubeconfig", kubeconfig.toString(),
+                "namespace", namespace)), context)) {
+            store.write("targets/web.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            store.write("targets/web.json", "{\"paused\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(store.read("targets/web.json")).isPresent();
+            assertThat(store.keys("targets/")).containsExactly("targets/web.json");
+            store.delete("targets/web.json");
         }
     }
 
