@@ -90,9 +90,14 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
     private volatile @Nullable HttpResponse<Stream<String>> stream;
     private volatile boolean closed;
     private long streamGeneration;
+    private final java.util.concurrent.atomic.AtomicBoolean resendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.time.InstantSource clock;
+    private volatile java.time.Instant lastLine = java.time.Instant.EPOCH;
 
-    KubernetesTrafficHub(HubSettings settings, TrafficHub local, KubernetesClient client, TokenReviews reviews) {
+    KubernetesTrafficHub(HubSettings settings, TrafficHub local, KubernetesClient client, TokenReviews reviews,
+            java.time.InstantSource clock) {
         this.settings = settings;
+        this.clock = clock;
         this.local = local;
         this.client = client;
         this.timeout = settings.client().timeout();
@@ -126,6 +131,9 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
     void start() {
         server.start();
         sender.start();
+        // A leader that vanished without closing its connections (its node gone) sends no pings:
+        // the stream is given up after three missed pings, not only when the Lease changes hands.
+        timer.scheduleAtFixedRate(this::checkStream, HubServer.PING_SECONDS, HubServer.PING_SECONDS, TimeUnit.SECONDS);
         SharedIndexInformer<Lease> built = client.resources(Lease.class).inNamespace(settings.namespace())
                 .withName(settings.lease()).runnableInformer(0);
         built.addEventHandler(new ResourceEventHandler<>() {
@@ -310,8 +318,11 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
             log.warn("traffic hub: cannot reach the leader {} over the replica channel, trying again in {}: {}", leader, RETRY, why);
         }
         lastFailure = why;
-        if (!closed) {
-            timer.schedule(this::resendAll, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        if (!closed && resendScheduled.compareAndSet(false, true)) {
+            timer.schedule(() -> {
+                resendScheduled.set(false);
+                resendAll();
+            }, RETRY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -369,6 +380,7 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
                     response.body().close();
                     return;
                 }
+                lastLine = clock.instant();
                 stream = response;
             }
             try (Stream<String> lines = response.body()) {
@@ -385,10 +397,19 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
         }
     }
 
+    private void checkStream() {
+        if (stream != null && lastLine.plusSeconds(3L * HubServer.PING_SECONDS).isBefore(clock.instant())) {
+            log.warn("traffic hub: no line from the leader {} for {} s; connecting again", holder, 3 * HubServer.PING_SECONDS);
+            dropStream();
+            timer.schedule(this::connectStream, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
     private void line(String line, long generation) {
         if (generation != streamGeneration) {
             throw new IllegalStateException("superseded");
         }
+        lastLine = clock.instant();
         JsonNode node;
         try {
             node = HubWire.JSON.readTree(line);

@@ -31,7 +31,7 @@ public final class KubernetesTrafficHubFactory implements TrafficHubFactory {
             });
             KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig(settings.client())).build();
             KubernetesTrafficHub hub = new KubernetesTrafficHub(settings, local, client,
-                    new TokenReviews(client, context.scheduler().clock()));
+                    new TokenReviews(client, context.scheduler().clock()), context.scheduler().clock());
             try {
                 hub.start();
             } catch (RuntimeException e) {
