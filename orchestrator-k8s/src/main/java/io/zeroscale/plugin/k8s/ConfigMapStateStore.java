@@ -23,9 +23,9 @@ import java.util.function.Supplier;
 /**
  * The engine's state (overrides, automation pause, the journal) in the cluster, so a new leader on
  * another machine finds what the last one kept ({@code state-store: {type: kubernetes}}): one
- * ConfigMap per document in the store's namespace, named after its key ({@code zeroscale-state-}
- * + the key in lower case with other characters as {@code -}, + 8 hex digits of the key's SHA-256,
- * so two keys never share one), labelled {@code zeroscale.io/state-store=<store>} (listed by that
+ * ConfigMap per document in the store's namespace, named after the store and the key
+ * ({@code <store>-state-} + the key in lower case with each run of other characters as {@code -},
+ * + 8 hex digits of the key's SHA-256, so two keys, or two stores' same key, never share one), labelled {@code zeroscale.io/state-store=<store>} (listed by that
  * label), the key in the annotation {@code zeroscale.io/state-key} and the document in
  * {@code binaryData.document}. A write replaces the whole ConfigMap in one request (atomic; the API
  * server has it in etcd once it answers). A document set aside keeps its data under a new name
@@ -48,11 +48,14 @@ final class ConfigMapStateStore implements StateStore {
         this.store = store;
     }
 
-    /** The ConfigMap name of {@code key}. */
-    static String name(String key) {
-        String readable = key.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.-]", "-");
-        if (readable.length() > 200) {
-            readable = readable.substring(0, 200);
+    /**
+     * The ConfigMap name of {@code key} in the store named {@code store} (a DNS subdomain: only
+     * lower-case letters, digits and single '-' between them, at most 63 + 7 + 170 + 9 characters).
+     */
+    static String name(String store, String key) {
+        String readable = key.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+        if (readable.length() > 170) {
+            readable = readable.substring(0, 170);
         }
         String hash;
         try {
@@ -60,12 +63,13 @@ final class ConfigMapStateStore implements StateStore {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
-        return "zeroscale-state-" + readable.replaceAll("^[-.]+|[-.]+$", "") + "-" + hash;
+        readable = readable.replaceAll("^-+|-+$", "");
+        return store + "-state-" + (readable.isEmpty() ? "" : readable + "-") + hash;
     }
 
     @Override
     public Optional<byte[]> read(String key) {
-        ConfigMap map = call("read", key, () -> client.configMaps().inNamespace(namespace).withName(name(key)).get());
+        ConfigMap map = call("read", key, () -> client.configMaps().inNamespace(namespace).withName(name(store, key)).get());
         if (map == null || map.getBinaryData() == null || !map.getBinaryData().containsKey(DATA)) {
             return Optional.empty();
         }
@@ -74,7 +78,7 @@ final class ConfigMapStateStore implements StateStore {
 
     @Override
     public void write(String key, byte[] document) {
-        ConfigMap map = new ConfigMapBuilder().withNewMetadata().withName(name(key)).withNamespace(namespace)
+        ConfigMap map = new ConfigMapBuilder().withNewMetadata().withName(name(store, key)).withNamespace(namespace)
                 .addToLabels(STORE_LABEL, store).addToAnnotations(KEY_ANNOTATION, key).endMetadata()
                 .withBinaryData(Map.of(DATA, Base64.getEncoder().encodeToString(document))).build();
         call("write", key, () -> client.configMaps().inNamespace(namespace).resource(map).createOr(NonDeletingOperation::update));
@@ -82,7 +86,7 @@ final class ConfigMapStateStore implements StateStore {
 
     @Override
     public void delete(String key) {
-        call("delete", key, () -> client.configMaps().inNamespace(namespace).withName(name(key)).delete());
+        call("delete", key, () -> client.configMaps().inNamespace(namespace).withName(name(store, key)).delete());
     }
 
     @Override
@@ -96,12 +100,12 @@ final class ConfigMapStateStore implements StateStore {
 
     @Override
     public String setAside(String key, String reason) {
-        ConfigMap map = call("read", key, () -> client.configMaps().inNamespace(namespace).withName(name(key)).get());
+        ConfigMap map = call("read", key, () -> client.configMaps().inNamespace(namespace).withName(name(store, key)).get());
         if (map == null) {
             return location(key) + " (gone)";
         }
         for (int n = 1; ; n++) {
-            String aside = name(key) + "-aside-" + n;
+            String aside = name(store, key) + "-aside-" + n;
             ConfigMap copy = new ConfigMapBuilder().withNewMetadata().withName(aside).withNamespace(namespace)
                     .addToAnnotations(KEY_ANNOTATION, key).addToAnnotations(ASIDE_ANNOTATION, reason).endMetadata()
                     .withBinaryData(map.getBinaryData()).withData(map.getData()).build();
@@ -120,7 +124,7 @@ final class ConfigMapStateStore implements StateStore {
 
     @Override
     public String location(String key) {
-        return "configmap " + namespace + "/" + name(key);
+        return "configmap " + namespace + "/" + name(store, key);
     }
 
     @Override

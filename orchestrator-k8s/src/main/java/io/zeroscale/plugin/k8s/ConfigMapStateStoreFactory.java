@@ -30,9 +30,9 @@ public final class ConfigMapStateStoreFactory implements StateStoreFactory {
         allowed.add("name");
         config.requireOnlyKeys(allowed);
         String name = config.string("name", "zeroscale").trim();
-        if (!name.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?") || name.length() > 63) {
-            throw config.invalid("name", "'" + name + "' is not a label value (lower-case letters, digits, '-' and '.',"
-                    + " at most 63), e.g. zeroscale");
+        if (!name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || name.length() > 63) {
+            throw config.invalid("name", "'" + name + "' is not a store name (lower-case letters, digits and '-' between them,"
+                    + " at most 63: it starts the ConfigMaps' names and is their label's value), e.g. zeroscale");
         }
         Map<String, Object> clientKeys = new HashMap<>(config.asMap());
         clientKeys.remove("name");

@@ -221,6 +221,9 @@ final class HubServer implements AutoCloseable {
             exchange.sendResponseHeaders(204, -1);
             return;
         }
+        if (status == 401) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        }
         ObjectNode body = HubWire.JSON.createObjectNode().put("error", message);
         byte[] bytes = body.toString().getBytes(UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");

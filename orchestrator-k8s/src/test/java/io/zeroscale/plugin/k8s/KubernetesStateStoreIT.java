@@ -49,7 +49,10 @@ class KubernetesStateStoreIT {
             assertThat(next.keys("targets/")).containsExactly("targets/Web_1.json");
             assertThat(next.keys("")).containsExactlyInAnyOrder("targets/Web_1.json", "journal.json");
             assertThat(next.read("targets/none.json")).isEmpty();
-            assertThat(ConfigMapStateStore.name("targets/Web_1.json")).isNotEqualTo(ConfigMapStateStore.name("targets/web_1.json"));
+            assertThat(ConfigMapStateStore.name("zeroscale", "targets/Web_1.json"))
+                    .isNotEqualTo(ConfigMapStateStore.name("zeroscale", "targets/web_1.json"))
+                    .isNotEqualTo(ConfigMapStateStore.name("other", "targets/Web_1.json"))
+                    .startsWith("zeroscale-state-targets-web-1-json-");
 
             String aside = next.setAside("journal.json", "not JSON");
             assertThat(next.read("journal.json")).isEmpty();
@@ -80,7 +83,7 @@ class KubernetesStateStoreIT {
                 StateStore store = store(context, "default", "zeroscale", kubeconfig.toString())) {
             assertThatThrownBy(() -> store.read("journal.json")).isInstanceOfSatisfying(ZeroscaleException.class,
                     e -> assertThat(e.errorCode()).isEqualTo(StandardErrorCode.STATE_STORE_UNAVAILABLE))
-                    .hasMessageContaining("configmap default/zeroscale-state-journal.json-");
+                    .hasMessageContaining("configmap default/zeroscale-state-journal-json-");
             assertThatThrownBy(() -> store.keys("targets/")).isInstanceOf(ZeroscaleException.class);
         }
     }
