@@ -49,8 +49,25 @@ app.kubernetes.io/component: daemon
   verbs: [get]
 {{- end -}}
 
+{{/* Leader election, the replica channel following the Lease's holder, and the ConfigMap state store: in the daemon's namespace. */}}
 {{- define "zeroscale.leaseRules" -}}
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
   verbs: [get, create, patch]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [list, watch]
+{{- end -}}
+
+{{/* The replica channel's check of its callers' tokens: TokenReviews are cluster-scoped. */}}
+{{- define "zeroscale.tokenReviewRules" -}}
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+{{- end -}}
+
+{{- define "zeroscale.stateRules" -}}
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, create, update, delete]
 {{- end -}}

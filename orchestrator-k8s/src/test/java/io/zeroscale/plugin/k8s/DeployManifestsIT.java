@@ -89,9 +89,16 @@ class DeployManifestsIT {
         assertThat(kinds(items)).contains("Namespace/zeroscale", "ServiceAccount/zeroscale/zeroscale", "ClusterRole/zeroscale",
                 "ClusterRoleBinding/zeroscale", "ConfigMap/zeroscale/zeroscale", "Deployment/zeroscale/zeroscale",
                 "PodDisruptionBudget/zeroscale/zeroscale", "Service/zeroscale/zeroscale-gateway", "Service/zeroscale/zeroscale-api",
-                "ServiceMonitor/zeroscale/zeroscale", "CustomResourceDefinition/scaledtargets.zeroscale.io");
+                "ServiceMonitor/zeroscale/zeroscale", "NetworkPolicy/zeroscale/zeroscale", "CustomResourceDefinition/scaledtargets.zeroscale.io");
         Deployment daemon = find(items, Deployment.class);
         assertThat(daemon.getSpec().getReplicas()).as("two daemon replicas").isEqualTo(2);
+        assertThat(daemon.getSpec().getTemplate().getSpec().getContainers().getFirst().getPorts())
+                .as("the replica channel's port is the pod's port named hub")
+                .anyMatch(p -> "hub".equals(p.getName()) && p.getContainerPort() == 7946);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hub = (Map<String, Object>) ((Map<String, Object>) config(find(items, ConfigMap.class)).get("traffic")).get("hub");
+        assertThat(hub).as("the replica channel in the daemon config").containsEntry("type", "kubernetes")
+                .containsEntry("listen", "0.0.0.0:7946");
         dryRunAll(items);
         assertThat(ControlPlane.client().apps().deployments().inNamespace(NAMESPACE).withName("zeroscale").get())
                 .as("a dry run stores nothing").isNull();
@@ -125,15 +132,24 @@ class DeployManifestsIT {
         namespace(admin, "team-a");
         namespace(admin, "team-b");
         List<HasMetadata> rendered = helmTemplate("--set-json", "watchNamespaces=[\"team-a\",\"team-b\"]", "--set", "replicas=3");
-        assertThat(kinds(rendered)).as("Roles instead of the ClusterRole")
+        assertThat(kinds(rendered)).as("Roles instead of the ClusterRole, but for the cluster-scoped TokenReviews")
                 .contains("Role/team-a/zeroscale", "RoleBinding/team-a/zeroscale", "Role/team-b/zeroscale", "RoleBinding/team-b/zeroscale",
-                        "Role/zeroscale/zeroscale-leader", "RoleBinding/zeroscale/zeroscale-leader")
-                .noneMatch(k -> k.startsWith("ClusterRole"));
+                        "Role/zeroscale/zeroscale-leader", "RoleBinding/zeroscale/zeroscale-leader",
+                        "ClusterRole/zeroscale-tokenreview", "ClusterRoleBinding/zeroscale-tokenreview")
+                .filteredOn(k -> k.startsWith("ClusterRole")).hasSize(2);
         List<PolicyRule> rules = new ArrayList<>();
         rendered.stream().filter(Role.class::isInstance).map(Role.class::cast)
                 .filter(r -> !r.getMetadata().getNamespace().equals("team-b")).forEach(r -> rules.addAll(r.getRules()));
-        assertThat(rules).as("one namespace's Role and the Lease's, together rbac.yaml's rules")
-                .containsExactlyInAnyOrderElementsOf(find(manifests(), ClusterRole.class).getRules());
+        rules.addAll(find(rendered, ClusterRole.class).getRules());
+        List<PolicyRule> expected = new ArrayList<>(find(manifests(), ClusterRole.class).getRules());
+        // The replica channel finds the leader's pod in the daemon's namespace, which may not be watched.
+        PolicyRule podsGet = new PolicyRule();
+        podsGet.setApiGroups(List.of(""));
+        podsGet.setResources(List.of("pods"));
+        podsGet.setVerbs(List.of("get"));
+        expected.add(podsGet);
+        assertThat(rules).as("one namespace's Role, the daemon namespace's and the TokenReview ClusterRole: rbac.yaml's rules"
+                + " and get pods in the daemon's namespace").containsExactlyInAnyOrderElementsOf(expected);
         assertThat(find(rendered, Deployment.class).getSpec().getReplicas()).isEqualTo(3);
         @SuppressWarnings("unchecked")
         Map<String, Object> sources = (Map<String, Object>) config(find(rendered, ConfigMap.class)).get("target-sources");
