@@ -314,7 +314,7 @@ class RbacIT {
                 .endSpec().build()).create();
         try (KubernetesTrafficHub hub = (KubernetesTrafficHub) new KubernetesTrafficHubFactory().create(Config.of("traffic.hub",
                 Map.of("kubeconfig", kubeconfig.toString(), "namespace", namespace, "lease", "hub", "identity", "rbac-hub",
-                        "listen", "127.0.0.1:0", "token-file", tokenFile.toString(), "callers", List.of(USER))), context,
+                        "listen", "127.0.0.1:" + KubernetesTrafficHubIT.freePort(), "token-file", tokenFile.toString(), "callers", List.of(USER))), context,
                 new RecordingHub())) {
             await("the Lease's holder seen, or the watch refused").atMost(TIMEOUT)
                     .until(() -> hub.leading() || String.valueOf(hub.leaseWatchFailure()).contains("code=403"));
