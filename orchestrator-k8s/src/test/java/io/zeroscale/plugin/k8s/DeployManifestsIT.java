@@ -98,7 +98,7 @@ class DeployManifestsIT {
         @SuppressWarnings("unchecked")
         Map<String, Object> hub = (Map<String, Object>) ((Map<String, Object>) config(find(items, ConfigMap.class)).get("traffic")).get("hub");
         assertThat(hub).as("the replica channel in the daemon config").containsEntry("type", "kubernetes")
-                .containsEntry("listen", "0.0.0.0:7946");
+                .containsEntry("listen", "0.0.0.0:7946").containsEntry("callers", List.of("system:serviceaccount:zeroscale:zeroscale"));
         dryRunAll(items);
         assertThat(ControlPlane.client().apps().deployments().inNamespace(NAMESPACE).withName("zeroscale").get())
                 .as("a dry run stores nothing").isNull();
