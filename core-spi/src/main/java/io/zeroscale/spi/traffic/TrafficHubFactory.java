@@ -15,8 +15,10 @@ import io.zeroscale.spi.PluginContext;
  * follower's conditional wake, come from its own engine) and also forwards reports, drains,
  * heartbeats and departures to the leader, whose engine sums them per gateway; after it
  * (re)connects to a leader it resends each target's newest counters, as a heartbeat vouches only
- * for reports that arrived. Routes always come from {@code local}: every daemon routes its own
- * gateway.
+ * for reports that arrived. Routes come from {@code local}, or from the leader while the hub
+ * hears it (so a follower's gateway drains what the leader drains and reports those drains with
+ * the leader's drain ids); a hub that cannot hear the leader falls back to {@code local}'s at once,
+ * as the local engine, holding requests as a follower, wakes targets through the conditional wake.
  */
 public interface TrafficHubFactory {
     /** The value of {@code traffic.hub.type:} in config that selects this factory. */

@@ -67,7 +67,10 @@ class RbacIT {
             List.of("write ScaledTarget status", "\"scaledtargets/status\""),
             List.of("write Events", "\"events\""),
             List.of("read a container's log", "\"pods/log\""),
-            List.of("lead", "\"leases\""));
+            List.of("lead", "\"leases\""),
+            List.of("follow the Lease's holder", "\"leases\""),
+            List.of("review callers' tokens", "\"tokenreviews\""),
+            List.of("keep operator state", "\"configmaps\""));
 
     @TempDir
     Path data;
@@ -185,6 +188,8 @@ class RbacIT {
             }
             source(kubeconfig, namespace, context, failures);
             lead(kubeconfig, namespace, context, failures);
+            hub(kubeconfig, namespace, context, failures);
+            attempt(failures, "keep operator state", () -> state(kubeconfig, namespace, context));
         } finally {
             ControlPlane.stopAll(namespace, TIMEOUT);
         }
@@ -295,6 +300,54 @@ class RbacIT {
         } finally {
             leadership.close();
         }
+    }
+
+    /**
+     * The traffic hub's replica channel: it follows the holder of a Lease (list, watch), and a call
+     * on its channel with the ServiceAccount's own token is checked with a TokenReview (create); or
+     * refused.
+     */
+    private void hub(Path kubeconfig, String namespace, TestPluginContext context, Map<String, String> failures) throws Exception {
+        Path tokenFile = Files.writeString(data.resolve(namespace + "-token"), token(ControlPlane.client()));
+        ControlPlane.client().resources(Lease.class).inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.coordination.v1
+                .LeaseBuilder().withNewMetadata().withName("hub").endMetadata().withNewSpec().withHolderIdentity("rbac-hub")
+                .endSpec().build()).create();
+        try (KubernetesTrafficHub hub = (KubernetesTrafficHub) new KubernetesTrafficHubFactory().create(Config.of("traffic.hub",
+                Map.of("kubeconfig", kubeconfig.toString(), "namespace", namespace, "lease", "hub", "identity", "rbac-hub",
+                        "listen", "127.0.0.1:" + KubernetesTrafficHubIT.freePort(), "token-file", tokenFile.toString(), "callers", List.of(USER))), context,
+                new RecordingHub())) {
+            await("the Lease's holder seen, or the watch refused").atMost(TIMEOUT)
+                    .until(() -> hub.leading() || String.valueOf(hub.leaseWatchFailure()).contains("code=403"));
+            if (!hub.leading()) {
+                failures.put("follow the Lease's holder", String.valueOf(hub.leaseWatchFailure()));
+                return;
+            }
+            java.net.http.HttpResponse<String> answer = RecordingHub.call(hub.address(), Files.readString(tokenFile),
+                    "{\"call\":\"heartbeat\",\"gateway\":\"g\"}");
+            if (answer.statusCode() != 204) {
+                // The message is a JSON string: read it back, so the resource's quotes are plain.
+                failures.put("review callers' tokens", answer.statusCode() + " " + HubWire.JSON.readTree(answer.body()).path("error").asText());
+            }
+        }
+    }
+
+    /** The state store as the ServiceAccount: a document written, read, listed, replaced and deleted. */
+    private static void state(Path kubeconfig, String namespace, TestPluginContext context) {
+        try (var store = new ConfigMapStateStoreFactory().create(Config.of("state-store", Map.of("kubeconfig", kubeconfig.toString(),
+                "namespace", namespace)), context)) {
+            store.write("targets/web.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            store.write("targets/web.json", "{\"paused\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(store.read("targets/web.json")).isPresent();
+            assertThat(store.keys("targets/")).containsExactly("targets/web.json");
+            store.delete("targets/web.json");
+        }
+    }
+
+    /** A token of the shipped ServiceAccount (TokenRequest). */
+    static String token(KubernetesClient admin) {
+        return admin.serviceAccounts().inNamespace(SA_NAMESPACE).withName("zeroscale")
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
     }
 
     private static @Nullable Object status(GenericKubernetesResource resource) {
