@@ -7,6 +7,7 @@ import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.AwsTestProxy;
 import io.zeroscale.testkit.EndpointsContract;
+import io.zeroscale.testkit.FreePorts;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,22 @@ class AutoScalingContractIT extends EndpointsContract {
     @Override
     protected Workload newWorkload() {
         return Moto.workload("aws", Moto.group("contract", 0, 5), Map.of());
+    }
+
+    /**
+     * A target group ARN that is not one (the plugin checks its shape at attach, before any AWS
+     * call, so a typo is a user error naming the key rather than a failing DescribeTargetHealth).
+     */
+    @Override
+    protected BadWorkload badWorkload() {
+        return new BadWorkload(Moto.workload("aws", Moto.group("contract-bad", 0, 5), Map.of("target-group-arn", "web-targets")),
+                "target-group-arn");
+    }
+
+    /** Configured like {@link #newOrchestrator()}, but its endpoint override is a loopback port nothing listens on. */
+    @Override
+    protected Orchestrator newOrchestratorWithBackendDown() {
+        return Moto.orchestrator("http://127.0.0.1:" + FreePorts.next(), context(), Map.of("timeout", "2s"), null);
     }
 
     /**

@@ -7,6 +7,7 @@ import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.EndpointsContract;
+import io.zeroscale.testkit.FreePorts;
 import io.zeroscale.testkit.TestPluginContext;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +44,18 @@ class EcsContractIT extends EndpointsContract {
     @Override
     protected Workload newWorkload() {
         return Moto.ecsWorkload("ecs", Moto.service("contract"), Map.of());
+    }
+
+    /** A container port out of range: refused at attach, before any AWS call, naming the key. */
+    @Override
+    protected BadWorkload badWorkload() {
+        return new BadWorkload(Moto.ecsWorkload("ecs", Moto.service("contract-bad"), Map.of("port", 70000)), "port");
+    }
+
+    /** Configured like {@link #newOrchestrator()}, but its endpoint override is a loopback port nothing listens on. */
+    @Override
+    protected Orchestrator newOrchestratorWithBackendDown() {
+        return Moto.ecsOrchestrator("http://127.0.0.1:" + FreePorts.next(), context(), Map.of("timeout", "2s"), null);
     }
 
     @Override
