@@ -490,8 +490,11 @@ public abstract class OrchestratorContract {
         resizable.resize(target(), profile);
         resizable.resize(target(), profile);
 
-        ObservedState resized = awaitState(orchestrator(), "2 ready replicas with the profile applied",
-                s -> s.readyEndpoints().size() == 2 && s.readyEndpoints().stream().allMatch(e -> applied(profile, e)));
+        // A backend that applies a profile by replacing replicas (a Kubernetes rollout) has the new
+        // ones ready before the last old one is gone: done when only the two resized ones are left.
+        ObservedState resized = awaitState(orchestrator(), "2 replicas, ready with the profile applied",
+                s -> s.replicas() == 2 && s.readyEndpoints().size() == 2
+                        && s.readyEndpoints().stream().allMatch(e -> applied(profile, e)));
         for (Endpoint endpoint : resized.readyEndpoints()) {
             ResourceProfile seen = requireNonNull(resourcesOf(endpoint), "resourcesOf(" + endpoint + ")");
             assertThat(seen.cpus()).as("cpus of the replica at %s", endpoint).isEqualTo(profile.cpus());

@@ -561,6 +561,12 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
     public void resize(TargetRef target, ResourceProfile profile) {
         Tracked tracked = tracked(target);
         WorkloadSpec spec = tracked.spec;
+        if (profile.cpus() != null && profile.cpus() < Resources.LEAST_CPUS) {
+            // Raising it to 1m would give the replica more than the profile says, silently.
+            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID, target + ": profile '"
+                    + profile.name() + "' cpus: " + profile.cpus() + " is less than Kubernetes can request (CPU is"
+                    + " counted in millicores, the least is 1m); give at least cpus: 0.001");
+        }
         Resource<GenericKubernetesResource> resource = resource(spec);
         try {
             GenericKubernetesResource workload = resource.get();
@@ -759,9 +765,11 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                     + code + "): grant the daemon's account the verbs on this resource (see the module README's"
                     + " RBAC list); " + e.getMessage(), e);
         }
-        if (code == 0 || code == 429 || code >= 500) {
+        // No HTTP status (fabric8 gives -1, sometimes 0): the server was not reached at all (refused
+        // connection, timeout), which is unavailable, never a refusal.
+        if (code <= 0 || code == 429 || code >= 500) {
             return new ZeroscaleException(KubernetesErrorCode.API_UNAVAILABLE, what + "the API server is unavailable"
-                    + (code == 0 ? "" : " (" + code + ")") + ": " + e.getMessage(), e);
+                    + (code <= 0 ? "" : " (" + code + ")") + ": " + e.getMessage(), e);
         }
         return new ZeroscaleException(KubernetesErrorCode.API_REJECTED, what + e.getMessage(), e);
     }

@@ -16,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * the extended resource.
  */
 final class Resources {
+    /** The least CPU a container can request: one millicore. */
+    static final double LEAST_CPUS = 0.001;
+
     private Resources() {}
 
     /**

@@ -2,13 +2,26 @@ package io.zeroscale.plugin.k8s;
 
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.zeroscale.spi.Config;
+import io.zeroscale.spi.TargetRef;
+import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Orchestrator;
+import io.zeroscale.spi.orchestrator.ResourceProfile;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.EndpointsContract;
+import io.zeroscale.testkit.FreePorts;
 import io.zeroscale.testkit.TestPluginContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,6 +53,90 @@ abstract class KubernetesContract extends EndpointsContract {
     @Override
     protected Workload newWorkload() {
         return create(namespace, ControlPlane.uniqueName("web"));
+    }
+
+    /** A Service port number out of range: refused when the settings are read, before any API call. */
+    @Override
+    protected BadWorkload badWorkload() {
+        String name = ControlPlane.uniqueName("bad");
+        return new BadWorkload(new Workload(new TargetRef(ControlPlane.ORCHESTRATOR, target().kind(), namespace, name),
+                Config.of("targets." + name + ".workload", Map.of("port", 70000))), "port");
+    }
+
+    /**
+     * Configured like {@link #newOrchestrator()} but through a kubeconfig whose server is a loopback
+     * port nothing listens on (with a short timeout, so each call fails fast).
+     */
+    @Override
+    protected Orchestrator newOrchestratorWithBackendDown() {
+        Path kubeconfig = data.resolve("kubeconfig-down.yaml");
+        try {
+            Files.writeString(kubeconfig, """
+                    apiVersion: v1
+                    kind: Config
+                    clusters:
+                    - name: down
+                      cluster:
+                        server: https://127.0.0.1:%d
+                        insecure-skip-tls-verify: true
+                    users:
+                    - name: down
+                      user:
+                        token: nobody-answers
+                    contexts:
+                    - name: down
+                      context:
+                        cluster: down
+                        user: down
+                    current-context: down
+                    """.formatted(FreePorts.next()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // Not ControlPlane.orchestrator(): it sets the control plane's own kubeconfig over any given.
+        return new KubernetesOrchestratorFactory().create(ControlPlane.ORCHESTRATOR, Config.of(
+                "orchestrators." + ControlPlane.ORCHESTRATOR,
+                Map.of("type", "kubernetes", "kubeconfig", kubeconfig.toString(), "timeout", "2s")), context);
+    }
+
+    /** Below one millicore, the least CPU Kubernetes can request: refused rather than raised to 1m. */
+    @Override
+    protected BadProfile badProfile() {
+        return new BadProfile(new ResourceProfile("sliver", 0.0004, null, null), "cpus");
+    }
+
+    /**
+     * The resources of the pod at {@code endpoint}'s IP as the API server has its container: CPUs
+     * and memory from the limits, which must equal the requests where both are set (the plugin
+     * writes them alike). Null while no running pod has that IP (a rollout replaced it).
+     */
+    @Override
+    protected @Nullable ResourceProfile resourcesOf(Endpoint endpoint) {
+        List<Pod> pods = ControlPlane.client().pods().inNamespace(target().namespace()).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .filter(p -> p.getStatus() != null && endpoint.host().equals(p.getStatus().getPodIP()))
+                .toList();
+        if (pods.size() != 1) {
+            return null;
+        }
+        Pod pod = pods.get(0);
+        Container container = pod.getSpec().getContainers().get(0);
+        Map<String, Quantity> requests = container.getResources() == null || container.getResources().getRequests() == null
+                ? Map.of() : container.getResources().getRequests();
+        Map<String, Quantity> limits = container.getResources() == null || container.getResources().getLimits() == null
+                ? Map.of() : container.getResources().getLimits();
+        for (String resource : List.of("cpu", "memory")) {
+            if (requests.containsKey(resource) && limits.containsKey(resource)
+                    && requests.get(resource).getNumericalAmount().compareTo(limits.get(resource).getNumericalAmount()) != 0) {
+                throw new AssertionError("pod " + pod.getMetadata().getName() + " requests " + resource + " "
+                        + requests.get(resource) + " but is limited to " + limits.get(resource));
+            }
+        }
+        Quantity cpu = limits.get("cpu");
+        Quantity memory = limits.get("memory");
+        return new ResourceProfile("pod",
+                cpu == null ? null : cpu.getNumericalAmount().doubleValue(),
+                memory == null ? null : memory.getNumericalAmount().longValueExact(), null);
     }
 
     @Override
