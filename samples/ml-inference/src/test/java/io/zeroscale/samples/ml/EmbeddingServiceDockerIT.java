@@ -122,6 +122,11 @@ class EmbeddingServiceDockerIT {
         // pause-after: the same container is frozen, then a request resumes it.
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(embedder.target().path("state").asText()).isEqualTo("PAUSED"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(docker.inspectContainerCmd(id).exec().getState().getPaused()).isTrue());
+        // The engine must have observed the pause too (the container's pause event reaches it a moment
+        // after the engine runtime reports it): a request sent before then finds a replica the engine
+        // still counts as ready, and is forwarded to it, then resumed as "no ready replica any more".
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(embedder.target().path("replicas").path("ready").asInt())
+                .as("ready replicas the engine observes while paused").isZero());
         long resume = System.nanoTime();
         assertThat(embedder.embed("A woman is slicing an onion.")).hasSize(384);
         System.out.printf("ml-inference (docker): first request while paused answered in %d ms%n", (System.nanoTime() - resume) / 1_000_000);
