@@ -530,6 +530,82 @@ def read_predict(name, data):
     return rows, detail
 
 
+def read_k8s_wake(name, data):
+    """KubernetesWakeBenchmark: each sample is one wake of a Deployment from zero on the real control
+    plane, with the pod fixture's stamps of the pod that answered (launch, first 200 of its probe)."""
+    samples = data["samples"]
+    over = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
+    p50, p99 = rank(over, 0.5), rank(over, 0.99)
+    own = [s["startToReadyMs"] for s in samples]
+    command = reproduce(data, "`KubernetesWakeBenchmark` (not stamped)")
+    rows = [Row("k8s-wake", "Kubernetes wake from zero (Deployment, real control plane): first response − the pod's own start-to-ready",
+                f"p50 {ms(p50)}, p99 {ms(p99)} ({len(samples)} wakes; pod's own start-to-ready p50 {ms(rank(own, 0.5))},"
+                f" probed every 2 ms)", "p50 ≤ 100 ms, p99 ≤ 200 ms", verdict(p50 <= 100 and p99 <= 200), command, name)]
+    parts = [("first response (request → 200 through the gateway)", "firstResponseMs"),
+             ("pod's own start-to-ready (process launch → first 200 of the fixture's probe)", "startToReadyMs"),
+             ("request → the daemon's scale call received by the API server (audit log)", "requestToScaleCallMs"),
+             ("request → pod process launched (scale call, controllers, scheduler, kwok, fixture)", "requestToLaunchMs"),
+             ("pod's first 200 → Ready patch accepted (fixture)", "readyToReadyPatchMs"),
+             ("pod's first 200 → response at the client (Ready, EndpointSlice, informers, gateway)", "readyToResponseMs")]
+    detail = ["| part | p50 | p99 | max |", "|---|---|---|---|",
+              f"| **overhead** (first response − pod's own start-to-ready) | {ms(p50)} | {ms(p99)} | {ms(max(over))} |"]
+    for label, key in parts:
+        xs = [s[key] for s in samples if s.get(key) is not None]
+        if xs:
+            detail.append(f"| {label} | {ms(rank(xs, 0.5))} | {ms(rank(xs, 0.99))} | {ms(max(xs))} |")
+    loads = [s["loadAverage"] for s in samples if s.get("loadAverage") is not None]
+    if loads:
+        detail += ["", f"Load average (1 min) at the wakes: median {statistics.median(loads):.1f}, max {max(loads):.1f}."]
+    return rows, detail
+
+
+def read_k8s_mass_wake(name, data):
+    """KubernetesMassWakeBenchmark: N Deployments at zero, one request each sent at once; the daemon's
+    scale calls and writes from the API server's audit log, every request's answer."""
+    setup = data["setup"]
+    n, qps, bound = setup["deployments"], setup["callsPerSecond"], setup["boundSeconds"]
+    scale = data["scaleCalls"]
+    scaled = {c["name"] for c in scale if 200 <= c["code"] < 300}
+    last = max((c["atMs"] for c in scale), default=float("nan"))
+    first = min((c["atMs"] for c in scale), default=float("nan"))
+    responses = data["responses"]
+    ok = [r for r in responses if r.get("status") == 200 and str(r.get("pod", "")).startswith(r["target"] + "-")]
+    answered = [r["answeredMs"] for r in ok]
+    status = data["statusOnly"]
+    status_writes = sum(status["daemonWrites"].values())
+    command = reproduce(data, "`KubernetesMassWakeBenchmark` (not stamped)")
+    rows = [
+        Row("k8s-mass-wake-scale", f"Kubernetes mass wake, {n:,} Deployments at zero: every scale call made within N / API QPS + 1 s"
+            f" ({n:,} / {qps} + 1 = {bound:,.0f} s) of the requests",
+            f"{len(scaled):,} of {n:,} Deployments scaled, {len(scale):,} scale calls, first {ms(first, 0)}, last {ms(last, 0)}"
+            f" after the first request (requests sent within {ms(data['sendSpreadMs'], 0)})",
+            f"≤ {bound * 1000:,.0f} ms, all {n:,}", verdict(len(scaled) == n and len(scale) == n and last <= bound * 1000), command, name),
+        Row("k8s-mass-wake-answered", f"Kubernetes mass wake, {n:,} Deployments at zero: every held request answered by its pod",
+            f"{len(ok):,} of {n:,} answered 200 by their own Deployment's pod"
+            + (f" (p50 {ms(rank(answered, 0.5), 0)}, last {ms(max(answered), 0)} after the first request)" if answered else ""),
+            f"all {n:,}", verdict(len(ok) == n), command, name),
+        Row("k8s-mass-wake-status-only", "Kubernetes mass wake: status-only updates of watched objects cause no writes (audit log)",
+            f"{status_writes} writes by the daemon while the status of {status['deploymentsPatched']:,} Deployments and "
+            f"{status['podsPatched']:,} pods was patched and {setup['quietSeconds']} s after ({status['daemonCalls']} calls in all)",
+            "0 writes", verdict(status_writes == 0), command, name)]
+    wake_writes = ", ".join(f"{k}: {v:,}" for k, v in data["wakeWrites"].items()) or "none"
+    detail = [f"{n:,} Deployments at zero on the real control plane (one kwok node, every pod a local process), one daemon with a "
+              f"target per Deployment (rate limit {qps} orchestrator calls per second), one request per target sent at once; "
+              f"reproduce with `benchmarks/run k8s-mass-wake`.", "",
+              "| measure | figure |", "|---|---|",
+              f"| setup: Deployments created and observed by their controller | {setup['setupSeconds']:,.1f} s |",
+              f"| daemon start → every target observed at ZERO | {setup['daemonObservedAllSeconds']:,.1f} s |",
+              f"| requests sent (first → last send) | {ms(data['sendSpreadMs'], 0)} |",
+              f"| scale calls received by the API server (first / last, after the first request) | {ms(first, 0)} / {ms(last, 0)} |",
+              f"| requests answered 200 by their pod | {len(ok):,} of {n:,}" + (f" (p50 {ms(rank(answered, 0.5), 0)}, p99 {ms(rank(answered, 0.99), 0)},"
+              f" last {ms(max(answered), 0)})" if answered else "") + " |",
+              f"| pod processes started | {data['podProcessesStarted']:,} |",
+              f"| the daemon's writes during the wake (audit log) | {wake_writes} |",
+              f"| status-only phase: patched / observed | {status['patchSeconds']:,.1f} s / {status['observedSeconds']:,.1f} s |",
+              f"| load average (1 min) at the wake / after | {data['loadAverage']['atWake']:.1f} / {data['loadAverage']['afterWake']:.1f} |"]
+    return rows, detail
+
+
 def read_generic(name, data):
     rows = []
     for b in data.get("budgets", []) if isinstance(data, dict) else []:
@@ -539,7 +615,8 @@ def read_generic(name, data):
 
 READERS = {"engine": read_engine, "engine-scale": read_engine, "reaction": read_reaction, "gateway-warm": read_gateway_warm, "gateway-h2": read_gateway_h2, "gateway-grpc": read_gateway_grpc,
            "process-wake": read_process_wake, "docker-wake": read_docker_wake, "ml-inference": read_ml_inference,
-           "startup": read_startup, "dashboard": read_dashboard, "predict": read_predict}
+           "startup": read_startup, "dashboard": read_dashboard, "predict": read_predict,
+           "k8s-wake": read_k8s_wake, "k8s-mass-wake": read_k8s_mass_wake}
 # Files written before benchmarks/run stamped them: which reader fits.
 LEGACY = {"engine.json": "engine", "reaction.json": "reaction", "gateway-warm.json": "gateway-warm", "gateway-h2.json": "gateway-h2",
           "process-wake.json": "process-wake", "predict.json": "predict"}
@@ -552,6 +629,7 @@ BUDGETS = [
     ("docker-wake", "Docker wake from zero: first response − the container's own create+start → first 200", "p50 ≤ 50 ms, p99 ≤ 100 ms", "`benchmarks/run docker-wake`"),
     ("docker-stopped", "Docker wake from the stopped tier: first response − the container's own start → first 200", "p50 ≤ 50 ms, p99 ≤ 100 ms", "`benchmarks/run docker-wake`"),
     ("process-wake", "process wake: first response − backend's own start-to-ready", "p50 ≤ 10 ms, p99 ≤ 25 ms", "`benchmarks/run process-wake`"),
+    ("k8s-wake", "Kubernetes wake from zero: first response − the pod's own start-to-ready", "p50 ≤ 100 ms, p99 ≤ 200 ms", "`benchmarks/run k8s-wake`"),
     ("docker-paused", "Docker wake from PAUSED: request → response", "p50 ≤ 25 ms", "`benchmarks/run docker-wake`"),
     ("daemon-start", "daemon start to ready, 1,000 targets", "≤ 1 s", "`benchmarks/run startup`"),
     ("daemon-rss", "daemon resident memory, 1,000 targets", "≤ 256 MB", "`benchmarks/run startup`"),

@@ -55,6 +55,11 @@ final class KubernetesApps {
      * the target's {@code policy:}), listening on free loopback ports, data under {@code work}.
      */
     static DaemonConfig daemonConfig(Path work, KubernetesPeer peer, String namespace, String policy) throws IOException {
+        return daemonConfig(work, peer.kubeconfig(), namespace, policy);
+    }
+
+    /** {@link #daemonConfig(Path, KubernetesPeer, String, String)} reaching the API server with {@code kubeconfig}. */
+    static DaemonConfig daemonConfig(Path work, Path kubeconfig, String namespace, String policy) throws IOException {
         Path config = Files.writeString(work.resolve("zeroscale.yaml"), """
                 orchestrators:
                   cluster: { type: kubernetes, kubeconfig: "%s" }
@@ -64,7 +69,7 @@ final class KubernetesApps {
                     workload: { kind: Deployment, namespace: %s, name: web }
                     route: { path: / }
                     policy:
-                %s""".formatted(peer.kubeconfig(), namespace, policy.stripTrailing().indent(6)));
+                %s""".formatted(kubeconfig, namespace, policy.stripTrailing().indent(6)));
         Map<String, String> overrides = new LinkedHashMap<>();
         overrides.put("gateway.listen", "127.0.0.1:0");
         overrides.put("api.listen", "127.0.0.1:0");
