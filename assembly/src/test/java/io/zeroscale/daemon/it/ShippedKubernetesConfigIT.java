@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import java.io.IOException;
@@ -28,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * list of namespaces and a static target, the chart's branches that the default values do not
  * take; its default rendering equals the ConfigMap's, which orchestrator-k8s's DeployManifestsIT
  * checks), go through the daemon's own loader and {@code zeroscale validate}'s checks
- * ({@link Daemon#validate}: schema, ${ENV} variables, every plugin type and each plugin's own keys)
- * with the distribution's plugins, as {@code zeroscale validate --config zeroscale.yaml} would in
- * the daemon's pod. Only {@code ZEROSCALE_TOKEN} is supplied, as the Deployment does from its Secret.
+ * (the distribution's {@code bin/zeroscale validate}: schema, ${ENV} variables, every plugin type and
+ * each plugin's own keys, with the distribution's plugins) as it would run in the daemon's pod.
+ * Only {@code ZEROSCALE_TOKEN} is supplied, as the Deployment does from its Secret.
  */
 class ShippedKubernetesConfigIT {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -62,12 +60,42 @@ class ShippedKubernetesConfigIT {
         assertThat(config.targets()).extracting(target -> target.name()).containsExactly("web");
     }
 
-    /** Loads {@code yaml} as {@code zeroscale run --config} does and checks it as {@code zeroscale validate} does. */
-    private DaemonConfig validate(String yaml, String source) {
+    /**
+     * Loads {@code yaml} with the daemon's own loader (for the assertions on its shape), then runs
+     * the distribution's {@code bin/zeroscale validate --config} on it as in the daemon's pod: the
+     * shipped config says {@code in-cluster: true}, which the kubernetes plugin checks when
+     * validate creates the orchestrator, so the command runs in a mount namespace of its own
+     * ({@code unshare}) with a service account mounted where a pod has it (a tmpfs over
+     * {@code /run}: the machine's own {@code /run} is untouched) and {@code KUBERNETES_SERVICE_HOST}
+     * set to a loopback port nothing listens on (validate contacts no cluster).
+     */
+    private DaemonConfig validate(String yaml, String source) throws IOException, InterruptedException {
         DaemonConfig config = new ConfigLoader(Map.of("ZEROSCALE_TOKEN", "a-token")::get).parse(yaml, source, work, Map.of());
-        try (Plugins plugins = Distribution.loadPlugins()) {
-            Daemon.validate(config, plugins);
+        Path file = Files.writeString(work.resolve("zeroscale.yaml"), yaml, UTF_8);
+        Path account = Files.createDirectories(work.resolve("serviceaccount"));
+        Files.writeString(account.resolve("token"), "not-a-real-token", UTF_8);
+        Files.writeString(account.resolve("namespace"), "zeroscale", UTF_8);
+        Files.copy(Path.of("/etc/ssl/certs/ca-certificates.crt"), account.resolve("ca.crt"));
+        String mounted = "/run/secrets/kubernetes.io/serviceaccount";
+        List<String> command = List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs zeroscale-test /run && mkdir -p " + mounted + " && cp \"$1\"/* " + mounted + "/"
+                        + " && exec \"$2\" validate --config \"$3\"",
+                "sh", account.toString(), Distribution.home().resolve("bin/zeroscale").toString(), file.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile());
+        builder.environment().put("KUBERNETES_SERVICE_HOST", "127.0.0.1");
+        builder.environment().put("KUBERNETES_SERVICE_PORT", "1");
+        builder.environment().put("ZEROSCALE_TOKEN", "a-token");
+        Path out = work.resolve("validate.out");
+        Path err = work.resolve("validate.err");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!process.waitFor(3, TimeUnit.MINUTES)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            fail("zeroscale validate did not finish within 3 minutes:\n" + Files.readString(err, UTF_8));
         }
+        assertThat(process.exitValue()).as("zeroscale validate of %s (as in the daemon's pod): %s%s", source,
+                Files.readString(out, UTF_8), Files.readString(err, UTF_8)).isZero();
+        assertThat(Files.readString(out, UTF_8)).contains("valid (1 orchestrator(s), 0 metric source(s), "
+                + config.targets().size() + " target(s))");
         return config;
     }
 
