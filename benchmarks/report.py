@@ -636,6 +636,9 @@ BUDGETS = [
     ("engine-p99", "engine: p99 event-to-decision, 100,000 targets, one pinned core, actuating", "≤ 10 ms", "`benchmarks/run engine-scale`"),
     ("engine-heap", "engine: heap after GC, 100,000 targets", "≤ 1 GiB", "`benchmarks/run engine-scale`"),
     ("reaction", "reaction: pushed signal → orchestrator call, p99", "≤ 100 ms", "`benchmarks/run reaction`"),
+    ("k8s-mass-wake-scale", "Kubernetes mass wake, 1,000 Deployments at zero: every scale call made within 1,000 / API QPS + 1 s", "≤ 21 s (QPS 50), all 1,000", "`benchmarks/run k8s-mass-wake`"),
+    ("k8s-mass-wake-answered", "Kubernetes mass wake, 1,000 Deployments at zero: every held request answered by its pod", "all 1,000", "`benchmarks/run k8s-mass-wake`"),
+    ("k8s-mass-wake-status-only", "Kubernetes mass wake: status-only updates of watched objects cause no writes (audit log)", "0 writes", "`benchmarks/run k8s-mass-wake`"),
     ("dashboard-open", "dashboard with 1,000 targets: time to open (first page of rows drawn), median", "≤ 2 s", "`benchmarks/run dashboard`"),
     ("dashboard-change", "dashboard with 1,000 targets: API call → the row shows the change, median", "≤ 1 s", "`benchmarks/run dashboard`"),
 ]
