@@ -48,10 +48,7 @@ final class HistoryCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /**
-     * What export and import share: the config, the target, the file store under its data-dir and
-     * the line each prints on success.
-     */
+    /** What export and import share: the config options, the target (checked against the config) and the line each prints on success. */
     static final class TargetHistory {
         @Mixin
         ConfigOptions options;
