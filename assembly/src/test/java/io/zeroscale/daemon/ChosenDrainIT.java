@@ -4,20 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zeroscale.daemon.config.ConfigLoader;
-import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.daemon.it.ApiClient;
-import io.zeroscale.daemon.it.LeftoverProcesses;
 import io.zeroscale.daemon.it.SteadyLoad;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import io.zeroscale.daemon.it.WithDaemon;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,9 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 3 to 1 under steady load through the gateway, with the quickstart backend run by the process
@@ -35,65 +27,35 @@ import org.junit.jupiter.api.io.TempDir;
  * lets their requests finish, and only then are exactly those two told to stop. Every request
  * succeeds, and each stopped replica's own log says it had 0 requests in flight at SIGTERM.
  */
-class ChosenDrainIT {
+class ChosenDrainIT extends WithDaemon {
     private static final Pattern PID = Pattern.compile("pid (\\d+)");
     private static final Pattern STOPPING = Pattern.compile("stopping with (\\d+) request\\(s\\) in flight");
     private static final int CLIENTS = 6;
 
-    @TempDir
-    Path data;
-
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Set<Long> backendPids = ConcurrentHashMap.newKeySet();
-    private Daemon daemon;
-    private ApiClient api;
 
-    @AfterEach
-    void cleanUp() throws Exception {
-        if (daemon != null) {
-            daemon.stop();
-        }
-        if (api != null) {
-            api.close();
-        }
-        // The daemon leaves workloads running on purpose; the test must not.
-        LeftoverProcesses.stop(data, load().targets());
-        for (long pid : backendPids) {
-            assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("backend pid %d after clean-up", pid).isEmpty();
-        }
-        client.close();
-    }
-
-    private DaemonConfig load() {
-        Path config = Path.of(System.getProperty("zeroscale.quickstart", "../samples/quickstart")).resolve("zeroscale.yaml");
-        Map<String, String> overrides = new LinkedHashMap<>();
-        overrides.put("gateway.listen", "127.0.0.1:0");
-        overrides.put("api.listen", "127.0.0.1:0");
-        overrides.put("data-dir", data.toString());
-        overrides.put("targets.hello.workload.env.LOAD_SECONDS", "1");
-        overrides.put("targets.hello.policy.replicas.max", "3");
-        overrides.put("targets.hello.policy.idle", "10m");
-        return ConfigLoader.fromEnvironment().load(config, overrides);
+    @BeforeEach
+    void checkBackendsGoneAfterCleanUp() {
+        closeAfter(() -> QuickstartIT.assertGone(backendPids));
     }
 
     @Test
     void threeToOneUnderLoadFailsNoRequestAndStopsOnlyIdleReplicas() throws Exception {
-        daemon = Daemon.create(load(), Plugins.load(null)).start();
-        String gateway = "http://127.0.0.1:" + daemon.gatewayPort();
-        api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
-        assertThat(send(gateway + "/").statusCode()).isEqualTo(200);
-        daemon.zeroscale().engine().setOverride("hello", 3, null, "ChosenDrainIT");
+        start(QuickstartIT.quickstart(), Map.of("targets.hello.workload.env.LOAD_SECONDS", "1", "targets.hello.policy.replicas.max", "3",
+                "targets.hello.policy.idle", "10m"));
+        assertThat(send("/").statusCode()).isEqualTo(200);
+        daemon.daemon().zeroscale().engine().setOverride("hello", 3, null, "ChosenDrainIT");
         await().atMost(Duration.ofSeconds(60)).until(() -> api.target("hello").path("replicas").path("ready").asInt() == 3);
 
         // Each request takes 300 ms on the backend: a removed replica would be caught mid-request.
         // Bounded: stops when the test says so, or after 5 000 requests per client.
-        SteadyLoad load = SteadyLoad.start(CLIENTS, 5_000, n -> send(gateway + "/work?seconds=0.3"));
+        SteadyLoad load = SteadyLoad.start(CLIENTS, 5_000, n -> send("/work?seconds=0.3"));
         List<String> failures;
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> backendPids.size() == 3);
             load.awaitMore(30, Duration.ofSeconds(60));
 
-            daemon.zeroscale().engine().setOverride("hello", 1, null, "ChosenDrainIT");
+            daemon.daemon().zeroscale().engine().setOverride("hello", 1, null, "ChosenDrainIT");
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 JsonNode replicas = api.target("hello").path("replicas");
                 return replicas.path("observed").asInt() == 1 && replicas.path("backendDesired").asInt() == 1;
@@ -109,7 +71,7 @@ class ChosenDrainIT {
         System.out.printf("ChosenDrainIT: %d requests answered, %d failed%n", load.ok(), failures.size());
 
         List<Path> logs;
-        try (Stream<Path> files = Files.list(data.resolve("orchestrators/local"))) {
+        try (Stream<Path> files = Files.list(data().resolve("orchestrators/local"))) {
             logs = files.filter(file -> file.toString().endsWith(".log")).toList();
         }
         List<Integer> inFlightAtStop = new ArrayList<>();
@@ -129,9 +91,8 @@ class ChosenDrainIT {
         assertThat(load.ok()).as("requests answered").isGreaterThan(50);
     }
 
-    private HttpResponse<String> send(String url) throws Exception {
-        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(1)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private HttpResponse<String> send(String path) throws Exception {
+        HttpResponse<String> response = send(path, Duration.ofMinutes(1));
         Matcher matcher = PID.matcher(response.body());
         if (matcher.find()) {
             backendPids.add(Long.parseLong(matcher.group(1)));

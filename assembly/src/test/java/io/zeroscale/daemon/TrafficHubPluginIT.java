@@ -3,19 +3,15 @@ package io.zeroscale.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.zeroscale.daemon.it.ApiClient;
 import io.zeroscale.daemon.it.TestDaemon;
+import io.zeroscale.daemon.it.WithDaemon;
 import io.zeroscale.daemon.testplugin.RecordingHubPlugin;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,45 +22,24 @@ import org.junit.jupiter.api.io.TempDir;
  * engine wakes the target and counts what the hub passed on. The plugin writes every call it gets
  * to a file, since it lives in a class loader of its own.
  */
-class TrafficHubPluginIT {
-    @TempDir
-    Path data;
-
+class TrafficHubPluginIT extends WithDaemon {
     @TempDir
     Path plugins;
-
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-    private TestDaemon daemon;
-    private ApiClient api;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        if (daemon != null) {
-            daemon.stop();
-        }
-        if (api != null) {
-            api.close();
-        }
-        client.close();
-    }
 
     @Test
     void aPluginSuppliedHubGetsTheGatewaysReportsAndTheEngineSeesTheTrafficThroughIt() throws Exception {
         PluginJars.write(Files.createDirectories(plugins.resolve("recording-hub")).resolve("recording-hub.jar"),
                 RecordingHubPlugin.class);
-        Path log = data.resolve("hub.log");
+        Path log = work.resolve("hub.log");
         Path backend = Path.of("src/test/resources/soak/backlog5.py").toAbsolutePath();
         String yaml = TestDaemon.processTarget("hello", "python3, \"" + backend + "\"", "", "idle: 1m, replicas: { min: 0, max: 1 }")
                 + "traffic: { hub: { type: recording, log: \"" + log + "\" } }\n";
-        daemon = TestDaemon.start(yaml, data, Map.of(), Plugins.load(plugins));
-        api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
+        start(yaml, Map.of(), Plugins.load(plugins));
         assertThat(api.target("hello").path("state").asText()).isEqualTo("ZERO");
         // The gateway took its routes through the hub, which has them from the engine.
         assertThat(Files.readAllLines(log)).containsSubsequence("created", "subscribe");
 
-        HttpResponse<String> first = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/"))
-                .timeout(Duration.ofMinutes(1)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> first = send("/", Duration.ofMinutes(1));
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(first.body()).isEqualTo("ok\n");
 

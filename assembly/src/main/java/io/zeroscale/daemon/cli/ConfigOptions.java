@@ -1,15 +1,20 @@
 package io.zeroscale.daemon.cli;
 
+import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
+
 import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.TargetSpec;
+import io.zeroscale.spi.Config;
 import io.zeroscale.spi.ConfigProblems;
 import io.zeroscale.spi.ZeroscaleException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
@@ -53,6 +58,17 @@ final class ConfigOptions {
             throw new IllegalStateException("--config is required");
         }
         return config;
+    }
+
+    /**
+     * The target {@code name} of {@code config}.
+     *
+     * @throws ZeroscaleException naming --target and the targets the config has
+     */
+    TargetSpec target(DaemonConfig config, String name) {
+        return config.target(name).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "--target: no target named '" + name + "' in "
+                + requireConfig() + "; " + Config.suggestion(name,
+                        config.targets().stream().map(TargetSpec::name).collect(Collectors.toSet()), "targets are")));
     }
 
     Plugins loadPlugins() {

@@ -4,7 +4,6 @@ import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
 import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 
 import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.engine.TargetSpec;
 import io.zeroscale.engine.history.ArrivalHistories;
 import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.engine.state.DataDirectoryLock;
@@ -24,8 +23,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,6 +48,29 @@ final class HistoryCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** What export and import share: the config options, the target (checked against the config) and the line each prints on success. */
+    static final class TargetHistory {
+        @Mixin
+        ConfigOptions options;
+
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec spec;
+
+        @Option(names = {"-t", "--target"}, required = true, paramLabel = "NAME", description = "The target whose history is written.")
+        String target = "";
+
+        /** Loads the config and checks that it has the target. */
+        DaemonConfig load() {
+            DaemonConfig config = options.load();
+            options.target(config, target);
+            return config;
+        }
+
+        void report(String line) {
+            spec.commandLine().getErr().println("zeroscale: " + line);
+        }
+    }
+
     /** The file store the daemon of {@code config} keeps its state in. */
     static FileStateStore store(DaemonConfig config) {
         Config stateStore = config.stateStore();
@@ -60,12 +80,6 @@ final class HistoryCommand implements Runnable {
                     + " to use it)");
         }
         return new FileStateStore(config.dataDirectory().resolve("state"), Clock.systemUTC());
-    }
-
-    static TargetSpec target(DaemonConfig config, ConfigOptions options, String name) {
-        return config.target(name).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "--target: no target named '" + name + "' in "
-                + options.requireConfig() + "; " + Config.suggestion(name,
-                        config.targets().stream().map(TargetSpec::name).collect(Collectors.toSet()), "targets are")));
     }
 
     static String span(ArrivalHistory history) {
@@ -87,28 +101,18 @@ final class HistoryCommand implements Runnable {
                 "naming it; the daemon sets such a day aside when it next reads the history."})
     static final class Export implements Callable<Integer> {
         @Mixin
-        ConfigOptions options;
-
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = {"-t", "--target"}, required = true, paramLabel = "NAME", description = "The target whose history is written.")
-        String target = "";
+        TargetHistory history;
 
         @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "The CSV file to write (replaced whole).")
-        @Nullable Path out;
+        Path file = Path.of("");
 
         @Override
         public Integer call() throws IOException {
-            DaemonConfig config = options.load();
-            target(config, options, target);
-            Path file = out;
-            if (file == null) {
-                throw new IllegalStateException("--out is required");
-            }
-            ArrivalHistory history;
+            DaemonConfig config = history.load();
+            String target = history.target;
+            ArrivalHistory stored;
             try (FileStateStore store = store(config)) {
-                history = ArrivalHistories.read(store, target).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "target " + target
+                stored = ArrivalHistories.read(store, target).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "target " + target
                         + " has no arrival history in " + store.file(ArrivalHistories.directoryKey(target))
                         + " yet (the daemon writes it once a minute while requests arrive)"));
             }
@@ -120,11 +124,10 @@ final class HistoryCommand implements Runnable {
             // Written next to the file and moved over it: a reader never sees half a file.
             Path partial = absolute.resolveSibling(absolute.getFileName() + ".partial");
             try (Writer writer = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-                history.writeCsv(writer);
+                stored.writeCsv(writer);
             }
             Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            spec.commandLine().getErr().println("zeroscale: wrote target " + target + "'s arrival history (" + span(history) + ") to "
-                    + file);
+            history.report("wrote target " + target + "'s arrival history (" + span(stored) + ") to " + file);
             return 0;
         }
     }
@@ -136,25 +139,15 @@ final class HistoryCommand implements Runnable {
                 "last 15 days: older days it deletes when it reads the history."})
     static final class Import implements Callable<Integer> {
         @Mixin
-        ConfigOptions options;
-
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = {"-t", "--target"}, required = true, paramLabel = "NAME", description = "The target whose history is written.")
-        String target = "";
+        TargetHistory history;
 
         @Option(names = {"-i", "--in"}, required = true, paramLabel = "FILE", description = "The CSV file to read.")
-        @Nullable Path in;
+        Path file = Path.of("");
 
         @Override
         public Integer call() throws IOException {
-            DaemonConfig config = options.load();
-            target(config, options, target);
-            Path file = in;
-            if (file == null) {
-                throw new IllegalStateException("--in is required");
-            }
+            DaemonConfig config = history.load();
+            String target = history.target;
             List<LocalDate> days;
             // The daemon's own lock: refused with the running daemon's pid while one uses the data-dir.
             DataDirectoryLock lock = DataDirectoryLock.acquire(config.dataDirectory(), Clock.systemUTC());
@@ -168,11 +161,11 @@ final class HistoryCommand implements Runnable {
             if (days.isEmpty()) {
                 throw new ZeroscaleException(CONFIG_INVALID, "--in: " + file + " has no rows (time,requests); nothing was written");
             }
-            spec.commandLine().getErr().println("zeroscale: imported " + file + " into target " + target + "'s arrival history: "
-                    + days.size() + " day(s) replaced, " + days.getFirst() + " to " + days.getLast());
+            history.report("imported " + file + " into target " + target + "'s arrival history: " + days.size()
+                    + " day(s) replaced, " + days.getFirst() + " to " + days.getLast());
             LocalDate kept = LocalDate.ofInstant(Instant.now().minus(ArrivalHistory.RETENTION), java.time.ZoneOffset.UTC);
             if (days.getFirst().isBefore(kept)) {
-                spec.commandLine().getErr().println("zeroscale: note: days before " + kept + " are older than the "
+                history.report("note: days before " + kept + " are older than the "
                         + ArrivalHistory.RETENTION.toDays() + " days the daemon keeps; it deletes them when it reads the history"
                         + " (simulate --series reads the exported file at any age)");
             }

@@ -1,13 +1,11 @@
 package io.zeroscale.daemon.cli;
 
 import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
-import static io.zeroscale.spi.StandardErrorCode.NOT_FOUND;
 
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.engine.Simulation;
 import io.zeroscale.engine.TargetSpec;
-import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.ZeroscaleException;
 import java.io.IOException;
@@ -68,10 +66,7 @@ final class SimulateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         DaemonConfig config = options.load();
-        TargetSpec targetSpec = config.target(target).orElseThrow(() -> new ZeroscaleException(NOT_FOUND, "--target: no target named '"
-                + target + "' in " + options.requireConfig() + "; " + Config.suggestion(target,
-                        config.targets().stream().map(TargetSpec::name).collect(java.util.stream.Collectors.toSet()),
-                        "targets are")));
+        TargetSpec targetSpec = options.target(config, target);
         Duration startupTime;
         try {
             startupTime = Durations.parse(startup);

@@ -5,14 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.config.DaemonConfig;
-import io.zeroscale.testkit.KubernetesPeer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,9 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine's chosen drain on a real control plane, with the daemon from the built distribution:
@@ -32,43 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  * before the count drops, their UIDs recorded on the Deployment), and the engine's following scale
  * to 1 writes nothing. The first pod, the oldest, is the one left and answers.
  */
-class KubernetesChosenDrainIT {
+class KubernetesChosenDrainIT extends OnKubernetes {
     private static final String NS = "drain";
-
-    @TempDir
-    Path work;
-    private KubernetesPeer peer;
-    private Daemon daemon;
-    private ApiClient client;
-    private Watch watch;
-
-    @AfterEach
-    void stopAll() {
-        try {
-            if (watch != null) {
-                watch.close();
-            }
-            if (client != null) {
-                client.close();
-            }
-            if (daemon != null) {
-                daemon.stop();
-            }
-        } finally {
-            if (peer != null) {
-                peer.close();
-            }
-        }
-    }
 
     @Test
     void threeToOneRemovesExactlyTheTwoNewestPods() throws Exception {
-        peer = KubernetesPeer.builder(work.resolve("k8s")).podNetwork().start();
-        KubernetesClient k8s = peer.client();
-        KubernetesApps.webAtZero(k8s, NS);
+        webAtZero(NS);
         // Every pod's annotations at the moment it was deleted: the deletion cost must have come first.
         Map<String, Map<String, String>> deleted = new ConcurrentHashMap<>();
-        watch = k8s.pods().inNamespace(NS).watch(new Watcher<>() {
+        closeAfter(k8s.pods().inNamespace(NS).watch(new Watcher<>() {
             @Override
             public void eventReceived(Action action, Pod pod) {
                 if (pod.getMetadata().getDeletionTimestamp() != null || action == Action.DELETED) {
@@ -79,22 +43,20 @@ class KubernetesChosenDrainIT {
 
             @Override
             public void onClose(WatcherException cause) {}
-        });
+        }));
 
-        DaemonConfig loaded = KubernetesApps.daemonConfig(work, peer, NS, """
+        startOnWeb(NS, """
                 automaton: zero-to-n
                 idle: 10m
                 wake-timeout: 2m
                 replicas: { min: 0, max: 3 }
                 """);
-        daemon = Daemon.create(loaded, Distribution.loadPlugins()).start();
-        client = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
 
-        assertThat(client.request("/").statusCode()).as("the wake from zero").isEqualTo(200);
-        String first = onlyPod(k8s);
-        daemon.zeroscale().engine().setOverride("web", 3, null, "KubernetesChosenDrainIT");
+        assertThat(api.request("/").statusCode()).as("the wake from zero").isEqualTo(200);
+        String first = onlyPod();
+        daemon.daemon().zeroscale().engine().setOverride("web", 3, null, "KubernetesChosenDrainIT");
         await("3 ready").atMost(Duration.ofMinutes(1))
-                .until(() -> client.target("web").path("replicas").path("ready").asInt() == 3);
+                .until(() -> api.target("web").path("replicas").path("ready").asInt() == 3);
         Set<String> newest = new TreeSet<>();
         for (Pod pod : k8s.pods().inNamespace(NS).list().getItems()) {
             if (!pod.getMetadata().getName().equals(first)) {
@@ -104,11 +66,11 @@ class KubernetesChosenDrainIT {
         Map<String, String> uids = new LinkedHashMap<>();
         k8s.pods().inNamespace(NS).list().getItems().forEach(p -> uids.put(p.getMetadata().getName(), p.getMetadata().getUid()));
 
-        daemon.zeroscale().engine().setOverride("web", 1, null, "KubernetesChosenDrainIT");
+        daemon.daemon().zeroscale().engine().setOverride("web", 1, null, "KubernetesChosenDrainIT");
 
         await("the two newest pods gone").atMost(Duration.ofMinutes(1))
                 .until(() -> deleted.keySet().containsAll(newest) && k8s.pods().inNamespace(NS).list().getItems().size() == 1);
-        assertThat(onlyPod(k8s)).as("the pod left is the first, the oldest").isEqualTo(first);
+        assertThat(onlyPod()).as("the pod left is the first, the oldest").isEqualTo(first);
         assertThat(deleted).as("pods deleted").containsOnlyKeys(newest);
         assertThat(deleted.values()).as("each removed pod carried the lowest deletion cost when it was deleted")
                 .allSatisfy(a -> assertThat(a).containsEntry("controller.kubernetes.io/pod-deletion-cost", "-2147483648"));
@@ -117,14 +79,14 @@ class KubernetesChosenDrainIT {
         assertThat(Arrays.stream(web.getMetadata().getAnnotations().get("zeroscale.io/removed-pods").split(",")).toList())
                 .as("the removal recorded the two pods' UIDs").containsExactlyInAnyOrderElementsOf(
                         newest.stream().map(uids::get).toList());
-        assertThat(client.request("/").body()).as("answered by the pod left").isEqualTo(first + "\n");
-        List<String> journal = client.journalMessages("web");
+        assertThat(api.request("/").body()).as("answered by the pod left").isEqualTo(first + "\n");
+        List<String> journal = api.journalMessages("web");
         assertThat(journal).anyMatch(m -> m.startsWith("draining [") && m.contains("to go down to 1"));
-        assertThat(client.journal("web")).noneMatch(entry -> List.of("SAFETY", "ACTUATION_FAILED", "ALERT", "FAILED_HELD")
+        assertThat(api.journal("web")).noneMatch(entry -> List.of("SAFETY", "ACTUATION_FAILED", "ALERT", "FAILED_HELD")
                 .contains(entry.path("kind").asText()));
     }
 
-    private static String onlyPod(KubernetesClient k8s) {
+    private String onlyPod() {
         List<Pod> pods = k8s.pods().inNamespace(NS).list().getItems();
         assertThat(pods).hasSize(1);
         return pods.get(0).getMetadata().getName();

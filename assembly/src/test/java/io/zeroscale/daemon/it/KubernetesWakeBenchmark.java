@@ -76,8 +76,8 @@ class KubernetesWakeBenchmark {
         Path k8sHome = Files.createDirectories(work.resolve("k8s"));
         peer = KubernetesPeer.builder(k8sHome).podNetwork().apiServerArgs(KubernetesBench.auditFlags(work)).start();
         KubernetesClient k8s = peer.client();
-        KubernetesApps.webAtZero(k8s, NS);
-        DaemonConfig loaded = KubernetesApps.daemonConfig(work, KubernetesBench.daemonKubeconfig(work, peer), NS, """
+        OnKubernetes.webAtZero(k8s, NS);
+        DaemonConfig loaded = OnKubernetes.daemonConfig(work, KubernetesBench.daemonKubeconfig(work, peer), NS, """
                 automaton: zero-to-n
                 idle: 2s
                 wake-timeout: 2m

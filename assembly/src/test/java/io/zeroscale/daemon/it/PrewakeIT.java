@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zeroscale.daemon.Daemon;
-import io.zeroscale.daemon.Plugins;
-import io.zeroscale.daemon.config.ConfigLoader;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 23's end-to-end point through the real daemon, gateway and process orchestrator: a target
@@ -38,36 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the next request is expected 2 minutes after the last and the pre-wake comes 10 s before that:
  * the test waits between 50 and 110 s of real time for it.
  */
-class PrewakeIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class PrewakeIT extends WithDaemon {
     private static final Duration GAP = Duration.ofMinutes(3);
-
-    @TempDir
-    Path work;
-
-    private Daemon daemon;
-    private ApiClient api;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        if (api != null) {
-            api.close();
-        }
-        if (daemon != null) {
-            daemon.stop();
-        }
-        // The daemon leaves replicas running on shutdown; the test must not: kill what the state file lists.
-        Path states = work.resolve("data/orchestrators/local");
-        if (Files.isDirectory(states)) {
-            try (Stream<Path> files = Files.list(states)) {
-                for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
-                    for (JsonNode replica : JSON.readTree(file.toFile()).path("replicas")) {
-                        ProcessHandle.of(replica.path("pid").asLong()).ifPresent(ProcessHandle::destroyForcibly);
-                    }
-                }
-            }
-        }
-    }
 
     @Test
     void aTimerLikeTargetIsWokenBeforeItsNextRequestWhichFindsItActive() throws Exception {
@@ -83,36 +48,14 @@ class PrewakeIT {
             days.computeIfAbsent(LocalDate.ofInstant(at, ZoneOffset.UTC), day -> new StringBuilder("time,requests\n"))
                     .append(at).append(",1\n");
         }
-        Path history = work.resolve("data/state/history/timer");
+        Path history = data().resolve("state/history/timer");
         Files.createDirectories(history);
         for (Map.Entry<LocalDate, StringBuilder> day : days.entrySet()) {
             Files.writeString(history.resolve(day.getKey() + ".csv"), day.getValue(), UTF_8);
         }
 
-        Path config = work.resolve("zeroscale.yaml");
-        Files.writeString(config, """
-                orchestrators:
-                  local: { type: process }
-                gateway: { listen: 127.0.0.1:0 }
-                api: { listen: 127.0.0.1:0 }
-                data-dir: %s
-                targets:
-                  timer:
-                    orchestrator: local
-                    workload:
-                      kind: Process
-                      command: [sh, -c, 'exec %s httpd -f -p 127.0.0.1:$PORT -h %s']
-                      readiness: { tcp: true }
-                      stop-grace: 1s
-                    route: { path: / }
-                    policy:
-                      automaton: zero-to-n
-                      idle: 10m
-                      wake-timeout: 1m
-                      adaptive: { margin: 0, wake-lead: 10s }
-                """.formatted(work.resolve("data"), busybox, work.resolve("www")), UTF_8);
-        daemon = Daemon.create(ConfigLoader.fromEnvironment().load(config, Map.of()), Plugins.load(null)).start();
-        api = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
+        start(TestDaemon.processTarget("timer", "sh, -c, 'exec " + busybox + " httpd -f -p 127.0.0.1:$PORT -h " + work.resolve("www")
+                + "'", "stop-grace: 1s", "idle: 10m, wake-timeout: 1m, adaptive: { margin: 0, wake-lead: 10s }"));
 
         Instant expected = last.plus(Duration.ofMinutes(2));
         Instant prewakeAt = expected.minusSeconds(10);

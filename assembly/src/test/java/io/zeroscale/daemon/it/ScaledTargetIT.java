@@ -16,17 +16,14 @@ import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
 import io.zeroscale.spi.ZeroscaleException;
-import io.zeroscale.testkit.KubernetesPeer;
+import io.zeroscale.testkit.ResourceStatus;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Operator mode on a real control plane, with the daemon and the kubernetes plugin from the built
@@ -36,33 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * condition naming the field under {@code spec}, in the words {@code zeroscale validate} uses, and
  * the previous policy stays; a deleted resource removes the target and leaves the Deployment as it is.
  */
-class ScaledTargetIT {
+class ScaledTargetIT extends OnKubernetes {
     static final ResourceDefinitionContext SCALED_TARGETS = new ResourceDefinitionContext.Builder().withGroup("zeroscale.io")
             .withVersion("v1alpha1").withKind("ScaledTarget").withPlural("scaledtargets").withNamespaced(true).build();
     private static final String NS = "crd";
     private static final String TARGET = NS + ".web";
-
-    @TempDir
-    Path work;
-    private KubernetesPeer peer;
-    private Daemon daemon;
-    private ApiClient client;
-
-    @AfterEach
-    void stopAll() {
-        try {
-            if (client != null) {
-                client.close();
-            }
-            if (daemon != null) {
-                daemon.stop();
-            }
-        } finally {
-            if (peer != null) {
-                peer.close();
-            }
-        }
-    }
 
     /** Applies the committed CRD and waits until the API server serves it. */
     static void installCrd(KubernetesClient k8s) throws Exception {
@@ -80,12 +55,13 @@ class ScaledTargetIT {
 
     @Test
     void createdChangedInvalidAndDeleted() throws Exception {
-        peer = KubernetesPeer.builder(work.resolve("k8s")).podNetwork().start();
-        KubernetesClient k8s = peer.client();
         installCrd(k8s);
-        KubernetesApps.webAtZero(k8s, NS);
-        daemon = Daemon.create(daemonConfig(), Distribution.loadPlugins()).start();
-        client = new ApiClient(daemon.apiPort(), daemon.gatewayPort());
+        webAtZero(NS);
+        startOnCluster("""
+                target-sources:
+                  resources: { type: kubernetes, orchestrator: cluster, kubeconfig: "%s", namespace: %s }
+                targets: {}
+                """.formatted(peer.kubeconfig(), NS));
         Resource<GenericKubernetesResource> web = k8s.genericKubernetesResources(SCALED_TARGETS).inNamespace(NS).withName("web");
 
         // Created -> live, status filled.
@@ -96,12 +72,13 @@ class ScaledTargetIT {
                         "route", Map.of("path", "/"),
                         "policy", Map.of("automaton", "zero-to-n", "idle", "10m", "wake-timeout", "2m")))
                 .build()).create();
-        await("the target live").atMost(Duration.ofSeconds(30)).until(() -> daemon.zeroscale().status(TARGET).isPresent());
-        await("Ready True").atMost(Duration.ofSeconds(30)).until(() -> "True".equals(ready(web.get()).get("status")));
-        assertThat(status(web.get())).containsEntry("target", TARGET).containsEntry("observedGeneration", 1);
-        assertThat(client.request("/").statusCode()).as("a request through the gateway wakes the Deployment").isEqualTo(200);
+        await("the target live").atMost(Duration.ofSeconds(30)).until(() -> daemon.daemon().zeroscale().status(TARGET).isPresent());
+        await("Ready True").atMost(Duration.ofSeconds(30))
+                .until(() -> "True".equals(ResourceStatus.condition(web.get(), "Ready").get("status")));
+        assertThat(ResourceStatus.of(web.get())).containsEntry("target", TARGET).containsEntry("observedGeneration", 1);
+        assertThat(api.request("/").statusCode()).as("a request through the gateway wakes the Deployment").isEqualTo(200);
         await("status: 1 replica from the engine's decision").atMost(Duration.ofSeconds(30)).until(() -> {
-            Map<String, Object> status = status(web.get());
+            Map<String, Object> status = ResourceStatus.of(web.get());
             return Integer.valueOf(1).equals(status.get("replicas")) && status.get("lastDecision") != null && status.get("state") != null;
         });
         assertThat(k8s.apps().deployments().inNamespace(NS).withName("web").get().getSpec().getReplicas()).isEqualTo(1);
@@ -111,47 +88,34 @@ class ScaledTargetIT {
         await("the new policy scaled it to zero").atMost(Duration.ofSeconds(60))
                 .until(() -> k8s.apps().deployments().inNamespace(NS).withName("web").get().getSpec().getReplicas() == 0);
         await("status: generation 2 applied, 0 replicas").atMost(Duration.ofSeconds(30)).until(() -> {
-            Map<String, Object> status = status(web.get());
+            Map<String, Object> status = ResourceStatus.of(web.get());
             return Integer.valueOf(2).equals(status.get("observedGeneration")) && Integer.valueOf(0).equals(status.get("replicas"));
         });
-        assertThat(client.journalMessages(TARGET)).as("the change journalled").anyMatch(m -> m.contains("ScaledTarget " + NS + "/web changed"));
+        assertThat(api.journalMessages(TARGET)).as("the change journalled").anyMatch(m -> m.contains("ScaledTarget " + NS + "/web changed"));
 
         // Invalid -> a condition naming the field under spec, as zeroscale validate words it; generation 2 stays.
         patchSpec(web, "{\"spec\":{\"policy\":{\"idle\":\"soon\"}}}");
-        await("Ready False").atMost(Duration.ofSeconds(30)).until(() -> "False".equals(ready(web.get()).get("status")));
-        Map<String, Object> refused = ready(web.get());
+        await("Ready False").atMost(Duration.ofSeconds(30))
+                .until(() -> "False".equals(ResourceStatus.condition(web.get(), "Ready").get("status")));
+        Map<String, Object> refused = ResourceStatus.condition(web.get(), "Ready");
         String validate = validateMessage("soon");
         assertThat(validate).startsWith("targets.web.policy.idle: ");
         assertThat(refused).containsEntry("reason", "Invalid");
         assertThat((String) refused.get("message")).startsWith("spec.policy.idle: " + validate.substring("targets.web.policy.idle: ".length()))
                 .endsWith("(generation 2 stays in force)");
-        assertThat(daemon.zeroscale().status(TARGET)).as("the refused change left the target running").isPresent();
+        assertThat(daemon.daemon().zeroscale().status(TARGET)).as("the refused change left the target running").isPresent();
 
         // Valid again and woken, then deleted -> the target is removed, the Deployment left at 1.
         patchSpec(web, "{\"spec\":{\"policy\":{\"idle\":\"10m\"}}}");
-        await("Ready True again").atMost(Duration.ofSeconds(30)).until(() -> "True".equals(ready(web.get()).get("status"))
-                && Integer.valueOf(4).equals(status(web.get()).get("observedGeneration")));
-        assertThat(client.request("/").statusCode()).isEqualTo(200);
+        await("Ready True again").atMost(Duration.ofSeconds(30))
+                .until(() -> "True".equals(ResourceStatus.condition(web.get(), "Ready").get("status"))
+                && Integer.valueOf(4).equals(ResourceStatus.of(web.get()).get("observedGeneration")));
+        assertThat(api.request("/").statusCode()).isEqualTo(200);
         web.delete();
-        await("the target removed").atMost(Duration.ofSeconds(30)).until(() -> daemon.zeroscale().status(TARGET).isEmpty());
+        await("the target removed").atMost(Duration.ofSeconds(30)).until(() -> daemon.daemon().zeroscale().status(TARGET).isEmpty());
         assertThat(k8s.apps().deployments().inNamespace(NS).withName("web").get().getSpec().getReplicas())
                 .as("the workload left as it is").isEqualTo(1);
         assertThat(k8s.pods().inNamespace(NS).list().getItems()).hasSize(1);
-    }
-
-    private DaemonConfig daemonConfig() throws Exception {
-        Path config = Files.writeString(work.resolve("zeroscale.yaml"), """
-                orchestrators:
-                  cluster: { type: kubernetes, kubeconfig: "%s" }
-                target-sources:
-                  resources: { type: kubernetes, orchestrator: cluster, kubeconfig: "%s", namespace: %s }
-                targets: {}
-                """.formatted(peer.kubeconfig(), peer.kubeconfig(), NS));
-        Map<String, String> overrides = new LinkedHashMap<>();
-        overrides.put("gateway.listen", "127.0.0.1:0");
-        overrides.put("api.listen", "127.0.0.1:0");
-        overrides.put("data-dir", work.resolve("data").toString());
-        return ConfigLoader.fromEnvironment().load(config, overrides);
     }
 
     /** What {@code zeroscale validate} says about the same target in a config file with {@code idle}. */
@@ -175,20 +139,5 @@ class ScaledTargetIT {
 
     private static void patchSpec(Resource<GenericKubernetesResource> resource, String json) {
         resource.patch(PatchContext.of(PatchType.JSON_MERGE), json);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> status(GenericKubernetesResource resource) {
-        Object status = resource.getAdditionalProperties().get("status");
-        return status instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> ready(GenericKubernetesResource resource) {
-        Object conditions = status(resource).get("conditions");
-        if (!(conditions instanceof List<?> list)) {
-            return Map.of();
-        }
-        return list.stream().map(c -> (Map<String, Object>) c).filter(c -> "Ready".equals(c.get("type"))).findFirst().orElse(Map.of());
     }
 }

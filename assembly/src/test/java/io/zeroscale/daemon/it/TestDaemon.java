@@ -4,8 +4,10 @@ import io.zeroscale.daemon.Daemon;
 import io.zeroscale.daemon.Plugins;
 import io.zeroscale.daemon.config.ConfigLoader;
 import io.zeroscale.daemon.config.DaemonConfig;
+import io.zeroscale.engine.TargetSpec;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -68,7 +70,24 @@ public final class TestDaemon {
     public static TestDaemon start(String yaml, Path data, Map<String, String> overrides, Plugins plugins) {
         Map<String, String> all = new LinkedHashMap<>(overrides);
         all.put("data-dir", data.toString());
-        DaemonConfig config = new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "test.yaml", data, all);
+        return start(new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "test.yaml", data, all), data, plugins);
+    }
+
+    /**
+     * Starts a daemon from the config file {@code file} (read as {@code zeroscale run} reads it,
+     * with the environment) on free loopback ports, with {@code data} as its data-dir and {@code
+     * overrides} applied.
+     */
+    public static TestDaemon start(Path file, Path data, Map<String, String> overrides) {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("gateway.listen", "127.0.0.1:0");
+        all.put("api.listen", "127.0.0.1:0");
+        all.putAll(overrides);
+        all.put("data-dir", data.toString());
+        return start(ConfigLoader.fromEnvironment().load(file, all), data, Plugins.load(null));
+    }
+
+    private static TestDaemon start(DaemonConfig config, Path data, Plugins plugins) {
         return new TestDaemon(Daemon.create(config, plugins).start(), config, data);
     }
 
@@ -88,12 +107,17 @@ public final class TestDaemon {
         return daemon.apiPort();
     }
 
+    /** Stops the daemon (idempotent), then the process workloads it left running (see {@link LeftoverProcesses}). */
     public void stop() throws Exception {
         try {
             daemon.stop();
         } finally {
             // The daemon leaves workloads running on purpose; the test must not.
-            LeftoverProcesses.stop(data, config.targets());
+            List<TargetSpec> processes = config.targets().stream()
+                    .filter(target -> target.ref().orchestrator().equals("local") && target.ref().kind().equals("Process")).toList();
+            if (!processes.isEmpty()) {
+                LeftoverProcesses.stop(data, processes);
+            }
         }
     }
 }
