@@ -1,16 +1,11 @@
 package io.zeroscale.engine;
 
-import io.zeroscale.engine.ActuationQueue.Kind;
-import io.zeroscale.engine.ActuationQueue.Outcome;
 import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.engine.history.PlannedPrewake;
-import io.zeroscale.engine.history.PlansPrewakes;
 import io.zeroscale.engine.history.SeasonalForecast;
-import io.zeroscale.spi.Durations;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
 import io.zeroscale.spi.Subscription;
-import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
@@ -59,7 +54,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link GatewayTraffic}: the gateways' counters on their way in, and the reporter TTL checks;
  *   <li>{@link CrashLoop} and {@link StartFailures}: failure streaks of replicas that fail before
  *       one is ready, their journal entry, alert and backoff;
- *   <li>{@link LeaderRole}: whether this daemon leads, and when that changes.
+ *   <li>{@link LeaderRole}: whether this daemon leads, and when that changes;
+ *   <li>{@link AutomatonRun}: the automaton from {@code Start} on, and the restart of a new leader;
+ *   <li>{@link WorkloadObservation}: {@code observe} calls, and what each observation means;
+ *   <li>{@link OperatorControls}: the override and automation pause an operator set, and their
+ *       persistence.
  * </ul>
  *
  * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
@@ -71,9 +70,9 @@ import org.slf4j.LoggerFactory;
  * the reason during the backoff), but only the leader restarts replicas and sends the crash-loop
  * alert; a follower never wakes a target conditionally while the backoff holds.
  */
-final class TargetActor {
+final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects, WorkloadActuation.Target,
+        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
-    private static final Duration OBSERVE_RETRY = Duration.ofSeconds(2);
 
     private final TargetSpec spec;
     private final Orchestrator orchestrator;
@@ -90,6 +89,9 @@ final class TargetActor {
     private final CrashLoop crashLoop;
     private final DecisionApplication decisions;
     private final RoutePublisher routes = new RoutePublisher();
+    private final OperatorControls operator;
+    private final WorkloadObservation observation;
+    private final AutomatonRun run;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -101,17 +103,8 @@ final class TargetActor {
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
-    private Automaton automaton;
-    private boolean started;
     private boolean closed;
-    private boolean automationPaused;
-    /** The workload changed while automation was paused; the automaton hears of it on resume. */
-    private boolean observationMissed;
-    private @Nullable Integer overrideReplicas;
-    private @Nullable Instant overrideUntil;
     private volatile TargetStatus status;
-    /** The automaton as configured; a leader's fresh automaton has the same spec, so the same diagram. */
-    private final StateDiagram diagram;
 
     TargetActor(
             TargetSpec spec,
@@ -130,8 +123,6 @@ final class TargetActor {
         this.spec = spec;
         this.history = history;
         this.historyProblem = historyProblem;
-        this.automaton = automaton;
-        this.diagram = describe(automaton);
         this.orchestrator = orchestrator;
         this.engine = engine;
         this.role = new LeaderRole(leadership);
@@ -147,98 +138,19 @@ final class TargetActor {
         this.gateways = new GatewayTraffic(predecessor == null
                 ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
                 : predecessor.traffic(), engine.trafficSettings());
-        this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, new CrashLoop.Target() {
-            @Override
-            public JournalEntry entry(JournalEntry.Kind kind, String message) {
-                return TargetActor.this.entry(kind, message);
-            }
-
-            @Override
-            public void alert(Action.Alert alert) {
-                sendAlert(alert);
-            }
-
-            @Override
-            public void backoffOver() {
-                post(TargetActor.this::onBackoffOver);
-            }
-        });
-        this.decisions = new DecisionApplication(new DecisionApplication.Effects() {
-            @Override
-            public void journal(JournalEntry.Kind kind, String message) {
-                TargetActor.this.journal(kind, message);
-            }
-
-            @Override
-            public void zeroHeld() {
-                engine.telemetry().safetyHold(spec.name());
-            }
-
-            @Override
-            public void changed(String from, String to, Decision decision) {
-                engine.telemetry().decision(spec.name(), from, to, decision.replicas(), decision.reason());
-                engine.changed(spec.ref(), from, to, decision, role.leads());
-            }
-
-            @Override
-            public void alert(Action.Alert alert) {
-                sendAlert(alert);
-            }
-
-            @Override
-            public void failHeld(int status, String reason) {
-                engine.failHeld(TargetActor.this, status, reason);
-            }
-
-            @Override
-            public void publishRoute() {
-                TargetActor.this.publishRoute();
-            }
-
-            @Override
-            public void actuate(Decision decision) {
-                actuation.apply(decision);
-            }
-
-            @Override
-            public void wakeAsFollower(Decision decision) {
-                actuation.wakeAsFollower(decision);
-            }
-        });
+        // The parts call back into this actor (the wiring below, under "callbacks of the parts").
+        this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
+        this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
-                startFailures,
-                new WorkloadActuation.Target() {
-                    @Override
-                    public void post(Runnable message) {
-                        TargetActor.this.post(message);
-                    }
-
-                    @Override
-                    public void deliver(Event event) {
-                        TargetActor.this.deliver(event);
-                    }
-
-                    @Override
-                    public void journal(JournalEntry.Kind kind, String message) {
-                        TargetActor.this.journal(kind, message);
-                    }
-
-                    @Override
-                    public void observeNow() {
-                        TargetActor.this.observeNow();
-                    }
-
-                    @Override
-                    public void routeChanged() {
-                        publishRoute();
-                    }
-                });
+                startFailures, this);
+        this.operator = new OperatorControls(this);
+        this.observation = new WorkloadObservation(spec.name(), spec.ref(), orchestrator, calls, view, scheduler, this);
+        this.run = new AutomatonRun(spec.name(), automaton, () -> engine.createAutomaton(spec),
+                List.of(timers::cancelAll, decisions::forget, actuation::forget, observation::forget), this);
         if (predecessor != null) {
             // What an operator set and what the gateway holds outlive a reconfiguration; the
             // automaton, its timers and what it decided do not: it starts over from Start.
-            automationPaused = predecessor.automationPaused();
-            overrideReplicas = predecessor.overrideReplicas();
-            overrideUntil = predecessor.overrideUntil();
+            operator.takeOver(predecessor.operator());
             gateways.replay(predecessor.requests(), scheduler.clock().instant());
             view.requests(gateways.reports().sum(), gateways.reports().unknownReason());
         }
@@ -252,8 +164,8 @@ final class TargetActor {
      * @param traffic every gateway's reports (gateways report only on change)
      * @param requests each gateway's newest counters, including those not yet taken into {@code traffic}
      */
-    record Predecessor(ActuationQueue calls, boolean automationPaused, @Nullable Integer overrideReplicas,
-            @Nullable Instant overrideUntil, TrafficReports traffic, Map<String, RequestStats> requests) {}
+    record Predecessor(ActuationQueue calls, SavedState.Operator operator, TrafficReports traffic,
+            Map<String, RequestStats> requests) {}
 
     /**
      * Stops this actor for good because its target is reconfigured or removed, and returns what
@@ -263,13 +175,14 @@ final class TargetActor {
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
-        return new Predecessor(next, last.automationPaused(), last.overrideReplicas(), last.overrideUntil(),
-                gateways.reports(), gateways.latest());
+        return new Predecessor(next, new SavedState.Operator(last.automationPaused(), last.overrideReplicas(),
+                last.overrideUntil()), gateways.reports(), gateways.latest());
     }
 
     // ---- mailbox -------------------------------------------------------------------------------
 
-    void post(Runnable message) {
+    @Override
+    public void post(Runnable message) {
         mailbox.add(message);
         if (draining.compareAndSet(false, true)) {
             try {
@@ -340,12 +253,12 @@ final class TargetActor {
 
     /** The pre-wake the automaton planned, if it plans any; any thread. */
     @Nullable PlannedPrewake plannedPrewake() {
-        return automaton instanceof PlansPrewakes planning ? planning.plannedPrewake() : null;
+        return run.plannedPrewake();
     }
 
     /** The automaton's seasonal forecast settings, if it makes one; any thread. */
     SeasonalForecast.@Nullable Settings seasonalSettings() {
-        return automaton instanceof PlansPrewakes planning ? planning.seasonalSettings() : null;
+        return run.seasonalSettings();
     }
 
     TargetStatus status() {
@@ -353,17 +266,7 @@ final class TargetActor {
     }
 
     StateDiagram diagram() {
-        return diagram;
-    }
-
-    private StateDiagram describe(Automaton automaton) {
-        try {
-            return automaton.describe();
-        } catch (RuntimeException e) {
-            // A custom automaton's mistake costs its diagram's transitions, not its target.
-            log.warn("target {}: the automaton's describe() failed; the dashboard shows its states only", spec.name(), e);
-            return StateDiagram.ofStates(automaton.states());
-        }
+        return run.diagram();
     }
 
     @Nullable Route route() {
@@ -376,20 +279,8 @@ final class TargetActor {
      * Before {@link #start()}.
      */
     void restore(SavedState.Loaded loaded) {
-        SavedState.Operator operator = loaded.operator();
-        String problem = loaded.problem();
-        if (operator == null && problem == null) {
-            return;
-        }
         post(() -> {
-            if (problem != null) {
-                journal(JournalEntry.Kind.STATE, problem);
-            }
-            if (operator != null && !operator.isNone()) {
-                automationPaused = operator.automationPaused();
-                overrideReplicas = operator.overrideReplicas();
-                overrideUntil = operator.overrideReplicas() == null ? null : operator.overrideUntil();
-                journal(JournalEntry.Kind.STATE, "restored from " + loaded.location() + ": " + operator.describe());
+            if (operator.restore(loaded)) {
                 refreshStatus();
             }
         });
@@ -403,11 +294,6 @@ final class TargetActor {
     /** Something about the engine's saved state this target should show in its journal. */
     void stateProblem(String problem) {
         post(() -> journal(JournalEntry.Kind.STATE, problem));
-    }
-
-    /** Hands what an operator set now to the engine, to be written to the state store (off this thread). */
-    private void operatorChanged() {
-        engine.operatorChanged(this, new SavedState.Operator(automationPaused, overrideReplicas, overrideUntil));
     }
 
     // ---- inputs --------------------------------------------------------------------------------
@@ -503,15 +389,11 @@ final class TargetActor {
 
     void setAutomationPaused(boolean paused, String who) {
         post(() -> {
-            boolean resumed = automationPaused && !paused;
-            automationPaused = paused;
-            journal(JournalEntry.Kind.OPERATOR, (paused ? "automation paused" : "automation resumed") + " by " + who);
-            operatorChanged();
-            if (resumed && started && !closed) {
+            boolean resumed = operator.pause(paused, who);
+            if (resumed && run.started() && !closed) {
                 // Hands back on: the automaton first sees what changed meanwhile, then the workload is
                 // brought back to what was last decided, as a tick would.
-                if (observationMissed) {
-                    observationMissed = false;
+                if (observation.takeMissed()) {
                     deliver(new Event.ObservedChanged(view.observed()));
                 }
                 reconcile();
@@ -522,16 +404,10 @@ final class TargetActor {
 
     void setOverride(@Nullable Integer replicas, @Nullable Duration expiry, String who) {
         post(() -> {
-            overrideReplicas = replicas;
-            overrideUntil = replicas == null || expiry == null ? null : now().plus(expiry);
-            journal(JournalEntry.Kind.OPERATOR, replicas == null
-                    ? "manual override cleared by " + who
-                    : "manual override to " + replicas + " replicas by " + who
-                            + (expiry == null ? "" : " for " + Durations.format(expiry)));
-            operatorChanged();
+            operator.override(replicas, expiry, who, now());
             Decision last = decisions.applied();
             if (last != null) {
-                apply(automaton.state(), last.withActions());
+                apply(run.state(), last.withActions());
             }
         });
     }
@@ -546,22 +422,12 @@ final class TargetActor {
         }
         journal(JournalEntry.Kind.LEADERSHIP, change.journal());
         if (change == LeaderRole.Change.GAINED) {
-            restartFromStart();
+            run.restart();
         }
         refreshStatus();
         if (change == LeaderRole.Change.GAINED) {
             observeNow();
         }
-    }
-
-    /** Nothing decided before is taken as applied: the automaton starts over once observed again. */
-    private void restartFromStart() {
-        timers.cancelAll();
-        automaton = engine.createAutomaton(spec);
-        started = false;
-        decisions.forget();
-        actuation.forget();
-        observationMissed = false;
     }
 
     private void onWorkloadEvent(WorkloadEvent event) {
@@ -594,36 +460,32 @@ final class TargetActor {
             return;
         }
         publishRoute(); // the refusal ends: requests are held (and wake the target) again
-        if (!automationPaused) {
+        if (!operator.automationPaused()) {
             reconcile();
         }
         refreshStatus();
     }
 
-    private void onObserved(ObservedState state) {
+    @Override
+    public void onObserved(ObservedState state) {
         if (closed) {
             return;
         }
-        boolean becameReady = state.readyReplicas() > view.observed().readyReplicas();
-        boolean differs = view.observed(state);
-        actuation.observed(state);
-        if (becameReady) {
-            crashLoop.becameReady();
-        }
-        if (!started) {
-            started = true;
-            deliver(new Event.Start(state));
-            return;
-        }
-        if (automationPaused) {
-            // Paused means hands off: no decision and no reconciling until an operator resumes.
-            observationMissed |= differs;
-            publishRoute();
-            refreshStatus();
-            return;
-        }
-        if (differs) {
-            deliver(new Event.ObservedChanged(state));
+        WorkloadObservation.Seen seen = observation.apply(state, run.started(), operator.automationPaused());
+        switch (seen) {
+            case FIRST -> {
+                run.start();
+                deliver(new Event.Start(state));
+                return;
+            }
+            case PAUSED -> {
+                // Paused means hands off: no decision and no reconciling until an operator resumes.
+                publishRoute();
+                refreshStatus();
+                return;
+            }
+            case CHANGED -> deliver(new Event.ObservedChanged(state));
+            case SAME -> {}
         }
         // A workload stopped behind our back: bring it back to what we asked for.
         Decision last = decisions.applied();
@@ -647,19 +509,13 @@ final class TargetActor {
         if (closed) {
             return;
         }
-        Instant now = now();
-        if (overrideUntil != null && !now.isBefore(overrideUntil)) {
-            overrideReplicas = null;
-            overrideUntil = null;
-            journal(JournalEntry.Kind.OPERATOR, "manual override expired");
-            operatorChanged();
-        }
+        operator.expire(now());
         poller.poll();
         checkReporters();
-        if (!(orchestrator instanceof Endpoints) || !started) {
+        if (!(orchestrator instanceof Endpoints) || !run.started()) {
             observeNow();
         }
-        if (!automationPaused) {
+        if (!operator.automationPaused()) {
             reconcile();
         }
         deliver(new Event.Tick());
@@ -668,35 +524,25 @@ final class TargetActor {
     /** Scales the workload back to the last decision when the observation says it drifted. */
     private void reconcile() {
         Decision last = decisions.applied();
-        if (role.leads() && started && last != null) {
+        if (role.leads() && run.started() && last != null) {
             actuation.reconcile(last);
         }
     }
 
-    private void observeNow() {
-        calls.submit(Kind.READ, "observe " + spec.ref(), "observe", () -> orchestrator.observe(spec.ref()),
-                outcome -> post(() -> {
-                    switch (outcome) {
-                        case Outcome.Done<ObservedState> done -> onObserved(done.value());
-                        case Outcome.Failed<ObservedState> failed -> onObservationFailed(failed.error());
-                        case Outcome.Skipped<ObservedState> skipped -> {} // reads are never skipped
-                    }
-                }));
+    @Override
+    public void observeNow() {
+        observation.observe();
     }
 
-    private void onObservationFailed(RuntimeException error) {
+    @Override
+    public void onObservationFailed(RuntimeException error) {
         if (closed) {
             return;
         }
-        String reason = "observing " + spec.ref() + " failed: " + error.getMessage();
-        if (!view.observationStale()) {
-            log.warn("target {}: {}", spec.name(), reason, error);
-            journal(JournalEntry.Kind.ACTUATION_FAILED, reason);
-        }
-        view.observationFailed();
-        if (!started) {
+        String reason = observation.failed(error);
+        if (!run.started()) {
             // Never start from a guess: wait until the workload can be seen.
-            subscriptions.add(scheduler.schedule(OBSERVE_RETRY, () -> post(this::observeNow)));
+            subscriptions.add(observation.retryLater());
             refreshStatus();
             return;
         }
@@ -705,23 +551,20 @@ final class TargetActor {
 
     // ---- automaton and decisions -----------------------------------------------------------------
 
-    private void deliver(Event event) {
-        if (closed || (!started && !(event instanceof Event.Start))) {
+    @Override
+    public void deliver(Event event) {
+        if (closed || (!run.started() && !(event instanceof Event.Start))) {
             refreshStatus();
             return;
         }
-        if (automationPaused && !(event instanceof Event.Start)) {
+        if (operator.automationPaused() && !(event instanceof Event.Start)) {
             publishRoute();
             refreshStatus();
             return;
         }
-        String before = automaton.state();
-        Decision decision;
-        try {
-            decision = automaton.onEvent(event, view);
-        } catch (ZeroscaleException e) {
-            log.error("target {}: automaton rejected {} in state {}", spec.name(), event, before, e);
-            journal(JournalEntry.Kind.SAFETY, "automaton error in " + before + ": " + e.getMessage());
+        String before = run.state();
+        Decision decision = run.decide(event, view);
+        if (decision == null) {
             refreshStatus();
             return;
         }
@@ -732,13 +575,14 @@ final class TargetActor {
 
     private void apply(String stateBefore, Decision decision) {
         ObservedState observed = view.observed();
-        decisions.apply(stateBefore, automaton.state(), decision, new SafetyRules.Inputs(spec.policy().bounds(),
-                decisions.currentReplicas(observed), overrideReplicas, observed, view.observationStale(), view.requests(),
+        decisions.apply(stateBefore, run.state(), decision, new SafetyRules.Inputs(spec.policy().bounds(),
+                decisions.currentReplicas(observed), operator.overrideReplicas(), observed, view.observationStale(), view.requests(),
                 view.signals(), startFailures.refusal(spec.name(), now()), view.requestsUnknown()), role.leads());
         refreshStatus();
     }
 
-    private void sendAlert(Action.Alert alert) {
+    @Override
+    public void alert(Action.Alert alert) {
         if (role.leads()) {
             journal(JournalEntry.Kind.ALERT, alert.severity() + ": " + alert.message());
             engine.alert(spec, alert);
@@ -748,7 +592,8 @@ final class TargetActor {
         }
     }
 
-    private void publishRoute() {
+    @Override
+    public void publishRoute() {
         Decision last = decisions.applied();
         if (last == null) {
             return;
@@ -768,6 +613,57 @@ final class TargetActor {
         }
     }
 
+    // ---- callbacks of the parts (on the actor, except post) -------------------------------------
+
+    @Override
+    public void backoffOver() {
+        post(this::onBackoffOver);
+    }
+
+    @Override
+    public void zeroHeld() {
+        engine.telemetry().safetyHold(spec.name());
+    }
+
+    @Override
+    public void changed(String from, String to, Decision decision) {
+        engine.telemetry().decision(spec.name(), from, to, decision.replicas(), decision.reason());
+        engine.changed(spec.ref(), from, to, decision, role.leads());
+    }
+
+    @Override
+    public void failHeld(int status, String reason) {
+        engine.failHeld(this, status, reason);
+    }
+
+    @Override
+    public void actuate(Decision decision) {
+        actuation.apply(decision);
+    }
+
+    @Override
+    public void wakeAsFollower(Decision decision) {
+        actuation.wakeAsFollower(decision);
+    }
+
+    @Override
+    public void routeChanged() {
+        publishRoute();
+    }
+
+    @Override
+    public void applied(ObservedState state, boolean becameReady) {
+        actuation.observed(state);
+        if (becameReady) {
+            crashLoop.becameReady();
+        }
+    }
+
+    @Override
+    public void save(SavedState.Operator operator) {
+        engine.operatorChanged(this, operator);
+    }
+
     // ---- journal and status ----------------------------------------------------------------------
 
     private Instant now() {
@@ -779,30 +675,32 @@ final class TargetActor {
         return last == null ? view.observed().desiredReplicas() : last.replicas();
     }
 
-    private void journal(JournalEntry.Kind kind, String message) {
+    @Override
+    public void journal(JournalEntry.Kind kind, String message) {
         engine.journal().append(entry(kind, message));
     }
 
-    private JournalEntry entry(JournalEntry.Kind kind, String message) {
+    @Override
+    public JournalEntry entry(JournalEntry.Kind kind, String message) {
         Decision current = decisions.applied();
-        return new JournalEntry(now(), spec.ref(), kind, automaton.state(),
+        return new JournalEntry(now(), spec.ref(), kind, run.state(),
                 current == null ? view.observed().replicas() : current.replicas(),
                 current == null ? Routing.HOLD : current.routing(), message);
     }
 
     private void refreshStatus() {
         Decision last = decisions.applied();
-        status = snapshot(last == null ? (started ? "started" : "waiting for the first observation") : last.reason());
+        status = snapshot(last == null ? (run.started() ? "started" : "waiting for the first observation") : last.reason());
         engine.statusChanged(spec.ref());
     }
 
     private TargetStatus snapshot(String reason) {
         Decision current = decisions.applied();
         ObservedState observed = view.observed();
-        return new TargetStatus(spec.name(), spec.ref(), started, automaton.state(),
+        return new TargetStatus(spec.name(), spec.ref(), run.started(), run.state(),
                 current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
                 observed.readyReplicas(),
-                view.observationStale(), current == null ? Routing.HOLD : current.routing(), automationPaused, overrideReplicas,
-                overrideUntil, view.allSignals(), view.requests(), reason, now(), startFailures.streak());
+                view.observationStale(), current == null ? Routing.HOLD : current.routing(), operator.automationPaused(),
+                operator.overrideReplicas(), operator.overrideUntil(), view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }
 }

@@ -190,8 +190,10 @@ final class WorkloadActuation {
         if (pauseChanged && !safe.paused()) {
             if (safe.replicas() == 0 && requestedReplicas != 0 && orchestrator instanceof Pausable) {
                 // PAUSED -> ZERO: the scale to 0 below releases the paused replicas too (Pausable's
-                // promise); resuming them first would start them only to stop them again (a warm
-                // pool's instances would be started from the pool and scaled back into it).
+                // promise, which every Pausable orchestrator passes as the testkit contract case
+                // scaleToZeroOfAPausedWorkloadReleasesItsPausedReplicas); resuming them first would
+                // start them only to stop them again (a warm pool's instances would be started from
+                // the pool and scaled back into it).
                 requestedPaused = false;
             } else {
                 pause(false);
@@ -392,6 +394,9 @@ final class WorkloadActuation {
         requestedPaused = pause;
         if (!(orchestrator instanceof Pausable pausable)) {
             target.journal(JournalEntry.Kind.SAFETY, "orchestrator '" + spec.ref().orchestrator() + "' cannot pause; keeping replicas running");
+            if (!pause) {
+                target.observeNow(); // a wake from PAUSED waits for an observation made after it
+            }
             return;
         }
         String what = (pause ? "pause " : "resume ") + spec.ref();
@@ -407,6 +412,11 @@ final class WorkloadActuation {
         }, outcome -> target.post(() -> {
             if (outcome instanceof Outcome.Done<Boolean>) {
                 succeeded();
+                if (!pause) {
+                    // A wake from PAUSED trusts only replicas observed ready after the resume: look now
+                    // rather than wait for the backend's event or the next tick.
+                    target.observeNow();
+                }
                 return;
             }
             if (Objects.equals(requestedPaused, pause)) {

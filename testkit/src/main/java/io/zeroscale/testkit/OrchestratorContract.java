@@ -472,6 +472,39 @@ public abstract class OrchestratorContract {
     }
 
     /**
+     * {@link Pausable}'s promise the engine's PAUSED -> ZERO relies on: {@code scale(0)} of a paused
+     * workload releases its paused replicas as they are, with no {@code resume} first, and ends the
+     * pause: none is left, paused or not, and a {@code resume} afterwards brings none back.
+     * Reported as skipped (with the reason) for an orchestrator without the capability, or when the
+     * subclass's workload cannot pause ({@link #whyTheWorkloadCannotPause()}).
+     */
+    @Test
+    void scaleToZeroOfAPausedWorkloadReleasesItsPausedReplicas() throws Exception {
+        assumeTrue(orchestrator() instanceof Pausable,
+                orchestrator().getClass().getSimpleName() + " does not implement Pausable");
+        String cannotPause = whyTheWorkloadCannotPause();
+        assumeTrue(cannotPause == null, String.valueOf(cannotPause));
+        Pausable pausable = (Pausable) orchestrator();
+        orchestrator().scale(target(), 2);
+        awaitReady(orchestrator(), 2);
+        pausable.pause(target());
+        awaitState(orchestrator(), "both replicas paused", s -> s.pausedReplicas() == 2 && s.readyReplicas() == 0);
+
+        orchestrator().scale(target(), 0);
+
+        ObservedState released = awaitState(orchestrator(), "no replica left, paused or not, after scale(0) of a paused workload",
+                s -> s.replicas() == 0 && s.pausedReplicas() == 0 && s.readyReplicas() == 0 && s.readyEndpoints().isEmpty());
+        assertThat(released.desiredReplicas()).as("desired replicas after scale(0) of a paused workload").isZero();
+        pausable.resume(target());
+        await("a resume after the scale(0) brings no replica back (the pause ended with it)")
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> orchestrator().observe(target()), s -> s.replicas() == 0 && s.pausedReplicas() == 0
+                        && s.desiredReplicas() == 0 && s.readyEndpoints().isEmpty());
+    }
+
+    /**
      * {@link Resizable}: {@code resize} applies the profile to every replica (as the backend reports
      * their resources through {@link #resourcesOf}), and is idempotent; the replicas keep serving.
      * Reported as skipped (with the reason) for an orchestrator without the capability, or when

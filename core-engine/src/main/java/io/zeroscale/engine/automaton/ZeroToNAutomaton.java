@@ -45,6 +45,10 @@ import org.jspecify.annotations.Nullable;
  * optional: ACTIVE --idle for `pause-after`--> PAUSED --idle for `idle`--> ZERO; PAUSED --request--> WAKING
  * </pre>
  *
+ * A wake from PAUSED resumes first and counts only replicas observed ready after that decision:
+ * an observation made before it (still showing the replicas ready from before the pause, because
+ * the pause had not been observed yet) would forward the held requests to frozen replicas.
+ *
  * In ACTIVE the replica count follows target tracking (HPA formula) within [max(1, min), max].
  * A workload that loses every ready replica while ACTIVE (stopped behind our back) goes back to
  * WAKING and its requests are held, not failed.
@@ -87,6 +91,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private @Nullable Instant lastActivity;
     private long lastArrivals = -1;
     private @Nullable Instant wakeStarted;
+    /** When a wake from PAUSED decided to resume, while WAKING from it: older observations do not count as ready. */
+    private @Nullable Instant resumedAt;
+    /** The observation that decision saw. */
+    private @Nullable ObservedState seenAtResume;
     private long arrivalsAtFailedWake = -1;
     private ArrivalHistory history = new ArrivalHistory();
     /** The adaptive prediction made at the last activity; null without {@code adaptive:}. */
@@ -251,7 +259,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
                 }
             }
             case WAKING -> {
-                if (ready(ctx)) {
+                if (ready(ctx) && observedSinceResume(ctx)) {
                     moveTo(State.ACTIVE);
                     ctx.timers().cancel(WAKE_TIMER);
                     setIdleTimer(ctx);
@@ -367,7 +375,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         planned = null;
         int replicas = Math.max(fromPause ? decision.replicas() : 0, wakeReplicas());
         decision = Decision.of(replicas, Routing.HOLD, (fromPause ? "resuming: " : "waking: ") + trigger);
-        // The workload may already be ready (resumed instantly, or kept by the safety rules).
+        resumedAt = fromPause ? ctx.now() : null;
+        seenAtResume = fromPause ? ctx.observed() : null;
+        // The workload may already be ready (kept by the safety rules); paused replicas are ready
+        // only once observed after this resume.
         evaluate(ctx);
     }
 
@@ -568,6 +579,23 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
             throw new ZeroscaleException(ILLEGAL_TRANSITION, "zero-to-n: no transition from " + state + " to " + next);
         }
         state = next;
+        resumedAt = null; // a wake from PAUSED sets them after moving to WAKING
+        seenAtResume = null;
+    }
+
+    /**
+     * True unless this wake resumed paused replicas and the observation was made before that
+     * decision: it may still show the replicas ready from before the pause. One made at the same
+     * instant (a virtual clock, a coarse one) counts only if it differs from the one the decision saw.
+     */
+    private boolean observedSinceResume(TargetContext ctx) {
+        Instant resumed = resumedAt;
+        ObservedState seen = seenAtResume;
+        if (resumed == null || seen == null) {
+            return true;
+        }
+        ObservedState observed = ctx.observed();
+        return observed.observedAt().isAfter(resumed) || (observed.observedAt().equals(resumed) && observed.differsFrom(seen));
     }
 
     // ---- guards ----------------------------------------------------------------------------------
