@@ -2,6 +2,7 @@ package io.zeroscale.engine;
 
 import io.zeroscale.engine.ActuationQueue.Kind;
 import io.zeroscale.engine.ActuationQueue.Outcome;
+import io.zeroscale.engine.automaton.NeedsTicks;
 import io.zeroscale.engine.history.ArrivalHistory;
 import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.history.PlansPrewakes;
@@ -90,6 +91,9 @@ final class TargetActor {
     private final CrashLoop crashLoop;
     private final DecisionApplication decisions;
     private final RoutePublisher routes = new RoutePublisher();
+    private final TickSchedule ticks;
+    /** start() ran: ticks are scheduled from then on. */
+    private boolean ticksBegun;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -141,6 +145,7 @@ final class TargetActor {
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
+        this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // Gateways report only on change: a successor keeps what every gateway last said.
@@ -288,6 +293,7 @@ final class TargetActor {
                 while ((message = mailbox.poll()) != null) {
                     try {
                         message.run();
+                        scheduleTicks();
                     } catch (RuntimeException e) {
                         log.error("target {}: message failed", spec.name(), e);
                     }
@@ -318,7 +324,7 @@ final class TargetActor {
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
             subscriptions.addAll(poller.subscribe());
-            subscriptions.add(scheduler.scheduleAtFixedRate(spec.policy().tick(), () -> post(this::onTick)));
+            ticksBegun = true;
             observeNow();
         });
     }
@@ -326,6 +332,7 @@ final class TargetActor {
     void close() {
         post(() -> {
             closed = true;
+            ticks.close();
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
             timers.cancelAll();
@@ -662,7 +669,45 @@ final class TargetActor {
         if (!automationPaused) {
             reconcile();
         }
-        deliver(new Event.Tick());
+        if (needsTicks()) {
+            deliver(new Event.Tick());
+        }
+        // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the
+        // automaton said a tick changes nothing (its decision, status and listeners stay as they are).
+    }
+
+    /**
+     * After every message: whether the next tick could do anything (see {@link TickSchedule}). It
+     * can while the workload is polled (not watched, or not observed yet), a pull signal is
+     * queried, an override waits to expire, a gateway is silent (only a check sees it heard from
+     * again), the workload drifted from the last decision or a write waits for its retry, a listener wants
+     * every tick's decision (alerts), requests are held (a follower's conditional wake, a wake
+     * after a crash-loop backoff), replicas failed to start (the backoff and its end), or the
+     * automaton has something time-dependent without a timer. Otherwise the only deadline is the
+     * gateways' TTL.
+     */
+    private void scheduleTicks() {
+        if (!ticksBegun || closed) {
+            return;
+        }
+        ticks.update(needsTicks(), gateways.reports().nextCheck());
+    }
+
+    private boolean needsTicks() {
+        if (!started || !(orchestrator instanceof Endpoints) || poller.pulls() || overrideUntil != null
+                || gateways.reports().anySilent() || engine.decisionsNeedTicks() || view.requests().held() > 0
+                || startFailures.streak() != null) {
+            return true;
+        }
+        Decision last = decisions.applied();
+        if (!automationPaused && role.leads() && last != null && actuation.unsettled(last)) {
+            return true;
+        }
+        return automatonNeedsTicks();
+    }
+
+    private boolean automatonNeedsTicks() {
+        return !(automaton instanceof NeedsTicks needs) || needs.needsTicks(view);
     }
 
     /** Scales the workload back to the last decision when the observation says it drifted. */

@@ -55,7 +55,7 @@ import org.jspecify.annotations.Nullable;
  * expected request (ZERO --pre-wake timer--> WAKING), kept up until the tail if that request does
  * not come. While the history cannot predict, the fixed {@code idle} applies, and the reasons say so.
  */
-final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrewakes {
+final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrewakes, NeedsTicks {
     enum State {
         ZERO,
         WAKING,
@@ -86,6 +86,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private Decision decision;
     private @Nullable Instant lastActivity;
     private long lastArrivals = -1;
+    /** Requests were held or in flight at the previous event: the activity ends when they are not. */
+    private boolean busy;
+    /** The tracker recommended at every event since the target became ACTIVE (see {@link TargetTracker#heldUntil}). */
+    private boolean tracking;
     private @Nullable Instant wakeStarted;
     private long arrivalsAtFailedWake = -1;
     private ArrivalHistory history = new ArrivalHistory();
@@ -568,6 +572,22 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
             throw new ZeroscaleException(ILLEGAL_TRANSITION, "zero-to-n: no transition from " + state + " to " + next);
         }
         state = next;
+        tracking = false;
+    }
+
+    /**
+     * Ticks change nothing here unless something time-dependent has no timer: in ACTIVE the idle
+     * timer must be set and the tracker settled (no stabilization window or rate policy holding a
+     * change back); in PAUSED the idle timer must be set. Every other transition follows an event
+     * (requests, signals, observations, drains) or a timer (wake, drain, pre-wake).
+     */
+    @Override
+    public boolean needsTicks(TargetContext context) {
+        return switch (state) {
+            case ZERO, WAKING, DRAINING -> false;
+            case PAUSED -> !context.timers().isSet(IDLE_TIMER);
+            case ACTIVE -> !context.timers().isSet(IDLE_TIMER) || (tracker != null && !tracker.settled());
+        };
     }
 
     // ---- guards ----------------------------------------------------------------------------------
@@ -601,7 +621,11 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         long arrivals = ctx.requests().arrivals();
         arrivedThisEvent = lastArrivals >= 0 && arrivals > lastArrivals;
         lastArrivals = arrivals;
-        if (!ctx.requests().quiet() || arrivedThisEvent || activationAbove(ctx)) {
+        boolean wasBusy = busy;
+        busy = !ctx.requests().quiet();
+        // The last request finishing is activity too: idle counts from then, not from the last
+        // event before it (with ticks skipped, that may be long before).
+        if (busy || wasBusy || arrivedThisEvent || activationAbove(ctx)) {
             lastActivity = ctx.now();
             if (arrivedThisEvent) {
                 prewoken = false;
@@ -645,7 +669,14 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         if (tracker == null) {
             return Math.max(floor, Math.min(bounds.max(), current));
         }
-        return Math.max(floor, Math.min(bounds.max(), tracker.recommend(ctx, Math.max(floor, current))));
+        if (tracking) {
+            // Nothing the tracker reads changed since its last recommendation (each change is an
+            // event, and every event in ACTIVE recommends): it held until now, ticks or not.
+            tracker.heldUntil(ctx.now());
+        }
+        int recommended = tracker.recommend(ctx, Math.max(floor, current));
+        tracking = state == State.ACTIVE;
+        return Math.max(floor, Math.min(bounds.max(), recommended));
     }
 
     private String trackingReason(int replicas) {
