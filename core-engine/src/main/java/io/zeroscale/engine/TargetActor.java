@@ -654,6 +654,9 @@ final class TargetActor {
         if (closed) {
             return;
         }
+        // Judged before the tick acts too: an override expiring on this tick must still reach the
+        // automaton (and the status), though nothing needs the ticks after it.
+        boolean tickNeeded = needsTicks();
         Instant now = now();
         if (overrideUntil != null && !now.isBefore(overrideUntil)) {
             overrideReplicas = null;
@@ -669,7 +672,7 @@ final class TargetActor {
         if (!automationPaused) {
             reconcile();
         }
-        if (needsTicks()) {
+        if (tickNeeded || needsTicks()) {
             deliver(new Event.Tick());
         }
         // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the

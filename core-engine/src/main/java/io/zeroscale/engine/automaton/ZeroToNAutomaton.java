@@ -577,8 +577,8 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
 
     /**
      * Ticks change nothing here unless something time-dependent has no timer: in ACTIVE the idle
-     * timer must be set and the tracker settled (no stabilization window or rate policy holding a
-     * change back); in PAUSED the idle timer must be set. Every other transition follows an event
+     * timer must be set, no pause-after configured, and the tracker settled (no stabilization window
+     * or rate policy holding a change back); in PAUSED the idle timer must be set. Every other transition follows an event
      * (requests, signals, observations, drains) or a timer (wake, drain, pre-wake).
      */
     @Override
@@ -586,7 +586,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         return switch (state) {
             case ZERO, WAKING, DRAINING -> false;
             case PAUSED -> !context.timers().isSet(IDLE_TIMER);
-            case ACTIVE -> !context.timers().isSet(IDLE_TIMER) || (tracker != null && !tracker.settled());
+            // With pause-after, the idle timer may be set for the full idle (at start, after a wake):
+            // only ticks see the pause come due before it.
+            case ACTIVE -> settings.pauseAfter() != null || !context.timers().isSet(IDLE_TIMER)
+                    || (tracker != null && !tracker.settled());
         };
     }
 
