@@ -70,7 +70,7 @@ public final class Alerting implements AutoCloseable {
         sinks.forEach((name, sink) -> queues.add(new SinkQueue(name, sink, blocking)));
         this.sinks = List.copyOf(queues);
         subscriptions.add(engine.subscribeAlerts(this::onAutomatonAlert));
-        subscriptions.add(engine.subscribeDecisions(this::onDecision));
+        subscriptions.add(engine.subscribeDecisionsEveryTick(this::onDecision)); // judges time on ticks too
     }
 
     /** The alerts firing now, oldest first; for the API and tests. */

@@ -1,5 +1,6 @@
 package io.zeroscale.engine;
 
+import io.zeroscale.engine.automaton.NeedsTicks;
 import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.history.PlansPrewakes;
 import io.zeroscale.engine.history.SeasonalForecast;
@@ -84,6 +85,11 @@ final class AutomatonRun {
         forgetOnRestart.forEach(Runnable::run);
         automaton = fresh.get();
         started = false;
+    }
+
+    /** Whether a tick could change the automaton's decision (see {@link NeedsTicks}); automata that do not say always could. */
+    boolean needsTicks(TargetContext context) {
+        return !(automaton instanceof NeedsTicks needs) || needs.needsTicks(context);
     }
 
     StateDiagram diagram() {

@@ -76,6 +76,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final List<RouteListener> routeListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<AlertEvent>> alertListeners = new CopyOnWriteArrayList<>();
     private final List<DecisionListener> decisionListeners = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger tickingListeners = new java.util.concurrent.atomic.AtomicInteger();
     private final List<Consumer<TargetRef>> statusListeners = new CopyOnWriteArrayList<>();
     private final Journal journal;
     private final WakeTimes wakeTimes = new WakeTimes();
@@ -797,10 +798,36 @@ public final class Engine implements TrafficHub, AutoCloseable {
         void onDecision(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision);
     }
 
-    /** Calls {@code listener} after every event any automaton handles (live views, benchmarks). */
+    /**
+     * Calls {@code listener} after every event any automaton handles (live views, benchmarks). A
+     * target with nothing time-dependent pending skips its ticks (see {@code TickSchedule}), so
+     * the listener sees no decision for a tick that would change nothing.
+     */
     public Subscription subscribeDecisions(DecisionListener listener) {
         decisionListeners.add(listener);
         return () -> decisionListeners.remove(listener);
+    }
+
+    /**
+     * As {@link #subscribeDecisions}, for a listener that judges time itself on each decision
+     * (alerts: "unknown for longer than", "waking for longer than"): while it is subscribed every
+     * target ticks, as if no tick could be skipped.
+     */
+    Subscription subscribeDecisionsEveryTick(DecisionListener listener) {
+        decisionListeners.add(listener);
+        tickingListeners.incrementAndGet();
+        // Quiet targets stopped ticking: a message makes each one look again.
+        actors.values().forEach(actor -> actor.post(() -> {}));
+        return () -> {
+            if (decisionListeners.remove(listener)) {
+                tickingListeners.decrementAndGet();
+            }
+        };
+    }
+
+    /** True while a listener wants every target's every tick (see {@link #subscribeDecisionsEveryTick}). */
+    boolean decisionsNeedTicks() {
+        return tickingListeners.get() > 0;
     }
 
     void decided(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {

@@ -23,6 +23,7 @@ final class SignalPoller {
     private final Scheduler scheduler;
     private final Executor blocking;
     private final BiConsumer<String, SignalValue> sink;
+    private final boolean pulls;
 
     SignalPoller(Collection<SignalSpec> signals, Map<String, MetricSource> sources, Scheduler scheduler, Executor blocking,
             BiConsumer<String, SignalValue> sink) {
@@ -31,6 +32,12 @@ final class SignalPoller {
         this.scheduler = scheduler;
         this.blocking = blocking;
         this.sink = sink;
+        boolean any = false;
+        for (SignalSpec signal : this.signals) {
+            MetricSource source = this.sources.get(signal.source());
+            any |= source != null && !(source instanceof PushMetricSource);
+        }
+        this.pulls = any;
     }
 
     /** Subscribes to every push source; closing the returned subscriptions stops them. */
@@ -52,6 +59,11 @@ final class SignalPoller {
             }
         }
         return false;
+    }
+
+    /** True when some signal comes from a pull source: only a tick queries it. */
+    boolean pulls() {
+        return pulls;
     }
 
     /** Queries every pull source once, each on its own blocking task. */

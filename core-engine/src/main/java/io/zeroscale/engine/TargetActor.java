@@ -92,6 +92,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final OperatorControls operator;
     private final WorkloadObservation observation;
     private final AutomatonRun run;
+    private final TickSchedule ticks;
+    /** start() ran: ticks are scheduled from then on. */
+    private boolean ticksBegun;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -132,6 +135,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
+        this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // Gateways report only on change: a successor keeps what every gateway last said.
@@ -201,6 +205,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 while ((message = mailbox.poll()) != null) {
                     try {
                         message.run();
+                        scheduleTicks();
                     } catch (RuntimeException e) {
                         log.error("target {}: message failed", spec.name(), e);
                     }
@@ -231,7 +236,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
             subscriptions.addAll(poller.subscribe());
-            subscriptions.add(scheduler.scheduleAtFixedRate(spec.policy().tick(), () -> post(this::onTick)));
+            ticksBegun = true;
             observeNow();
         });
     }
@@ -239,6 +244,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     void close() {
         post(() -> {
             closed = true;
+            ticks.close();
             subscriptions.forEach(Subscription::close);
             subscriptions.clear();
             timers.cancelAll();
@@ -509,6 +515,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         if (closed) {
             return;
         }
+        // Judged before the tick acts too: an override expiring on this tick must still reach the
+        // automaton (and the status), though nothing needs the ticks after it.
+        boolean tickNeeded = needsTicks();
         operator.expire(now());
         poller.poll();
         checkReporters();
@@ -518,7 +527,41 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         if (!operator.automationPaused()) {
             reconcile();
         }
-        deliver(new Event.Tick());
+        if (tickNeeded || needsTicks()) {
+            deliver(new Event.Tick());
+        }
+        // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the
+        // automaton said a tick changes nothing (its decision, status and listeners stay as they are).
+    }
+
+    /**
+     * After every message: whether the next tick could do anything (see {@link TickSchedule}). It
+     * can while the workload is polled (not watched, or not observed yet), a pull signal is
+     * queried, an override waits to expire, a gateway is silent (only a check sees it heard from
+     * again), the workload drifted from the last decision or a write waits for its retry, a listener wants
+     * every tick's decision (alerts), requests are held (a follower's conditional wake, a wake
+     * after a crash-loop backoff), replicas failed to start (the backoff and its end), or the
+     * automaton has something time-dependent without a timer. Otherwise the only deadline is the
+     * gateways' TTL.
+     */
+    private void scheduleTicks() {
+        if (!ticksBegun || closed) {
+            return;
+        }
+        ticks.update(needsTicks(), gateways.reports().nextCheck());
+    }
+
+    private boolean needsTicks() {
+        if (!run.started() || !(orchestrator instanceof Endpoints) || poller.pulls() || operator.overrideUntil() != null
+                || gateways.reports().anySilent() || engine.decisionsNeedTicks() || view.requests().held() > 0
+                || startFailures.streak() != null) {
+            return true;
+        }
+        Decision last = decisions.applied();
+        if (!operator.automationPaused() && role.leads() && last != null && actuation.unsettled(last)) {
+            return true;
+        }
+        return run.needsTicks(view);
     }
 
     /** Scales the workload back to the last decision when the observation says it drifted. */

@@ -162,6 +162,37 @@ final class TrafficReports {
         return new Liveness(recompute(), orNone(silenced), orNone(revived), orNone(forgotten));
     }
 
+    /**
+     * When {@link #refresh} could next find a change without a report coming: the earliest time a
+     * live reporter goes past the TTL (a heartbeat moves it later: checking early only checks
+     * again). Null when no reporter is live. A silent reporter's revival by a heartbeat has no
+     * deadline: see {@link #anySilent()}.
+     */
+    @Nullable Instant nextCheck() {
+        @Nullable Instant earliest = null;
+        for (Map.Entry<String, Reporter> entry : reporters.entrySet()) {
+            Reporter reporter = entry.getValue();
+            if (reporter.silent) {
+                continue;
+            }
+            Instant due = heardAt(entry.getKey(), reporter).plus(settings.reporterTtl()).plusNanos(1); // silent only past it
+            if (earliest == null || due.isBefore(earliest)) {
+                earliest = due;
+            }
+        }
+        return earliest;
+    }
+
+    /** True while some reporter is silent: only a check finds its heartbeat (or forgets it). */
+    boolean anySilent() {
+        for (Reporter reporter : reporters.values()) {
+            if (reporter.silent) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static List<String> add(@Nullable List<String> list, String gateway) {
         List<String> out = list == null ? new ArrayList<>() : list;
         out.add(gateway);

@@ -135,6 +135,7 @@ final class WorkloadActuation {
     }
 
     /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
+
     Route route(Routing routing, Route.@Nullable Refusal refusal) {
         return drains.route(routing, view.observed(), refusal);
     }
@@ -271,7 +272,18 @@ final class WorkloadActuation {
         }
     }
 
+    /**
+     * True while a tick could still do something here: the backend's desired count is not what
+     * {@code last} decided (a tick reconciles), a write failed and waits for its retry (the next
+     * decision after {@code retryAt} makes it), a scale is in flight, or replicas are being drained.
+     */
+    boolean unsettled(Decision last) {
+        return view.observed().desiredReplicas() != last.replicas() || retryAt != null || pendingScales != 0
+                || drains.anyLeaving();
+    }
+
     /** Leader: scales back to the last decision when the observation says the workload drifted. */
+
     void reconcile(Decision last) {
         // The backend's desired count, not what exists: replicas appearing or becoming ready is
         // the backend at work, not drift, and must not cause a write.

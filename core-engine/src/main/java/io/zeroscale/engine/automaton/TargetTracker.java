@@ -79,6 +79,8 @@ public final class TargetTracker {
     private final Deque<Stamped> upEvents = new ArrayDeque<>();
     private final Deque<Stamped> downEvents = new ArrayDeque<>();
     private boolean seeded;
+    /** The last recommendation kept the replicas and nothing held a change back (see {@link #settled}). */
+    private boolean settled = true;
     private @Nullable String holdReason;
     private String lastReason = "no recommendation yet";
 
@@ -175,6 +177,34 @@ public final class TargetTracker {
         return Optional.ofNullable(holdReason);
     }
 
+    /**
+     * True when asking again with nothing changed but the time would answer the same: the last
+     * recommendation kept the current replicas and no stabilization window or rate policy held a
+     * change back (or the signal was unknown, which holds the replicas). A target whose tracker is
+     * settled needs no tick to re-evaluate.
+     */
+    public boolean settled() {
+        return settled;
+    }
+
+    /**
+     * The newest recommendation held, unchanged, from when it was made until {@code now}: the
+     * target skipped the ticks that would have recorded it again (nothing it depends on changed),
+     * so the windows see it as made now, as they would have with every tick recorded.
+     */
+    public void heldUntil(Instant now) {
+        restamp(upWindow, now);
+        restamp(downWindow, now);
+    }
+
+    private static void restamp(Deque<Stamped> window, Instant now) {
+        Stamped newest = window.peekLast();
+        if (newest != null && newest.at().isBefore(now)) {
+            window.pollLast();
+            window.addLast(new Stamped(newest.value(), now));
+        }
+    }
+
     /** The last recommendation in words, for a decision's reason. */
     public String lastReason() {
         return lastReason;
@@ -190,6 +220,7 @@ public final class TargetTracker {
         upEvents.clear();
         downEvents.clear();
         seeded = false;
+        settled = true;
         holdReason = null;
         lastReason = "no recommendation yet";
     }
@@ -197,6 +228,7 @@ public final class TargetTracker {
     private int hold(SignalValue.Unknown unknown, int current) {
         int held = bounds.clamp(current);
         holdReason = signal + " unknown (" + unknown.reason() + ")";
+        settled = true;
         lastReason = holdReason + "; holding " + Policies.replicas(held);
         return held;
     }
@@ -241,6 +273,7 @@ public final class TargetTracker {
             downEvents.addLast(new Stamped(current - result, now));
         }
         lastReason = reason.toString();
+        settled = result == start && desired == start;
         return result;
     }
 

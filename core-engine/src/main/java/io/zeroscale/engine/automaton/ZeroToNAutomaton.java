@@ -59,7 +59,7 @@ import org.jspecify.annotations.Nullable;
  * expected request (ZERO --pre-wake timer--> WAKING), kept up until the tail if that request does
  * not come. While the history cannot predict, the fixed {@code idle} applies, and the reasons say so.
  */
-final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrewakes {
+final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrewakes, NeedsTicks {
     enum State {
         ZERO,
         WAKING,
@@ -90,6 +90,10 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
     private Decision decision;
     private @Nullable Instant lastActivity;
     private long lastArrivals = -1;
+    /** Requests were held or in flight at the previous event: the activity ends when they are not. */
+    private boolean busy;
+    /** The tracker recommended at every event since the target became ACTIVE (see {@link TargetTracker#heldUntil}). */
+    private boolean tracking;
     private @Nullable Instant wakeStarted;
     /** When a wake from PAUSED decided to resume, while WAKING from it: older observations do not count as ready. */
     private @Nullable Instant resumedAt;
@@ -581,6 +585,7 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         state = next;
         resumedAt = null; // a wake from PAUSED sets them after moving to WAKING
         seenAtResume = null;
+        tracking = false;
     }
 
     /**
@@ -596,6 +601,24 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         }
         ObservedState observed = ctx.observed();
         return observed.observedAt().isAfter(resumed) || (observed.observedAt().equals(resumed) && observed.differsFrom(seen));
+    }
+
+    /**
+     * Ticks change nothing here unless something time-dependent has no timer: in ACTIVE the idle
+     * timer must be set, no pause-after configured, and the tracker settled (no stabilization window
+     * or rate policy holding a change back); in PAUSED the idle timer must be set. Every other transition follows an event
+     * (requests, signals, observations, drains) or a timer (wake, drain, pre-wake).
+     */
+    @Override
+    public boolean needsTicks(TargetContext context) {
+        return switch (state) {
+            case ZERO, WAKING, DRAINING -> false;
+            case PAUSED -> !context.timers().isSet(IDLE_TIMER);
+            // With pause-after, the idle timer may be set for the full idle (at start, after a wake):
+            // only ticks see the pause come due before it.
+            case ACTIVE -> settings.pauseAfter() != null || !context.timers().isSet(IDLE_TIMER)
+                    || (tracker != null && !tracker.settled());
+        };
     }
 
     // ---- guards ----------------------------------------------------------------------------------
@@ -629,7 +652,11 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         long arrivals = ctx.requests().arrivals();
         arrivedThisEvent = lastArrivals >= 0 && arrivals > lastArrivals;
         lastArrivals = arrivals;
-        if (!ctx.requests().quiet() || arrivedThisEvent || activationAbove(ctx)) {
+        boolean wasBusy = busy;
+        busy = !ctx.requests().quiet();
+        // The last request finishing is activity too: idle counts from then, not from the last
+        // event before it (with ticks skipped, that may be long before).
+        if (busy || wasBusy || arrivedThisEvent || activationAbove(ctx)) {
             lastActivity = ctx.now();
             if (arrivedThisEvent) {
                 prewoken = false;
@@ -673,7 +700,14 @@ final class ZeroToNAutomaton implements Automaton, UsesArrivalHistory, PlansPrew
         if (tracker == null) {
             return Math.max(floor, Math.min(bounds.max(), current));
         }
-        return Math.max(floor, Math.min(bounds.max(), tracker.recommend(ctx, Math.max(floor, current))));
+        if (tracking) {
+            // Nothing the tracker reads changed since its last recommendation (each change is an
+            // event, and every event in ACTIVE recommends): it held until now, ticks or not.
+            tracker.heldUntil(ctx.now());
+        }
+        int recommended = tracker.recommend(ctx, Math.max(floor, current));
+        tracking = state == State.ACTIVE;
+        return Math.max(floor, Math.min(bounds.max(), recommended));
     }
 
     private String trackingReason(int replicas) {
