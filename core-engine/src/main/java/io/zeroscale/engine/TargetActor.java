@@ -644,11 +644,12 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         Instant now = now();
         Route.@Nullable Refusal refusal = startFailures.refusal(spec.name(), now);
         ObservedState observed = view.observed();
-        boolean plain = refusal == null && !actuation.replicasLeaving();
+        boolean leads = role.leads();
+        boolean plain = refusal == null && !actuation.replicasLeaving() && !actuation.drainWithheld(last.routing(), leads);
         if (plain && routes.publishedFor(last.routing(), observed)) {
             return; // the same inputs as the published route: most decisions change no route
         }
-        Route route = routes.next(actuation.route(last.routing(), refusal), now);
+        Route route = routes.next(actuation.route(last.routing(), refusal, leads), now);
         routes.madeFrom(plain ? last.routing() : null, plain ? observed : null);
         if (route != null) {
             gateways.reports().draining(route.draining(), route.drain());

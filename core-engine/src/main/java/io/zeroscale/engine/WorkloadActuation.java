@@ -10,6 +10,7 @@ import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
+import io.zeroscale.spi.orchestrator.GatewayBypass;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Pausable;
@@ -40,6 +41,11 @@ import org.slf4j.LoggerFactory;
  * #RETRY_FIRST_SECONDS} s and doubles up to {@value #RETRY_MAX_SECONDS} s, reset by the next write
  * that succeeds. Without it, the automaton's answer to {@link Event.ActuationFailed} (usually the
  * same decision) would make the same call again at once, in a loop as fast as the breaker refuses.
+ *
+ * <p>Clients that bypass the gateway while warm ({@link GatewayBypass}, leader only): the client
+ * path each decision needs is asked in the call queue before its scale; a route that drains is
+ * withheld (the replicas keep being forwarded to) until the switch to the gateway returned, so the
+ * gateway sees every new request before the drain starts.
  */
 final class WorkloadActuation {
     private static final Logger log = LoggerFactory.getLogger(WorkloadActuation.class);
@@ -87,6 +93,14 @@ final class WorkloadActuation {
     /** After a failed write: no write before this moment (null: none failed since the last success). */
     private @Nullable Instant retryAt;
     private Duration retryDelay = Duration.ZERO;
+    /** The orchestrator, when this target's clients bypass the gateway while warm; else null. */
+    private final @Nullable GatewayBypass bypass;
+    /** The client path last asked: true the replicas, false the gateway, null none yet (or it failed). */
+    private @Nullable Boolean requestedDirect;
+    /** The last switch to the gateway returned and nothing was asked since: a drain may start. */
+    private boolean throughGateway;
+    /** Numbers the client path calls, so the outcome of an older one changes nothing. */
+    private long pathCalls;
 
     WorkloadActuation(TargetSpec spec, Orchestrator orchestrator, Actuator actuator, EngineTelemetry telemetry,
             Scheduler scheduler, ActuationQueue calls, TargetView view, StartFailures startFailures, Target target) {
@@ -99,6 +113,17 @@ final class WorkloadActuation {
         this.view = view;
         this.startFailures = startFailures;
         this.target = target;
+        this.bypass = orchestrator instanceof GatewayBypass b && bypasses(b, spec) ? b : null;
+    }
+
+    private static boolean bypasses(GatewayBypass orchestrator, TargetSpec spec) {
+        try {
+            return orchestrator.bypassesGateway(spec.ref());
+        } catch (RuntimeException e) {
+            log.warn("target {}: could not tell whether its clients bypass the gateway; taking that they do not",
+                    spec.name(), e);
+            return false;
+        }
     }
 
     /** Forgets what was asked, so the next decision is compared with what is observed (a new leader). */
@@ -113,6 +138,8 @@ final class WorkloadActuation {
         }
         retryAt = null;
         retryDelay = Duration.ZERO;
+        requestedDirect = null;
+        throughGateway = false;
     }
 
     /** A new observation arrived. */
@@ -134,10 +161,20 @@ final class WorkloadActuation {
         return drains.anyLeaving();
     }
 
-    /** The route for {@code routing}: what the safety rules allow, minus the replicas on their way out. */
+    /**
+     * The route for {@code routing}: what the safety rules allow, minus the replicas on their way out;
+     * forwarding instead of draining while {@link #drainWithheld}.
+     */
+    Route route(Routing routing, Route.@Nullable Refusal refusal, boolean leader) {
+        return drains.route(drainWithheld(routing, leader) ? Routing.FORWARD : routing, view.observed(), refusal);
+    }
 
-    Route route(Routing routing, Route.@Nullable Refusal refusal) {
-        return drains.route(routing, view.observed(), refusal);
+    /**
+     * True when {@code routing} drains a target whose clients bypass the gateway and the leader's
+     * switch of its clients to the gateway has not returned yet: the drain waits for it.
+     */
+    boolean drainWithheld(Routing routing, boolean leader) {
+        return bypass != null && leader && routing == Routing.DRAIN && !throughGateway;
     }
 
     /**
@@ -209,6 +246,7 @@ final class WorkloadActuation {
             requestedReplicas = -1;
             target.routeChanged();
         }
+        clientPath(safe);
         if (safe.replicas() != requestedReplicas) {
             int current = requestedReplicas >= 0 ? requestedReplicas : view.observed().desiredReplicas();
             if (requestedReplicas < 0 && safe.replicas() == view.observed().desiredReplicas()) {
@@ -244,6 +282,59 @@ final class WorkloadActuation {
         target.journal(JournalEntry.Kind.DECISION, "draining " + chosen + " (the newest ready replicas) before removing them,"
                 + " to go down to " + replicas);
         target.routeChanged();
+    }
+
+    /**
+     * Leader, for a target whose clients bypass the gateway: asks for the client path {@code safe}
+     * needs (the replicas while it forwards to at least one, else the gateway) when it differs from
+     * the last one asked. Queued before the decision's scale; a drain starts once the switch to the
+     * gateway returned ({@link #drainWithheld}).
+     */
+    private void clientPath(Decision safe) {
+        GatewayBypass orchestrator = bypass;
+        if (orchestrator == null) {
+            return;
+        }
+        boolean direct = safe.routing() == Routing.FORWARD && safe.replicas() > 0;
+        if (Objects.equals(requestedDirect, direct)) {
+            return;
+        }
+        requestedDirect = direct;
+        throughGateway = false;
+        long call = ++pathCalls;
+        String what = (direct ? "send the clients of " + spec.ref() + " to its replicas"
+                : "send the clients of " + spec.ref() + " through the gateway");
+        calls.submit(Kind.WRITE, what, "client-path", () -> {
+            actuator.run(what, () -> {
+                if (direct) {
+                    orchestrator.sendDirect(spec.ref());
+                } else {
+                    orchestrator.sendThroughGateway(spec.ref());
+                }
+            });
+            return direct;
+        }, outcome -> target.post(() -> {
+            if (call != pathCalls) {
+                return; // a newer switch was asked since
+            }
+            switch (outcome) {
+                case Outcome.Done<Boolean> done -> {
+                    succeeded();
+                    if (!direct) {
+                        throughGateway = true;
+                        target.routeChanged(); // a drain that waited for it starts now
+                    }
+                }
+                case Outcome.Skipped<Boolean> skipped -> requestedDirect = null;
+                case Outcome.Failed<Boolean> failed -> {
+                    requestedDirect = null;
+                    target.journal(JournalEntry.Kind.ACTUATION_FAILED, what + " failed: " + failed.error().getMessage()
+                            + (direct ? "" : "; no drain starts before it succeeded") + "; next try in " + recordFailure()
+                            + " s or later");
+                }
+            }
+        }));
+        log.debug("target {}: {}", spec.name(), what);
     }
 
     private void remove(List<Endpoint> endpoints, String why) {

@@ -62,6 +62,13 @@ final class EngineHarness implements AutoCloseable {
     /** As above, with the virtual clock starting at {@code start}. */
     EngineHarness(Instant start, String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
             java.util.function.UnaryOperator<Zeroscale.Builder> extra) {
+        this(start, targetYaml, startup, runningReplicas, leadership, extra, fake -> fake);
+    }
+
+    /** As above, with the engine given {@code wrap} of the fake orchestrator (to add a capability). */
+    EngineHarness(Instant start, String targetYaml, Duration startup, int runningReplicas, Leadership leadership,
+            java.util.function.UnaryOperator<Zeroscale.Builder> extra,
+            java.util.function.Function<FakeOrchestrator, io.zeroscale.spi.orchestrator.Orchestrator> wrap) {
         time = new VirtualScheduler(start);
         metrics = new FakeMetricSource(time);
         orchestrator = new FakeOrchestrator(time, startup);
@@ -73,7 +80,7 @@ final class EngineHarness implements AutoCloseable {
         // Histories in memory unless a test asks for files (through extra): tests must not share them.
         zeroscale = extra.apply(Zeroscale.builder().persistentArrivalHistory(false))
                 .virtualTime(time)
-                .orchestrator("fake", orchestrator)
+                .orchestrator("fake", wrap.apply(orchestrator))
                 .metricSource("prom", metrics)
                 .actuation(new ActuationSettings(1, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), 1000))
                 .target(spec)

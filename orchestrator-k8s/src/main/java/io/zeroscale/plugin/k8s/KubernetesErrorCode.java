@@ -21,6 +21,11 @@ public enum KubernetesErrorCode implements ErrorCode {
      * and kinds other than Deployment, ReplicaSet and StatefulSet get a plain scale-down.
      */
     CANNOT_REMOVE(ErrorType.USER_ERROR),
+    /**
+     * A bypassing target's clients cannot be sent to the gateway: its Service lists no ready
+     * endpoint (yet). External: the gateway's pods may come up later, and the engine asks again.
+     */
+    NO_GATEWAY(ErrorType.EXTERNAL),
     /** A call named a target that was never attached to this orchestrator. */
     UNKNOWN_TARGET(ErrorType.USER_ERROR);
 

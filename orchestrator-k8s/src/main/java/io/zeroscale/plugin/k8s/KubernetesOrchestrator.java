@@ -19,6 +19,10 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.zeroscale.spi.events.EngineEvent;
 import io.zeroscale.plugin.support.SerialExecutor;
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.Subscription;
@@ -28,6 +32,7 @@ import io.zeroscale.spi.orchestrator.ConditionalWake;
 import io.zeroscale.spi.orchestrator.Drainable;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Endpoints;
+import io.zeroscale.spi.orchestrator.GatewayBypass;
 import io.zeroscale.spi.orchestrator.ObservedState;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.spi.orchestrator.Resizable;
@@ -67,8 +72,14 @@ import org.slf4j.LoggerFactory;
  * delete) with {@link WorkloadEvent.Removing} before the {@link WorkloadEvent.Changed} without
  * them; {@link #resize} writes a profile into the pod template's container ({@link Resources}),
  * and the rollout that follows is announced as such.
+ *
+ * <p>{@link GatewayBypass}: a target with {@code data-path: bypass-when-warm} has a Service without a
+ * selector whose EndpointSlice this orchestrator writes ({@link DataPath}): the ready pods after
+ * {@link #sendDirect} (kept current as pods come and go), the gateway's ready endpoints after
+ * {@link #sendThroughGateway} and before any scale to zero. Only the leader writes it.
  */
-public final class KubernetesOrchestrator implements Orchestrator, Endpoints, ConditionalWake, Drainable, Resizable {
+public final class KubernetesOrchestrator
+        implements Orchestrator, Endpoints, ConditionalWake, Drainable, Resizable, GatewayBypass {
     private static final Logger log = LoggerFactory.getLogger(KubernetesOrchestrator.class);
     /** The annotation that keeps a workload's replica count from before it was scaled to zero. */
     public static final String REPLICAS_BEFORE_ZERO = "zeroscale.io/replicas-before-zero";
@@ -84,6 +95,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
     private final Map<String, ResourceDefinitionContext> kinds = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private volatile @Nullable WorkloadEvents events;
+    /** The orchestrator's {@code gateway:}, for targets that bypass it while warm; null when not set. */
+    private volatile DataPath.@Nullable Gateway gateway;
+    /** The gateway Service's EndpointSlices, watched once a target bypasses the gateway. */
+    private volatile @Nullable SharedIndexInformer<EndpointSlice> gatewaySlices;
 
     KubernetesOrchestrator(String name, KubernetesClient client, String defaultNamespace, PodOrder order,
             PluginContext context) {
@@ -120,7 +135,15 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                 log.warn("{}: {} {} does not exist in namespace {} yet; it is reported once it does",
                         spec.target(), spec.kind(), spec.name(), spec.namespace());
             } else {
-                ServiceChoice.choose(spec, States.templateLabels(found), listServices(spec));
+                List<Service> services = listServices(spec);
+                ServiceChoice.choose(spec, States.templateLabels(found), services);
+                if (spec.bypassWhenWarm()) {
+                    services.stream().filter(s -> s.getMetadata().getName().equals(spec.service())).findFirst()
+                            .ifPresent(s -> DataPath.check(spec, s));
+                }
+            }
+            if (spec.bypassWhenWarm()) {
+                watchGateway(spec);
             }
         } catch (ZeroscaleException e) {
             if (e.errorCode() == KubernetesErrorCode.API_UNAVAILABLE) {
@@ -143,8 +166,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                 throw notFound(spec);
             }
             List<Pod> pods = listPods(spec, workload);
-            ServiceChoice choice = ServiceChoice.choose(spec, States.templateLabels(workload), listServices(spec));
+            List<Service> services = listServices(spec);
+            ServiceChoice choice = ServiceChoice.choose(spec, States.templateLabels(workload), services);
             List<EndpointSlice> slices = choice == null ? List.of()
+                    : spec.bypassWhenWarm() ? podSlices(choice, services, workload, pods)
                     : client.discovery().v1().endpointSlices().inNamespace(spec.namespace())
                             .withLabel("kubernetes.io/service-name", choice.service()).list().getItems();
             pods.forEach(order::see);
@@ -170,6 +195,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             int now = specReplicas(current);
             if (now == replicas) {
                 return;
+            }
+            if (replicas == 0 && spec.bypassWhenWarm() && tracked(target).path != DataPath.Path.GATEWAY) {
+                // Never remove the pods while the Service still sends clients to them.
+                sendThroughGateway(target);
             }
             if (replicas == 0) {
                 // Kept where users and GitOps tools see it, e.g. to scale back by hand.
@@ -232,6 +261,11 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
 
     private void onChange(String namespace) {
         for (Tracked tracked : targets.values()) {
+            if (tracked.spec.namespace().equals(namespace)) {
+                followPath(tracked);
+            }
+        }
+        for (Tracked tracked : targets.values()) {
             if (tracked.spec.namespace().equals(namespace) && !tracked.listeners.isEmpty()
                     && tracked.pending.compareAndSet(false, true)) {
                 tracked.executor.execute(() -> {
@@ -242,6 +276,222 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
                 });
             }
         }
+    }
+
+    @Override
+    public boolean bypassesGateway(TargetRef target) {
+        Tracked tracked = targets.get(target);
+        return tracked != null && tracked.spec.bypassWhenWarm();
+    }
+
+    /**
+     * Writes the target's EndpointSlice with its ready pods (the gateway's endpoints while none is
+     * ready), and keeps it so as pods change, until {@link #sendThroughGateway}.
+     */
+    @Override
+    public void sendDirect(TargetRef target) {
+        switchPath(tracked(target), DataPath.Path.PODS);
+    }
+
+    /** Writes the target's EndpointSlice with the gateway's ready endpoints, and keeps it so. */
+    @Override
+    public void sendThroughGateway(TargetRef target) {
+        switchPath(tracked(target), DataPath.Path.GATEWAY);
+    }
+
+    private void switchPath(Tracked tracked, DataPath.Path path) {
+        if (!tracked.spec.bypassWhenWarm()) {
+            return; // not opted in: the Service is the cluster's
+        }
+        tracked.pathLock.lock(); // not synchronized: a virtual thread would pin its carrier through the write
+        try {
+            tracked.path = path;
+            writeSlice(tracked, true);
+        } finally {
+            tracked.pathLock.unlock();
+        }
+        log.debug("{}: clients sent to {}", tracked.spec.target(), path.label);
+    }
+
+    /** Rewrites the slice of a bypassing target this daemon switched last, off the informer's thread. */
+    private void followPath(Tracked tracked) {
+        if (tracked.path == null || !tracked.pathPending.compareAndSet(false, true)) {
+            return;
+        }
+        tracked.executor.execute(() -> {
+            tracked.pathPending.set(false);
+            tracked.pathLock.lock();
+            try {
+                if (tracked.path == null || closed) {
+                    return;
+                }
+                writeSlice(tracked, false);
+            } catch (ZeroscaleException e) {
+                log.warn("{}: could not update the EndpointSlice of Service {}: {}", tracked.spec.target(),
+                        tracked.spec.service(), e.getMessage());
+            } finally {
+                tracked.pathLock.unlock();
+            }
+        });
+    }
+
+    /**
+     * Writes the slice {@code tracked.path} asks for, unless it already lists that. {@code strict}
+     * (an engine's call): a missing Service or gateway fails; else (a pod or gateway change) nothing
+     * is written then.
+     */
+    private void writeSlice(Tracked tracked, boolean strict) {
+        WorkloadSpec spec = tracked.spec;
+        DataPath.Path path = requireNonNull(tracked.path, "path");
+        String serviceName = requireNonNull(spec.service(), "service");
+        try {
+            NamespaceInformers informers = namespaces.get(spec.namespace());
+            NamespaceInformers cache = informers != null && informers.synced() ? informers : null;
+            Service service = (cache != null ? cache.services() : listServices(spec)).stream()
+                    .filter(s -> serviceName.equals(s.getMetadata().getName())).findFirst().orElse(null);
+            if (service == null) {
+                throw new ZeroscaleException(KubernetesErrorCode.WORKLOAD_NOT_FOUND, spec.target() + ": Service "
+                        + spec.namespace() + "/" + serviceName + " does not exist; create it without a selector (data-path: "
+                        + WorkloadSpec.BYPASS_WHEN_WARM + ")");
+            }
+            DataPath.check(spec, service);
+            ServiceChoice choice = ServiceChoice.choose(spec, Map.of(), List.of(service));
+            ServicePort port = choice == null ? null : DataPath.servicePort(service, choice.portName());
+            if (choice == null || port == null) {
+                throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID, "targets ("
+                        + spec.target() + ").workload.port: Service " + serviceName + " has no port to send clients to");
+            }
+            DataPath.Contents contents = null;
+            if (path == DataPath.Path.PODS) {
+                GenericKubernetesResource workload = cache != null ? cache.workload(kindKey(spec), spec.name())
+                        : resource(spec).get();
+                if (workload != null) {
+                    Collection<Pod> all = cache != null ? cache.pods() : listPods(spec, workload);
+                    List<Pod> pods = new ArrayList<>(States.podsOf(client.getKubernetesSerialization(), workload, all));
+                    pods.sort(States.order(spec, order));
+                    contents = DataPath.pods(pods, port);
+                }
+            }
+            if (contents == null) {
+                contents = DataPath.gateway(gatewayEndpointSlices(spec), requireNonNull(gateway, "gateway").port());
+            }
+            if (contents == null) {
+                DataPath.Gateway gw = requireNonNull(gateway, "gateway");
+                ZeroscaleException none = new ZeroscaleException(KubernetesErrorCode.NO_GATEWAY, spec.target()
+                        + ": the gateway Service " + gw.namespace() + "/" + gw.service() + " lists no ready endpoint"
+                        + (gw.port() == null ? "" : " at port " + gw.port()) + ", so the clients of Service "
+                        + serviceName + " cannot be sent to it; check the daemon's pods and orchestrators.gateway");
+                if (strict) {
+                    throw none;
+                }
+                log.warn("{}", none.getMessage());
+                return;
+            }
+            EndpointSlice wanted = DataPath.slice(service, choice.portName(), contents);
+            EndpointSlice current = cache != null
+                    ? cache.slicesOf(serviceName).stream()
+                            .filter(s -> wanted.getMetadata().getName().equals(s.getMetadata().getName())).findFirst()
+                            .orElse(null)
+                    : client.discovery().v1().endpointSlices().inNamespace(spec.namespace())
+                            .withName(wanted.getMetadata().getName()).get();
+            if (DataPath.same(current, wanted)) {
+                return;
+            }
+            client.resource(wanted).fieldManager(DataPath.MANAGED_BY).forceConflicts().serverSideApply();
+            log.debug("{}: EndpointSlice {} lists the {} {}", spec.target(), wanted.getMetadata().getName(),
+                    contents.path().label, DataPath.addresses(wanted));
+        } catch (KubernetesClientException e) {
+            throw failure(spec, "write the EndpointSlice of Service " + serviceName + " for", e);
+        }
+    }
+
+    /** The gateway Service's EndpointSlices: from its informer once it listed, else read now. */
+    private List<EndpointSlice> gatewayEndpointSlices(WorkloadSpec spec) {
+        DataPath.Gateway gw = requireNonNull(gateway, "gateway");
+        SharedIndexInformer<EndpointSlice> informer = gatewaySlices;
+        if (informer != null && informer.hasSynced()) {
+            return informer.getStore().list();
+        }
+        try {
+            return client.discovery().v1().endpointSlices().inNamespace(gw.namespace())
+                    .withLabel(DataPath.SERVICE_NAME_LABEL, gw.service()).list().getItems();
+        } catch (KubernetesClientException e) {
+            throw failure(spec, "read the gateway Service's EndpointSlices for", e);
+        }
+    }
+
+    /** Starts watching the gateway Service's EndpointSlices, once; refuses a bypass without {@code gateway:}. */
+    private void watchGateway(WorkloadSpec spec) {
+        DataPath.Gateway gw = gateway;
+        if (gw == null) {
+            throw new ZeroscaleException(io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID, "targets (" + spec.target()
+                    + ").workload.data-path: " + WorkloadSpec.BYPASS_WHEN_WARM + " needs orchestrators." + name
+                    + ".gateway: { service: <the Service in front of the daemons' gateway>, namespace: <its namespace> },"
+                    + " whose endpoints the target's Service lists while it is not warm");
+        }
+        synchronized (this) {
+            if (gatewaySlices != null) {
+                return;
+            }
+            SharedIndexInformer<EndpointSlice> informer = client.discovery().v1().endpointSlices()
+                    .inNamespace(gw.namespace()).withLabel(DataPath.SERVICE_NAME_LABEL, gw.service()).runnableInformer(0);
+            informer.addEventHandler(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(EndpointSlice obj) {
+                    targets.values().forEach(KubernetesOrchestrator.this::followPath);
+                }
+
+                @Override
+                public void onUpdate(EndpointSlice old, EndpointSlice obj) {
+                    targets.values().forEach(KubernetesOrchestrator.this::followPath);
+                }
+
+                @Override
+                public void onDelete(EndpointSlice obj, boolean deletedFinalStateUnknown) {
+                    targets.values().forEach(KubernetesOrchestrator.this::followPath);
+                }
+            });
+            informer.start().whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    log.warn("the gateway Service {}/{}'s EndpointSlices could not be listed yet; retrying", gw.namespace(),
+                            gw.service(), failure);
+                }
+            });
+            gatewaySlices = informer;
+        }
+    }
+
+    /**
+     * A bypassing target's endpoints: its ready pods at the Service port's target port, as the one
+     * EndpointSlice the cluster would list for it (the Service's own slice lists the gateway at zero).
+     */
+    private List<EndpointSlice> podSlices(ServiceChoice choice, Collection<Service> services,
+            GenericKubernetesResource workload, Collection<Pod> pods) {
+        Service service = services.stream().filter(s -> choice.service().equals(s.getMetadata().getName())).findFirst()
+                .orElse(null);
+        ServicePort port = service == null ? null : DataPath.servicePort(service, choice.portName());
+        if (service == null || port == null) {
+            return List.of();
+        }
+        DataPath.Contents contents = DataPath.pods(States.podsOf(client.getKubernetesSerialization(), workload, pods), port);
+        return contents == null ? List.of() : List.of(DataPath.slice(service, choice.portName(), contents));
+    }
+
+    /**
+     * Sets how this orchestrator reaches the gateway ({@code gateway:}), and stops following a
+     * bypassing target's slice once the engine says this daemon no longer leads. Called once by the
+     * factory.
+     */
+    void bypassVia(DataPath.@Nullable Gateway gateway) {
+        this.gateway = gateway;
+        context.subscribe(event -> {
+            if (event instanceof EngineEvent.Decided decided && !decided.leader()) {
+                Tracked tracked = targets.get(decided.target());
+                if (tracked != null) {
+                    tracked.path = null; // the leader writes the slice now
+                }
+            }
+        });
     }
 
     /** Runs on the target's serial executor: computes from the caches and tells {@code entry} if it changed. */
@@ -390,8 +640,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
             }
             choice = null;
         }
-        List<EndpointSlice> slices = choice == null ? List.of() : informers.slicesOf(choice.service());
         Collection<Pod> pods = informers.pods();
+        List<EndpointSlice> slices = choice == null ? List.of()
+                : spec.bypassWhenWarm() ? podSlices(choice, informers.services(), workload, pods)
+                : informers.slicesOf(choice.service());
         ObservedState state = States.compute(client.getKubernetesSerialization(), workload, pods, slices,
                 choice == null ? null : choice.portName(), States.order(spec, order), context.scheduler().clock().instant());
         return new Snapshot(state, workload, States.podsOf(client.getKubernetesSerialization(), workload, pods));
@@ -815,6 +1067,10 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         }
         namespaces.values().forEach(NamespaceInformers::close);
         namespaces.clear();
+        SharedIndexInformer<EndpointSlice> gatewayInformer = gatewaySlices;
+        if (gatewayInformer != null) {
+            gatewayInformer.close();
+        }
         order.save();
         client.close();
     }
@@ -834,6 +1090,11 @@ public final class KubernetesOrchestrator implements Orchestrator, Endpoints, Co
         final Set<String> announced = ConcurrentHashMap.newKeySet();
         /** The last profile {@link #resize} applied, for the reason of the rollout's Removing events. */
         volatile @Nullable String resizedTo;
+        /** Where this daemon last sent a bypassing target's clients (null: it did not, or leads no more). */
+        volatile DataPath.@Nullable Path path;
+        /** Held while a bypassing target's slice is computed and written, so the last switch wins. */
+        final java.util.concurrent.locks.ReentrantLock pathLock = new java.util.concurrent.locks.ReentrantLock();
+        final AtomicBoolean pathPending = new AtomicBoolean();
 
         void ownScaleDown(int to) {
             ownScaleDownSeen = false;

@@ -39,7 +39,12 @@ public final class KubernetesOrchestratorFactory implements OrchestratorFactory 
 
     @Override
     public Orchestrator create(String name, io.zeroscale.spi.Config config, PluginContext context) {
-        KubernetesConfig parsed = KubernetesConfig.parse(config);
+        java.util.Set<String> allowed = new java.util.HashSet<>(KubernetesConfig.KEYS);
+        allowed.add("gateway");
+        config.requireOnlyKeys(allowed);
+        Map<String, Object> clientKeys = new java.util.HashMap<>(config.asMap());
+        clientKeys.remove("gateway");
+        KubernetesConfig parsed = KubernetesConfig.parse(io.zeroscale.spi.Config.of(config.path(), clientKeys));
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         // fabric8 finds its model classes and its HTTP client through the context class loader as
@@ -51,10 +56,13 @@ public final class KubernetesOrchestratorFactory implements OrchestratorFactory 
             Config client = clientConfig(parsed, System.getenv(), SERVICE_ACCOUNT);
             String namespace = parsed.namespace() != null ? parsed.namespace()
                     : client.getNamespace() != null && !client.getNamespace().isBlank() ? client.getNamespace() : "default";
+            DataPath.Gateway gateway = config.optionalChild("gateway")
+                    .map(block -> DataPath.Gateway.parse(block, namespace)).orElse(null);
             KubernetesClient built = new KubernetesClientBuilder().withConfig(client).build();
             KubernetesOrchestrator orchestrator =
                     new KubernetesOrchestrator(name, built, namespace, PodOrder.load(context.dataDirectory()), context);
             orchestrator.writeEvents();
+            orchestrator.bypassVia(gateway);
             return orchestrator;
         } finally {
             thread.setContextClassLoader(previous);

@@ -22,10 +22,15 @@ import org.jspecify.annotations.Nullable;
  * @param port the Service port (its name, or its number) to use, or null when the Service has one
  * @param container the pod template's container a resize changes, or null for its only one
  * @param gpuResource the extended resource a profile's GPUs are requested as
+ * @param bypassWhenWarm {@code data-path: bypass-when-warm}: the Service's endpoints are the ready
+ *     pods while the target is warm and the gateway's otherwise (see {@link DataPath})
  */
 record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Nullable String service,
-        @Nullable String port, @Nullable String container, String gpuResource) {
-    static final Set<String> KEYS = Set.of("api-version", "service", "port", "container", "gpu-resource");
+        @Nullable String port, @Nullable String container, String gpuResource, boolean bypassWhenWarm) {
+    static final Set<String> KEYS = Set.of("api-version", "service", "port", "container", "gpu-resource", "data-path");
+    /** The values of {@code data-path}. */
+    static final String THROUGH_GATEWAY = "through-gateway";
+    static final String BYPASS_WHEN_WARM = "bypass-when-warm";
     static final String DEFAULT_GPU_RESOURCE = "nvidia.com/gpu";
     /** Kinds whose group and version need no {@code api-version}. */
     static final Map<String, String> BUILT_IN = Map.of("Deployment", "apps/v1", "StatefulSet", "apps/v1",
@@ -40,7 +45,7 @@ record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Null
 
     /** A workload with the default container choice and GPU resource. */
     WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Nullable String service, @Nullable String port) {
-        this(target, namespace, apiVersion, service, port, null, DEFAULT_GPU_RESOURCE);
+        this(target, namespace, apiVersion, service, port, null, DEFAULT_GPU_RESOURCE, false);
     }
 
     String kind() {
@@ -126,6 +131,18 @@ record WorkloadSpec(TargetRef target, String namespace, String apiVersion, @Null
             throw w.invalid("gpu-resource", "'" + gpuResource + "' is not an extended resource name (domain/name);"
                     + " write e.g. nvidia.com/gpu or amd.com/gpu");
         }
-        return new WorkloadSpec(target, namespace, apiVersion, service, port, container, gpuResource);
+        String dataPath = w.string("data-path").map(String::trim).orElse(THROUGH_GATEWAY);
+        if (!dataPath.equals(THROUGH_GATEWAY) && !dataPath.equals(BYPASS_WHEN_WARM)) {
+            throw w.invalid("data-path", "'" + dataPath + "' is not a data path; write data-path: " + BYPASS_WHEN_WARM
+                    + " (while the target has ready pods its Service's endpoints are the pods, at zero the gateway's)"
+                    + " or " + THROUGH_GATEWAY + " (the default: clients always reach the gateway)");
+        }
+        boolean bypass = dataPath.equals(BYPASS_WHEN_WARM);
+        if (bypass && service == null) {
+            throw w.invalid("service", "required with data-path: " + BYPASS_WHEN_WARM + ": name the Service the"
+                    + " clients use, a Service without a selector whose EndpointSlice zeroscale writes (the pods while"
+                    + " warm, the gateway at zero), e.g. service: " + target.name());
+        }
+        return new WorkloadSpec(target, namespace, apiVersion, service, port, container, gpuResource, bypass);
     }
 }

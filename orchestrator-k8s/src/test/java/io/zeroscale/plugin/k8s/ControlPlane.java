@@ -77,6 +77,56 @@ final class ControlPlane {
 
     /** A Deployment at 0 replicas (pods labelled app=NAME, port 8080) and a Service in front of it. */
     static Workload deployment(String namespace, String name) {
+        createDeployment(namespace, name);
+        service(namespace, name, name);
+        return new Workload(new TargetRef(ORCHESTRATOR, "Deployment", namespace, name),
+                Config.of("targets." + name + ".workload", Map.of()));
+    }
+
+    /**
+     * A Deployment at 0 replicas whose clients bypass the gateway while it is warm: its Service NAME
+     * has no selector (port {@code http} 80 to the pods' 8080), and the target says {@code data-path:
+     * bypass-when-warm}.
+     */
+    static Workload bypassingDeployment(String namespace, String name) {
+        createDeployment(namespace, name);
+        client().services().inNamespace(namespace).resource(new ServiceBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec()
+                    .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(CONTAINER_PORT)).endPort()
+                .endSpec()
+                .build()).create();
+        return new Workload(new TargetRef(ORCHESTRATOR, "Deployment", namespace, name),
+                Config.of("targets." + name + ".workload", Map.of("service", name, "data-path", "bypass-when-warm")));
+    }
+
+    /**
+     * A stand-in for the daemons' gateway Service NAME: no selector, and an EndpointSlice (written as
+     * the cluster's controller would) listing {@code addresses} ready at port {@code http} {@code port}.
+     */
+    static void gatewayService(String namespace, String name, int port, String... addresses) {
+        client().services().inNamespace(namespace).resource(new ServiceBuilder()
+                .withNewMetadata().withName(name).endMetadata()
+                .withNewSpec().addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(port)).endPort().endSpec()
+                .build()).create();
+        gatewayEndpoints(namespace, name, port, addresses);
+    }
+
+    /** Sets the gateway stand-in's endpoints to {@code addresses}. */
+    static void gatewayEndpoints(String namespace, String name, int port, String... addresses) {
+        var builder = new io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder()
+                .withNewMetadata().withName(name + "-gw").withNamespace(namespace)
+                    .addToLabels("kubernetes.io/service-name", name)
+                    .addToLabels("endpointslice.kubernetes.io/managed-by", "test.zeroscale.io").endMetadata()
+                .withAddressType("IPv4")
+                .addNewPort().withName("http").withPort(port).withProtocol("TCP").endPort();
+        for (String address : addresses) {
+            builder.addNewEndpoint().withAddresses(address).withNewConditions().withReady(true).endConditions().endEndpoint();
+        }
+        client().resource(builder.build()).fieldManager("test").forceConflicts().serverSideApply();
+    }
+
+    private static void createDeployment(String namespace, String name) {
         client().apps().deployments().inNamespace(namespace).resource(new DeploymentBuilder()
                 .withNewMetadata().withName(name).endMetadata()
                 .withNewSpec()
@@ -92,9 +142,6 @@ final class ControlPlane {
                     .endTemplate()
                 .endSpec()
                 .build()).create();
-        service(namespace, name, name);
-        return new Workload(new TargetRef(ORCHESTRATOR, "Deployment", namespace, name),
-                Config.of("targets." + name + ".workload", Map.of()));
     }
 
     /** A StatefulSet at 0 replicas, governed by a headless Service of the same name. */

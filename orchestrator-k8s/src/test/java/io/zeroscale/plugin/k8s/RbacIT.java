@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The shipped {@code deploy/kubernetes/rbac.yaml} on the real API server, with a real token of its
  * ServiceAccount (TokenRequest): the plugin attaches, observes and scales a Deployment and takes a
  * {@code ScaledTarget} as a target and writes its status, writes an Event for a state change on the
- * Deployment (and counts its repeat on it), reads a pod's container log and leads through a Lease (acquired, then renewed). Then
+ * Deployment (and counts its repeat on it), reads a pod's container log, writes the EndpointSlice of a target
+ * whose clients bypass the gateway when warm, and leads through a Lease (acquired, then renewed). Then
  * each rule of the ClusterRole is removed in turn, and the operation that rule is for fails with
  * 403 naming the resource.
  *
@@ -62,6 +63,7 @@ class RbacIT {
             List.of("observe", "\"pods\""),
             List.of("attach", "\"services\""),
             List.of("observe", "\"endpointslices\""),
+            List.of("switch the data path", "\"endpointslices\""),
             List.of("attach", "\"horizontalpodautoscalers\""),
             List.of("watch ScaledTargets", "\"scaledtargets\""),
             List.of("write ScaledTarget status", "\"scaledtargets/status\""),
@@ -170,7 +172,8 @@ class RbacIT {
         try (TestPluginContext context = TestPluginContext.realTime(data.resolve(namespace))) {
             KubernetesOrchestrator orchestrator = (KubernetesOrchestrator) new KubernetesOrchestratorFactory().create(
                     ControlPlane.ORCHESTRATOR, Config.of("orchestrators.k8s", Map.of("type", "kubernetes", "kubeconfig",
-                            kubeconfig.toString(), "timeout", "5s")), context);
+                            kubeconfig.toString(), "timeout", "5s", "gateway", Map.of("service", "gw", "namespace", namespace))),
+                    context);
             try {
                 String failed = attempt(failures, "attach", () -> orchestrator.attach(workload));
                 if (failed == null) {
@@ -180,6 +183,7 @@ class RbacIT {
                     failed = attempt(failures, "scale", () -> orchestrator.scale(ref, 1));
                 }
                 if (failed == null) {
+                    attempt(failures, "switch the data path", () -> dataPath(orchestrator, namespace));
                     events(orchestrator, context, ref, namespace, failures);
                     log(orchestrator, namespace, failures);
                 }
@@ -194,6 +198,20 @@ class RbacIT {
             ControlPlane.stopAll(namespace, TIMEOUT);
         }
         return failures;
+    }
+
+    /**
+     * A target with {@code data-path: bypass-when-warm}: its clients sent to the gateway, which
+     * writes its Service's EndpointSlice (server-side apply: create), then to its pods (patch).
+     */
+    private static void dataPath(KubernetesOrchestrator orchestrator, String namespace) {
+        ControlPlane.gatewayService(namespace, "gw", 8085, "10.250.0.1");
+        Workload direct = ControlPlane.bypassingDeployment(namespace, "direct");
+        orchestrator.attach(direct);
+        orchestrator.sendThroughGateway(direct.target());
+        orchestrator.sendDirect(direct.target()); // no ready pod: the gateway still, so nothing written
+        assertThat(ControlPlane.client().discovery().v1().endpointSlices().inNamespace(namespace)
+                .withName(DataPath.sliceName("direct")).get().getMetadata().getLabels()).containsEntry(DataPath.PATH_LABEL, "gateway");
     }
 
     private static void source(Path kubeconfig, String namespace, TestPluginContext context, Map<String, String> failures)

@@ -62,4 +62,19 @@ class WorkloadSpecTest {
         assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("container", "Model_1")), "default"))
                 .hasMessageContaining("targets.web.workload.container");
     }
+
+    @Test
+    void dataPathIsOptInAndNeedsTheService() {
+        TargetRef ref = new TargetRef("k8s", "Deployment", "ml", "web");
+        assertThat(WorkloadSpec.parse(ref, workload(Map.of()), "default").bypassWhenWarm()).as("the default").isFalse();
+        assertThat(WorkloadSpec.parse(ref, workload(Map.of("data-path", "through-gateway")), "default").bypassWhenWarm())
+                .isFalse();
+        assertThat(WorkloadSpec.parse(ref, workload(Map.of("data-path", "bypass-when-warm", "service", "web")), "default")
+                .bypassWhenWarm()).isTrue();
+        assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("data-path", "direct", "service", "web")), "default"))
+                .hasMessageContaining("targets.web.workload.data-path").hasMessageContaining("'direct'")
+                .hasMessageContaining("bypass-when-warm");
+        assertThatThrownBy(() -> WorkloadSpec.parse(ref, workload(Map.of("data-path", "bypass-when-warm")), "default"))
+                .hasMessageContaining("targets.web.workload.service").hasMessageContaining("without a selector");
+    }
 }
