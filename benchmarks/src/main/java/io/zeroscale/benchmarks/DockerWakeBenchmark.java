@@ -69,6 +69,13 @@ import picocli.CommandLine.Option;
  * odd ones; a wake is one request through the gateway on a new connection, sent once the engine
  * has the target in the tier's state and the group has no running container left. The journal's
  * entry for the wake says which tier it came from; it is recorded with each sample.
+ *
+ * <p>Each wake is also split into its parts from wall-clock stamps ({@link WakeStamps} at the
+ * gateway's and the engine's seams, the journal, and the container's own stamp of the moment it
+ * execs {@code httpd}, written to {@code /www/ready} and read afterwards): request → held at the
+ * gateway → WAKING decision → the replica's start journaled (the create/start calls returned) |
+ * container ready → the orchestrator observes it ready → route at the gateway (the ACTIVE decision
+ * publishes it) → held request handed over → response.
  */
 @Command(name = "DockerWakeBenchmark", mixinStandardHelpOptions = true,
         description = "Measures Docker wakes through the gateway next to the container's own start.")
@@ -105,8 +112,11 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     private List<String> command() {
         double seconds = startDelay.toMillis() / 1000.0;
         // The gateway forwards the path as it came (/zero, /stopped, /paused): each is a file to serve.
+        // /www/ready: the container's own wall clock (ns) just before httpd's exec, i.e. its ready moment
+        // give or take httpd's bind and listen.
         return List.of("/bin/sh", "-c", String.format(Locale.ROOT,
-                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; exec /bin/httpd -f -p %d -h /www",
+                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; date +%%s%%N > /www/ready;"
+                        + " exec /bin/httpd -f -p %d -h /www",
                 seconds, PORT));
     }
 
@@ -148,7 +158,8 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         try (Zeroscale zeroscale = builder.build()) {
             zeroscale.start();
             GatewayConfig config = GatewayConfig.builder().listen("127.0.0.1", 0).drainTimeout(Duration.ofSeconds(1)).build();
-            Gateway.Builder gb = Gateway.builder(zeroscale.trafficHub()).config(config);
+            WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub());
+            Gateway.Builder gb = Gateway.builder(stamps).config(config);
             specs.forEach((tier, spec) -> gb.route(GatewayRoute.path(spec.ref(), "/" + tier)));
             try (Gateway gateway = gb.start()) {
                 Queue<JournalEntry> journal = new ConcurrentLinkedQueue<>();
@@ -175,9 +186,13 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                             own = ownStart(docker, tier, run, stoppedOwn, ownContainers);
                         }
                         journal.clear();
+                        stamps.arm(spec.ref());
                         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/" + tier);
                         Instant sentAt = Clock.systemUTC().instant();
                         double first = firstResponse(uri);
+                        Instant receivedAt = Clock.systemUTC().instant();
+                        WakeStamps.Wake wake = stamps.of(spec.ref());
+                        Instant containerReady = tier.equals("paused") ? null : containerReady(docker, spec);
                         if (!ownFirst && !tier.equals("paused")) {
                             own = ownStart(docker, tier, run, stoppedOwn, ownContainers);
                         }
@@ -191,13 +206,28 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         sample.put("journalTier", journalTier(journal, spec, tier, sentAt));
                         sample.put("requestToWakingMs", sinceMs(journal, spec, e -> e.state().equals("WAKING"), sentAt));
                         sample.put("requestToActiveMs", sinceMs(journal, spec, e -> e.state().equals("ACTIVE"), sentAt));
+                        Instant waking = at(journal, spec, e -> e.kind() == JournalEntry.Kind.DECISION && e.state().equals("WAKING"), sentAt);
+                        Instant started = at(journal, spec, e -> e.message().contains("started from tier '"), sentAt);
+                        sample.put("requestToHeldMs", WakeStamps.between(sentAt, wake.held));
+                        sample.put("heldToWakingMs", WakeStamps.between(wake.held, waking));
+                        sample.put("wakingToStartJournaledMs", WakeStamps.between(waking, started));
+                        sample.put("wakingToContainerReadyMs", WakeStamps.between(waking, containerReady));
+                        sample.put("containerReadyToObservedMs", WakeStamps.between(containerReady, wake.observedReady));
+                        sample.put("wakingToObservedMs", WakeStamps.between(waking, wake.observedReady));
+                        sample.put("observedToRouteMs", WakeStamps.between(wake.observedReady, wake.routed));
+                        sample.put("routeToReleasedMs", WakeStamps.between(wake.routed, wake.released));
+                        sample.put("releasedToResponseMs", WakeStamps.between(wake.released, receivedAt));
                         (measured ? samples : warm).add(sample);
                         System.out.printf("%s %2d %-7s first response %8.1f ms, own start %8s ms -> overhead %7s ms"
-                                        + " (journal: %s; request->WAKING %s ms, ->ACTIVE %s ms)%n",
+                                        + " (journal: %s; request->held %s ms, ->WAKING %s, ->start journaled %s, ->container ready %s"
+                                        + " | ready->observed %s, ->route %s, ->released %s, ->response %s)%n",
                                 measured ? "wake  " : "warmup", measured ? round - warmup : round, tier, first,
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", own),
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", first - own), sample.get("journalTier"),
-                                sample.get("requestToWakingMs"), sample.get("requestToActiveMs"));
+                                sample.get("requestToHeldMs"), sample.get("heldToWakingMs"), sample.get("wakingToStartJournaledMs"),
+                                sample.get("wakingToContainerReadyMs"), sample.get("containerReadyToObservedMs"),
+                                sample.get("observedToRouteMs"), sample.get("routeToReleasedMs"),
+                                sample.get("releasedToResponseMs"));
                     }
                 }
                 // No wait for the last wakes to idle out: the containers are removed below.
@@ -407,6 +437,43 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
             }
         }
         return "none";
+    }
+
+    /** When the journal first had an entry of {@code spec}'s matching {@code which} at or after {@code since}. */
+    private static @Nullable Instant at(Queue<JournalEntry> journal, TargetSpec spec, Predicate<JournalEntry> which, Instant since) {
+        for (JournalEntry entry : journal) {
+            if (entry.target().equals(spec.ref()) && !entry.at().isBefore(since) && which.test(entry)) {
+                return entry.at();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The container's own stamp of its ready moment ({@code /www/ready}, written just before httpd's
+     * exec), read from the group's running container directly; null when busybox's {@code date} has
+     * no nanoseconds or nothing runs.
+     */
+    private static @Nullable Instant containerReady(DockerClient docker, TargetSpec spec) throws InterruptedException {
+        for (Container c : groupContainers(docker, spec)) {
+            if (!"running".equals(c.getState())) {
+                continue;
+            }
+            URI uri = URI.create("http://127.0.0.1:" + hostPort(docker, c.getId()) + "/ready");
+            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String body = response.body().strip();
+                if (response.statusCode() != 200 || !body.matches("\\d{19}")) {
+                    return null;
+                }
+                long nanos = Long.parseLong(body);
+                return Instant.ofEpochSecond(nanos / 1_000_000_000L, nanos % 1_000_000_000L);
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static @Nullable Double sinceMs(Queue<JournalEntry> journal, TargetSpec spec, Predicate<JournalEntry> which, Instant since) {
