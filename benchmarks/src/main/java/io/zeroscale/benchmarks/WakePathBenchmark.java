@@ -147,7 +147,7 @@ public final class WakePathBenchmark implements Callable<Integer> {
                 System.out.printf("engine + gateway on %s; backend %s %s, start delay %s, %s probe every %s while starting"
                                 + " (%s once ready), idle %s%n",
                         uri, interpreter, script, Durations.format(startDelay), probe.name().toLowerCase(java.util.Locale.ROOT),
-                        startupInterval == null ? "10ms (product default)" : Durations.format(startupInterval),
+                        startupInterval == null ? "the product's default" : Durations.format(startupInterval),
                         Durations.format(probeInterval), Durations.format(idle));
                 Queue<JournalEntry> decisions = new ConcurrentLinkedQueue<>();
                 zeroscale.journal().subscribe(entry -> {
