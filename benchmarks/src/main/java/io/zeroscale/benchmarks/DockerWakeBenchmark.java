@@ -105,6 +105,14 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "benchmarks/results/docker-wake.json", description = "JSON results (default ${DEFAULT-VALUE})")
     Path out;
 
+    /**
+     * The one HTTP client of the run, for the wakes through the gateway and the container's own
+     * start alike: built and warmed before the first measured request, so that neither side counts a
+     * client's construction (its selector thread, its classes) in its figure.
+     */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1)).build();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new DockerWakeBenchmark()).execute(args));
     }
@@ -155,7 +163,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                 .pluginsFrom(DockerWakeBenchmark.class.getClassLoader())
                 .orchestrator("docker", Config.of("orchestrators.docker", Map.of("type", "docker", "host", engineHost)));
         specs.values().forEach(builder::target);
-        try (Zeroscale zeroscale = builder.build()) {
+        try (http; Zeroscale zeroscale = builder.build()) {
             zeroscale.start();
             GatewayConfig config = GatewayConfig.builder().listen("127.0.0.1", 0).drainTimeout(Duration.ofSeconds(1)).build();
             WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub());
@@ -164,10 +172,10 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
             try (Gateway gateway = gb.start()) {
                 Queue<JournalEntry> journal = new ConcurrentLinkedQueue<>();
                 zeroscale.journal().subscribe(journal::add);
-                warmClient(URI.create("http://127.0.0.1:" + gateway.port() + "/not-routed"));
+                warmClient(http, URI.create("http://127.0.0.1:" + gateway.port() + "/not-routed"));
                 if (tiers.contains("paused")) {
                     // The paused tier starts at zero: one unmeasured wake gives it a container to pause.
-                    firstResponse(URI.create("http://127.0.0.1:" + gateway.port() + "/paused"));
+                    firstResponse(http, URI.create("http://127.0.0.1:" + gateway.port() + "/paused"));
                 }
                 String stoppedOwn = tiers.contains("stopped") ? ownStoppedContainer(docker, run) : null;
                 if (stoppedOwn != null) {
@@ -189,10 +197,10 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         stamps.arm(spec.ref());
                         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/" + tier);
                         Instant sentAt = Clock.systemUTC().instant();
-                        double first = firstResponse(uri);
+                        double first = firstResponse(http, uri);
                         Instant receivedAt = Clock.systemUTC().instant();
                         WakeStamps.Wake wake = stamps.of(spec.ref());
-                        Instant containerReady = tier.equals("paused") ? null : containerReady(docker, spec);
+                        Instant containerReady = tier.equals("paused") ? null : containerReady(http, docker, spec);
                         if (!ownFirst && !tier.equals("paused")) {
                             own = ownStart(docker, tier, run, stoppedOwn, ownContainers);
                         }
@@ -328,7 +336,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
             String id = Objects.requireNonNull(stoppedOwn, "stoppedOwn");
             long start = System.nanoTime();
             docker.startContainerCmd(id).exec();
-            double ms = untilOk(start, hostPort(docker, id));
+            double ms = untilOk(http, start, hostPort(docker, id));
             stopNow(docker, id);
             return ms;
         }
@@ -336,7 +344,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         String id = create(docker, "zs-own-zero-" + run + "-" + Long.toHexString(System.nanoTime() & 0xfffff));
         ownContainers.add(id);
         docker.startContainerCmd(id).exec();
-        double ms = untilOk(start, hostPort(docker, id));
+        double ms = untilOk(http, start, hostPort(docker, id));
         removeQuietly(docker, id);
         ownContainers.remove(id);
         return ms;
@@ -346,7 +354,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     private String ownStoppedContainer(DockerClient docker, String run) throws InterruptedException {
         String id = create(docker, "zs-own-stopped-" + run);
         docker.startContainerCmd(id).exec();
-        untilOk(System.nanoTime(), hostPort(docker, id));
+        untilOk(http, System.nanoTime(), hostPort(docker, id));
         stopNow(docker, id);
         return id;
     }
@@ -380,44 +388,39 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     }
 
     /** Polls GET /zero (a file the command writes) every millisecond until it answers 200; returns ms since {@code start}. */
-    private static double untilOk(long start, int port) throws InterruptedException {
+    private static double untilOk(HttpClient client, long start, int port) throws InterruptedException {
         URI uri = URI.create("http://127.0.0.1:" + port + "/zero");
         long deadline = start + STATE_TIMEOUT.toNanos();
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build()) {
-            while (System.nanoTime() < deadline) {
-                try {
-                    int status = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode();
-                    if (status == 200) {
-                        return (System.nanoTime() - start) / 1e6;
-                    }
-                } catch (IOException e) {
-                    // Not listening yet.
+        while (System.nanoTime() < deadline) {
+            try {
+                int status = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == 200) {
+                    return (System.nanoTime() - start) / 1e6;
                 }
-                Thread.sleep(1);
+            } catch (IOException e) {
+                // Not listening yet.
             }
+            Thread.sleep(1);
         }
         throw new IllegalStateException("nothing answered 200 on port " + port + " within " + STATE_TIMEOUT);
     }
 
-    private static double firstResponse(URI uri) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            long sent = System.nanoTime();
-            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(1)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            double ms = (System.nanoTime() - sent) / 1e6;
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("wake request to " + uri + " answered " + response.statusCode() + ": "
-                        + new String(response.body(), StandardCharsets.UTF_8));
-            }
-            return ms;
+    private static double firstResponse(HttpClient client, URI uri) throws IOException, InterruptedException {
+        long sent = System.nanoTime();
+        HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(1)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        double ms = (System.nanoTime() - sent) / 1e6;
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("wake request to " + uri + " answered " + response.statusCode() + ": "
+                    + new String(response.body(), StandardCharsets.UTF_8));
         }
+        return ms;
     }
 
-    private static void warmClient(URI notRouted) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            client.send(HttpRequest.newBuilder(notRouted).build(), HttpResponse.BodyHandlers.discarding());
-        }
+    /** Loads the shared client's and the gateway's request path (a 404: no route, nothing wakes) before the first wake. */
+    private static void warmClient(HttpClient client, URI notRouted) throws IOException, InterruptedException {
+        client.send(HttpRequest.newBuilder(notRouted).build(), HttpResponse.BodyHandlers.discarding());
     }
 
     /** Which tier the journal says this wake came from: the replica's start entry, or the wake from PAUSED. */
@@ -454,13 +457,13 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
      * exec), read from the group's running container directly; null when busybox's {@code date} has
      * no nanoseconds or nothing runs.
      */
-    private static @Nullable Instant containerReady(DockerClient docker, TargetSpec spec) throws InterruptedException {
+    private static @Nullable Instant containerReady(HttpClient client, DockerClient docker, TargetSpec spec) throws InterruptedException {
         for (Container c : groupContainers(docker, spec)) {
             if (!"running".equals(c.getState())) {
                 continue;
             }
             URI uri = URI.create("http://127.0.0.1:" + hostPort(docker, c.getId()) + "/ready");
-            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            try {
                 HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 String body = response.body().strip();
