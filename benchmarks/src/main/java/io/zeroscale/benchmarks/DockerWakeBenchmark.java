@@ -120,10 +120,10 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     private List<String> command() {
         double seconds = startDelay.toMillis() / 1000.0;
         // The gateway forwards the path as it came (/zero, /stopped, /paused): each is a file to serve.
-        // /www/ready: the container's own wall clock (ns) just before httpd's exec, i.e. its ready moment
-        // give or take httpd's bind and listen.
+        // /www/ready: the container's own wall clock (µs, ash's $EPOCHREALTIME: busybox's date has no %N)
+        // just before httpd's exec, i.e. its ready moment give or take httpd's bind and listen.
         return List.of("/bin/sh", "-c", String.format(Locale.ROOT,
-                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; date +%%s%%N > /www/ready;"
+                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; echo $EPOCHREALTIME > /www/ready;"
                         + " exec /bin/httpd -f -p %d -h /www",
                 seconds, PORT));
     }
@@ -454,8 +454,8 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
 
     /**
      * The container's own stamp of its ready moment ({@code /www/ready}, written just before httpd's
-     * exec), read from the group's running container directly; null when busybox's {@code date} has
-     * no nanoseconds or nothing runs.
+     * exec, to the µs), read from the group's running container directly; null when the shell has no
+     * {@code $EPOCHREALTIME} or nothing runs.
      */
     private static @Nullable Instant containerReady(HttpClient client, DockerClient docker, TargetSpec spec) throws InterruptedException {
         for (Container c : groupContainers(docker, spec)) {
@@ -467,11 +467,11 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                 HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 String body = response.body().strip();
-                if (response.statusCode() != 200 || !body.matches("\\d{19}")) {
+                if (response.statusCode() != 200 || !body.matches("\\d{10}\\.\\d{6}")) {
                     return null;
                 }
-                long nanos = Long.parseLong(body);
-                return Instant.ofEpochSecond(nanos / 1_000_000_000L, nanos % 1_000_000_000L);
+                int dot = body.indexOf('.');
+                return Instant.ofEpochSecond(Long.parseLong(body.substring(0, dot)), Long.parseLong(body.substring(dot + 1)) * 1_000L);
             } catch (IOException e) {
                 return null;
             }
