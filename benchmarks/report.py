@@ -353,21 +353,46 @@ def read_gateway_grpc(name, data):
 
 def read_process_wake(name, data):
     samples = data["samples"]
-    over = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
-    upper = [s["firstResponseMs"] - s["mainToReadyMs"] for s in samples]
-    p50, p99 = rank(over, 0.5), rank(over, 0.99)
     setup = data.get("setup", {})
     command = reproduce(data, "`WakePathBenchmark` (not stamped)")
-    probe = f"readiness interval {setup.get('readinessIntervalMs')} ms"
-    rows = [Row("process-wake", "process wake: first response − backend's own start-to-ready",
-                f"p50 {ms(p50)}, p99 {ms(p99)} ({len(samples)} wakes; {probe})", "p50 ≤ 10 ms, p99 ≤ 25 ms",
-                verdict(p50 <= 10 and p99 <= 25), command, name)]
-    parts = [("request → WAKING decision", "requestToWakeDecisionMs"), ("WAKING → backend's first line", "wakeDecisionToMainMs"),
-             ("backend listening → ACTIVE decision", "readyToActiveDecisionMs"), ("ACTIVE → backend's handler", "activeDecisionToHandlerMs"),
-             ("handler → response at the client", "handlerToResponseMs")]
-    detail = ["| part | p50 | p99 |", "|---|---|---|",
-              f"| **overhead** (first response − start-to-ready; start in 10 ms kernel ticks) | {ms(p50)} | {ms(p99)} |",
-              f"| upper bound (start taken at the script's first line) | {ms(rank(upper, 0.5))} | {ms(rank(upper, 0.99))} |"]
+    if samples and "execToReadyMs" in samples[0]:
+        # The start stamped by bash before the interpreter's exec (microseconds): the budgeted figure.
+        over = [s["firstResponseMs"] - s["execToReadyMs"] for s in samples]
+        lower = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
+        every = setup.get("startupInterval", "?")
+        probe = ("startup probe at the product's default" if every == "product default" else f"startup probe every {every}") \
+            + "; start stamped to the µs"
+        p50, p99 = rank(over, 0.5), rank(over, 0.99)
+        rows = [Row("process-wake", "process wake: first response − backend's own start-to-ready",
+                    f"p50 {ms(p50)}, p99 {ms(p99)} ({len(samples)} wakes; {probe})", "p50 ≤ 10 ms, p99 ≤ 25 ms",
+                    verdict(p50 <= 10 and p99 <= 25), command, name)]
+        parts = [("request → held at the gateway", "requestToHeldMs"),
+                 ("held → WAKING decision", "heldToWakeDecisionMs"),
+                 ("WAKING → backend's exec (actuation, spawn, bash)", "wakeDecisionToExecMs"),
+                 ("backend listening → orchestrator observes it ready (probe)", "readyToObservedMs"),
+                 ("observed → route at the gateway (actor, ACTIVE decision, publication)", "observedToRouteMs"),
+                 ("route → held request handed over", "routeToReleasedMs"),
+                 ("handed over → backend's handler (connect, forward)", "releasedToHandlerMs"),
+                 ("handler → response at the client", "handlerToResponseMs")]
+        detail = ["| part | p50 | p99 |", "|---|---|---|",
+                  f"| **overhead** (first response − the backend's exec-to-ready; start stamped by bash to the µs) | {ms(p50)} | {ms(p99)} |",
+                  f"| lower bound (start = the kernel's start time, 10 ms ticks rounded down) | {ms(rank(lower, 0.5))} | {ms(rank(lower, 0.99))} |",
+                  f"| backend's own exec-to-ready | {ms(rank([s['execToReadyMs'] for s in samples], 0.5))} | {ms(rank([s['execToReadyMs'] for s in samples], 0.99))} |",
+                  "| *its parts (in each wake they add up to the overhead; their percentiles do not):* | | |"]
+    else:
+        over = [s["firstResponseMs"] - s["startToReadyMs"] for s in samples]
+        upper = [s["firstResponseMs"] - s["mainToReadyMs"] for s in samples]
+        p50, p99 = rank(over, 0.5), rank(over, 0.99)
+        probe = f"readiness interval {setup.get('readinessIntervalMs')} ms"
+        rows = [Row("process-wake", "process wake: first response − backend's own start-to-ready",
+                    f"p50 {ms(p50)}, p99 {ms(p99)} ({len(samples)} wakes; {probe})", "p50 ≤ 10 ms, p99 ≤ 25 ms",
+                    verdict(p50 <= 10 and p99 <= 25), command, name)]
+        parts = [("request → WAKING decision", "requestToWakeDecisionMs"), ("WAKING → backend's first line", "wakeDecisionToMainMs"),
+                 ("backend listening → ACTIVE decision", "readyToActiveDecisionMs"), ("ACTIVE → backend's handler", "activeDecisionToHandlerMs"),
+                 ("handler → response at the client", "handlerToResponseMs")]
+        detail = ["| part | p50 | p99 |", "|---|---|---|",
+                  f"| **overhead** (first response − start-to-ready; start in 10 ms kernel ticks) | {ms(p50)} | {ms(p99)} |",
+                  f"| upper bound (start taken at the script's first line) | {ms(rank(upper, 0.5))} | {ms(rank(upper, 0.99))} |"]
     for label, key in parts:
         xs = [s[key] for s in samples]
         detail.append(f"| {label} | {ms(rank(xs, 0.5))} | {ms(rank(xs, 0.99))} |")
@@ -412,6 +437,25 @@ def read_docker_wake(name, data):
         detail.append(f"| {tier} | {len(xs)} | {ms(rank(first, 0.5))} / {ms(rank(first, 0.99))} | "
                       + (f"{ms(rank(own, 0.5))} / {ms(rank(own, 0.99))}" if own else "—") + " | "
                       + (f"{ms(rank(over, 0.5))} / {ms(rank(over, 0.99))}" if over else "—") + " |")
+    parts = [("request → held at the gateway", "requestToHeldMs"), ("held → WAKING decision", "heldToWakingMs"),
+             ("WAKING → replica's start journaled (create/start calls returned)", "wakingToStartJournaledMs"),
+             ("WAKING → container's own ready stamp", "wakingToContainerReadyMs"),
+             ("container ready → orchestrator observes it ready", "containerReadyToObservedMs"),
+             ("WAKING → observed ready (whole start)", "wakingToObservedMs"),
+             ("observed → route at the gateway (actor, ACTIVE decision, publication)", "observedToRouteMs"),
+             ("route → held request handed over", "routeToReleasedMs"), ("handed over → response at the client", "releasedToResponseMs")]
+    split = [(label, key) for label, key in parts if any(s.get(key) is not None for s in data["samples"])]
+    if split:
+        tiers = [t for t in ("zero", "stopped", "paused") if by_tier.get(t)]
+        detail += ["", "Parts of each wake (wall-clock stamps at the gateway's and the engine's seams and the container's own;"
+                   " p50 / p99, ms):", "",
+                   "| part | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
+        for label, key in split:
+            cells = []
+            for t in tiers:
+                vals = [s[key] for s in by_tier[t] if s.get(key) is not None]
+                cells.append(f"{rank(vals, 0.5):,.1f} / {rank(vals, 0.99):,.1f}" if vals else "—")
+            detail.append(f"| {label} | " + " | ".join(cells) + " |")
     return rows, detail
 
 

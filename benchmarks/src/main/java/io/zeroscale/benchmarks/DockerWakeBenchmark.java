@@ -69,6 +69,13 @@ import picocli.CommandLine.Option;
  * odd ones; a wake is one request through the gateway on a new connection, sent once the engine
  * has the target in the tier's state and the group has no running container left. The journal's
  * entry for the wake says which tier it came from; it is recorded with each sample.
+ *
+ * <p>Each wake is also split into its parts from wall-clock stamps ({@link WakeStamps} at the
+ * gateway's and the engine's seams, the journal, and the container's own stamp of the moment it
+ * execs {@code httpd}, written to {@code /www/ready} and read afterwards): request → held at the
+ * gateway → WAKING decision → the replica's start journaled (the create/start calls returned) |
+ * container ready → the orchestrator observes it ready → route at the gateway (the ACTIVE decision
+ * publishes it) → held request handed over → response.
  */
 @Command(name = "DockerWakeBenchmark", mixinStandardHelpOptions = true,
         description = "Measures Docker wakes through the gateway next to the container's own start.")
@@ -98,6 +105,14 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "benchmarks/results/docker-wake.json", description = "JSON results (default ${DEFAULT-VALUE})")
     Path out;
 
+    /**
+     * The one HTTP client of the run, for the wakes through the gateway and the container's own
+     * start alike: built and warmed before the first measured request, so that neither side counts a
+     * client's construction (its selector thread, its classes) in its figure.
+     */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1)).build();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new DockerWakeBenchmark()).execute(args));
     }
@@ -105,8 +120,11 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     private List<String> command() {
         double seconds = startDelay.toMillis() / 1000.0;
         // The gateway forwards the path as it came (/zero, /stopped, /paused): each is a file to serve.
+        // /www/ready: the container's own wall clock (µs, ash's $EPOCHREALTIME: busybox's date has no %N)
+        // just before httpd's exec, i.e. its ready moment give or take httpd's bind and listen.
         return List.of("/bin/sh", "-c", String.format(Locale.ROOT,
-                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; exec /bin/httpd -f -p %d -h /www",
+                "mkdir -p /www && for t in zero stopped paused; do echo ok > /www/$t; done; sleep %.3f; echo $EPOCHREALTIME > /www/ready;"
+                        + " exec /bin/httpd -f -p %d -h /www",
                 seconds, PORT));
     }
 
@@ -145,18 +163,19 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                 .pluginsFrom(DockerWakeBenchmark.class.getClassLoader())
                 .orchestrator("docker", Config.of("orchestrators.docker", Map.of("type", "docker", "host", engineHost)));
         specs.values().forEach(builder::target);
-        try (Zeroscale zeroscale = builder.build()) {
+        try (http; Zeroscale zeroscale = builder.build()) {
             zeroscale.start();
             GatewayConfig config = GatewayConfig.builder().listen("127.0.0.1", 0).drainTimeout(Duration.ofSeconds(1)).build();
-            Gateway.Builder gb = Gateway.builder(zeroscale.trafficHub()).config(config);
+            WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub());
+            Gateway.Builder gb = Gateway.builder(stamps).config(config);
             specs.forEach((tier, spec) -> gb.route(GatewayRoute.path(spec.ref(), "/" + tier)));
             try (Gateway gateway = gb.start()) {
                 Queue<JournalEntry> journal = new ConcurrentLinkedQueue<>();
                 zeroscale.journal().subscribe(journal::add);
-                warmClient(URI.create("http://127.0.0.1:" + gateway.port() + "/not-routed"));
+                warmClient(http, URI.create("http://127.0.0.1:" + gateway.port() + "/not-routed"));
                 if (tiers.contains("paused")) {
                     // The paused tier starts at zero: one unmeasured wake gives it a container to pause.
-                    firstResponse(URI.create("http://127.0.0.1:" + gateway.port() + "/paused"));
+                    firstResponse(http, URI.create("http://127.0.0.1:" + gateway.port() + "/paused"));
                 }
                 String stoppedOwn = tiers.contains("stopped") ? ownStoppedContainer(docker, run) : null;
                 if (stoppedOwn != null) {
@@ -175,9 +194,13 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                             own = ownStart(docker, tier, run, stoppedOwn, ownContainers);
                         }
                         journal.clear();
+                        stamps.arm(spec.ref());
                         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/" + tier);
                         Instant sentAt = Clock.systemUTC().instant();
-                        double first = firstResponse(uri);
+                        double first = firstResponse(http, uri);
+                        Instant receivedAt = Clock.systemUTC().instant();
+                        WakeStamps.Wake wake = stamps.of(spec.ref());
+                        Instant containerReady = tier.equals("paused") ? null : containerReady(http, docker, spec);
                         if (!ownFirst && !tier.equals("paused")) {
                             own = ownStart(docker, tier, run, stoppedOwn, ownContainers);
                         }
@@ -191,13 +214,28 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         sample.put("journalTier", journalTier(journal, spec, tier, sentAt));
                         sample.put("requestToWakingMs", sinceMs(journal, spec, e -> e.state().equals("WAKING"), sentAt));
                         sample.put("requestToActiveMs", sinceMs(journal, spec, e -> e.state().equals("ACTIVE"), sentAt));
+                        Instant waking = at(journal, spec, e -> e.kind() == JournalEntry.Kind.DECISION && e.state().equals("WAKING"), sentAt);
+                        Instant started = at(journal, spec, e -> e.message().contains("started from tier '"), sentAt);
+                        sample.put("requestToHeldMs", WakeStamps.between(sentAt, wake.held));
+                        sample.put("heldToWakingMs", WakeStamps.between(wake.held, waking));
+                        sample.put("wakingToStartJournaledMs", WakeStamps.between(waking, started));
+                        sample.put("wakingToContainerReadyMs", WakeStamps.between(waking, containerReady));
+                        sample.put("containerReadyToObservedMs", WakeStamps.between(containerReady, wake.observedReady));
+                        sample.put("wakingToObservedMs", WakeStamps.between(waking, wake.observedReady));
+                        sample.put("observedToRouteMs", WakeStamps.between(wake.observedReady, wake.routed));
+                        sample.put("routeToReleasedMs", WakeStamps.between(wake.routed, wake.released));
+                        sample.put("releasedToResponseMs", WakeStamps.between(wake.released, receivedAt));
                         (measured ? samples : warm).add(sample);
                         System.out.printf("%s %2d %-7s first response %8.1f ms, own start %8s ms -> overhead %7s ms"
-                                        + " (journal: %s; request->WAKING %s ms, ->ACTIVE %s ms)%n",
+                                        + " (journal: %s; request->held %s ms, ->WAKING %s, ->start journaled %s, ->container ready %s"
+                                        + " | ready->observed %s, ->route %s, ->released %s, ->response %s)%n",
                                 measured ? "wake  " : "warmup", measured ? round - warmup : round, tier, first,
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", own),
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", first - own), sample.get("journalTier"),
-                                sample.get("requestToWakingMs"), sample.get("requestToActiveMs"));
+                                sample.get("requestToHeldMs"), sample.get("heldToWakingMs"), sample.get("wakingToStartJournaledMs"),
+                                sample.get("wakingToContainerReadyMs"), sample.get("containerReadyToObservedMs"),
+                                sample.get("observedToRouteMs"), sample.get("routeToReleasedMs"),
+                                sample.get("releasedToResponseMs"));
                     }
                 }
                 // No wait for the last wakes to idle out: the containers are removed below.
@@ -298,7 +336,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
             String id = Objects.requireNonNull(stoppedOwn, "stoppedOwn");
             long start = System.nanoTime();
             docker.startContainerCmd(id).exec();
-            double ms = untilOk(start, hostPort(docker, id));
+            double ms = untilOk(http, start, hostPort(docker, id));
             stopNow(docker, id);
             return ms;
         }
@@ -306,7 +344,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         String id = create(docker, "zs-own-zero-" + run + "-" + Long.toHexString(System.nanoTime() & 0xfffff));
         ownContainers.add(id);
         docker.startContainerCmd(id).exec();
-        double ms = untilOk(start, hostPort(docker, id));
+        double ms = untilOk(http, start, hostPort(docker, id));
         removeQuietly(docker, id);
         ownContainers.remove(id);
         return ms;
@@ -316,7 +354,7 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     private String ownStoppedContainer(DockerClient docker, String run) throws InterruptedException {
         String id = create(docker, "zs-own-stopped-" + run);
         docker.startContainerCmd(id).exec();
-        untilOk(System.nanoTime(), hostPort(docker, id));
+        untilOk(http, System.nanoTime(), hostPort(docker, id));
         stopNow(docker, id);
         return id;
     }
@@ -350,44 +388,39 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
     }
 
     /** Polls GET /zero (a file the command writes) every millisecond until it answers 200; returns ms since {@code start}. */
-    private static double untilOk(long start, int port) throws InterruptedException {
+    private static double untilOk(HttpClient client, long start, int port) throws InterruptedException {
         URI uri = URI.create("http://127.0.0.1:" + port + "/zero");
         long deadline = start + STATE_TIMEOUT.toNanos();
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build()) {
-            while (System.nanoTime() < deadline) {
-                try {
-                    int status = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode();
-                    if (status == 200) {
-                        return (System.nanoTime() - start) / 1e6;
-                    }
-                } catch (IOException e) {
-                    // Not listening yet.
+        while (System.nanoTime() < deadline) {
+            try {
+                int status = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == 200) {
+                    return (System.nanoTime() - start) / 1e6;
                 }
-                Thread.sleep(1);
+            } catch (IOException e) {
+                // Not listening yet.
             }
+            Thread.sleep(1);
         }
         throw new IllegalStateException("nothing answered 200 on port " + port + " within " + STATE_TIMEOUT);
     }
 
-    private static double firstResponse(URI uri) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            long sent = System.nanoTime();
-            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(1)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            double ms = (System.nanoTime() - sent) / 1e6;
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("wake request to " + uri + " answered " + response.statusCode() + ": "
-                        + new String(response.body(), StandardCharsets.UTF_8));
-            }
-            return ms;
+    private static double firstResponse(HttpClient client, URI uri) throws IOException, InterruptedException {
+        long sent = System.nanoTime();
+        HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(1)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        double ms = (System.nanoTime() - sent) / 1e6;
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("wake request to " + uri + " answered " + response.statusCode() + ": "
+                    + new String(response.body(), StandardCharsets.UTF_8));
         }
+        return ms;
     }
 
-    private static void warmClient(URI notRouted) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            client.send(HttpRequest.newBuilder(notRouted).build(), HttpResponse.BodyHandlers.discarding());
-        }
+    /** Loads the shared client's and the gateway's request path (a 404: no route, nothing wakes) before the first wake. */
+    private static void warmClient(HttpClient client, URI notRouted) throws IOException, InterruptedException {
+        client.send(HttpRequest.newBuilder(notRouted).build(), HttpResponse.BodyHandlers.discarding());
     }
 
     /** Which tier the journal says this wake came from: the replica's start entry, or the wake from PAUSED. */
@@ -407,6 +440,43 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
             }
         }
         return "none";
+    }
+
+    /** When the journal first had an entry of {@code spec}'s matching {@code which} at or after {@code since}. */
+    private static @Nullable Instant at(Queue<JournalEntry> journal, TargetSpec spec, Predicate<JournalEntry> which, Instant since) {
+        for (JournalEntry entry : journal) {
+            if (entry.target().equals(spec.ref()) && !entry.at().isBefore(since) && which.test(entry)) {
+                return entry.at();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The container's own stamp of its ready moment ({@code /www/ready}, written just before httpd's
+     * exec, to the µs), read from the group's running container directly; null when the shell has no
+     * {@code $EPOCHREALTIME} or nothing runs.
+     */
+    private static @Nullable Instant containerReady(HttpClient client, DockerClient docker, TargetSpec spec) throws InterruptedException {
+        for (Container c : groupContainers(docker, spec)) {
+            if (!"running".equals(c.getState())) {
+                continue;
+            }
+            URI uri = URI.create("http://127.0.0.1:" + hostPort(docker, c.getId()) + "/ready");
+            try {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String body = response.body().strip();
+                if (response.statusCode() != 200 || !body.matches("\\d{10}\\.\\d{6}")) {
+                    return null;
+                }
+                int dot = body.indexOf('.');
+                return Instant.ofEpochSecond(Long.parseLong(body.substring(0, dot)), Long.parseLong(body.substring(dot + 1)) * 1_000L);
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static @Nullable Double sinceMs(Queue<JournalEntry> journal, TargetSpec spec, Predicate<JournalEntry> which, Instant since) {

@@ -53,15 +53,19 @@ import picocli.CommandLine.Option;
  * the difference; then the target goes idle and back to zero by itself. Prints p50/p99/max and
  * writes every sample to a JSON file.
  *
- * <p>The backend's process start is the kernel's start time of the process, in 10 ms clock ticks
- * rounded down: the budgeted overhead can be understated by up to 10 ms. The overhead counted from
- * the first line of the backend's script instead (interpreter start counted as overhead) is the
- * upper bound, reported next to it.
+ * <p>The backend's start is stamped by the command the orchestrator runs: {@code bash -c} takes
+ * {@code $EPOCHREALTIME} (microseconds) and execs the interpreter with it in the environment, so
+ * the backend's own start-to-ready (exec of the interpreter, its start, the script's sleep, bind
+ * and listen) is known to the microsecond, and bash's own start (a few ms) counts as overhead: the
+ * budgeted figure never flatters. The kernel's start time of the process (10 ms clock ticks,
+ * rounded down: it understates the overhead by up to 10 ms) gives the lower bound next to it.
  *
- * <p>Wall-clock instants (the backend's, this process's and the engine journal's, same machine)
- * only split the overhead into its parts (request to WAKING decision, to the backend's first line;
- * listening to ACTIVE decision, to the response); the headline numbers come from
- * {@link System#nanoTime()} and the backend's own boot-time clock.
+ * <p>Wall-clock instants (the backend's, this process's, the engine journal's and {@link
+ * WakeStamps}' at the gateway's and the engine's seams, same machine) split the overhead into its
+ * parts, which add up to it: request → held at the gateway → WAKING decision → the backend's exec
+ * (actuation, spawn) | backend listening → the orchestrator observes it ready → route at the
+ * gateway (the target's actor decides ACTIVE and publishes it) → held request handed over → the
+ * backend's handler → response.
  */
 @Command(name = "WakePathBenchmark", mixinStandardHelpOptions = true,
         description = "Measures the gateway's wake path: first response - backend's own start-to-ready.")
@@ -80,8 +84,15 @@ public final class WakePathBenchmark implements Callable<Integer> {
     Duration startDelay;
 
     @Option(names = "--probe-interval", defaultValue = "10ms", converter = DurationConverter.class,
-            description = "the process orchestrator's readiness.interval (product default 100ms; default here ${DEFAULT-VALUE})")
+            description = "the process orchestrator's readiness.interval for a ready replica (product default 100ms; default here ${DEFAULT-VALUE})")
     Duration probeInterval;
+
+    @Option(names = "--startup-interval", converter = DurationConverter.class,
+            description = "readiness.startup-interval, the probe interval while a replica starts (default: the product's)")
+    @org.jspecify.annotations.Nullable Duration startupInterval;
+
+    @Option(names = "--bash", defaultValue = "/bin/bash", description = "the bash that stamps the backend's start (default ${DEFAULT-VALUE})")
+    String bash;
 
     @Option(names = "--probe", defaultValue = "tcp", description = "readiness probe: tcp or http (default ${DEFAULT-VALUE})")
     Probe probe;
@@ -112,6 +123,10 @@ public final class WakePathBenchmark implements Callable<Integer> {
             Files.copy(in, script);
         }
         String interpreter = python != null ? python : Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        if (!Files.isExecutable(Path.of(bash))) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--bash: " + bash
+                    + " is not an executable; it stamps the backend's start ($EPOCHREALTIME, bash 5+): install bash or name one");
+        }
         TargetSpec spec = TargetSpec.fromConfig(TARGET, YamlConfig.parse(targetYaml(interpreter, script), "WakePathBenchmark", "targets." + TARGET));
 
         List<Sample> warm = new ArrayList<>();
@@ -122,16 +137,18 @@ public final class WakePathBenchmark implements Callable<Integer> {
                 .target(spec)
                 .build()) {
             zeroscale.start();
-            try (Gateway gateway = Gateway.builder(zeroscale.trafficHub())
+            WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub());
+            try (Gateway gateway = Gateway.builder(stamps)
                     .config(GatewayConfig.builder().listen("127.0.0.1", 0).drainTimeout(Duration.ofSeconds(1)).build())
                     .route(GatewayRoute.path(spec.ref(), "/wake"))
                     .start()) {
                 URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/wake");
                 warmClientAndGateway(URI.create("http://127.0.0.1:" + gateway.port() + "/not-routed"));
-                System.out.printf("engine + gateway on %s; backend %s %s, start delay %s, %s probe every %s, idle %s%n",
+                System.out.printf("engine + gateway on %s; backend %s %s, start delay %s, %s probe every %s while starting"
+                                + " (%s once ready), idle %s%n",
                         uri, interpreter, script, Durations.format(startDelay), probe.name().toLowerCase(java.util.Locale.ROOT),
-                        Durations.format(probeInterval),
-                        Durations.format(idle));
+                        startupInterval == null ? "the product's default" : Durations.format(startupInterval),
+                        Durations.format(probeInterval), Durations.format(idle));
                 Queue<JournalEntry> decisions = new ConcurrentLinkedQueue<>();
                 zeroscale.journal().subscribe(entry -> {
                     if (entry.kind() == JournalEntry.Kind.DECISION) {
@@ -141,15 +158,17 @@ public final class WakePathBenchmark implements Callable<Integer> {
                 for (int i = 1; i <= warmup + wakes; i++) {
                     awaitZero(zeroscale);
                     decisions.clear();
-                    Sample sample = wakeOnce(uri, decisions);
+                    stamps.arm(spec.ref());
+                    Sample sample = wakeOnce(uri, decisions, stamps.of(spec.ref()));
                     boolean measured = i > warmup;
                     (measured ? samples : warm).add(sample);
-                    System.out.printf("%s %2d: first response %8.2f ms, backend start-to-ready %8.2f ms (from main %8.2f ms)"
-                                    + " -> overhead %6.2f ms [request->WAKING %5.2f, ->main %5.2f | ready->ACTIVE %5.2f, ->handler %5.2f, ->response %5.2f]%n",
+                    System.out.printf("%s %2d: first response %8.2f ms, backend exec-to-ready %8.2f ms -> overhead %6.2f ms"
+                                    + " (kernel-tick start: %6.2f) [request->held %5.2f, ->WAKING %5.2f, ->exec %5.2f | ready->observed %5.2f,"
+                                    + " ->route %5.2f, ->released %5.2f, ->handler %5.2f, ->response %5.2f]%n",
                             measured ? "wake  " : "warmup", measured ? i - warmup : i, sample.firstResponseMs(),
-                            sample.startToReadyMs(), sample.mainToReadyMs(), sample.overheadMs(), sample.requestToWakeDecisionMs(),
-                            sample.wakeDecisionToMainMs(), sample.readyToActiveDecisionMs(), sample.activeDecisionToHandlerMs(),
-                            sample.handlerToResponseMs());
+                            sample.execToReadyMs(), sample.overheadMs(), sample.overheadFromKernelStartMs(),
+                            sample.requestToHeldMs(), sample.heldToWakeDecisionMs(), sample.wakeDecisionToExecMs(),
+                            sample.readyToObservedMs(), sample.observedToRouteMs(), sample.routeToReleasedMs(), sample.releasedToHandlerMs(), sample.handlerToResponseMs());
                 }
                 // Leave no backend running: close() never stops a workload.
                 awaitZero(zeroscale);
@@ -171,13 +190,16 @@ public final class WakePathBenchmark implements Callable<Integer> {
             case TCP -> "tcp: true";
             case HTTP -> "http: /";
         };
+        String startup = startupInterval == null ? "" : ", startup-interval: " + Durations.format(startupInterval);
+        // bash stamps the start ($EPOCHREALTIME, microseconds) and execs the interpreter with it in
+        // WAKE_EXEC_WALL; no braces in the line, as {port} would be replaced in it.
         return """
                 orchestrator: local
                 workload:
                   kind: Process
-                  command: ["%s", "%s"]
+                  command: ["%s", "-c", 'WAKE_EXEC_WALL=$EPOCHREALTIME exec "$0" "$1"', "%s", "%s"]
                   env: { START_DELAY_MS: "%d" }
-                  readiness: { %s, interval: %s, timeout: 1s }
+                  readiness: { %s, interval: %s%s, timeout: 1s }
                   stop-grace: 2s
                 policy:
                   automaton: zero-to-n
@@ -185,7 +207,7 @@ public final class WakePathBenchmark implements Callable<Integer> {
                   idle: %s
                   drain-timeout: 1s
                   wake-timeout: 1m
-                """.formatted(interpreter, script, startDelay.toMillis(), readiness, Durations.format(probeInterval),
+                """.formatted(bash, interpreter, script, startDelay.toMillis(), readiness, Durations.format(probeInterval), startup,
                 Durations.format(idle));
     }
 
@@ -217,8 +239,8 @@ public final class WakePathBenchmark implements Callable<Integer> {
         }
     }
 
-    /** One request through the gateway to a target at zero: the time to its first response, and the backend's own view. */
-    private static Sample wakeOnce(URI uri, Queue<JournalEntry> decisions) throws IOException, InterruptedException {
+    /** One request through the gateway to a target at zero: the time to its first response, the backend's own view and the parts. */
+    private static Sample wakeOnce(URI uri, Queue<JournalEntry> decisions, WakeStamps.Wake stamps) throws IOException, InterruptedException {
         // A new client per wake: a fresh connection, like a client arriving after the idle period.
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
             HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(1)).GET().build();
@@ -230,24 +252,38 @@ public final class WakePathBenchmark implements Callable<Integer> {
             if (response.statusCode() != 200) {
                 throw new IllegalStateException("wake request answered " + response.statusCode() + ": " + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
             }
+            double execToReadyMs = micros(response, "X-Exec-To-Ready-Us") / 1000.0;
             double startToReadyMs = micros(response, "X-Start-To-Ready-Us") / 1000.0;
             double mainToReadyMs = micros(response, "X-Main-To-Ready-Us") / 1000.0;
+            long execWallUs = micros(response, "X-Exec-Wall-Us");
             long readyWallUs = micros(response, "X-Ready-Wall-Us");
+            long handledWallUs = micros(response, "X-Handled-Wall-Us");
             long sentWallUs = ChronoUnit.MICROS.between(Instant.EPOCH, sentAt);
             long receivedWallUs = ChronoUnit.MICROS.between(Instant.EPOCH, receivedAt);
             double firstResponseMs = (received - sent) / 1e6;
-            long mainWallUs = micros(response, "X-Main-Wall-Us");
-            long handledWallUs = micros(response, "X-Handled-Wall-Us");
+            long heldUs = stamp(stamps.held, "the gateway's report of the held request");
             long wakingUs = decisionMicros(decisions, "WAKING", sentAt);
-            long activeUs = decisionMicros(decisions, "ACTIVE", sentAt);
-            return new Sample(round(firstResponseMs), startToReadyMs, mainToReadyMs,
-                    round((wakingUs - sentWallUs) / 1000.0),
-                    round((mainWallUs - wakingUs) / 1000.0),
-                    round((activeUs - readyWallUs) / 1000.0),
-                    round((handledWallUs - activeUs) / 1000.0),
-                    round((receivedWallUs - handledWallUs) / 1000.0),
+            long observedUs = stamp(stamps.observedReady, "the observation of a ready replica");
+            long routedUs = stamp(stamps.routed, "the route with an endpoint at the gateway");
+            long releasedUs = stamp(stamps.released, "the release of the held request");
+            return new Sample(round(firstResponseMs), execToReadyMs, startToReadyMs, mainToReadyMs,
+                    ms(heldUs - sentWallUs), ms(wakingUs - heldUs), ms(execWallUs - wakingUs),
+                    ms(observedUs - readyWallUs), ms(routedUs - observedUs), ms(releasedUs - routedUs),
+                    ms(handledWallUs - releasedUs), ms(receivedWallUs - handledWallUs),
                     Long.parseLong(response.headers().firstValue("X-Pid").orElse("-1")));
         }
+    }
+
+    private static long stamp(@org.jspecify.annotations.Nullable Instant at, String what) {
+        if (at == null) {
+            throw new IllegalStateException("no stamp of " + what + " for this wake: the engine, the gateway or WakeStamps"
+                    + " changed how a wake goes; fix WakeStamps");
+        }
+        return ChronoUnit.MICROS.between(Instant.EPOCH, at);
+    }
+
+    private static double ms(long micros) {
+        return round(micros / 1000.0);
     }
 
     /** When the engine journaled the first decision into {@code state} after {@code since}, in epoch microseconds. */
@@ -274,49 +310,62 @@ public final class WakePathBenchmark implements Callable<Integer> {
         setup.put("startDelayMs", startDelay.toMillis());
         setup.put("readinessProbe", probe.name().toLowerCase(java.util.Locale.ROOT));
         setup.put("readinessIntervalMs", probeInterval.toMillis());
+        setup.put("startupInterval", startupInterval == null ? "product default" : Durations.format(startupInterval));
+        setup.put("startStamp", "bash $EPOCHREALTIME before exec of the interpreter (microseconds); bash's own start counts as overhead");
         setup.put("idleMs", idle.toMillis());
         setup.put("availableProcessors", Runtime.getRuntime().availableProcessors());
         setup.put("java", Runtime.version().toString());
         result.put("setup", setup);
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("overheadMs", stats(samples, Sample::overheadMs));
-        summary.put("overheadFromMainMs", stats(samples, Sample::overheadFromMainMs));
-        summary.put("firstResponseMs", stats(samples, Sample::firstResponseMs));
-        summary.put("startToReadyMs", stats(samples, Sample::startToReadyMs));
-        summary.put("interpreterStartMs", stats(samples, s -> s.startToReadyMs() - s.mainToReadyMs()));
-        summary.put("requestToWakeDecisionMs", stats(samples, Sample::requestToWakeDecisionMs));
-        summary.put("wakeDecisionToMainMs", stats(samples, Sample::wakeDecisionToMainMs));
-        summary.put("readyToActiveDecisionMs", stats(samples, Sample::readyToActiveDecisionMs));
-        summary.put("activeDecisionToHandlerMs", stats(samples, Sample::activeDecisionToHandlerMs));
-        summary.put("handlerToResponseMs", stats(samples, Sample::handlerToResponseMs));
-        summary.put("budget", Map.of("p50Ms", 50, "p99Ms", 100));
-        Map<String, Double> overhead = stats(samples, Sample::overheadMs);
-        summary.put("pass", java.util.Objects.requireNonNull(overhead.get("p50"), "p50") <= 50 && java.util.Objects.requireNonNull(overhead.get("p99"), "p99") <= 100);
+        PARTS.forEach((name, part) -> summary.put(name, stats(samples, part)));
+        summary.put("budget", Map.of("p50Ms", BUDGET_P50_MS, "p99Ms", BUDGET_P99_MS));
+        summary.put("pass", passes(samples));
         result.put("summary", summary);
         result.put("samples", samples);
         result.put("warmup", warm);
         return result;
     }
 
-    private static void printSummary(List<Sample> samples) {
+    /** Issue 19's budget for the process orchestrator's wake overhead. */
+    private static final double BUDGET_P50_MS = 10;
+    private static final double BUDGET_P99_MS = 25;
+
+    /** What the summary and the printout show, in order: the overhead, its bounds, then its parts (which add up to it). */
+    private static final Map<String, ToDoubleFunction<Sample>> PARTS = parts();
+
+    private static Map<String, ToDoubleFunction<Sample>> parts() {
+        Map<String, ToDoubleFunction<Sample>> parts = new LinkedHashMap<>();
+        parts.put("overheadMs", Sample::overheadMs);
+        parts.put("overheadFromKernelStartMs", Sample::overheadFromKernelStartMs);
+        parts.put("overheadFromMainMs", Sample::overheadFromMainMs);
+        parts.put("firstResponseMs", Sample::firstResponseMs);
+        parts.put("execToReadyMs", Sample::execToReadyMs);
+        parts.put("requestToHeldMs", Sample::requestToHeldMs);
+        parts.put("heldToWakeDecisionMs", Sample::heldToWakeDecisionMs);
+        parts.put("wakeDecisionToExecMs", Sample::wakeDecisionToExecMs);
+        parts.put("readyToObservedMs", Sample::readyToObservedMs);
+        parts.put("observedToRouteMs", Sample::observedToRouteMs);
+        parts.put("routeToReleasedMs", Sample::routeToReleasedMs);
+        parts.put("releasedToHandlerMs", Sample::releasedToHandlerMs);
+        parts.put("handlerToResponseMs", Sample::handlerToResponseMs);
+        return parts;
+    }
+
+    private static boolean passes(List<Sample> samples) {
         Map<String, Double> overhead = stats(samples, Sample::overheadMs);
-        System.out.printf("%n%d wakes (ms)            %8s %8s %8s %8s%n", samples.size(), "p50", "p99", "max", "min");
-        row("overhead", stats(samples, Sample::overheadMs));
-        row("overhead from main", stats(samples, Sample::overheadFromMainMs));
-        row("first response", stats(samples, Sample::firstResponseMs));
-        row("start-to-ready", stats(samples, Sample::startToReadyMs));
-        row("  interpreter start", stats(samples, s -> s.startToReadyMs() - s.mainToReadyMs()));
-        row("request -> WAKING", stats(samples, Sample::requestToWakeDecisionMs));
-        row("WAKING -> backend main", stats(samples, Sample::wakeDecisionToMainMs));
-        row("ready -> ACTIVE", stats(samples, Sample::readyToActiveDecisionMs));
-        row("ACTIVE -> backend handler", stats(samples, Sample::activeDecisionToHandlerMs));
-        row("handler -> response", stats(samples, Sample::handlerToResponseMs));
-        boolean pass = java.util.Objects.requireNonNull(overhead.get("p50"), "p50") <= 50 && java.util.Objects.requireNonNull(overhead.get("p99"), "p99") <= 100;
-        System.out.printf("budget: overhead p50 <= 50 ms, p99 <= 100 ms -> %s%n", pass ? "PASS" : "FAIL");
+        return java.util.Objects.requireNonNull(overhead.get("p50"), "p50") <= BUDGET_P50_MS
+                && java.util.Objects.requireNonNull(overhead.get("p99"), "p99") <= BUDGET_P99_MS;
+    }
+
+    private static void printSummary(List<Sample> samples) {
+        System.out.printf("%n%d wakes (ms)                   %8s %8s %8s %8s%n", samples.size(), "p50", "p99", "max", "min");
+        PARTS.forEach((name, part) -> row(name, stats(samples, part)));
+        System.out.printf("budget: overhead p50 <= %.0f ms, p99 <= %.0f ms -> %s%n", BUDGET_P50_MS, BUDGET_P99_MS,
+                passes(samples) ? "PASS" : "FAIL");
     }
 
     private static void row(String name, Map<String, Double> s) {
-        System.out.printf("%-24s %8.2f %8.2f %8.2f %8.2f%n", name, s.get("p50"), s.get("p99"), s.get("max"), s.get("min"));
+        System.out.printf("%-31s %8.2f %8.2f %8.2f %8.2f%n", name, s.get("p50"), s.get("p99"), s.get("max"), s.get("min"));
     }
 
     /** Nearest-rank percentiles: with 30 samples, p99 is the largest one. */
@@ -354,29 +403,42 @@ public final class WakePathBenchmark implements Callable<Integer> {
     }
 
     /**
-     * One wake.
+     * One wake. The parts from {@code requestToHeldMs} on add up to {@link #overheadMs()} (up to the
+     * difference between the wall clock they are read from and the monotonic clock of the first
+     * response).
      *
      * @param firstResponseMs request sent -> response received, measured here
-     * @param startToReadyMs the backend's process start -> listening, measured by the backend
+     * @param execToReadyMs the backend's own start-to-ready: bash's stamp before exec of the interpreter -> listening
+     * @param startToReadyMs the same from the kernel's start time of the process (10 ms ticks, rounded down)
      * @param mainToReadyMs the backend's first line of its script -> listening
-     * @param requestToWakeDecisionMs request sent -> the engine's WAKING decision (gateway hold, report, automaton)
-     * @param wakeDecisionToMainMs WAKING decision -> the first line of the backend's script (actuation, process
-     *     spawn, interpreter start)
-     * @param readyToActiveDecisionMs backend listening -> the engine's ACTIVE decision (readiness probe, event)
-     * @param activeDecisionToHandlerMs ACTIVE decision -> the backend's handler begins (route to the gateway, release
-     *     of the held request, connect, forward, the backend reading the request)
+     * @param requestToHeldMs request sent -> the gateway reported it held (connect, parse, route, no endpoint)
+     * @param heldToWakeDecisionMs -> the engine's WAKING decision (report to the target's actor, automaton)
+     * @param wakeDecisionToExecMs -> bash's stamp (actuation queue, scale call, spawn through setsid, bash's start)
+     * @param readyToObservedMs backend listening -> the orchestrator's observation of it ready (the readiness probe)
+     * @param observedToRouteMs -> the route with the endpoint at the gateway (the event to the target's actor, its
+     *     ACTIVE decision, the route's publication)
+     * @param routeToReleasedMs -> the gateway assigned the held request and handed it to its event loop
+     * @param releasedToHandlerMs -> the backend's handler begins (connect, forward, the backend reading the request)
      * @param handlerToResponseMs the backend's handler begins -> response received here (answer, relay back)
      * @param pid the backend's process id
      */
-    public record Sample(double firstResponseMs, double startToReadyMs, double mainToReadyMs, double requestToWakeDecisionMs,
-            double wakeDecisionToMainMs, double readyToActiveDecisionMs, double activeDecisionToHandlerMs, double handlerToResponseMs, long pid) {
-        /** The budgeted number: first response - the backend's own start-to-ready. */
+    public record Sample(double firstResponseMs, double execToReadyMs, double startToReadyMs, double mainToReadyMs,
+            double requestToHeldMs, double heldToWakeDecisionMs, double wakeDecisionToExecMs, double readyToObservedMs,
+            double observedToRouteMs, double routeToReleasedMs, double releasedToHandlerMs,
+            double handlerToResponseMs, long pid) {
+        /** The budgeted number: first response - the backend's own start-to-ready, from bash's stamp. */
         @JsonProperty
         public double overheadMs() {
+            return round(firstResponseMs - execToReadyMs);
+        }
+
+        /** The lower bound: the backend's start taken as the kernel's (rounded down to its 10 ms tick). */
+        @JsonProperty
+        public double overheadFromKernelStartMs() {
             return round(firstResponseMs - startToReadyMs);
         }
 
-        /** The same, counting the interpreter's start as overhead too (start taken at the script's first line). */
+        /** The same counting the interpreter's start as overhead too (start taken at the script's first line). */
         @JsonProperty
         public double overheadFromMainMs() {
             return round(firstResponseMs - mainToReadyMs);

@@ -143,7 +143,7 @@ class ProcessConfigTest {
         assertThat(spec.command()).containsExactly("./serve");
         assertThat(spec.readiness().probe()).isEqualTo(new ProcessWorkloadSpec.Probe.Tcp());
         assertThat(spec.readiness().interval()).isEqualTo(Duration.ofMillis(100));
-        assertThat(spec.readiness().startupInterval()).as("a wake waits on it").isEqualTo(Duration.ofMillis(10));
+        assertThat(spec.readiness().startupInterval()).as("a wake waits on it").isEqualTo(Duration.ofMillis(5));
         assertThat(spec.readiness().timeout()).isEqualTo(Duration.ofSeconds(1));
         assertThat(spec.stopGrace()).isEqualTo(Duration.ofSeconds(10));
         assertThat(spec.ports()).isNull();

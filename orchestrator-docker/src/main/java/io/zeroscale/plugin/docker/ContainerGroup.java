@@ -318,9 +318,39 @@ final class ContainerGroup {
         }
     }
 
+    /**
+     * Unpauses the group. A wake from PAUSED waits on this, so the containers the last read saw
+     * paused are unpaused at once, without reading the host first, and the group is judged from
+     * that read with them running (the readiness probe says when they serve again); a full read
+     * in the background confirms it. If one of them cannot be unpaused (no longer paused, or gone:
+     * someone else changed it), the host is read and whatever is still paused is unpaused.
+     */
     void resume() {
         lock.lock();
         try {
+            List<Member> known = lastLive;
+            List<Member> resumed = new ArrayList<>(known.size());
+            boolean fast = known.stream().anyMatch(m -> m.view.state() == State.PAUSED);
+            for (Member m : known) {
+                if (!fast || m.view.state() != State.PAUSED) {
+                    resumed.add(m);
+                    continue;
+                }
+                try {
+                    m.engine.unpause(m.view.id());
+                } catch (ZeroscaleException e) {
+                    log.debug("{}: unpausing {} as last seen failed ({}); reading the group", target, m.view.name(),
+                            e.getMessage());
+                    fast = false;
+                    break;
+                }
+                resumed.add(new Member(m.engine, m.view.withState(State.RUNNING)));
+            }
+            if (fast) {
+                evaluateLocked(resumed);
+                requestRefresh();
+                return;
+            }
             for (Member m : live(read())) {
                 if (m.view.state() == State.PAUSED) {
                     m.engine.unpause(m.view.id());

@@ -163,6 +163,11 @@ interface DockerEngine extends AutoCloseable {
             this(id, name, state, health, exitCode, labels, ports, createdAt, false, 0);
         }
 
+        /** The same container in {@code newState} (what an engine call just did to it, before the next read). */
+        ContainerView withState(State newState) {
+            return new ContainerView(id, name, newState, health, exitCode, labels, ports, createdAt, oomKilled, memoryLimit);
+        }
+
         public ContainerView {
             requireNonNull(id, "id is null");
             requireNonNull(name, "name is null");

@@ -470,6 +470,49 @@ class DockerOrchestratorTest {
     }
 
     @Test
+    void resumeUnpausesTheContainersLastSeenPausedBeforeReadingTheHost() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        orchestrator.pause(WEB);
+        executor.runAll();
+        engine.calls.clear();
+
+        orchestrator.resume(WEB);
+        // A wake from PAUSED waits on this call: its first engine calls are the unpauses, no read first.
+        assertThat(engine.calls.subList(0, 2)).allMatch(call -> call.startsWith("unpause "));
+        executor.runAll();
+        assertThat(live(engine)).allMatch(box -> box.state == State.RUNNING);
+        assertThat(lastChanged()).satisfies(s -> {
+            assertThat(s.readyReplicas()).isEqualTo(2);
+            assertThat(s.pausedReplicas()).isZero();
+        });
+    }
+
+    @Test
+    void resumeReadsTheHostWhenAContainerWasUnpausedBehindItsBack() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        orchestrator.pause(WEB);
+        executor.runAll();
+        // Someone else unpaused the oldest one, and the group has not read the host since.
+        engine.containers.values().iterator().next().state = State.RUNNING;
+        engine.calls.clear();
+
+        orchestrator.resume(WEB);
+        executor.runAll();
+        assertThat(engine.calls).contains("list");
+        assertThat(live(engine)).hasSize(2).allMatch(box -> box.state == State.RUNNING);
+        assertThat(lastChanged()).satisfies(s -> {
+            assertThat(s.readyReplicas()).isEqualTo(2);
+            assertThat(s.pausedReplicas()).isZero();
+        });
+    }
+
+    @Test
     void pauseFreezesEveryContainerAndResumeMakesThemReadyAgain() {
         DockerOrchestrator orchestrator = attached(Map.of());
         orchestrator.watch(WEB, events::add);

@@ -170,10 +170,16 @@ final class FakeDockerEngine implements DockerEngine {
     public synchronized void unpause(String id) {
         check("unpause " + id);
         Box box = containers.get(id);
-        if (box != null && box.state == State.PAUSED) {
-            box.state = State.RUNNING;
-            emit(box, "unpause");
+        if (box == null) {
+            return; // gone: DockerJavaEngine ignores a 404 here
         }
+        if (box.state != State.PAUSED) {
+            // As Docker (409 "is not paused") and Podman (500 "container state improper") refuse it.
+            throw new ZeroscaleException(DockerErrorCode.ENGINE_REJECTED, "docker host " + host + ": container " + id
+                    + " is not paused", new IllegalStateException("409"));
+        }
+        box.state = State.RUNNING;
+        emit(box, "unpause");
     }
 
     @Override
