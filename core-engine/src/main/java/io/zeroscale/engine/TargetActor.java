@@ -103,6 +103,11 @@ final class TargetActor {
     // Actor-confined state: touched only from inside the mailbox loop.
     private Automaton automaton;
     private boolean started;
+    /**
+     * Leadership was gained and the operator state is being read again from the store (what the
+     * previous leader set): the automaton starts only once it is in.
+     */
+    private boolean awaitingOperator;
     private boolean closed;
     private boolean automationPaused;
     /** The workload changed while automation was paused; the automaton hears of it on resume. */
@@ -547,11 +552,45 @@ final class TargetActor {
         journal(JournalEntry.Kind.LEADERSHIP, change.journal());
         if (change == LeaderRole.Change.GAINED) {
             restartFromStart();
+            // The previous leader's overrides and pause are in the store, not in this daemon's
+            // memory (read at its own start): read them again (off this thread) before starting.
+            awaitingOperator = true;
+            engine.reloadOperator(this);
         }
         refreshStatus();
-        if (change == LeaderRole.Change.GAINED) {
+    }
+
+    /**
+     * The operator state read again from the store after this daemon gained leadership: it takes
+     * over what the previous leader set (none in the store: none), then the automaton starts from
+     * a fresh observation. When the store could not be read, what this daemon knew is kept and the
+     * journal says so.
+     */
+    void operatorReloaded(SavedState.Loaded loaded) {
+        post(() -> {
+            if (closed || !awaitingOperator) {
+                return;
+            }
+            awaitingOperator = false;
+            String problem = loaded.problem();
+            if (problem != null) {
+                journal(JournalEntry.Kind.STATE, problem.replace("; starting without a saved pause or override",
+                        "; keeping this daemon's own pause and override"));
+            } else {
+                SavedState.Operator operator = loaded.operator();
+                SavedState.Operator now = operator == null ? SavedState.Operator.NONE : operator;
+                SavedState.Operator before = new SavedState.Operator(automationPaused, overrideReplicas, overrideUntil);
+                automationPaused = now.automationPaused();
+                overrideReplicas = now.overrideReplicas();
+                overrideUntil = now.overrideReplicas() == null ? null : now.overrideUntil();
+                if (!now.equals(before)) {
+                    journal(JournalEntry.Kind.STATE, "taken over from the previous leader through " + loaded.location() + ": "
+                            + (now.isNone() ? "no pause, no override" : now.describe()));
+                }
+            }
+            refreshStatus();
             observeNow();
-        }
+        });
     }
 
     /** Nothing decided before is taken as applied: the automaton starts over once observed again. */
@@ -611,6 +650,9 @@ final class TargetActor {
             crashLoop.becameReady();
         }
         if (!started) {
+            if (awaitingOperator) {
+                return; // started once the operator state is in (operatorReloaded observes again)
+            }
             started = true;
             deliver(new Event.Start(state));
             return;
