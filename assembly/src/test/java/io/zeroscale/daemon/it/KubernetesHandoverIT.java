@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -303,6 +305,8 @@ class KubernetesHandoverIT {
                     .until(() -> b.api.target("web").path("requests").path("inFlight").asInt() >= inFlight);
         }
         b.call("PUT", "/targets/web/override", "{\"replicas\": 1}");
+        await("the override in the cluster's state store").atMost(Duration.ofSeconds(30))
+                .until(() -> stored(k8s).path("override").path("replicas").asInt(-1) == 1);
         await("b draining a replica").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                 .until(() -> b.api.journalMessages("web").stream().anyMatch(m -> m.startsWith("draining [")));
         b.kill();
@@ -348,6 +352,10 @@ class KubernetesHandoverIT {
         Replica next = leader == a ? b : a;
         leader.call("PUT", "/targets/web/override", "{\"replicas\": 1, \"expiry\": \"10m\"}");
         leader.call("POST", "/targets/web/automation", "{\"action\": \"pause\"}");
+        await("override and pause in the cluster's state store").atMost(Duration.ofSeconds(30)).until(() -> {
+            JsonNode saved = stored(k8s);
+            return saved.path("automationPaused").asBoolean() && saved.path("override").path("replicas").asInt(-1) == 1;
+        });
         leader.kill();
         await(next.name + " leads").atMost(HANDOVER).until(() -> next.identity.equals(holder(k8s)));
         await("override and pause in force on " + next.name).atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
@@ -378,6 +386,16 @@ class KubernetesHandoverIT {
     private static @Nullable String holder(KubernetesClient k8s) {
         Lease lease = k8s.resources(Lease.class).inNamespace(NS).withName("zeroscale").get();
         return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    /** The target's operator state as the ConfigMap state store holds it (an empty object when none). */
+    private static JsonNode stored(KubernetesClient k8s) throws IOException {
+        for (ConfigMap map : k8s.configMaps().inNamespace(NS).withLabel("zeroscale.io/state-store", "zeroscale").list().getItems()) {
+            if ("targets/web.json".equals(map.getMetadata().getAnnotations().get("zeroscale.io/state-key"))) {
+                return JSON.readTree(Base64.getDecoder().decode(map.getBinaryData().get("document")));
+            }
+        }
+        return JSON.createObjectNode();
     }
 
     private static int replicasOf(KubernetesClient k8s) {
