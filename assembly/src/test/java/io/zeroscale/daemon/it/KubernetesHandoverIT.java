@@ -70,7 +70,7 @@ import org.junit.jupiter.api.io.TempDir;
 class KubernetesHandoverIT {
     private static final String NS = "ha";
     private static final long POD_START_SECONDS = 3;
-    private static final Duration LEASE = Duration.ofSeconds(12);
+    private static final Duration LEASE = Duration.ofSeconds(20);
     private static final Duration HANDOVER = LEASE.plusSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String AUDIT_POLICY = """
@@ -141,7 +141,7 @@ class KubernetesHandoverIT {
                     data-dir: "%s"
                     orchestrators:
                       cluster: { type: kubernetes, kubeconfig: "%s" }
-                    leadership: { type: kubernetes, %s, identity: "%s", lease-duration: %ds, renew-deadline: 8s, retry-period: 2s }
+                    leadership: { type: kubernetes, %s, identity: "%s", lease-duration: %ds, renew-deadline: 15s, retry-period: 2s }
                     traffic:
                       hub: { type: kubernetes, %s, identity: "%s", listen: "127.0.0.1:%d", token-file: "%s" }
                     state-store: { type: kubernetes, %s }
