@@ -321,7 +321,10 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
             }
             AtomicReference<ObjectNode> current = new AtomicReference<>(call);
             try {
-                Retry.decorateSupplier(retry, () -> attempt(key, current)).get();
+                if (!Retry.decorateSupplier(retry, () -> attempt(key, current)).get()) {
+                    log.warn("traffic hub: gave up sending a {} call to the leader after {} tries", key.call(),
+                            retry.getRetryConfig().getMaxAttempts());
+                }
             } catch (RuntimeException e) {
                 if (closed) {
                     return;
