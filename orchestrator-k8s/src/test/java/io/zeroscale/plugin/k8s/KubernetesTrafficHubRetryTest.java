@@ -66,7 +66,6 @@ class KubernetesTrafficHubRetryTest {
         await("both calls taken").atMost(TIMEOUT).until(() -> received.stream().filter(c -> c.endsWith(" 204")).count() == 2);
         assertThat(received).containsExactly("report held=1 503", "report held=1 503", "report held=1 503",
                 "report held=1 204", "heartbeat 204");
-        assertThat(hub.lastFailure()).isNull();
     }
 
     @Test
@@ -117,8 +116,9 @@ class KubernetesTrafficHubRetryTest {
         leader.start();
         Path token = Files.writeString(data.resolve("token"), "a-token");
         KubernetesConfig client = new KubernetesConfig(null, null, false, "shop", Duration.ofSeconds(2));
-        HubSettings settings = new HubSettings(client, "shop", "zeroscale", "follower@127.0.0.1:0",
-                new Endpoint("127.0.0.1", 0), token, List.of());
+        int port = FreePorts.next();
+        HubSettings settings = new HubSettings(client, "shop", "zeroscale", "follower@127.0.0.1:" + port,
+                new Endpoint("127.0.0.1", port), token, List.of());
         KubernetesClient nowhere = new KubernetesClientBuilder().withConfig(new ConfigBuilder()
                 .withMasterUrl("https://127.0.0.1:" + FreePorts.next()).withRequestTimeout(500).build()).build();
         hub = new KubernetesTrafficHub(settings, new RecordingHub(), nowhere,
