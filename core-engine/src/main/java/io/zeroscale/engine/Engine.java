@@ -844,6 +844,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
     }
 
+    /** Reads {@code actor}'s operator state from the store again, off its thread, and hands it back to it. */
+    void reloadOperator(TargetActor actor) {
+        blocking.execute(() -> actor.operatorReloaded(saved.loadOperator(actor.spec().name())));
+    }
+
     /** A target's actor changed what an operator set: keep it for the next start, unless the actor was replaced. */
     void operatorChanged(TargetActor from, SavedState.Operator operator) {
         if (actors.get(from.spec().ref()) == from) {

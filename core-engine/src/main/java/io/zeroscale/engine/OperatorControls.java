@@ -54,6 +54,28 @@ final class OperatorControls {
     }
 
     /**
+     * After this daemon gained leadership: takes over what the previous leader set, read again from
+     * the store (none there: none), journalling the change; when the store could not be read, keeps
+     * what this daemon knew and journals why.
+     */
+    void reloaded(SavedState.Loaded loaded) {
+        String problem = loaded.problem();
+        if (problem != null) {
+            target.journal(JournalEntry.Kind.STATE, problem.replace("; starting without a saved pause or override",
+                    "; keeping this daemon's own pause and override"));
+            return;
+        }
+        SavedState.Operator stored = loaded.operator();
+        SavedState.Operator now = stored == null ? SavedState.Operator.NONE : stored;
+        SavedState.Operator before = current();
+        set(now);
+        if (!current().equals(before)) {
+            target.journal(JournalEntry.Kind.STATE, "taken over from the previous leader through " + loaded.location() + ": "
+                    + (now.isNone() ? "no pause, no override" : now.describe()));
+        }
+    }
+
+    /**
      * Pauses or resumes automation. Returns true when this hands automation back (it was paused
      * and no longer is): the automaton then hears what it missed and the workload is reconciled.
      */

@@ -106,6 +106,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final List<Subscription> subscriptions = new ArrayList<>();
 
     // Actor-confined state: touched only from inside the mailbox loop.
+    /**
+     * Leadership was gained and the operator state is being read again from the store (what the
+     * previous leader set): the automaton starts only once it is in.
+     */
+    private boolean awaitingOperator;
     private boolean closed;
     private volatile TargetStatus status;
 
@@ -429,11 +434,30 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         journal(JournalEntry.Kind.LEADERSHIP, change.journal());
         if (change == LeaderRole.Change.GAINED) {
             run.restart();
+            // The previous leader's overrides and pause are in the store, not in this daemon's
+            // memory (read at its own start): read them again (off this thread) before starting.
+            awaitingOperator = true;
+            engine.reloadOperator(this);
         }
         refreshStatus();
-        if (change == LeaderRole.Change.GAINED) {
+    }
+
+    /**
+     * The operator state read again from the store after this daemon gained leadership: it takes
+     * over what the previous leader set (none in the store: none), then the automaton starts from
+     * a fresh observation. When the store could not be read, what this daemon knew is kept and the
+     * journal says so.
+     */
+    void operatorReloaded(SavedState.Loaded loaded) {
+        post(() -> {
+            if (closed || !awaitingOperator) {
+                return;
+            }
+            awaitingOperator = false;
+            operator.reloaded(loaded);
+            refreshStatus();
             observeNow();
-        }
+        });
     }
 
     private void onWorkloadEvent(WorkloadEvent event) {
@@ -480,6 +504,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         WorkloadObservation.Seen seen = observation.apply(state, run.started(), operator.automationPaused());
         switch (seen) {
             case FIRST -> {
+                if (awaitingOperator) {
+                    return; // started once the operator state is in (operatorReloaded observes again)
+                }
                 run.start();
                 deliver(new Event.Start(state));
                 return;

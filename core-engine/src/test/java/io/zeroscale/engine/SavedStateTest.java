@@ -75,6 +75,34 @@ class SavedStateTest {
     }
 
     @Test
+    void aFollowerThatGainsLeadershipTakesOverTheOverrideAndPauseThePreviousLeaderSet() {
+        ActuationQueueTest.TestLeadership role = new ActuationQueueTest.TestLeadership(false);
+        try (EngineHarness follower = new EngineHarness(TARGET, Duration.ofSeconds(5), 1, role,
+                builder -> builder.stateStore(new FileStateStore(directory, Clock.systemUTC())))) {
+            follower.advance(Duration.ofSeconds(10));
+            // Set on the leader after the follower started (and read the store).
+            try (EngineHarness leader = engine(1)) {
+                leader.zeroscale.engine().setOverride("app", 3, Duration.ofHours(1), "alice");
+                leader.zeroscale.engine().setAutomationPaused("app", true, "bob");
+                leader.advance(Duration.ofSeconds(2));
+            }
+            assertThat(directory.resolve("targets/app.json")).exists();
+
+            role.set(true); // the leader is gone
+            follower.advance(Duration.ofSeconds(5));
+
+            TargetStatus status = follower.status();
+            assertThat(status.automationPaused()).as("pause taken over").isTrue();
+            assertThat(status.overrideReplicas()).as("override taken over").isEqualTo(3);
+            assertThat(follower.journal()).extracting(JournalEntry::message).anyMatch(message -> message.startsWith(
+                    "taken over from the previous leader through " + directory.resolve("targets/app.json")
+                            + ": automation paused, manual override to 3 replicas until "));
+            // (This harness's backend is its own, at 1: on a shared one the old leader had made it 3.)
+            assertThat(follower.orchestrator.scaleCalls()).as("the override in force on the new leader").containsExactly(3);
+        }
+    }
+
+    @Test
     void anOverrideThatExpiredWhileStoppedEndsOnTheFirstTick() {
         try (EngineHarness first = engine(0)) {
             first.zeroscale.engine().setOverride("app", 1, Duration.ofSeconds(30), "alice");

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLo
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.Lock;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Subscription;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * it expired (lease duration after its last renewal). Losing the Lease is not the end: this daemon
  * stands again at once, as a follower. {@link #close()} releases the Lease (when held), so another
  * daemon takes over without waiting for it to expire.
+ *
+ * <p>{@link #isLeader()} also answers false once the renew deadline has passed since the start of
+ * this daemon's last successful write of the Lease, without waiting for the elector to notice: a
+ * leader that was stopped (SIGSTOP, a paused VM, a long GC) past its Lease's expiry must not write
+ * on resume while another daemon may already lead.
  */
 final class KubernetesLeadership implements Leadership {
     private static final Logger log = LoggerFactory.getLogger(KubernetesLeadership.class);
@@ -34,8 +41,11 @@ final class KubernetesLeadership implements Leadership {
     private final KubernetesClient client;
     private final LeadershipSettings settings;
     private final Executor executor;
+    private final InstantSource clock;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean leading;
+    /** When this daemon's last successful write of the Lease naming it as holder started; null before. */
+    private volatile @Nullable Instant renewed;
     private volatile @Nullable String holder;
     /** The last failed read or write of the Lease ("403 ..."), null while none failed. */
     private volatile @Nullable String lastFailure;
@@ -43,10 +53,12 @@ final class KubernetesLeadership implements Leadership {
     private @Nullable CompletableFuture<?> running;
     private @Nullable LeaderElector elector;
 
-    KubernetesLeadership(KubernetesClient client, LeadershipSettings settings, Executor executor) {
+    KubernetesLeadership(KubernetesClient client, LeadershipSettings settings, Executor executor,
+            InstantSource clock) {
         this.client = client;
         this.settings = settings;
         this.executor = executor;
+        this.clock = clock;
     }
 
     /** Starts taking part in the election (returns at once). */
@@ -56,7 +68,7 @@ final class KubernetesLeadership implements Leadership {
         }
         LeaderElector elector = new LeaderElectorBuilder(client, executor).withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.lease())
-                .withLock(new Reporting(new LeaseLock(settings.namespace(), settings.lease(), settings.identity())))
+                .withLock(reporting(new LeaseLock(settings.namespace(), settings.lease(), settings.identity())))
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
@@ -79,7 +91,12 @@ final class KubernetesLeadership implements Leadership {
         });
     }
 
-    private void changed(boolean now) {
+    /** {@code lock} with its failures kept for {@link #lastFailure()} and its renewals for {@link #isLeader()}. */
+    Lock reporting(Lock lock) {
+        return new Reporting(lock);
+    }
+
+    void changed(boolean now) {
         if (leading == now) {
             return;
         }
@@ -118,6 +135,17 @@ final class KubernetesLeadership implements Leadership {
         lastFailure = message;
     }
 
+    /**
+     * A write of the Lease that started at {@code start} succeeded: when it names this daemon, the
+     * Lease is this daemon's until at least {@code start} plus its duration (the others count from
+     * when they saw it, later).
+     */
+    private void written(LeaderElectionRecord record, Instant start) {
+        if (settings.identity().equals(record.getHolderIdentity())) {
+            renewed = start;
+        }
+    }
+
     /** The Lease lock, with its failures kept for {@link #lastFailure()}. */
     private final class Reporting implements Lock {
         private final Lock lock;
@@ -138,8 +166,10 @@ final class KubernetesLeadership implements Leadership {
 
         @Override
         public void create(KubernetesClient client, LeaderElectionRecord record) {
+            Instant start = clock.instant();
             try {
                 lock.create(client, record);
+                written(record, start);
             } catch (RuntimeException e) {
                 failed("create", e);
                 throw e;
@@ -148,8 +178,10 @@ final class KubernetesLeadership implements Leadership {
 
         @Override
         public void update(KubernetesClient client, LeaderElectionRecord record) {
+            Instant start = clock.instant();
             try {
                 lock.update(client, record);
+                written(record, start);
             } catch (RuntimeException e) {
                 failed("update", e);
                 throw e;
@@ -169,7 +201,11 @@ final class KubernetesLeadership implements Leadership {
 
     @Override
     public boolean isLeader() {
-        return leading && !closed;
+        Instant last = renewed;
+        // The renew deadline, not the lease duration: the elector itself stops leading then, and the
+        // difference leaves a write that was let through just before time to land before the Lease expires.
+        return leading && !closed && last != null
+                && clock.instant().isBefore(last.plus(settings.renewDeadline()));
     }
 
     /** The identity the Lease named as holder when this daemon last looked, or null before. */

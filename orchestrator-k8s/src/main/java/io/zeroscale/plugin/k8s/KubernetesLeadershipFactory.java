@@ -30,7 +30,8 @@ public final class KubernetesLeadershipFactory implements LeadershipFactory {
             });
             Config clientConfig = clientConfig(settings.client());
             KubernetesClient client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-            KubernetesLeadership leadership = new KubernetesLeadership(client, settings, context.blockingExecutor());
+            KubernetesLeadership leadership = new KubernetesLeadership(client, settings, context.blockingExecutor(),
+                    context.scheduler().clock());
             leadership.start();
             return leadership;
         } finally {

@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import io.zeroscale.spi.Subscription;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.orchestrator.Endpoint;
@@ -32,7 +35,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -55,13 +60,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Sending: calls are queued and sent one at a time by one virtual thread, reports coalesced per
  * gateway and target (the newest wins), so the gateway's I/O threads never block. A call the
- * leader does not take is dropped, and the newest report per gateway and target and the
- * heartbeats are resent when the channel works again (after a failure, {@link #RETRY} later, and
- * whenever the Lease names a new holder), as a heartbeat vouches only for reports that arrived.
+ * leader could not take (unreachable, 5xx, 401/403, 408, 421 while the Lease moves, 429) is sent
+ * again by a Resilience4j {@link Retry} with a jittered exponential backoff ({@link #BACKOFF}: from
+ * {@link #FIRST_RETRY}, doubling, at most {@link #MAX_RETRY}), the newest report for its key at
+ * each try, before any later call: calls reach the leader in order and a heartbeat never overtakes
+ * a report it vouches for. Another refusal (400: a bug) drops the call with a warning. While the
+ * Lease names no other replica nothing is sent; whenever it names a new holder the newest report per
+ * gateway and target and the heartbeats are sent again. The route stream is opened again after a
+ * failure with the same backoff.
  */
 final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KubernetesTrafficHub.class);
-    static final Duration RETRY = Duration.ofSeconds(1);
+    static final Duration FIRST_RETRY = Duration.ofMillis(100);
+    static final Duration MAX_RETRY = Duration.ofSeconds(2);
+    /** The wait before the n-th (from 1) resend of a call or reopening of the route stream. */
+    static final IntervalFunction BACKOFF = IntervalFunction.ofExponentialRandomBackoff(
+            FIRST_RETRY.toMillis(), 2.0, 0.5, MAX_RETRY.toMillis());
 
     private record Key(String call, String gateway, @Nullable TargetRef target, long sequence) {}
 
@@ -90,7 +104,8 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
     private volatile @Nullable HttpResponse<Stream<String>> stream;
     private volatile boolean closed;
     private long streamGeneration;
-    private final java.util.concurrent.atomic.AtomicBoolean resendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Retry retry;
+    private final AtomicInteger streamFailures = new AtomicInteger();
     private final java.time.InstantSource clock;
     private volatile java.time.Instant lastLine = java.time.Instant.EPOCH;
 
@@ -125,6 +140,14 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
             }
         });
         this.sender = Thread.ofVirtual().name("zeroscale-hub-sender").unstarted(this::send);
+        // Until the call got through (or there is no leader to send it to): calls are ordered, so
+        // none is given up for a later one; the cap keeps a new leader's wait short.
+        this.retry = Retry.of("zeroscale-hub-" + settings.identity(), RetryConfig.<Boolean>custom()
+                .maxAttempts(Integer.MAX_VALUE)
+                .intervalFunction(BACKOFF)
+                .retryOnResult(done -> !done)
+                .failAfterMaxAttempts(false)
+                .build());
     }
 
     /** Listens, follows the Lease and starts sending (returns at once). */
@@ -200,7 +223,8 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
         holderChanged(lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity());
     }
 
-    private synchronized void holderChanged(@Nullable String now) {
+    /** The Lease names {@code now} (null: nobody). Package-private for tests without a Lease. */
+    synchronized void holderChanged(@Nullable String now) {
         String before = holder;
         String next = now == null || now.isBlank() ? null : now;
         if (Objects.equals(before, next)) {
@@ -282,7 +306,7 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
         newest.forEach(this::forward);
     }
 
-    /** The sender: one call at a time, to the leader the Lease names now. */
+    /** The sender: one call at a time, to the leader the Lease names now, each until it got through. */
     private void send() {
         while (!closed) {
             Key key;
@@ -292,38 +316,79 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
                 return;
             }
             ObjectNode call = pending.remove(key);
-            String leader = holder;
-            if (call == null || leader == null || leading()) {
+            if (call == null) {
                 continue;
             }
+            AtomicReference<ObjectNode> current = new AtomicReference<>(call);
             try {
-                HttpResponse<String> response = http.send(request(leader, HubWire.CALLS).timeout(timeout)
-                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(call.toString())).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() / 100 == 2) {
-                    lastFailure = null;
-                } else {
-                    failed(leader, response.statusCode() + " " + response.body());
+                if (!Retry.decorateSupplier(retry, () -> attempt(key, current)).get()) {
+                    log.warn("traffic hub: gave up sending a {} call to the leader after {} tries", key.call(),
+                            retry.getRetryConfig().getMaxAttempts());
                 }
-            } catch (IOException | RuntimeException e) {
-                failed(leader, e.toString());
-            } catch (InterruptedException e) {
-                return;
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                log.warn("traffic hub: gave up sending a {} call to the leader: {}", key.call(), e.toString());
             }
         }
     }
 
+    /**
+     * One try at sending {@code call} (replaced by a newer one for its key, if any came) to the
+     * leader the Lease names now.
+     *
+     * @return true when done: taken, refused for good, or no other replica to send it to
+     */
+    private boolean attempt(Key key, AtomicReference<ObjectNode> call) {
+        ObjectNode newer = pending.remove(key);
+        if (newer != null) {
+            call.set(newer);
+        }
+        String leader = holder;
+        if (closed || leader == null || leading()) {
+            return true;
+        }
+        try {
+            HttpResponse<String> response = http.send(request(leader, HubWire.CALLS).timeout(timeout)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(call.get().toString()))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            int status = response.statusCode();
+            if (status / 100 == 2) {
+                lastFailure = null;
+                return true;
+            }
+            String why = status + " " + response.body();
+            if (!retryable(status)) {
+                log.warn("traffic hub: the leader {} refused a {} call, dropped: {}", leader, key.call(), why);
+                return true;
+            }
+            failed(leader, why);
+        } catch (IOException | RuntimeException e) {
+            failed(leader, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+        return false;
+    }
+
+    /** Refusals that may pass later: the leader's trouble, its token review, the Lease moving, throttling. */
+    static boolean retryable(int status) {
+        return status >= 500 || status == 401 || status == 403 || status == 408 || status == 421 || status == 429;
+    }
+
     private void failed(String leader, String why) {
         if (!why.equals(lastFailure)) {
-            log.warn("traffic hub: cannot reach the leader {} over the replica channel, trying again in {}: {}", leader, RETRY, why);
+            log.warn("traffic hub: cannot reach the leader {} over the replica channel, trying again in {} ms to {} s: {}",
+                    leader, FIRST_RETRY.toMillis(), MAX_RETRY.toSeconds(), why);
         }
         lastFailure = why;
-        if (!closed && resendScheduled.compareAndSet(false, true)) {
-            timer.schedule(() -> {
-                resendScheduled.set(false);
-                resendAll();
-            }, RETRY.toMillis(), TimeUnit.MILLISECONDS);
-        }
+    }
+
+    /** The wait before opening the route stream again after it failed or ended. */
+    private long streamRetryMillis() {
+        return BACKOFF.apply(streamFailures.incrementAndGet());
     }
 
     private HttpRequest.Builder request(String leader, String path) throws IOException {
@@ -401,7 +466,7 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
         if (stream != null && lastLine.plusSeconds(3L * HubServer.PING_SECONDS).isBefore(clock.instant())) {
             log.warn("traffic hub: no line from the leader {} for {} s; connecting again", holder, 3 * HubServer.PING_SECONDS);
             dropStream();
-            timer.schedule(this::connectStream, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            timer.schedule(this::connectStream, streamRetryMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -410,6 +475,7 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
             throw new IllegalStateException("superseded");
         }
         lastLine = clock.instant();
+        streamFailures.set(0);
         JsonNode node;
         try {
             node = HubWire.JSON.readTree(line);
@@ -453,7 +519,7 @@ final class KubernetesTrafficHub implements TrafficHub, AutoCloseable {
         }
         useLocalRoutes();
         if (again) {
-            timer.schedule(this::connectStream, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            timer.schedule(this::connectStream, streamRetryMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -16,12 +16,14 @@ import io.zeroscale.testkit.KubernetesPeer;
 import io.zeroscale.testkit.TestPluginContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one real control plane of this test JVM (etcd, kube-apiserver, kube-controller-manager,
@@ -68,11 +70,41 @@ final class ControlPlane {
 
     /** A new orchestrator over the control plane, as a daemon with {@code context}'s data directory would make it. */
     static KubernetesOrchestrator orchestrator(TestPluginContext context, Map<String, Object> extra) {
+        return orchestrator(context, extra, null);
+    }
+
+    /**
+     * As {@link #orchestrator(TestPluginContext, Map)}, with the API server at {@code server}
+     * instead of the control plane's (null: the control plane's), e.g. a loopback port nothing
+     * listens on for an API server that is down: a kubeconfig like the control plane's (its
+     * credentials) but for that server.
+     *
+     * @param extra the orchestrator's keys besides {@code type} and {@code kubeconfig}, which this sets
+     */
+    static KubernetesOrchestrator orchestrator(TestPluginContext context, Map<String, Object> extra, @Nullable URI server) {
+        if (extra.containsKey("kubeconfig")) {
+            throw new IllegalArgumentException("ControlPlane sets the kubeconfig; give a server instead");
+        }
         Map<String, Object> values = new HashMap<>(extra);
         values.put("type", "kubernetes");
-        values.put("kubeconfig", peer().kubeconfig().toString());
+        values.put("kubeconfig", (server == null ? peer().kubeconfig() : kubeconfigFor(server)).toString());
         return (KubernetesOrchestrator) new KubernetesOrchestratorFactory()
                 .create(ORCHESTRATOR, Config.of("orchestrators." + ORCHESTRATOR, values), context);
+    }
+
+    /** A copy of the control plane's kubeconfig whose cluster is at {@code server}. */
+    private static Path kubeconfigFor(URI server) {
+        try {
+            String own = Files.readString(peer().kubeconfig());
+            String marker = "server: " + peer().url();
+            if (!own.contains(marker)) {
+                throw new IllegalStateException("the control plane's kubeconfig has no line '" + marker + "'");
+            }
+            Path copy = peer().kubeconfig().resolveSibling("kubeconfig-" + NEXT.incrementAndGet() + ".yaml");
+            return Files.writeString(copy, own.replace(marker, "server: " + server));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A Deployment at 0 replicas (pods labelled app=NAME, port 8080) and a Service in front of it. */

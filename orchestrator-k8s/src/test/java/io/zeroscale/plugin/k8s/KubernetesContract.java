@@ -14,9 +14,7 @@ import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.EndpointsContract;
 import io.zeroscale.testkit.FreePorts;
 import io.zeroscale.testkit.TestPluginContext;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,39 +62,12 @@ abstract class KubernetesContract extends EndpointsContract {
     }
 
     /**
-     * Configured like {@link #newOrchestrator()} but through a kubeconfig whose server is a loopback
-     * port nothing listens on (with a short timeout, so each call fails fast).
+     * Configured like {@link #newOrchestrator()} but with the API server at a loopback port nothing
+     * listens on (with a short timeout, so each call fails fast).
      */
     @Override
     protected Orchestrator newOrchestratorWithBackendDown() {
-        Path kubeconfig = data.resolve("kubeconfig-down.yaml");
-        try {
-            Files.writeString(kubeconfig, """
-                    apiVersion: v1
-                    kind: Config
-                    clusters:
-                    - name: down
-                      cluster:
-                        server: https://127.0.0.1:%d
-                        insecure-skip-tls-verify: true
-                    users:
-                    - name: down
-                      user:
-                        token: nobody-answers
-                    contexts:
-                    - name: down
-                      context:
-                        cluster: down
-                        user: down
-                    current-context: down
-                    """.formatted(FreePorts.next()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        // Not ControlPlane.orchestrator(): it sets the control plane's own kubeconfig over any given.
-        return new KubernetesOrchestratorFactory().create(ControlPlane.ORCHESTRATOR, Config.of(
-                "orchestrators." + ControlPlane.ORCHESTRATOR,
-                Map.of("type", "kubernetes", "kubeconfig", kubeconfig.toString(), "timeout", "2s")), context);
+        return ControlPlane.orchestrator(context, Map.of("timeout", "2s"), URI.create("https://127.0.0.1:" + FreePorts.next()));
     }
 
     /** Below one millicore, the least CPU Kubernetes can request: refused rather than raised to 1m. */

@@ -71,7 +71,8 @@ class KubernetesLeadershipIT {
     private KubernetesLeadership daemon(String identity, KubernetesClient own) {
         LeadershipSettings settings = LeadershipSettings.parse(Config.of("leadership", config(identity)), Map.of(),
                 client -> namespace);
-        KubernetesLeadership leadership = new KubernetesLeadership(own, settings, context.blockingExecutor());
+        KubernetesLeadership leadership = new KubernetesLeadership(own, settings, context.blockingExecutor(),
+                context.scheduler().clock());
         opened.add(leadership);
         leadership.start();
         return leadership;
