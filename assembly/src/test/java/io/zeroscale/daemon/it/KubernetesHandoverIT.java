@@ -260,7 +260,7 @@ class KubernetesHandoverIT {
                 .apiServerArgs("--audit-policy-file=" + policy, "--audit-log-path=" + audit)
                 .start();
         KubernetesClient k8s = peer.client();
-        KubernetesApps.webAtZero(k8s, NS);
+        OnKubernetes.webAtZero(k8s, NS);
         Replica a = new Replica("a", k8s);
         Replica b = new Replica("b", k8s);
         replicas.add(a);
