@@ -911,8 +911,11 @@ public final class Engine implements TrafficHub, AutoCloseable {
         return out;
     }
 
-    /** The status of the target that scales {@code ref}, or null when there is none; for {@link Alerting}. */
-    @Nullable TargetStatus statusOf(TargetRef ref) {
+    /**
+     * The status of the target that scales {@code ref}, or null when there is none: a lookup by ref,
+     * not a search of {@link #statuses()}, for readers that follow many targets' changes.
+     */
+    public @Nullable TargetStatus statusOf(TargetRef ref) {
         TargetActor actor = actors.get(ref);
         return actor == null ? null : actor.status();
     }

@@ -182,8 +182,9 @@ public final class ApiHandlers {
 
     /** The status of the target that scales {@code ref}, or null when none does. */
     @org.jspecify.annotations.Nullable TargetStatus statusOf(TargetRef ref) {
-        // Live: targets come and go with config reloads.
-        return engine.statuses().stream().filter(status -> status.ref().equals(ref)).findFirst().orElse(null);
+        // Live: targets come and go with config reloads. A lookup, not a full snapshot searched per
+        // changed target (that was O(n^2) while 1,000 targets start).
+        return engine.statusOf(ref);
     }
 
     /** Every target as {@code GET /targets} shows it. */

@@ -49,7 +49,16 @@ public final class ConfigLoader {
     /** @param environment the variables {@code ${NAME}} reads; returns null for an unset one */
     public ConfigLoader(Function<String, String> environment) {
         this.environment = requireNonNull(environment, "environment is null");
-        this.schema = ConfigSchema.load();
+        this.schema = SharedSchema.SCHEMA;
+    }
+
+    /**
+     * One schema for every loader of the process: it is immutable, and building it (reading and
+     * compiling the JSON Schema) was done twice on the way to ready (the CLI's load and the
+     * config-file target source's), and again on every loader a reload or command created.
+     */
+    private static final class SharedSchema {
+        static final ConfigSchema SCHEMA = ConfigSchema.load();
     }
 
     /** A loader that reads the process environment. */
