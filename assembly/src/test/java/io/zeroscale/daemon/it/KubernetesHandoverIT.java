@@ -98,7 +98,6 @@ class KubernetesHandoverIT {
     private Path audit;
     private final List<Replica> replicas = new ArrayList<>();
     private final ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Every answer through a gateway of a replica that stayed alive while it was asked. */
     private final List<String> answers = new CopyOnWriteArrayList<>();
 
@@ -112,7 +111,9 @@ class KubernetesHandoverIT {
         final Path dir;
         final Path config;
         final Path log;
-        final ApiClient api;
+        /** New after each kill: see {@link #kill}. */
+        ApiClient api;
+        HttpClient http = newHttp();
         @Nullable Process process;
 
         Replica(String name, KubernetesClient k8s) throws IOException {
@@ -188,6 +189,12 @@ class KubernetesHandoverIT {
             running.destroyForcibly(); // SIGKILL: no Lease release, no goodbye on the channel
             assertThat(running.waitFor(30, TimeUnit.SECONDS)).isTrue();
             process = null;
+            // Our pooled keep-alive connections to the dead replica would hold its ports' orphaned
+            // sockets in FIN_WAIT_2 (up to tcp_fin_timeout), so its restart could not bind them.
+            api.close();
+            http.close();
+            api = new ApiClient(apiPort, gatewayPort);
+            http = newHttp();
         }
 
         void signal(String signal) throws IOException, InterruptedException {
@@ -241,9 +248,9 @@ class KubernetesHandoverIT {
                     process.waitFor(30, TimeUnit.SECONDS);
                 }
                 replica.api.close();
+                replica.http.close();
             }
             clients.shutdownNow();
-            http.close();
         } finally {
             if (peer != null) {
                 peer.close();
@@ -374,6 +381,10 @@ class KubernetesHandoverIT {
                     .isNotEqualTo(all.get(i - 1).replicas());
         }
         System.out.printf(java.util.Locale.ROOT, "KubernetesHandoverIT: writes of the replica count: %s%n", all);
+    }
+
+    private static HttpClient newHttp() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     private void answered(Future<HttpResponse<String>> request, String what) throws Exception {
