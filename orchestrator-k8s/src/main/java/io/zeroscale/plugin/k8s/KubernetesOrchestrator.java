@@ -205,14 +205,31 @@ public final class KubernetesOrchestrator
                 String patch = client.getKubernetesSerialization().asJson(Map.of("metadata",
                         Map.of("annotations", Map.of(REPLICAS_BEFORE_ZERO, Integer.toString(now)))));
                 resource.patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                current = readScale(spec, resource); // the patch moved the resource version
+                now = specReplicas(current);
             }
-            // Unconditional: the engine's decision is the count to have, whatever changed meanwhile.
-            current.getMetadata().setResourceVersion(null);
-            current.getSpec().setReplicas(replicas);
-            // The pods a scale-down removes are the engine's choice: no Removing for them.
-            tracked(target).ownScaleDown(replicas < now ? replicas : -1);
-            resource.scale(current);
-            log.debug("{}: scaled {} -> {}", target, now, replicas);
+            // On the resource version read, so a count written meanwhile (a follower's conditional
+            // wake to the same count) is read again rather than written twice; the last attempt is
+            // unconditional: the engine's decision is the count to have, whatever keeps changing.
+            for (int attempt = 1; now != replicas; attempt++) {
+                if (attempt == CONFLICT_ATTEMPTS) {
+                    current.getMetadata().setResourceVersion(null);
+                }
+                current.getSpec().setReplicas(replicas);
+                // The pods a scale-down removes are the engine's choice: no Removing for them.
+                tracked(target).ownScaleDown(replicas < now ? replicas : -1);
+                try {
+                    resource.scale(current);
+                    log.debug("{}: scaled {} -> {}", target, now, replicas);
+                    return;
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != 409 || attempt == CONFLICT_ATTEMPTS) {
+                        throw e;
+                    }
+                }
+                current = readScale(spec, resource);
+                now = specReplicas(current);
+            }
         } catch (KubernetesClientException e) {
             throw failure(spec, "scale", e);
         }
