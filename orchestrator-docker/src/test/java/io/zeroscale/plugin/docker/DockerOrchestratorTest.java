@@ -471,12 +471,7 @@ class DockerOrchestratorTest {
 
     @Test
     void resumeUnpausesTheContainersLastSeenPausedBeforeReadingTheHost() {
-        DockerOrchestrator orchestrator = attached(Map.of());
-        orchestrator.watch(WEB, events::add);
-        orchestrator.scale(WEB, 2);
-        executor.runAll();
-        orchestrator.pause(WEB);
-        executor.runAll();
+        DockerOrchestrator orchestrator = twoReplicasPaused();
         engine.calls.clear();
 
         orchestrator.resume(WEB);
@@ -484,20 +479,12 @@ class DockerOrchestratorTest {
         assertThat(engine.calls.subList(0, 2)).allMatch(call -> call.startsWith("unpause "));
         executor.runAll();
         assertThat(live(engine)).allMatch(box -> box.state == State.RUNNING);
-        assertThat(lastChanged()).satisfies(s -> {
-            assertThat(s.readyReplicas()).isEqualTo(2);
-            assertThat(s.pausedReplicas()).isZero();
-        });
+        assertTwoReadyNonePaused();
     }
 
     @Test
     void resumeReadsTheHostWhenAContainerWasUnpausedBehindItsBack() {
-        DockerOrchestrator orchestrator = attached(Map.of());
-        orchestrator.watch(WEB, events::add);
-        orchestrator.scale(WEB, 2);
-        executor.runAll();
-        orchestrator.pause(WEB);
-        executor.runAll();
+        DockerOrchestrator orchestrator = twoReplicasPaused();
         // Someone else unpaused the oldest one, and the group has not read the host since.
         engine.containers.values().iterator().next().state = State.RUNNING;
         engine.calls.clear();
@@ -506,6 +493,21 @@ class DockerOrchestratorTest {
         executor.runAll();
         assertThat(engine.calls).contains("list");
         assertThat(live(engine)).hasSize(2).allMatch(box -> box.state == State.RUNNING);
+        assertTwoReadyNonePaused();
+    }
+
+    /** Two replicas of WEB, watched, then paused. */
+    private DockerOrchestrator twoReplicasPaused() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 2);
+        executor.runAll();
+        orchestrator.pause(WEB);
+        executor.runAll();
+        return orchestrator;
+    }
+
+    private void assertTwoReadyNonePaused() {
         assertThat(lastChanged()).satisfies(s -> {
             assertThat(s.readyReplicas()).isEqualTo(2);
             assertThat(s.pausedReplicas()).isZero();
