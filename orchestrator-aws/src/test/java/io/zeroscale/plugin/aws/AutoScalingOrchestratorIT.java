@@ -75,7 +75,7 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         assertThat(three.desiredCapacity()).isEqualTo(3);
         assertThat(tag(three)).as("the tag goes once MinSize is restored").isEmpty();
 
-        proxy.resetCounts();
+        resetCounts();
         restarted.scale(Moto.groupRef(group), 3);
         assertThat(proxy.actions()).as("scale(current) writes nothing").containsExactly(DESCRIBE);
     }
@@ -182,6 +182,9 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         assertThat(initial.readyEndpoints()).isEmpty();
         assertThat(orchestrator.observe(ref).readyReplicas()).isZero();
 
+        // A poll still running now would see both healthy before the next line fails one, and push
+        // the ready state the end of the test waits for before any call was counted.
+        awaitNoPollInFlight();
         String first = Moto.describeGroup(group).instances().get(0).instanceId();
         proxy.initialHealthChecks(Duration.ZERO);
         proxy.failHealthChecks(first, true);
@@ -189,7 +192,7 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         assertThat(oneUnhealthy.readyReplicas()).as("one healthy, one 'unhealthy'").isEqualTo(1);
 
         proxy.failHealthChecks(first, false);
-        proxy.resetCounts();
+        resetCounts();
         ObservedState healthy = await("both healthy, pushed").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     ticks.tick();
@@ -228,7 +231,7 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         await("a first event for each of the 100 groups").atMost(Duration.ofSeconds(30)).until(() -> seen.size() == 100);
         awaitNoMoreDescribes();
         Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(groups.get(42)).desiredCapacity(1));
-        proxy.resetCounts();
+        resetCounts();
 
         for (int interval = 1; interval <= 5; interval++) {
             ticks.tick();
@@ -261,7 +264,7 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
         awaitNoMoreDescribes();
         Moto.autoScaling().setDesiredCapacity(r -> r.autoScalingGroupName(group).desiredCapacity(1));
-        proxy.resetCounts();
+        resetCounts();
         proxy.throttle(DESCRIBE, 1);
 
         ticks.tick();
@@ -294,7 +297,7 @@ class AutoScalingOrchestratorIT extends GroupsThroughProxy {
         orchestrator.watch(Moto.groupRef(group), event -> seen.add(((WorkloadEvent.Changed) event).state()));
         await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
         awaitNoMoreDescribes();
-        proxy.resetCounts();
+        resetCounts();
 
         orchestrator.detach(workload);
         orchestrator.detach(workload);

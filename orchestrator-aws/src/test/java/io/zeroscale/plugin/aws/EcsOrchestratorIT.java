@@ -97,7 +97,7 @@ class EcsOrchestratorIT extends ThroughProxy<EcsOrchestrator> {
         String service = Moto.service("same");
         EcsOrchestrator orchestrator = attached(service, Map.of());
         orchestrator.scale(ref(service), 1);
-        proxy.resetCounts();
+        resetCounts();
 
         orchestrator.scale(ref(service), 1);
 
@@ -197,14 +197,14 @@ class EcsOrchestratorIT extends ThroughProxy<EcsOrchestrator> {
         }
         await("a first event for each of the 25 services").atMost(Duration.ofSeconds(30)).until(() -> seen.size() == 25);
         awaitNoMoreDescribes();
-        proxy.resetCounts();
+        resetCounts();
 
         ticks.tick();
         await("one poll").atMost(Duration.ofSeconds(10)).until(() -> proxy.calls(DESCRIBE) == 3);
         assertThat(proxy.calls("ecs:ListTasks")).as("no service has or wants a task: no task is listed").isZero();
 
         orchestrator.scale(ref(services.get(7)), 1);
-        proxy.resetCounts();
+        resetCounts();
         for (int interval = 1; interval <= 3; interval++) {
             ticks.tick();
             int expected = interval;
@@ -226,7 +226,7 @@ class EcsOrchestratorIT extends ThroughProxy<EcsOrchestrator> {
         await("first event").atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
         awaitNoMoreDescribes();
         orchestrator.scale(ref(service), 1);
-        proxy.resetCounts();
+        resetCounts();
         proxy.throttle(DESCRIBE, 1);
 
         ticks.tick();

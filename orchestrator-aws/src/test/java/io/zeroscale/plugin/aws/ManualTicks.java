@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class ManualTicks implements PluginContext, AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    /** Tasks handed to the blocking executor (polls among them) and not finished yet. */
+    private final AtomicInteger running = new AtomicInteger();
     private final List<Runnable> periodic = new CopyOnWriteArrayList<>();
     private final Instant start = Instant.parse("2026-12-01T00:00:00Z");
     private final long startNanos = System.nanoTime();
@@ -43,6 +46,27 @@ final class ManualTicks implements PluginContext, AutoCloseable {
         return start.plusMillis((System.nanoTime() - startNanos) * 1000 / current.toNanos());
     }
 
+    /** True when no task handed to this context's executors is queued or running (no poll in flight). */
+    boolean idle() {
+        return running.get() == 0;
+    }
+
+    private void run(Runnable task) {
+        running.incrementAndGet();
+        try {
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    running.decrementAndGet();
+                }
+            });
+        } catch (RuntimeException e) {
+            running.decrementAndGet();
+            throw e;
+        }
+    }
+
     /** Runs every periodic task once: one poll interval passed. */
     void tick() {
         periodic.forEach(Runnable::run);
@@ -58,7 +82,7 @@ final class ManualTicks implements PluginContext, AutoCloseable {
 
             @Override
             public Subscription schedule(Duration delay, Runnable task) {
-                executor.execute(task);
+                run(task);
                 return Subscription.NONE;
             }
 
@@ -72,7 +96,7 @@ final class ManualTicks implements PluginContext, AutoCloseable {
 
     @Override
     public Executor blockingExecutor() {
-        return executor;
+        return ManualTicks.this::run;
     }
 
     @Override

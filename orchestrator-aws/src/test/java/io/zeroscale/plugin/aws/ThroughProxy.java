@@ -1,9 +1,12 @@
 package io.zeroscale.plugin.aws;
 
+import static org.awaitility.Awaitility.await;
+
 import io.zeroscale.spi.PluginContext;
 import io.zeroscale.spi.orchestrator.Endpoint;
 import io.zeroscale.spi.orchestrator.Orchestrator;
 import io.zeroscale.testkit.AwsTestProxy;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -38,6 +41,21 @@ abstract class ThroughProxy<O extends Orchestrator> {
         backends.close();
         ticks.close();
         proxy.close();
+    }
+
+    /** Waits until no poll (nor any other task of the orchestrator's) is queued or running. */
+    protected final void awaitNoPollInFlight() {
+        await("no poll in flight").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(ticks::idle);
+    }
+
+    /**
+     * Starts the proxy's call counts at zero once no poll is in flight: a poll of an earlier tick
+     * still running would otherwise count its later calls (its DescribeTargetHealth, say) without
+     * the Describe that began it.
+     */
+    protected final void resetCounts() {
+        awaitNoPollInFlight();
+        proxy.resetCounts();
     }
 
     /** A new orchestrator through {@code endpoint}, ticking with {@code context}, probing through {@code probeAddress}. */
