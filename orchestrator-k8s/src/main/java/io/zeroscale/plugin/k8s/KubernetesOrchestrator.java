@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
-import io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -192,13 +191,7 @@ public final class KubernetesOrchestrator
         refuseIfAutoscaled(spec, autoscalers(spec));
         Resource<GenericKubernetesResource> resource = resource(spec);
         try {
-            // A wake writes on the informer's copy, no read first (one round trip less before the
-            // pods are asked for); a stale copy answers 409 and is read below. A count the copy
-            // says is there already, and the way to zero, are read from the API server first.
-            Scale current = replicas > 0 ? cachedScale(spec) : null;
-            if (current == null || specReplicas(current) == replicas) {
-                current = readScale(spec, resource);
-            }
+            Scale current = readScale(spec, resource);
             int now = specReplicas(current);
             if (now == replicas) {
                 return;
@@ -904,26 +897,6 @@ public final class KubernetesOrchestrator
             throw notFound(spec);
         }
         return scale;
-    }
-
-    /**
-     * The scale of a Deployment or StatefulSet as the workload informer last saw it: its
-     * {@code spec.replicas} on the workload's resource version (which is the scale subresource's);
-     * null when the cache has no copy yet, or for other kinds (their count may live elsewhere).
-     */
-    private @Nullable Scale cachedScale(WorkloadSpec spec) {
-        if (spec.builtInContext() == null) {
-            return null;
-        }
-        NamespaceInformers informers = namespaces.get(spec.namespace());
-        GenericKubernetesResource cached = informers == null ? null : informers.workload(kindKey(spec), spec.name());
-        if (cached == null || cached.getMetadata().getResourceVersion() == null
-                || !(cached.get("spec", "replicas") instanceof Number replicas)) {
-            return null;
-        }
-        return new ScaleBuilder().withNewMetadata().withName(spec.name()).withNamespace(spec.namespace())
-                .withResourceVersion(cached.getMetadata().getResourceVersion()).endMetadata()
-                .withNewSpec().withReplicas(replicas.intValue()).endSpec().build();
     }
 
     private static int specReplicas(Scale scale) {

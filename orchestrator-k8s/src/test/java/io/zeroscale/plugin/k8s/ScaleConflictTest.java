@@ -2,7 +2,6 @@ package io.zeroscale.plugin.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +12,6 @@ import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.orchestrator.Workload;
 import io.zeroscale.testkit.TestPluginContext;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +25,6 @@ import org.junit.jupiter.api.Test;
  * expectations mode: a real API server cannot be made to answer 409 on cue (the acceptance of the
  * conditional write against a real one is KubernetesHandoverIT's). The write carries the resource
  * version it read; on 409 it reads again and writes on the new one; the fifth attempt carries none.
- * A wake of a Deployment the informer has seen writes on the informer's copy, with no read first.
  */
 class ScaleConflictTest {
     private static final String SCALE = "/apis/apps/v1/namespaces/ns/deployments/web/scale";
@@ -46,10 +43,6 @@ class ScaleConflictTest {
                 .andReturn(200, Map.of("apiVersion", "autoscaling/v2", "kind", "HorizontalPodAutoscalerList",
                         "metadata", Map.of(), "items", List.of())).always();
         orchestrator = new KubernetesOrchestrator("k8s", server.createClient(), "ns", PodOrder.load(null), context);
-    }
-
-    /** Attaches the target once the test's expectations are set (its informers start listing then). */
-    private void attach() {
         orchestrator.attach(new Workload(WEB, Config.of("targets.web.workload", Map.of())));
     }
 
@@ -67,7 +60,6 @@ class ScaleConflictTest {
         server.expect().put().withPath(SCALE).andReturn(409, conflict()).once();
         server.expect().put().withPath(SCALE).andReturn(200, scale("13", 1)).once();
 
-        attach();
         orchestrator.scale(WEB, 1);
 
         List<JsonNode> writes = writes();
@@ -84,7 +76,6 @@ class ScaleConflictTest {
         server.expect().put().withPath(SCALE).andReturn(409, conflict()).times(4);
         server.expect().put().withPath(SCALE).andReturn(200, scale("30", 2)).once();
 
-        attach();
         orchestrator.scale(WEB, 2);
 
         List<JsonNode> writes = writes();
@@ -100,7 +91,6 @@ class ScaleConflictTest {
             read(Integer.toString(40 + i), 0);
         }
         server.expect().put().withPath(SCALE).andReturn(409, conflict()).always();
-        attach();
 
         assertThatThrownBy(() -> orchestrator.scale(WEB, 1)).isInstanceOf(ZeroscaleException.class)
                 .extracting(e -> ((ZeroscaleException) e).errorCode()).isEqualTo(KubernetesErrorCode.API_REJECTED);
@@ -114,35 +104,11 @@ class ScaleConflictTest {
         server.expect().put().withPath(SCALE).andReturn(422, Map.of("apiVersion", "v1", "kind", "Status",
                 "status", "Failure", "reason", "Invalid", "code", 422, "message", "spec.replicas: Invalid value")).once();
         server.expect().put().withPath(SCALE).andReturn(200, scale("53", 1)).once();
-        attach();
 
         assertThatThrownBy(() -> orchestrator.scale(WEB, 1)).isInstanceOf(ZeroscaleException.class)
                 .hasMessageContaining("spec.replicas: Invalid value")
                 .extracting(e -> ((ZeroscaleException) e).errorCode()).isEqualTo(KubernetesErrorCode.API_REJECTED);
         assertThat(writes()).extracting(ScaleConflictTest::resourceVersion).containsExactly("51");
-    }
-
-    @Test
-    void aWakeWritesOnTheInformersResourceVersionWithoutReadingFirst() throws Exception {
-        server.expect().get().withPath("/apis/apps/v1/namespaces/ns/deployments?resourceVersion=0")
-                .andReturn(200, Map.of("apiVersion", "apps/v1", "kind", "DeploymentList", "metadata",
-                        Map.of("resourceVersion", "7"), "items", List.of(Map.of("apiVersion", "apps/v1", "kind", "Deployment",
-                                "metadata", Map.of("name", "web", "namespace", "ns", "uid", "u-1", "resourceVersion", "7"),
-                                "spec", Map.of("replicas", 0))))).always();
-        server.expect().put().withPath(SCALE).andReturn(200, scale("8", 1)).once();
-        attach();
-        await().atMost(Duration.ofSeconds(30)).until(() -> orchestrator.reference(WEB).getUid() != null);
-        writes(); // what attach() asked
-
-        orchestrator.scale(WEB, 1);
-
-        List<RecordedRequest> requests = requests();
-        assertThat(requests).filteredOn(r -> SCALE.equals(r.getPath())).extracting(RecordedRequest::getMethod)
-                .as("no read of /scale before the write").containsExactly("PUT");
-        JsonNode write = JSON.readTree(requests.stream().filter(r -> SCALE.equals(r.getPath())).findFirst()
-                .orElseThrow().getUtf8Body());
-        assertThat(resourceVersion(write)).isEqualTo("7");
-        assertThat(write.path("spec").path("replicas").asInt()).isEqualTo(1);
     }
 
     private void read(String resourceVersion, int replicas) {
@@ -160,24 +126,15 @@ class ScaleConflictTest {
                 "message", "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified");
     }
 
-    /** The bodies of the writes of /scale since the last call, in order. */
+    /** The bodies of the writes of /scale, in order. */
     private List<JsonNode> writes() throws Exception {
         List<JsonNode> writes = new ArrayList<>();
-        for (RecordedRequest request : requests()) {
+        for (RecordedRequest request; (request = server.takeRequest(0, TimeUnit.MILLISECONDS)) != null; ) {
             if (SCALE.equals(request.getPath()) && !"GET".equals(request.getMethod())) {
                 writes.add(JSON.readTree(request.getUtf8Body()));
             }
         }
         return writes;
-    }
-
-    /** The requests the server received since the last call, in order. */
-    private List<RecordedRequest> requests() throws InterruptedException {
-        List<RecordedRequest> requests = new ArrayList<>();
-        for (RecordedRequest request; (request = server.takeRequest(0, TimeUnit.MILLISECONDS)) != null; ) {
-            requests.add(request);
-        }
-        return requests;
     }
 
     private static String resourceVersion(JsonNode write) {
