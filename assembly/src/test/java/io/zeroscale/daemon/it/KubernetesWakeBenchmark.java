@@ -139,6 +139,12 @@ class KubernetesWakeBenchmark {
         sample.put("readyToResponseMs", ms(answered - podAnswered));
         sample.put("readyToReadyPatchMs", pod.readyNanos().isPresent() ? ms(pod.readyNanos().getAsLong() - podAnswered) : null);
         sample.put("requestToScaleCallMs", Duration.between(sentAt, scaled).toNanos() / 1e6);
+        // What the daemon asked the API server between the request and its scale call (each with
+        // its ms after the request): the round trips inside its share.
+        sample.put("daemonCallsBeforeScale", KubernetesBench.calls(work).stream()
+                .filter(c -> !c.received().isBefore(sentAt) && !c.received().isAfter(scaled))
+                .map(c -> c.verb() + " " + c.kind() + " +" + Duration.between(sentAt, c.received()).toNanos() / 1_000_000.0)
+                .toList());
         return sample;
     }
 
