@@ -249,6 +249,25 @@ class ArrivalHistoriesTest {
         assertThat(memory.setAside()).isEmpty();
     }
 
+    @Test
+    void aFlushWritesSeveralDocumentsAtOnceButNoMoreThanItsBound() {
+        MemoryStateStore memory = new MemoryStateStore();
+        InstrumentedStore store = new InstrumentedStore(memory);
+        // Each write waits (at most 5 s in all) until the bound is reached: one after the other, at most one is ever in flight.
+        store.gather(ArrivalHistories.WRITERS, Duration.ofSeconds(5));
+        try (ArrivalHistories histories = histories(store)) {
+            ArrivalHistories.Series series = histories.series("dashboard");
+            for (int i = 0; i < 3 * ArrivalHistories.WRITERS; i++) {
+                series.changed("t" + i, () -> "[1]".getBytes(StandardCharsets.UTF_8));
+            }
+            histories.open("web").record(time.now(), 1);
+            histories.flush();
+        }
+        assertThat(memory.keys("series/")).hasSize(3 * ArrivalHistories.WRITERS);
+        assertThat(memory.keys("history/")).containsExactly("history/web/2026-01-05.csv");
+        assertThat(store.maxInFlight.get()).isEqualTo(ArrivalHistories.WRITERS);
+    }
+
     /**
      * A store that counts writes, as a store reached over the network would feel them, and refuses
      * them while {@link #failing}, as an unreachable store does.
@@ -256,7 +275,24 @@ class ArrivalHistoriesTest {
     private static final class InstrumentedStore implements StateStore {
         private final StateStore delegate;
         final AtomicInteger writes = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
         volatile boolean failing;
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.concurrent.locks.Condition changed = lock.newCondition();
+        private int inFlight;
+        private int gather; // guarded by lock, as inFlight
+        private long gatherUntil;
+
+        /** From now on each write waits until {@code count} are in flight, or until {@code bound} from now has passed. */
+        void gather(int count, Duration bound) {
+            lock.lock();
+            try {
+                gather = count;
+                gatherUntil = System.nanoTime() + bound.toNanos();
+            } finally {
+                lock.unlock();
+            }
+        }
 
         InstrumentedStore(StateStore delegate) {
             this.delegate = delegate;
@@ -273,7 +309,33 @@ class ArrivalHistoriesTest {
                 throw new ZeroscaleException(StandardErrorCode.STATE_STORE_UNAVAILABLE, "the store is down");
             }
             writes.incrementAndGet();
-            delegate.write(key, document);
+            lock.lock();
+            try {
+                inFlight++;
+                maxInFlight.accumulateAndGet(inFlight, Math::max);
+                if (inFlight >= gather) {
+                    gather = 0; // reached once: the rest go through
+                }
+                changed.signalAll();
+                long left = gatherUntil - System.nanoTime();
+                while (inFlight < gather && left > 0) {
+                    left = changed.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                lock.unlock();
+            }
+            try {
+                delegate.write(key, document);
+            } finally {
+                lock.lock();
+                try {
+                    inFlight--;
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
 
         @Override
