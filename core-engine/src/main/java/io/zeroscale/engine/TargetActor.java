@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link DecisionApplication}: what happens to each decision (safety rules, journal, actions,
  *       actuation by the leader or a follower's conditional wake);
  *   <li>{@link RoutePublisher}: the route last published to the gateways, and its drain ids;
- *   <li>{@link GatewayTraffic}: the gateways' counters on their way in, and the reporter TTL checks;
+ *   <li>{@link GatewayTraffic}: what the gateways report (counters, drains done, leaving), and the
+ *       reporter TTL checks;
  *   <li>{@link CrashLoop} and {@link StartFailures}: failure streaks of replicas that fail before
  *       one is ready, their journal entry, alert and backoff;
  *   <li>{@link LeaderRole}: whether this daemon leads, and when that changes;
@@ -71,7 +72,7 @@ import org.slf4j.LoggerFactory;
  * alert; a follower never wakes a target conditionally while the backoff holds.
  */
 final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects, WorkloadActuation.Target,
-        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target {
+        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target, GatewayTraffic.Target {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
 
     private final TargetSpec spec;
@@ -143,11 +144,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
-        // Gateways report only on change: a successor keeps what every gateway last said.
-        this.gateways = new GatewayTraffic(predecessor == null
-                ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
-                : predecessor.traffic(), engine.trafficSettings());
         // The parts call back into this actor (the wiring below, under "callbacks of the parts").
+        // Gateways report only on change: a successor keeps what every gateway last said.
+        this.gateways = new GatewayTraffic(spec.name(), predecessor == null
+                ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
+                : predecessor.traffic(), engine.trafficSettings(), view, history, this);
         this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
         this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
@@ -161,7 +162,6 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
             // automaton, its timers and what it decided do not: it starts over from Start.
             operator.takeOver(predecessor.operator());
             gateways.replay(predecessor.requests(), scheduler.clock().instant());
-            view.requests(gateways.reports().sum(), gateways.reports().unknownReason());
         }
         this.status = snapshot("not observed yet");
     }
@@ -313,77 +313,25 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         // Coalesced: under load a gateway reports on every request; the actor needs only the newest
         // of each gateway.
         if (gateways.offer(gateway, stats)) {
-            post(this::takeReports);
+            post(() -> gateways.take(now()));
         }
-    }
-
-    private void takeReports() {
-        if (gateways.take(now())) {
-            requestsChanged();
-        }
-    }
-
-    private void requestsChanged() {
-        view.arrivalsJoined(gateways.reports().takeJoinedArrivals());
-        // The one place arrivals enter the history: the sum over gateways, before the automaton
-        // hears of them, so a prediction made on this event already counts them. A gateway that
-        // joins adds only the requests it holds or forwards now: the rest of its count is older.
-        TrafficReports traffic = gateways.reports();
-        history.counter(now(), traffic.sum().arrivals(), traffic.takeHistoryBacklog());
-        view.requests(traffic.sum(), traffic.unknownReason());
-        deliver(new Event.RequestsChanged());
     }
 
     void onDrained(String gateway, long drain, List<Endpoint> endpoints) {
         post(() -> {
-            if (closed) {
-                return;
+            if (!closed) {
+                gateways.drained(gateway, drain, endpoints);
             }
-            if (endpoints.isEmpty()) {
-                deliver(new Event.Drained(List.of())); // nothing was being drained: nothing to wait for
-                return;
-            }
-            // Over only once every live gateway drained them: another may still have requests on them.
-            drainsOver(gateways.reports().drained(gateway, endpoints, drain));
         });
-    }
-
-    private void drainsOver(List<Endpoint> endpoints) {
-        if (endpoints.isEmpty()) {
-            return;
-        }
-        // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
-        // business; the rest (a drain to zero) is the automaton's.
-        List<Endpoint> unclaimed = actuation.drained(endpoints, role.leads());
-        if (!unclaimed.isEmpty()) {
-            deliver(new Event.Drained(unclaimed));
-        }
     }
 
     /** {@code gateway} closed: its requests no longer count, and no drain waits for it. */
     void onGatewayLeft(String gateway) {
         post(() -> {
-            if (closed) {
-                return;
+            if (!closed) {
+                gateways.left(gateway, now());
             }
-            if (gateways.left(gateway)) {
-                journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " left: its requests no longer count");
-                requestsChanged();
-            }
-            drainsOver(gateways.reports().completedDrains());
         });
-    }
-
-    private void checkReporters() {
-        GatewayTraffic.Check check = gateways.checkReporters(now());
-        check.warnings().forEach(warning -> log.warn("target {}: {}", spec.name(), warning));
-        check.journal().forEach(line -> journal(JournalEntry.Kind.SAFETY, line));
-        if (check.requestsChanged()) {
-            requestsChanged();
-        }
-        if (check.drainsMayBeOver()) {
-            drainsOver(gateways.reports().completedDrains());
-        }
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -547,7 +495,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         boolean tickNeeded = needsTicks();
         operator.expire(now());
         poller.poll();
-        checkReporters();
+        gateways.checkReporters(now());
         if (!(orchestrator instanceof Endpoints) || !run.started()) {
             observeNow();
         }
@@ -715,6 +663,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     @Override
     public void wakeAsFollower(Decision decision) {
         actuation.wakeAsFollower(decision);
+    }
+
+    @Override
+    public List<Endpoint> claimDrained(List<Endpoint> endpoints) {
+        return actuation.drained(endpoints, role.leads());
     }
 
     @Override
