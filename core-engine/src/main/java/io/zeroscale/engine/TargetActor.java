@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link ActorTimers}: the automaton's timers;
  *   <li>{@link DecisionApplication}: what happens to each decision (safety rules, journal, actions,
  *       actuation by the leader or a follower's conditional wake);
- *   <li>{@link RoutePublisher}: the route last published to the gateways, and its drain ids;
+ *   <li>{@link RoutePublisher}: the route to the gateways, published when it changes, and its drain ids;
  *   <li>{@link GatewayTraffic}: what the gateways report (counters, drains done, leaving), and the
  *       reporter TTL checks;
  *   <li>{@link CrashLoop} and {@link StartFailures}: failure streaks of replicas that fail before
@@ -72,7 +72,8 @@ import org.slf4j.LoggerFactory;
  * alert; a follower never wakes a target conditionally while the backoff holds.
  */
 final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects, WorkloadActuation.Target,
-        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target, GatewayTraffic.Target {
+        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target, GatewayTraffic.Target,
+        RoutePublisher.Target {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
 
     private final TargetSpec spec;
@@ -89,7 +90,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final StartFailures startFailures;
     private final CrashLoop crashLoop;
     private final DecisionApplication decisions;
-    private final RoutePublisher routes = new RoutePublisher();
+    private final RoutePublisher routes;
     private final OperatorControls operator;
     private final WorkloadObservation observation;
     private final AutomatonRun run;
@@ -149,6 +150,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.gateways = new GatewayTraffic(spec.name(), predecessor == null
                 ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
                 : predecessor.traffic(), engine.trafficSettings(), view, history, this);
+        this.routes = new RoutePublisher(view, gateways.reports(), scheduler.clock(), this);
         this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
         this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
@@ -612,24 +614,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     @Override
     public void publishRoute() {
-        Decision last = decisions.applied();
-        if (last == null) {
-            return;
-        }
-        Instant now = now();
-        Route.@Nullable Refusal refusal = startFailures.refusal(spec.name(), now);
-        ObservedState observed = view.observed();
-        boolean leads = role.leads();
-        boolean plain = refusal == null && !actuation.replicasLeaving() && !actuation.drainWithheld(last.routing(), leads);
-        if (plain && routes.publishedFor(last.routing(), observed)) {
-            return; // the same inputs as the published route: most decisions change no route
-        }
-        Route route = routes.next(actuation.route(last.routing(), refusal, leads), now);
-        routes.madeFrom(plain ? last.routing() : null, plain ? observed : null);
-        if (route != null) {
-            gateways.reports().draining(route.draining(), route.drain());
-            engine.publishRoute(this, route);
-        }
+        routes.publish();
     }
 
     // ---- callbacks of the parts (on the actor, except post) -------------------------------------
@@ -686,6 +671,32 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     @Override
     public void save(SavedState.Operator operator) {
         engine.operatorChanged(this, operator);
+    }
+
+    @Override
+    public @Nullable Routing appliedRouting() {
+        Decision last = decisions.applied();
+        return last == null ? null : last.routing();
+    }
+
+    @Override
+    public Route.@Nullable Refusal refusal(Instant now) {
+        return startFailures.refusal(spec.name(), now);
+    }
+
+    @Override
+    public boolean routeShaped(Routing routing) {
+        return actuation.replicasLeaving() || actuation.drainWithheld(routing, role.leads());
+    }
+
+    @Override
+    public Route routeFor(Routing routing, Route.@Nullable Refusal refusal) {
+        return actuation.route(routing, refusal, role.leads());
+    }
+
+    @Override
+    public void routePublished(Route route) {
+        engine.publishRoute(this, route);
     }
 
     // ---- journal and status ----------------------------------------------------------------------
