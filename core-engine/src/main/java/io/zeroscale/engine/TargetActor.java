@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
  *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
  *   <li>{@link ActorTimers}: the automaton's timers;
+ *   <li>{@link TickNeeds} and {@link TickSchedule}: whether the next tick could do anything, asked
+ *       after every message, and when the tick runs;
  *   <li>{@link DecisionApplication}: what happens to each decision (safety rules, journal, actions,
  *       actuation by the leader or a follower's conditional wake);
  *   <li>{@link RoutePublisher}: the route to the gateways, published when it changes, and its drain ids;
@@ -73,7 +75,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects, WorkloadActuation.Target,
         WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target, GatewayTraffic.Target,
-        RoutePublisher.Target {
+        RoutePublisher.Target, TickNeeds.Target {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
 
     private final TargetSpec spec;
@@ -94,9 +96,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final OperatorControls operator;
     private final WorkloadObservation observation;
     private final AutomatonRun run;
-    private final TickSchedule ticks;
-    /** start() ran: ticks are scheduled from then on. */
-    private boolean ticksBegun;
+    private final TickNeeds ticks;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -142,7 +142,6 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
-        this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // The parts call back into this actor (the wiring below, under "callbacks of the parts").
@@ -159,6 +158,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.observation = new WorkloadObservation(spec.name(), spec.ref(), orchestrator, calls, view, scheduler, this);
         this.run = new AutomatonRun(spec.name(), automaton, () -> engine.createAutomaton(spec),
                 List.of(timers::cancelAll, decisions::forget, actuation::forget, observation::forget), this);
+        this.ticks = new TickNeeds(new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick),
+                orchestrator instanceof Endpoints, poller, operator, gateways.reports(), engine::decisionsNeedTicks, view,
+                startFailures, role, this);
         if (predecessor != null) {
             // What an operator set and what the gateway holds outlive a reconfiguration; the
             // automaton, its timers and what it decided do not: it starts over from Start.
@@ -212,7 +214,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 while ((message = mailbox.poll()) != null) {
                     try {
                         message.run();
-                        scheduleTicks();
+                        ticks.afterMessage();
                     } catch (RuntimeException e) {
                         log.error("target {}: message failed", spec.name(), e);
                     }
@@ -243,7 +245,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
             subscriptions.addAll(poller.subscribe());
-            ticksBegun = true;
+            ticks.begin();
             observeNow();
         });
     }
@@ -494,7 +496,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         }
         // Judged before the tick acts too: an override expiring on this tick must still reach the
         // automaton (and the status), though nothing needs the ticks after it.
-        boolean tickNeeded = needsTicks();
+        boolean tickNeeded = ticks.needed();
         operator.expire(now());
         poller.poll();
         gateways.checkReporters(now());
@@ -504,41 +506,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         if (!operator.automationPaused()) {
             reconcile();
         }
-        if (tickNeeded || needsTicks()) {
+        if (tickNeeded || ticks.needed()) {
             deliver(new Event.Tick());
         }
         // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the
         // automaton said a tick changes nothing (its decision, status and listeners stay as they are).
-    }
-
-    /**
-     * After every message: whether the next tick could do anything (see {@link TickSchedule}). It
-     * can while the workload is polled (not watched, or not observed yet), a pull signal is
-     * queried, an override waits to expire, a gateway is silent (only a check sees it heard from
-     * again), the workload drifted from the last decision or a write waits for its retry, a listener wants
-     * every tick's decision (alerts), requests are held (a follower's conditional wake, a wake
-     * after a crash-loop backoff), replicas failed to start (the backoff and its end), or the
-     * automaton has something time-dependent without a timer. Otherwise the only deadline is the
-     * gateways' TTL.
-     */
-    private void scheduleTicks() {
-        if (!ticksBegun || closed) {
-            return;
-        }
-        ticks.update(needsTicks(), gateways.reports().nextCheck());
-    }
-
-    private boolean needsTicks() {
-        if (!run.started() || !(orchestrator instanceof Endpoints) || poller.pulls() || operator.overrideUntil() != null
-                || gateways.reports().anySilent() || engine.decisionsNeedTicks() || view.requests().held() > 0
-                || startFailures.streak() != null) {
-            return true;
-        }
-        Decision last = decisions.applied();
-        if (!operator.automationPaused() && role.leads() && last != null && actuation.unsettled(last)) {
-            return true;
-        }
-        return run.needsTicks(view);
     }
 
     /** Scales the workload back to the last decision when the observation says it drifted. */
@@ -671,6 +643,22 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     @Override
     public void save(SavedState.Operator operator) {
         engine.operatorChanged(this, operator);
+    }
+
+    @Override
+    public boolean started() {
+        return run.started();
+    }
+
+    @Override
+    public boolean unsettled() {
+        Decision last = decisions.applied();
+        return last != null && actuation.unsettled(last);
+    }
+
+    @Override
+    public boolean automatonNeedsTicks() {
+        return run.needsTicks(view);
     }
 
     @Override
