@@ -48,10 +48,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link WorkloadActuation}: which orchestrator calls a decision needs, and their outcomes;
  *   <li>{@link ActuationQueue}: the target's orchestrator calls, one at a time, in decision order;
  *   <li>{@link ActorTimers}: the automaton's timers;
+ *   <li>{@link TickNeeds} and {@link TickSchedule}: whether the next tick could do anything, asked
+ *       after every message, and when the tick runs;
  *   <li>{@link DecisionApplication}: what happens to each decision (safety rules, journal, actions,
  *       actuation by the leader or a follower's conditional wake);
- *   <li>{@link RoutePublisher}: the route last published to the gateways, and its drain ids;
- *   <li>{@link GatewayTraffic}: the gateways' counters on their way in, and the reporter TTL checks;
+ *   <li>{@link RoutePublisher}: the route to the gateways, published when it changes, and its drain ids;
+ *   <li>{@link GatewayTraffic}: what the gateways report (counters, drains done, leaving), and the
+ *       reporter TTL checks;
  *   <li>{@link CrashLoop} and {@link StartFailures}: failure streaks of replicas that fail before
  *       one is ready, their journal entry, alert and backoff;
  *   <li>{@link LeaderRole}: whether this daemon leads, and when that changes;
@@ -71,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * alert; a follower never wakes a target conditionally while the backoff holds.
  */
 final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects, WorkloadActuation.Target,
-        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target {
+        WorkloadObservation.Target, OperatorControls.Target, AutomatonRun.Target, GatewayTraffic.Target,
+        RoutePublisher.Target, TickNeeds.Target {
     private static final Logger log = LoggerFactory.getLogger(TargetActor.class);
 
     private final TargetSpec spec;
@@ -88,13 +92,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final StartFailures startFailures;
     private final CrashLoop crashLoop;
     private final DecisionApplication decisions;
-    private final RoutePublisher routes = new RoutePublisher();
+    private final RoutePublisher routes;
     private final OperatorControls operator;
     private final WorkloadObservation observation;
     private final AutomatonRun run;
-    private final TickSchedule ticks;
-    /** start() ran: ticks are scheduled from then on. */
-    private boolean ticksBegun;
+    private final TickNeeds ticks;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -140,14 +142,14 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
         this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
-        this.ticks = new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick);
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
-        // Gateways report only on change: a successor keeps what every gateway last said.
-        this.gateways = new GatewayTraffic(predecessor == null
-                ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
-                : predecessor.traffic(), engine.trafficSettings());
         // The parts call back into this actor (the wiring below, under "callbacks of the parts").
+        // Gateways report only on change: a successor keeps what every gateway last said.
+        this.gateways = new GatewayTraffic(spec.name(), predecessor == null
+                ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
+                : predecessor.traffic(), engine.trafficSettings(), view, history, this);
+        this.routes = new RoutePublisher(view, gateways.reports(), scheduler.clock(), this);
         this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
         this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
@@ -156,12 +158,14 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.observation = new WorkloadObservation(spec.name(), spec.ref(), orchestrator, calls, view, scheduler, this);
         this.run = new AutomatonRun(spec.name(), automaton, () -> engine.createAutomaton(spec),
                 List.of(timers::cancelAll, decisions::forget, actuation::forget, observation::forget), this);
+        this.ticks = new TickNeeds(new TickSchedule(scheduler, spec.policy().tick(), this::post, this::onTick),
+                orchestrator instanceof Endpoints, poller, operator, gateways.reports(), engine::decisionsNeedTicks, view,
+                startFailures, role, this);
         if (predecessor != null) {
             // What an operator set and what the gateway holds outlive a reconfiguration; the
             // automaton, its timers and what it decided do not: it starts over from Start.
             operator.takeOver(predecessor.operator());
             gateways.replay(predecessor.requests(), scheduler.clock().instant());
-            view.requests(gateways.reports().sum(), gateways.reports().unknownReason());
         }
         this.status = snapshot("not observed yet");
     }
@@ -210,7 +214,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 while ((message = mailbox.poll()) != null) {
                     try {
                         message.run();
-                        scheduleTicks();
+                        ticks.afterMessage();
                     } catch (RuntimeException e) {
                         log.error("target {}: message failed", spec.name(), e);
                     }
@@ -241,7 +245,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 subscriptions.add(endpoints.watch(spec.ref(), event -> post(() -> onWorkloadEvent(event))));
             }
             subscriptions.addAll(poller.subscribe());
-            ticksBegun = true;
+            ticks.begin();
             observeNow();
         });
     }
@@ -313,77 +317,25 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         // Coalesced: under load a gateway reports on every request; the actor needs only the newest
         // of each gateway.
         if (gateways.offer(gateway, stats)) {
-            post(this::takeReports);
+            post(() -> gateways.take(now()));
         }
-    }
-
-    private void takeReports() {
-        if (gateways.take(now())) {
-            requestsChanged();
-        }
-    }
-
-    private void requestsChanged() {
-        view.arrivalsJoined(gateways.reports().takeJoinedArrivals());
-        // The one place arrivals enter the history: the sum over gateways, before the automaton
-        // hears of them, so a prediction made on this event already counts them. A gateway that
-        // joins adds only the requests it holds or forwards now: the rest of its count is older.
-        TrafficReports traffic = gateways.reports();
-        history.counter(now(), traffic.sum().arrivals(), traffic.takeHistoryBacklog());
-        view.requests(traffic.sum(), traffic.unknownReason());
-        deliver(new Event.RequestsChanged());
     }
 
     void onDrained(String gateway, long drain, List<Endpoint> endpoints) {
         post(() -> {
-            if (closed) {
-                return;
+            if (!closed) {
+                gateways.drained(gateway, drain, endpoints);
             }
-            if (endpoints.isEmpty()) {
-                deliver(new Event.Drained(List.of())); // nothing was being drained: nothing to wait for
-                return;
-            }
-            // Over only once every live gateway drained them: another may still have requests on them.
-            drainsOver(gateways.reports().drained(gateway, endpoints, drain));
         });
-    }
-
-    private void drainsOver(List<Endpoint> endpoints) {
-        if (endpoints.isEmpty()) {
-            return;
-        }
-        // Replicas drained for a scale-down to M > 0 or an announced removal are the engine's
-        // business; the rest (a drain to zero) is the automaton's.
-        List<Endpoint> unclaimed = actuation.drained(endpoints, role.leads());
-        if (!unclaimed.isEmpty()) {
-            deliver(new Event.Drained(unclaimed));
-        }
     }
 
     /** {@code gateway} closed: its requests no longer count, and no drain waits for it. */
     void onGatewayLeft(String gateway) {
         post(() -> {
-            if (closed) {
-                return;
+            if (!closed) {
+                gateways.left(gateway, now());
             }
-            if (gateways.left(gateway)) {
-                journal(JournalEntry.Kind.SAFETY, "gateway " + gateway + " left: its requests no longer count");
-                requestsChanged();
-            }
-            drainsOver(gateways.reports().completedDrains());
         });
-    }
-
-    private void checkReporters() {
-        GatewayTraffic.Check check = gateways.checkReporters(now());
-        check.warnings().forEach(warning -> log.warn("target {}: {}", spec.name(), warning));
-        check.journal().forEach(line -> journal(JournalEntry.Kind.SAFETY, line));
-        if (check.requestsChanged()) {
-            requestsChanged();
-        }
-        if (check.drainsMayBeOver()) {
-            drainsOver(gateways.reports().completedDrains());
-        }
     }
 
     void onEndpointRefused(Endpoint endpoint, String reason) {
@@ -544,51 +496,21 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         }
         // Judged before the tick acts too: an override expiring on this tick must still reach the
         // automaton (and the status), though nothing needs the ticks after it.
-        boolean tickNeeded = needsTicks();
+        boolean tickNeeded = ticks.needed();
         operator.expire(now());
         poller.poll();
-        checkReporters();
+        gateways.checkReporters(now());
         if (!(orchestrator instanceof Endpoints) || !run.started()) {
             observeNow();
         }
         if (!operator.automationPaused()) {
             reconcile();
         }
-        if (tickNeeded || needsTicks()) {
+        if (tickNeeded || ticks.needed()) {
             deliver(new Event.Tick());
         }
         // else: a wake-up for a gateway's TTL, or the last periodic tick before they stop: the
         // automaton said a tick changes nothing (its decision, status and listeners stay as they are).
-    }
-
-    /**
-     * After every message: whether the next tick could do anything (see {@link TickSchedule}). It
-     * can while the workload is polled (not watched, or not observed yet), a pull signal is
-     * queried, an override waits to expire, a gateway is silent (only a check sees it heard from
-     * again), the workload drifted from the last decision or a write waits for its retry, a listener wants
-     * every tick's decision (alerts), requests are held (a follower's conditional wake, a wake
-     * after a crash-loop backoff), replicas failed to start (the backoff and its end), or the
-     * automaton has something time-dependent without a timer. Otherwise the only deadline is the
-     * gateways' TTL.
-     */
-    private void scheduleTicks() {
-        if (!ticksBegun || closed) {
-            return;
-        }
-        ticks.update(needsTicks(), gateways.reports().nextCheck());
-    }
-
-    private boolean needsTicks() {
-        if (!run.started() || !(orchestrator instanceof Endpoints) || poller.pulls() || operator.overrideUntil() != null
-                || gateways.reports().anySilent() || engine.decisionsNeedTicks() || view.requests().held() > 0
-                || startFailures.streak() != null) {
-            return true;
-        }
-        Decision last = decisions.applied();
-        if (!operator.automationPaused() && role.leads() && last != null && actuation.unsettled(last)) {
-            return true;
-        }
-        return run.needsTicks(view);
     }
 
     /** Scales the workload back to the last decision when the observation says it drifted. */
@@ -664,24 +586,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     @Override
     public void publishRoute() {
-        Decision last = decisions.applied();
-        if (last == null) {
-            return;
-        }
-        Instant now = now();
-        Route.@Nullable Refusal refusal = startFailures.refusal(spec.name(), now);
-        ObservedState observed = view.observed();
-        boolean leads = role.leads();
-        boolean plain = refusal == null && !actuation.replicasLeaving() && !actuation.drainWithheld(last.routing(), leads);
-        if (plain && routes.publishedFor(last.routing(), observed)) {
-            return; // the same inputs as the published route: most decisions change no route
-        }
-        Route route = routes.next(actuation.route(last.routing(), refusal, leads), now);
-        routes.madeFrom(plain ? last.routing() : null, plain ? observed : null);
-        if (route != null) {
-            gateways.reports().draining(route.draining(), route.drain());
-            engine.publishRoute(this, route);
-        }
+        routes.publish();
     }
 
     // ---- callbacks of the parts (on the actor, except post) -------------------------------------
@@ -718,6 +623,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     }
 
     @Override
+    public List<Endpoint> claimDrained(List<Endpoint> endpoints) {
+        return actuation.drained(endpoints, role.leads());
+    }
+
+    @Override
     public void routeChanged() {
         publishRoute();
     }
@@ -733,6 +643,48 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     @Override
     public void save(SavedState.Operator operator) {
         engine.operatorChanged(this, operator);
+    }
+
+    @Override
+    public boolean started() {
+        return run.started();
+    }
+
+    @Override
+    public boolean unsettled() {
+        Decision last = decisions.applied();
+        return last != null && actuation.unsettled(last);
+    }
+
+    @Override
+    public boolean automatonNeedsTicks() {
+        return run.needsTicks(view);
+    }
+
+    @Override
+    public @Nullable Routing appliedRouting() {
+        Decision last = decisions.applied();
+        return last == null ? null : last.routing();
+    }
+
+    @Override
+    public Route.@Nullable Refusal refusal(Instant now) {
+        return startFailures.refusal(spec.name(), now);
+    }
+
+    @Override
+    public boolean routeShaped(Routing routing) {
+        return actuation.replicasLeaving() || actuation.drainWithheld(routing, role.leads());
+    }
+
+    @Override
+    public Route routeFor(Routing routing, Route.@Nullable Refusal refusal) {
+        return actuation.route(routing, refusal, role.leads());
+    }
+
+    @Override
+    public void routePublished(Route route) {
+        engine.publishRoute(this, route);
     }
 
     // ---- journal and status ----------------------------------------------------------------------
