@@ -36,9 +36,9 @@ final class AutomatonRun {
     private final Supplier<Automaton> fresh;
     private final List<Runnable> forgetOnRestart;
     private final Target target;
-    /** The automaton as configured; a fresh one has the same spec, so the same diagram. */
-    private final StateDiagram diagram;
     private volatile Automaton automaton;
+    /** describe() failed once: logged then, not on every look at the diagram. */
+    private volatile boolean describeFailed;
     private boolean started;
 
     /**
@@ -51,7 +51,6 @@ final class AutomatonRun {
         this.fresh = fresh;
         this.forgetOnRestart = List.copyOf(forgetOnRestart);
         this.target = target;
-        this.diagram = describe(automaton);
     }
 
     /** True once the automaton was given {@code Start}. */
@@ -92,8 +91,13 @@ final class AutomatonRun {
         return !(automaton instanceof NeedsTicks needs) || needs.needsTicks(context);
     }
 
+    /**
+     * The automaton's diagram, described when asked (the dashboard asks for one target at a
+     * time): kept per target it cost about 700 bytes each, 70 MB with 100,000 targets, for a
+     * view rarely opened. A fresh automaton has the same spec, so the same diagram. Any thread.
+     */
     StateDiagram diagram() {
-        return diagram;
+        return describe(automaton);
     }
 
     /** The pre-wake the automaton planned, if it plans any; any thread. */
@@ -111,6 +115,10 @@ final class AutomatonRun {
             return automaton.describe();
         } catch (RuntimeException e) {
             // A custom automaton's mistake costs its diagram's transitions, not its target.
+            if (describeFailed) {
+                return StateDiagram.ofStates(automaton.states());
+            }
+            describeFailed = true;
             log.warn("target {}: the automaton's describe() failed; the dashboard shows its states only", name, e);
             return StateDiagram.ofStates(automaton.states());
         }

@@ -85,6 +85,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private final TrafficSettings traffic;
     /** When each gateway was last heard from (any report, drain or heartbeat), on the engine's clock. */
     private final Map<String, Instant> gatewaysHeard = new ConcurrentHashMap<>();
+    /** One reporter-TTL timer per gateway, not per target (see {@link GatewayWatch}). */
+    private final GatewayWatch gatewayWatch;
     private final List<AutoCloseable> owned;
     private final ArrivalHistories histories;
     /** Operator state and the journal in the state store. */
@@ -129,6 +131,8 @@ public final class Engine implements TrafficHub, AutoCloseable {
         this.automata = Map.copyOf(automata);
         this.leadership = requireNonNull(leadership, "leadership is null");
         this.traffic = requireNonNull(traffic, "traffic is null");
+        this.gatewayWatch = new GatewayWatch(scheduler, traffic.reporterTtl(), gatewaysHeard::get,
+                gateway -> actors.values().forEach(TargetActor::onGatewaySilent));
         this.owned = List.copyOf(owned);
         this.telemetry = new EngineTelemetry(openTelemetry, this::statuses);
         // The history lives in the state store, next to the operator state and the journal (a new
@@ -696,6 +700,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     public void left(String gateway) {
         checkGateway(gateway);
         gatewaysHeard.remove(gateway);
+        gatewayWatch.left(gateway);
         if (closed) {
             return;
         }
@@ -706,6 +711,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     private void heard(String gateway) {
         checkGateway(gateway);
         gatewaysHeard.put(gateway, scheduler.clock().instant());
+        gatewayWatch.heard(gateway);
     }
 
     private static void checkGateway(String gateway) {
@@ -985,6 +991,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
     public void close() {
         closed = true;
         leadershipWatch.close();
+        gatewayWatch.close();
         actors.values().forEach(TargetActor::close);
         histories.close();
         try {

@@ -345,6 +345,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         });
     }
 
+    /** A gateway went silent past the reporter TTL (the engine watches each gateway): check as a tick would. */
+    void onGatewaySilent() {
+        post(this::onTick);
+    }
+
     /** Leadership may have changed: re-read it on the actor. */
     void onLeadershipChanged() {
         post(this::checkLeadership);

@@ -166,13 +166,16 @@ final class TrafficReports {
      * When {@link #refresh} could next find a change without a report coming: the earliest time a
      * live reporter goes past the TTL (a heartbeat moves it later: checking early only checks
      * again). Null when no reporter is live. A silent reporter's revival by a heartbeat has no
-     * deadline: see {@link #anySilent()}.
+     * deadline: see {@link #anySilent()}. Nor has a reporter whose gateway the engine heard from
+     * since this target took its last report: the engine's {@link GatewayWatch} has every target
+     * check when that gateway goes silent, so a quiet target keeps no timer of its own while its
+     * gateway keeps reporting (for other targets, or heartbeats).
      */
     @Nullable Instant nextCheck() {
         @Nullable Instant earliest = null;
         for (Map.Entry<String, Reporter> entry : reporters.entrySet()) {
             Reporter reporter = entry.getValue();
-            if (reporter.silent) {
+            if (reporter.silent || watchedByEngine(entry.getKey(), reporter)) {
                 continue;
             }
             Instant due = heardAt(entry.getKey(), reporter).plus(settings.reporterTtl()).plusNanos(1); // silent only past it
@@ -181,6 +184,12 @@ final class TrafficReports {
             }
         }
         return earliest;
+    }
+
+    /** The engine heard from the gateway at or after this target's last report of it: its watch fires first. */
+    private boolean watchedByEngine(String gateway, Reporter reporter) {
+        Instant heard = lastHeard.apply(gateway);
+        return heard != null && !heard.isBefore(reporter.reportedAt);
     }
 
     /** True while some reporter is silent: only a check finds its heartbeat (or forgets it). */

@@ -3,8 +3,13 @@ package io.zeroscale.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.automaton.Event;
+import io.zeroscale.spi.traffic.RequestStats;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -90,6 +95,41 @@ class QuietTicksTest {
             // The fake orchestrator is Drainable: 2 -> 1 drains the chosen replica before removing it.
             assertThat(engine.orchestrator.scaleCalls()).containsExactly(2);
             assertThat(engine.route().draining()).as("the replica going away is drained first").hasSize(1);
+        }
+    }
+
+    @Test
+    void quietTargetsWhoseGatewayKeepsReportingKeepNoTimerOfTheirOwn() {
+        // Ten quiet targets, one gateway (the harness heartbeats it every 5 s): the reporter TTL is
+        // watched once for the gateway, not once per target (issue 19: 100,000 targets).
+        List<TargetRef> refs = new ArrayList<>();
+        try (EngineHarness engine = new EngineHarness(Instant.parse("2026-01-01T00:00:00Z"), TRACKING, Duration.ofSeconds(1), 1,
+                io.zeroscale.spi.Leadership.always(), builder -> {
+                    for (int i = 0; i < 9; i++) {
+                        TargetSpec spec = TargetSpec.fromConfig("quiet" + i, YamlConfig.parse(TRACKING, "test", "targets.quiet" + i));
+                        refs.add(spec.ref());
+                        builder.target(spec);
+                    }
+                    return builder;
+                })) {
+            refs.add(engine.ref);
+            refs.forEach(ref -> engine.orchestrator.preset(ref, 1));
+            engine.advance(Duration.ofMinutes(1));
+            int before = engine.time.pending();
+
+            for (TargetRef ref : refs) {
+                engine.zeroscale.trafficHub().report(EngineHarness.GATEWAY, ref, new RequestStats(0, 1, 1, 0, 0));
+            }
+            engine.advance(Duration.ofMinutes(1));
+            assertThat(refs).allSatisfy(ref -> assertThat(engine.zeroscale.engine().status(ref.name()).orElseThrow().requests().inFlight())
+                    .isEqualTo(1));
+            assertThat(engine.time.pending()).as("no timer per target for the gateway's TTL").isEqualTo(before);
+
+            // The gateway goes silent (last heard at most 5 s ago): every target finds out within the TTL all the same.
+            engine.silence(EngineHarness.GATEWAY);
+            engine.advance(Duration.ofSeconds(16));
+            assertThat(refs).allSatisfy(ref -> assertThat(engine.zeroscale.journal().recent(ref, 1000)).anySatisfy(entry ->
+                    assertThat(entry.message()).contains("gateway gw not heard from for longer than traffic.reporter-ttl 15s")));
         }
     }
 }
