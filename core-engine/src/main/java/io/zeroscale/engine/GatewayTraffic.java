@@ -43,6 +43,11 @@ final class GatewayTraffic {
      */
     record Check(List<String> journal, List<String> warnings, boolean requestsChanged, boolean drainsMayBeOver) {
         static final Check NONE = new Check(List.of(), List.of(), false, false);
+
+        /** True when the check found nothing to journal, log or pass on (every tick of a quiet target). */
+        boolean nothing() {
+            return journal.isEmpty() && warnings.isEmpty() && !requestsChanged && !drainsMayBeOver;
+        }
     }
 
     GatewayTraffic(TrafficReports reports, TrafficSettings settings) {
@@ -77,7 +82,8 @@ final class GatewayTraffic {
     boolean take(Instant now) {
         posted.set(false);
         boolean changed = false;
-        for (String gateway : List.copyOf(pending.keySet())) {
+        // The map's own iterator (weakly consistent, removals allowed): no copy of the keys per report.
+        for (String gateway : pending.keySet()) {
             RequestStats newest = pending.remove(gateway);
             if (newest != null) {
                 changed |= reports.report(gateway, newest, now);
@@ -98,9 +104,10 @@ final class GatewayTraffic {
     }
 
     /** Gateways unheard past the TTL become unknown; heard again, known; silent for long, forgotten. */
+    @SuppressWarnings("ReferenceEquality") // the shared constant refresh returns when nothing changed
     Check checkReporters(Instant now) {
         TrafficReports.Liveness liveness = reports.refresh(now);
-        if (liveness.equals(TrafficReports.Liveness.UNCHANGED)) {
+        if (liveness == TrafficReports.Liveness.UNCHANGED) {
             return Check.NONE; // every tick of every target: no allocation when nothing changed
         }
         String ttl = Durations.format(settings.reporterTtl());

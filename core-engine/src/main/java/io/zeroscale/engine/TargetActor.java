@@ -376,6 +376,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     private void checkReporters() {
         GatewayTraffic.Check check = gateways.checkReporters(now());
+        if (check.nothing()) {
+            return; // every tick of a quiet target
+        }
         check.warnings().forEach(warning -> log.warn("target {}: {}", spec.name(), warning));
         check.journal().forEach(line -> journal(JournalEntry.Kind.SAFETY, line));
         if (check.requestsChanged()) {
