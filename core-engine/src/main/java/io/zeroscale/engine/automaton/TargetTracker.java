@@ -80,9 +80,14 @@ public final class TargetTracker {
     private final String goalText;
     private final String upWindowText;
     private final String downWindowText;
-    /** The last measured value worded, and its words: steady load repeats the same value. */
-    private double shownValue = Double.NaN;
-    private String shownText = "NaN"; // Policies.value(Double.NaN)
+    /**
+     * The inputs of the last {@link #formula} worked out, its result and its words: steady load
+     * asks the same again (every tick, and every event that changes something else).
+     */
+    private double formulaValue = Double.NaN;
+    private int formulaCurrent = -1;
+    private int formulaRaw;
+    private String formulaText = "";
     // Sliding-window min (scale-up window) and max (scale-down window) of raw recommendations:
     // monotonic deques, so steady load keeps one entry and memory stays bounded by max - min + 1.
     private final Deque<Stamped> upWindow = new ArrayDeque<>();
@@ -291,9 +296,25 @@ public final class TargetTracker {
         return result;
     }
 
-    /** The HPA formula with tolerance; appends "inflight 13.0 / 4 per replica -> 4 replicas". */
+    /**
+     * The HPA formula with tolerance; appends "inflight 13.0 / 4 per replica -> 4 replicas". A pure
+     * function of {@code value} and {@code current}: worked out again only when one changed.
+     */
     private int formula(double value, int current, StringBuilder reason) {
-        String shown = signal + " " + shown(value);
+        // The value compared bit for bit: 0.0 and -0.0 are worded differently.
+        if (current != formulaCurrent || Double.doubleToRawLongBits(value) != Double.doubleToRawLongBits(formulaValue)) {
+            StringBuilder text = new StringBuilder();
+            formulaRaw = workOut(value, current, text);
+            formulaText = text.toString();
+            formulaValue = value;
+            formulaCurrent = current;
+        }
+        reason.append(formulaText);
+        return formulaRaw;
+    }
+
+    private int workOut(double value, int current, StringBuilder reason) {
+        String shown = signal + " " + Policies.value(value);
         if (kind == Kind.AVERAGE_VALUE) {
             int wanted = ceil(value / goal);
             String base = shown + " / " + goalText + " per replica";
@@ -318,16 +339,6 @@ public final class TargetTracker {
         reason.append(base).append(" at ").append(Policies.replicas(current)).append(" -> ")
                 .append(Policies.replicas(wanted));
         return wanted;
-    }
-
-    /** {@link Policies#value} of {@code value}, worded again only when it differs from the last one. */
-    private String shown(double value) {
-        // Compared bit for bit: 0.0 and -0.0 (and NaNs) word differently.
-        if (Double.doubleToRawLongBits(value) != Double.doubleToRawLongBits(shownValue)) {
-            shownText = Policies.value(value);
-            shownValue = value;
-        }
-        return shownText;
     }
 
     private boolean withinTolerance(double ratio) {
