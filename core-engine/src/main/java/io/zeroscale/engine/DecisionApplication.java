@@ -87,13 +87,15 @@ final class DecisionApplication {
             effects.journal(JournalEntry.Kind.DECISION, (stateChanged ? stateBefore + " -> " + stateAfter + ": " : "") + safe.reason());
             effects.changed(stateBefore, stateAfter, safe);
         }
-        for (Action action : safe.actions()) {
-            switch (action) {
-                case Action.Alert alert -> effects.alert(alert);
-                case Action.FailHeld fail -> {
-                    // Every daemon replica answers its own gateway's held requests.
-                    effects.journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
-                    effects.failHeld(fail.status(), fail.reason());
+        if (!safe.actions().isEmpty()) { // most decisions have none: no iterator
+            for (Action action : safe.actions()) {
+                switch (action) {
+                    case Action.Alert alert -> effects.alert(alert);
+                    case Action.FailHeld fail -> {
+                        // Every daemon replica answers its own gateway's held requests.
+                        effects.journal(JournalEntry.Kind.FAILED_HELD, "held requests answered " + fail.status() + ": " + fail.reason());
+                        effects.failHeld(fail.status(), fail.reason());
+                    }
                 }
             }
         }

@@ -881,6 +881,9 @@ public final class Engine implements TrafficHub, AutoCloseable {
     }
 
     void statusChanged(TargetRef target) {
+        if (statusListeners.isEmpty()) {
+            return; // after every decision of every target: no iterator when nobody listens
+        }
         for (Consumer<TargetRef> listener : statusListeners) {
             try {
                 listener.accept(target);

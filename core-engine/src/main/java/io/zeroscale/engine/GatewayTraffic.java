@@ -105,7 +105,8 @@ final class GatewayTraffic {
     void take(Instant now) {
         posted.set(false);
         boolean changed = false;
-        for (String gateway : List.copyOf(pending.keySet())) {
+        // The map's own iterator (weakly consistent, removals allowed): no copy of the keys per report.
+        for (String gateway : pending.keySet()) {
             RequestStats newest = pending.remove(gateway);
             if (newest != null) {
                 changed |= reports.report(gateway, newest, now);

@@ -68,6 +68,9 @@ final class SignalPoller {
 
     /** Queries every pull source once, each on its own blocking task. */
     void poll() {
+        if (!pulls) {
+            return; // every tick of every target: no iterator when no source is pulled
+        }
         for (SignalSpec signal : signals) {
             MetricSource source = sources.get(signal.source());
             if (source == null || source instanceof PushMetricSource) {

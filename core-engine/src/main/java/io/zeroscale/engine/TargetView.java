@@ -31,6 +31,8 @@ final class TargetView implements TargetContext {
     private final Timers timers;
     private final IntSupplier desiredReplicas;
     private final Map<String, SignalValue> signals = new LinkedHashMap<>();
+    /** A read-only live view of {@link #signals}, made once (the safety rules read it on every decision). */
+    private final Map<String, SignalValue> signalsView = Collections.unmodifiableMap(signals);
     /** An immutable copy of {@link #signals} for statuses, or null after a signal changed. */
     private @Nullable Map<String, SignalValue> signalsSnapshot;
     private final ArrayDeque<ArrivalSample> arrivals = new ArrayDeque<>();
@@ -160,7 +162,7 @@ final class TargetView implements TargetContext {
 
     @Override
     public Map<String, SignalValue> signals() {
-        return Collections.unmodifiableMap(signals);
+        return signalsView;
     }
 
     @Override

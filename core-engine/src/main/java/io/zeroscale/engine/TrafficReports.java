@@ -54,6 +54,10 @@ final class TrafficReports {
     private long historyBacklog;
     private RequestStats sum = RequestStats.IDLE;
     private @Nullable String unknownReason;
+    /** How many reporters are silent: {@link #anySilent()} runs after every message of the target. */
+    private int silentCount;
+    /** The reporter TTL and a nanosecond: a reporter is silent only past it (see {@link #nextCheck()}). */
+    private final Duration silentAfter;
 
     private static final class Reporter {
         RequestStats last;
@@ -82,6 +86,7 @@ final class TrafficReports {
     TrafficReports(TrafficSettings settings, Function<String, @Nullable Instant> lastHeard) {
         this.settings = settings;
         this.lastHeard = lastHeard;
+        this.silentAfter = settings.reporterTtl().plusNanos(1);
     }
 
     /**
@@ -111,7 +116,10 @@ final class TrafficReports {
                     ? stats.latencySecondsSum() - before.latencySecondsSum() : stats.latencySecondsSum();
             reporter.last = stats;
             reporter.reportedAt = now;
-            reporter.silent = false;
+            if (reporter.silent) {
+                reporter.silent = false;
+                silentCount--;
+            }
         }
         return recompute();
     }
@@ -123,8 +131,12 @@ final class TrafficReports {
 
     /** {@code gateway} left: its counters stop counting at once. Returns true when the view changed. */
     boolean left(String gateway) {
-        if (reporters.remove(gateway) == null) {
+        Reporter gone = reporters.remove(gateway);
+        if (gone == null) {
             return false;
+        }
+        if (gone.silent) {
+            silentCount--;
         }
         return recompute();
     }
@@ -145,14 +157,19 @@ final class TrafficReports {
             Duration quiet = Duration.between(heard, now);
             if (quiet.compareTo(settings.forgetAfter()) > 0) {
                 it.remove();
+                if (reporter.silent) {
+                    silentCount--;
+                }
                 forgotten = add(forgotten, entry.getKey());
             } else if (quiet.compareTo(settings.reporterTtl()) > 0) {
                 if (!reporter.silent) {
                     reporter.silent = true;
+                    silentCount++;
                     silenced = add(silenced, entry.getKey());
                 }
             } else if (reporter.silent) {
                 reporter.silent = false; // a heartbeat came: its last counters hold again
+                silentCount--;
                 revived = add(revived, entry.getKey());
             }
         }
@@ -178,7 +195,7 @@ final class TrafficReports {
             if (reporter.silent || watchedByEngine(entry.getKey(), reporter)) {
                 continue;
             }
-            Instant due = heardAt(entry.getKey(), reporter).plus(settings.reporterTtl()).plusNanos(1); // silent only past it
+            Instant due = heardAt(entry.getKey(), reporter).plus(silentAfter); // silent only past the TTL
             if (earliest == null || due.isBefore(earliest)) {
                 earliest = due;
             }
@@ -194,12 +211,7 @@ final class TrafficReports {
 
     /** True while some reporter is silent: only a check finds its heartbeat (or forgets it). */
     boolean anySilent() {
-        for (Reporter reporter : reporters.values()) {
-            if (reporter.silent) {
-                return true;
-            }
-        }
-        return false;
+        return silentCount > 0;
     }
 
     private static List<String> add(@Nullable List<String> list, String gateway) {
@@ -263,7 +275,8 @@ final class TrafficReports {
     private boolean recompute() {
         int held = 0;
         int inFlight = 0;
-        List<String> silent = new ArrayList<>();
+        // Made only when some reporter is silent: this runs on every report.
+        List<String> silent = silentCount == 0 ? List.of() : new ArrayList<>();
         for (Map.Entry<String, Reporter> entry : reporters.entrySet()) {
             Reporter reporter = entry.getValue();
             if (reporter.silent) {

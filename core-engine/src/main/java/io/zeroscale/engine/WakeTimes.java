@@ -56,6 +56,9 @@ public final class WakeTimes {
 
     /** True when {@code decision} answers the held requests with an error. No stream: this runs on every decision. */
     private static boolean failsHeld(Decision decision) {
+        if (decision.actions().isEmpty()) {
+            return false; // most decisions: no iterator
+        }
         for (Action action : decision.actions()) {
             if (action instanceof Action.FailHeld) {
                 return true;

@@ -72,6 +72,22 @@ public final class TargetTracker {
     private final ScalingRules down;
     private final ReplicaBounds bounds;
     private final Duration longestPeriod;
+    /**
+     * The constant parts of a reason, made once: every recommendation of every target (each event
+     * and tick) words its reason, and formatting the configured goal and windows each time was most
+     * of a decision's cost (a {@code BigDecimal} per number).
+     */
+    private final String goalText;
+    private final String upWindowText;
+    private final String downWindowText;
+    /**
+     * The inputs of the last {@link #formula} worked out, its result and its words: steady load
+     * asks the same again (every tick, and every event that changes something else).
+     */
+    private double formulaValue = Double.NaN;
+    private int formulaCurrent = -1;
+    private int formulaRaw;
+    private String formulaText = "";
     // Sliding-window min (scale-up window) and max (scale-down window) of raw recommendations:
     // monotonic deques, so steady load keeps one entry and memory stays bounded by max - min + 1.
     private final Deque<Stamped> upWindow = new ArrayDeque<>();
@@ -96,6 +112,10 @@ public final class TargetTracker {
                 .map(ScalingPolicy::period)
                 .max(Duration::compareTo)
                 .orElse(Duration.ZERO);
+        // Interned: targets with the same policy (thousands of them) share one copy of each.
+        this.goalText = Policies.number(goal).intern();
+        this.upWindowText = Policies.duration(up.stabilizationWindow()).intern();
+        this.downWindowText = Policies.duration(down.stabilizationWindow()).intern();
     }
 
     /**
@@ -257,11 +277,10 @@ public final class TargetTracker {
         int stabilized = Math.min(Math.max(current, upRecommendation), downRecommendation);
         if (stabilized != desired) {
             boolean downward = desired < current;
-            ScalingRules rules = downward ? down : up;
             reason.append(downward ? "; scale-down held at " : "; scale-up held at ")
                     .append(stabilized)
                     .append(" by the ")
-                    .append(Policies.duration(rules.stabilizationWindow()))
+                    .append(downward ? downWindowText : upWindowText)
                     .append(" stabilization window");
         }
 
@@ -277,12 +296,28 @@ public final class TargetTracker {
         return result;
     }
 
-    /** The HPA formula with tolerance; appends "inflight 13.0 / 4 per replica -> 4 replicas". */
+    /**
+     * The HPA formula with tolerance; appends "inflight 13.0 / 4 per replica -> 4 replicas". A pure
+     * function of {@code value} and {@code current}: worked out again only when one changed.
+     */
     private int formula(double value, int current, StringBuilder reason) {
+        // The value compared bit for bit: 0.0 and -0.0 are worded differently.
+        if (current != formulaCurrent || Double.doubleToRawLongBits(value) != Double.doubleToRawLongBits(formulaValue)) {
+            StringBuilder text = new StringBuilder();
+            formulaRaw = workOut(value, current, text);
+            formulaText = text.toString();
+            formulaValue = value;
+            formulaCurrent = current;
+        }
+        reason.append(formulaText);
+        return formulaRaw;
+    }
+
+    private int workOut(double value, int current, StringBuilder reason) {
         String shown = signal + " " + Policies.value(value);
         if (kind == Kind.AVERAGE_VALUE) {
             int wanted = ceil(value / goal);
-            String base = shown + " / " + Policies.number(goal) + " per replica";
+            String base = shown + " / " + goalText + " per replica";
             if (current > 0 && withinTolerance(value / (goal * current))) {
                 reason.append(base).append(" is within tolerance of ").append(Policies.replicas(current))
                         .append(" -> keep ").append(Policies.replicas(current));
@@ -291,7 +326,7 @@ public final class TargetTracker {
             reason.append(base).append(" -> ").append(Policies.replicas(wanted));
             return wanted;
         }
-        String base = shown + " vs target " + Policies.number(goal);
+        String base = shown + " vs target " + goalText;
         if (current == 0) {
             reason.append(base).append(" at 0 replicas: a ratio target cannot size from zero -> keep 0 replicas");
             return 0;

@@ -46,6 +46,30 @@ class TargetTrackerTest {
         assertThat(tracker.lastReason()).isEqualTo("cpu 0.2 vs target 0.1 at 1 replica -> 2 replicas");
     }
 
+    // The formula's words are kept between recommendations (steady load asks the same again), so
+    // each one must still be worded from its own value and current replicas.
+    @Test
+    void eachRecommendationIsWordedFromItsOwnValueAndReplicas() {
+        TargetTracker tracker = tracker(Map.of("signal", "cpu", "value", 0.1), Map.of(), 1, 10);
+        context.setSignal("cpu", 0.2);
+        tracker.recommend(context, 1);
+        assertThat(tracker.lastReason()).startsWith("cpu 0.2 vs target 0.1 at 1 replica -> 2 replicas");
+
+        later(Duration.ofSeconds(15));
+        tracker.recommend(context, 2); // the same value, other replicas
+        assertThat(tracker.lastReason()).startsWith("cpu 0.2 vs target 0.1 at 2 replicas -> 4 replicas");
+
+        later(Duration.ofSeconds(15));
+        context.setSignal("cpu", 0.3); // another value, the same replicas
+        tracker.recommend(context, 2);
+        assertThat(tracker.lastReason()).startsWith("cpu 0.3 vs target 0.1 at 2 replicas -> 6 replicas");
+
+        later(Duration.ofSeconds(15));
+        context.setSignal("cpu", 0.2); // back to the first value
+        tracker.recommend(context, 2);
+        assertThat(tracker.lastReason()).startsWith("cpu 0.2 vs target 0.1 at 2 replicas -> 4 replicas");
+    }
+
     // Algorithm details: "If the current value is instead 50m, you'll halve the number of replicas"
     @Test
     void currentMetricHalfTheTargetHalvesTheReplicas() {
