@@ -390,7 +390,8 @@ public final class WakePathBenchmark implements Callable<Integer> {
         return sorted[Math.max(0, rank - 1)];
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    /** Deletes {@code root} and everything below it (also {@link StartupBenchmark}'s). */
+    static void deleteTree(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             paths.sorted(Comparator.reverseOrder()).forEach(path -> {
                 try {

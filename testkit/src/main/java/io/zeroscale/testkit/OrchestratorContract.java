@@ -285,12 +285,8 @@ public abstract class OrchestratorContract {
                 .as("endpoints after scaling to the current count twice")
                 .isEqualTo(before.readyEndpoints());
         // A duplicate replica may show up only after the call returned; watch for a while.
-        await("no second replica appears after a repeated scale")
-                .during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(5))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> orchestrator().observe(target()), s -> s.replicas() == 1
-                        && s.readyEndpoints().equals(before.readyEndpoints()));
+        assertStays("no second replica appears after a repeated scale",
+                s -> s.replicas() == 1 && s.readyEndpoints().equals(before.readyEndpoints()));
         assertAnswersHttp(before.readyEndpoints().get(0));
     }
 
@@ -417,12 +413,8 @@ public abstract class OrchestratorContract {
 
         drainable.remove(target(), List.of(gone));
         orchestrator().scale(target(), 2);
-        await("removing again and scaling to the new count change nothing")
-                .during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(5))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> orchestrator().observe(target()), s -> s.readyEndpoints().equals(kept)
-                        && s.replicas() == 2 && s.desiredReplicas() == 2);
+        assertStays("removing again and scaling to the new count change nothing",
+                s -> s.readyEndpoints().equals(kept) && s.replicas() == 2 && s.desiredReplicas() == 2);
         for (Endpoint endpoint : kept) {
             assertAnswersHttp(endpoint);
         }
@@ -436,21 +428,13 @@ public abstract class OrchestratorContract {
      */
     @Test
     void pauseThenResumeKeepsTheSameReplicasAndTheyAreReadyAgain() throws Exception {
-        assumeTrue(orchestrator() instanceof Pausable,
-                orchestrator().getClass().getSimpleName() + " does not implement Pausable");
-        String cannotPause = whyTheWorkloadCannotPause();
-        assumeTrue(cannotPause == null, String.valueOf(cannotPause));
-        Pausable pausable = (Pausable) orchestrator();
+        Pausable pausable = pausableOrSkip();
         orchestrator().scale(target(), 2);
         List<Endpoint> two = awaitReady(orchestrator(), 2).readyEndpoints();
 
         pausable.resume(target());
-        await("resume of replicas that are not paused changes nothing")
-                .during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(5))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> orchestrator().observe(target()), s -> s.pausedReplicas() == 0
-                        && s.replicas() == 2 && s.readyEndpoints().equals(two));
+        assertStays("resume of replicas that are not paused changes nothing",
+                s -> s.pausedReplicas() == 0 && s.replicas() == 2 && s.readyEndpoints().equals(two));
 
         pausable.pause(target());
         pausable.pause(target());
@@ -480,11 +464,7 @@ public abstract class OrchestratorContract {
      */
     @Test
     void scaleToZeroOfAPausedWorkloadReleasesItsPausedReplicas() throws Exception {
-        assumeTrue(orchestrator() instanceof Pausable,
-                orchestrator().getClass().getSimpleName() + " does not implement Pausable");
-        String cannotPause = whyTheWorkloadCannotPause();
-        assumeTrue(cannotPause == null, String.valueOf(cannotPause));
-        Pausable pausable = (Pausable) orchestrator();
+        Pausable pausable = pausableOrSkip();
         orchestrator().scale(target(), 2);
         awaitReady(orchestrator(), 2);
         pausable.pause(target());
@@ -496,12 +476,8 @@ public abstract class OrchestratorContract {
                 s -> s.replicas() == 0 && s.pausedReplicas() == 0 && s.readyReplicas() == 0 && s.readyEndpoints().isEmpty());
         assertThat(released.desiredReplicas()).as("desired replicas after scale(0) of a paused workload").isZero();
         pausable.resume(target());
-        await("a resume after the scale(0) brings no replica back (the pause ended with it)")
-                .during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(5))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> orchestrator().observe(target()), s -> s.replicas() == 0 && s.pausedReplicas() == 0
-                        && s.desiredReplicas() == 0 && s.readyEndpoints().isEmpty());
+        assertStays("a resume after the scale(0) brings no replica back (the pause ended with it)",
+                s -> s.replicas() == 0 && s.pausedReplicas() == 0 && s.desiredReplicas() == 0 && s.readyEndpoints().isEmpty());
     }
 
     /**
@@ -727,6 +703,30 @@ public abstract class OrchestratorContract {
                 .atMost(readinessTimeout())
                 .pollInterval(Duration.ofMillis(50))
                 .until(() -> driver.observe(target()), condition);
+    }
+
+    /**
+     * Asserts that {@code condition} holds for the whole of half a second (polled every 50 ms, for
+     * at most 5 s): a change that would break it may show up only after the call returned.
+     */
+    private void assertStays(String description, Predicate<ObservedState> condition) {
+        await(description)
+                .during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> orchestrator().observe(target()), condition);
+    }
+
+    /**
+     * The orchestrator as {@link Pausable}; skips the test (with the reason) for one without the
+     * capability, or when the subclass's workload cannot pause ({@link #whyTheWorkloadCannotPause()}).
+     */
+    private Pausable pausableOrSkip() {
+        assumeTrue(orchestrator() instanceof Pausable,
+                orchestrator().getClass().getSimpleName() + " does not implement Pausable");
+        String cannotPause = whyTheWorkloadCannotPause();
+        assumeTrue(cannotPause == null, String.valueOf(cannotPause));
+        return (Pausable) orchestrator();
     }
 
     /**

@@ -440,7 +440,6 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         // Output goes to a file, never a pipe: a pipe would break when the daemon goes away.
         builder.redirectErrorStream(true);
         Process process;
-        pruneLogsLocked(workload, port);
         Path logFile = store.logFile(workload.target, port);
         long logStart;
         try {
@@ -461,6 +460,8 @@ public final class ProcessOrchestrator implements Orchestrator, Endpoints, Drain
         } catch (IOException e) {
             log.debug("closing stdin of pid {} failed", process.pid(), e);
         }
+        // Housekeeping after the spawn, not before: a wake waits for the exec, not for a directory scan.
+        pruneLogsLocked(workload, port);
         Replica replica = new Replica(
                 process.toHandle(), process, port, process.info().startInstant().orElse(null), command);
         replica.logStart = logStart;

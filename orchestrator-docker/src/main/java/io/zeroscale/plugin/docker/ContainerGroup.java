@@ -36,7 +36,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -82,6 +84,14 @@ final class ContainerGroup {
     /** Containers being stopped that will join {@link #kept} once stopped. */
     private final Set<String> toKeep = ConcurrentHashMap.newKeySet();
     private final List<Consumer<WorkloadEvent>> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * Counts what may have changed the group since it was last read: an event about one of its
+     * containers, a lost event stream, a start, create or stop of its own. The last read is current
+     * while nothing was counted after it began ({@link #knownAt}).
+     */
+    private final AtomicLong changes = new AtomicLong();
+    /** True while every host's event stream is connected: only then does a quiet stream mean nothing changed. */
+    private final BooleanSupplier eventsFlowing;
     private volatile Subscription probeTimer = Subscription.NONE;
     private volatile Subscription startupProbeTimer = Subscription.NONE;
     private volatile GroupSpec spec;
@@ -98,9 +108,11 @@ final class ContainerGroup {
     private List<Member> starting = List.of();
     /** The live containers of the last read, so a passed startup probe is pushed without re-reading the hosts. */
     private List<Member> lastLive = List.of();
+    /** {@link #changes} when the read behind {@link #lastLive} began; -1 before the first read. */
+    private long knownAt = -1;
 
     ContainerGroup(TargetRef target, GroupSpec spec, List<DockerEngine> engines, Probe probe, Scheduler scheduler,
-            Executor executor) {
+            Executor executor, BooleanSupplier eventsFlowing) {
         this.target = requireNonNull(target, "target is null");
         this.groupValue = target.toString();
         this.spec = requireNonNull(spec, "spec is null");
@@ -109,6 +121,7 @@ final class ContainerGroup {
         this.scheduler = requireNonNull(scheduler, "scheduler is null");
         this.executor = requireNonNull(executor, "executor is null");
         this.delivery = new SerialExecutor(executor);
+        this.eventsFlowing = requireNonNull(eventsFlowing, "eventsFlowing is null");
     }
 
     TargetRef target() {
@@ -276,6 +289,7 @@ final class ContainerGroup {
             return false;
         }
         kept.remove(id);
+        changes.incrementAndGet();
         knownIds.add(id);
         launched.add(id);
         desired = Math.max(desired == null ? 0 : desired, 1);
@@ -445,8 +459,14 @@ final class ContainerGroup {
 
     void onEvent(EngineEvent event) {
         if (concerns(event)) {
+            changes.incrementAndGet();
             requestRefresh();
         }
+    }
+
+    /** Something may have changed unseen (an event stream reconnected): the next scale reads the hosts first. */
+    void invalidate() {
+        changes.incrementAndGet();
     }
 
     /** Re-reads the group soon, off the caller's thread; calls made while one is queued fold into it. */
@@ -489,9 +509,21 @@ final class ContainerGroup {
     // ---- under the lock ----
 
     private ObservedState refreshLocked() {
+        long at = changes.get();
         List<Member> members = read();
         expireKept(members);
-        return evaluateLocked(members);
+        ObservedState state = evaluateLocked(members);
+        knownAt = at;
+        return state;
+    }
+
+    /**
+     * The last read is still what the hosts hold: it was read after the last event about the group
+     * and after the group's own last start, create or stop, and every host's event stream has been
+     * connected since (so a change by anyone else would have been counted).
+     */
+    private boolean lastReadCurrent() {
+        return knownAt >= 0 && knownAt == changes.get() && eventsFlowing.getAsBoolean();
     }
 
     /**
@@ -799,6 +831,15 @@ final class ContainerGroup {
 
     private void reconcileLocked() {
         int want = requireNonNull(desired, "desired is null");
+        if (!spec.adopting() && lastReadCurrent()) {
+            List<Member> known = live(lastLive);
+            if (known.size() == want) {
+                return;
+            }
+            if (known.size() < want && scaleUpFromLastRead(known, want)) {
+                return;
+            }
+        }
         List<Member> members = read();
         List<Member> live = live(members);
         if (live.size() < want && spec.adopting() && !stops.isEmpty()) {
@@ -821,8 +862,9 @@ final class ContainerGroup {
                 if (kept.remove(id) == null || stopping.contains(id) || m.view.state() != State.EXITED) {
                     continue;
                 }
+                boolean started;
                 try {
-                    m.engine.start(id);
+                    started = m.engine.start(id);
                 } catch (ZeroscaleException e) {
                     log.warn("{}: could not start stopped container {}; removing it and creating a new one", target,
                             m.view.name(), e);
@@ -833,7 +875,17 @@ final class ContainerGroup {
                     }
                     continue;
                 }
+                if (!started) {
+                    // Gone since the read (404), or started by someone else (304): a new read says which
+                    // (it is no longer kept, so this ends: each round drops one kept container).
+                    log.info("{}: stopped container {} was gone or running already; reading the group again", target,
+                            m.view.name());
+                    changes.incrementAndGet();
+                    reconcileLocked();
+                    return;
+                }
                 log.info("{}: started stopped container {} on {} (stopped tier)", target, m.view.name(), m.engine.host());
+                changes.incrementAndGet();
                 knownIds.add(id);
                 launched.add(id);
                 perHost.merge(m.engine, 1, Integer::sum);
@@ -848,6 +900,7 @@ final class ContainerGroup {
                     if (!stopping.contains(m.view.id()) && !ours(m) && m.view.state() == State.EXITED) {
                         log.info("{}: starting adopted container {} on {}", target, m.view.name(), m.engine.host());
                         m.engine.start(m.view.id());
+                        changes.incrementAndGet();
                         knownIds.add(m.view.id());
                         launched.add(m.view.id());
                         announce(new WorkloadEvent.ReplicaStarted(m.view.name(), "stopped"));
@@ -861,14 +914,7 @@ final class ContainerGroup {
                             + " or lower the replica maximum");
                 }
             }
-            for (int i = 0; i < missing; i++) {
-                DockerEngine host = perHost.entrySet().stream()
-                        .min(Map.Entry.comparingByValue())
-                        .orElseThrow()
-                        .getKey();
-                createAndStart(host);
-                perHost.merge(host, 1, Integer::sum);
-            }
+            createOnFewestFirst(perHost, missing);
         } else if (live.size() > want) {
             // Give up what serves least first: starting or unready, then frozen, then the newest ready.
             Map<Member, Integer> rank = new HashMap<>();
@@ -880,6 +926,75 @@ final class ContainerGroup {
                             .thenComparing(Comparator.comparingLong((Member m) -> m.view.createdAt()).reversed()))
                     .limit(live.size() - want)
                     .forEach(this::stopAsync);
+        }
+    }
+
+    /**
+     * A scale-up from the last read, without reading the hosts again: a wake waits on this, and a
+     * read (a list and an inspect per container) costs round trips before the start. The kept
+     * stopped containers are started first, then the rest created, spread as the read path does.
+     * Returns false when a start shows the last read was stale after all (the kept container is
+     * gone, 404, or already running, 304): the caller then reads the hosts and reconciles from that
+     * read, counting what this call started already.
+     */
+    private boolean scaleUpFromLastRead(List<Member> known, int want) {
+        int missing = want - known.size();
+        Map<DockerEngine, Integer> perHost = new LinkedHashMap<>();
+        engines.forEach(e -> perHost.put(e, 0));
+        known.forEach(m -> perHost.merge(m.engine, 1, Integer::sum));
+        Instant now = scheduler.clock().instant();
+        Duration keepFor = spec.stoppedTier().keepFor();
+        // The most recently stopped first; one kept past keep-stopped-for is left to the next read to remove.
+        List<Map.Entry<String, Kept>> candidates = kept.entrySet().stream()
+                .filter(e -> !stopping.contains(e.getKey()) && e.getValue().since().plus(keepFor).isAfter(now))
+                .sorted(Comparator.comparing((Map.Entry<String, Kept> e) -> e.getValue().since()).reversed())
+                .toList();
+        for (Map.Entry<String, Kept> entry : candidates) {
+            if (missing == 0) {
+                break;
+            }
+            String id = entry.getKey();
+            Kept k = entry.getValue();
+            if (kept.remove(id) == null) {
+                continue;
+            }
+            boolean started;
+            try {
+                started = k.engine().start(id);
+            } catch (ZeroscaleException e) {
+                log.warn("{}: could not start stopped container {}; removing it and creating a new one", target, k.name(), e);
+                try {
+                    k.engine().remove(id);
+                } catch (ZeroscaleException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                continue;
+            }
+            changes.incrementAndGet();
+            if (!started) {
+                log.debug("{}: kept container {} was gone or running already; reading the group", target, k.name());
+                return false;
+            }
+            log.info("{}: started stopped container {} on {} (stopped tier)", target, k.name(), k.engine().host());
+            knownIds.add(id);
+            launched.add(id);
+            perHost.merge(k.engine(), 1, Integer::sum);
+            announce(new WorkloadEvent.ReplicaStarted(k.name(), "stopped"));
+            missing--;
+        }
+        createOnFewestFirst(perHost, missing);
+        return true;
+    }
+
+    /** Creates and starts {@code count} containers, each on the host with the fewest of the group ({@code perHost}). */
+    private void createOnFewestFirst(Map<DockerEngine, Integer> perHost, int count) {
+        for (int i = 0; i < count; i++) {
+            DockerEngine host = perHost.entrySet().stream()
+                    .min(Map.Entry.comparingByValue())
+                    .orElseThrow()
+                    .getKey();
+            createAndStart(host);
+            perHost.merge(host, 1, Integer::sum);
         }
     }
 
@@ -904,6 +1019,7 @@ final class ContainerGroup {
         String name = "zs-" + target.name().replaceAll("[^a-zA-Z0-9_.-]", "-") + "-"
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2);
         String id = host.create(containerSpec(host, name));
+        changes.incrementAndGet();
         knownIds.add(id);
         launched.add(id);
         log.info("{}: created container {} on {}", target, name, host.host());
@@ -948,6 +1064,7 @@ final class ContainerGroup {
                 io.zeroscale.spi.Durations.format(grace), keep ? "; keeping it stopped" : "");
         CompletableFuture<Void> done = new CompletableFuture<>();
         stops.add(done);
+        changes.incrementAndGet();
         executor.execute(() -> {
             try {
                 if (m.view.state() == State.PAUSED) {
@@ -966,6 +1083,7 @@ final class ContainerGroup {
                 // A stop that failed keeps nothing.
                 toKeep.remove(id);
                 stopping.remove(id);
+                changes.incrementAndGet();
                 stops.remove(done);
                 done.complete(null);
                 requestRefresh();

@@ -58,7 +58,7 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
         this.probe = requireNonNull(probe, "probe is null");
         this.context = requireNonNull(context, "context is null");
         for (DockerEngine engine : this.engines) {
-            HostWatch watch = new HostWatch(engine, context.scheduler(), this::onEvent, this::refreshWatched);
+            HostWatch watch = new HostWatch(engine, context.scheduler(), this::onEvent, this::reconnected);
             watches.add(watch);
             watch.start();
         }
@@ -95,7 +95,7 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
             return;
         }
         ContainerGroup group = new ContainerGroup(target, spec, engines, probe, context.scheduler(),
-                context.blockingExecutor());
+                context.blockingExecutor(), this::eventsFlowing);
         groups.put(target, group);
         try {
             group.adopt();
@@ -163,6 +163,11 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
         return group(target).wakeIfZero();
     }
 
+    /** Waits up to {@code max} for the stops of {@code target}'s containers under way; true if none is left. */
+    boolean awaitStops(TargetRef target, Duration max) {
+        return group(target).awaitStops(max);
+    }
+
     @Override
     public void remove(TargetRef target, List<Endpoint> drained) {
         group(target).remove(drained);
@@ -185,6 +190,17 @@ public final class DockerOrchestrator implements Orchestrator, Endpoints, Pausab
         for (ContainerGroup group : groups.values()) {
             group.onEvent(event);
         }
+    }
+
+    /** Every host's event stream is connected, so a change there reaches the groups as an event. */
+    private boolean eventsFlowing() {
+        return watches.stream().allMatch(HostWatch::connected);
+    }
+
+    /** A host's event stream (re)connected: events sent while it was down are lost, so every group reads again. */
+    private void reconnected() {
+        groups.values().forEach(ContainerGroup::invalidate);
+        refreshWatched();
     }
 
     private void refreshWatched() {

@@ -777,4 +777,135 @@ class DockerOrchestratorTest {
         executor.runAll();
         assertThat(engine.calls).contains("start " + newer.id).noneMatch(call -> call.startsWith("create"));
     }
+
+    /** WEB watched, scaled to one and back to zero, everything settled: the group's last read is current. */
+    private DockerOrchestrator scaledUpAndDown(Map<String, Object> settings) {
+        DockerOrchestrator orchestrator = attached(settings);
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        orchestrator.scale(WEB, 0);
+        executor.runAll();
+        events.clear();
+        engine.calls.clear();
+        return orchestrator;
+    }
+
+    @Test
+    void aWakeFromZeroCreatesAndStartsWithoutReadingTheHostFirst() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of());
+
+        orchestrator.scale(WEB, 1);
+        // A wake waits on this call: the last read and the event stream already say the group has none.
+        assertThat(engine.calls).hasSize(2);
+        assertThat(engine.calls.get(0)).startsWith("create zs-web-");
+        assertThat(engine.calls.get(1)).startsWith("start ");
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> assertThat(box.state).isEqualTo(State.RUNNING));
+        assertThat(lastChanged().readyReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void aWakeFromTheStoppedTierStartsTheKeptContainerWithoutReadingTheHostFirst() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of("keep-stopped", 1));
+        Box kept = engine.containers.values().iterator().next();
+
+        orchestrator.scale(WEB, 1);
+        assertThat(engine.calls).containsExactly("start " + kept.id);
+        executor.runAll();
+        assertThat(events).contains(new WorkloadEvent.ReplicaStarted(kept.name, "stopped"));
+        assertThat(lastChanged().readyReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void aKeptContainerRemovedUnseenMakesTheWakeReadTheHostAndCreate() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of("keep-stopped", 1));
+        Box kept = engine.containers.values().iterator().next();
+        // Removed behind the group's back, and the event of it lost: the group still counts it kept.
+        engine.containers.remove(kept.id);
+
+        orchestrator.scale(WEB, 1);
+        // Its start finds it gone (404): the group reads the host and creates instead.
+        assertThat(engine.calls.subList(0, 2)).containsExactly("start " + kept.id, "list");
+        assertThat(engine.calls).filteredOn(call -> call.startsWith("create")).hasSize(1);
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> {
+            assertThat(box.id).isNotEqualTo(kept.id);
+            assertThat(box.state).isEqualTo(State.RUNNING);
+        });
+        assertThat(lastChanged().readyReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void aKeptContainerStartedUnseenMakesTheWakeReadTheHostAndCreateNothing() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of("keep-stopped", 1));
+        Box kept = engine.containers.values().iterator().next();
+        // Started by someone else, and the event of it lost.
+        kept.state = State.RUNNING;
+
+        orchestrator.scale(WEB, 1);
+        // Its start answers "already started" (304): the group reads the host, which has the one wanted.
+        assertThat(engine.calls).containsExactly("start " + kept.id, "list");
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> assertThat(box.id).isEqualTo(kept.id));
+    }
+
+    @Test
+    void aChangeTheGroupHasNotReadYetMakesTheWakeReadTheHostFirst() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of());
+        // Another daemon started a replica of the group; its event came, the read it asked for has not run yet.
+        Box other = engine.external("zs-web-other", Map.of(ContainerGroup.GROUP_LABEL, WEB.toString()), 8080, State.RUNNING);
+        engine.emit(other, "start");
+
+        orchestrator.scale(WEB, 1);
+        assertThat(engine.calls).first().isEqualTo("list");
+        assertThat(engine.calls).noneMatch(call -> call.startsWith("create"));
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> assertThat(box.id).isEqualTo(other.id));
+    }
+
+    @Test
+    void aScaleRightAfterAnotherCountsTheReplicaTheFirstStartedBeforeAnyReadOfIt() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of());
+
+        orchestrator.scale(WEB, 1);
+        // No read has run since the first scale's create: the second must not create again.
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        assertThat(engine.calls).filteredOn(call -> call.startsWith("create")).hasSize(1);
+        assertThat(live(engine)).hasSize(1);
+    }
+
+    @Test
+    void aKeptContainerRemovedBetweenTheReadAndItsStartIsReplacedByACreate() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of("keep-stopped", 1));
+        Box kept = engine.containers.values().iterator().next();
+        // An event the group has not read yet: the wake reads first, and sees the container kept.
+        engine.emit(kept, "rename");
+        engine.beforeStart.put(kept.id, () -> engine.containers.remove(kept.id));
+
+        orchestrator.scale(WEB, 1);
+        assertThat(engine.calls.subList(0, 2)).containsExactly("list", "start " + kept.id);
+        executor.runAll();
+        assertThat(live(engine)).singleElement().satisfies(box -> {
+            assertThat(box.id).isNotEqualTo(kept.id);
+            assertThat(box.state).isEqualTo(State.RUNNING);
+        });
+        assertThat(events).filteredOn(e -> e instanceof WorkloadEvent.ReplicaStarted)
+                .extracting(e -> ((WorkloadEvent.ReplicaStarted) e).tier()).containsExactly("created");
+    }
+
+    @Test
+    void aKeptContainerStartedBetweenTheReadAndItsStartIsCountedNotDuplicated() {
+        DockerOrchestrator orchestrator = scaledUpAndDown(Map.of("keep-stopped", 1));
+        Box kept = engine.containers.values().iterator().next();
+        engine.emit(kept, "rename");
+        // Someone else starts it between the group's read and its start: the start answers 304.
+        engine.beforeStart.put(kept.id, () -> kept.state = State.RUNNING);
+
+        orchestrator.scale(WEB, 1);
+        executor.runAll();
+        assertThat(engine.calls).noneMatch(call -> call.startsWith("create"));
+        assertThat(live(engine)).singleElement().satisfies(box -> assertThat(box.id).isEqualTo(kept.id));
+    }
 }

@@ -16,6 +16,8 @@ final class FakeDockerEngine implements DockerEngine {
     final String host;
     final Map<String, Box> containers = new LinkedHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
+    /** Done to a container (by someone else) just before the next start of it. */
+    final Map<String, Runnable> beforeStart = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Consumer<EngineEvent>> subscribers = new CopyOnWriteArrayList<>();
     private int nextId = 1;
     private int nextPort = 40000;
@@ -124,6 +126,10 @@ final class FakeDockerEngine implements DockerEngine {
     @Override
     public synchronized boolean start(String id) {
         check("start " + id);
+        Runnable first = beforeStart.remove(id);
+        if (first != null) {
+            first.run();
+        }
         Box box = containers.get(id);
         if (box != null && box.state != State.RUNNING) {
             box.state = State.RUNNING;
@@ -231,7 +237,8 @@ final class FakeDockerEngine implements DockerEngine {
         return containers.values().stream().filter(b -> b.state == State.RUNNING).toList();
     }
 
-    private void emit(Box box, String action) {
+    /** Sends an event about {@code box}, e.g. for a change a test made directly. */
+    void emit(Box box, String action) {
         Map<String, String> attributes = new LinkedHashMap<>(box.labels);
         attributes.put("name", box.name);
         EngineEvent event = new EngineEvent(box.id, action, attributes);
