@@ -2,6 +2,7 @@ package io.zeroscale.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -79,8 +80,9 @@ class DaemonRestartIT {
         // Zero replicas pinned: nothing starts, so the test leaves no process behind.
         assertThat(send("PUT", api + "/targets/hello/override", "{\"replicas\": 0, \"expiry\": \"2h\"}").statusCode()).isEqualTo(200);
         assertThat(send("POST", api + "/targets/hello/automation", "{\"action\": \"pause\"}").statusCode()).isEqualTo(200);
-        JsonNode before = JSON.readTree(send("GET", api + "/targets/hello", null).body());
-        assertThat(before.path("automationPaused").asBoolean()).isTrue();
+        // The target's actor applies both a moment after the calls answer: its status shows them then.
+        JsonNode before = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(send("GET", api + "/targets/hello", null).body()),
+                status -> status.path("automationPaused").asBoolean() && !status.path("override").path("until").asText().isEmpty());
         String until = before.path("override").path("until").asText();
         assertThat(until).isNotEmpty();
 

@@ -2,6 +2,7 @@ package io.zeroscale.daemon.it;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
@@ -67,8 +68,9 @@ class ProcessCrashLoopIT extends WithDaemon {
         HttpResponse<String> woken = send("/", Duration.ofSeconds(30));
         assertThat(woken.statusCode()).as(woken.body()).isEqualTo(200);
         assertThat(woken.body()).isEqualTo("model served\n");
-        JsonNode model1 = api.target("model");
-        assertThat(model1.path("state").asText()).isEqualTo("ACTIVE");
+        // The status view follows the decision a moment after the response went out.
+        JsonNode model1 = await().atMost(Duration.ofSeconds(30)).until(() -> api.target("model"),
+                status -> status.path("state").asText().equals("ACTIVE"));
         assertThat(model1.path("startFailures").isNull()).as("backoff reset: %s", model1).isTrue();
 
         List<JsonNode> streaks = api.journal("model").stream().filter(entry -> entry.path("kind").asText().equals("START_FAILURES")).toList();
