@@ -485,6 +485,10 @@ def read_startup(name, data):
               f"| start → every target observed (`GET /targets`) | {ms(rank(observed, 0.5))} | {ms(max(observed))} | {ms(min(observed))} |",
               f"| resident memory (VmRSS), settled | {rank(rss, 0.5):,.0f} MB | {max(rss):,.0f} MB | {min(rss):,.0f} MB |",
               f"| peak resident memory (VmHWM) | {rank(peak, 0.5):,.0f} MB | {max(peak):,.0f} MB | {min(peak):,.0f} MB |"]
+    # CPU seconds (every thread, from /proc/PID/stat): less sensitive to the load than the wall time.
+    cpu = [s["cpuToReadySeconds"] for s in samples if s.get("cpuToReadySeconds") is not None]
+    if cpu:
+        detail.insert(-2, f"| CPU time to ready (user + system, every thread) | {rank(cpu, 0.5):,.2f} s | {max(cpu):,.2f} s | {min(cpu):,.2f} s |")
     return rows, detail
 
 

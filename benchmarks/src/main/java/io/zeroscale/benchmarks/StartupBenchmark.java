@@ -39,6 +39,9 @@ import picocli.CommandLine.Option;
  *       kept-alive connection once the API port accepts;
  *   <li><b>start to all targets observed</b>: to the first {@code GET /targets} in which every
  *       target reports {@code started} (polled every 50 ms after ready);
+ *   <li><b>CPU time to ready</b> (and to all targets observed): user + system seconds of the
+ *       daemon's process from {@code /proc/PID/stat}, every thread (JIT and GC included), less
+ *       sensitive to a loaded machine than the wall time;
  *   <li><b>resident memory</b>: the JVM's {@code VmRSS} from {@code /proc/PID/status}
  *       {@code --settle} after every target was observed, and its peak ({@code VmHWM}).
  * </ul>
@@ -53,6 +56,8 @@ import picocli.CommandLine.Option;
 public final class StartupBenchmark implements Callable<Integer> {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
+    /** USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on every Linux architecture the JDK runs on. */
+    private static final int CLOCK_TICKS_PER_SECOND = 100;
 
     @Option(names = "--targets", defaultValue = "1000", description = "targets in the config (default ${DEFAULT-VALUE})")
     int targets;
@@ -100,10 +105,10 @@ public final class StartupBenchmark implements Callable<Integer> {
             for (int i = 0; i < warmup + starts; i++) {
                 Sample sample = startOnce(launcher, config, api, client, work.resolve("daemon-" + i + ".log"));
                 (i < warmup ? warm : samples).add(sample);
-                System.out.printf(Locale.ROOT, "%s %d: ready %.1f ms, all targets observed %.1f ms, RSS %.1f MB (peak %.1f MB), load %.2f%n",
+                System.out.printf(Locale.ROOT, "%s %d: ready %.1f ms (CPU %.2f s), all targets observed %.1f ms (CPU %.2f s), RSS %.1f MB (peak %.1f MB), load %.2f%n",
                         i < warmup ? "warm-up" : "start", i < warmup ? i + 1 : i - warmup + 1, sample.startToReadyMs(),
-                        sample.startToTargetsObservedMs(), sample.rssBytes() / 1048576.0, sample.rssPeakBytes() / 1048576.0,
-                        sample.loadAverage());
+                        sample.cpuToReadySeconds(), sample.startToTargetsObservedMs(), sample.cpuToTargetsObservedSeconds(),
+                        sample.rssBytes() / 1048576.0, sample.rssPeakBytes() / 1048576.0, sample.loadAverage());
             }
             Map<String, Object> setup = new LinkedHashMap<>();
             setup.put("targets", targets);
@@ -135,11 +140,14 @@ public final class StartupBenchmark implements Callable<Integer> {
         Sample sample;
         try {
             long ready = waitForReady(daemon, api, client, log);
+            double cpuAtReady = cpuSeconds(daemon.pid());
             long observed = waitForTargets(daemon, api, client, log);
+            double cpuAtObserved = cpuSeconds(daemon.pid());
             // Pacing: resident memory once the daemon has settled, not while it is still starting.
             Thread.sleep(settle.toMillis());
             long[] memory = memory(daemon.pid());
-            sample = new Sample(startedAt.toString(), load, millis(ready - start), millis(observed - start), memory[0], memory[1], daemon.pid());
+            sample = new Sample(startedAt.toString(), load, millis(ready - start), millis(observed - start), cpuAtReady,
+                    cpuAtObserved, memory[0], memory[1], daemon.pid());
         } catch (Exception | Error e) {
             daemon.destroyForcibly().waitFor();
             throw e;
@@ -213,6 +221,22 @@ public final class StartupBenchmark implements Callable<Integer> {
         }
     }
 
+    /**
+     * CPU time the daemon has used so far, in seconds: user + system of the JVM (every thread, the
+     * launcher script before its exec included) and of the children it waited for (the launcher's
+     * cksum and sed). Less sensitive to a loaded machine than the wall time, which waits for a core.
+     */
+    private static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        // After "(comm)", which may hold spaces: state is field 3, utime..cstime are fields 14..17.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+        long ticks = 0;
+        for (int field = 14; field <= 17; field++) {
+            ticks += Long.parseLong(fields[field - 3]);
+        }
+        return ticks / (double) CLOCK_TICKS_PER_SECOND;
+    }
+
     /** VmRSS and VmHWM of the process, in bytes. */
     private static long[] memory(long pid) throws IOException {
         long rss = -1;
@@ -273,10 +297,13 @@ public final class StartupBenchmark implements Callable<Integer> {
      * @param loadAverage the 1-minute load average just before it
      * @param startToReadyMs spawn -> first 200 of GET /ready
      * @param startToTargetsObservedMs spawn -> first GET /targets with every target started
+     * @param cpuToReadySeconds CPU time (user + system, every thread) the daemon used until ready
+     * @param cpuToTargetsObservedSeconds the same until every target was observed
      * @param rssBytes VmRSS once settled
      * @param rssPeakBytes VmHWM then
      * @param pid the daemon's process id
      */
-    public record Sample(String startedAt, double loadAverage, double startToReadyMs, double startToTargetsObservedMs, long rssBytes,
+    public record Sample(String startedAt, double loadAverage, double startToReadyMs, double startToTargetsObservedMs,
+            double cpuToReadySeconds, double cpuToTargetsObservedSeconds, long rssBytes,
             long rssPeakBytes, long pid) {}
 }

@@ -3,7 +3,6 @@ package io.zeroscale.daemon.config;
 import static io.zeroscale.spi.StandardErrorCode.CONFIG_INVALID;
 import static io.zeroscale.spi.StandardErrorCode.INTERNAL;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
@@ -27,6 +26,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
 
 /**
  * The committed JSON Schema of the config file ({@code zeroscale.schema.json}, also shipped in the
@@ -38,6 +38,7 @@ public final class ConfigSchema {
     public static final String RESOURCE = "/zeroscale.schema.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final tools.jackson.databind.json.JsonMapper VALIDATOR_JSON = tools.jackson.databind.json.JsonMapper.shared();
 
     private final Schema schema;
     private final JsonNode document;
@@ -73,14 +74,16 @@ public final class ConfigSchema {
      * @return one message per problem, sorted by path: "path: problem; fix"
      */
     public List<String> validate(Map<String, Object> tree) {
-        String json;
+        // The validator reads Jackson 3 trees: the parsed YAML becomes one directly, not by way of
+        // JSON text written and parsed again (half of the check's time with 1,000 targets).
+        tools.jackson.databind.JsonNode instance;
         try {
-            json = JSON.writeValueAsString(tree);
-        } catch (JsonProcessingException e) {
-            throw new ZeroscaleException(INTERNAL, "cannot convert the config to JSON for validation", e);
+            instance = VALIDATOR_JSON.valueToTree(tree);
+        } catch (JacksonException e) {
+            throw new ZeroscaleException(INTERNAL, "cannot convert the config to a tree for validation", e);
         }
         Set<String> messages = new LinkedHashSet<>();
-        for (Error error : schema.validate(json, InputFormat.JSON)) {
+        for (Error error : schema.validate(instance)) {
             messages.add(message(error, tree));
         }
         return List.copyOf(new TreeSet<>(messages));
