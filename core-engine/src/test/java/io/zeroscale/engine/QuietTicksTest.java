@@ -99,6 +99,35 @@ class QuietTicksTest {
     }
 
     @Test
+    void anActiveTrackingTargetWithNothingInFlightStopsTicking() {
+        // replicas.min is 0, but ACTIVE keeps one replica until idle: the tracker's "0 replicas"
+        // was raised to 1 on every tick, never counted as settled, and the target ticked every
+        // second until its idle time (1h here): 100,000 such targets saturated a core.
+        try (EngineHarness engine = new EngineHarness(TRACKING, Duration.ofSeconds(1), 1)) {
+            engine.startRequest();
+            engine.advance(Duration.ofSeconds(2));
+            engine.finishRequest();
+            engine.advance(Duration.ofMinutes(2));
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            assertThat(engine.status().desiredReplicas()).isEqualTo(1);
+            AtomicInteger ticks = new AtomicInteger();
+            Subscription subscription = engine.zeroscale.engine().subscribeDecisions((target, event, decision) -> {
+                if (event instanceof Event.Tick) {
+                    ticks.incrementAndGet();
+                }
+            });
+            try {
+                engine.advance(Duration.ofMinutes(1));
+                assertThat(ticks).as("nothing in flight, one replica, the idle timer set: no tick reaches the automaton")
+                        .hasValue(0);
+                assertThat(engine.status().desiredReplicas()).isEqualTo(1);
+            } finally {
+                subscription.close();
+            }
+        }
+    }
+
+    @Test
     void quietTargetsWhoseGatewayKeepsReportingKeepNoTimerOfTheirOwn() {
         // Ten quiet targets, one gateway (the harness heartbeats it every 5 s): the reporter TTL is
         // watched once for the gateway, not once per target (issue 19: 100,000 targets).
@@ -115,7 +144,7 @@ class QuietTicksTest {
             refs.add(engine.ref);
             refs.forEach(ref -> engine.orchestrator.preset(ref, 1));
             engine.advance(Duration.ofMinutes(1));
-            int before = engine.time.pending();
+            int before = engine.time.live();
 
             for (TargetRef ref : refs) {
                 engine.zeroscale.trafficHub().report(EngineHarness.GATEWAY, ref, new RequestStats(0, 1, 1, 0, 0));
@@ -123,7 +152,8 @@ class QuietTicksTest {
             engine.advance(Duration.ofMinutes(1));
             assertThat(refs).allSatisfy(ref -> assertThat(engine.zeroscale.engine().status(ref.name()).orElseThrow().requests().inFlight())
                     .isEqualTo(1));
-            assertThat(engine.time.pending()).as("no timer per target for the gateway's TTL").isEqualTo(before);
+            // Live timers: the ACTIVE target's idle timer is re-set by the activity, leaving the old one queued, cancelled.
+            assertThat(engine.time.live()).as("no timer per target for the gateway's TTL").isEqualTo(before);
 
             // The gateway goes silent (last heard at most 5 s ago): every target finds out within the TTL all the same.
             engine.silence(EngineHarness.GATEWAY);

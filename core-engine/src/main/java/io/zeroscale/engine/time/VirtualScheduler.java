@@ -91,6 +91,11 @@ public final class VirtualScheduler implements Scheduler {
         return queue.size();
     }
 
+    /** Number of tasks waiting that were not cancelled (a re-set timer leaves its cancelled one in {@link #pending()}). */
+    public int live() {
+        return (int) queue.stream().filter(task -> !task.isCancelled()).count();
+    }
+
     private static final class Task implements Comparable<Task> {
         final Instant due;
         final long order;
