@@ -99,6 +99,34 @@ class QuietTicksTest {
     }
 
     @Test
+    void trackingThatWantsFewerReplicasThanTheFloorOfOneSkipsItsTicks() {
+        // Zero-to-n keeps at least one replica while up (zero is the idle timer's call): a load
+        // that asks the tracker for fewer (here none in flight) is answered by the floor, and no
+        // tick could change that answer.
+        try (EngineHarness engine = new EngineHarness(TRACKING, Duration.ofSeconds(1), 1)) {
+            engine.startRequest();
+            engine.advance(Duration.ofSeconds(2));
+            engine.finishRequest();
+            engine.advance(Duration.ofSeconds(2));
+            assertThat(engine.state()).isEqualTo("ACTIVE");
+            AtomicInteger ticks = new AtomicInteger();
+            Subscription subscription = engine.zeroscale.engine().subscribeDecisions((target, event, decision) -> {
+                if (event instanceof Event.Tick) {
+                    ticks.incrementAndGet();
+                }
+            });
+            try {
+                engine.advance(Duration.ofMinutes(2));
+                assertThat(engine.status().desiredReplicas()).isEqualTo(1);
+                assertThat(ticks).as("0 in flight asks for 0 replicas, the floor keeps 1: no tick reaches the automaton")
+                        .hasValue(0);
+            } finally {
+                subscription.close();
+            }
+        }
+    }
+
+    @Test
     void quietTargetsWhoseGatewayKeepsReportingKeepNoTimerOfTheirOwn() {
         // Ten quiet targets, one gateway (the harness heartbeats it every 5 s): the reporter TTL is
         // watched once for the gateway, not once per target (issue 19: 100,000 targets).
