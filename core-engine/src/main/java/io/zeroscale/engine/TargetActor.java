@@ -81,7 +81,6 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final TargetSpec spec;
     private final Orchestrator orchestrator;
     private final Engine engine;
-    private final Scheduler scheduler;
     private final Executor dispatcher;
     private final LeaderRole role;
     private final SignalPoller poller;
@@ -115,6 +114,8 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private boolean awaitingOperator;
     private boolean closed;
     private volatile TargetStatus status;
+    /** {@link #retire()} ran: the engine no longer counts this actor's decisions as its target's. */
+    private volatile boolean retired;
 
     TargetActor(
             TargetSpec spec,
@@ -136,12 +137,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.orchestrator = orchestrator;
         this.engine = engine;
         this.role = new LeaderRole(leadership);
-        this.scheduler = scheduler;
         this.dispatcher = dispatcher;
         this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
-        this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
+        this.timers = new ActorTimers(scheduler, this::now, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // The parts call back into this actor (the wiring below, under "callbacks of the parts").
@@ -149,7 +149,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.gateways = new GatewayTraffic(spec.name(), predecessor == null
                 ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
                 : predecessor.traffic(), engine.trafficSettings(), view, history, this);
-        this.routes = new RoutePublisher(view, gateways.reports(), scheduler.clock(), this);
+        this.routes = new RoutePublisher(view, gateways.reports(), view::now, this);
         this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
         this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
@@ -185,6 +185,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
      * its successor (if any) takes over. Called by the engine, under its lock, on any thread.
      */
     Predecessor retire() {
+        retired = true;
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
@@ -213,6 +214,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
             try {
                 while ((message = mailbox.poll()) != null) {
                     try {
+                        view.nextMessage();
                         message.run();
                         ticks.afterMessage();
                     } catch (RuntimeException e) {
@@ -278,6 +280,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     TargetStatus status() {
         return status;
+    }
+
+    /** True once {@link #retire()} ran (any thread). */
+    boolean retired() {
+        return retired;
     }
 
     StateDiagram diagram() {
@@ -502,9 +509,10 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         // Judged before the tick acts too: an override expiring on this tick must still reach the
         // automaton (and the status), though nothing needs the ticks after it.
         boolean tickNeeded = ticks.needed();
-        operator.expire(now());
+        Instant now = now();
+        operator.expire(now);
         poller.poll();
-        gateways.checkReporters(now());
+        gateways.checkReporters(now);
         if (!(orchestrator instanceof Endpoints) || !run.started()) {
             observeNow();
         }
@@ -567,7 +575,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         }
         apply(before, decision);
         Decision last = decisions.applied();
-        engine.decided(spec.ref(), event, last == null ? decision : last);
+        engine.decided(this, event, last == null ? decision : last);
     }
 
     private void apply(String stateBefore, Decision decision) {
@@ -694,8 +702,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     // ---- journal and status ----------------------------------------------------------------------
 
+    /** The instant of the current message (the clock is read once per message, see {@link TargetView#now()}). */
     private Instant now() {
-        return scheduler.clock().instant();
+        return view.now();
     }
 
     private int desiredReplicas() {
