@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link AutomatonRun}: the automaton from {@code Start} on, and the restart of a new leader;
  *   <li>{@link WorkloadObservation}: {@code observe} calls, and what each observation means;
  *   <li>{@link OperatorControls}: the override and automation pause an operator set, and their
- *       persistence.
+ *       persistence;
+ *   <li>{@link StatusSnapshot}: the target's {@link TargetStatus}, made from the parts after each change.
  * </ul>
  *
  * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
@@ -96,6 +97,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final WorkloadObservation observation;
     private final AutomatonRun run;
     private final TickNeeds ticks;
+    private final StatusSnapshot statuses;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -167,7 +169,8 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
             operator.takeOver(predecessor.operator());
             gateways.replay(predecessor.requests(), scheduler.clock().instant());
         }
-        this.status = snapshot("not observed yet");
+        this.statuses = new StatusSnapshot(spec, run, decisions, view, operator, startFailures);
+        this.status = statuses.take("not observed yet");
     }
 
     /**
@@ -726,18 +729,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     }
 
     private void refreshStatus() {
-        Decision last = decisions.applied();
-        status = snapshot(last == null ? (run.started() ? "started" : "waiting for the first observation") : last.reason());
+        status = statuses.take();
         engine.statusChanged(spec.ref());
-    }
-
-    private TargetStatus snapshot(String reason) {
-        Decision current = decisions.applied();
-        ObservedState observed = view.observed();
-        return new TargetStatus(spec.name(), spec.ref(), run.started(), run.state(),
-                current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
-                observed.readyReplicas(),
-                view.observationStale(), current == null ? Routing.HOLD : current.routing(), operator.automationPaused(),
-                operator.overrideReplicas(), operator.overrideUntil(), view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }
 }
