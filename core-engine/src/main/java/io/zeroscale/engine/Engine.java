@@ -836,10 +836,15 @@ public final class Engine implements TrafficHub, AutoCloseable {
         return tickingListeners.get() > 0;
     }
 
-    void decided(TargetRef target, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {
-        TargetStatus status = statusOf(target);
-        if (status != null) {
-            wakeTimes.decided(target, status, decision);
+    /**
+     * {@code from}'s automaton decided; on its actor. The wake times read the status the decision
+     * left from the actor itself (no lookup per decision), unless it was retired meanwhile: a
+     * removed target's times are forgotten, and a replaced one's belong to its successor.
+     */
+    void decided(TargetActor from, io.zeroscale.spi.automaton.Event event, io.zeroscale.spi.automaton.Decision decision) {
+        TargetRef target = from.spec().ref();
+        if (!from.retired()) {
+            wakeTimes.decided(target, from.status(), decision);
         }
         for (DecisionListener listener : decisionListeners) {
             try {

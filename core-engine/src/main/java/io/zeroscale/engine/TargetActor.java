@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link AutomatonRun}: the automaton from {@code Start} on, and the restart of a new leader;
  *   <li>{@link WorkloadObservation}: {@code observe} calls, and what each observation means;
  *   <li>{@link OperatorControls}: the override and automation pause an operator set, and their
- *       persistence.
+ *       persistence;
+ *   <li>{@link StatusSnapshot}: the target's {@link TargetStatus}, made from the parts after each change.
  * </ul>
  *
  * <p>Leadership: only the leader writes (scale, pause, resume, resize) and sends alerts; a follower
@@ -81,7 +82,6 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final TargetSpec spec;
     private final Orchestrator orchestrator;
     private final Engine engine;
-    private final Scheduler scheduler;
     private final Executor dispatcher;
     private final LeaderRole role;
     private final SignalPoller poller;
@@ -97,6 +97,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private final WorkloadObservation observation;
     private final AutomatonRun run;
     private final TickNeeds ticks;
+    private final StatusSnapshot statuses;
     private final ArrivalHistory history;
     /** Why the history file was set aside at load, journalled once on start; or null. */
     private @Nullable String historyProblem;
@@ -115,6 +116,8 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private boolean awaitingOperator;
     private boolean closed;
     private volatile TargetStatus status;
+    /** {@link #retire()} ran: the engine no longer counts this actor's decisions as its target's. */
+    private volatile boolean retired;
 
     TargetActor(
             TargetSpec spec,
@@ -136,12 +139,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.orchestrator = orchestrator;
         this.engine = engine;
         this.role = new LeaderRole(leadership);
-        this.scheduler = scheduler;
         this.dispatcher = dispatcher;
         this.poller = new SignalPoller(spec.policy().signals().values(), sources, scheduler, blocking,
                 (name, value) -> post(() -> onSignal(name, value)));
         this.calls = predecessor == null ? new ActuationQueue(spec.name(), blocking, leadership) : predecessor.calls();
-        this.timers = new ActorTimers(scheduler, this::post, name -> deliver(new Event.TimerFired(name)));
+        this.timers = new ActorTimers(scheduler, this::now, this::post, name -> deliver(new Event.TimerFired(name)));
         this.view = new TargetView(spec.ref(), spec.policy().signals().keySet(), scheduler, timers, this::desiredReplicas);
         this.startFailures = new StartFailures(spec.policy().startFailures());
         // The parts call back into this actor (the wiring below, under "callbacks of the parts").
@@ -149,7 +151,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         this.gateways = new GatewayTraffic(spec.name(), predecessor == null
                 ? new TrafficReports(engine.trafficSettings(), engine::lastHeard)
                 : predecessor.traffic(), engine.trafficSettings(), view, history, this);
-        this.routes = new RoutePublisher(view, gateways.reports(), scheduler.clock(), this);
+        this.routes = new RoutePublisher(view, gateways.reports(), view::now, this);
         this.crashLoop = new CrashLoop(spec.name(), startFailures, engine.journal(), scheduler, this);
         this.decisions = new DecisionApplication(this);
         this.actuation = new WorkloadActuation(spec, orchestrator, actuator, engine.telemetry(), scheduler, calls, view,
@@ -167,7 +169,8 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
             operator.takeOver(predecessor.operator());
             gateways.replay(predecessor.requests(), scheduler.clock().instant());
         }
-        this.status = snapshot("not observed yet");
+        this.statuses = new StatusSnapshot(spec, run, decisions, view, operator, startFailures);
+        this.status = statuses.take("not observed yet");
     }
 
     /**
@@ -185,6 +188,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
      * its successor (if any) takes over. Called by the engine, under its lock, on any thread.
      */
     Predecessor retire() {
+        retired = true;
         ActuationQueue next = calls.handOver();
         TargetStatus last = status;
         close();
@@ -213,6 +217,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
             try {
                 while ((message = mailbox.poll()) != null) {
                     try {
+                        view.nextMessage();
                         message.run();
                         ticks.afterMessage();
                     } catch (RuntimeException e) {
@@ -278,6 +283,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     TargetStatus status() {
         return status;
+    }
+
+    /** True once {@link #retire()} ran (any thread). */
+    boolean retired() {
+        return retired;
     }
 
     StateDiagram diagram() {
@@ -502,9 +512,10 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         // Judged before the tick acts too: an override expiring on this tick must still reach the
         // automaton (and the status), though nothing needs the ticks after it.
         boolean tickNeeded = ticks.needed();
-        operator.expire(now());
+        Instant now = now();
+        operator.expire(now);
         poller.poll();
-        gateways.checkReporters(now());
+        gateways.checkReporters(now);
         if (!(orchestrator instanceof Endpoints) || !run.started()) {
             observeNow();
         }
@@ -567,7 +578,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         }
         apply(before, decision);
         Decision last = decisions.applied();
-        engine.decided(spec.ref(), event, last == null ? decision : last);
+        engine.decided(this, event, last == null ? decision : last);
     }
 
     private void apply(String stateBefore, Decision decision) {
@@ -694,8 +705,9 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
 
     // ---- journal and status ----------------------------------------------------------------------
 
+    /** The instant of the current message (the clock is read once per message, see {@link TargetView#now()}). */
     private Instant now() {
-        return scheduler.clock().instant();
+        return view.now();
     }
 
     private int desiredReplicas() {
@@ -717,18 +729,7 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     }
 
     private void refreshStatus() {
-        Decision last = decisions.applied();
-        status = snapshot(last == null ? (run.started() ? "started" : "waiting for the first observation") : last.reason());
+        status = statuses.take();
         engine.statusChanged(spec.ref());
-    }
-
-    private TargetStatus snapshot(String reason) {
-        Decision current = decisions.applied();
-        ObservedState observed = view.observed();
-        return new TargetStatus(spec.name(), spec.ref(), run.started(), run.state(),
-                current == null ? observed.desiredReplicas() : current.replicas(), observed.desiredReplicas(), observed.replicas(),
-                observed.readyReplicas(),
-                view.observationStale(), current == null ? Routing.HOLD : current.routing(), operator.automationPaused(),
-                operator.overrideReplicas(), operator.overrideUntil(), view.allSignals(), view.requests(), reason, now(), startFailures.streak());
     }
 }

@@ -40,6 +40,12 @@ final class TargetView implements TargetContext {
     private boolean observationStale;
     private RequestStats requests = RequestStats.IDLE;
     private @Nullable String requestsUnknown;
+    /**
+     * The clock as read once in the current message of the actor, or null until {@link #now()}
+     * is first asked in it: a message (a tick, a report and its decision) reads the clock once,
+     * not once per part that asks, and every part of it sees the same instant.
+     */
+    private @Nullable Instant messageNow;
 
     /**
      * @param signalNames the policy's signals, unknown until their first value
@@ -58,6 +64,11 @@ final class TargetView implements TargetContext {
     }
 
     // ---- written by the actor ---------------------------------------------------------------------
+
+    /** The actor starts its next message: {@link #now()} reads the clock again. */
+    void nextMessage() {
+        messageNow = null;
+    }
 
     /** Records a successful observation; returns true when it differs from what was known. */
     boolean observed(ObservedState state) {
@@ -136,9 +147,18 @@ final class TargetView implements TargetContext {
         return target;
     }
 
+    /**
+     * The instant of the current message: the clock is read at the first call in each message
+     * (see {@link #nextMessage()}) and the same instant returned until the next one.
+     */
     @Override
     public Instant now() {
-        return scheduler.clock().instant();
+        Instant now = messageNow;
+        if (now == null) {
+            now = scheduler.clock().instant();
+            messageNow = now;
+        }
+        return now;
     }
 
     @Override

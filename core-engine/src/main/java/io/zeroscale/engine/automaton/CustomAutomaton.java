@@ -4,8 +4,8 @@ import static io.zeroscale.spi.StandardErrorCode.ILLEGAL_TRANSITION;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.engine.automaton.CompiledExpression.Result;
-import io.zeroscale.engine.automaton.PolicyDefinition.State;
-import io.zeroscale.engine.automaton.PolicyDefinition.Transition;
+import io.zeroscale.engine.automaton.CustomAutomatonDefinition.State;
+import io.zeroscale.engine.automaton.CustomAutomatonDefinition.Transition;
 import io.zeroscale.spi.TargetRef;
 import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One target's run of a {@link PolicyDefinition}. Every event re-evaluates the transitions that
+ * One target's run of a {@link CustomAutomatonDefinition}. Every event re-evaluates the transitions that
  * leave the current state, in file order; the first enabled one fires, and the new state's
  * transitions are evaluated at once (so a chain of ready transitions completes in one event, and
  * a {@code for} clock starts the moment its state is entered). A state is entered at most once per
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 final class CustomAutomaton implements Automaton {
     private static final Logger log = LoggerFactory.getLogger(CustomAutomaton.class);
 
-    private final PolicyDefinition policy;
+    private final CustomAutomatonDefinition policy;
     private final ReplicaBounds bounds;
     private final TargetRef target;
     /** Per transition index: since when its guard has held without a break, or null. */
@@ -54,7 +54,7 @@ final class CustomAutomaton implements Automaton {
     private @Nullable Decision last;
     private @Nullable String lastReplicaFailure;
 
-    CustomAutomaton(PolicyDefinition policy, ReplicaBounds bounds, TargetRef target) {
+    CustomAutomaton(CustomAutomatonDefinition policy, ReplicaBounds bounds, TargetRef target) {
         this.policy = requireNonNull(policy, "policy is null");
         this.bounds = requireNonNull(bounds, "bounds is null");
         this.target = requireNonNull(target, "target is null");

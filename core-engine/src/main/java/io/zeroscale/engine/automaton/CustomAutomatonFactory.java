@@ -22,9 +22,9 @@ public final class CustomAutomatonFactory implements AutomatonFactory {
 
     private record Key(Map<String, Object> settings, Set<String> signals) {}
 
-    private final Map<Key, PolicyDefinition> definitions = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<Key, CustomAutomatonDefinition> definitions = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, PolicyDefinition> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Key, CustomAutomatonDefinition> eldest) {
             return size() > CACHED_POLICIES;
         }
     };
@@ -45,15 +45,15 @@ public final class CustomAutomatonFactory implements AutomatonFactory {
         return new CustomAutomaton(definition(spec), spec.bounds(), spec.target());
     }
 
-    private PolicyDefinition definition(AutomatonSpec spec) {
+    private CustomAutomatonDefinition definition(AutomatonSpec spec) {
         Key key = new Key(spec.settings().asMap(), spec.signals());
         synchronized (definitions) {
-            PolicyDefinition cached = definitions.get(key);
+            CustomAutomatonDefinition cached = definitions.get(key);
             if (cached != null) {
                 return cached;
             }
         }
-        PolicyDefinition parsed = PolicyDefinition.parse(spec.settings(), spec.signals());
+        CustomAutomatonDefinition parsed = CustomAutomatonDefinition.parse(spec.settings(), spec.signals());
         synchronized (definitions) {
             definitions.put(key, parsed);
         }

@@ -1,6 +1,6 @@
 package io.zeroscale.engine.automaton;
 
-import static io.zeroscale.engine.automaton.PolicyDefinition.invalid;
+import static io.zeroscale.engine.automaton.CustomAutomatonDefinition.invalid;
 import static java.util.Objects.requireNonNull;
 
 import io.zeroscale.spi.Config;

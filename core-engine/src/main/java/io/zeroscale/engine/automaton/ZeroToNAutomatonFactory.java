@@ -39,15 +39,14 @@ public final class ZeroToNAutomatonFactory implements AutomatonFactory {
     public Automaton create(AutomatonSpec spec, PluginContext context) {
         Config settings = spec.settings();
         ZeroToNSettings parsed = ZeroToNSettings.fromConfig(settings, spec.signals(), adaptive);
-        // The tracker recommends only while ACTIVE, where at least one replica runs (zero is the
-        // idle path's): with the bounds' min of 0 it recommended 0 for a target with nothing in
-        // flight, the automaton raised that to 1, and the tracker never counted as settled, so
-        // every idle target ticked every second until its idle time (issue 19: 100,000 targets),
-        // and each such tick recorded a scale-down that never happened against the rate policies.
+        // The tracker sizes the target only while it is up: at least one replica (zero is the idle
+        // timer's call, not the tracker's). With the floor inside the tracker, a load that asks for
+        // fewer than one replica leaves it settled (no tick could change the answer), and no
+        // scale-down the floor undoes is counted by its rate policies.
         ReplicaBounds bounds = spec.bounds();
-        ReplicaBounds active = new ReplicaBounds(Math.max(1, bounds.min()), Math.max(1, bounds.max()));
+        ReplicaBounds tracked = new ReplicaBounds(Math.min(Math.max(1, bounds.min()), bounds.max()), bounds.max());
         TargetTracker tracker = settings.optionalChild("target")
-                .map(target -> TargetTracker.fromConfig(target, settings.child("behavior"), active, spec.signals()))
+                .map(target -> TargetTracker.fromConfig(target, settings.child("behavior"), tracked, spec.signals()))
                 .orElse(null);
         return new ZeroToNAutomaton(parsed, spec.bounds(), tracker);
     }

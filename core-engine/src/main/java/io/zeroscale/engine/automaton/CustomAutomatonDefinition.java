@@ -38,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  *     {@code from: "*"} ones that lead elsewhere)
  * @param signalNames the signals expressions read, i.e. what an evaluation must look up
  */
-record PolicyDefinition(
+record CustomAutomatonDefinition(
         String initial,
         Map<String, State> states,
         List<Transition> transitions,
@@ -50,7 +50,7 @@ record PolicyDefinition(
     private static final Set<String> TRANSITION_KEYS = Set.of("from", "to", "when", "for", "after", "actions");
     private static final Set<String> ACTION_KEYS = Set.of("alert", "severity", "profile");
 
-    PolicyDefinition {
+    CustomAutomatonDefinition {
         requireNonNull(initial, "initial is null");
         states = Collections.unmodifiableMap(new LinkedHashMap<>(states));
         transitions = List.copyOf(transitions);
@@ -139,7 +139,7 @@ record PolicyDefinition(
      * @param configuredSignals the target's configured signal names (reserved ones are added)
      * @throws ZeroscaleException {@code POLICY_INVALID} naming the path and the fix
      */
-    static PolicyDefinition parse(Config settings, Set<String> configuredSignals) {
+    static CustomAutomatonDefinition parse(Config settings, Set<String> configuredSignals) {
         try {
             return read(settings, configuredSignals);
         } catch (ZeroscaleException e) {
@@ -155,7 +155,7 @@ record PolicyDefinition(
         return new ZeroscaleException(POLICY_INVALID, path + ": " + problem);
     }
 
-    private static PolicyDefinition read(Config settings, Set<String> configuredSignals) {
+    private static CustomAutomatonDefinition read(Config settings, Set<String> configuredSignals) {
         // Every state and transition is checked even after one fails, so a policy's mistakes are
         // reported together; the whole-graph checks (reachability) run once the parts are sound.
         ConfigProblems problems = new ConfigProblems();
@@ -217,7 +217,7 @@ record PolicyDefinition(
             }
             signalNames.addAll(expression.signals());
         }
-        return new PolicyDefinition(initial, states, transitions, outgoing, signalNames);
+        return new CustomAutomatonDefinition(initial, states, transitions, outgoing, signalNames);
     }
 
     private static String initial(Config settings, Set<String> states) {
