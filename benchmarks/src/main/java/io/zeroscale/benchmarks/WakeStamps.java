@@ -87,7 +87,10 @@ final class WakeStamps implements TrafficHub {
 
         void began(TargetRef target, String call) {
             WakeStamps s = stamps;
-            Wake wake = s == null ? null : s.wakes.get(target);
+            if (s == null) {
+                return;
+            }
+            Wake wake = s.wakes.get(target);
             if (wake != null && wake.callBegan == null) {
                 wake.call = call;
                 wake.callBegan = s.clock.instant();
@@ -96,7 +99,10 @@ final class WakeStamps implements TrafficHub {
 
         void returned(TargetRef target) {
             WakeStamps s = stamps;
-            Wake wake = s == null ? null : s.wakes.get(target);
+            if (s == null) {
+                return;
+            }
+            Wake wake = s.wakes.get(target);
             if (wake != null && wake.callBegan != null && wake.callReturned == null) {
                 wake.callReturned = s.clock.instant();
             }
