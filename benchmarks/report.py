@@ -438,6 +438,9 @@ def read_docker_wake(name, data):
                       + (f"{ms(rank(own, 0.5))} / {ms(rank(own, 0.99))}" if own else "—") + " | "
                       + (f"{ms(rank(over, 0.5))} / {ms(rank(over, 0.99))}" if over else "—") + " |")
     parts = [("request → held at the gateway", "requestToHeldMs"), ("held → WAKING decision", "heldToWakingMs"),
+             ("WAKING → orchestrator call began (resume from PAUSED, else scale)", "wakingToCallMs"),
+             ("orchestrator call began → returned", "callMs"),
+             ("orchestrator call began → observed ready (from PAUSED: before it returns)", "callToObservedMs"),
              ("WAKING → replica's start journaled (create/start calls returned)", "wakingToStartJournaledMs"),
              ("WAKING → container's own ready stamp", "wakingToContainerReadyMs"),
              ("container ready → orchestrator observes it ready", "containerReadyToObservedMs"),

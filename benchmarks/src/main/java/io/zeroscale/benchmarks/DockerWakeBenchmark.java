@@ -19,6 +19,7 @@ import io.zeroscale.engine.Zeroscale;
 import io.zeroscale.gateway.Gateway;
 import io.zeroscale.gateway.GatewayConfig;
 import io.zeroscale.gateway.GatewayRoute;
+import io.zeroscale.plugin.docker.DockerOrchestratorFactory;
 import io.zeroscale.spi.Config;
 import io.zeroscale.spi.Durations;
 import java.io.IOException;
@@ -75,7 +76,9 @@ import picocli.CommandLine.Option;
  * execs {@code httpd}, written to {@code /www/ready} and read afterwards): request → held at the
  * gateway → WAKING decision → the replica's start journaled (the create/start calls returned) |
  * container ready → the orchestrator observes it ready → route at the gateway (the ACTIVE decision
- * publishes it) → held request handed over → response.
+ * publishes it) → held request handed over → response. The orchestrator call the wake waits on
+ * ({@code resume} from PAUSED, {@code scale} otherwise) is stamped where it begins and returns
+ * ({@link StampedOrchestrators}); from PAUSED the route may be published before it returns.
  */
 @Command(name = "DockerWakeBenchmark", mixinStandardHelpOptions = true,
         description = "Measures Docker wakes through the gateway next to the container's own start.")
@@ -158,15 +161,18 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
         List<Map<String, Object>> warm = new ArrayList<>();
         Path data = Files.createTempDirectory("zeroscale-docker-wake-");
         List<String> ownContainers = new ArrayList<>();
+        // The docker orchestrator behind a proxy that stamps the calls a wake waits on (resume, scale).
+        WakeStamps.Calls calls = new WakeStamps.Calls();
         Zeroscale.Builder builder = Zeroscale.builder()
                 .dataDirectory(data)
                 .pluginsFrom(DockerWakeBenchmark.class.getClassLoader())
-                .orchestrator("docker", Config.of("orchestrators.docker", Map.of("type", "docker", "host", engineHost)));
+                .plugin(new StampedOrchestrators(new DockerOrchestratorFactory(), calls))
+                .orchestrator("docker", Config.of("orchestrators.docker", Map.of("type", "stamped-docker", "host", engineHost)));
         specs.values().forEach(builder::target);
         try (http; Zeroscale zeroscale = builder.build()) {
             zeroscale.start();
             GatewayConfig config = GatewayConfig.builder().listen("127.0.0.1", 0).drainTimeout(Duration.ofSeconds(1)).build();
-            WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub());
+            WakeStamps stamps = WakeStamps.on(zeroscale.engine(), zeroscale.trafficHub(), calls);
             Gateway.Builder gb = Gateway.builder(stamps).config(config);
             specs.forEach((tier, spec) -> gb.route(GatewayRoute.path(spec.ref(), "/" + tier)));
             try (Gateway gateway = gb.start()) {
@@ -219,6 +225,10 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         sample.put("requestToHeldMs", WakeStamps.between(sentAt, wake.held));
                         sample.put("heldToWakingMs", WakeStamps.between(wake.held, waking));
                         sample.put("wakingToStartJournaledMs", WakeStamps.between(waking, started));
+                        sample.put("orchestratorCall", wake.call);
+                        sample.put("wakingToCallMs", WakeStamps.between(waking, wake.callBegan));
+                        sample.put("callMs", WakeStamps.between(wake.callBegan, wake.callReturned));
+                        sample.put("callToObservedMs", WakeStamps.between(wake.callBegan, wake.observedReady));
                         sample.put("wakingToContainerReadyMs", WakeStamps.between(waking, containerReady));
                         sample.put("containerReadyToObservedMs", WakeStamps.between(containerReady, wake.observedReady));
                         sample.put("wakingToObservedMs", WakeStamps.between(waking, wake.observedReady));
@@ -227,12 +237,14 @@ public final class DockerWakeBenchmark implements Callable<Integer> {
                         sample.put("releasedToResponseMs", WakeStamps.between(wake.released, receivedAt));
                         (measured ? samples : warm).add(sample);
                         System.out.printf("%s %2d %-7s first response %8.1f ms, own start %8s ms -> overhead %7s ms"
-                                        + " (journal: %s; request->held %s ms, ->WAKING %s, ->start journaled %s, ->container ready %s"
+                                        + " (journal: %s; request->held %s ms, ->WAKING %s, ->%s call %s (took %s), ->start journaled %s,"
+                                        + " ->container ready %s"
                                         + " | ready->observed %s, ->route %s, ->released %s, ->response %s)%n",
                                 measured ? "wake  " : "warmup", measured ? round - warmup : round, tier, first,
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", own),
                                 own == null ? "-" : String.format(Locale.ROOT, "%.1f", first - own), sample.get("journalTier"),
-                                sample.get("requestToHeldMs"), sample.get("heldToWakingMs"), sample.get("wakingToStartJournaledMs"),
+                                sample.get("requestToHeldMs"), sample.get("heldToWakingMs"), wake.call, sample.get("wakingToCallMs"),
+                                sample.get("callMs"), sample.get("wakingToStartJournaledMs"),
                                 sample.get("wakingToContainerReadyMs"), sample.get("containerReadyToObservedMs"),
                                 sample.get("observedToRouteMs"), sample.get("routeToReleasedMs"),
                                 sample.get("releasedToResponseMs"));

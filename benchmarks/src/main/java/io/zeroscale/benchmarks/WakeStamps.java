@@ -28,6 +28,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@code held}: the gateway reported a held request for the target (the request arrived and
  *       found no endpoint);
+ *   <li>{@code callBegan} / {@code callReturned}: the orchestrator call the wake waits on ({@code
+ *       resume}, {@code scale} or {@code wakeIfZero}) began and returned, where the orchestrator is
+ *       behind {@link StampedOrchestrators} (the first such call after {@link #arm});
  *   <li>{@code observedReady}: the orchestrator's own instant of the first observation with a
  *       ready replica ({@link io.zeroscale.spi.orchestrator.ObservedState#observedAt()}: the probe
  *       that passed);
@@ -49,6 +52,9 @@ final class WakeStamps implements TrafficHub {
     /** One wake's stamps; null until seen. */
     static final class Wake {
         volatile @Nullable Instant held;
+        volatile @Nullable String call;
+        volatile @Nullable Instant callBegan;
+        volatile @Nullable Instant callReturned;
         volatile @Nullable Instant observedReady;
         volatile @Nullable Instant routed;
         volatile @Nullable Instant released;
@@ -63,6 +69,44 @@ final class WakeStamps implements TrafficHub {
         WakeStamps stamps = new WakeStamps(hub);
         engine.subscribeDecisions(stamps::decided);
         return stamps;
+    }
+
+    /** As {@link #on(Engine, TrafficHub)}, also taking the orchestrator calls {@code calls} hears of. */
+    static WakeStamps on(Engine engine, TrafficHub hub, Calls calls) {
+        WakeStamps stamps = on(engine, hub);
+        calls.stamps = stamps;
+        return stamps;
+    }
+
+    /**
+     * Where {@link StampedOrchestrators} reports calls: made before the engine (the plugin is given
+     * to its builder), connected to the stamps once they exist.
+     */
+    static final class Calls {
+        private volatile @Nullable WakeStamps stamps;
+
+        void began(TargetRef target, String call) {
+            WakeStamps s = stamps;
+            if (s == null) {
+                return;
+            }
+            Wake wake = s.wakes.get(target);
+            if (wake != null && wake.callBegan == null) {
+                wake.call = call;
+                wake.callBegan = s.clock.instant();
+            }
+        }
+
+        void returned(TargetRef target) {
+            WakeStamps s = stamps;
+            if (s == null) {
+                return;
+            }
+            Wake wake = s.wakes.get(target);
+            if (wake != null && wake.callBegan != null && wake.callReturned == null) {
+                wake.callReturned = s.clock.instant();
+            }
+        }
     }
 
     /** Starts a new set of stamps for {@code target}'s next wake. */

@@ -101,6 +101,8 @@ final class ContainerGroup {
     private @Nullable Integer desired;
     private Set<String> liveIds = Set.of();
     private Set<String> readyIds = Set.of();
+    /** Paused containers that were ready when they were paused: ready again as soon as they are unpaused. */
+    private Set<String> frozenReady = Set.of();
     private final List<Consumer<WorkloadEvent>> newListeners = new ArrayList<>();
     private @Nullable ObservedState lastPushed;
     private final Set<String> warnedNoPort = new HashSet<>();
@@ -334,37 +336,67 @@ final class ContainerGroup {
 
     /**
      * Unpauses the group. A wake from PAUSED waits on this, so the containers the last read saw
-     * paused are unpaused at once, without reading the host first, and the group is judged from
-     * that read with them running (the readiness probe says when they serve again); a full read
+     * paused are unpaused at once, without reading the host first. Those that were ready when they
+     * were paused are ready again the moment they thaw (a frozen process keeps its listening
+     * sockets, and the kernel accepts connections to them while it is frozen), so when the last
+     * read is current they are announced ready <em>before</em> the unpause calls, without a probe:
+     * the engine publishes the route while the engine API is still thawing them, and a request
+     * forwarded meanwhile waits in the socket's backlog and is answered at the thaw. Any other
+     * container is judged after its unpause (the readiness probe says when it serves). A full read
      * in the background confirms it. If one of them cannot be unpaused (no longer paused, or gone:
-     * someone else changed it), the host is read and whatever is still paused is unpaused.
+     * someone else changed it), the host is read and whatever is still paused is unpaused; that
+     * read's state replaces an early announcement (a request sent to a container that is gone is
+     * refused, and the gateway holds it again).
      */
     void resume() {
         lock.lock();
         try {
             List<Member> known = lastLive;
             List<Member> resumed = new ArrayList<>(known.size());
-            boolean fast = known.stream().anyMatch(m -> m.view.state() == State.PAUSED);
+            Set<String> trusted = new HashSet<>();
             for (Member m : known) {
-                if (!fast || m.view.state() != State.PAUSED) {
-                    resumed.add(m);
+                boolean paused = m.view.state() == State.PAUSED;
+                resumed.add(paused ? new Member(m.engine, m.view.withState(State.RUNNING)) : m);
+                if (paused && frozenReady.contains(m.view.id())) {
+                    trusted.add(m.view.id());
+                }
+            }
+            boolean fast = known.stream().anyMatch(m -> m.view.state() == State.PAUSED);
+            boolean early = fast && lastReadCurrent()
+                    && known.stream().allMatch(m -> m.view.state() != State.PAUSED || trusted.contains(m.view.id()));
+            if (early) {
+                evaluateLocked(resumed, trusted);
+            }
+            for (Member m : fast ? known : List.<Member>of()) {
+                if (m.view.state() != State.PAUSED) {
                     continue;
                 }
+                boolean unpaused;
                 try {
-                    m.engine.unpause(m.view.id());
+                    unpaused = m.engine.unpause(m.view.id());
                 } catch (ZeroscaleException e) {
                     log.debug("{}: unpausing {} as last seen failed ({}); reading the group", target, m.view.name(),
                             e.getMessage());
+                    if (early) {
+                        // It may still be frozen: take back the early announcement until a read says more.
+                        evaluateLocked(known);
+                    }
+                    unpaused = false;
+                }
+                if (!unpaused) {
                     fast = false;
                     break;
                 }
-                resumed.add(new Member(m.engine, m.view.withState(State.RUNNING)));
             }
             if (fast) {
-                evaluateLocked(resumed);
+                changes.incrementAndGet();
+                if (!early) {
+                    evaluateLocked(resumed, trusted);
+                }
                 requestRefresh();
                 return;
             }
+            changes.incrementAndGet();
             for (Member m : live(read())) {
                 if (m.view.state() == State.PAUSED) {
                     m.engine.unpause(m.view.id());
@@ -531,6 +563,15 @@ final class ContainerGroup {
      * a startup probe just passed), pushed to watchers when it changed.
      */
     private ObservedState evaluateLocked(List<Member> members) {
+        return evaluateLocked(members, Set.of());
+    }
+
+    /**
+     * As {@link #evaluateLocked(List)}, counting the running containers of {@code trusted} ready
+     * without probing them: containers that were ready when they were paused and have just been
+     * unpaused.
+     */
+    private ObservedState evaluateLocked(List<Member> members, Set<String> trusted) {
         Set<String> previouslyLive = liveIds;
         List<WorkloadEvent> failures = new ArrayList<>();
         Set<String> present = new HashSet<>();
@@ -585,11 +626,16 @@ final class ContainerGroup {
         List<Member> byAge = new ArrayList<>(live);
         byAge.sort(Comparator.comparingLong((Member m) -> m.view.createdAt())
                 .thenComparing(m -> String.valueOf(endpoint(m))));
+        Set<String> frozenReadyNow = new HashSet<>();
         for (Member m : byAge) {
             ids.add(m.view.id());
             if (m.view.state() == State.PAUSED) {
                 paused++;
-            } else if (ready(m)) {
+                if (readyIds.contains(m.view.id()) || frozenReady.contains(m.view.id())) {
+                    frozenReadyNow.add(m.view.id());
+                }
+            } else if ((m.view.state() == State.RUNNING && m.view.health() != DockerEngine.Health.UNHEALTHY
+                    && trusted.contains(m.view.id())) || ready(m)) {
                 unreadySince.remove(m.view.id());
                 ready++;
                 readyNow.add(m.view.id());
@@ -607,6 +653,7 @@ final class ContainerGroup {
             }
         }
         lastLive = List.copyOf(live);
+        frozenReady = Set.copyOf(frozenReadyNow);
         starting = List.copyOf(startingNow);
         knownIds.addAll(ids);
         liveIds = Set.copyOf(ids);

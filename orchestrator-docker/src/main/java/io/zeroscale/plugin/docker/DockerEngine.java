@@ -53,7 +53,8 @@ interface DockerEngine extends AutoCloseable {
 
     void pause(String id);
 
-    void unpause(String id);
+    /** Unpauses; false when the container is gone (404), so a caller that expected it can read the host again. */
+    boolean unpause(String id);
 
     /** Changes the running container's limits; null leaves one as it is. */
     void update(String id, @Nullable Double cpus, @Nullable Long memoryBytes);

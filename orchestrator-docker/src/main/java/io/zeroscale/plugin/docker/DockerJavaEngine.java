@@ -267,11 +267,11 @@ final class DockerJavaEngine implements DockerEngine {
     }
 
     @Override
-    public void unpause(String id) {
-        orNullIfGone("unpause container " + id, () -> {
+    public boolean unpause(String id) {
+        return orNullIfGone("unpause container " + id, () -> {
             fast.unpauseContainerCmd(id).exec();
             return Boolean.TRUE;
-        });
+        }) != null;
     }
 
     @Override

@@ -39,6 +39,8 @@ class DockerOrchestratorTest {
     private final FakeDockerEngine engine = new FakeDockerEngine("unix:///fake/one.sock");
     /** Endpoints whose probe fails; every other published port answers. */
     private final Set<Endpoint> silent = new HashSet<>();
+    /** Every endpoint our readiness probe was asked about, in order. */
+    private final List<Endpoint> probed = new CopyOnWriteArrayList<>();
     private final List<WorkloadEvent> events = new CopyOnWriteArrayList<>();
     private final List<DockerOrchestrator> opened = new ArrayList<>();
 
@@ -52,7 +54,10 @@ class DockerOrchestratorTest {
         DockerOrchestrator orchestrator = new DockerOrchestrator("docker",
                 new DockerConfig(list.stream().map(DockerEngine::host).toList(), Duration.ofSeconds(30),
                         Duration.ofSeconds(30)),
-                list, (endpoint, readiness) -> !silent.contains(endpoint), context());
+                list, (endpoint, readiness) -> {
+                    probed.add(endpoint);
+                    return !silent.contains(endpoint);
+                }, context());
         opened.add(orchestrator);
         return orchestrator;
     }
@@ -480,6 +485,90 @@ class DockerOrchestratorTest {
         executor.runAll();
         assertThat(live(engine)).allMatch(box -> box.state == State.RUNNING);
         assertTwoReadyNonePaused();
+    }
+
+    @Test
+    void resumeAnnouncesContainersThatWereReadyWhenPausedReadyBeforeTheUnpauseAndWithoutAProbe() {
+        DockerOrchestrator orchestrator = twoReplicasPaused();
+        List<ObservedState> atFirstUnpause = new ArrayList<>();
+        // The wake's route may be published while the engine API is still thawing them: by the time
+        // the first unpause reaches the engine, the ready state was handed to the watchers.
+        engine.containers.keySet().forEach(id -> engine.beforeUnpause.put(id, () -> {
+            if (atFirstUnpause.isEmpty()) {
+                executor.runAll();
+                atFirstUnpause.add(lastChanged());
+            }
+        }));
+        probed.clear();
+
+        orchestrator.resume(WEB);
+        assertThat(probed).as("probes made before resume returned").isEmpty();
+        assertThat(atFirstUnpause).singleElement().satisfies(s -> {
+            assertThat(s.readyReplicas()).isEqualTo(2);
+            assertThat(s.pausedReplicas()).isZero();
+            assertThat(s.readyEndpoints()).hasSize(2);
+        });
+        executor.runAll();
+        assertThat(live(engine)).allMatch(box -> box.state == State.RUNNING);
+        assertTwoReadyNonePaused();
+    }
+
+    @Test
+    void resumeProbesAContainerThatWasNotReadyWhenPausedAndAnnouncesNothingBeforeTheUnpause() {
+        DockerOrchestrator orchestrator = attached(Map.of());
+        orchestrator.watch(WEB, events::add);
+        orchestrator.scale(WEB, 1);
+        Box box = engine.containers.values().iterator().next();
+        Endpoint endpoint = new Endpoint("127.0.0.1", box.ports.values().iterator().next().port());
+        silent.add(endpoint);
+        executor.runAll();
+        orchestrator.pause(WEB);
+        executor.runAll();
+        List<ObservedState> atUnpause = new ArrayList<>();
+        engine.beforeUnpause.put(box.id, () -> {
+            executor.runAll();
+            atUnpause.add(lastChanged());
+        });
+        probed.clear();
+
+        orchestrator.resume(WEB);
+        assertThat(atUnpause).singleElement().satisfies(s -> assertThat(s.pausedReplicas()).isEqualTo(1));
+        assertThat(probed).as("probed after its unpause").contains(endpoint);
+        executor.runAll();
+        assertThat(lastChanged()).satisfies(s -> {
+            assertThat(s.readyReplicas()).as("its probe still fails").isZero();
+            assertThat(s.pausedReplicas()).isZero();
+        });
+    }
+
+    @Test
+    void resumeReadsTheHostWhenAContainerAnnouncedReadyTurnsOutGoneAndPushesWhatIsThere() {
+        DockerOrchestrator orchestrator = twoReplicasPaused();
+        // Removed behind the group's back with no event seen: the unpause finds it gone (404).
+        Box gone = engine.containers.values().iterator().next();
+        engine.containers.remove(gone.id);
+        engine.calls.clear();
+
+        orchestrator.resume(WEB);
+        assertThat(engine.calls).as("engine calls of the resume").contains("unpause " + gone.id, "list");
+        executor.runAll();
+        assertThat(lastChanged()).satisfies(s -> {
+            assertThat(s.replicas()).isEqualTo(1);
+            assertThat(s.readyReplicas()).isEqualTo(1);
+            assertThat(s.pausedReplicas()).isZero();
+        });
+        assertThat(live(engine)).singleElement().satisfies(b -> assertThat(b.state).isEqualTo(State.RUNNING));
+    }
+
+    @Test
+    void resumeTakesBackTheEarlyAnnouncementWhenAnUnpauseFailsAndTheHostCannotBeRead() {
+        DockerOrchestrator orchestrator = twoReplicasPaused();
+        // The engine API stops answering after the first unpause: the second container stays frozen.
+        engine.containers.keySet().forEach(id -> engine.beforeUnpause.put(id, () -> engine.down = true));
+
+        assertThatThrownBy(() -> orchestrator.resume(WEB)).isInstanceOf(ZeroscaleException.class);
+        executor.runAll();
+        assertThat(lastChanged().readyReplicas()).as("ready replicas pushed last in %s", events).isZero();
     }
 
     @Test

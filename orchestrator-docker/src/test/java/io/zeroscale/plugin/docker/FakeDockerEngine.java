@@ -18,6 +18,8 @@ final class FakeDockerEngine implements DockerEngine {
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** Done to a container (by someone else) just before the next start of it. */
     final Map<String, Runnable> beforeStart = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Run when the next unpause of a container is called, before the engine acts on it. */
+    final Map<String, Runnable> beforeUnpause = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Consumer<EngineEvent>> subscribers = new CopyOnWriteArrayList<>();
     private int nextId = 1;
     private int nextPort = 40000;
@@ -173,11 +175,15 @@ final class FakeDockerEngine implements DockerEngine {
     }
 
     @Override
-    public synchronized void unpause(String id) {
+    public synchronized boolean unpause(String id) {
         check("unpause " + id);
+        Runnable before = beforeUnpause.remove(id);
+        if (before != null) {
+            before.run();
+        }
         Box box = containers.get(id);
         if (box == null) {
-            return; // gone: DockerJavaEngine ignores a 404 here
+            return false; // gone: DockerJavaEngine reads a 404 so
         }
         if (box.state != State.PAUSED) {
             // As Docker (409 "is not paused") and Podman (500 "container state improper") refuse it.
@@ -186,6 +192,7 @@ final class FakeDockerEngine implements DockerEngine {
         }
         box.state = State.RUNNING;
         emit(box, "unpause");
+        return true;
     }
 
     @Override
