@@ -85,8 +85,12 @@ final class KubernetesBench {
                 """.formatted(peer.url(), peer.caCertificate(), token), UTF_8);
     }
 
-    /** One audited request of the daemon: when the API server received it, and what it was. */
-    record Call(Instant received, String verb, String resource, String subresource, String namespace, String name, int code) {
+    /**
+     * One audited request of the daemon: when the API server received it, when it sent the whole
+     * response ({@code completed}, the ResponseComplete stage), and what it was.
+     */
+    record Call(Instant received, Instant completed, String verb, String resource, String subresource, String namespace,
+            String name, int code) {
         boolean isWrite() {
             return WRITE_VERBS.contains(verb);
         }
@@ -94,6 +98,11 @@ final class KubernetesBench {
         /** A write of the {@code /scale} subresource of a Deployment: a scale call. */
         boolean isScale() {
             return isWrite() && resource.equals("deployments") && subresource.equals("scale");
+        }
+
+        /** A read of the {@code /scale} subresource of a Deployment (the one before a scale call). */
+        boolean isScaleRead() {
+            return verb.equals("get") && resource.equals("deployments") && subresource.equals("scale");
         }
 
         /** {@code resource} or {@code resource/subresource}. */
@@ -118,7 +127,9 @@ final class KubernetesBench {
                 continue;
             }
             JsonNode ref = event.path("objectRef");
-            calls.add(new Call(Instant.parse(event.path("requestReceivedTimestamp").asText()), event.path("verb").asText(),
+            Instant received = Instant.parse(event.path("requestReceivedTimestamp").asText());
+            String completed = event.path("stageTimestamp").asText("");
+            calls.add(new Call(received, completed.isEmpty() ? received : Instant.parse(completed), event.path("verb").asText(),
                     ref.path("resource").asText(), ref.path("subresource").asText(), ref.path("namespace").asText(),
                     ref.path("name").asText(), event.path("responseStatus").path("code").asInt()));
         }

@@ -130,6 +130,14 @@ class KubernetesMassWakeBenchmark {
                 URI.create("http://127.0.0.1:" + daemon.gatewayPort() + "/" + name(i) + "/"))
                 .timeout(Duration.ofMinutes(25)).build()).toList();
         double loadAtWake = KubernetesBench.loadAverage();
+        // When each target's engine first decided on a replica (the wake): between the request and
+        // the scale call, this splits the gateway and engine from the actuation and the API call.
+        Map<String, Long> decidedNanos = new java.util.concurrent.ConcurrentHashMap<>();
+        io.zeroscale.spi.Subscription decisions = daemon.zeroscale().engine().subscribeDecisions((target, event, decision) -> {
+            if (decision.replicas() >= 1) {
+                decidedNanos.putIfAbsent(target.name(), System.nanoTime());
+            }
+        });
         List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>(DEPLOYMENTS);
         long[] answeredNanos = new long[DEPLOYMENTS];
         Instant firstSentAt = Instant.now();
@@ -160,6 +168,7 @@ class KubernetesMassWakeBenchmark {
             responses.add(row);
         }
         double loadAfterWake = KubernetesBench.loadAverage();
+        decisions.close();
 
         // The wake settles first: every target ACTIVE, and the daemon's writes for it (scale calls,
         // the Events of its state changes) over, i.e. none for 3 s.
@@ -192,10 +201,29 @@ class KubernetesMassWakeBenchmark {
                 .filter(c -> !c.received().isBefore(firstSentAt) && c.received().isBefore(statusPhase)).toList();
         List<KubernetesBench.Call> statusCalls = calls.stream().filter(c -> !c.received().isBefore(statusPhase)).toList();
         List<Map<String, Object>> scaleCalls = new ArrayList<>();
+        Map<String, KubernetesBench.Call> firstRead = new LinkedHashMap<>();
+        for (KubernetesBench.Call call : wakeCalls) {
+            if (call.isScaleRead()) {
+                firstRead.putIfAbsent(call.name(), call);
+            }
+        }
         for (KubernetesBench.Call call : wakeCalls) {
             if (call.isScale()) {
-                scaleCalls.add(Map.of("name", call.name(), "verb", call.verb(), "code", call.code(),
-                        "atMs", java.time.Duration.between(firstSentAt, call.received()).toNanos() / 1e6));
+                // Stamps of the path to it, from the first request sent: the engine's decision
+                // (client clock), the API server's receipt and answer of the read before it, the
+                // receipt and answer of the write (audit log).
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("name", call.name());
+                row.put("verb", call.verb());
+                row.put("code", call.code());
+                row.put("atMs", sinceMs(firstSentAt, call.received()));
+                row.put("answeredByApiMs", sinceMs(firstSentAt, call.completed()));
+                Long decided = decidedNanos.get(call.name());
+                row.put("decidedMs", decided == null ? null : (decided - firstSent) / 1e6);
+                KubernetesBench.Call read = firstRead.get(call.name());
+                row.put("readMs", read == null ? null : sinceMs(firstSentAt, read.received()));
+                row.put("readAnsweredMs", read == null ? null : sinceMs(firstSentAt, read.completed()));
+                scaleCalls.add(row);
             }
         }
 
@@ -343,6 +371,10 @@ class KubernetesMassWakeBenchmark {
             return List.of("busybox", "sh", "-c", "mkdir -p " + deployment + " && cp index.html " + deployment + "/"
                     + " && exec busybox httpd -f -p " + pod.ip() + ":" + pod.port() + " -h " + pod.directory());
         };
+    }
+
+    private static double sinceMs(Instant from, Instant to) {
+        return Duration.between(from, to).toNanos() / 1e6;
     }
 
     private static String name(int i) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -127,7 +128,7 @@ public final class KubernetesOrchestrator
         try {
             ResourceDefinitionContext kind = kind(spec);
             NamespaceInformers informers = namespaces.computeIfAbsent(spec.namespace(),
-                    ns -> new NamespaceInformers(ns, client, order, () -> onChange(ns)));
+                    ns -> new NamespaceInformers(ns, client, order, changed -> onChange(ns, changed)));
             informers.watchKind(kindKey(spec), kind);
             refuseIfAutoscaled(spec, listAutoscalers(spec));
             GenericKubernetesResource found = resource(spec).get();
@@ -276,15 +277,19 @@ public final class KubernetesOrchestrator
         return () -> tracked.listeners.remove(entry);
     }
 
-    private void onChange(String namespace) {
+    private void onChange(String namespace, List<? extends HasMetadata> changed) {
+        NamespaceInformers informers = namespaces.get(namespace);
+        List<Tracked> concerned = new ArrayList<>();
         for (Tracked tracked : targets.values()) {
-            if (tracked.spec.namespace().equals(namespace)) {
-                followPath(tracked);
+            if (tracked.spec.namespace().equals(namespace) && concerns(tracked, informers, changed)) {
+                concerned.add(tracked);
             }
         }
-        for (Tracked tracked : targets.values()) {
-            if (tracked.spec.namespace().equals(namespace) && !tracked.listeners.isEmpty()
-                    && tracked.pending.compareAndSet(false, true)) {
+        for (Tracked tracked : concerned) {
+            followPath(tracked);
+        }
+        for (Tracked tracked : concerned) {
+            if (!tracked.listeners.isEmpty() && tracked.pending.compareAndSet(false, true)) {
                 tracked.executor.execute(() -> {
                     tracked.pending.set(false);
                     for (Listener entry : tracked.listeners) {
@@ -293,6 +298,42 @@ public final class KubernetesOrchestrator
                 });
             }
         }
+    }
+
+    /**
+     * Whether a change of {@code changed} can change what {@code tracked} observes: its workload,
+     * a pod its selector matches (before or after the change), a slice of the Service it uses; a
+     * Service or an HPA may change any target's choice, and a listing (no object) anything.
+     * Conservative where it cannot tell (nothing computed for the target yet).
+     */
+    private boolean concerns(Tracked tracked, @Nullable NamespaceInformers informers, List<? extends HasMetadata> changed) {
+        if (changed.isEmpty() || informers == null) {
+            return true;
+        }
+        for (HasMetadata object : changed) {
+            if (concerns(tracked, informers, object)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean concerns(Tracked tracked, NamespaceInformers informers, HasMetadata object) {
+        WorkloadSpec spec = tracked.spec;
+        if (object instanceof Pod pod) {
+            GenericKubernetesResource workload = informers.workload(kindKey(spec), spec.name());
+            return workload != null && Selectors.matches(tracked.selector(client.getKubernetesSerialization(), workload),
+                    pod.getMetadata().getLabels());
+        }
+        if (object instanceof EndpointSlice slice) {
+            String service = tracked.service;
+            Map<String, String> labels = slice.getMetadata().getLabels();
+            return service == null || labels == null || service.equals(labels.get("kubernetes.io/service-name"));
+        }
+        if (object instanceof GenericKubernetesResource workload) {
+            return spec.name().equals(workload.getMetadata().getName());
+        }
+        return true;
     }
 
     @Override
@@ -328,6 +369,11 @@ public final class KubernetesOrchestrator
             tracked.pathLock.unlock();
         }
         log.debug("{}: clients sent to {}", tracked.spec.target(), path.label);
+    }
+
+    /** How many times {@code target}'s state was computed from the informers' caches; for tests. */
+    long stateComputations(TargetRef target) {
+        return tracked(target).computed.get();
     }
 
     /** Rewrites the slice of a bypassing target this daemon switched last, off the informer's thread. */
@@ -657,6 +703,8 @@ public final class KubernetesOrchestrator
             }
             choice = null;
         }
+        tracked.service = choice == null ? null : choice.service();
+        tracked.computed.incrementAndGet();
         Collection<Pod> pods = informers.pods();
         List<EndpointSlice> slices = choice == null ? List.of()
                 : spec.bypassWhenWarm() ? podSlices(choice, informers.services(), workload, pods)
@@ -1113,6 +1161,29 @@ public final class KubernetesOrchestrator
         final java.util.concurrent.locks.ReentrantLock pathLock = new java.util.concurrent.locks.ReentrantLock();
         final AtomicBoolean pathPending = new AtomicBoolean();
 
+        /** States computed for this target from the caches (for tests: which changes recompute whom). */
+        final java.util.concurrent.atomic.AtomicLong computed = new java.util.concurrent.atomic.AtomicLong();
+        /** The Service the last state computed for this target used (null: none, or none computed yet). */
+        volatile @Nullable String service;
+        /** The workload version {@link #selector} last read its selector from, and that selector. */
+        private volatile @Nullable SelectorOf selectorOf;
+
+        /**
+         * The pod selector of {@code workload}, read again only when the workload's resource version
+         * is another than the last one read.
+         */
+        @Nullable LabelSelector selector(io.fabric8.kubernetes.client.utils.KubernetesSerialization json,
+                GenericKubernetesResource workload) {
+            String version = workload.getMetadata().getResourceVersion();
+            SelectorOf last = selectorOf;
+            if (last != null && version != null && version.equals(last.version)) {
+                return last.selector;
+            }
+            LabelSelector selector = States.selector(json, workload);
+            selectorOf = version == null ? null : new SelectorOf(version, selector);
+            return selector;
+        }
+
         void ownScaleDown(int to) {
             ownScaleDownSeen = false;
             ownScaleDownTo = to;
@@ -1123,6 +1194,8 @@ public final class KubernetesOrchestrator
             this.executor = executor;
         }
     }
+
+    private record SelectorOf(String version, @Nullable LabelSelector selector) {}
 
     /** One watcher of a target and the state it heard last (touched only on the target's executor). */
     private static final class Listener {

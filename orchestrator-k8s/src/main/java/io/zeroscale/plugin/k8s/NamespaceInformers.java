@@ -1,6 +1,7 @@
 package io.zeroscale.plugin.k8s;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -25,8 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The shared informers of one namespace: one watch per resource type for every target there
  * (pods, EndpointSlices, Services, HorizontalPodAutoscalers, and each workload kind in use), so a
- * thousand targets in a namespace cost a handful of watches, not thousands. Any change calls
- * {@code onChange}, which recomputes the namespace's watched targets from these caches. Informers
+ * thousand targets in a namespace cost a handful of watches, not thousands. Every change is handed
+ * to {@code onChange} with the object it concerns, which recomputes from these caches only the
+ * targets that object can change (a thousand targets must not all be recomputed for each of their
+ * pods' status updates). Informers
  * re-list and re-watch by themselves after a dropped connection (fabric8's reconnect), so nothing
  * here polls. Thread-safe.
  */
@@ -35,7 +38,7 @@ final class NamespaceInformers implements AutoCloseable {
 
     private final String namespace;
     private final KubernetesClient client;
-    private final Runnable onChange;
+    private final Changes onChange;
     private final SharedIndexInformer<Pod> pods;
     private final SharedIndexInformer<EndpointSlice> slices;
     private final SharedIndexInformer<Service> services;
@@ -43,7 +46,18 @@ final class NamespaceInformers implements AutoCloseable {
     private final Map<String, SharedIndexInformer<GenericKubernetesResource>> workloads = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Void>> started = new ArrayList<>();
 
-    NamespaceInformers(String namespace, KubernetesClient client, PodOrder order, Runnable onChange) {
+    /** Told of every change in the namespace. */
+    @FunctionalInterface
+    interface Changes {
+        /**
+         * {@code objects} changed: the object added or deleted, or both versions of an updated one;
+         * none after an informer's listing, when anything may have changed. Called on an informer's
+         * thread; must not block.
+         */
+        void changed(List<? extends HasMetadata> objects);
+    }
+
+    NamespaceInformers(String namespace, KubernetesClient client, PodOrder order, Changes onChange) {
         this.namespace = namespace;
         this.client = client;
         this.onChange = onChange;
@@ -61,25 +75,25 @@ final class NamespaceInformers implements AutoCloseable {
         start(autoscalers, "horizontalpodautoscalers", () -> {});
     }
 
-    private <T> ResourceEventHandler<T> handler(Consumer<T> added, Consumer<T> deleted, Runnable after) {
+    private <T extends HasMetadata> ResourceEventHandler<T> handler(Consumer<T> added, Consumer<T> deleted, Runnable after) {
         return new ResourceEventHandler<>() {
             @Override
             public void onAdd(T obj) {
                 added.accept(obj);
                 after.run();
-                onChange.run();
+                onChange.changed(List.of(obj));
             }
 
             @Override
             public void onUpdate(T old, T obj) {
-                onChange.run();
+                onChange.changed(List.of(old, obj));
             }
 
             @Override
             public void onDelete(T obj, boolean deletedFinalStateUnknown) {
                 deleted.accept(obj);
                 after.run();
-                onChange.run();
+                onChange.changed(List.of(obj));
             }
         };
     }
@@ -107,7 +121,7 @@ final class NamespaceInformers implements AutoCloseable {
                 log.warn("namespace {}: the {} informer could not list yet; it keeps retrying", namespace, what, failure);
             } else {
                 onSynced.run();
-                onChange.run();
+                onChange.changed(List.of());
             }
         });
         synchronized (started) {

@@ -134,6 +134,51 @@ class KubernetesOrchestratorIT {
     }
 
     @Test
+    void aWakeRecomputesItsOwnTargetOnlyNotEveryTargetOfTheNamespace() throws Exception {
+        // A thousand targets in one namespace: each of their pods' and slices' changes must not
+        // recompute the other 999 (a mass wake spent its CPU there).
+        Workload busy = ControlPlane.deployment(namespace, "busy");
+        Workload quiet = ControlPlane.deployment(namespace, "quiet");
+        KubernetesOrchestrator orchestrator = orchestrator();
+        orchestrator.attach(busy);
+        orchestrator.attach(quiet);
+        List<ObservedState> busyEvents = new CopyOnWriteArrayList<>();
+        List<WorkloadEvent> quietEvents = new CopyOnWriteArrayList<>();
+        Subscription busyWatch = orchestrator.watch(busy.target(), e -> {
+            if (e instanceof WorkloadEvent.Changed changed) {
+                busyEvents.add(changed.state());
+            }
+        });
+        Subscription quietWatch = orchestrator.watch(quiet.target(), quietEvents::add);
+        try {
+            await("the first events").atMost(TIMEOUT).until(() -> !busyEvents.isEmpty() && !quietEvents.isEmpty());
+            // Settled: the controller's own status updates of both new Deployments are over.
+            long[] quietBefore = {orchestrator.stateComputations(quiet.target())};
+            await("no recomputation of 'quiet' for 2 s").atMost(TIMEOUT).during(Duration.ofSeconds(2))
+                    .until(() -> {
+                        long now = orchestrator.stateComputations(quiet.target());
+                        boolean same = now == quietBefore[0];
+                        quietBefore[0] = now;
+                        return same;
+                    });
+            long busyBefore = orchestrator.stateComputations(busy.target());
+
+            orchestrator.scale(busy.target(), 2);
+            await("'busy' with 2 ready endpoints").atMost(TIMEOUT).pollInterval(Duration.ofMillis(20))
+                    .until(() -> last(busyEvents), s -> s.readyEndpoints().size() == 2);
+
+            assertThat(orchestrator.stateComputations(busy.target())).as("'busy' recomputed on its own changes")
+                    .isGreaterThan(busyBefore);
+            assertThat(orchestrator.stateComputations(quiet.target()))
+                    .as("'quiet' (another Deployment, Service and pods) recomputed for none of 'busy''s changes")
+                    .isEqualTo(quietBefore[0]);
+        } finally {
+            busyWatch.close();
+            quietWatch.close();
+        }
+    }
+
+    @Test
     void adoptsADeploymentAlreadyRunningAndScalingToItsCountWritesNothing() throws Exception {
         Workload workload = ControlPlane.deployment(namespace, "running");
         // Scaled by someone else (kubectl, a previous daemon): the orchestrator has never seen it.
