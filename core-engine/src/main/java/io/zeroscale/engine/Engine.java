@@ -200,7 +200,20 @@ public final class Engine implements TrafficHub, AutoCloseable {
      * @return what actually changed (an update to the same spec as now is not listed)
      * @throws ZeroscaleException naming every problem with its config path and fix
      */
-    public synchronized TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin) {
+    public TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin) {
+        return change(add, update, remove, origin, changes -> {});
+    }
+
+    /**
+     * As {@link #change(List, List, List, String)}, and runs {@code beforeListed} with what changed
+     * once the change is applied, in the same step: before any reader of this engine's targets
+     * ({@link #statuses()}, {@link #status}, {@link #spec}) can see it. The daemon gives its gateway
+     * the added targets' routes there, so a target listed is a target the gateway routes. Runs on
+     * the caller's thread under the engine's lock: it must not wait for another thread that uses
+     * the engine. Not run when the change is refused.
+     */
+    public synchronized TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin,
+            Consumer<TargetChanges> beforeListed) {
         if (closed) {
             throw new IllegalStateException("the engine is closed");
         }
@@ -243,6 +256,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
         TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
                 concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
+        beforeListed.accept(changes);
         if (started && !changes.isEmpty()) {
             log.info("targets changed ({}): {}", origin, changes);
         }
