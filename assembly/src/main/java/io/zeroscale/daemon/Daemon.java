@@ -301,6 +301,15 @@ public final class Daemon implements AutoCloseable {
         return current.port();
     }
 
+    /** The running gateway; for tests in this package. */
+    Gateway gateway() {
+        Gateway current = gateway;
+        if (current == null) {
+            throw new IllegalStateException("not started");
+        }
+        return current;
+    }
+
     /** The REST API's port (the real one when the config said 0). */
     public int apiPort() {
         return api.port();

@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The daemon's side of every {@link io.zeroscale.spi.targets.TargetSource}: reads each definition
  * as a {@code targets.<name>} entry of the config file is read (spec and gateway route), checks
- * that no two targets share a route, has the engine apply the change all or nothing, and then
- * gives the gateway the new or changed targets' routes. A removed target's routes leave the
- * gateway through the engine ({@link io.zeroscale.spi.traffic.RouteListener#onRemoved}).
+ * that no two targets share a route, has the engine apply the change all or nothing, and gives the
+ * gateway the new or changed targets' routes in the same step, before the engine lists them (so
+ * {@code GET /targets} never lists a target the gateway cannot route yet). A removed target's
+ * routes leave the gateway through the engine ({@link io.zeroscale.spi.traffic.RouteListener#onRemoved})
+ * before it leaves the list.
  *
  * <p>One change at a time (synchronized), on the source's thread.
  */
@@ -115,14 +117,19 @@ final class TargetRegistry implements TargetListener {
             engine.check(parsed.added(), parsed.updated(), parsed.removed(), problems);
             problems.throwIfAny();
         }
-        Engine.TargetChanges changes = engine.change(parsed.added(), parsed.updated(), parsed.removed(), change.origin());
-        change.removed().forEach(routes::remove);
-        for (TargetSpec spec : concat(parsed.added(), parsed.updated())) {
-            // Swapped in one step; a target whose workload changed lost its old routes with it.
-            GatewayRoute route = parsed.routes().get(spec.name());
-            gateway.routes(spec.ref(), route == null ? List.of() : List.of(route), config.targetGateway(spec));
-            routes.put(spec.name(), route);
-        }
+        // The routes go in within the engine's change, before its readers see it: an added target
+        // is routed by the time GET /targets lists it. A removed one left the gateway there too
+        // (RouteListener.onRemoved), before it left the list.
+        Engine.TargetChanges changes = engine.change(parsed.added(), parsed.updated(), parsed.removed(), change.origin(),
+                applied -> {
+                    change.removed().forEach(routes::remove);
+                    for (TargetSpec spec : concat(parsed.added(), parsed.updated())) {
+                        // Swapped in one step; a target whose workload changed lost its old routes with it.
+                        GatewayRoute route = parsed.routes().get(spec.name());
+                        gateway.routes(spec.ref(), route == null ? List.of() : List.of(route), config.targetGateway(spec));
+                        routes.put(spec.name(), route);
+                    }
+                });
         log.atInfo().addKeyValue("origin", change.origin()).addKeyValue("added", changes.added())
                 .addKeyValue("updated", concatNames(changes.updated(), routeOnly(parsed, changes))).addKeyValue("removed", changes.removed())
                 .log("targets changed ({}): added {}, updated {}, removed {}", change.origin(), changes.added(),

@@ -46,6 +46,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -199,7 +200,20 @@ public final class Engine implements TrafficHub, AutoCloseable {
      * @return what actually changed (an update to the same spec as now is not listed)
      * @throws ZeroscaleException naming every problem with its config path and fix
      */
-    public synchronized TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin) {
+    public TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin) {
+        return change(add, update, remove, origin, changes -> {});
+    }
+
+    /**
+     * As {@link #change(List, List, List, String)}, and runs {@code beforeListed} with what changed
+     * once the change is applied, in the same step: before any reader of this engine's targets
+     * ({@link #statuses()}, {@link #status}, {@link #spec}) can see it. The daemon gives its gateway
+     * the added targets' routes there, so a target listed is a target the gateway routes. Runs on
+     * the caller's thread under the engine's lock: it must not wait for another thread that uses
+     * the engine. Not run when the change is refused.
+     */
+    public synchronized TargetChanges change(List<TargetSpec> add, List<TargetSpec> update, List<String> remove, String origin,
+            Consumer<TargetChanges> beforeListed) {
         if (closed) {
             throw new IllegalStateException("the engine is closed");
         }
@@ -242,6 +256,7 @@ public final class Engine implements TrafficHub, AutoCloseable {
         }
         TargetChanges changes = new TargetChanges(added.stream().map(TargetSpec::name).toList(),
                 concat(restarted, replaced).stream().map(TargetSpec::name).toList(), List.copyOf(removing));
+        beforeListed.accept(changes);
         if (started && !changes.isEmpty()) {
             log.info("targets changed ({}): {}", origin, changes);
         }
@@ -967,17 +982,28 @@ public final class Engine implements TrafficHub, AutoCloseable {
         return Optional.ofNullable(actor).map(TargetActor::status);
     }
 
-    /** Pauses or resumes a target's automaton; while paused its replicas stay as they are. */
-    public void setAutomationPaused(String target, boolean paused, String who) {
-        actor(target).setAutomationPaused(paused, who);
+    /**
+     * Pauses or resumes a target's automaton; while paused its replicas stay as they are.
+     *
+     * @return completed by the target's actor once it applied the change, with the status that
+     *     shows it ({@link #status} reads it from then on); failed with {@code NOT_FOUND} when the
+     *     target was reconfigured, removed or stopped before it was applied (send it again). The
+     *     change itself is posted at once: a caller that does not wait still gets it applied.
+     * @throws ZeroscaleException {@code NOT_FOUND} when there is no target named {@code target}
+     */
+    public CompletionStage<TargetStatus> setAutomationPaused(String target, boolean paused, String who) {
+        return actor(target).setAutomationPaused(paused, who).minimalCompletionStage();
     }
 
     /**
      * Pins a target's replicas (within max) until {@code expiry} passes; null replicas clears it.
      * The safety rules still apply: an override to zero waits for held requests.
+     *
+     * @return completed once applied, as {@link #setAutomationPaused} describes
+     * @throws ZeroscaleException {@code NOT_FOUND} when there is no target named {@code target}
      */
-    public void setOverride(String target, @Nullable Integer replicas, @Nullable Duration expiry, String who) {
-        actor(target).setOverride(replicas, expiry, who);
+    public CompletionStage<TargetStatus> setOverride(String target, @Nullable Integer replicas, @Nullable Duration expiry, String who) {
+        return actor(target).setOverride(replicas, expiry, who).minimalCompletionStage();
     }
 
     private TargetActor actor(String target) {

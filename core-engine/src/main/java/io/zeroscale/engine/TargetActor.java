@@ -5,7 +5,9 @@ import io.zeroscale.engine.history.PlannedPrewake;
 import io.zeroscale.engine.history.SeasonalForecast;
 import io.zeroscale.spi.Leadership;
 import io.zeroscale.spi.Scheduler;
+import io.zeroscale.spi.StandardErrorCode;
 import io.zeroscale.spi.Subscription;
+import io.zeroscale.spi.ZeroscaleException;
 import io.zeroscale.spi.automaton.Action;
 import io.zeroscale.spi.automaton.Automaton;
 import io.zeroscale.spi.automaton.Decision;
@@ -27,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -116,7 +119,10 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
     private boolean awaitingOperator;
     private boolean closed;
     private volatile TargetStatus status;
-    /** {@link #retire()} ran: the engine no longer counts this actor's decisions as its target's. */
+    /**
+     * {@link #retire()} ran: the engine no longer counts this actor's decisions as its target's. Set
+     * before retire reads the status its successor takes over; see {@link #operatorChange}.
+     */
     private volatile boolean retired;
 
     TargetActor(
@@ -365,10 +371,11 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
         post(this::checkLeadership);
     }
 
-    void setAutomationPaused(boolean paused, String who) {
-        post(() -> {
+    /** Pauses or resumes automation; the result completes once applied (see {@link #operatorChange}). */
+    CompletableFuture<TargetStatus> setAutomationPaused(boolean paused, String who) {
+        return operatorChange(() -> {
             boolean resumed = operator.pause(paused, who);
-            if (resumed && run.started() && !closed) {
+            if (resumed && run.started()) {
                 // Hands back on: the automaton first sees what changed meanwhile, then the workload is
                 // brought back to what was last decided, as a tick would.
                 if (observation.takeMissed()) {
@@ -376,18 +383,54 @@ final class TargetActor implements CrashLoop.Target, DecisionApplication.Effects
                 }
                 reconcile();
             }
-            refreshStatus();
         });
     }
 
-    void setOverride(@Nullable Integer replicas, @Nullable Duration expiry, String who) {
-        post(() -> {
+    /** Sets or clears the override; the result completes once applied (see {@link #operatorChange}). */
+    CompletableFuture<TargetStatus> setOverride(@Nullable Integer replicas, @Nullable Duration expiry, String who) {
+        return operatorChange(() -> {
             operator.override(replicas, expiry, who, now());
             Decision last = decisions.applied();
             if (last != null) {
                 apply(run.state(), last.withActions());
             }
         });
+    }
+
+    /**
+     * Posts an operator's change and returns its result: the status that shows it, completed on
+     * the actor once applied, so a reader sees the change as soon as the caller learns it is done.
+     * It fails, and nothing is lost silently, when this actor was stopped before it ran (nothing
+     * changed) or retired while it ran (its successor may have taken over the state before it).
+     */
+    private CompletableFuture<TargetStatus> operatorChange(Runnable change) {
+        CompletableFuture<TargetStatus> applied = new CompletableFuture<>();
+        post(() -> {
+            if (closed) {
+                applied.completeExceptionally(gone("nothing was changed"));
+                return;
+            }
+            try {
+                change.run();
+                refreshStatus();
+            } catch (RuntimeException e) {
+                applied.completeExceptionally(e);
+                throw e;
+            }
+            // retire() sets retired before it reads the status; this wrote the status before reading
+            // retired: either the successor's copy has the change, or this sees retired.
+            if (retired) {
+                applied.completeExceptionally(gone("the change may not have reached it"));
+            } else {
+                applied.complete(status);
+            }
+        });
+        return applied;
+    }
+
+    private ZeroscaleException gone(String consequence) {
+        return new ZeroscaleException(StandardErrorCode.NOT_FOUND, "target '" + spec.name() + "' was reconfigured, removed or"
+                + " stopped while this change waited for it; " + consequence + ": send it again");
     }
 
     private void checkLeadership() {

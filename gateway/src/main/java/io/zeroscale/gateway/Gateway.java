@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -263,6 +264,7 @@ public final class Gateway implements AutoCloseable {
         private final List<GatewayRoute> routes = new ArrayList<>();
         private final Map<TargetRef, GatewayConfig> targetConfigs = new LinkedHashMap<>();
         private InstantSource clock = InstantSource.system();
+        private LongSupplier nanoTime = System::nanoTime;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private @Nullable Transport transport;
         private @Nullable String id;
@@ -336,6 +338,17 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The monotonic clock (nanoseconds, as {@link System#nanoTime()}, the default) the upstream
+         * pool reads how long a connection has been idle from: a non-idempotent request never goes
+         * out on one idle for longer than {@link Exchange#UNSAFE_REUSE_NANOS}. For tests that drive
+         * time instead of waiting.
+         */
+        Builder nanoTime(LongSupplier value) {
+            nanoTime = requireNonNull(value, "nanoTime is null");
+            return this;
+        }
+
         /** Event loop threads; one per core by default. */
         public Builder ioThreads(int value) {
             if (value < 1) {
@@ -366,7 +379,7 @@ public final class Gateway implements AutoCloseable {
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, chosen.ioHandlerFactory());
             String configured = config.id();
             String gatewayId = id != null ? id : configured != null ? configured : defaultId();
-            Proxy proxy = new Proxy(hub, gatewayId, clock, config, targetConfigs, routes, chosen, group);
+            Proxy proxy = new Proxy(hub, gatewayId, clock, nanoTime, config, targetConfigs, routes, chosen, group);
             HttpDecoderConfig decoder = new HttpDecoderConfig()
                     .setMaxInitialLineLength(config.maxHeaderSize())
                     .setMaxHeaderSize(config.maxHeaderSize())

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /** What every connection of one gateway shares: routes, targets, upstream pools; and the hub's listener. */
@@ -26,6 +27,8 @@ final class Proxy implements RouteListener {
     /** This gateway's id in every call to the hub. */
     private final String gateway;
     private final InstantSource clock;
+    /** The upstream pools' monotonic clock, see {@link Gateway.Builder#nanoTime}. */
+    private final LongSupplier nanoTime;
     private final GatewayConfig defaults;
     private final Map<TargetRef, GatewayConfig> targetConfigs;
     /**
@@ -51,11 +54,12 @@ final class Proxy implements RouteListener {
      */
     private final ConcurrentHashMap<io.netty.channel.Channel, Runnable> http2Connections = new ConcurrentHashMap<>();
 
-    Proxy(TrafficHub hub, String gateway, InstantSource clock, GatewayConfig defaults, Map<TargetRef, GatewayConfig> targetConfigs,
-            List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
+    Proxy(TrafficHub hub, String gateway, InstantSource clock, LongSupplier nanoTime, GatewayConfig defaults,
+            Map<TargetRef, GatewayConfig> targetConfigs, List<GatewayRoute> routes, Transport transport, EventLoopGroup group) {
         this.hub = hub;
         this.gateway = gateway;
         this.clock = clock;
+        this.nanoTime = nanoTime;
         this.defaults = defaults;
         this.targetConfigs = new ConcurrentHashMap<>(targetConfigs);
         this.transport = transport;
@@ -275,7 +279,7 @@ final class Proxy implements RouteListener {
 
     /** The pool of {@code loop}; only ever used on that loop. */
     UpstreamPool pool(EventLoop loop) {
-        return pools.computeIfAbsent(loop, l -> new UpstreamPool(l, transport));
+        return pools.computeIfAbsent(loop, l -> new UpstreamPool(l, transport, nanoTime));
     }
 
     private void closeIdle(Set<Endpoint> endpoints) {

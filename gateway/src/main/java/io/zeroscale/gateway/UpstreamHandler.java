@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,8 +14,15 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamHandler.class);
 
     private @Nullable Exchange exchange;
-    /** System.nanoTime() when the connection went back to the pool. */
-    private long idleSince = System.nanoTime();
+    /** The pool's clock (System.nanoTime unless a test drives it). */
+    private final LongSupplier nanoTime;
+    /** {@link #nanoTime} when the connection went back to the pool. */
+    private long idleSince;
+
+    UpstreamHandler(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.idleSince = nanoTime.getAsLong();
+    }
 
     void attach(Exchange exchange) {
         this.exchange = exchange;
@@ -25,7 +33,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     void markIdle() {
-        idleSince = System.nanoTime();
+        idleSince = nanoTime.getAsLong();
     }
 
     long idleSince() {

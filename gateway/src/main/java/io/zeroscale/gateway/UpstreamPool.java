@@ -31,6 +31,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Keep-alive connections to endpoints, for one event loop. HTTP/1.1 connections carry one request
@@ -60,6 +61,8 @@ final class UpstreamPool {
     }
 
     private final EventLoop loop;
+    /** How long a connection has been idle is read from this (System.nanoTime unless a test drives it). */
+    private final LongSupplier nanoTime;
     private final LoopTurn turn;
     private final Bootstrap bootstrap;
     private final Bootstrap h2Bootstrap;
@@ -69,8 +72,9 @@ final class UpstreamPool {
     /** An HTTP/2 connection being made; requests meanwhile wait for it instead of connecting again. */
     private final Map<Endpoint, ChannelFuture> h2Connecting = new HashMap<>();
 
-    UpstreamPool(EventLoop loop, Transport transport) {
+    UpstreamPool(EventLoop loop, Transport transport, LongSupplier nanoTime) {
         this.loop = loop;
+        this.nanoTime = nanoTime;
         this.turn = new LoopTurn(loop);
         this.h2Bootstrap = h2Bootstrap(loop, transport);
         this.bootstrap = connections(loop, transport)
@@ -85,7 +89,7 @@ final class UpstreamPool {
                                         false, false))
                                 .addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toMillis(),
                                         TimeUnit.MILLISECONDS))
-                                .addLast(HANDLER, new UpstreamHandler());
+                                .addLast(HANDLER, new UpstreamHandler(nanoTime));
                     }
                 });
     }
@@ -228,7 +232,7 @@ final class UpstreamPool {
         return codec != null && !codec.connection().goAwayReceived() && codec.connection().local().canOpenStream();
     }
 
-    private static void openStream(Channel connection, boolean reused, Callback callback) {
+    private void openStream(Channel connection, boolean reused, Callback callback) {
         new Http2StreamChannelBootstrap(connection)
                 .handler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
@@ -236,7 +240,7 @@ final class UpstreamPool {
                         stream.pipeline()
                                 .addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(false))
                                 .addLast("split", HttpMessageSplitter.INSTANCE)
-                                .addLast(HANDLER, new UpstreamHandler());
+                                .addLast(HANDLER, new UpstreamHandler(nanoTime));
                     }
                 })
                 .open()
@@ -249,9 +253,9 @@ final class UpstreamPool {
                 });
     }
 
-    private static boolean tooLongIdle(Channel channel, long maxIdleNanos) {
+    private boolean tooLongIdle(Channel channel, long maxIdleNanos) {
         UpstreamHandler handler = channel.pipeline().get(UpstreamHandler.class);
-        return handler != null && System.nanoTime() - handler.idleSince() > maxIdleNanos;
+        return handler != null && nanoTime.getAsLong() - handler.idleSince() > maxIdleNanos;
     }
 
     /** Returns a connection whose last exchange completed cleanly, for the next request to {@code endpoint}. */

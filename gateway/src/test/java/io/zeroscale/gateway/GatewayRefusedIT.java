@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** An endpoint that refuses a connection does not cost the user a 502: the request waits for the engine. */
@@ -19,6 +20,11 @@ class GatewayRefusedIT extends GatewayTestSupport {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return new Endpoint("127.0.0.1", socket.getLocalPort());
         }
+    }
+
+    /** The default gateway with its upstream pools reading idle times from {@code nanos}, which only the test moves. */
+    private Gateway startWithPoolClock(AtomicLong nanos) {
+        return start(Gateway.builder(hub).config(GatewayConfig.defaults()).nanoTime(nanos::get), GatewayRoute.path(APP, "/"));
     }
 
     @Test
@@ -91,7 +97,8 @@ class GatewayRefusedIT extends GatewayTestSupport {
     void aPostWhoseEndpointDiesBeforeAnsweringGets502AndIsNotSentAgain() throws Exception {
         FlakyBackend flaky = closeLater(new FlakyBackend(false));
         hub.forward(APP, flaky.endpoint());
-        Gateway gateway = startDefault();
+        // The pool's clock stands still: however slow this machine is, the connection is not idle too long to reuse.
+        Gateway gateway = startWithPoolClock(new AtomicLong());
         HttpRequest post = HttpRequest.newBuilder(uri(gateway, "/")).POST(HttpRequest.BodyPublishers.ofString("x")).build();
 
         assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok");
@@ -108,11 +115,13 @@ class GatewayRefusedIT extends GatewayTestSupport {
     void aPostNeverGoesOutOnAPooledConnectionIdleLongEnoughToHaveBeenClosed() throws Exception {
         FlakyBackend flaky = closeLater(new FlakyBackend(false));
         hub.forward(APP, flaky.endpoint());
-        Gateway gateway = startDefault();
+        // The pool's clock, driven by the test: the idle time passes without waiting for it.
+        AtomicLong nanos = new AtomicLong();
+        Gateway gateway = startWithPoolClock(nanos);
         HttpRequest post = HttpRequest.newBuilder(uri(gateway, "/")).POST(HttpRequest.BodyPublishers.ofString("x")).build();
 
         assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok");
-        Thread.sleep(Exchange.UNSAFE_REUSE_NANOS / 1_000_000 + 200);
+        nanos.addAndGet(Exchange.UNSAFE_REUSE_NANOS + 1);
         HttpResponse<String> later = http.send(post, HttpResponse.BodyHandlers.ofString());
 
         assertThat(later.statusCode()).isEqualTo(200);

@@ -23,6 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -295,7 +299,7 @@ public final class ApiHandlers {
             throw ApiException.badRequest("action: expected \"pause\" or \"resume\", got " + action);
         }
         boolean paused = action.asText().equals("pause");
-        engine.setAutomationPaused(name, paused, request.caller());
+        applied(engine.setAutomationPaused(name, paused, request.caller()), name);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("target", name);
         out.put("automationPaused", paused);
@@ -329,7 +333,7 @@ public final class ApiHandlers {
             }
             expiry = Durations.parse(expiryNode.asText());
         }
-        engine.setOverride(name, replicas, expiry, request.caller());
+        applied(engine.setOverride(name, replicas, expiry, request.caller()), name);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("target", name);
         out.put("replicas", replicas);
@@ -340,12 +344,42 @@ public final class ApiHandlers {
     private ApiResponse clearOverride(ApiRequest request) {
         String name = request.pathParameter("name");
         spec(name);
-        engine.setOverride(name, null, null, request.caller());
+        applied(engine.setOverride(name, null, null, request.caller()), name);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("target", name);
         out.put("replicas", null);
         out.put("expiry", null);
         return ApiResponse.ok(out);
+    }
+
+    /**
+     * How long a write waits for the target's actor to apply it before the API answers 503. The
+     * actor applies it within milliseconds unless the daemon is overloaded or shutting down.
+     */
+    static final Duration APPLY_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Waits until the target's actor applied a write, so the 200 is read-your-writes: a {@code GET}
+     * sent after it shows the change. 503 when the actor has not applied it within
+     * {@link #APPLY_TIMEOUT} (it may still apply it: the message says to read and send again), 409
+     * when the target was reconfigured or removed before it was applied.
+     */
+    private static void applied(CompletionStage<TargetStatus> change, String name) {
+        try {
+            change.toCompletableFuture().get(APPLY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new ApiException(503, "unavailable", "target '" + name + "' did not apply the change within "
+                    + Durations.format(APPLY_TIMEOUT) + " (the daemon is overloaded or shutting down); it may still apply it:"
+                    + " read GET /targets/" + name + " and send it again if it does not show");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new ApiException(409, "conflict", cause == null || cause.getMessage() == null
+                    ? "target '" + name + "' did not apply the change; send it again" : cause.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "unavailable", "the API is shutting down; target '" + name
+                    + "' may not have applied the change: read GET /targets/" + name + " and send it again if it does not show");
+        }
     }
 
     private static JsonNode object(byte[] body, Set<String> fields) {

@@ -223,6 +223,30 @@ class ApiServerTest {
         assertThat(get("/nothing/here").statusCode()).isEqualTo(404);
     }
 
+    /**
+     * Read-your-writes: a pause, resume, override or its end answers once the target's actor
+     * applied it, so a GET sent right after the answer shows it. Many rounds: the old answer
+     * (before the actor ran) lost this race now and then, more often under load.
+     */
+    @Test
+    void aWriteIsVisibleToTheNextRead() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            boolean pause = round % 2 == 0;
+            assertThat(send("POST", "/targets/hello/automation", "{\"action\":\"" + (pause ? "pause" : "resume") + "\"}", TOKEN)
+                    .statusCode()).isEqualTo(200);
+            assertThat(json(get("/targets/hello")).path("automationPaused").asBoolean()).as("round %d: paused", round).isEqualTo(pause);
+            // Zero replicas: nothing is started (the target's command is not a real backend).
+            assertThat(send("PUT", "/targets/hello/override", "{\"replicas\": 0, \"expiry\": \"" + (round + 1) + "m\"}", TOKEN)
+                    .statusCode()).isEqualTo(200);
+            JsonNode override = json(get("/targets/hello")).path("override");
+            assertThat(override.path("replicas").asInt(-1)).as("round %d: override", round).isZero();
+            assertThat(override.path("until").isTextual()).as("round %d: override until", round).isTrue();
+            assertThat(send("DELETE", "/targets/hello/override", "", TOKEN).statusCode()).isEqualTo(200);
+            assertThat(json(get("/targets/hello")).path("override").isNull()).as("round %d: override cleared", round).isTrue();
+        }
+        assertThat(send("POST", "/targets/hello/automation", "{\"action\":\"resume\"}", TOKEN).statusCode()).isEqualTo(200);
+    }
+
     @Test
     void operatorActionsReachTheEngineAndTheJournal() throws Exception {
         assertThat(send("POST", "/targets/hello/automation", "{\"action\":\"pause\"}", TOKEN).body())
