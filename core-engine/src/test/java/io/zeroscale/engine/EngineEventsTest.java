@@ -17,15 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** A plugin follows the engine's journal and decisions through its PluginContext, knowing only core-spi. */
 class EngineEventsTest {
-    private static final String TARGET = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String TARGET = EngineHarness.ZERO_TO_N;
 
     /** A plugin whose alert sink subscribes to engine events when it is created, as a Kubernetes Events writer would. */
     private static final class ListeningPlugin implements Plugin {

@@ -35,6 +35,16 @@ final class EngineHarness implements AutoCloseable {
     /** The fake gateways by id, the first one ({@link #GATEWAY}) made with the harness. */
     private final Map<String, Gateway> gateways = new java.util.LinkedHashMap<>();
     static final String GATEWAY = "gw";
+    /** A zero-to-n target on the fake orchestrator: idle 5m, wake-timeout 3m, 0 to 4 replicas. */
+    static final String ZERO_TO_N = """
+            orchestrator: fake
+            workload: { kind: Process }
+            policy:
+              automaton: zero-to-n
+              idle: 5m
+              wake-timeout: 3m
+              replicas: { min: 0, max: 4 }
+            """;
     /** How often every fake gateway heartbeats, as the real one does by default. */
     static final Duration HEARTBEAT = Duration.ofSeconds(5);
     private final java.util.Set<String> silent = new java.util.HashSet<>();

@@ -16,15 +16,7 @@ import org.junit.jupiter.api.Test;
  * time: the actor runs only when the test lets time run.
  */
 class OperatorWritesTest {
-    private static final String APP = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String APP = EngineHarness.ZERO_TO_N;
 
     @Test
     void aWriteCompletesOnlyOnceTheActorAppliedItAndTheStatusShowsIt() {

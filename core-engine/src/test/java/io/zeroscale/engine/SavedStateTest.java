@@ -18,15 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Operator state and the journal survive a restart of the engine, through the file store. */
 class SavedStateTest {
-    private static final String TARGET = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String TARGET = EngineHarness.ZERO_TO_N;
 
     @TempDir
     Path directory;
