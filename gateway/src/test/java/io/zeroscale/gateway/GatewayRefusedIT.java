@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /** An endpoint that refuses a connection does not cost the user a 502: the request waits for the engine. */
@@ -23,8 +24,8 @@ class GatewayRefusedIT extends GatewayTestSupport {
     }
 
     /** The default gateway with its upstream pools reading idle times from {@code nanos}, which only the test moves. */
-    private Gateway startWithPoolClock(AtomicLong nanos) {
-        return start(Gateway.builder(hub).config(GatewayConfig.defaults()).nanoTime(nanos::get), GatewayRoute.path(APP, "/"));
+    private Gateway startWithPoolClock(LongSupplier nanos) {
+        return start(Gateway.builder(hub).config(GatewayConfig.defaults()).nanoTime(nanos), GatewayRoute.path(APP, "/"));
     }
 
     @Test
@@ -98,7 +99,7 @@ class GatewayRefusedIT extends GatewayTestSupport {
         FlakyBackend flaky = closeLater(new FlakyBackend(false));
         hub.forward(APP, flaky.endpoint());
         // The pool's clock stands still: however slow this machine is, the connection is not idle too long to reuse.
-        Gateway gateway = startWithPoolClock(new AtomicLong());
+        Gateway gateway = startWithPoolClock(() -> 0L);
         HttpRequest post = HttpRequest.newBuilder(uri(gateway, "/")).POST(HttpRequest.BodyPublishers.ofString("x")).build();
 
         assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok");
@@ -115,13 +116,14 @@ class GatewayRefusedIT extends GatewayTestSupport {
     void aPostNeverGoesOutOnAPooledConnectionIdleLongEnoughToHaveBeenClosed() throws Exception {
         FlakyBackend flaky = closeLater(new FlakyBackend(false));
         hub.forward(APP, flaky.endpoint());
-        // The pool's clock, driven by the test: the idle time passes without waiting for it.
+        // The pool's clock, driven by the test: each read is later than the one before by more than
+        // the unsafe-reuse window, so the connection is too long idle when the second POST takes it
+        // whenever the pool marked it idle (the client may see the first response before that).
         AtomicLong nanos = new AtomicLong();
-        Gateway gateway = startWithPoolClock(nanos);
+        Gateway gateway = startWithPoolClock(() -> nanos.addAndGet(Exchange.UNSAFE_REUSE_NANOS + 1));
         HttpRequest post = HttpRequest.newBuilder(uri(gateway, "/")).POST(HttpRequest.BodyPublishers.ofString("x")).build();
 
         assertThat(http.send(post, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("ok");
-        nanos.addAndGet(Exchange.UNSAFE_REUSE_NANOS + 1);
         HttpResponse<String> later = http.send(post, HttpResponse.BodyHandlers.ofString());
 
         assertThat(later.statusCode()).isEqualTo(200);
