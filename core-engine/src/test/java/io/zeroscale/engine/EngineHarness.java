@@ -36,15 +36,21 @@ final class EngineHarness implements AutoCloseable {
     private final Map<String, Gateway> gateways = new java.util.LinkedHashMap<>();
     static final String GATEWAY = "gw";
     /** A zero-to-n target on the fake orchestrator: idle 5m, wake-timeout 3m, 0 to 4 replicas. */
-    static final String ZERO_TO_N = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              replicas: { min: 0, max: 4 }
-            """;
+    static final String ZERO_TO_N = zeroToN("");
+    /** {@link #ZERO_TO_N} with a drain-timeout of 30s. */
+    static final String ZERO_TO_N_DRAIN_30S = zeroToN("  drain-timeout: 30s\n");
+
+    private static String zeroToN(String morePolicy) {
+        return """
+                orchestrator: fake
+                workload: { kind: Process }
+                policy:
+                  automaton: zero-to-n
+                  idle: 5m
+                  wake-timeout: 3m
+                %s  replicas: { min: 0, max: 4 }
+                """.formatted(morePolicy);
+    }
     /** How often every fake gateway heartbeats, as the real one does by default. */
     static final Duration HEARTBEAT = Duration.ofSeconds(5);
     private final java.util.Set<String> silent = new java.util.HashSet<>();

@@ -14,16 +14,7 @@ import org.junit.jupiter.api.Test;
  * backend announces, through the whole engine on virtual time with the fake orchestrator.
  */
 class ReplicaDrainsTest {
-    private static final String TARGET = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              drain-timeout: 30s
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String TARGET = EngineHarness.ZERO_TO_N_DRAIN_30S;
     private static final Endpoint E1 = new Endpoint("10.0.0.1", 8080);
     private static final Endpoint E2 = new Endpoint("10.0.0.2", 8080);
     private static final Endpoint E3 = new Endpoint("10.0.0.3", 8080);

@@ -13,16 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Targets added, updated and removed while the engine runs, on virtual time. */
 class TargetChangesTest {
-    private static final String APP = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              drain-timeout: 30s
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String APP = EngineHarness.ZERO_TO_N_DRAIN_30S;
 
     private static TargetSpec spec(String name, String yaml) {
         return TargetSpec.fromConfig(name, YamlConfig.parse(yaml, "test", "targets." + name));

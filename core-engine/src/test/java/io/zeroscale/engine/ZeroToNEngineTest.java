@@ -9,16 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** The zero-to-n lifecycle through the whole engine, on virtual time. */
 class ZeroToNEngineTest {
-    private static final String TARGET = """
-            orchestrator: fake
-            workload: { kind: Process }
-            policy:
-              automaton: zero-to-n
-              idle: 5m
-              wake-timeout: 3m
-              drain-timeout: 30s
-              replicas: { min: 0, max: 4 }
-            """;
+    private static final String TARGET = EngineHarness.ZERO_TO_N_DRAIN_30S;
 
     @Test
     void heldRequestWakesTargetFromZeroAndReadinessReleasesIt() {
